@@ -1,0 +1,377 @@
+//! The IR: one plain, ordered, backend-neutral description of an environment in one mode.
+//! It holds no Kubernetes or Compose types; every backend is a function of it.
+
+use envc_model::model::{
+    Autoscaling, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources, Security,
+    WorkloadKind,
+};
+use envc_model::profile::{Backend, ComposeSettings, KubernetesSettings, Tier};
+use envc_model::quantity::{Bytes, Duration};
+use indexmap::IndexMap;
+
+/// An environment compiled for one mode.
+#[derive(Debug, Clone)]
+pub struct Ir {
+    /// Environment name.
+    pub env: String,
+    /// Mode name.
+    pub mode: String,
+    /// What the environment is.
+    pub description: Option<String>,
+    /// Backend of the mode.
+    pub backend: Backend,
+    /// Tier of the mode.
+    pub tier: Tier,
+    /// Source files, as shown to users: environment, profiles (root first), templates.
+    pub sources: Vec<String>,
+    /// Ingress host.
+    pub ingress_host: Option<String>,
+    /// NetworkPolicy stance.
+    pub network_policy: NetworkPolicyStance,
+    /// Extra labels for every object.
+    pub labels: IndexMap<String, String>,
+    /// Namespaces, in declaration order; only those that hold an enabled service.
+    pub namespaces: Vec<Namespace>,
+    /// Secrets that enabled services use, in declaration order.
+    pub secrets: Vec<Secret>,
+    /// Enabled services in topological order (dependencies first).
+    pub services: Vec<Service>,
+    /// Kubernetes settings of the mode.
+    pub kubernetes: KubernetesSettings,
+    /// Compose settings of the mode.
+    pub compose: ComposeSettings,
+}
+
+/// A namespace.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// Key in the model.
+    pub key: String,
+    /// Kubernetes name.
+    pub name: String,
+    /// Pod Security level.
+    pub pod_security: PodSecurityLevel,
+    /// ResourceQuota.
+    pub quota: Option<Quota>,
+}
+
+/// A secret.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The value: dev tiers only, `None` in prod.
+    pub value: Option<SecretValue>,
+    /// Names of the Kubernetes namespaces whose services use it.
+    pub namespaces: Vec<String>,
+    /// Services that use it.
+    pub used_by: Vec<String>,
+}
+
+/// A dev-tier secret value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretValue {
+    /// The value.
+    pub value: String,
+    /// Whether envc derived it (no `dev_value` in the model).
+    pub derived: bool,
+}
+
+/// A service.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Name.
+    pub name: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// Role (`app.kubernetes.io/component`).
+    pub component: Option<String>,
+    /// Namespace key.
+    pub namespace_key: String,
+    /// Kubernetes namespace name.
+    pub namespace: String,
+    /// Image reference.
+    pub image: String,
+    /// How to build the image, if from source.
+    pub build: Option<Build>,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Arguments override.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub working_dir: Option<String>,
+    /// Ports.
+    pub ports: Vec<Port>,
+    /// Environment, in declaration order.
+    pub env: Vec<EnvVar>,
+    /// Files rendered for the mode.
+    pub files: Vec<File>,
+    /// Volumes.
+    pub volumes: Vec<Volume>,
+    /// Resources.
+    pub resources: Resources,
+    /// Replicas (the autoscaling minimum when autoscaled).
+    pub replicas: u32,
+    /// Autoscaling.
+    pub autoscaling: Option<Autoscaling>,
+    /// Liveness probe.
+    pub liveness: Option<Probe>,
+    /// Readiness probe.
+    pub readiness: Option<Probe>,
+    /// Startup probe.
+    pub startup: Option<Probe>,
+    /// What the service needs before it starts, in declaration order (declared first, then
+    /// implied by references).
+    pub depends_on: Vec<Dependency>,
+    /// Who connects to this service, on which ports (from the graph).
+    pub clients: Vec<Client>,
+    /// Security settings.
+    pub security: Security,
+    /// Metrics endpoint.
+    pub metrics: Option<Metrics>,
+    /// Deployment or StatefulSet.
+    pub workload: WorkloadKind,
+    /// Grace period on stop.
+    pub stop_grace_period: Option<Duration>,
+}
+
+impl Service {
+    /// A port by name.
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+
+    /// Whether a readiness check exists (Kubernetes readiness probe, Compose healthcheck).
+    pub fn has_health(&self) -> bool {
+        self.readiness.is_some()
+    }
+
+    /// Replicas at most (autoscaling maximum, else replicas).
+    pub fn max_replicas(&self) -> u32 {
+        self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
+    }
+}
+
+/// A build.
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// Context directory, relative to the project root, `/` separated.
+    pub context: String,
+    /// Dockerfile relative to the context.
+    pub dockerfile: Option<String>,
+    /// Build arguments.
+    pub args: IndexMap<String, String>,
+    /// Target stage.
+    pub target: Option<String>,
+}
+
+/// A port.
+#[derive(Debug, Clone)]
+pub struct Port {
+    /// Name.
+    pub name: String,
+    /// Container port.
+    pub container: u16,
+    /// Service port.
+    pub service: u16,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// NodePort, when the mode exposes node ports.
+    pub node_port: Option<u16>,
+    /// Host port (Compose).
+    pub host_port: Option<u16>,
+    /// Ingress route.
+    pub ingress: Option<Ingress>,
+    /// Application protocol.
+    pub app_protocol: Option<String>,
+}
+
+/// An ingress route, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// Full host name.
+    pub host: String,
+    /// Path prefix.
+    pub path: String,
+}
+
+/// An environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: EnvValue,
+}
+
+/// An environment variable's value, resolved for the mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    /// Plain text.
+    Text(String),
+    /// A secret's value.
+    Secret(String),
+    /// Text with secrets inside (a URL with a password): backends must assemble it at run time,
+    /// never write the secret inline.
+    Template(Vec<Segment>),
+}
+
+/// A piece of a [`EnvValue::Template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Text.
+    Text(String),
+    /// A secret's value.
+    Secret(String),
+}
+
+/// A file placed in the container.
+#[derive(Debug, Clone)]
+pub struct File {
+    /// Name (key in the model).
+    pub name: String,
+    /// Absolute path in the container.
+    pub path: String,
+    /// Content.
+    pub content: String,
+    /// Template it was rendered from (display name), if any.
+    pub template: Option<String>,
+}
+
+/// A volume.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// Mount path.
+    pub path: String,
+    /// Size.
+    pub size: Option<Bytes>,
+    /// Persistent or scratch.
+    pub persistent: bool,
+    /// Storage class (resolved: volume, then environment, then profile).
+    pub storage_class: Option<String>,
+}
+
+/// A probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// What it does.
+    pub action: ProbeAction,
+    /// Delay before the first check.
+    pub initial_delay: Option<Duration>,
+    /// Time between checks.
+    pub period: Option<Duration>,
+    /// Time a check may take.
+    pub timeout: Option<Duration>,
+    /// Failures before failing.
+    pub failure_threshold: Option<u32>,
+    /// Successes before passing.
+    pub success_threshold: Option<u32>,
+}
+
+/// A probe's action, with ports resolved to container ports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeAction {
+    /// HTTP GET.
+    Http {
+        /// Port name.
+        port_name: String,
+        /// Container port.
+        port: u16,
+        /// Path.
+        path: String,
+        /// Equivalent command for runtimes that cannot probe HTTP.
+        command: Option<Vec<String>>,
+    },
+    /// TCP connect.
+    Tcp {
+        /// Port name.
+        port_name: String,
+        /// Container port.
+        port: u16,
+    },
+    /// gRPC health check.
+    Grpc {
+        /// Port name.
+        port_name: String,
+        /// Container port.
+        port: u16,
+    },
+    /// Command.
+    Exec {
+        /// Command and arguments.
+        command: Vec<String>,
+    },
+}
+
+/// A dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The service depended on.
+    pub service: String,
+    /// What to wait for.
+    pub condition: DependencyCondition,
+    /// Declared in `depends_on`, or implied by a reference.
+    pub declared: bool,
+}
+
+/// What to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyCondition {
+    /// Started.
+    Started,
+    /// Healthy (ready).
+    Healthy,
+    /// Completed successfully.
+    Completed,
+}
+
+/// A client of a service: another service that connects to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Client service name.
+    pub service: String,
+    /// Client namespace (Kubernetes name).
+    pub namespace: String,
+    /// Port names it uses; empty means all ports.
+    pub ports: Vec<String>,
+}
+
+/// A metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// Port name.
+    pub port_name: String,
+    /// Container port.
+    pub port: u16,
+    /// Service port.
+    pub service_port: u16,
+    /// Path.
+    pub path: String,
+}
+
+impl Ir {
+    /// A service by name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// A secret by name.
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+
+    /// The header every generated file starts with (without comment markers): what generated
+    /// it and from which sources.
+    pub fn header_lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            "generated by envc, do not edit".to_string(),
+            format!("environment: {}, mode: {}", self.env, self.mode),
+        ];
+        lines.push(format!("sources: {}", self.sources.join(", ")));
+        lines
+    }
+}

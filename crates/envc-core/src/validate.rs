@@ -1,0 +1,592 @@
+//! Static checks of a loaded mode: names, images, ports, probes, resources, volumes, files,
+//! security, autoscaling and quotas. Every problem is collected; none stops the others.
+
+use envc_model::diagnostic::did_you_mean;
+use envc_model::load::{LoadedMode, is_dns_label};
+use envc_model::model::{PodSecurityLevel, Probe, Protocol, Service};
+use envc_model::profile::Tier;
+use envc_model::{Diagnostic, Diagnostics, Origin};
+
+use crate::reference::RESERVED;
+
+/// Context for locating diagnostics in the merged tree.
+pub struct At<'a> {
+    m: &'a LoadedMode,
+}
+
+impl<'a> At<'a> {
+    /// Wraps a loaded mode.
+    pub fn new(m: &'a LoadedMode) -> Self {
+        At { m }
+    }
+
+    /// Origin of a value by model path.
+    pub fn value<S: AsRef<str>>(&self, path: &[S]) -> Origin {
+        self.m.tree.origin_of(path)
+    }
+
+    /// Origin of a key by model path.
+    pub fn key<S: AsRef<str>>(&self, path: &[S]) -> Origin {
+        self.m.tree.key_origin_of(path)
+    }
+}
+
+/// Runs every static check.
+pub fn check(m: &LoadedMode) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let at = At::new(m);
+    let model = &m.model;
+
+    if model.namespaces.is_empty() {
+        d.push(
+            Diagnostic::error("E-no-namespaces", "the environment declares no namespaces")
+                .at(at.value(&["namespaces"]), "here")
+                .hint("add [namespaces.app] with name = \"<env>\""),
+        );
+    }
+    for (key, ns) in &model.namespaces {
+        if !is_dns_label(&ns.name) {
+            d.push(bad_name("namespace", &ns.name).at(at.value(&["namespaces", key, "name"]), "here"));
+        }
+    }
+    for (name, _) in &model.secrets {
+        if !is_dns_label(name) {
+            d.push(bad_name("secret", name).at(at.key(&["secrets", name]), "here"));
+        }
+    }
+    if let Some(h) = &model.environment.ingress_host
+        && !is_dns_name(h)
+    {
+        d.push(
+            Diagnostic::error("E-bad-name", format!("`{h}` is not a valid host name"))
+                .at(at.value(&["environment", "ingress_host"]), "here")
+                .hint("use lowercase DNS labels separated by dots, such as `app.example.com`"),
+        );
+    }
+
+    for (name, svc) in &model.services {
+        check_service(m, &at, name, svc, &mut d);
+    }
+    d
+}
+
+fn bad_name(what: &str, name: &str) -> Diagnostic {
+    Diagnostic::error("E-bad-name", format!("`{name}` is not a valid {what} name"))
+        .hint("use lowercase letters, digits and `-`, starting with a letter and not ending with `-` (at most 63 characters)")
+}
+
+/// Whether a string is a DNS name (dot-separated labels).
+pub fn is_dns_name(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// Whether a port name is an IANA service name, as Kubernetes requires.
+pub fn is_port_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 15
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// Whether an env var name is portable (`[A-Za-z_][A-Za-z0-9_]*`).
+pub fn is_env_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// How an image is pinned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pin {
+    /// By digest.
+    Digest,
+    /// By a specific version tag.
+    Version,
+    /// By a tag that moves (`7-alpine`, `3-latest`).
+    Floating,
+    /// `latest`, or no tag at all.
+    Latest,
+}
+
+/// Classifies an image reference.
+pub fn image_pin(image: &str) -> Pin {
+    if image.contains("@sha256:") {
+        return Pin::Digest;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let Some((_, tag)) = last.split_once(':') else { return Pin::Latest };
+    if tag.is_empty() || tag == "latest" || tag.contains("latest") {
+        return Pin::Latest;
+    }
+    let b = tag.as_bytes();
+    let has_minor = b.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
+    let has_date = tag
+        .as_bytes()
+        .windows(10)
+        .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-' && w[5..7].iter().all(u8::is_ascii_digit) && w[7] == b'-');
+    if has_minor || has_date { Pin::Version } else { Pin::Floating }
+}
+
+fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
+    let model = &m.model;
+    let base = ["services", name];
+    let p = |rest: &[&str]| -> Vec<String> {
+        base.iter().chain(rest).map(|s| s.to_string()).collect()
+    };
+
+    if !is_dns_label(name) || name.len() > 54 {
+        d.push(
+            Diagnostic::error("E-bad-name", format!("`{name}` is not a valid service name"))
+                .at(at.key(&base), "here")
+                .hint("use lowercase letters, digits and `-`, starting with a letter, at most 54 characters (Kubernetes adds suffixes such as `-headless`)"),
+        );
+    }
+    if RESERVED.contains(&name) {
+        d.push(
+            Diagnostic::error("E-bad-name", format!("`{name}` is reserved and cannot name a service"))
+                .at(at.key(&base), "here")
+                .hint(format!("`${{{name}.…}}` references mean something else; rename the service")),
+        );
+    }
+    if !svc.enabled {
+        return;
+    }
+
+    // Namespace.
+    let ns_key = svc.namespace.clone().or_else(|| model.namespaces.keys().next().cloned());
+    let ns = ns_key.as_deref().and_then(|k| model.namespaces.get(k));
+    if let Some(k) = &svc.namespace
+        && ns.is_none()
+    {
+        let mut diag = Diagnostic::error("E-unknown-namespace", format!("unknown namespace `{k}`"))
+            .at(at.value(&p(&["namespace"])), "not in [namespaces]");
+        diag = match did_you_mean(k, model.namespaces.keys().map(String::as_str)) {
+            Some(s) => diag.hint(format!("did you mean `{s}`?")),
+            None => diag.hint("namespaces are named by their key in [namespaces]"),
+        };
+        d.push(diag);
+    }
+
+    // Image.
+    match &svc.image {
+        None => d.push(
+            Diagnostic::error("E-missing-image", format!("service `{name}` has no image"))
+                .at(at.key(&base), "here")
+                .hint("set `image = \"repo:version\"`; with `build`, the image names the tag given to the built image"),
+        ),
+        Some(img) => {
+            let o = at.value(&p(&["image"]));
+            match image_pin(img) {
+                Pin::Latest => d.push(
+                    Diagnostic::error("E-unpinned-image", format!("image `{img}` is not pinned"))
+                        .at(o, "`latest` or no tag")
+                        .hint("pin a specific version tag or a digest, such as `postgres:17.11-alpine` or `repo@sha256:…`"),
+                ),
+                Pin::Floating => {
+                    let diag = Diagnostic::warning("W-floating-tag", format!("image tag of `{img}` moves between releases"))
+                        .at(o, "floating tag")
+                        .hint("pin a full version (`7.4.11-alpine`) or a digest so every mode runs the same bits");
+                    if m.profile.profile.tier == Tier::Prod {
+                        d.push(Diagnostic { severity: envc_model::Severity::Error, code: "E-unpinned-image", ..diag });
+                    } else {
+                        d.push(diag);
+                    }
+                }
+                Pin::Version | Pin::Digest => {}
+            }
+            if img.chars().any(char::is_whitespace) || img.is_empty() {
+                d.push(Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference")).at(o, "here"));
+            }
+        }
+    }
+
+    // Ports.
+    let mut seen_container: Vec<(u16, Protocol, &str)> = Vec::new();
+    let mut seen_service: Vec<(u16, Protocol, &str)> = Vec::new();
+    for (pname, port) in &svc.ports {
+        let pp = |k: &str| p(&["ports", pname, k]);
+        if !is_port_name(pname) {
+            d.push(
+                Diagnostic::error("E-bad-name", format!("`{pname}` is not a valid port name"))
+                    .at(at.key(&p(&["ports", pname])), "here")
+                    .hint("port names have at most 15 characters: lowercase letters, digits and single `-`, with at least one letter"),
+            );
+        }
+        if port.container == 0 {
+            d.push(Diagnostic::error("E-bad-port", "port 0 is not a port").at(at.value(&pp("container")), "here"));
+        }
+        if let Some((_, _, other)) = seen_container.iter().find(|(c, pr, _)| *c == port.container && *pr == port.protocol) {
+            d.push(
+                Diagnostic::error("E-port-collision", format!("ports `{other}` and `{pname}` both use container port {}", port.container))
+                    .at(at.value(&pp("container")), "second use")
+                    .also(at.value(&p(&["ports", other, "container"])), "first use")
+                    .hint("give each port its own number, or merge them"),
+            );
+        }
+        seen_container.push((port.container, port.protocol, pname));
+        let sp = port.service.unwrap_or(port.container);
+        if let Some((_, _, other)) = seen_service.iter().find(|(c, pr, _)| *c == sp && *pr == port.protocol) {
+            d.push(
+                Diagnostic::error("E-port-collision", format!("ports `{other}` and `{pname}` both use service port {sp}"))
+                    .at(at.value(&pp(if port.service.is_some() { "service" } else { "container" })), "second use")
+                    .hint("set `service = <port>` to a free number"),
+            );
+        }
+        seen_service.push((sp, port.protocol, pname));
+        if let Some(np) = port.node_port {
+            let [lo, hi] = m.profile.kubernetes.node_port_range;
+            if np < lo || np > hi {
+                d.push(
+                    Diagnostic::error("E-node-port-range", format!("node port {np} is outside the cluster's range {lo}-{hi}"))
+                        .at(at.value(&pp("node_port")), "here")
+                        .hint(format!("pick a port between {lo} and {hi}")),
+                );
+            }
+        }
+        if let Some(ing) = &port.ingress {
+            if model.environment.ingress_host.is_none() {
+                d.push(
+                    Diagnostic::error("E-no-ingress-host", format!("port `{pname}` of `{name}` has an ingress route but the environment has no ingress host"))
+                        .at(at.value(&pp("ingress")), "here")
+                        .hint("set `ingress_host` in [environment]"),
+                );
+            }
+            if port.protocol == Protocol::Udp {
+                d.push(Diagnostic::error("E-bad-ingress", "ingress routes HTTP, which needs a TCP port").at(at.value(&pp("ingress")), "here"));
+            }
+            if !ing.path.starts_with('/') {
+                d.push(
+                    Diagnostic::error("E-bad-ingress", format!("ingress path `{}` must start with `/`", ing.path))
+                        .at(at.value(&p(&["ports", pname, "ingress", "path"])), "here"),
+                );
+            }
+            if let Some(sd) = &ing.subdomain
+                && !is_dns_label(sd)
+            {
+                d.push(bad_name("sub-domain", sd).at(at.value(&p(&["ports", pname, "ingress", "subdomain"])), "here"));
+            }
+        }
+    }
+
+    // Env names.
+    for (k, _) in &svc.env {
+        if !is_env_name(k) {
+            d.push(
+                Diagnostic::error("E-bad-name", format!("`{k}` is not a portable environment variable name"))
+                    .at(at.key(&p(&["env", k])), "here")
+                    .hint("use letters, digits and `_`, not starting with a digit"),
+            );
+        }
+    }
+
+    // Files and volumes.
+    let mut paths: Vec<(&str, Vec<String>)> = Vec::new();
+    for (fname, f) in &svc.files {
+        let fp = p(&["files", fname]);
+        if !is_dns_label(fname) {
+            d.push(bad_name("file", fname).at(at.key(&fp), "here"));
+        }
+        match (&f.template, &f.content) {
+            (Some(_), Some(_)) | (None, None) => d.push(
+                Diagnostic::error("E-bad-file", format!("file `{fname}` needs exactly one of `template` and `content`"))
+                    .at(at.key(&fp), "here")
+                    .hint("`template = \"<path>.hbs\"` renders a Handlebars template per mode; `content = \"...\"` is literal"),
+            ),
+            _ => {}
+        }
+        if !f.path.starts_with('/') {
+            d.push(Diagnostic::error("E-bad-path", format!("file path `{}` must be absolute", f.path)).at(at.value(&p(&["files", fname, "path"])), "here"));
+        }
+        paths.push((f.path.as_str(), p(&["files", fname, "path"])));
+    }
+    for (vname, v) in &svc.volumes {
+        let vp = p(&["volumes", vname]);
+        if !is_dns_label(vname) {
+            d.push(bad_name("volume", vname).at(at.key(&vp), "here"));
+        }
+        if !v.path.starts_with('/') {
+            d.push(Diagnostic::error("E-bad-path", format!("volume path `{}` must be absolute", v.path)).at(at.value(&p(&["volumes", vname, "path"])), "here"));
+        }
+        if v.persistent && v.size.is_none() {
+            d.push(
+                Diagnostic::error("E-volume-size", format!("persistent volume `{vname}` of `{name}` has no size"))
+                    .at(at.key(&vp), "here")
+                    .hint("set `size = \"10Gi\"`, or `persistent = false` for scratch space"),
+            );
+        }
+        paths.push((v.path.as_str(), p(&["volumes", vname, "path"])));
+    }
+    for (i, (a, ap)) in paths.iter().enumerate() {
+        if let Some((_, bp)) = paths[..i].iter().find(|(b, _)| b == a) {
+            d.push(
+                Diagnostic::error("E-path-collision", format!("two mounts of `{name}` use the path `{a}`"))
+                    .at(at.value(ap), "second")
+                    .also(at.value(bp), "first"),
+            );
+        }
+    }
+    let persistent = svc.volumes.values().any(|v| v.persistent);
+    let replicas = svc.autoscaling.as_ref().map_or(svc.replicas.unwrap_or(1), |a| a.max);
+    if persistent && svc.workload == Some(envc_model::model::WorkloadKind::Deployment) && replicas > 1 {
+        d.push(
+            Diagnostic::error("E-shared-volume", format!("`{name}` is a Deployment with a persistent volume and up to {replicas} replicas"))
+                .at(at.value(&p(&["workload"])), "here")
+                .hint("replicas of a Deployment share one ReadWriteOnce claim; use `workload = \"statefulset\"` for a volume per replica"),
+        );
+    }
+
+    // Resources.
+    let r = &svc.resources;
+    if let (Some(req), Some(lim)) = (&r.requests.cpu, &r.limits.cpu)
+        && req.millis > lim.millis
+    {
+        d.push(
+            Diagnostic::error("E-request-above-limit", format!("CPU request {req} of `{name}` is above its limit {lim}"))
+                .at(at.value(&p(&["resources", "requests", "cpu"])), "request")
+                .also(at.value(&p(&["resources", "limits", "cpu"])), "limit")
+                .hint("a request cannot exceed the limit: lower the request or raise the limit"),
+        );
+    }
+    if let (Some(req), Some(lim)) = (&r.requests.memory, &r.limits.memory)
+        && req.bytes > lim.bytes
+    {
+        d.push(
+            Diagnostic::error("E-request-above-limit", format!("memory request {req} of `{name}` is above its limit {lim}"))
+                .at(at.value(&p(&["resources", "requests", "memory"])), "request")
+                .also(at.value(&p(&["resources", "limits", "memory"])), "limit")
+                .hint("a request cannot exceed the limit: lower the request or raise the limit"),
+        );
+    }
+    if let Some(q) = ns.and_then(|n| n.quota.as_ref()) {
+        let need = [
+            (q.limits_cpu.is_some() && r.limits.cpu.is_none(), "limits.cpu"),
+            (q.limits_memory.is_some() && r.limits.memory.is_none(), "limits.memory"),
+            (q.requests_cpu.is_some() && r.requests.cpu.is_none() && r.limits.cpu.is_none(), "requests.cpu"),
+            (q.requests_memory.is_some() && r.requests.memory.is_none() && r.limits.memory.is_none(), "requests.memory"),
+        ];
+        for (missing, what) in need {
+            if missing {
+                d.push(
+                    Diagnostic::error("E-missing-resources", format!("`{name}` sets no {what}, but its namespace has a quota on it"))
+                        .at(at.key(&base), "here")
+                        .hint(format!("Kubernetes rejects pods without {what} in a namespace whose ResourceQuota limits it: set resources.{what}")),
+                );
+            }
+        }
+    }
+
+    // Autoscaling.
+    if let Some(a) = &svc.autoscaling {
+        let ap = p(&["autoscaling"]);
+        if a.min == 0 || a.min > a.max {
+            d.push(
+                Diagnostic::error("E-bad-autoscaling", format!("autoscaling of `{name}` needs 1 <= min <= max (min {}, max {})", a.min, a.max))
+                    .at(at.value(&ap), "here"),
+            );
+        }
+        if a.cpu.is_none() && a.memory.is_none() {
+            d.push(
+                Diagnostic::error("E-bad-autoscaling", format!("autoscaling of `{name}` has no target"))
+                    .at(at.value(&ap), "here")
+                    .hint("set `cpu = 70` and/or `memory = 80` (percent of requests)"),
+            );
+        }
+        for (t, k, req) in [(a.cpu, "cpu", r.requests.cpu.is_some()), (a.memory, "memory", r.requests.memory.is_some())] {
+            if let Some(v) = t {
+                if v == 0 || v > 100 {
+                    d.push(Diagnostic::error("E-bad-autoscaling", format!("{k} target {v}% is not between 1 and 100")).at(at.value(&p(&["autoscaling", k])), "here"));
+                }
+                if !req {
+                    d.push(
+                        Diagnostic::error("E-bad-autoscaling", format!("`{name}` autoscales on {k} but requests no {k}"))
+                            .at(at.value(&p(&["autoscaling", k])), "here")
+                            .hint(format!("utilisation is a percentage of the request: set resources.requests.{k}")),
+                    );
+                }
+            }
+        }
+        if svc.replicas.is_some() {
+            d.push(
+                Diagnostic::warning("W-replicas-ignored", format!("`{name}` sets both replicas and autoscaling; replicas is ignored"))
+                    .at(at.value(&p(&["replicas"])), "ignored")
+                    .hint("remove `replicas`: the autoscaling minimum is the starting count"),
+            );
+        }
+    } else if svc.replicas == Some(0) {
+        d.push(
+            Diagnostic::warning("W-zero-replicas", format!("`{name}` has 0 replicas"))
+                .at(at.value(&p(&["replicas"])), "here")
+                .hint("set `enabled = false` to leave a service out of a mode"),
+        );
+    }
+
+    // Probes.
+    for (kind, probe) in [("liveness", &svc.probes.liveness), ("readiness", &svc.probes.readiness), ("startup", &svc.probes.startup)] {
+        if let Some(pr) = probe {
+            check_probe(at, name, svc, kind, pr, d);
+        }
+    }
+
+    // Metrics.
+    if let Some(mt) = &svc.metrics {
+        if !svc.ports.contains_key(&mt.port) {
+            d.push(unknown_port(name, svc, &mt.port).at(at.value(&p(&["metrics", "port"])), "no such port"));
+        }
+        if !mt.path.starts_with('/') {
+            d.push(Diagnostic::error("E-bad-path", format!("metrics path `{}` must start with `/`", mt.path)).at(at.value(&p(&["metrics", "path"])), "here"));
+        }
+    }
+
+    // Security.
+    let sec = &svc.security;
+    if sec.run_as_non_root && sec.run_as_user == Some(0) {
+        d.push(
+            Diagnostic::error("E-bad-security", format!("`{name}` runs as user 0 but requires a non-root user"))
+                .at(at.value(&p(&["security", "run_as_user"])), "root")
+                .hint("pick a non-zero uid, or set `run_as_non_root = false` (not allowed in restricted namespaces)"),
+        );
+    }
+    if let Some(ns) = ns
+        && ns.pod_security == PodSecurityLevel::Restricted
+    {
+        let ns_key = ns_key.as_deref().unwrap_or_default();
+        let mut violations = Vec::new();
+        if !sec.run_as_non_root {
+            violations.push(("run_as_non_root", "must be true"));
+        }
+        if sec.allow_privilege_escalation {
+            violations.push(("allow_privilege_escalation", "must be false"));
+        }
+        if sec.capabilities_add.iter().any(|c| c != "NET_BIND_SERVICE") {
+            violations.push(("capabilities_add", "may only hold NET_BIND_SERVICE"));
+        }
+        for (k, why) in violations {
+            d.push(
+                Diagnostic::error("E-pod-security", format!("`{name}` violates the restricted Pod Security level of namespace `{ns_key}`: security.{k} {why}"))
+                    .at(at.value(&p(&["security", k])), "here")
+                    .hint(format!("fix the setting, or lower [namespaces.{ns_key}] pod_security to \"baseline\"")),
+            );
+        }
+    }
+}
+
+/// The error for a port name a service does not have.
+pub fn unknown_port(name: &str, svc: &Service, port: &str) -> Diagnostic {
+    let mut diag = Diagnostic::error("E-unknown-port", format!("service `{name}` has no port `{port}`"));
+    diag = match did_you_mean(port, svc.ports.keys().map(String::as_str)) {
+        Some(s) => diag.hint(format!("did you mean `{s}`?")),
+        None if svc.ports.is_empty() => diag.hint(format!("`{name}` declares no ports")),
+        None => diag.hint(format!(
+            "its ports are: {}",
+            svc.ports.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        )),
+    };
+    diag
+}
+
+fn check_probe(at: &At<'_>, name: &str, svc: &Service, kind: &'static str, pr: &Probe, d: &mut Diagnostics) {
+    let path = ["services", name, "probes", kind];
+    let sub = |k: &str| -> Vec<String> { path.iter().chain([&k]).map(|s| s.to_string()).collect() };
+    let actions = [pr.http.is_some(), pr.tcp.is_some(), pr.exec.is_some(), pr.grpc.is_some()];
+    if actions.iter().filter(|a| **a).count() != 1 {
+        d.push(
+            Diagnostic::error("E-bad-probe", format!("{kind} probe of `{name}` needs exactly one of `http`, `tcp`, `exec`, `grpc`"))
+                .at(at.value(&path), "here")
+                .hint("for example `http = { port = \"api\", path = \"/health\" }`"),
+        );
+    }
+    let port = pr
+        .http
+        .as_ref()
+        .map(|h| (h.port.as_str(), "http"))
+        .or(pr.tcp.as_ref().map(|t| (t.port.as_str(), "tcp")))
+        .or(pr.grpc.as_ref().map(|t| (t.port.as_str(), "grpc")));
+    if let Some((port, action)) = port {
+        match svc.ports.get(port) {
+            None => d.push(unknown_port(name, svc, port).at(at.value(&[sub(action), vec!["port".to_string()]].concat()), "no such port")),
+            Some(p) if p.protocol == Protocol::Udp => d.push(
+                Diagnostic::error("E-bad-probe", format!("{kind} probe of `{name}` checks UDP port `{port}`"))
+                    .at(at.value(&[sub(action), vec!["port".to_string()]].concat()), "UDP")
+                    .hint("probes connect over TCP: probe a TCP port"),
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some(h) = &pr.http
+        && !h.path.starts_with('/')
+    {
+        d.push(Diagnostic::error("E-bad-probe", format!("probe path `{}` must start with `/`", h.path)).at(at.value(&[sub("http"), vec!["path".to_string()]].concat()), "here"));
+    }
+    if let Some(e) = &pr.exec
+        && e.command.is_empty()
+    {
+        d.push(Diagnostic::error("E-bad-probe", "exec probe has an empty command").at(at.value(&sub("exec")), "here"));
+    }
+    if kind != "readiness"
+        && let Some(s) = pr.success_threshold
+        && s != 1
+    {
+        d.push(
+            Diagnostic::error("E-bad-probe", format!("{kind} probes need success_threshold = 1 (found {s})"))
+                .at(at.value(&sub("success_threshold")), "here")
+                .hint("Kubernetes rejects any other value for liveness and startup probes"),
+        );
+    }
+    if let (Some(t), Some(p)) = (pr.timeout, pr.period)
+        && t.seconds > p.seconds
+    {
+        d.push(
+            Diagnostic::warning("W-probe-timing", format!("{kind} probe of `{name}` has a timeout ({t}) longer than its period ({p})"))
+                .at(at.value(&sub("timeout")), "here")
+                .hint("checks would overlap: make the timeout shorter than the period"),
+        );
+    }
+    for (k, v) in [("failure_threshold", pr.failure_threshold), ("success_threshold", pr.success_threshold)] {
+        if v == Some(0) {
+            d.push(Diagnostic::error("E-bad-probe", format!("{k} must be at least 1")).at(at.value(&sub(k)), "here"));
+        }
+    }
+    for (k, v) in [("period", pr.period), ("timeout", pr.timeout)] {
+        if v.is_some_and(|x| x.seconds == 0) {
+            d.push(Diagnostic::error("E-bad-probe", format!("{k} must be at least 1s")).at(at.value(&sub(k)), "here"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_image_pins() {
+        assert_eq!(image_pin("postgres:17.11-alpine"), Pin::Version);
+        assert_eq!(image_pin("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"), Pin::Version);
+        assert_eq!(image_pin("redis:7-alpine"), Pin::Floating);
+        assert_eq!(image_pin("prefecthq/prefect:3-latest"), Pin::Latest);
+        assert_eq!(image_pin("grafana/grafana"), Pin::Latest);
+        assert_eq!(image_pin("localhost:5000/x"), Pin::Latest);
+        assert_eq!(image_pin("localhost:5000/x:1.2.3"), Pin::Version);
+        assert_eq!(image_pin("x@sha256:abc"), Pin::Digest);
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_port_name("otlp-grpc"));
+        assert!(!is_port_name("a-very-long-port-name"));
+        assert!(!is_port_name("1234"));
+        assert!(is_env_name("AWS_ENDPOINT_URL"));
+        assert!(!is_env_name("9X"));
+        assert!(is_dns_name("crypto-lakehouse.local"));
+        assert!(!is_dns_name("Crypto.local"));
+    }
+}

@@ -1,0 +1,373 @@
+//! Loading a project: environment files, profiles, profile chains, and the overlay of a mode's
+//! profile chain onto an environment, with provenance kept in the merged [`Node`] tree.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::de::decode;
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::model::EnvironmentFile;
+use crate::node::{Node, NodeValue};
+use crate::profile::{OVERLAY_KEYS, ProfileFile, SCOPED_OVERLAY_KEY};
+use crate::source::{FileId, Origin, SourceFile, Sources, Span};
+
+/// Directory of environment files, relative to the project root.
+pub const ENVIRONMENTS_DIR: &str = "environments";
+/// Directory of profiles, relative to the project root.
+pub const PROFILES_DIR: &str = "profiles";
+
+/// One parsed TOML file.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The file.
+    pub file: FileId,
+    /// Its tree (empty table when it did not parse).
+    pub node: Node,
+}
+
+/// A project: every environment and profile file, parsed.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project root.
+    pub root: PathBuf,
+    /// Every file read so far.
+    pub sources: Sources,
+    /// Environments by name, sorted.
+    pub environments: IndexMap<String, Parsed>,
+    /// Profiles (modes) by name, sorted.
+    pub profiles: IndexMap<String, Parsed>,
+}
+
+/// An environment with one mode's profile chain applied, decoded.
+#[derive(Debug, Clone)]
+pub struct LoadedMode {
+    /// Environment name.
+    pub env: String,
+    /// Mode name.
+    pub mode: String,
+    /// The decoded, merged model.
+    pub model: EnvironmentFile,
+    /// The merged tree, for provenance (`tree.origin_of(path)`).
+    pub tree: Node,
+    /// The mode's settings.
+    pub profile: ProfileFile,
+    /// The merged profile tree, for provenance of settings.
+    pub profile_tree: Node,
+    /// Profile names from the root of the `extends` chain to the mode itself.
+    pub chain: Vec<String>,
+    /// Files this mode was built from: the environment file then the profiles, as shown to
+    /// users (templates are added by the resolver).
+    pub source_files: Vec<FileId>,
+    /// Directory holding the environment file (templates and build contexts are relative to
+    /// it).
+    pub env_dir: PathBuf,
+}
+
+impl Project {
+    /// Reads every `environments/*.toml` and `profiles/*.toml` under `root`.
+    pub fn load(root: &Path) -> Result<Project, Diagnostics> {
+        let mut files = Vec::new();
+        let mut diags = Diagnostics::new();
+        for dir in [ENVIRONMENTS_DIR, PROFILES_DIR] {
+            let path = root.join(dir);
+            let entries = match std::fs::read_dir(&path) {
+                Ok(e) => e,
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error("E-io", format!("failed to read directory {}: {e}", path.display()))
+                            .hint(format!("run envc from the project root, which holds `{dir}/`, or pass --root")),
+                    );
+                    continue;
+                }
+            };
+            let mut names: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+                .collect();
+            names.sort();
+            for p in names {
+                match std::fs::read_to_string(&p) {
+                    Ok(text) => {
+                        let rel = format!("{dir}/{}", p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
+                        files.push((rel, p, text));
+                    }
+                    Err(e) => diags.push(Diagnostic::error(
+                        "E-io",
+                        format!("failed to read {}: {e}", p.display()),
+                    )),
+                }
+            }
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        Project::from_files(root, files)
+    }
+
+    /// Builds a project from files already in memory: `(display name, disk path, text)`, where
+    /// the display name starts with `environments/` or `profiles/`.
+    pub fn from_files(
+        root: &Path,
+        files: Vec<(String, PathBuf, String)>,
+    ) -> Result<Project, Diagnostics> {
+        let mut sources = Sources::new();
+        let mut environments = IndexMap::new();
+        let mut profiles = IndexMap::new();
+        let mut diags = Diagnostics::new();
+        for (name, path, text) in files {
+            let (dir, stem) = match name.split_once('/') {
+                Some((d, f)) => (d.to_string(), f.trim_end_matches(".toml").to_string()),
+                None => continue,
+            };
+            let id = sources.add(SourceFile::new(name.clone(), path, text));
+            let (node, parse_diags) = Node::parse(id, &sources.get(id).text);
+            let whole = Origin { file: id, span: Span::new(0, 0) };
+            if !is_dns_label(&stem) {
+                diags.push(
+                    Diagnostic::error("E-bad-name", format!("file name `{stem}` is not a valid {} name", if dir == ENVIRONMENTS_DIR { "environment" } else { "mode" }))
+                        .at(whole, "in this file")
+                        .hint("use lowercase letters, digits and `-`, starting with a letter (at most 63 characters)"),
+                );
+            }
+            let failed = parse_diags.has_errors();
+            diags.extend(parse_diags);
+            let node = if failed { Node::empty_table(whole) } else { node };
+            let parsed = Parsed { file: id, node };
+            if dir == ENVIRONMENTS_DIR {
+                environments.insert(stem, parsed);
+            } else if dir == PROFILES_DIR {
+                profiles.insert(stem, parsed);
+            }
+        }
+        environments.sort_keys();
+        profiles.sort_keys();
+        if diags.has_errors() {
+            return Err(with_sources_sorted(diags));
+        }
+        if environments.is_empty() {
+            diags.push(
+                Diagnostic::error("E-no-environments", format!("no environment files in {}/", root.join(ENVIRONMENTS_DIR).display()))
+                    .hint("describe an environment in environments/<name>.toml (see docs/model.md)"),
+            );
+            return Err(diags);
+        }
+        Ok(Project { root: root.to_path_buf(), sources, environments, profiles })
+    }
+
+    /// Reads (once) a file referenced by the model, such as a template, relative to `dir`.
+    /// Returns its id, or an error message.
+    pub fn read_aux(&mut self, dir: &Path, rel: &str) -> Result<FileId, String> {
+        let path = dir.join(rel);
+        if let Some(id) = self.sources.find(&path) {
+            return Ok(id);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+        let name = path
+            .strip_prefix(&self.root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| path.to_string_lossy().to_string());
+        Ok(self.sources.add(SourceFile::new(name, path, text)))
+    }
+
+    /// Merges a profile's `extends` chain: returns the chain (root first) and the merged tree.
+    pub fn profile_chain(&self, mode: &str) -> Result<(Vec<String>, Node), Diagnostics> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut current = mode.to_string();
+        let mut via: Option<Origin> = None;
+        loop {
+            let Some(p) = self.profiles.get(&current) else {
+                let mut d = Diagnostic::error("E-unknown-mode", format!("unknown mode `{current}`"));
+                if let Some(o) = via {
+                    d = d.at(o, "extends this mode");
+                }
+                d = match did_you_mean(&current, self.profiles.keys().map(String::as_str)) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint(format!(
+                        "modes are the files in profiles/: {}",
+                        self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                return Err(Diagnostics(vec![d]));
+            };
+            if chain.contains(&current) {
+                chain.push(current.clone());
+                let d = Diagnostic::error("E-profile-cycle", format!("profiles extend each other in a cycle: {}", chain.join(" -> ")))
+                    .at_opt(via, "closes the cycle")
+                    .hint("remove one of the `extends` keys");
+                return Err(Diagnostics(vec![d]));
+            }
+            chain.push(current.clone());
+            match p.node.lookup(&["profile", "extends"]) {
+                Some(n) => match n.as_str() {
+                    Some(s) => {
+                        via = Some(n.origin);
+                        current = s.to_string();
+                    }
+                    None => {
+                        let d = Diagnostic::error("E-invalid-value", format!("wrong type: found {}, expected a profile name", n.value.type_name()))
+                            .at(n.origin, "here");
+                        return Err(Diagnostics(vec![d]));
+                    }
+                },
+                None => break,
+            }
+        }
+        chain.reverse();
+        let mut merged: Option<Node> = None;
+        for name in &chain {
+            let node = &self.profiles[name.as_str()].node;
+            match &mut merged {
+                None => merged = Some(node.clone()),
+                Some(m) => m.overlay(node),
+            }
+        }
+        let whole = Origin { file: self.profiles[mode].file, span: Span::default() };
+        let merged = merged.unwrap_or_else(|| Node::empty_table(whole));
+        Ok((chain, merged))
+    }
+
+    /// Loads one environment in one mode: overlays the mode's profile chain and decodes both.
+    pub fn mode(&self, env: &str, mode: &str) -> Result<LoadedMode, Diagnostics> {
+        let Some(parsed) = self.environments.get(env) else {
+            let mut d = Diagnostic::error("E-unknown-environment", format!("unknown environment `{env}`"));
+            d = match did_you_mean(env, self.environments.keys().map(String::as_str)) {
+                Some(s) => d.hint(format!("did you mean `{s}`?")),
+                None => d.hint(format!(
+                    "environments are the files in environments/: {}",
+                    self.environments.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            };
+            return Err(Diagnostics(vec![d]));
+        };
+        let (chain, profile_tree) = self.profile_chain(mode)?;
+        let mut diags = Diagnostics::new();
+
+        // Split the merged profile into settings and overlays.
+        let mut settings = profile_tree.clone();
+        let mut overlay = Node::empty_table(profile_tree.origin);
+        for key in OVERLAY_KEYS {
+            if let Some(e) = settings.remove(key)
+                && let NodeValue::Table(t) = &mut overlay.value
+            {
+                t.insert(key.to_string(), e);
+            }
+        }
+        let mut scoped = None;
+        if let Some(e) = settings.remove(SCOPED_OVERLAY_KEY) {
+            match e.node.as_table() {
+                Some(t) => {
+                    for (name, entry) in t {
+                        if !self.environments.contains_key(name) {
+                            let mut d = Diagnostic::error("E-unknown-environment", format!("profile overlay for unknown environment `{name}`"))
+                                .at(entry.key_origin, "no such environment");
+                            if let Some(s) = did_you_mean(name, self.environments.keys().map(String::as_str)) {
+                                d = d.hint(format!("did you mean `{s}`?"));
+                            }
+                            diags.push(d);
+                        }
+                    }
+                    scoped = t.get(env).map(|e| e.node.clone());
+                }
+                None => diags.push(
+                    Diagnostic::error("E-invalid-value", "`environments` must be a table of environment names")
+                        .at(e.node.origin, "here"),
+                ),
+            }
+        }
+
+        let (profile, d) = decode::<ProfileFile>(&settings);
+        diags.extend(d);
+
+        let mut tree = parsed.node.clone();
+        check_overlay_targets(&tree, &overlay, &mut diags);
+        tree.overlay(&overlay);
+        if let Some(s) = &scoped {
+            check_overlay_targets(&tree, s, &mut diags);
+            tree.overlay(s);
+        }
+        let (model, d) = decode::<EnvironmentFile>(&tree);
+        diags.extend(d);
+
+        if let Some(m) = &model
+            && m.environment.name != env
+        {
+            let o = tree.origin_of(&["environment", "name"]);
+            diags.push(
+                Diagnostic::error("E-env-name", format!("environment name `{}` does not match its file name `{env}`", m.environment.name))
+                    .at(o, "declared here")
+                    .hint(format!("set `name = \"{env}\"` or rename the file")),
+            );
+        }
+        if diags.has_errors() {
+            diags.sort();
+            return Err(diags);
+        }
+        let (Some(model), Some(profile)) = (model, profile) else {
+            return Err(diags);
+        };
+        let mut source_files = vec![parsed.file];
+        source_files.extend(chain.iter().map(|c| self.profiles[c.as_str()].file));
+        let env_dir = self
+            .sources
+            .get(parsed.file)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.join(ENVIRONMENTS_DIR));
+        Ok(LoadedMode {
+            env: env.to_string(),
+            mode: mode.to_string(),
+            model,
+            tree,
+            profile,
+            profile_tree,
+            chain,
+            source_files,
+            env_dir,
+        })
+    }
+}
+
+/// A profile may only override services and secrets the environment defines: a typo there
+/// would otherwise add a half-defined service.
+fn check_overlay_targets(base: &Node, overlay: &Node, diags: &mut Diagnostics) {
+    for key in ["services", "secrets", "namespaces"] {
+        let Some(over) = overlay.get(key).and_then(Node::as_table) else { continue };
+        let known: Vec<&str> = base
+            .get(key)
+            .and_then(Node::as_table)
+            .map(|t| t.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for (name, e) in over {
+            if !known.contains(&name.as_str()) {
+                let what = key.trim_end_matches('s');
+                let mut d = Diagnostic::error("E-unknown-override", format!("profile overrides {what} `{name}`, which the environment does not define"))
+                    .at(e.key_origin, format!("no such {what}"));
+                d = match did_you_mean(name, known.iter().copied()) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint(format!(
+                        "define it in the environment file, or scope the override with [{SCOPED_OVERLAY_KEY}.<env>.{key}.{name}] if only some environments have it"
+                    )),
+                };
+                diags.push(d);
+            }
+        }
+    }
+}
+
+/// Diagnostics order: by file, then position.
+fn with_sources_sorted(mut d: Diagnostics) -> Diagnostics {
+    d.sort();
+    d
+}
+
+/// Whether a name is a DNS-1123 label (what Kubernetes requires of most names).
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.as_bytes()[0].is_ascii_lowercase()
+        && !s.ends_with('-')
+}

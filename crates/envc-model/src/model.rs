@@ -1,0 +1,637 @@
+//! The environment model: what `environments/<env>.toml` (after profile overlay) decodes into.
+//!
+//! Every field is documented in `docs/model.md`; the JSON Schema (`envc schema`) is derived
+//! from these types, so the two cannot drift apart.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use crate::quantity::{Bytes, Cpu, Duration};
+
+/// An environment file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct EnvironmentFile {
+    /// Environment-wide settings.
+    pub environment: EnvironmentSettings,
+    /// Namespaces (Kubernetes) by key; services name one by key. The first one is the default.
+    pub namespaces: IndexMap<String, Namespace>,
+    /// Secrets by name. Values never live in the model except dev-tier defaults.
+    #[serde(default)]
+    pub secrets: IndexMap<String, Secret>,
+    /// Services by name (DNS-1123 label: lowercase letters, digits and `-`).
+    pub services: IndexMap<String, Service>,
+}
+
+/// Environment-wide settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct EnvironmentSettings {
+    /// The environment's name; must equal the file name without `.toml`.
+    pub name: String,
+    /// One line saying what this environment is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Host name that ingress routes are served on (`crypto-lakehouse.local`).
+    #[serde(default)]
+    pub ingress_host: Option<String>,
+    /// Default storage class for persistent volumes; profiles usually set it.
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    /// How NetworkPolicies are generated.
+    #[serde(default)]
+    pub network_policy: NetworkPolicyStance,
+    /// Labels added to every object (besides the recommended `app.kubernetes.io/*` ones).
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+}
+
+/// How NetworkPolicies are generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkPolicyStance {
+    /// No NetworkPolicies.
+    None,
+    /// Pods accept traffic from any pod of the environment's namespaces and from the ingress
+    /// controller.
+    Namespace,
+    /// Least privilege from the dependency graph: each service accepts traffic only from the
+    /// services that depend on or refer to it, on the ports they use, plus Prometheus on its
+    /// metrics port, the ingress controller on ingress ports, and anyone on node ports.
+    #[default]
+    Graph,
+}
+
+/// Pod Security Standards level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PodSecurityLevel {
+    /// Unrestricted.
+    Privileged,
+    /// Prevents known privilege escalations.
+    Baseline,
+    /// Current pod hardening best practice.
+    #[default]
+    Restricted,
+}
+
+impl PodSecurityLevel {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurityLevel::Privileged => "privileged",
+            PodSecurityLevel::Baseline => "baseline",
+            PodSecurityLevel::Restricted => "restricted",
+        }
+    }
+}
+
+/// A namespace.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Namespace {
+    /// The Kubernetes name.
+    pub name: String,
+    /// Pod Security Standards level enforced on the namespace.
+    #[serde(default)]
+    pub pod_security: PodSecurityLevel,
+    /// A ResourceQuota for the namespace.
+    #[serde(default)]
+    pub quota: Option<Quota>,
+}
+
+/// A ResourceQuota.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Quota {
+    /// Sum of CPU requests.
+    #[serde(default)]
+    pub requests_cpu: Option<Cpu>,
+    /// Sum of memory requests.
+    #[serde(default)]
+    pub requests_memory: Option<Bytes>,
+    /// Sum of CPU limits.
+    #[serde(default)]
+    pub limits_cpu: Option<Cpu>,
+    /// Sum of memory limits.
+    #[serde(default)]
+    pub limits_memory: Option<Bytes>,
+    /// Sum of persistent storage requests.
+    #[serde(default)]
+    pub storage: Option<Bytes>,
+    /// Maximum number of pods.
+    #[serde(default)]
+    pub pods: Option<u32>,
+    /// Maximum number of PersistentVolumeClaims.
+    #[serde(default)]
+    pub persistent_volume_claims: Option<u32>,
+}
+
+/// A secret: one value, referenced by name from env values.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Secret {
+    /// What the secret is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Value used by dev-tier modes only. When absent, dev modes use a value derived from the
+    /// environment and secret names (stable, never random). Prod tiers never see it.
+    #[serde(default)]
+    pub dev_value: Option<String>,
+}
+
+/// A service.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Service {
+    /// What the service does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether the mode runs this service (profiles set `false` to leave one out).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Role in the system (`database`, `object-storage`, ...): `app.kubernetes.io/component`.
+    #[serde(default)]
+    pub component: Option<String>,
+    /// Namespace key (see `[namespaces]`); the first namespace when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Image reference, pinned by tag or digest (`postgres:17.6-alpine`, `repo@sha256:...`).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Build the image from source; `image` then names the tag to give it.
+    #[serde(default)]
+    pub build: Option<Build>,
+    /// Replaces the image's entrypoint.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Replaces the image's arguments.
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Working directory.
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    /// Named ports.
+    #[serde(default)]
+    pub ports: IndexMap<String, Port>,
+    /// Environment variables: a string (with `${...}` references), a number or boolean, or
+    /// `{ secret = "name" }`.
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    /// Files placed in the container (config files), by name.
+    #[serde(default)]
+    pub files: IndexMap<String, File>,
+    /// Volumes by name.
+    #[serde(default)]
+    pub volumes: IndexMap<String, Volume>,
+    /// Resource requests and limits.
+    #[serde(default)]
+    pub resources: Resources,
+    /// Number of replicas (ignored when autoscaling is set: the minimum is used).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Horizontal autoscaling.
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+    /// Liveness, readiness and startup probes.
+    #[serde(default)]
+    pub probes: Probes,
+    /// Services this one needs, with the condition to wait for.
+    #[serde(default)]
+    pub depends_on: DependsOn,
+    /// Security settings for the container.
+    #[serde(default)]
+    pub security: Security,
+    /// Prometheus metrics endpoint.
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+    /// `deployment` or `statefulset`; by default a service with persistent volumes is a
+    /// StatefulSet and any other a Deployment.
+    #[serde(default)]
+    pub workload: Option<WorkloadKind>,
+    /// Seconds to wait after SIGTERM before killing.
+    #[serde(default)]
+    pub stop_grace_period: Option<Duration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Workload kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkloadKind {
+    /// A Deployment.
+    Deployment,
+    /// A StatefulSet with a headless Service.
+    Statefulset,
+}
+
+/// How to build an image.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Build {
+    /// Build context, relative to the environment file's directory.
+    pub context: String,
+    /// Dockerfile, relative to the context.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// Build arguments.
+    #[serde(default)]
+    pub args: IndexMap<String, String>,
+    /// Build stage.
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// Transport protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// TCP.
+    #[default]
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// Upper-case name as Kubernetes writes it.
+    pub fn k8s(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+        }
+    }
+
+    /// Lower-case name as Compose writes it.
+    pub fn compose(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// A named port.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Port {
+    /// Port the container listens on.
+    pub container: u16,
+    /// Port other services use (the Kubernetes Service port); defaults to `container`.
+    #[serde(default)]
+    pub service: Option<u16>,
+    /// Protocol.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Expose on every node at this port (Kubernetes NodePort, 30000-32767 by default).
+    #[serde(default)]
+    pub node_port: Option<u16>,
+    /// Publish on the host at this port (Compose).
+    #[serde(default)]
+    pub host_port: Option<u16>,
+    /// Route HTTP traffic from the ingress to this port.
+    #[serde(default)]
+    pub ingress: Option<IngressRoute>,
+    /// Application protocol (`http`, `grpc`, ...), for Service `appProtocol`.
+    #[serde(default)]
+    pub app_protocol: Option<String>,
+}
+
+/// An ingress route.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct IngressRoute {
+    /// URL path prefix.
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// Sub-domain prepended to the environment's `ingress_host` (`grafana` gives
+    /// `grafana.crypto-lakehouse.local`); the bare host when absent.
+    #[serde(default)]
+    pub subdomain: Option<String>,
+}
+
+fn root_path() -> String {
+    "/".to_string()
+}
+
+/// An environment variable's value.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum EnvValue {
+    /// Text, which may contain `${...}` references.
+    Text(String),
+    /// The value of a secret.
+    Secret(SecretRef),
+}
+
+/// A reference to a secret.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct SecretRef {
+    /// Secret name (see `[secrets]`).
+    pub secret: String,
+}
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, a number, a boolean or { secret = \"name\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue::Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<EnvValue, E> {
+                Ok(EnvValue::Text(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EnvValue, E> {
+                Ok(EnvValue::Text(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EnvValue, A::Error> {
+                let mut secret = None;
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "secret" => secret = Some(map.next_value::<String>()?),
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, &["secret"]));
+                        }
+                    }
+                }
+                secret
+                    .map(|secret| EnvValue::Secret(SecretRef { secret }))
+                    .ok_or_else(|| serde::de::Error::missing_field("secret"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A file placed in the container.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct File {
+    /// Absolute path in the container.
+    pub path: String,
+    /// A Handlebars template, relative to the environment file's directory, rendered per mode
+    /// (strict: an unknown variable is an error).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Literal content.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// A volume.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Volume {
+    /// Mount path in the container.
+    pub path: String,
+    /// Size; a persistent volume needs one.
+    #[serde(default)]
+    pub size: Option<Bytes>,
+    /// Persistent (survives restarts; PersistentVolumeClaim, named volume) or scratch
+    /// (emptyDir, tmpfs). Persistent by default.
+    #[serde(default = "yes")]
+    pub persistent: bool,
+    /// Storage class; the environment's or profile's default when absent.
+    #[serde(default)]
+    pub storage_class: Option<String>,
+}
+
+/// CPU and memory.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct CpuMemory {
+    /// CPU.
+    #[serde(default)]
+    pub cpu: Option<Cpu>,
+    /// Memory.
+    #[serde(default)]
+    pub memory: Option<Bytes>,
+}
+
+/// Resource requests and limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Resources {
+    /// What the scheduler reserves.
+    #[serde(default)]
+    pub requests: CpuMemory,
+    /// The most the container may use.
+    #[serde(default)]
+    pub limits: CpuMemory,
+}
+
+/// Horizontal autoscaling.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Autoscaling {
+    /// Fewest replicas.
+    pub min: u32,
+    /// Most replicas.
+    pub max: u32,
+    /// Target average CPU utilisation, percent of requests.
+    #[serde(default)]
+    pub cpu: Option<u8>,
+    /// Target average memory utilisation, percent of requests.
+    #[serde(default)]
+    pub memory: Option<u8>,
+}
+
+/// Probes.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Probes {
+    /// Restart the container when this fails.
+    #[serde(default)]
+    pub liveness: Option<Probe>,
+    /// Send traffic (and let dependents start) only when this passes. Compose healthchecks
+    /// come from this probe.
+    #[serde(default)]
+    pub readiness: Option<Probe>,
+    /// Hold the other probes until this passes once.
+    #[serde(default)]
+    pub startup: Option<Probe>,
+}
+
+/// A probe: exactly one of `http`, `tcp`, `exec`, `grpc`, plus timings.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Probe {
+    /// HTTP GET; success is a 2xx or 3xx status.
+    #[serde(default)]
+    pub http: Option<HttpProbe>,
+    /// TCP connect.
+    #[serde(default)]
+    pub tcp: Option<TcpProbe>,
+    /// A command run in the container; success is exit status 0.
+    #[serde(default)]
+    pub exec: Option<ExecProbe>,
+    /// gRPC health checking protocol.
+    #[serde(default)]
+    pub grpc: Option<TcpProbe>,
+    /// Delay before the first check.
+    #[serde(default)]
+    pub initial_delay: Option<Duration>,
+    /// Time between checks.
+    #[serde(default)]
+    pub period: Option<Duration>,
+    /// Time a check may take.
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// Consecutive failures before the probe fails.
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+    /// Consecutive successes before the probe passes again (readiness only).
+    #[serde(default)]
+    pub success_threshold: Option<u32>,
+}
+
+/// An HTTP probe.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct HttpProbe {
+    /// Port name (see `ports`).
+    pub port: String,
+    /// Path.
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// For runtimes that cannot probe HTTP themselves (Compose): a command available in the
+    /// image that performs the same check (`["wget", "-q", "--spider", "http://..."]`).
+    /// Without it, Compose gets no healthcheck for this probe and envc reports that.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+}
+
+/// A TCP or gRPC probe.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct TcpProbe {
+    /// Port name (see `ports`).
+    pub port: String,
+}
+
+/// An exec probe.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ExecProbe {
+    /// Command and arguments (no shell unless you call one).
+    pub command: Vec<String>,
+}
+
+/// Dependencies: `["postgres"]` or `{ postgres = "healthy", minio = "started" }`.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+pub struct DependsOn(pub IndexMap<String, Condition>);
+
+/// What to wait for before starting a dependent service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Healthy when the dependency has a readiness probe, else started.
+    #[default]
+    Auto,
+    /// The dependency's container has started.
+    Started,
+    /// The dependency's readiness probe passes.
+    Healthy,
+    /// The dependency ran to completion successfully.
+    Completed,
+}
+
+impl<'de> Deserialize<'de> for DependsOn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DependsOn;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of service names or a table of service = condition")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DependsOn, A::Error> {
+                let mut m = IndexMap::new();
+                while let Some(name) = seq.next_element::<String>()? {
+                    m.insert(name, Condition::Auto);
+                }
+                Ok(DependsOn(m))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DependsOn, A::Error> {
+                let mut m = IndexMap::new();
+                while let Some((k, v)) = map.next_entry::<String, Condition>()? {
+                    m.insert(k, v);
+                }
+                Ok(DependsOn(m))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Container security settings. The defaults pass the `restricted` Pod Security Standard.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Security {
+    /// User id to run as.
+    #[serde(default)]
+    pub run_as_user: Option<i64>,
+    /// Group id to run as.
+    #[serde(default)]
+    pub run_as_group: Option<i64>,
+    /// Group that owns mounted volumes.
+    #[serde(default)]
+    pub fs_group: Option<i64>,
+    /// Refuse to start as root.
+    #[serde(default = "yes")]
+    pub run_as_non_root: bool,
+    /// Mount the root filesystem read-only (add scratch volumes for paths the image writes).
+    #[serde(default = "yes")]
+    pub read_only_root_filesystem: bool,
+    /// Allow privilege escalation (setuid binaries).
+    #[serde(default)]
+    pub allow_privilege_escalation: bool,
+    /// Capabilities to add back after dropping all.
+    #[serde(default)]
+    pub capabilities_add: Vec<String>,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            run_as_user: None,
+            run_as_group: None,
+            fs_group: None,
+            run_as_non_root: true,
+            read_only_root_filesystem: true,
+            allow_privilege_escalation: false,
+            capabilities_add: Vec::new(),
+        }
+    }
+}
+
+/// A Prometheus metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Metrics {
+    /// Port name (see `ports`).
+    pub port: String,
+    /// Path.
+    #[serde(default = "metrics_path")]
+    pub path: String,
+}
+
+fn metrics_path() -> String {
+    "/metrics".to_string()
+}

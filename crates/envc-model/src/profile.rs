@@ -1,0 +1,157 @@
+//! Profiles: what a deployment mode is (backend, tier, backend settings) and what it overrides.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Keys of a profile file that overlay the environment model (same shape as an environment
+/// file). Everything else in a profile is a setting of the mode.
+pub const OVERLAY_KEYS: [&str; 4] = ["environment", "namespaces", "secrets", "services"];
+
+/// Key of a profile file holding overlays scoped to one environment:
+/// `[environments.<env>.services.minio]`.
+pub const SCOPED_OVERLAY_KEY: &str = "environments";
+
+/// A profile's settings (after its `extends` chain is merged).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ProfileFile {
+    /// What the mode is.
+    pub profile: ProfileSettings,
+    /// Settings for Kubernetes-based backends (`kubernetes`, `helm`).
+    #[serde(default)]
+    pub kubernetes: KubernetesSettings,
+    /// Settings for the Compose backend.
+    #[serde(default)]
+    pub compose: ComposeSettings,
+}
+
+/// What the mode is.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ProfileSettings {
+    /// One line saying what this mode is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Another profile this one starts from (its settings and overlays apply first).
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// Which backend compiles this mode.
+    pub backend: Backend,
+    /// `dev` modes follow the model at once and may carry dev secret values; `prod` modes never
+    /// carry secret values and refuse unpinned images.
+    pub tier: Tier,
+}
+
+/// A backend: how a mode's artifacts are produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// Plain Kubernetes manifests with a `kustomization.yaml` (`kubectl apply -k`).
+    Kubernetes,
+    /// A Compose file (`docker compose up`).
+    Compose,
+    /// A Helm chart with values, plus Terraform variables for the cluster.
+    Helm,
+}
+
+impl Backend {
+    /// The name used in profiles and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Kubernetes => "kubernetes",
+            Backend::Compose => "compose",
+            Backend::Helm => "helm",
+        }
+    }
+
+    /// Whether the backend targets Kubernetes.
+    pub fn is_kubernetes(self) -> bool {
+        matches!(self, Backend::Kubernetes | Backend::Helm)
+    }
+}
+
+/// A tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Development: local, dev secret values allowed.
+    Dev,
+    /// Production: no secret values, pinned images only.
+    Prod,
+}
+
+impl Tier {
+    /// The name used in profiles and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Dev => "dev",
+            Tier::Prod => "prod",
+        }
+    }
+}
+
+/// Settings for Kubernetes-based backends.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct KubernetesSettings {
+    /// Kubernetes version the artifacts target (`"1.33"`); validators check against it.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Storage class for persistent volumes that do not name one.
+    #[serde(default)]
+    pub storage_class: Option<String>,
+    /// `ingressClassName` of Ingresses.
+    #[serde(default)]
+    pub ingress_class: Option<String>,
+    /// Annotations on every Ingress.
+    #[serde(default)]
+    pub ingress_annotations: IndexMap<String, String>,
+    /// Namespace of the ingress controller's pods, allowed in by NetworkPolicies.
+    #[serde(default)]
+    pub ingress_controller_namespace: Option<String>,
+    /// Whether ports with `node_port` become NodePort Services (else ClusterIP).
+    #[serde(default = "yes")]
+    pub node_ports: bool,
+    /// Lowest and highest NodePort the cluster allows.
+    #[serde(default = "node_port_range")]
+    pub node_port_range: [u16; 2],
+    /// `imagePullPolicy` of containers.
+    #[serde(default)]
+    pub image_pull_policy: Option<String>,
+}
+
+impl Default for KubernetesSettings {
+    fn default() -> Self {
+        KubernetesSettings {
+            version: None,
+            storage_class: None,
+            ingress_class: None,
+            ingress_annotations: IndexMap::new(),
+            ingress_controller_namespace: None,
+            node_ports: true,
+            node_port_range: node_port_range(),
+            image_pull_policy: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn node_port_range() -> [u16; 2] {
+    [30000, 32767]
+}
+
+/// Settings for the Compose backend.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ComposeSettings {
+    /// Compose project name; the environment name when absent.
+    #[serde(default)]
+    pub project_name: Option<String>,
+    /// Restart policy of every service (`unless-stopped` when absent).
+    #[serde(default)]
+    pub restart: Option<String>,
+}
