@@ -1,1 +1,52 @@
-fn main() {}
+//! `envc`: compile one environment description into the artifacts of every deployment mode.
+
+mod args;
+mod build;
+mod output;
+mod project;
+mod render;
+mod write;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+/// Exit status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything as asked.
+    Ok,
+    /// A check found a difference (`--check` found `out/` stale).
+    Failed,
+    /// Invalid input or usage.
+    Invalid,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        match s {
+            Status::Ok => ExitCode::SUCCESS,
+            Status::Failed => ExitCode::from(1),
+            Status::Invalid => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output::new(cli.color);
+    let result = match &cli.command {
+        Command::Build(b) => build::run(&cli, b, &out),
+        Command::Check(c) => build::check_only(&cli, c, &out),
+        Command::Schema(s) => build::schema(s),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) => {
+            out.error(&format!("{e:#}"));
+            Status::Invalid.into()
+        }
+    }
+}

@@ -409,9 +409,9 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             {
                 ports.push(mt.port.clone());
             }
-            if all {
-                ports.clear();
-            } else if ports.is_empty() {
+            // Ports a client names are the ones it uses; a dependency or a host-only reference
+            // that names none means any port.
+            if ports.is_empty() && !all {
                 continue;
             }
             ports.sort();

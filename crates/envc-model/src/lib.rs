@@ -14,6 +14,6 @@ pub mod quantity;
 pub mod source;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
-pub use load::{LoadedMode, Project};
+pub use load::{Failure, LoadedMode, Project};
 pub use node::{Node, NodeValue};
 pub use source::{FileId, Origin, SourceFile, Sources, Span};

@@ -39,6 +39,15 @@ pub struct Project {
     pub profiles: IndexMap<String, Parsed>,
 }
 
+/// Why a project could not be loaded: the diagnostics, and the files they point into.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Files read so far.
+    pub sources: Sources,
+    /// What is wrong.
+    pub diagnostics: Diagnostics,
+}
+
 /// An environment with one mode's profile chain applied, decoded.
 #[derive(Debug, Clone)]
 pub struct LoadedMode {
@@ -66,7 +75,7 @@ pub struct LoadedMode {
 
 impl Project {
     /// Reads every `environments/*.toml` and `profiles/*.toml` under `root`.
-    pub fn load(root: &Path) -> Result<Project, Diagnostics> {
+    pub fn load(root: &Path) -> Result<Project, Failure> {
         let mut files = Vec::new();
         let mut diags = Diagnostics::new();
         for dir in [ENVIRONMENTS_DIR, PROFILES_DIR] {
@@ -101,7 +110,7 @@ impl Project {
             }
         }
         if diags.has_errors() {
-            return Err(diags);
+            return Err(Failure { sources: Sources::new(), diagnostics: diags });
         }
         Project::from_files(root, files)
     }
@@ -111,7 +120,7 @@ impl Project {
     pub fn from_files(
         root: &Path,
         files: Vec<(String, PathBuf, String)>,
-    ) -> Result<Project, Diagnostics> {
+    ) -> Result<Project, Failure> {
         let mut sources = Sources::new();
         let mut environments = IndexMap::new();
         let mut profiles = IndexMap::new();
@@ -144,14 +153,14 @@ impl Project {
         environments.sort_keys();
         profiles.sort_keys();
         if diags.has_errors() {
-            return Err(with_sources_sorted(diags));
+            return Err(Failure { sources, diagnostics: with_sources_sorted(diags) });
         }
         if environments.is_empty() {
             diags.push(
                 Diagnostic::error("E-no-environments", format!("no environment files in {}/", root.join(ENVIRONMENTS_DIR).display()))
                     .hint("describe an environment in environments/<name>.toml (see docs/model.md)"),
             );
-            return Err(diags);
+            return Err(Failure { sources, diagnostics: diags });
         }
         Ok(Project { root: root.to_path_buf(), sources, environments, profiles })
     }

@@ -1,0 +1,116 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Compile one environment description into the artifacts of every deployment mode";
+
+const LONG_ABOUT: &str = "\
+envc reads an environment (environments/<env>.toml) and the deployment modes (profiles/<mode>.toml),
+resolves them through a dependency graph, and writes what real tools deploy: Kubernetes manifests
+with a kustomization (k3s), a Compose file (docker), a Helm chart and Terraform variables (eks, gke).";
+
+const EXAMPLES: &str = "\
+Examples:
+  envc build                          build every environment for every mode
+  envc build --target k3s             build the k3s mode of every environment
+  envc build --env crypto-lakehouse --target k3s --out /tmp/out
+  envc build --target all --check     fail (exit 1) when out/ is missing, stale or has extra files
+  envc check                          validate the model and profiles, write nothing
+  envc schema > envc.schema.json      JSON Schema of environment files, for editors
+
+Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
+
+/// The `envc` command line.
+#[derive(Debug, Parser)]
+#[command(name = "envc", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Project root: the directory holding environments/ and profiles/.
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// When to color output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to color output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stderr is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile environments into out/<env>/<mode>/
+    #[command(after_help = BUILD_EXAMPLES)]
+    Build(BuildArgs),
+    /// Validate environments and profiles for every mode without writing anything
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(SelectArgs),
+    /// Print the JSON Schema of environment or profile files
+    #[command(after_help = SCHEMA_EXAMPLES)]
+    Schema(SchemaArgs),
+}
+
+const BUILD_EXAMPLES: &str = "\
+Examples:
+  envc build                                    every environment, every mode
+  envc build --target k3s                       one mode
+  envc build --env crypto-lakehouse --target docker
+  envc build --target all --check               CI: exit 1 if out/ differs from a fresh build
+
+Writes are atomic: each out/<env>/<mode>/ is built in a temporary directory next to it and
+renamed into place, and nothing is written when any input is invalid.";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  envc check                                    every environment in every mode
+  envc check --env crypto-lakehouse --target eks";
+
+const SCHEMA_EXAMPLES: &str = "\
+Examples:
+  envc schema > envc.schema.json                environment files
+  envc schema --profile > profile.schema.json   profile settings";
+
+/// Which environments and modes.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Environment to build (default: every file in environments/).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Mode to build, or `all` for every profile in profiles/.
+    #[arg(long, default_value = "all", value_name = "MODE|all")]
+    pub target: String,
+}
+
+/// `envc build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Which environments and modes.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output directory.
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 if the output directory is missing, stale or holds extra files.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `envc schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of profile settings instead of environment files.
+    #[arg(long)]
+    pub profile: bool,
+}

@@ -1,0 +1,139 @@
+//! Loading the project and compiling the selected environments and modes in memory.
+
+use std::path::Path;
+
+use envc_core::Ir;
+use envc_emit::Artifact;
+use envc_model::diagnostic::did_you_mean;
+use envc_model::profile::Backend;
+use envc_model::{Diagnostic, Diagnostics, Project, Sources};
+
+use crate::args::SelectArgs;
+
+/// One environment in one mode, compiled.
+pub struct ModeBuild {
+    /// Environment.
+    pub env: String,
+    /// Mode.
+    pub mode: String,
+    /// The IR.
+    pub ir: Ir,
+    /// The artifacts, or `None` when the mode's backend does not exist yet.
+    pub artifacts: Option<Vec<Artifact>>,
+}
+
+/// Everything compiled, plus warnings.
+pub struct Compiled {
+    /// The project (for sources).
+    pub project: Project,
+    /// Builds in environment then mode order.
+    pub builds: Vec<ModeBuild>,
+    /// Warnings found on the way.
+    pub warnings: Diagnostics,
+    /// Whether every environment and every mode was selected.
+    pub complete: bool,
+}
+
+/// Why compilation failed: diagnostics and the sources they point into.
+pub struct Failed {
+    /// Sources.
+    pub sources: Sources,
+    /// Errors (and warnings).
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads the project and compiles the selection. Nothing is written.
+pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
+    let mut project = match Project::load(root) {
+        Ok(p) => p,
+        Err(f) => return Err(Failed { sources: f.sources, diagnostics: f.diagnostics }),
+    };
+    let mut diags = Diagnostics::new();
+    let envs: Vec<String> = match &select.env {
+        Some(e) if project.environments.contains_key(e) => vec![e.clone()],
+        Some(e) => {
+            let mut d = Diagnostic::error("E-unknown-environment", format!("unknown environment `{e}`"));
+            d = match did_you_mean(e, project.environments.keys().map(String::as_str)) {
+                Some(s) => d.hint(format!("did you mean `{s}`?")),
+                None => d.hint(format!("environments: {}", project.environments.keys().cloned().collect::<Vec<_>>().join(", "))),
+            };
+            return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+        }
+        None => project.environments.keys().cloned().collect(),
+    };
+    let modes: Vec<String> = if select.target == "all" {
+        project.profiles.keys().cloned().collect()
+    } else if project.profiles.contains_key(&select.target) {
+        vec![select.target.clone()]
+    } else {
+        let t = &select.target;
+        let mut d = Diagnostic::error("E-unknown-mode", format!("unknown mode `{t}`"));
+        d = match did_you_mean(t, project.profiles.keys().map(String::as_str)) {
+            Some(s) => d.hint(format!("did you mean `{s}`?")),
+            None => d.hint(format!(
+                "modes are the files in profiles/: {}, or `all`",
+                project.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        };
+        return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+    };
+    if modes.is_empty() {
+        let d = Diagnostic::error("E-no-modes", "no profiles in profiles/").hint("describe a mode in profiles/<mode>.toml (see docs/model.md#profiles)");
+        return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+    }
+
+    let mut builds = Vec::new();
+    for env in &envs {
+        for mode in &modes {
+            let loaded = match project.mode(env, mode) {
+                Ok(l) => l,
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            };
+            match envc_core::resolve::compile(&mut project, &loaded) {
+                Ok(c) => {
+                    diags.extend(c.warnings);
+                    let artifacts = if envc_emit::supports(c.ir.backend) {
+                        match envc_emit::emit(&c.ir) {
+                            Ok(a) => Some(a),
+                            Err(e) => {
+                                diags.push(Diagnostic::error("E-emit", format!("failed to compile {env} for {mode}: {e}")));
+                                None
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    builds.push(ModeBuild { env: env.clone(), mode: mode.clone(), ir: c.ir, artifacts });
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+    }
+    let irs: Vec<&Ir> = builds.iter().map(|b| &b.ir).collect();
+    diags.extend(envc_core::cross_environment_checks(&irs));
+    diags.sort();
+    if diags.has_errors() {
+        return Err(Failed { sources: project.sources, diagnostics: diags });
+    }
+    let complete = select.env.is_none() && select.target == "all";
+    Ok(Compiled { project, builds, warnings: diags, complete })
+}
+
+/// Backends not implemented yet among the builds, with their modes.
+pub fn skipped(builds: &[ModeBuild]) -> Vec<(Backend, Vec<String>)> {
+    let mut out: Vec<(Backend, Vec<String>)> = Vec::new();
+    for b in builds.iter().filter(|b| b.artifacts.is_none()) {
+        match out.iter_mut().find(|(k, _)| *k == b.ir.backend) {
+            Some((_, modes)) => {
+                if !modes.contains(&b.mode) {
+                    modes.push(b.mode.clone());
+                }
+            }
+            None => out.push((b.ir.backend, vec![b.mode.clone()])),
+        }
+    }
+    out
+}

@@ -1,0 +1,61 @@
+//! The recommended `app.kubernetes.io/*` labels, shared by the Kubernetes-based backends.
+
+use std::collections::BTreeMap;
+
+use envc_core::Ir;
+use envc_core::ir::Service;
+
+/// Labels of objects that belong to the whole environment.
+pub fn environment(ir: &Ir) -> BTreeMap<String, String> {
+    let mut l: BTreeMap<String, String> = ir.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    l.insert("app.kubernetes.io/part-of".into(), ir.env.clone());
+    l.insert("app.kubernetes.io/managed-by".into(), "envc".into());
+    l
+}
+
+/// The selector labels of a service: stable across image updates.
+pub fn selector(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), s.name.clone()),
+        ("app.kubernetes.io/instance".to_string(), ir.env.clone()),
+    ])
+}
+
+/// Every label of a service's objects.
+pub fn service(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
+    let mut l = environment(ir);
+    l.extend(selector(ir, s));
+    if let Some(c) = &s.component {
+        l.insert("app.kubernetes.io/component".into(), c.clone());
+    }
+    if let Some(v) = image_version(&s.image) {
+        l.insert("app.kubernetes.io/version".into(), v);
+    }
+    l
+}
+
+/// The version part of an image reference, made a valid label value.
+pub fn image_version(image: &str) -> Option<String> {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
+    let (_, tag) = last.split_once(':')?;
+    let v: String = tag
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .take(63)
+        .collect();
+    let v = v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_label_values() {
+        assert_eq!(image_version("postgres:17.11-alpine").as_deref(), Some("17.11-alpine"));
+        assert_eq!(image_version("localhost:5000/a/b:1.2").as_deref(), Some("1.2"));
+        assert_eq!(image_version("a/b@sha256:abc"), None);
+    }
+}
