@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const ABOUT: &str = "Compile one environment description into the artifacts of every deployment mode";
+const ABOUT: &str =
+    "Compile one environment description into the artifacts of every deployment mode";
 
 const LONG_ABOUT: &str = "\
 envc reads an environment (environments/<env>.toml) and the deployment modes (profiles/<mode>.toml),
