@@ -114,10 +114,10 @@ fn plain_types(msg: &str) -> String {
         ("expected i64", "expected an integer"),
         ("expected i32", "expected an integer"),
         ("expected a boolean", "expected true or false"),
-        ("found string ", "found the string "),
-        ("found integer ", "found the integer "),
-        ("found floating point ", "found the number "),
-        ("found boolean ", "found "),
+        ("invalid type: string ", "invalid type: the string "),
+        ("invalid type: integer ", "invalid type: the integer "),
+        ("invalid type: floating point ", "invalid type: the number "),
+        ("invalid type: boolean ", "invalid type: "),
     ] {
         if out.contains(rust) && !out.contains(plain) {
             out = out.replace(rust, plain);
