@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::Status;
-use crate::args::{BuildArgs, Cli, SchemaArgs, SelectArgs};
+use crate::args::{BuildArgs, Cli, ListArgs, ListFormat, SchemaArgs, SelectArgs};
 use crate::output::Output;
 use crate::project::{self, Compiled};
 use crate::render;
@@ -245,5 +245,43 @@ pub fn schema(s: &SchemaArgs) -> Result<Status> {
         schemars::schema_for!(envc_model::model::EnvironmentFile)
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(Status::Ok)
+}
+
+/// `envc list`: every environment in every mode, compiled (so only valid ones are listed).
+pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
+    let select = SelectArgs { env: None, target: "all".into() };
+    let c = match compile(cli, &select, out) {
+        Ok(c) => c,
+        Err(s) => return Ok(s),
+    };
+    for b in &c.builds {
+        let version = b.ir.kubernetes.version.clone().filter(|_| b.ir.backend.is_kubernetes());
+        match l.format {
+            ListFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "environment": b.env,
+                    "mode": b.mode,
+                    "backend": b.ir.backend.as_str(),
+                    "tier": b.ir.tier.as_str(),
+                    "kubernetes_version": version,
+                    "services": b.ir.services.len(),
+                    "implemented": b.artifacts.is_some(),
+                    "out": format!("out/{}/{}", b.env, b.mode),
+                })
+            ),
+            ListFormat::Text => println!(
+                "{:<24} {:<12} {:<11} {:<5} {:<8} {:>3} services{}",
+                b.env,
+                b.mode,
+                b.ir.backend.as_str(),
+                b.ir.tier.as_str(),
+                version.as_deref().unwrap_or("-"),
+                b.ir.services.len(),
+                if b.artifacts.is_some() { "" } else { "  (backend not implemented yet)" }
+            ),
+        }
+    }
     Ok(Status::Ok)
 }
