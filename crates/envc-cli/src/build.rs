@@ -250,13 +250,20 @@ pub fn schema(s: &SchemaArgs) -> Result<Status> {
 
 /// `envc list`: every environment in every mode, compiled (so only valid ones are listed).
 pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
-    let select = SelectArgs { env: None, target: "all".into() };
+    let select = SelectArgs {
+        env: None,
+        target: "all".into(),
+    };
     let c = match compile(cli, &select, out) {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
     for b in &c.builds {
-        let version = b.ir.kubernetes.version.clone().filter(|_| b.ir.backend.is_kubernetes());
+        let version =
+            b.ir.kubernetes
+                .version
+                .clone()
+                .filter(|_| b.ir.backend.is_kubernetes());
         match l.format {
             ListFormat::Json => println!(
                 "{}",
@@ -279,7 +286,11 @@ pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
                 b.ir.tier.as_str(),
                 version.as_deref().unwrap_or("-"),
                 b.ir.services.len(),
-                if b.artifacts.is_some() { "" } else { "  (backend not implemented yet)" }
+                if b.artifacts.is_some() {
+                    ""
+                } else {
+                    "  (backend not implemented yet)"
+                }
             ),
         }
     }

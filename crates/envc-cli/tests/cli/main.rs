@@ -6,6 +6,8 @@
 mod common;
 
 mod build;
+mod docs;
 mod errors;
 mod golden;
 mod lakehouse;
+mod robustness;
