@@ -143,9 +143,7 @@ fn yaml11_number(t: &str) -> bool {
             .is_some_and(|d| all(d, |c| c.is_ascii_digit()))
     });
     let mantissa_ok = match mantissa.split_once('.') {
-        Some((i, f)) if i.is_empty() => {
-            f.starts_with(|c: char| c.is_ascii_digit()) && all(f, digits_)
-        }
+        Some(("", f)) => f.starts_with(|c: char| c.is_ascii_digit()) && all(f, digits_),
         Some((i, f)) => {
             i.starts_with(|c: char| c.is_ascii_digit()) && all(i, digits_) && f.chars().all(digits_)
         }

@@ -6,6 +6,7 @@
 mod common;
 
 mod build;
+mod compose;
 mod errors;
 mod golden;
 mod lakehouse;
