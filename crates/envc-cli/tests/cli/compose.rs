@@ -631,3 +631,112 @@ fn an_undefined_template_variable_fails_the_docker_build_at_its_file_and_line() 
     );
     assert!(!Path::new(&root.join("out")).exists(), "nothing is written");
 }
+
+/// A one-service project with a secret, in a temporary directory.
+fn tiny_project(profile: &str, web_extra: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    fs::create_dir_all(root.join("environments")).expect("mkdir");
+    fs::create_dir_all(root.join("profiles")).expect("mkdir");
+    fs::write(
+        root.join("environments/tiny.toml"),
+        format!(
+            "[environment]\nname = \"tiny\"\n\n[namespaces.app]\nname = \"tiny\"\n\n[secrets.db-password]\ndev_value = \"tiny-dev-pw\"\n\n[services.db]\nimage = \"postgres:17.11-alpine\"\nports = {{ pg = {{ container = 5432 }} }}\nenv = {{ POSTGRES_PASSWORD = {{ secret = \"db-password\", file_env = \"POSTGRES_PASSWORD_FILE\" }} }}\n\n[services.web]\nimage = \"nginx:1.29.3\"\nports = {{ http = {{ container = 8080 }} }}\nenv = {{ DB_URL = \"pg://u:${{secret.db-password}}@${{db.address}}/x\" }}\n{web_extra}"
+        ),
+    )
+    .expect("env");
+    fs::write(root.join("profiles/docker.toml"), profile).expect("profile");
+    t
+}
+
+#[test]
+fn prod_tiers_carry_no_values_and_say_what_to_provide() {
+    let t = tiny_project("[profile]\nbackend = \"compose\"\ntier = \"prod\"\n", "");
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "docker"]));
+    assert_eq!(code, 0, "{err}");
+    let dir = t.path().join("out/tiny/docker");
+    let names: Vec<String> = tree(&dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        vec![".env.example".to_string(), "docker-compose.yml".to_string()]
+    );
+    let all: String = tree(&dir)
+        .into_iter()
+        .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
+        .collect();
+    assert!(
+        !all.contains("tiny-dev-pw"),
+        "prod artifacts hold no dev value"
+    );
+    let c: Value =
+        serde_yaml::from_str(&fs::read_to_string(dir.join("docker-compose.yml")).expect("read"))
+            .expect("yaml");
+    assert_eq!(
+        c["secrets"]["db-password"]["file"].as_str(),
+        Some(
+            "${ENVC_SECRETS_DIR:?set ENVC_SECRETS_DIR to the directory of secret files}/db-password"
+        )
+    );
+    let example = fs::read_to_string(dir.join(".env.example")).expect(".env.example");
+    assert!(
+        example.lines().any(|l| l == "ENVC_SECRET_DB_PASSWORD="),
+        "{example}"
+    );
+    assert!(
+        example.lines().any(|l| l == "ENVC_SECRETS_DIR="),
+        "{example}"
+    );
+}
+
+#[test]
+fn replicas_cannot_share_a_published_host_port() {
+    let profile = "[profile]\nbackend = \"compose\"\ntier = \"dev\"\n\n[services.web.ports.http]\nhost_port = 8080\n";
+    let t = tiny_project(profile, "replicas = 2\n");
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "docker"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "services.web.ports.http.host_port: 2 replicas cannot all publish host port 8080"
+        ),
+        "{err}"
+    );
+    assert!(!t.path().join("out").exists());
+    // One replica publishes it.
+    let t = tiny_project(profile, "replicas = 1\n");
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "docker"]));
+    assert_eq!(code, 0, "{err}");
+    let text =
+        fs::read_to_string(t.path().join("out/tiny/docker/docker-compose.yml")).expect("read");
+    assert!(text.contains("- 127.0.0.1:8080:8080/tcp"), "{text}");
+    assert!(!text.contains("tiny-dev-pw"));
+    assert_eq!(
+        fs::read_to_string(t.path().join("out/tiny/docker/secrets/db-password"))
+            .ok()
+            .as_deref(),
+        Some("tiny-dev-pw")
+    );
+}
+
+#[test]
+fn file_env_must_name_a_new_variable() {
+    let t = tiny_project("[profile]\nbackend = \"compose\"\ntier = \"dev\"\n", "");
+    let env = t.path().join("environments/tiny.toml");
+    let text = fs::read_to_string(&env).expect("read");
+    fs::write(
+        &env,
+        text.replace(
+            "env = { POSTGRES_PASSWORD = {",
+            "env = { POSTGRES_PASSWORD_FILE = \"/x\", POSTGRES_PASSWORD = {",
+        ),
+    )
+    .expect("write");
+    let (code, _, err) = parts(&envc(t.path(), &["check", "--color", "never"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "file_env `POSTGRES_PASSWORD_FILE` of `POSTGRES_PASSWORD` is also set directly"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("┌─ environments/tiny.toml:"), "{err}");
+}
