@@ -229,14 +229,14 @@ fn probe_test(p: &Probe) -> Result<Vec<String>, &'static str> {
         } => c,
         ProbeAction::Http { command: None, .. } => {
             return Err(
-                "HTTP probe without `command`: Compose can only run a command in the container",
+                "HTTP probe without `command` (Compose can only run a command in the container)",
             );
         }
         ProbeAction::Tcp { .. } => {
-            return Err("TCP probe: Compose can only run a command in the container");
+            return Err("TCP probe (Compose can only run a command in the container)");
         }
         ProbeAction::Grpc { .. } => {
-            return Err("gRPC probe: Compose can only run a command in the container");
+            return Err("gRPC probe (Compose can only run a command in the container)");
         }
     };
     if command.is_empty() {
@@ -256,7 +256,7 @@ fn seconds(s: u32) -> String {
 /// threshold) becomes `start_period`, during which failures do not count, as Kubernetes holds
 /// the other probes until the startup probe passes.
 fn healthcheck(s: &Service) -> Result<Healthcheck, String> {
-    let mut reasons = Vec::new();
+    let mut reasons: Vec<(&str, &str)> = Vec::new();
     for (kind, probe) in [("readiness", &s.readiness), ("liveness", &s.liveness)] {
         let Some(p) = probe else { continue };
         match probe_test(p) {
@@ -278,13 +278,17 @@ fn healthcheck(s: &Service) -> Result<Healthcheck, String> {
                     start_period: start.filter(|s| *s > 0).map(seconds),
                 });
             }
-            Err(why) => reasons.push(format!("{kind}: {why}")),
+            Err(why) => reasons.push((kind, why)),
         }
     }
-    if reasons.is_empty() {
-        reasons.push("no readiness or liveness probe".to_string());
-    }
-    Err(reasons.join("; "))
+    Err(match reasons.as_slice() {
+        [] => "no readiness or liveness probe".to_string(),
+        [(a, x), (b, y)] if x == y => format!("{a} and {b}: {x}"),
+        _ => {
+            let parts: Vec<String> = reasons.iter().map(|(k, w)| format!("{k}: {w}")).collect();
+            parts.join("; ")
+        }
+    })
 }
 
 /// Services of the IR without a Compose healthcheck, with the reason, for those that declare
@@ -703,9 +707,8 @@ fn notes(ir: &Ir) -> String {
         ir.env, ir.mode
     );
     for (name, why) in services_without_healthcheck(ir) {
-        t.push_str(&format!(
-            "# no healthcheck for {name} ({why}); services that depend on it wait for service_started\n"
-        ));
+        t.push_str(&format!("# no healthcheck for {name}: {why}\n"));
+        t.push_str("#   (services that depend on it wait for service_started)\n");
     }
     t
 }

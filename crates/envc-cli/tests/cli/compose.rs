@@ -270,7 +270,9 @@ fn every_probe_is_a_healthcheck_except_the_documented_collector() {
     }
     // FROM scratch: no command can run in the collector (docs/compose.md, exceptions).
     assert_eq!(without, vec!["otel-collector"]);
-    assert!(compose_text(&t).contains("# no healthcheck for otel-collector ("));
+    assert!(compose_text(&t).contains(
+        "# no healthcheck for otel-collector: readiness and liveness: HTTP probe without `command`"
+    ));
     // Postgres's readiness reads the container's variables: `$` reaches the shell as `$`.
     let pg = services(&c)["postgres"]["healthcheck"]["test"]
         .as_sequence()
