@@ -919,6 +919,56 @@ mod tests {
         assert_eq!(file_path("x", "motd", "/etc/motd"), "files/x/motd");
     }
 
+    #[test]
+    fn secrets_become_file_mounts_or_interpolations_never_values() {
+        use envc_core::ir::EnvVar;
+        let mut s = lakehouse_like_service();
+        let var = |name: &str, value: EnvValue, file_env: Option<&str>| EnvVar {
+            name: name.into(),
+            value,
+            file_env: file_env.map(str::to_string),
+        };
+        s.env = vec![
+            var("PRICE", EnvValue::Text("$5".into()), None),
+            var(
+                "POSTGRES_PASSWORD",
+                EnvValue::Secret("pw".into()),
+                Some("POSTGRES_PASSWORD_FILE"),
+            ),
+            var("TOKEN", EnvValue::Secret("tok".into()), None),
+            var(
+                "URL",
+                EnvValue::Template(vec![
+                    Segment::Text("pg://u:".into()),
+                    Segment::Secret("pw".into()),
+                    Segment::Text("@db/$x".into()),
+                ]),
+                None,
+            ),
+        ];
+        let mut used = SecretUse::default();
+        let (env, mounts) = environment(&s, &mut used);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("PRICE", "$$5"),
+                ("POSTGRES_PASSWORD_FILE", "/run/secrets/pw"),
+                (
+                    "TOKEN",
+                    "${ENVC_SECRET_TOK:?secret tok is not set, see docs/compose.md}"
+                ),
+                (
+                    "URL",
+                    "pg://u:${ENVC_SECRET_PW:?secret pw is not set, see docs/compose.md}@db/$$x"
+                ),
+            ]
+        );
+        assert_eq!(mounts, vec!["pw".to_string()]);
+        assert_eq!(used.files, vec!["pw".to_string()]);
+        assert_eq!(used.vars, vec!["tok".to_string(), "pw".to_string()]);
+    }
+
     fn lakehouse_like_service() -> Service {
         Service {
             name: "db".into(),
