@@ -667,7 +667,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         for name in vars {
             let secret = ir.secret(name);
             if let Some(d) = secret.and_then(|s| s.description.as_deref()) {
-                t.push_str(&format!("# {name}: {d}\n"));
+                t.push_str(&format!("# {name}: {}\n", d.replace(['\n', '\r'], " ")));
             }
             let value = match secret.and_then(|s| s.value.as_ref()) {
                 Some(v) if values => dotenv_value(name, &v.value)?,
