@@ -3,6 +3,7 @@
 //! No backend touches the disk or prints; the CLI writes what they return.
 
 pub mod artifact;
+pub mod compose;
 pub mod k8s;
 pub mod labels;
 pub mod yaml;
@@ -15,8 +16,8 @@ use envc_model::profile::Backend;
 /// Whether envc can compile modes of this backend yet.
 pub fn supports(backend: Backend) -> bool {
     match backend {
-        Backend::Kubernetes => true,
-        Backend::Compose | Backend::Helm => false,
+        Backend::Kubernetes | Backend::Compose => true,
+        Backend::Helm => false,
     }
 }
 
@@ -24,6 +25,7 @@ pub fn supports(backend: Backend) -> bool {
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
-        Backend::Compose | Backend::Helm => Err(EmitError::Unsupported(ir.backend)),
+        Backend::Compose => compose::emit(ir),
+        Backend::Helm => Err(EmitError::Unsupported(ir.backend)),
     }
 }

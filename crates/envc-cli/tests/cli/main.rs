@@ -6,6 +6,7 @@
 mod common;
 
 mod build;
+mod compose;
 mod diff;
 mod docs;
 mod errors;
