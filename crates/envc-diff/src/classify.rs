@@ -124,6 +124,13 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.at = at;
             continue;
         }
+        if let Some((a, b)) = &ctx.models
+            && let Some(reason) = healthcheck_not_representable(a, b, ctx, d)
+        {
+            d.class = Class::NotRepresentable;
+            d.reason = reason;
+            continue;
+        }
         if let Some(reason) = representability(ctx.a_format, ctx.b_format, d) {
             d.class = Class::NotRepresentable;
             d.reason = reason;
@@ -142,6 +149,26 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         .filter(|(r, used)| !used && r.modes.as_ref().is_none_or(|m| modes.is_some_and(|(a, b)| (m[0] == a && m[1] == b) || (m[0] == b && m[1] == a))))
         .map(|(r, _)| r.clone())
         .collect()
+}
+
+/// A probe the model gives no command for cannot become a Compose healthcheck (images without
+/// a shell or HTTP client, such as the OpenTelemetry collector's).
+fn healthcheck_not_representable(a: &ModelSide<'_>, b: &ModelSide<'_>, ctx: &Context<'_>, d: &Difference) -> Option<String> {
+    if !d.key.starts_with("probes.healthcheck") || ctx.a_format == ctx.b_format {
+        return None;
+    }
+    let (compose_side, missing) = if ctx.a_format == Format::Compose { (a, d.a.is_none()) } else { (b, d.b.is_none()) };
+    if !missing {
+        return None;
+    }
+    let svc = compose_side.loaded.model.services.get(&d.service)?;
+    let usable = |p: &Option<envc_model::model::Probe>| {
+        p.as_ref().is_some_and(|p| p.exec.is_some() || p.http.as_ref().is_some_and(|h| h.command.is_some()))
+    };
+    if usable(&svc.probes.readiness) || usable(&svc.probes.liveness) {
+        return None;
+    }
+    Some("its probes have no command Compose could run (set `command` on the http probe when the image has a client)".into())
 }
 
 fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {

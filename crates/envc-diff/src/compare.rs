@@ -77,8 +77,8 @@ pub fn not_representable(format: Format, key: &str) -> Option<&'static str> {
             "autoscaling" => Some("Compose cannot autoscale"),
             "exposure" => Some("Compose has no ingress"),
             "namespace" => Some("Compose has networks, not namespaces"),
-            "probes" if key.starts_with("probes.liveness") || key.starts_with("probes.startup") => {
-                Some("Compose has one healthcheck (from the readiness probe); it cannot restart on liveness or hold probes for startup")
+            "probes" if !key.starts_with("probes.healthcheck") => {
+                Some("Compose has one healthcheck, compared as `probes.healthcheck`; it has no separate liveness, readiness and startup probes")
             }
             "ports" if key.ends_with(".node_port") => Some("Compose has no NodePorts"),
             "ports" if key.ends_with(".service") => Some("Compose services are reached on their container ports"),
@@ -100,6 +100,10 @@ pub fn not_representable(format: Format, key: &str) -> Option<&'static str> {
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
+    if a.format != b.format {
+        synthesize_healthchecks(&mut a);
+        synthesize_healthchecks(&mut b);
+    }
     normalize::rename(&mut b, renames);
     let raw_a = a.clone();
     let raw_b = b.clone();
@@ -180,4 +184,21 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
         }
     }
     Comparison { differences, normalized, services }
+}
+
+/// What Compose's single healthcheck corresponds to in Kubernetes: the readiness probe (else
+/// the liveness probe), first checked once the startup probe's budget has passed. Added to
+/// Kubernetes facts when they are compared with Compose facts.
+fn synthesize_healthchecks(f: &mut Facts) {
+    if f.format != Format::Kubernetes {
+        return;
+    }
+    for s in f.services.values_mut() {
+        let Some(base) = s.probes.get("readiness").or_else(|| s.probes.get("liveness")).cloned() else { continue };
+        let delay = match s.probes.get("startup") {
+            Some(st) => st.initial_delay + st.period * st.failure_threshold,
+            None => base.initial_delay,
+        };
+        s.probes.insert("healthcheck".into(), crate::facts::ProbeFacts { initial_delay: delay, ..base });
+    }
 }

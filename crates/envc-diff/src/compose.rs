@@ -527,7 +527,7 @@ pub fn extract(files: &FileSet) -> Facts {
         }
         f.replicas = Some(deploy.get("replicas").and_then(Y::as_u64).or_else(|| s.get("scale").and_then(Y::as_u64)).unwrap_or(1) as u32);
 
-        // Healthcheck: Compose's readiness signal.
+        // Healthcheck: Compose's one health signal (readiness and restart policy in one).
         if let Some(h) = s.get("healthcheck")
             && !h.get("disable").and_then(Y::as_bool).unwrap_or(false)
         {
@@ -544,7 +544,7 @@ pub fn extract(files: &FileSet) -> Facts {
                 };
                 let secs = |k: &str, d: u32| h.get(k).and_then(scalar).and_then(|x| seconds(&x)).unwrap_or(d);
                 f.probes.insert(
-                    "readiness".into(),
+                    "healthcheck".into(),
                     ProbeFacts {
                         kind: "exec".into(),
                         target,
@@ -626,8 +626,8 @@ mod tests {
         assert!(!db.env["POSTGRES_PASSWORD"].display().contains("prefect123"));
         assert_eq!(db.env["POSTGRES_USER"], Value::Text("prefect".into()));
         assert!(db.volumes["/var/lib/postgresql/data"].persistent);
-        assert_eq!(db.probes["readiness"].target, "pg_isready -U prefect");
-        assert_eq!(db.probes["readiness"].period, 10);
+        assert_eq!(db.probes["healthcheck"].target, "pg_isready -U prefect");
+        assert_eq!(db.probes["healthcheck"].period, 10);
         assert_eq!(db.resources.limits_cpu.as_deref(), Some("500m"));
         assert_eq!(db.resources.limits_memory.as_deref(), Some("1Gi"));
     }
