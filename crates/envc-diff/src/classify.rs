@@ -44,7 +44,8 @@ pub struct AcceptedFile {
 impl AcceptedFile {
     /// Parses the file; rule locations are `name:line`.
     pub fn parse(name: &str, text: &str) -> Result<AcceptedFile, String> {
-        let mut f: AcceptedFile = toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim()))?;
+        let mut f: AcceptedFile =
+            toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim()))?;
         // Locate each [[accept]] header in order.
         let lines: Vec<usize> = text
             .lines()
@@ -75,7 +76,9 @@ impl Accept {
             return false;
         }
         (self.service == "*" || self.service == d.service)
-            && (d.key == self.key || d.key.starts_with(&format!("{}.", self.key)) || d.facet == self.key)
+            && (d.key == self.key
+                || d.key.starts_with(&format!("{}.", self.key))
+                || d.facet == self.key)
     }
 }
 
@@ -109,7 +112,11 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
     let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
     let mut used = vec![false; ctx.accepted.len()];
     for d in &mut c.differences {
-        if let Some(i) = ctx.accepted.iter().position(|r| r.matches(ctx.env, modes, d)) {
+        if let Some(i) = ctx
+            .accepted
+            .iter()
+            .position(|r| r.matches(ctx.env, modes, d))
+        {
             used[i] = true;
             d.class = Class::Accepted;
             d.reason = ctx.accepted[i].reason.clone();
@@ -146,24 +153,40 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
     ctx.accepted
         .iter()
         .zip(used)
-        .filter(|(r, used)| !used && r.modes.as_ref().is_none_or(|m| modes.is_some_and(|(a, b)| (m[0] == a && m[1] == b) || (m[0] == b && m[1] == a))))
+        .filter(|(r, used)| {
+            !used
+                && r.modes.as_ref().is_none_or(|m| {
+                    modes.is_some_and(|(a, b)| (m[0] == a && m[1] == b) || (m[0] == b && m[1] == a))
+                })
+        })
         .map(|(r, _)| r.clone())
         .collect()
 }
 
 /// A probe the model gives no command for cannot become a Compose healthcheck (images without
 /// a shell or HTTP client, such as the OpenTelemetry collector's).
-fn healthcheck_not_representable(a: &ModelSide<'_>, b: &ModelSide<'_>, ctx: &Context<'_>, d: &Difference) -> Option<String> {
+fn healthcheck_not_representable(
+    a: &ModelSide<'_>,
+    b: &ModelSide<'_>,
+    ctx: &Context<'_>,
+    d: &Difference,
+) -> Option<String> {
     if !d.key.starts_with("probes.healthcheck") || ctx.a_format == ctx.b_format {
         return None;
     }
-    let (compose_side, missing) = if ctx.a_format == Format::Compose { (a, d.a.is_none()) } else { (b, d.b.is_none()) };
+    let (compose_side, missing) = if ctx.a_format == Format::Compose {
+        (a, d.a.is_none())
+    } else {
+        (b, d.b.is_none())
+    };
     if !missing {
         return None;
     }
     let svc = compose_side.loaded.model.services.get(&d.service)?;
     let usable = |p: &Option<envc_model::model::Probe>| {
-        p.as_ref().is_some_and(|p| p.exec.is_some() || p.http.as_ref().is_some_and(|h| h.command.is_some()))
+        p.as_ref().is_some_and(|p| {
+            p.exec.is_some() || p.http.as_ref().is_some_and(|h| h.command.is_some())
+        })
     };
     if usable(&svc.probes.readiness) || usable(&svc.probes.liveness) {
         return None;
@@ -186,13 +209,22 @@ fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
         return Some(r.to_string());
     }
     if d.key.starts_with("namespace") {
-        return not_representable(a, &d.key).or(not_representable(b, &d.key)).map(String::from);
+        return not_representable(a, &d.key)
+            .or(not_representable(b, &d.key))
+            .map(String::from);
     }
     // Compose runs commands for health; Kubernetes probes HTTP and TCP itself.
     if d.facet == "probes" && !d.key.ends_with(".timing") {
-        let kinds: Vec<&str> = [&d.a, &d.b].iter().filter_map(|v| v.as_deref()).filter_map(|v| v.split(' ').next()).collect();
+        let kinds: Vec<&str> = [&d.a, &d.b]
+            .iter()
+            .filter_map(|v| v.as_deref())
+            .filter_map(|v| v.split(' ').next())
+            .collect();
         if kinds.len() == 2 && kinds[0] != kinds[1] && kinds.contains(&"exec") {
-            return Some("Compose runs the probe's command where Kubernetes checks HTTP or TCP itself".into());
+            return Some(
+                "Compose runs the probe's command where Kubernetes checks HTTP or TCP itself"
+                    .into(),
+            );
         }
     }
     None
@@ -201,7 +233,11 @@ fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
 /// Model paths that produce a fact key of a service.
 fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>> {
     let base = |rest: &[&str]| -> Vec<String> {
-        ["services", service].iter().chain(rest.iter()).map(|s| s.to_string()).collect()
+        ["services", service]
+            .iter()
+            .chain(rest.iter())
+            .map(|s| s.to_string())
+            .collect()
     };
     let svc = loaded.model.services.get(service);
     let (facet, rest) = key.split_once('.').unwrap_or((key, ""));
@@ -225,7 +261,10 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>
             let mut out = Vec::new();
             for (pname, p) in svc.map(|s| &s.ports).into_iter().flatten() {
                 if facet == "exposure" || Some(p.container) == container {
-                    let field = rest.rsplit('.').next().filter(|f| ["host_port", "node_port", "service"].contains(f));
+                    let field = rest
+                        .rsplit('.')
+                        .next()
+                        .filter(|f| ["host_port", "node_port", "service"].contains(f));
                     match (facet, field) {
                         ("exposure", _) => out.push(base(&["ports", pname, "ingress"])),
                         (_, Some(f)) => out.push(base(&["ports", pname, f])),
@@ -259,12 +298,16 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>
 fn profile_leaf(node: &Node, profile_files: &[envc_model::FileId]) -> Option<Origin> {
     match &node.value {
         NodeValue::Table(t) => t.values().find_map(|e| {
-            if profile_files.contains(&e.key_origin.file) && !matches!(e.node.value, NodeValue::Table(_)) {
+            if profile_files.contains(&e.key_origin.file)
+                && !matches!(e.node.value, NodeValue::Table(_))
+            {
                 return Some(e.node.origin);
             }
             profile_leaf(&e.node, profile_files)
         }),
-        _ => profile_files.contains(&node.origin.file).then_some(node.origin),
+        _ => profile_files
+            .contains(&node.origin.file)
+            .then_some(node.origin),
     }
 }
 
@@ -272,9 +315,15 @@ fn location(sources: Option<&Sources>, o: Origin) -> Option<String> {
     sources.map(|s| s.file_line(o))
 }
 
-fn expected(a: &ModelSide<'_>, b: &ModelSide<'_>, sources: Option<&Sources>, d: &Difference) -> Option<(String, Option<String>)> {
+fn expected(
+    a: &ModelSide<'_>,
+    b: &ModelSide<'_>,
+    sources: Option<&Sources>,
+    d: &Difference,
+) -> Option<(String, Option<String>)> {
     for side in [a, b] {
-        let profiles: Vec<envc_model::FileId> = side.loaded.source_files.iter().skip(1).copied().collect();
+        let profiles: Vec<envc_model::FileId> =
+            side.loaded.source_files.iter().skip(1).copied().collect();
         for path in model_paths(side.loaded, &d.service, &d.key) {
             let node = side.loaded.tree.lookup(&path);
             let origin = match node {
@@ -282,7 +331,10 @@ fn expected(a: &ModelSide<'_>, b: &ModelSide<'_>, sources: Option<&Sources>, d: 
                 None => None,
             };
             if let Some(o) = origin {
-                return Some((format!("set by the {} profile", side.mode), location(sources, o)));
+                return Some((
+                    format!("set by the {} profile", side.mode),
+                    location(sources, o),
+                ));
             }
         }
     }
@@ -290,30 +342,48 @@ fn expected(a: &ModelSide<'_>, b: &ModelSide<'_>, sources: Option<&Sources>, d: 
     if d.facet == "env" {
         let name = d.key.strip_prefix("env.").unwrap_or_default();
         let text = |s: &ModelSide<'_>| {
-            s.loaded.model.services.get(&d.service).and_then(|svc| match svc.env.get(name) {
-                Some(envc_model::model::EnvValue::Text(t)) => Some(t.clone()),
-                _ => None,
-            })
+            s.loaded
+                .model
+                .services
+                .get(&d.service)
+                .and_then(|svc| match svc.env.get(name) {
+                    Some(envc_model::model::EnvValue::Text(t)) => Some(t.clone()),
+                    _ => None,
+                })
         };
         if let (Some(ta), Some(tb)) = (text(a), text(b))
             && ta == tb
             && ta.contains("${")
         {
-            let o = a.loaded.tree.origin_of(&["services", &d.service, "env", name]);
+            let o = a
+                .loaded
+                .tree
+                .origin_of(&["services", &d.service, "env", name]);
             return Some((format!("`{ta}` resolves per mode"), location(sources, o)));
         }
     }
     // A template rendered per mode.
     if d.facet == "files" {
         let path = d.key.strip_prefix("files.").unwrap_or_default();
-        if let Some((fname, f)) = a.loaded.model.services.get(&d.service).and_then(|s| s.files.iter().find(|(_, f)| f.path == path))
+        if let Some((fname, f)) = a
+            .loaded
+            .model
+            .services
+            .get(&d.service)
+            .and_then(|s| s.files.iter().find(|(_, f)| f.path == path))
             && let Some(t) = &f.template
         {
-            let o = a.loaded.tree.origin_of(&["services", &d.service, "files", fname, "template"]);
+            let o = a
+                .loaded
+                .tree
+                .origin_of(&["services", &d.service, "files", fname, "template"]);
             let dir: &Path = &a.loaded.env_dir;
             let text = std::fs::read_to_string(dir.join(t)).unwrap_or_default();
             if text.contains("mode.") {
-                return Some((format!("template {t} renders per mode"), location(sources, o)));
+                return Some((
+                    format!("template {t} renders per mode"),
+                    location(sources, o),
+                ));
             }
         }
     }

@@ -77,18 +77,24 @@ pub fn not_representable(format: Format, key: &str) -> Option<&'static str> {
             "autoscaling" => Some("Compose cannot autoscale"),
             "exposure" => Some("Compose has no ingress"),
             "namespace" => Some("Compose has networks, not namespaces"),
-            "probes" if !key.starts_with("probes.healthcheck") => {
-                Some("Compose has one healthcheck, compared as `probes.healthcheck`; it has no separate liveness, readiness and startup probes")
-            }
+            "probes" if !key.starts_with("probes.healthcheck") => Some(
+                "Compose has one healthcheck, compared as `probes.healthcheck`; it has no separate liveness, readiness and startup probes",
+            ),
             "ports" if key.ends_with(".node_port") => Some("Compose has no NodePorts"),
-            "ports" if key.ends_with(".service") => Some("Compose services are reached on their container ports"),
+            "ports" if key.ends_with(".service") => {
+                Some("Compose services are reached on their container ports")
+            }
             "volumes" if key.ends_with(".size") => Some("Compose volumes have no size"),
             _ => None,
         },
         Format::Kubernetes => match facet {
-            "depends_on" => Some("Kubernetes has no start order (readiness probes and retries take its place)"),
+            "depends_on" => {
+                Some("Kubernetes has no start order (readiness probes and retries take its place)")
+            }
             "namespace" => Some("Kubernetes has namespaces, not Compose networks"),
-            "ports" if key.ends_with(".host_port") => Some("Kubernetes reaches pods through Services (NodePort) or ingress, not host ports"),
+            "ports" if key.ends_with(".host_port") => Some(
+                "Kubernetes reaches pods through Services (NodePort) or ingress, not host ports",
+            ),
             _ => None,
         },
     }
@@ -141,8 +147,16 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
         services += 1;
         let fa = sa.flatten();
         let fb = sb.flatten();
-        let raw_fa = raw_a.services.get(n).map(|s| s.flatten()).unwrap_or_default();
-        let raw_fb = raw_b.services.get(n).map(|s| s.flatten()).unwrap_or_default();
+        let raw_fa = raw_a
+            .services
+            .get(n)
+            .map(|s| s.flatten())
+            .unwrap_or_default();
+        let raw_fb = raw_b
+            .services
+            .get(n)
+            .map(|s| s.flatten())
+            .unwrap_or_default();
         let mut keys: Vec<&String> = fa.keys().chain(fb.keys()).collect();
         keys.sort();
         keys.dedup();
@@ -183,7 +197,11 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
             });
         }
     }
-    Comparison { differences, normalized, services }
+    Comparison {
+        differences,
+        normalized,
+        services,
+    }
 }
 
 /// What Compose's single healthcheck corresponds to in Kubernetes: the readiness probe (else
@@ -194,11 +212,24 @@ fn synthesize_healthchecks(f: &mut Facts) {
         return;
     }
     for s in f.services.values_mut() {
-        let Some(base) = s.probes.get("readiness").or_else(|| s.probes.get("liveness")).cloned() else { continue };
+        let Some(base) = s
+            .probes
+            .get("readiness")
+            .or_else(|| s.probes.get("liveness"))
+            .cloned()
+        else {
+            continue;
+        };
         let delay = match s.probes.get("startup") {
             Some(st) => st.initial_delay + st.period * st.failure_threshold,
             None => base.initial_delay,
         };
-        s.probes.insert("healthcheck".into(), crate::facts::ProbeFacts { initial_delay: delay, ..base });
+        s.probes.insert(
+            "healthcheck".into(),
+            crate::facts::ProbeFacts {
+                initial_delay: delay,
+                ..base
+            },
+        );
     }
 }

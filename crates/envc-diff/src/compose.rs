@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 use serde_yaml::Value as Y;
 
 use crate::facts::{
-    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu,
-    secret_hash, sensitive_name,
+    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, secret_hash,
+    sensitive_name,
 };
 use crate::fileset::FileSet;
 
 /// Whether a file name is a Compose file name.
 pub fn is_compose_name(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
-    (base.starts_with("docker-compose") || base.starts_with("compose")) && (base.ends_with(".yml") || base.ends_with(".yaml"))
+    (base.starts_with("docker-compose") || base.starts_with("compose"))
+        && (base.ends_with(".yml") || base.ends_with(".yaml"))
 }
 
 /// The Compose file of a set: the file the user named, else `docker-compose.yml` or
@@ -23,12 +24,21 @@ pub fn compose_file(files: &FileSet) -> Option<String> {
     if let Some(p) = &files.primary {
         return Some(p.clone());
     }
-    for n in ["docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml"] {
+    for n in [
+        "docker-compose.yml",
+        "docker-compose.yaml",
+        "compose.yaml",
+        "compose.yml",
+    ] {
         if files.files.contains_key(n) {
             return Some(n.to_string());
         }
     }
-    files.files.keys().find(|k| !k.contains('/') && is_compose_name(k)).cloned()
+    files
+        .files
+        .keys()
+        .find(|k| !k.contains('/') && is_compose_name(k))
+        .cloned()
 }
 
 fn text<'a>(v: &'a Y, key: &str) -> Option<&'a str> {
@@ -47,7 +57,11 @@ fn scalar(v: &Y) -> Option<String> {
 
 /// Joins a relative path onto a directory inside the set (`..` allowed while inside).
 fn join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}
@@ -113,7 +127,10 @@ impl Interp<'_> {
                     }
                 }
             } else {
-                let n: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let n: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 if n.is_empty() {
                     buf.push('$');
                     rest = after;
@@ -123,16 +140,27 @@ impl Interp<'_> {
                 (n, len)
             };
             rest = &after[consumed..];
-            let name: String = expr.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = expr
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             let op = &expr[name.len()..];
-            let set = self.vars.get(&name).filter(|v| !v.is_empty() || !op.starts_with(':'));
-            let resolved: Option<String> = if let Some(alt) = op.strip_prefix(":+").or_else(|| op.strip_prefix('+')) {
-                Some(if set.is_some() { alt.to_string() } else { String::new() })
-            } else if let Some(d) = op.strip_prefix(":-").or_else(|| op.strip_prefix('-')) {
-                Some(set.cloned().unwrap_or_else(|| d.to_string()))
-            } else {
-                set.cloned()
-            };
+            let set = self
+                .vars
+                .get(&name)
+                .filter(|v| !v.is_empty() || !op.starts_with(':'));
+            let resolved: Option<String> =
+                if let Some(alt) = op.strip_prefix(":+").or_else(|| op.strip_prefix('+')) {
+                    Some(if set.is_some() {
+                        alt.to_string()
+                    } else {
+                        String::new()
+                    })
+                } else if let Some(d) = op.strip_prefix(":-").or_else(|| op.strip_prefix('-')) {
+                    Some(set.cloned().unwrap_or_else(|| d.to_string()))
+                } else {
+                    set.cloned()
+                };
             match resolved {
                 Some(v) if sensitive_name(&name) => {
                     if !buf.is_empty() {
@@ -147,7 +175,9 @@ impl Interp<'_> {
                         if !buf.is_empty() {
                             parts.push(Part::Text(std::mem::take(&mut buf)));
                         }
-                        parts.push(Part::Secret(secret_hash(format!("unset:{name}").as_bytes())));
+                        parts.push(Part::Secret(secret_hash(
+                            format!("unset:{name}").as_bytes(),
+                        )));
                     } else {
                         buf.push_str(&format!("${{{name}}}"));
                     }
@@ -250,7 +280,10 @@ fn seconds(s: &str) -> Option<u32> {
 /// Compose's byte notation (`512m`, `1g`, `1gb`, `1024`) as a Kubernetes-style size.
 fn compose_bytes(s: &str) -> String {
     let t = s.trim().to_ascii_lowercase();
-    let t = t.strip_suffix('b').filter(|x| x.ends_with(['k', 'm', 'g', 't'])).unwrap_or(&t);
+    let t = t
+        .strip_suffix('b')
+        .filter(|x| x.ends_with(['k', 'm', 'g', 't']))
+        .unwrap_or(&t);
     let (num, mult): (&str, u64) = match t.chars().last() {
         Some('k') => (&t[..t.len() - 1], 1 << 10),
         Some('m') => (&t[..t.len() - 1], 1 << 20),
@@ -271,9 +304,17 @@ pub fn extract(files: &FileSet) -> Facts {
     let mut services = indexmap::IndexMap::new();
     let Some(main) = compose_file(files) else {
         notes.push("no Compose file in the set".into());
-        return Facts { label: files.label.clone(), format: Format::Compose, services, notes };
+        return Facts {
+            label: files.label.clone(),
+            format: Format::Compose,
+            services,
+            notes,
+        };
     };
-    let dir = main.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+    let dir = main
+        .rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default();
     let doc: Y = match files.text(&main).map(serde_yaml::from_str::<Y>) {
         Some(Ok(mut v)) => {
             let _ = v.apply_merge();
@@ -285,8 +326,14 @@ pub fn extract(files: &FileSet) -> Facts {
         }
         None => Y::Null,
     };
-    let vars = join(&dir, ".env").and_then(|p| files.text(&p)).map(parse_env_file).unwrap_or_default();
-    let mut it = Interp { vars: &vars, unresolved: Vec::new() };
+    let vars = join(&dir, ".env")
+        .and_then(|p| files.text(&p))
+        .map(parse_env_file)
+        .unwrap_or_default();
+    let mut it = Interp {
+        vars: &vars,
+        unresolved: Vec::new(),
+    };
     let secret_files: BTreeMap<String, Option<Vec<u8>>> = doc
         .get("secrets")
         .and_then(Y::as_mapping)
@@ -294,8 +341,12 @@ pub fn extract(files: &FileSet) -> Facts {
         .flatten()
         .filter_map(|(k, v)| {
             let name = k.as_str()?.to_string();
-            let file = text(v, "file").and_then(|f| join(&dir, f)).and_then(|p| files.files.get(&p).cloned());
-            let env = text(v, "environment").and_then(|e| vars.get(e)).map(|s| s.clone().into_bytes());
+            let file = text(v, "file")
+                .and_then(|f| join(&dir, f))
+                .and_then(|p| files.files.get(&p).cloned());
+            let env = text(v, "environment")
+                .and_then(|e| vars.get(e))
+                .map(|s| s.clone().into_bytes());
             Some((name, file.or(env)))
         })
         .collect();
@@ -306,24 +357,41 @@ pub fn extract(files: &FileSet) -> Facts {
         .flatten()
         .filter_map(|(k, v)| {
             let name = k.as_str()?.to_string();
-            let content = text(v, "content")
-                .map(String::from)
-                .or_else(|| text(v, "file").and_then(|f| join(&dir, f)).and_then(|p| files.text(&p).map(String::from)));
+            let content = text(v, "content").map(String::from).or_else(|| {
+                text(v, "file")
+                    .and_then(|f| join(&dir, f))
+                    .and_then(|p| files.text(&p).map(String::from))
+            });
             Some((name, content))
         })
         .collect();
 
-    for (k, s) in doc.get("services").and_then(Y::as_mapping).into_iter().flatten() {
+    for (k, s) in doc
+        .get("services")
+        .and_then(Y::as_mapping)
+        .into_iter()
+        .flatten()
+    {
         let Some(name) = k.as_str() else { continue };
-        let mut f = ServiceFacts { name: name.to_string(), workload: "compose".into(), ..Default::default() };
+        let mut f = ServiceFacts {
+            name: name.to_string(),
+            workload: "compose".into(),
+            ..Default::default()
+        };
         f.image = text(s, "image").map(|i| it.text(i)).or_else(|| {
-            let ctx = s.get("build").and_then(|b| b.as_str().map(String::from).or_else(|| text(b, "context").map(String::from)));
+            let ctx = s.get("build").and_then(|b| {
+                b.as_str()
+                    .map(String::from)
+                    .or_else(|| text(b, "context").map(String::from))
+            });
             ctx.map(|c| format!("build:{c}"))
         });
         let words = |v: &Y, it: &mut Interp<'_>| -> Option<Vec<String>> {
             match v {
                 Y::String(s) => Some(split_words(&it.text(s))),
-                Y::Sequence(seq) => Some(seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect()),
+                Y::Sequence(seq) => {
+                    Some(seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect())
+                }
                 _ => None,
             }
         };
@@ -334,7 +402,14 @@ pub fn extract(files: &FileSet) -> Facts {
         let mut env: BTreeMap<String, Value> = BTreeMap::new();
         let env_files: Vec<String> = match s.get("env_file") {
             Some(Y::String(p)) => vec![p.clone()],
-            Some(Y::Sequence(seq)) => seq.iter().filter_map(|x| x.as_str().map(String::from).or_else(|| text(x, "path").map(String::from))).collect(),
+            Some(Y::Sequence(seq)) => seq
+                .iter()
+                .filter_map(|x| {
+                    x.as_str()
+                        .map(String::from)
+                        .or_else(|| text(x, "path").map(String::from))
+                })
+                .collect(),
             _ => Vec::new(),
         };
         for ef in env_files {
@@ -362,7 +437,10 @@ pub fn extract(files: &FileSet) -> Facts {
                             env.insert(k.to_string(), it.value(v));
                         }
                         None => {
-                            env.insert(e.to_string(), Value::Text(format!("<from the shell: {e}>")));
+                            env.insert(
+                                e.to_string(),
+                                Value::Text(format!("<from the shell: {e}>")),
+                            );
                         }
                     }
                 }
@@ -380,8 +458,14 @@ pub fn extract(files: &FileSet) -> Facts {
                 Y::String(n) => Some((format!("/run/secrets/{n}"), n.clone())),
                 _ => {
                     let src = text(x, "source")?.to_string();
-                    let target = text(x, "target").map(String::from).unwrap_or_else(|| src.clone());
-                    let target = if target.starts_with('/') { target } else { format!("/run/secrets/{target}") };
+                    let target = text(x, "target")
+                        .map(String::from)
+                        .unwrap_or_else(|| src.clone());
+                    let target = if target.starts_with('/') {
+                        target
+                    } else {
+                        format!("/run/secrets/{target}")
+                    };
                     Some((target, src))
                 }
             })
@@ -400,7 +484,9 @@ pub fn extract(files: &FileSet) -> Facts {
                 continue;
             }
             let v = match v {
-                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => Value::secret(secret_hash(t.as_bytes())),
+                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => {
+                    Value::secret(secret_hash(t.as_bytes()))
+                }
                 other => other,
             };
             final_env.insert(k, v);
@@ -408,16 +494,28 @@ pub fn extract(files: &FileSet) -> Facts {
         f.env = final_env;
 
         // Ports.
-        for p in s.get("ports").and_then(Y::as_sequence).into_iter().flatten() {
+        for p in s
+            .get("ports")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             let (target, published, proto) = match p {
                 Y::Mapping(_) => (
-                    p.get("target").and_then(scalar).and_then(|t| t.parse::<u16>().ok()),
-                    p.get("published").and_then(scalar).and_then(|t| it.text(&t).parse::<u16>().ok()),
+                    p.get("target")
+                        .and_then(scalar)
+                        .and_then(|t| t.parse::<u16>().ok()),
+                    p.get("published")
+                        .and_then(scalar)
+                        .and_then(|t| it.text(&t).parse::<u16>().ok()),
                     text(p, "protocol").unwrap_or("tcp").to_string(),
                 ),
                 _ => {
                     let spec = scalar(p).map(|x| it.text(&x)).unwrap_or_default();
-                    let (spec, proto) = spec.split_once('/').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((spec.clone(), "tcp".into()));
+                    let (spec, proto) = spec
+                        .split_once('/')
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .unwrap_or((spec.clone(), "tcp".into()));
                     let fields: Vec<&str> = spec.rsplitn(3, ':').collect();
                     let target = fields.first().and_then(|t| t.parse::<u16>().ok());
                     let published = fields.get(1).and_then(|t| t.parse::<u16>().ok());
@@ -432,18 +530,37 @@ pub fn extract(files: &FileSet) -> Facts {
                 e.host_port = published;
             }
         }
-        for p in s.get("expose").and_then(Y::as_sequence).into_iter().flatten() {
+        for p in s
+            .get("expose")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             if let Some(spec) = scalar(p) {
-                let (n, proto) = spec.split_once('/').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((spec.clone(), "tcp".into()));
+                let (n, proto) = spec
+                    .split_once('/')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .unwrap_or((spec.clone(), "tcp".into()));
                 if let Ok(n) = n.parse::<u16>() {
-                    f.ports.entry(format!("{n}/{proto}")).or_insert_with(PortFacts::default);
+                    f.ports.entry(format!("{n}/{proto}")).or_default();
                 }
             }
         }
 
         // Volumes, bind-mounted files, tmpfs, configs.
-        let named: Vec<String> = doc.get("volumes").and_then(Y::as_mapping).into_iter().flatten().filter_map(|(k, _)| k.as_str().map(String::from)).collect();
-        for v in s.get("volumes").and_then(Y::as_sequence).into_iter().flatten() {
+        let named: Vec<String> = doc
+            .get("volumes")
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, _)| k.as_str().map(String::from))
+            .collect();
+        for v in s
+            .get("volumes")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             let (kind, source, target, size) = match v {
                 Y::String(spec) => {
                     let spec = it.text(spec);
@@ -451,7 +568,12 @@ pub fn extract(files: &FileSet) -> Facts {
                     match parts.as_slice() {
                         [t] => ("volume".to_string(), String::new(), t.to_string(), None),
                         [s, t, ..] => {
-                            let kind = if s.starts_with('.') || s.starts_with('/') || s.starts_with('~') { "bind" } else { "volume" };
+                            let kind =
+                                if s.starts_with('.') || s.starts_with('/') || s.starts_with('~') {
+                                    "bind"
+                                } else {
+                                    "volume"
+                                };
                             (kind.to_string(), s.to_string(), t.to_string(), None)
                         }
                         _ => continue,
@@ -461,52 +583,114 @@ pub fn extract(files: &FileSet) -> Facts {
                     text(v, "type").unwrap_or("volume").to_string(),
                     text(v, "source").map(|x| it.text(x)).unwrap_or_default(),
                     text(v, "target").map(String::from).unwrap_or_default(),
-                    v.get("tmpfs").and_then(|t| t.get("size")).and_then(scalar).map(|x| compose_bytes(&x)),
+                    v.get("tmpfs")
+                        .and_then(|t| t.get("size"))
+                        .and_then(scalar)
+                        .map(|x| compose_bytes(&x)),
                 ),
             };
             match kind.as_str() {
-                "bind" => match join(&dir, &source).and_then(|p| files.text(&p).map(String::from)) {
-                    Some(content) => {
-                        f.files.insert(target, FileFacts { hash: secret_hash(content.as_bytes()), content });
+                "bind" => {
+                    match join(&dir, &source).and_then(|p| files.text(&p).map(String::from)) {
+                        Some(content) => {
+                            f.files.insert(
+                                target,
+                                FileFacts {
+                                    hash: secret_hash(content.as_bytes()),
+                                    content,
+                                },
+                            );
+                        }
+                        None => {
+                            notes.push(format!("{name}: bind mount {source} is not in the set; compared as a volume"));
+                            f.volumes.insert(
+                                target,
+                                VolumeFacts {
+                                    persistent: true,
+                                    size: Some(format!("bind {source}")),
+                                },
+                            );
+                        }
                     }
-                    None => {
-                        notes.push(format!("{name}: bind mount {source} is not in the set; compared as a volume"));
-                        f.volumes.insert(target, VolumeFacts { persistent: true, size: Some(format!("bind {source}")) });
-                    }
-                },
+                }
                 "tmpfs" => {
-                    f.volumes.insert(target, VolumeFacts { persistent: false, size });
+                    f.volumes.insert(
+                        target,
+                        VolumeFacts {
+                            persistent: false,
+                            size,
+                        },
+                    );
                 }
                 _ => {
                     let persistent = !source.is_empty() || named.contains(&source);
-                    f.volumes.insert(target, VolumeFacts { persistent, size: None });
+                    f.volumes.insert(
+                        target,
+                        VolumeFacts {
+                            persistent,
+                            size: None,
+                        },
+                    );
                 }
             }
         }
         match s.get("tmpfs") {
             Some(Y::String(t)) => {
-                f.volumes.insert(t.split(':').next().unwrap_or(t).to_string(), VolumeFacts { persistent: false, size: None });
+                f.volumes.insert(
+                    t.split(':').next().unwrap_or(t).to_string(),
+                    VolumeFacts {
+                        persistent: false,
+                        size: None,
+                    },
+                );
             }
             Some(Y::Sequence(seq)) => {
                 for t in seq.iter().filter_map(Y::as_str) {
                     let (path, opts) = t.split_once(':').unwrap_or((t, ""));
-                    let size = opts.split(',').find_map(|o| o.strip_prefix("size=")).map(compose_bytes);
-                    f.volumes.insert(path.to_string(), VolumeFacts { persistent: false, size });
+                    let size = opts
+                        .split(',')
+                        .find_map(|o| o.strip_prefix("size="))
+                        .map(compose_bytes);
+                    f.volumes.insert(
+                        path.to_string(),
+                        VolumeFacts {
+                            persistent: false,
+                            size,
+                        },
+                    );
                 }
             }
             _ => {}
         }
-        for c in s.get("configs").and_then(Y::as_sequence).into_iter().flatten() {
+        for c in s
+            .get("configs")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             let (src, target) = match c {
                 Y::String(n) => (n.clone(), format!("/{n}")),
                 _ => {
-                    let Some(src) = text(c, "source") else { continue };
-                    (src.to_string(), text(c, "target").map(String::from).unwrap_or_else(|| format!("/{src}")))
+                    let Some(src) = text(c, "source") else {
+                        continue;
+                    };
+                    (
+                        src.to_string(),
+                        text(c, "target")
+                            .map(String::from)
+                            .unwrap_or_else(|| format!("/{src}")),
+                    )
                 }
             };
             match configs.get(&src) {
                 Some(Some(content)) => {
-                    f.files.insert(target, FileFacts { hash: secret_hash(content.as_bytes()), content: content.clone() });
+                    f.files.insert(
+                        target,
+                        FileFacts {
+                            hash: secret_hash(content.as_bytes()),
+                            content: content.clone(),
+                        },
+                    );
                 }
                 _ => notes.push(format!("{name}: config {src} content is not in the set")),
             }
@@ -514,7 +698,13 @@ pub fn extract(files: &FileSet) -> Facts {
 
         // Resources and replicas.
         let deploy = s.get("deploy").cloned().unwrap_or(Y::Null);
-        let res = |kind: &str, key: &str| deploy.get("resources").and_then(|r| r.get(kind)).and_then(|r| r.get(key)).and_then(scalar);
+        let res = |kind: &str, key: &str| {
+            deploy
+                .get("resources")
+                .and_then(|r| r.get(kind))
+                .and_then(|r| r.get(key))
+                .and_then(scalar)
+        };
         f.resources.limits_cpu = res("limits", "cpus").map(|c| cpu(&c));
         f.resources.limits_memory = res("limits", "memory").map(|m| compose_bytes(&m));
         f.resources.requests_cpu = res("reservations", "cpus").map(|c| cpu(&c));
@@ -523,9 +713,18 @@ pub fn extract(files: &FileSet) -> Facts {
             f.resources.limits_cpu = s.get("cpus").and_then(scalar).map(|c| cpu(&c));
         }
         if f.resources.limits_memory.is_none() {
-            f.resources.limits_memory = s.get("mem_limit").and_then(scalar).map(|m| compose_bytes(&m));
+            f.resources.limits_memory = s
+                .get("mem_limit")
+                .and_then(scalar)
+                .map(|m| compose_bytes(&m));
         }
-        f.replicas = Some(deploy.get("replicas").and_then(Y::as_u64).or_else(|| s.get("scale").and_then(Y::as_u64)).unwrap_or(1) as u32);
+        f.replicas = Some(
+            deploy
+                .get("replicas")
+                .and_then(Y::as_u64)
+                .or_else(|| s.get("scale").and_then(Y::as_u64))
+                .unwrap_or(1) as u32,
+        );
 
         // Healthcheck: Compose's one health signal (readiness and restart policy in one).
         if let Some(h) = s.get("healthcheck")
@@ -533,7 +732,9 @@ pub fn extract(files: &FileSet) -> Facts {
         {
             let test: Vec<String> = match h.get("test") {
                 Some(Y::String(t)) => vec!["CMD-SHELL".into(), it.text(t)],
-                Some(Y::Sequence(seq)) => seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect(),
+                Some(Y::Sequence(seq)) => {
+                    seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect()
+                }
                 _ => Vec::new(),
             };
             if test.first().map(String::as_str) != Some("NONE") && !test.is_empty() {
@@ -542,7 +743,12 @@ pub fn extract(files: &FileSet) -> Facts {
                     Some("CMD-SHELL") => test[1..].join(" "),
                     _ => crate::facts::shell_words(&test),
                 };
-                let secs = |k: &str, d: u32| h.get(k).and_then(scalar).and_then(|x| seconds(&x)).unwrap_or(d);
+                let secs = |k: &str, d: u32| {
+                    h.get(k)
+                        .and_then(scalar)
+                        .and_then(|x| seconds(&x))
+                        .unwrap_or(d)
+                };
                 f.probes.insert(
                     "healthcheck".into(),
                     ProbeFacts {
@@ -559,33 +765,78 @@ pub fn extract(files: &FileSet) -> Facts {
 
         // Dependencies, networks, security.
         match s.get("depends_on") {
-            Some(Y::Sequence(seq)) => f.depends_on = seq.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-            Some(Y::Mapping(m)) => f.depends_on = m.keys().filter_map(|x| x.as_str().map(String::from)).collect(),
+            Some(Y::Sequence(seq)) => {
+                f.depends_on = seq
+                    .iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            }
+            Some(Y::Mapping(m)) => {
+                f.depends_on = m
+                    .keys()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            }
             _ => {}
         }
         let networks: Vec<String> = match s.get("networks") {
-            Some(Y::Sequence(seq)) => seq.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-            Some(Y::Mapping(m)) => m.keys().filter_map(|x| x.as_str().map(String::from)).collect(),
+            Some(Y::Sequence(seq)) => seq
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+            Some(Y::Mapping(m)) => m
+                .keys()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
             _ => Vec::new(),
         };
         f.namespace = (!networks.is_empty()).then(|| networks.join(","));
         f.security.user = s.get("user").and_then(scalar);
         f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
-        let so: Vec<String> = s.get("security_opt").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
-        if so.iter().any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false")) {
+        let so: Vec<String> = s
+            .get("security_opt")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(scalar)
+            .collect();
+        if so
+            .iter()
+            .any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false"))
+        {
             f.security.privilege_escalation = Some(false);
         }
-        f.security.cap_drop = s.get("cap_drop").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
-        f.security.cap_add = s.get("cap_add").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
+        f.security.cap_drop = s
+            .get("cap_drop")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(scalar)
+            .collect();
+        f.security.cap_add = s
+            .get("cap_add")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(scalar)
+            .collect();
         services.insert(name.to_string(), f);
     }
     let mut unresolved = it.unresolved;
     unresolved.sort();
     unresolved.dedup();
     if !unresolved.is_empty() {
-        notes.push(format!("variables not set in .env: {}", unresolved.join(", ")));
+        notes.push(format!(
+            "variables not set in .env: {}",
+            unresolved.join(", ")
+        ));
     }
-    Facts { label: files.label.clone(), format: Format::Compose, services, notes }
+    Facts {
+        label: files.label.clone(),
+        format: Format::Compose,
+        services,
+        notes,
+    }
 }
 
 fn trim_newline(b: &[u8]) -> &[u8] {
@@ -598,8 +849,14 @@ mod tests {
 
     #[test]
     fn interpolates_like_compose() {
-        let vars = BTreeMap::from([("HOST".to_string(), "db".to_string()), ("DB_PASSWORD".to_string(), "s3cret".to_string())]);
-        let mut it = Interp { vars: &vars, unresolved: Vec::new() };
+        let vars = BTreeMap::from([
+            ("HOST".to_string(), "db".to_string()),
+            ("DB_PASSWORD".to_string(), "s3cret".to_string()),
+        ]);
+        let mut it = Interp {
+            vars: &vars,
+            unresolved: Vec::new(),
+        };
         assert_eq!(it.text("$$HOME ${HOST}:${PORT:-5432}"), "$HOME db:5432");
         let v = it.value("postgres://u:${DB_PASSWORD}@$HOST");
         assert!(v.has_secret() && !v.display().contains("s3cret"));
@@ -609,7 +866,10 @@ mod tests {
 
     #[test]
     fn words_durations_sizes() {
-        assert_eq!(split_words("server /data --console-address \":9001\""), ["server", "/data", "--console-address", ":9001"]);
+        assert_eq!(
+            split_words("server /data --console-address \":9001\""),
+            ["server", "/data", "--console-address", ":9001"]
+        );
         assert_eq!(seconds("1m30s"), Some(90));
         assert_eq!(seconds("500ms"), Some(1));
         assert_eq!(compose_bytes("512m"), "512Mi");
@@ -619,7 +879,10 @@ mod tests {
     #[test]
     fn reads_a_hand_written_compose_file() {
         let yml = "services:\n  db:\n    image: postgres:15-alpine\n    ports: ['5432:5432']\n    environment:\n      POSTGRES_PASSWORD: prefect123\n      POSTGRES_USER: prefect\n    volumes: [pg:/var/lib/postgresql/data]\n    healthcheck:\n      test: [CMD-SHELL, pg_isready -U prefect]\n      interval: 10s\n    deploy:\n      resources:\n        limits: {cpus: '0.5', memory: 1G}\nvolumes:\n  pg: {}\n";
-        let fs = FileSet::from_memory("x", [("docker-compose.yml".to_string(), yml.as_bytes().to_vec())]);
+        let fs = FileSet::from_memory(
+            "x",
+            [("docker-compose.yml".to_string(), yml.as_bytes().to_vec())],
+        );
         let f = extract(&fs);
         let db = &f.services["db"];
         assert_eq!(db.ports["5432/tcp"].host_port, Some(5432));

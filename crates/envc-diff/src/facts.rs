@@ -115,9 +115,18 @@ pub fn sensitive_name(name: &str) -> bool {
     if n.ends_with("_FILE") {
         return false;
     }
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY"]
-        .iter()
-        .any(|m| n.contains(m))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "ACCESS_KEY",
+    ]
+    .iter()
+    .any(|m| n.contains(m))
         || n.ends_with("_KEY")
 }
 
@@ -272,7 +281,15 @@ impl ServiceFacts {
             }
         }
         for (path, v) in &self.volumes {
-            put("volumes", format!("volumes.{path}"), if v.persistent { "persistent".into() } else { "scratch".into() });
+            put(
+                "volumes",
+                format!("volumes.{path}"),
+                if v.persistent {
+                    "persistent".into()
+                } else {
+                    "scratch".into()
+                },
+            );
             if let Some(s) = &v.size {
                 put("volumes", format!("volumes.{path}.size"), s.clone());
             }
@@ -298,11 +315,19 @@ impl ServiceFacts {
             put("autoscaling", "autoscaling".into(), a.clone());
         }
         for (k, p) in &self.probes {
-            put("probes", format!("probes.{k}"), format!("{} {}", p.kind, p.target));
-            put("probes", format!("probes.{k}.timing"), format!(
-                "period {}s, timeout {}s, failures {}, delay {}s",
-                p.period, p.timeout, p.failure_threshold, p.initial_delay
-            ));
+            put(
+                "probes",
+                format!("probes.{k}"),
+                format!("{} {}", p.kind, p.target),
+            );
+            put(
+                "probes",
+                format!("probes.{k}.timing"),
+                format!(
+                    "period {}s, timeout {}s, failures {}, delay {}s",
+                    p.period, p.timeout, p.failure_threshold, p.initial_delay
+                ),
+            );
         }
         for d in &self.depends_on {
             put("depends_on", format!("depends_on.{d}"), "yes".into());
@@ -318,7 +343,11 @@ impl ServiceFacts {
             put("security", "security.read_only_root".into(), b.to_string());
         }
         if let Some(b) = s.privilege_escalation {
-            put("security", "security.privilege_escalation".into(), b.to_string());
+            put(
+                "security",
+                "security.privilege_escalation".into(),
+                b.to_string(),
+            );
         }
         if !s.cap_drop.is_empty() {
             put("security", "security.cap_drop".into(), s.cap_drop.join(","));
@@ -338,7 +367,10 @@ pub fn shell_words(words: &[String]) -> String {
     words
         .iter()
         .map(|w| {
-            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+            {
                 w.clone()
             } else {
                 format!("'{}'", w.replace('\'', "'\\''"))
@@ -370,7 +402,11 @@ mod tests {
 
     #[test]
     fn secrets_never_show_their_values() {
-        let v = Value::Parts(vec![Part::Text("postgres://u:".into()), Part::Secret(secret_hash(b"hunter2")), Part::Text("@db".into())]);
+        let v = Value::Parts(vec![
+            Part::Text("postgres://u:".into()),
+            Part::Secret(secret_hash(b"hunter2")),
+            Part::Text("@db".into()),
+        ]);
         assert!(!v.display().contains("hunter2"));
         assert_eq!(secret_hash(b"hunter2").len(), 12);
         assert_ne!(secret_hash(b"a"), secret_hash(b"b"));

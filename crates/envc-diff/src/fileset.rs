@@ -16,16 +16,29 @@ pub struct FileSet {
 
 impl FileSet {
     /// A set from files in memory.
-    pub fn from_memory(label: impl Into<String>, files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
-        FileSet { label: label.into(), files: files.into_iter().collect(), primary: None }
+    pub fn from_memory(
+        label: impl Into<String>,
+        files: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> Self {
+        FileSet {
+            label: label.into(),
+            files: files.into_iter().collect(),
+            primary: None,
+        }
     }
 
     /// Reads a directory (recursively; hidden entries but `.env` skipped), or a file together
     /// with the directory around it (a Compose file's mounts and secrets live next to it).
     pub fn read(path: &Path) -> std::io::Result<Self> {
         if path.is_file() {
-            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             let mut set = FileSet::read_dir(dir)?;
             set.files.insert(name.clone(), std::fs::read(path)?);
             set.primary = Some(name);
@@ -54,19 +67,28 @@ impl FileSet {
                 }
             }
         }
-        Ok(FileSet { label: path.display().to_string(), files, primary: None })
+        Ok(FileSet {
+            label: path.display().to_string(),
+            files,
+            primary: None,
+        })
     }
 
     /// Reads a YAML stream from standard input as one file named `-`.
     pub fn stdin() -> std::io::Result<Self> {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
-        Ok(FileSet::from_memory("standard input", [("-".to_string(), buf)]))
+        Ok(FileSet::from_memory(
+            "standard input",
+            [("-".to_string(), buf)],
+        ))
     }
 
     /// A file's text, if present and UTF-8.
     pub fn text(&self, path: &str) -> Option<&str> {
-        self.files.get(path).and_then(|b| std::str::from_utf8(b).ok())
+        self.files
+            .get(path)
+            .and_then(|b| std::str::from_utf8(b).ok())
     }
 }
 

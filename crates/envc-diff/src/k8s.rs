@@ -36,7 +36,10 @@ fn scalar(v: &Y) -> Option<String> {
 }
 
 fn num(v: &Y, path: &[&str]) -> Option<u64> {
-    at(v, path).and_then(|x| x.as_u64().or_else(|| x.as_str().and_then(|s| s.parse().ok())))
+    at(v, path).and_then(|x| {
+        x.as_u64()
+            .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+    })
 }
 
 fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
@@ -44,13 +47,19 @@ fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
 }
 
 fn strings(v: &Y, path: &[&str]) -> Option<Vec<String>> {
-    at(v, path).and_then(Y::as_sequence).map(|s| s.iter().filter_map(scalar).collect())
+    at(v, path)
+        .and_then(Y::as_sequence)
+        .map(|s| s.iter().filter_map(scalar).collect())
 }
 
 fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
     at(v, path)
         .and_then(Y::as_mapping)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -59,11 +68,14 @@ fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
 pub fn objects(files: &FileSet, notes: &mut Vec<String>) -> Vec<Y> {
     let mut out = Vec::new();
     for (path, bytes) in &files.files {
-        let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml") || path == "-" || !path.contains('.');
+        let is_yaml =
+            path.ends_with(".yaml") || path.ends_with(".yml") || path == "-" || !path.contains('.');
         if !is_yaml {
             continue;
         }
-        let Ok(text) = std::str::from_utf8(bytes) else { continue };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
         for doc in serde_yaml::Deserializer::from_str(text) {
             match <Y as serde::Deserialize>::deserialize(doc) {
                 Ok(v) => unpack(v, &mut out),
@@ -78,7 +90,9 @@ pub fn objects(files: &FileSet, notes: &mut Vec<String>) -> Vec<Y> {
 }
 
 fn unpack(v: Y, out: &mut Vec<Y>) {
-    if text(&v, &["kind"]).is_some_and(|k| k == "List" || k.ends_with("List")) && at(&v, &["items"]).is_some() {
+    if text(&v, &["kind"]).is_some_and(|k| k == "List" || k.ends_with("List"))
+        && at(&v, &["items"]).is_some()
+    {
         if let Some(items) = at(&v, &["items"]).and_then(Y::as_sequence) {
             for i in items.clone() {
                 unpack(i, out);
@@ -90,25 +104,37 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
 }
 
 fn ns(v: &Y) -> String {
-    text(v, &["metadata", "namespace"]).unwrap_or("default").to_string()
+    text(v, &["metadata", "namespace"])
+        .unwrap_or("default")
+        .to_string()
 }
 
 fn name(v: &Y) -> String {
-    text(v, &["metadata", "name"]).unwrap_or_default().to_string()
+    text(v, &["metadata", "name"])
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Decoded Secret data by (namespace, name, key).
 fn secret_data(objs: &[Y]) -> BTreeMap<(String, String, String), Vec<u8>> {
     let mut m = BTreeMap::new();
     for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Secret")) {
-        for (k, v) in at(s, &["data"]).and_then(Y::as_mapping).into_iter().flatten() {
+        for (k, v) in at(s, &["data"])
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+        {
             if let (Some(k), Some(v)) = (k.as_str(), v.as_str())
                 && let Some(bytes) = base64_decode(v)
             {
                 m.insert((ns(s), name(s), k.to_string()), bytes);
             }
         }
-        for (k, v) in at(s, &["stringData"]).and_then(Y::as_mapping).into_iter().flatten() {
+        for (k, v) in at(s, &["stringData"])
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+        {
             if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
                 m.insert((ns(s), name(s), k.to_string()), v.into_bytes());
             }
@@ -119,10 +145,17 @@ fn secret_data(objs: &[Y]) -> BTreeMap<(String, String, String), Vec<u8>> {
 
 fn config_data(objs: &[Y]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
     let mut m = BTreeMap::new();
-    for c in objs.iter().filter(|o| text(o, &["kind"]) == Some("ConfigMap")) {
+    for c in objs
+        .iter()
+        .filter(|o| text(o, &["kind"]) == Some("ConfigMap"))
+    {
         let data: BTreeMap<String, String> = at(c, &["data"])
             .and_then(Y::as_mapping)
-            .map(|d| d.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?))).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
+                    .collect()
+            })
             .unwrap_or_default();
         m.insert((ns(c), name(c)), data);
     }
@@ -170,7 +203,12 @@ pub fn extract(files: &FileSet) -> Facts {
         let f = workload(w, kind, &objs, &secrets, &configs, &mut notes);
         services.insert(f.name.clone(), f);
     }
-    Facts { label: files.label.clone(), format: Format::Kubernetes, services, notes }
+    Facts {
+        label: files.label.clone(),
+        format: Format::Kubernetes,
+        services,
+        notes,
+    }
 }
 
 fn workload(
@@ -187,7 +225,10 @@ fn workload(
     let pod_labels = labels(&pod, &["metadata", "labels"]);
     let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
     if containers.len() > 1 {
-        notes.push(format!("{kind} {wns}/{wname}: {} containers; facts are of the first", containers.len()));
+        notes.push(format!(
+            "{kind} {wns}/{wname}: {} containers; facts are of the first",
+            containers.len()
+        ));
     }
     let c = containers.first().copied().cloned().unwrap_or(Y::Null);
     let mut f = ServiceFacts {
@@ -203,13 +244,21 @@ fn workload(
     // Container ports by name and number.
     let mut port_names: BTreeMap<String, u16> = BTreeMap::new();
     for p in seq(&c, &["ports"]) {
-        let Some(n) = num(p, &["containerPort"]).and_then(|n| u16::try_from(n).ok()) else { continue };
+        let Some(n) = num(p, &["containerPort"]).and_then(|n| u16::try_from(n).ok()) else {
+            continue;
+        };
         let proto = text(p, &["protocol"]).unwrap_or("TCP").to_ascii_lowercase();
         let pname = text(p, &["name"]).map(String::from);
         if let Some(pn) = &pname {
             port_names.insert(pn.clone(), n);
         }
-        f.ports.insert(format!("{n}/{proto}"), PortFacts { name: pname, ..Default::default() });
+        f.ports.insert(
+            format!("{n}/{proto}"),
+            PortFacts {
+                name: pname,
+                ..Default::default()
+            },
+        );
     }
     let resolve_port = |v: &Y| -> Option<u16> {
         match v {
@@ -221,7 +270,10 @@ fn workload(
 
     // Services selecting the pods: Service ports and NodePorts.
     let mut selecting: Vec<String> = Vec::new();
-    for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Service") && ns(o) == wns) {
+    for s in objs
+        .iter()
+        .filter(|o| text(o, &["kind"]) == Some("Service") && ns(o) == wns)
+    {
         let sel = labels(s, &["spec", "selector"]);
         if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
             continue;
@@ -229,9 +281,13 @@ fn workload(
         selecting.push(name(s));
         let headless = text(s, &["spec", "clusterIP"]) == Some("None");
         for sp in seq(s, &["spec", "ports"]) {
-            let target = at(sp, &["targetPort"]).or(at(sp, &["port"])).and_then(resolve_port);
+            let target = at(sp, &["targetPort"])
+                .or(at(sp, &["port"]))
+                .and_then(resolve_port);
             let Some(target) = target else { continue };
-            let proto = text(sp, &["protocol"]).unwrap_or("TCP").to_ascii_lowercase();
+            let proto = text(sp, &["protocol"])
+                .unwrap_or("TCP")
+                .to_ascii_lowercase();
             let entry = f.ports.entry(format!("{target}/{proto}")).or_default();
             if !headless {
                 entry.service = num(sp, &["port"]).and_then(|n| u16::try_from(n).ok());
@@ -243,14 +299,18 @@ fn workload(
     }
 
     // Ingress routes to those Services.
-    for i in objs.iter().filter(|o| text(o, &["kind"]) == Some("Ingress") && ns(o) == wns) {
+    for i in objs
+        .iter()
+        .filter(|o| text(o, &["kind"]) == Some("Ingress") && ns(o) == wns)
+    {
         for r in seq(i, &["spec", "rules"]) {
             let host = text(r, &["host"]).unwrap_or("*");
             for p in seq(r, &["http", "paths"]) {
                 if let Some(svc) = text(p, &["backend", "service", "name"])
                     && selecting.iter().any(|s| s == svc)
                 {
-                    f.exposure.insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
+                    f.exposure
+                        .insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
                 }
             }
         }
@@ -275,23 +335,41 @@ fn workload(
         }
         if let Some(cn) = text(ef, &["configMapRef", "name"]) {
             let prefix = text(ef, &["prefix"]).unwrap_or("");
-            for (k, v) in configs.get(&(wns.clone(), cn.to_string())).into_iter().flatten() {
+            for (k, v) in configs
+                .get(&(wns.clone(), cn.to_string()))
+                .into_iter()
+                .flatten()
+            {
                 known.insert(format!("{prefix}{k}"), Value::Text(v.clone()));
             }
         }
     }
     for e in seq(&c, &["env"]) {
-        let Some(ename) = text(e, &["name"]) else { continue };
+        let Some(ename) = text(e, &["name"]) else {
+            continue;
+        };
         let value = if let Some(v) = at(e, &["value"]).and_then(scalar) {
             expand(&v, &known)
         } else if let Some(r) = at(e, &["valueFrom", "secretKeyRef"]) {
-            secret_value(text(r, &["name"]).unwrap_or_default(), text(r, &["key"]).unwrap_or_default())
+            secret_value(
+                text(r, &["name"]).unwrap_or_default(),
+                text(r, &["key"]).unwrap_or_default(),
+            )
         } else if let Some(r) = at(e, &["valueFrom", "configMapKeyRef"]) {
             let v = configs
-                .get(&(wns.clone(), text(r, &["name"]).unwrap_or_default().to_string()))
+                .get(&(
+                    wns.clone(),
+                    text(r, &["name"]).unwrap_or_default().to_string(),
+                ))
                 .and_then(|d| d.get(text(r, &["key"]).unwrap_or_default()))
                 .cloned()
-                .unwrap_or_else(|| format!("<configmap:{}/{}>", text(r, &["name"]).unwrap_or_default(), text(r, &["key"]).unwrap_or_default()));
+                .unwrap_or_else(|| {
+                    format!(
+                        "<configmap:{}/{}>",
+                        text(r, &["name"]).unwrap_or_default(),
+                        text(r, &["key"]).unwrap_or_default()
+                    )
+                });
             Value::Text(v)
         } else if let Some(p) = text(e, &["valueFrom", "fieldRef", "fieldPath"]) {
             Value::Text(format!("<field:{p}>"))
@@ -320,33 +398,73 @@ fn workload(
     }
 
     // Volumes and files.
-    let volumes: BTreeMap<String, &Y> = seq(&pod, &["spec", "volumes"]).filter_map(|v| Some((text(v, &["name"])?.to_string(), v))).collect();
-    let claim_templates: BTreeMap<String, &Y> =
-        seq(w, &["spec", "volumeClaimTemplates"]).filter_map(|v| Some((text(v, &["metadata", "name"])?.to_string(), v))).collect();
+    let volumes: BTreeMap<String, &Y> = seq(&pod, &["spec", "volumes"])
+        .filter_map(|v| Some((text(v, &["name"])?.to_string(), v)))
+        .collect();
+    let claim_templates: BTreeMap<String, &Y> = seq(w, &["spec", "volumeClaimTemplates"])
+        .filter_map(|v| Some((text(v, &["metadata", "name"])?.to_string(), v)))
+        .collect();
     for m in seq(&c, &["volumeMounts"]) {
-        let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else { continue };
+        let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
+            continue;
+        };
         let sub = text(m, &["subPath"]);
         if let Some(t) = claim_templates.get(vname) {
             let size = text(t, &["spec", "resources", "requests", "storage"]).map(memory);
-            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size });
+            f.volumes.insert(
+                path.to_string(),
+                VolumeFacts {
+                    persistent: true,
+                    size,
+                },
+            );
             continue;
         }
-        let Some(v) = volumes.get(vname) else { continue };
+        let Some(v) = volumes.get(vname) else {
+            continue;
+        };
         if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
             let size = objs
                 .iter()
-                .find(|o| text(o, &["kind"]) == Some("PersistentVolumeClaim") && ns(o) == wns && name(o) == claim)
-                .and_then(|pvc| text(pvc, &["spec", "resources", "requests", "storage"]).map(memory));
-            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size });
+                .find(|o| {
+                    text(o, &["kind"]) == Some("PersistentVolumeClaim")
+                        && ns(o) == wns
+                        && name(o) == claim
+                })
+                .and_then(|pvc| {
+                    text(pvc, &["spec", "resources", "requests", "storage"]).map(memory)
+                });
+            f.volumes.insert(
+                path.to_string(),
+                VolumeFacts {
+                    persistent: true,
+                    size,
+                },
+            );
         } else if at(v, &["emptyDir"]).is_some() {
             let size = text(v, &["emptyDir", "sizeLimit"]).map(memory);
-            f.volumes.insert(path.to_string(), VolumeFacts { persistent: false, size });
+            f.volumes.insert(
+                path.to_string(),
+                VolumeFacts {
+                    persistent: false,
+                    size,
+                },
+            );
         } else if let Some(hp) = text(v, &["hostPath", "path"]) {
-            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size: Some(format!("hostPath {hp}")) });
+            f.volumes.insert(
+                path.to_string(),
+                VolumeFacts {
+                    persistent: true,
+                    size: Some(format!("hostPath {hp}")),
+                },
+            );
         } else if let Some(cm) = text(v, &["configMap", "name"]) {
             let data = configs.get(&(wns.clone(), cm.to_string()));
             let items: Vec<(String, String)> = match sub {
-                Some(key) => vec![(path.to_string(), data.and_then(|d| d.get(key)).cloned().unwrap_or_default())],
+                Some(key) => vec![(
+                    path.to_string(),
+                    data.and_then(|d| d.get(key)).cloned().unwrap_or_default(),
+                )],
                 None => data
                     .into_iter()
                     .flatten()
@@ -354,16 +472,34 @@ fn workload(
                     .collect(),
             };
             if data.is_none() {
-                notes.push(format!("{kind} {wns}/{wname}: ConfigMap {cm} is not in the set; its files are unknown"));
+                notes.push(format!(
+                    "{kind} {wns}/{wname}: ConfigMap {cm} is not in the set; its files are unknown"
+                ));
             }
             for (p, content) in items {
-                f.files.insert(p, FileFacts { hash: secret_hash(content.as_bytes()), content });
+                f.files.insert(
+                    p,
+                    FileFacts {
+                        hash: secret_hash(content.as_bytes()),
+                        content,
+                    },
+                );
             }
         } else if let Some(sec) = text(v, &["secret", "secretName"]) {
             for ((sns, s, k), val) in secrets {
                 if *sns == wns && s == sec && sub.is_none_or(|x| x == k) {
-                    let p = if sub.is_some() { path.to_string() } else { format!("{}/{k}", path.trim_end_matches('/')) };
-                    f.files.insert(p, FileFacts { hash: secret_hash(val), content: String::new() });
+                    let p = if sub.is_some() {
+                        path.to_string()
+                    } else {
+                        format!("{}/{k}", path.trim_end_matches('/'))
+                    };
+                    f.files.insert(
+                        p,
+                        FileFacts {
+                            hash: secret_hash(val),
+                            content: String::new(),
+                        },
+                    );
                 }
             }
         }
@@ -371,10 +507,16 @@ fn workload(
 
     // Resources.
     let r = at(&c, &["resources"]).cloned().unwrap_or(Y::Null);
-    f.resources.requests_cpu = at(&r, &["requests", "cpu"]).and_then(scalar).map(|s| cpu(&s));
-    f.resources.requests_memory = at(&r, &["requests", "memory"]).and_then(scalar).map(|s| memory(&s));
+    f.resources.requests_cpu = at(&r, &["requests", "cpu"])
+        .and_then(scalar)
+        .map(|s| cpu(&s));
+    f.resources.requests_memory = at(&r, &["requests", "memory"])
+        .and_then(scalar)
+        .map(|s| memory(&s));
     f.resources.limits_cpu = at(&r, &["limits", "cpu"]).and_then(scalar).map(|s| cpu(&s));
-    f.resources.limits_memory = at(&r, &["limits", "memory"]).and_then(scalar).map(|s| memory(&s));
+    f.resources.limits_memory = at(&r, &["limits", "memory"])
+        .and_then(scalar)
+        .map(|s| memory(&s));
 
     // Replicas and autoscaling.
     let hpa = objs.iter().find(|o| {
@@ -395,19 +537,40 @@ fn workload(
             .collect();
         targets.sort();
         f.autoscaling = Some(format!("{min}-{max} on {}", targets.join(", ")));
-        f.replicas = num(w, &["spec", "replicas"]).map(|n| n as u32).or(Some(min as u32));
+        f.replicas = num(w, &["spec", "replicas"])
+            .map(|n| n as u32)
+            .or(Some(min as u32));
     } else if kind != "DaemonSet" {
         f.replicas = Some(num(w, &["spec", "replicas"]).unwrap_or(1) as u32);
     }
 
     // Probes, with the kubelet's defaults.
-    for (key, field) in [("liveness", "livenessProbe"), ("readiness", "readinessProbe"), ("startup", "startupProbe")] {
+    for (key, field) in [
+        ("liveness", "livenessProbe"),
+        ("readiness", "readinessProbe"),
+        ("startup", "startupProbe"),
+    ] {
         let Some(p) = at(&c, &[field]) else { continue };
         let (kind, target) = if let Some(h) = at(p, &["httpGet"]) {
-            let port = at(h, &["port"]).and_then(resolve_port).map(|n| n.to_string()).unwrap_or_default();
-            ("http", format!(":{port}{}", text(h, &["path"]).unwrap_or("/")))
+            let port = at(h, &["port"])
+                .and_then(resolve_port)
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            (
+                "http",
+                format!(":{port}{}", text(h, &["path"]).unwrap_or("/")),
+            )
         } else if let Some(t) = at(p, &["tcpSocket"]) {
-            ("tcp", format!(":{}", at(t, &["port"]).and_then(resolve_port).map(|n| n.to_string()).unwrap_or_default()))
+            (
+                "tcp",
+                format!(
+                    ":{}",
+                    at(t, &["port"])
+                        .and_then(resolve_port)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ),
+            )
         } else if let Some(g) = at(p, &["grpc"]) {
             ("grpc", format!(":{}", num(g, &["port"]).unwrap_or(0)))
         } else if let Some(cmd) = strings(p, &["exec", "command"]) {
@@ -429,7 +592,9 @@ fn workload(
     }
 
     // Security: the container's settings override the pod's.
-    let pick = |k: &str| at(&c, &["securityContext", k]).or_else(|| at(&pod, &["spec", "securityContext", k]));
+    let pick = |k: &str| {
+        at(&c, &["securityContext", k]).or_else(|| at(&pod, &["spec", "securityContext", k]))
+    };
     let user = pick("runAsUser").and_then(scalar);
     let group = pick("runAsGroup").and_then(scalar);
     f.security.user = match (user, group) {
@@ -439,8 +604,10 @@ fn workload(
     };
     f.security.read_only_root = pick("readOnlyRootFilesystem").and_then(Y::as_bool);
     f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
-    f.security.cap_drop = strings(&c, &["securityContext", "capabilities", "drop"]).unwrap_or_default();
-    f.security.cap_add = strings(&c, &["securityContext", "capabilities", "add"]).unwrap_or_default();
+    f.security.cap_drop =
+        strings(&c, &["securityContext", "capabilities", "drop"]).unwrap_or_default();
+    f.security.cap_add =
+        strings(&c, &["securityContext", "capabilities", "add"]).unwrap_or_default();
     f
 }
 
@@ -502,7 +669,10 @@ mod tests {
 
     #[test]
     fn base64() {
-        assert_eq!(base64_decode("cGFzc3dvcmQxMjM="), Some(b"password123".to_vec()));
+        assert_eq!(
+            base64_decode("cGFzc3dvcmQxMjM="),
+            Some(b"password123".to_vec())
+        );
         assert_eq!(base64_decode("YWRtaW4="), Some(b"admin".to_vec()));
         assert_eq!(base64_decode("!!"), None);
     }
@@ -514,7 +684,11 @@ mod tests {
         known.insert("HOST".to_string(), Value::Text("db".into()));
         assert_eq!(
             expand("u:$(PW)@$(HOST)/$$(X)$(NOPE)", &known),
-            Value::Parts(vec![Part::Text("u:".into()), Part::Secret("abc".into()), Part::Text("@db/$(X)$(NOPE)".into())])
+            Value::Parts(vec![
+                Part::Text("u:".into()),
+                Part::Secret("abc".into()),
+                Part::Text("@db/$(X)$(NOPE)".into())
+            ])
         );
         assert_eq!(expand("a$$$$b", &known), Value::Text("a$$b".into()));
     }
@@ -522,11 +696,17 @@ mod tests {
     #[test]
     fn reads_list_dumps_and_skips_non_objects() {
         let dump = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, namespace: shop}\n  spec:\n    replicas: 2\n    template:\n      spec:\n        containers:\n        - name: web\n          image: nginx:1.29.3\n          env:\n          - {name: DB_PASSWORD, value: hunter2}\n---\nfoo: bar\n";
-        let fs = FileSet::from_memory("dump", [("dump.yaml".to_string(), dump.as_bytes().to_vec())]);
+        let fs = FileSet::from_memory(
+            "dump",
+            [("dump.yaml".to_string(), dump.as_bytes().to_vec())],
+        );
         let f = extract(&fs);
         let web = &f.services["web"];
         assert_eq!(web.image.as_deref(), Some("nginx:1.29.3"));
         assert_eq!(web.replicas, Some(2));
-        assert!(!web.env["DB_PASSWORD"].display().contains("hunter2"), "literal credentials are hashed");
+        assert!(
+            !web.env["DB_PASSWORD"].display().contains("hunter2"),
+            "literal credentials are hashed"
+        );
     }
 }

@@ -15,7 +15,11 @@ pub fn rename(facts: &mut Facts, map: &BTreeMap<String, String>) {
     for (name, mut f) in old {
         let new = map.get(&name).cloned().unwrap_or(name);
         f.name = new.clone();
-        f.depends_on = f.depends_on.into_iter().map(|d| map.get(&d).cloned().unwrap_or(d)).collect();
+        f.depends_on = f
+            .depends_on
+            .into_iter()
+            .map(|d| map.get(&d).cloned().unwrap_or(d))
+            .collect();
         facts.services.insert(new, f);
     }
 }
@@ -34,10 +38,16 @@ fn replace_host(s: &str, from: &str, to: &str) -> String {
     while let Some(pos) = s[i..].find(from) {
         let start = i + pos;
         let end = start + from.len();
-        let before_ok = s[..start].chars().next_back().is_none_or(|c| !is_host_char(c));
+        let before_ok = s[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_host_char(c));
         let after = s[end..].chars().next();
         // A trailing dot ends a sentence, not a host name.
-        let after_ok = after.is_none_or(|c| !is_host_char(c) || (c == '.' && s[end + 1..].chars().next().is_none_or(|d| !is_host_char(d))));
+        let after_ok = after.is_none_or(|c| {
+            !is_host_char(c)
+                || (c == '.' && s[end + 1..].chars().next().is_none_or(|d| !is_host_char(d)))
+        });
         out.push_str(&s[i..start]);
         out.push_str(if before_ok && after_ok { to } else { from });
         i = end;
@@ -48,11 +58,18 @@ fn replace_host(s: &str, from: &str, to: &str) -> String {
 
 /// The text rewrite that maps every service's spellings onto its bare name (and Service ports
 /// onto container ports), for one fact set.
-pub fn host_rewriter(facts: &Facts, renames: &BTreeMap<String, String>) -> impl Fn(&str) -> String + use<> {
+pub fn host_rewriter(
+    facts: &Facts,
+    renames: &BTreeMap<String, String>,
+) -> impl Fn(&str) -> String + use<> {
     let mut rules: Vec<(String, String)> = Vec::new();
     let kubernetes = facts.format == crate::facts::Format::Kubernetes;
     for (name, f) in &facts.services {
-        let original = renames.iter().find(|(_, to)| *to == name).map(|(from, _)| from.clone()).unwrap_or_else(|| name.clone());
+        let original = renames
+            .iter()
+            .find(|(_, to)| *to == name)
+            .map(|(from, _)| from.clone())
+            .unwrap_or_else(|| name.clone());
         if let (true, Some(ns)) = (kubernetes, &f.namespace) {
             for suffix in [".svc.cluster.local", ".svc", ""] {
                 rules.push((format!("{original}.{ns}{suffix}"), name.clone()));
@@ -102,7 +119,10 @@ pub fn rewrite(facts: &mut Facts, f: &dyn Fn(&str) -> String) {
         for file in s.files.values_mut() {
             if !file.content.is_empty() {
                 let content = f(&file.content);
-                *file = FileFacts { hash: secret_hash(content.as_bytes()), content };
+                *file = FileFacts {
+                    hash: secret_hash(content.as_bytes()),
+                    content,
+                };
             }
         }
         for p in s.probes.values_mut() {
@@ -117,7 +137,14 @@ mod tests {
 
     #[test]
     fn replaces_whole_host_names_only() {
-        assert_eq!(replace_host("http://db.shop.svc.cluster.local:5432/x", "db.shop.svc.cluster.local", "db"), "http://db:5432/x");
+        assert_eq!(
+            replace_host(
+                "http://db.shop.svc.cluster.local:5432/x",
+                "db.shop.svc.cluster.local",
+                "db"
+            ),
+            "http://db:5432/x"
+        );
         assert_eq!(replace_host("mydb.shop", "db.shop", "db"), "mydb.shop");
         assert_eq!(replace_host("to db.shop.", "db.shop", "db"), "to db.");
     }

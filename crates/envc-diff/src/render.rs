@@ -75,7 +75,15 @@ impl Report {
             normalized: c.normalized,
             stale_accepted: stale.len(),
         };
-        Report { format_version: FORMAT_VERSION, a, b, summary, differences: c.differences, stale_accepted: stale, notes }
+        Report {
+            format_version: FORMAT_VERSION,
+            a,
+            b,
+            summary,
+            differences: c.differences,
+            stale_accepted: stale,
+            notes,
+        }
     }
 
     /// Whether anything is drift.
@@ -90,9 +98,22 @@ impl Report {
 
     /// Text for people; `drift_only` hides the explained differences.
     pub fn text(&self, color: bool, drift_only: bool) -> String {
-        let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+        let paint = |code: &str, s: &str| {
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
+        };
         let mut out = String::new();
-        out.push_str(&format!("{} {} ({}) vs {} ({})\n", paint("1", "envc diff:"), self.a.label, self.a.format, self.b.label, self.b.format));
+        out.push_str(&format!(
+            "{} {} ({}) vs {} ({})\n",
+            paint("1", "envc diff:"),
+            self.a.label,
+            self.a.format,
+            self.b.label,
+            self.b.format
+        ));
         let mut current = "";
         for d in &self.differences {
             if drift_only && d.class != Class::Drift {
@@ -109,7 +130,13 @@ impl Report {
                 Class::Accepted => ("33", "accepted"),
             };
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
-            let mut line = format!("  {:<18} {}: {} -> {}", paint(code, label), d.key, show(&d.a), show(&d.b));
+            let mut line = format!(
+                "  {:<18} {}: {} -> {}",
+                paint(code, label),
+                d.key,
+                show(&d.a),
+                show(&d.b)
+            );
             if !d.reason.is_empty() {
                 line.push_str(&format!("  ({}", d.reason));
                 if let Some(at) = &d.at {
@@ -133,9 +160,18 @@ impl Report {
             }
         }
         if !self.stale_accepted.is_empty() {
-            out.push_str(&format!("\n{}\n", paint("1;33", "stale accepted differences (no longer occur; remove them)")));
+            out.push_str(&format!(
+                "\n{}\n",
+                paint(
+                    "1;33",
+                    "stale accepted differences (no longer occur; remove them)"
+                )
+            ));
             for s in &self.stale_accepted {
-                out.push_str(&format!("  {} {}: {} ({})\n", s.service, s.key, s.reason, s.at));
+                out.push_str(&format!(
+                    "  {} {}: {} ({})\n",
+                    s.service, s.key, s.reason, s.at
+                ));
             }
         }
         for n in &self.notes {
