@@ -481,6 +481,7 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }),
             workload,
             stop_grace_period: svc.stop_grace_period,
+            external: svc.external.clone(),
         });
     }
 
@@ -559,6 +560,7 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         services,
         kubernetes: m.profile.kubernetes.clone(),
         compose: m.profile.compose.clone(),
+        cloud: m.profile.cloud.clone(),
     };
     d.sort();
     Ok(Compiled { ir, graph, warnings: d })
@@ -994,7 +996,7 @@ fn check_secret_leaks(m: &LoadedMode, services: &[ir::Service], values: &IndexMa
 fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
     for (key, ns) in &m.model.namespaces {
         let Some(q) = &ns.quota else { continue };
-        let in_ns: Vec<&ir::Service> = services.iter().filter(|s| &s.namespace_key == key).collect();
+        let in_ns: Vec<&ir::Service> = services.iter().filter(|s| &s.namespace_key == key && s.is_deployed()).collect();
         let sum = |f: &dyn Fn(&ir::Service) -> u64| -> u64 { in_ns.iter().map(|s| f(s) * u64::from(s.max_replicas())).sum() };
         let cpu_lim = sum(&|s| s.resources.limits.cpu.as_ref().map_or(0, |c| c.millis));
         let mem_lim = sum(&|s| s.resources.limits.memory.as_ref().map_or(0, |c| c.bytes));

@@ -3,8 +3,10 @@
 //! No backend touches the disk or prints; the CLI writes what they return.
 
 pub mod artifact;
+pub mod helm;
 pub mod k8s;
 pub mod labels;
+pub mod terraform;
 pub mod yaml;
 
 pub use artifact::{Artifact, EmitError};
@@ -15,8 +17,8 @@ use envc_model::profile::Backend;
 /// Whether envc can compile modes of this backend yet.
 pub fn supports(backend: Backend) -> bool {
     match backend {
-        Backend::Kubernetes => true,
-        Backend::Compose | Backend::Helm => false,
+        Backend::Kubernetes | Backend::Helm => true,
+        Backend::Compose => false,
     }
 }
 
@@ -24,6 +26,7 @@ pub fn supports(backend: Backend) -> bool {
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
-        Backend::Compose | Backend::Helm => Err(EmitError::Unsupported(ir.backend)),
+        Backend::Helm => helm::emit(ir),
+        Backend::Compose => Err(EmitError::Unsupported(ir.backend)),
     }
 }
