@@ -75,6 +75,23 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     Ok(out)
 }
 
+/// The header on one line, for JSON files (`$comment`, `//`): the sources joined by commas.
+pub fn header_one_line(header: &[String]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut sources: Vec<&str> = Vec::new();
+    for l in header {
+        if l.starts_with("  ") {
+            sources.push(l.trim());
+        } else if l != "sources:" {
+            parts.push(l.clone());
+        }
+    }
+    if !sources.is_empty() {
+        parts.push(format!("sources: {}", sources.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// A Go template comment with the header: renders to nothing.
 fn template_header(header: &[String]) -> String {
     format!("{{{{- /*\n{}*/ -}}}}\n", yaml::header(header, ""))
@@ -100,7 +117,7 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
 }
 
 fn values_schema(header: &[String]) -> String {
-    let comment = serde_json::to_string(&header.join("; ")).unwrap_or_default();
+    let comment = serde_json::to_string(&header_one_line(header)).unwrap_or_default();
     match VALUES_SCHEMA.trim_start().strip_prefix('{') {
         Some(rest) => format!("{{\n  \"$comment\": {comment},{rest}"),
         None => VALUES_SCHEMA.to_string(),

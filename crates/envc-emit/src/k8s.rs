@@ -205,7 +205,7 @@ fn secret_ref(secret: &str) -> EnvVarSource {
 
 /// The container env: helper variables for secrets inside composite values come first, since
 /// `$(VAR)` only sees variables defined before it.
-pub(crate) fn env(s: &Service) -> Vec<EnvVar> {
+pub fn env(s: &Service) -> Vec<EnvVar> {
     let mut helpers: Vec<String> = Vec::new();
     for e in &s.env {
         if let EnvValue::Template(segs) = &e.value {
@@ -241,7 +241,8 @@ pub(crate) fn env(s: &Service) -> Vec<EnvVar> {
     out
 }
 
-pub(crate) fn probe(p: &Probe) -> K8sProbe {
+/// A probe as Kubernetes writes it (ports by name, as the container declares them).
+pub fn probe(p: &Probe) -> K8sProbe {
     let mut k = K8sProbe {
         initial_delay_seconds: p.initial_delay.map(|d| d.seconds as i32),
         period_seconds: p.period.map(|d| d.seconds as i32),

@@ -614,7 +614,7 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
 /// The tfvars file: a JSON object whose `//` key (ignored by Terraform) holds the header.
 fn tfvars_json(header: &[String], vars: &[Variable]) -> Result<String, EmitError> {
     let mut m = Map::new();
-    m.insert("//".into(), json!(header.join("; ")));
+    m.insert("//".into(), json!(crate::helm::header_one_line(header)));
     for v in vars {
         if let Some(val) = &v.value
             && !v.sensitive
