@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const ABOUT: &str = "Compile one environment description into the artifacts of every deployment mode";
+const ABOUT: &str =
+    "Compile one environment description into the artifacts of every deployment mode";
 
 const LONG_ABOUT: &str = "\
 envc reads an environment (environments/<env>.toml) and the deployment modes (profiles/<mode>.toml),
@@ -19,6 +20,7 @@ Examples:
   envc build --target all --check     fail (exit 1) when out/ is missing, stale or has extra files
   envc check                          validate the model and profiles, write nothing
   envc schema > envc.schema.json      JSON Schema of environment files, for editors
+  envc list                           environments and modes with their backends
 
 Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 
@@ -60,6 +62,31 @@ pub enum Command {
     /// Print the JSON Schema of environment or profile files
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
+    /// List environments and modes (backend, tier, Kubernetes version, services)
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+}
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  envc list                                     a table of environments and modes
+  envc list --format json                       the same for scripts (one object per line)";
+
+/// `envc list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// Output format of `envc list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 const BUILD_EXAMPLES: &str = "\

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Build(b) => build::run(&cli, b, &out),
         Command::Check(c) => build::check_only(&cli, c, &out),
         Command::Schema(s) => build::schema(s),
+        Command::List(l) => build::list(&cli, l, &out),
     };
     match result {
         Ok(status) => status.into(),

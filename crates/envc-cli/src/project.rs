@@ -46,18 +46,37 @@ pub struct Failed {
 pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
     let mut project = match Project::load(root) {
         Ok(p) => p,
-        Err(f) => return Err(Failed { sources: f.sources, diagnostics: f.diagnostics }),
+        Err(f) => {
+            return Err(Failed {
+                sources: f.sources,
+                diagnostics: f.diagnostics,
+            });
+        }
     };
     let mut diags = Diagnostics::new();
     let envs: Vec<String> = match &select.env {
         Some(e) if project.environments.contains_key(e) => vec![e.clone()],
         Some(e) => {
-            let mut d = Diagnostic::error("E-unknown-environment", format!("unknown environment `{e}`"));
+            let mut d = Diagnostic::error(
+                "E-unknown-environment",
+                format!("unknown environment `{e}`"),
+            );
             d = match did_you_mean(e, project.environments.keys().map(String::as_str)) {
                 Some(s) => d.hint(format!("did you mean `{s}`?")),
-                None => d.hint(format!("environments: {}", project.environments.keys().cloned().collect::<Vec<_>>().join(", "))),
+                None => d.hint(format!(
+                    "environments: {}",
+                    project
+                        .environments
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             };
-            return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+            return Err(Failed {
+                sources: project.sources,
+                diagnostics: Diagnostics(vec![d]),
+            });
         }
         None => project.environments.keys().cloned().collect(),
     };
@@ -72,14 +91,26 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
             Some(s) => d.hint(format!("did you mean `{s}`?")),
             None => d.hint(format!(
                 "modes are the files in profiles/: {}, or `all`",
-                project.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                project
+                    .profiles
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         };
-        return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+        return Err(Failed {
+            sources: project.sources,
+            diagnostics: Diagnostics(vec![d]),
+        });
     };
     if modes.is_empty() {
-        let d = Diagnostic::error("E-no-modes", "no profiles in profiles/").hint("describe a mode in profiles/<mode>.toml (see docs/model.md#profiles)");
-        return Err(Failed { sources: project.sources, diagnostics: Diagnostics(vec![d]) });
+        let d = Diagnostic::error("E-no-modes", "no profiles in profiles/")
+            .hint("describe a mode in profiles/<mode>.toml (see docs/model.md#profiles)");
+        return Err(Failed {
+            sources: project.sources,
+            diagnostics: Diagnostics(vec![d]),
+        });
     }
 
     let mut builds = Vec::new();
@@ -99,14 +130,22 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
                         match envc_emit::emit(&c.ir) {
                             Ok(a) => Some(a),
                             Err(e) => {
-                                diags.push(Diagnostic::error("E-emit", format!("failed to compile {env} for {mode}: {e}")));
+                                diags.push(Diagnostic::error(
+                                    "E-emit",
+                                    format!("failed to compile {env} for {mode}: {e}"),
+                                ));
                                 None
                             }
                         }
                     } else {
                         None
                     };
-                    builds.push(ModeBuild { env: env.clone(), mode: mode.clone(), ir: c.ir, artifacts });
+                    builds.push(ModeBuild {
+                        env: env.clone(),
+                        mode: mode.clone(),
+                        ir: c.ir,
+                        artifacts,
+                    });
                 }
                 Err(d) => diags.extend(d),
             }
@@ -116,10 +155,18 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
     diags.extend(envc_core::cross_environment_checks(&irs));
     diags.sort();
     if diags.has_errors() {
-        return Err(Failed { sources: project.sources, diagnostics: diags });
+        return Err(Failed {
+            sources: project.sources,
+            diagnostics: diags,
+        });
     }
     let complete = select.env.is_none() && select.target == "all";
-    Ok(Compiled { project, builds, warnings: diags, complete })
+    Ok(Compiled {
+        project,
+        builds,
+        warnings: diags,
+        complete,
+    })
 }
 
 /// Backends not implemented yet among the builds, with their modes.

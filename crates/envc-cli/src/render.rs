@@ -1,6 +1,8 @@
 //! Renders diagnostics (data from the libraries) for people, with source excerpts.
 
-use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel, Severity as CsSeverity};
+use codespan_reporting::diagnostic::{
+    Diagnostic as CsDiagnostic, Label as CsLabel, Severity as CsSeverity,
+};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use codespan_reporting::term::{self, Config, Styles, StylesWriter};
@@ -39,7 +41,10 @@ type Files = SimpleFiles<String, String>;
 
 fn convert(sources: &Sources, diags: &Diagnostics) -> (Files, Vec<CsDiagnostic<usize>>) {
     let mut files = SimpleFiles::new();
-    let ids: Vec<usize> = sources.iter().map(|(_, f)| files.add(f.name.clone(), f.text.clone())).collect();
+    let ids: Vec<usize> = sources
+        .iter()
+        .map(|(_, f)| files.add(f.name.clone(), f.text.clone()))
+        .collect();
     let list = diags.iter().map(|d| convert_one(&ids, d)).collect();
     (files, list)
 }
@@ -55,7 +60,11 @@ fn convert_one(ids: &[usize], d: &Diagnostic) -> CsDiagnostic<usize> {
         .map(|l| {
             let id = ids[l.origin.file.0 as usize];
             let range = l.origin.span.range();
-            let label = if l.primary { CsLabel::primary(id, range) } else { CsLabel::secondary(id, range) };
+            let label = if l.primary {
+                CsLabel::primary(id, range)
+            } else {
+                CsLabel::secondary(id, range)
+            };
             label.with_message(l.message.clone())
         })
         .collect();
@@ -65,5 +74,9 @@ fn convert_one(ids: &[usize], d: &Diagnostic) -> CsDiagnostic<usize> {
     {
         notes.insert(0, format!("at: {p}"));
     }
-    CsDiagnostic::new(severity).with_code(d.code).with_message(d.message.clone()).with_labels(labels).with_notes(notes)
+    CsDiagnostic::new(severity)
+        .with_code(d.code)
+        .with_message(d.message.clone())
+        .with_labels(labels)
+        .with_notes(notes)
 }

@@ -76,7 +76,10 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Drift> {
             Ok(bytes) if bytes == a.bytes => {}
             Ok(_) => drift.stale.push(a.path.clone()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => drift.missing.push(a.path.clone()),
-            Err(e) => return Err(e).with_context(|| format!("failed to read {}", dir.join(&a.path).display())),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("failed to read {}", dir.join(&a.path).display()));
+            }
         }
     }
     drift.extra = existing.difference(&expected).cloned().collect();
@@ -90,9 +93,16 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
     if dir.exists() && compare(dir, artifacts)?.is_clean() {
         return Ok(Written::Unchanged);
     }
-    let parent = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
-    fs::create_dir_all(&parent).with_context(|| format!("failed to create {}", parent.display()))?;
+    let parent = dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("failed to create {}", parent.display()))?;
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.envc-new-{pid}"));
     let old = parent.join(format!(".{name}.envc-old-{pid}"));
@@ -106,9 +116,11 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
         for a in artifacts {
             let path = tmp.join(checked_rel(&a.path)?);
             if let Some(d) = path.parent() {
-                fs::create_dir_all(d).with_context(|| format!("failed to create {}", d.display()))?;
+                fs::create_dir_all(d)
+                    .with_context(|| format!("failed to create {}", d.display()))?;
             }
-            fs::write(&path, &a.bytes).with_context(|| format!("failed to write {}", path.display()))?;
+            fs::write(&path, &a.bytes)
+                .with_context(|| format!("failed to write {}", path.display()))?;
         }
         Ok(())
     })();
@@ -121,11 +133,13 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
         if let Err(e) = fs::rename(&tmp, dir) {
             let _ = fs::rename(&old, dir);
             let _ = fs::remove_dir_all(&tmp);
-            return Err(e).with_context(|| format!("failed to move the new {} into place", dir.display()));
+            return Err(e)
+                .with_context(|| format!("failed to move the new {} into place", dir.display()));
         }
         fs::remove_dir_all(&old).with_context(|| format!("failed to remove {}", old.display()))?;
     } else {
-        fs::rename(&tmp, dir).with_context(|| format!("failed to move the new {} into place", dir.display()))?;
+        fs::rename(&tmp, dir)
+            .with_context(|| format!("failed to move the new {} into place", dir.display()))?;
     }
     Ok(Written::Replaced)
 }
@@ -138,7 +152,10 @@ mod tests {
     fn writes_replaces_and_compares() -> Result<()> {
         let t = tempfile::tempdir()?;
         let dir = t.path().join("env/k3s");
-        let a = vec![Artifact::text("a.yaml", "a\n"), Artifact::text("sub/b.yaml", "b\n")];
+        let a = vec![
+            Artifact::text("a.yaml", "a\n"),
+            Artifact::text("sub/b.yaml", "b\n"),
+        ];
         assert_eq!(write_set(&dir, &a)?, Written::Replaced);
         assert_eq!(write_set(&dir, &a)?, Written::Unchanged);
         fs::write(dir.join("extra.yaml"), "x")?;
@@ -147,8 +164,15 @@ mod tests {
         assert_eq!(d.stale, ["a.yaml"]);
         assert_eq!(d.extra, ["extra.yaml"]);
         assert_eq!(write_set(&dir, &a[..1])?, Written::Replaced);
-        assert_eq!(list_files(&dir)?.into_iter().collect::<Vec<_>>(), ["a.yaml"]);
-        assert_eq!(list_files(t.path().join("env").as_path())?.len(), 1, "no temporary directory left");
+        assert_eq!(
+            list_files(&dir)?.into_iter().collect::<Vec<_>>(),
+            ["a.yaml"]
+        );
+        assert_eq!(
+            list_files(t.path().join("env").as_path())?.len(),
+            1,
+            "no temporary directory left"
+        );
         Ok(())
     }
 

@@ -66,9 +66,14 @@ impl Graph {
             if scc.len() < 2 && !self_loop {
                 continue;
             }
-            let Some(start) = scc.iter().copied().min_by_key(|n| g[*n]) else { continue };
+            let Some(start) = scc.iter().copied().min_by_key(|n| g[*n]) else {
+                continue;
+            };
             let cycle = find_cycle(&g, start, &scc);
-            let path: Vec<&str> = cycle.iter().map(|(n, _)| services[g[*n]].as_str()).collect();
+            let path: Vec<&str> = cycle
+                .iter()
+                .map(|(n, _)| services[g[*n]].as_str())
+                .collect();
             let first_edge = cycle.first().and_then(|(_, e)| *e).map(|ei| &edges[ei]);
             let mut text = path.join(" -> ");
             text.push_str(" -> ");
@@ -141,12 +146,16 @@ fn find_cycle(
             }
         }
     }
-    let Some((last, closing_edge)) = closing else { return vec![(start, None)] };
+    let Some((last, closing_edge)) = closing else {
+        return vec![(start, None)];
+    };
     // Walk back from `last` to `start`.
     let mut rev = vec![(last, Some(closing_edge))];
     let mut cur = last;
     while cur != start {
-        let Some((p, ei)) = prev[cur.index()] else { break };
+        let Some((p, ei)) = prev[cur.index()] else {
+            break;
+        };
         rev.push((p, Some(ei)));
         cur = p;
     }
@@ -164,7 +173,10 @@ mod tests {
             from: from.into(),
             to: to.into(),
             kind: EdgeKind::Declared,
-            origin: Origin { file: FileId(0), span: Span::default() },
+            origin: Origin {
+                file: FileId(0),
+                span: Span::default(),
+            },
         }
     }
 
@@ -177,10 +189,21 @@ mod tests {
         let s = names(&["prefect-worker", "prefect-server", "postgres", "redis"]);
         let g = Graph::build(
             &s,
-            vec![edge("prefect-worker", "prefect-server"), edge("prefect-server", "postgres")],
+            vec![
+                edge("prefect-worker", "prefect-server"),
+                edge("prefect-server", "postgres"),
+            ],
         )
         .map(|g| g.order);
-        assert_eq!(g.ok(), Some(names(&["postgres", "prefect-server", "prefect-worker", "redis"])));
+        assert_eq!(
+            g.ok(),
+            Some(names(&[
+                "postgres",
+                "prefect-server",
+                "prefect-worker",
+                "redis"
+            ]))
+        );
     }
 
     #[test]
@@ -196,13 +219,18 @@ mod tests {
         )
         .err()
         .map(|d| d.message);
-        assert_eq!(err.as_deref(), Some("dependency cycle: postgres -> prefect-server -> postgres"));
+        assert_eq!(
+            err.as_deref(),
+            Some("dependency cycle: postgres -> prefect-server -> postgres")
+        );
     }
 
     #[test]
     fn reports_self_dependency() {
         let s = names(&["a"]);
-        let err = Graph::build(&s, vec![edge("a", "a")]).err().map(|d| d.message);
+        let err = Graph::build(&s, vec![edge("a", "a")])
+            .err()
+            .map(|d| d.message);
         assert_eq!(err.as_deref(), Some("dependency cycle: a -> a"));
     }
 }

@@ -49,9 +49,9 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, ParseError> {
     while let Some(i) = rest.find('$') {
         text.push_str(&rest[..i]);
         let after = &rest[i..];
-        if after.starts_with("$${") {
+        if let Some(r) = after.strip_prefix("$${") {
             text.push_str("${");
-            rest = &after[3..];
+            rest = r;
             pos += i + 3;
             continue;
         }
@@ -63,7 +63,9 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, ParseError> {
         }
         let Some(end) = after.find('}') else {
             return Err(ParseError {
-                message: "unclosed `${`: a reference ends with `}` (write `$${` for a literal `${`)".into(),
+                message:
+                    "unclosed `${`: a reference ends with `}` (write `$${` for a literal `${`)"
+                        .into(),
                 offset: pos + i,
             });
         };
@@ -78,7 +80,11 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, ParseError> {
         if !text.is_empty() {
             out.push(Piece::Text(std::mem::take(&mut text)));
         }
-        out.push(Piece::Ref { path, offset: pos + i, len: end + 1 });
+        out.push(Piece::Ref {
+            path,
+            offset: pos + i,
+            len: end + 1,
+        });
         rest = &after[end + 1..];
         pos += i + end + 1;
     }
@@ -94,7 +100,11 @@ mod tests {
     use super::*;
 
     fn r(p: &str, offset: usize, len: usize) -> Piece {
-        Piece::Ref { path: p.split('.').map(str::to_string).collect(), offset, len }
+        Piece::Ref {
+            path: p.split('.').map(str::to_string).collect(),
+            offset,
+            len,
+        }
     }
 
     #[test]
@@ -113,7 +123,10 @@ mod tests {
 
     #[test]
     fn escapes_and_lone_dollars_are_text() {
-        assert_eq!(parse("a$${b} $5").ok(), Some(vec![Piece::Text("a${b} $5".into())]));
+        assert_eq!(
+            parse("a$${b} $5").ok(),
+            Some(vec![Piece::Text("a${b} $5".into())])
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ fn sub_origin(project: &Project, origin: Origin, value: &str, offset: usize, len
         let inner = text.get(1..text.len().saturating_sub(1));
         if text.len() >= 2 && inner == Some(value) {
             let start = origin.span.start + 1 + offset;
-            return Origin { file: origin.file, span: Span::new(start, start + len) };
+            return Origin {
+                file: origin.file,
+                span: Span::new(start, start + len),
+            };
         }
     }
     origin
@@ -87,16 +90,29 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
     let backend = m.profile.profile.backend;
     let tier = m.profile.profile.tier;
 
-    let enabled: Vec<&str> = model.services.iter().filter(|(_, s)| s.enabled).map(|(n, _)| n.as_str()).collect();
+    let enabled: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|(_, s)| s.enabled)
+        .map(|(n, _)| n.as_str())
+        .collect();
     let default_ns = model.namespaces.keys().next().cloned().unwrap_or_default();
     let mut targets = IndexMap::new();
     for name in &enabled {
         let svc = &model.services[*name];
         let key = svc.namespace.clone().unwrap_or_else(|| default_ns.clone());
-        let namespace = model.namespaces.get(&key).map(|n| n.name.clone()).unwrap_or(key);
+        let namespace = model
+            .namespaces
+            .get(&key)
+            .map(|n| n.name.clone())
+            .unwrap_or(key);
         targets.insert(*name, Target { svc, namespace });
     }
-    let ctx = Ctx { m, backend, targets };
+    let ctx = Ctx {
+        m,
+        backend,
+        targets,
+    };
 
     // References in env, command and args: check them and collect graph edges.
     let mut edges: Vec<Edge> = Vec::new();
@@ -130,7 +146,14 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 }
             };
             for piece in pieces {
-                let Piece::Ref { path: rp, offset, len } = piece else { continue };
+                let Piece::Ref {
+                    path: rp,
+                    offset,
+                    len,
+                } = piece
+                else {
+                    continue;
+                };
                 let o = sub_origin(project, origin, text, offset, len);
                 match check_ref(&ctx, name, &rp, site) {
                     Ok(Some((to, port))) if to != *name => edges.push(Edge {
@@ -159,7 +182,10 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 m.tree
                     .lookup(&["services", name, "depends_on"])
                     .and_then(|n| match &n.value {
-                        envc_model::NodeValue::Array(a) => a.iter().find(|x| x.as_str() == Some(dep.as_str())).map(|x| x.origin),
+                        envc_model::NodeValue::Array(a) => a
+                            .iter()
+                            .find(|x| x.as_str() == Some(dep.as_str()))
+                            .map(|x| x.origin),
                         _ => None,
                     })
                     .unwrap_or(o)
@@ -174,8 +200,15 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }
             match model.services.get(dep) {
                 None => d.push(unknown_service(model, dep).at(o, "no such service")),
-                Some(s) if !s.enabled => d.push(disabled_service(m, dep).at(o, "disabled in this mode")),
-                Some(_) => edges.push(Edge { from: name.to_string(), to: dep.clone(), kind: EdgeKind::Declared, origin: o }),
+                Some(s) if !s.enabled => {
+                    d.push(disabled_service(m, dep).at(o, "disabled in this mode"))
+                }
+                Some(_) => edges.push(Edge {
+                    from: name.to_string(),
+                    to: dep.clone(),
+                    kind: EdgeKind::Declared,
+                    origin: o,
+                }),
             }
         }
     }
@@ -187,7 +220,9 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         let svc = &model.services[*name];
         for (fname, f) in &svc.files {
             let Some(t) = &f.template else { continue };
-            let o = m.tree.origin_of(&["services", name, "files", fname, "template"]);
+            let o = m
+                .tree
+                .origin_of(&["services", name, "files", fname, "template"]);
             let env_dir = m.env_dir.clone();
             match project.read_aux(&env_dir, t) {
                 Ok(id) => {
@@ -198,7 +233,12 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                     }
                     for (to, port) in mentioned_services(&text) {
                         if to != *name && ctx.targets.contains_key(to.as_str()) {
-                            edges.push(Edge { from: name.to_string(), to, kind: EdgeKind::Reference { port }, origin: o });
+                            edges.push(Edge {
+                                from: name.to_string(),
+                                to,
+                                kind: EdgeKind::Reference { port },
+                                origin: o,
+                            });
                         }
                     }
                 }
@@ -213,9 +253,15 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             let dir = m.env_dir.join(&b.context);
             if !dir.is_dir() {
                 d.push(
-                    Diagnostic::error("E-missing-file", format!("build context {} is not a directory", dir.display()))
-                        .at(m.tree.origin_of(&["services", name, "build", "context"]), "here")
-                        .hint("build contexts are relative to the environment file's directory"),
+                    Diagnostic::error(
+                        "E-missing-file",
+                        format!("build context {} is not a directory", dir.display()),
+                    )
+                    .at(
+                        m.tree.origin_of(&["services", name, "build", "context"]),
+                        "here",
+                    )
+                    .hint("build contexts are relative to the environment file's directory"),
                 );
             }
         }
@@ -230,10 +276,33 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             if let ModelEnv::Secret(s) = v
                 && !model.secrets.contains_key(&s.secret)
             {
-                d.push(unknown_secret(model, &s.secret).at(m.tree.origin_of(&["services", name, "env", k, "secret"]), "no such secret"));
+                d.push(unknown_secret(model, &s.secret).at(
+                    m.tree.origin_of(&["services", name, "env", k, "secret"]),
+                    "no such secret",
+                ));
             }
         }
     }
+
+    // Dev values of every secret (used for dev tiers and for leak checks in every tier).
+    let secret_values: IndexMap<&str, ir::SecretValue> = model
+        .secrets
+        .iter()
+        .map(|(n, s)| {
+            let v = match &s.dev_value {
+                Some(v) => ir::SecretValue {
+                    value: v.clone(),
+                    derived: false,
+                },
+                None => ir::SecretValue {
+                    value: derived_secret(&m.env, n),
+                    derived: true,
+                },
+            };
+            (n.as_str(), v)
+        })
+        .collect();
+    check_literal_secrets(m, &enabled, &secret_values, &mut d);
 
     let enabled_names: Vec<String> = enabled.iter().map(|s| s.to_string()).collect();
     let graph = match Graph::build(&enabled_names, edges) {
@@ -250,20 +319,13 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
     let Some(graph) = graph else { return Err(d) };
 
     // Build the IR in topological order.
-    let secret_values: IndexMap<&str, ir::SecretValue> = model
-        .secrets
-        .iter()
-        .map(|(n, s)| {
-            let v = match &s.dev_value {
-                Some(v) => ir::SecretValue { value: v.clone(), derived: false },
-                None => ir::SecretValue { value: derived_secret(&m.env, n), derived: true },
-            };
-            (n.as_str(), v)
-        })
-        .collect();
 
     let context = template_context(&ctx, &graph, &enabled);
-    let mut sources: Vec<String> = m.source_files.iter().map(|f| project.sources.get(*f).name.clone()).collect();
+    let mut sources: Vec<String> = m
+        .source_files
+        .iter()
+        .map(|f| project.sources.get(*f).name.clone())
+        .collect();
     let mut services = Vec::new();
     for name in &graph.order {
         let t = &ctx.targets[name.as_str()];
@@ -272,41 +334,56 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         for (k, v) in &svc.env {
             let value = match v {
                 ModelEnv::Secret(s) => EnvValue::Secret(s.secret.clone()),
-                ModelEnv::Text(text) => match resolve_string(&ctx, name, text, Site::Env) {
+                ModelEnv::Text(text) => match resolve_string(&ctx, name, text) {
                     Ok(v) => v,
                     Err(msg) => {
-                        d.push(Diagnostic::error("E-bad-reference", msg).at(m.tree.origin_of(&["services", name, "env", k]), "here"));
+                        d.push(
+                            Diagnostic::error("E-bad-reference", msg)
+                                .at(m.tree.origin_of(&["services", name, "env", k]), "here"),
+                        );
                         continue;
                     }
                 },
             };
-            env.push(ir::EnvVar { name: k.clone(), value });
+            env.push(ir::EnvVar {
+                name: k.clone(),
+                value,
+            });
         }
-        let mut strings = |list: &Option<Vec<String>>, site: Site, key: &str| -> Vec<String> {
+        let mut strings = |list: &Option<Vec<String>>, key: &str| -> Vec<String> {
             list.iter()
                 .flatten()
                 .enumerate()
-                .filter_map(|(i, s)| match resolve_string(&ctx, name, s, site) {
+                .filter_map(|(i, s)| match resolve_string(&ctx, name, s) {
                     Ok(EnvValue::Text(t)) => Some(t),
                     Ok(_) => None,
                     Err(msg) => {
-                        d.push(Diagnostic::error("E-bad-reference", msg).at(m.tree.origin_of(&["services", name, key, &i.to_string()]), "here"));
+                        d.push(Diagnostic::error("E-bad-reference", msg).at(
+                            m.tree.origin_of(&["services", name, key, &i.to_string()]),
+                            "here",
+                        ));
                         None
                     }
                 })
                 .collect()
         };
-        let command = strings(&svc.command, Site::Command, "command");
-        let args = strings(&svc.args, Site::Args, "args");
+        let command = strings(&svc.command, "command");
+        let args = strings(&svc.args, "args");
 
         let mut files = Vec::new();
         for (fname, f) in &svc.files {
             let (content, tname) = match (&f.template, &f.content) {
                 (Some(_), _) => {
-                    let Some(id) = template_files.get(&(name.clone(), fname.clone())) else { continue };
+                    let Some(id) = template_files.get(&(name.clone(), fname.clone())) else {
+                        continue;
+                    };
                     let mut c = context.clone();
                     if let Some(obj) = c.as_object_mut() {
-                        let me = obj.get("services").and_then(|s| s.get(name.as_str())).cloned().unwrap_or(Value::Null);
+                        let me = obj
+                            .get("services")
+                            .and_then(|s| s.get(name.as_str()))
+                            .cloned()
+                            .unwrap_or(Value::Null);
                         obj.insert("self".into(), me);
                     }
                     let src = project.sources.get(*id);
@@ -324,7 +401,12 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 (None, Some(c)) => (c.clone(), None),
                 (None, None) => continue,
             };
-            files.push(ir::File { name: fname.clone(), path: f.path.clone(), content, template: tname });
+            files.push(ir::File {
+                name: fname.clone(),
+                path: f.path.clone(),
+                content,
+                template: tname,
+            });
         }
 
         let ports = svc
@@ -343,22 +425,47 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                         Some(s) => format!("{s}.{base}"),
                         None => base.clone(),
                     };
-                    Some(ir::Ingress { host, path: i.path.clone() })
+                    Some(ir::Ingress {
+                        host,
+                        path: i.path.clone(),
+                    })
                 }),
                 app_protocol: p.app_protocol.clone(),
             })
             .collect::<Vec<_>>();
-        let port_of = |pname: &str| svc.ports.get(pname).map(|p| p.container).unwrap_or_default();
+        let port_of = |pname: &str| {
+            svc.ports
+                .get(pname)
+                .map(|p| p.container)
+                .unwrap_or_default()
+        };
         let probe = |p: &Option<model::Probe>| -> Option<ir::Probe> {
             let p = p.as_ref()?;
             let action = if let Some(h) = &p.http {
-                ir::ProbeAction::Http { port_name: h.port.clone(), port: port_of(&h.port), path: h.path.clone(), command: h.command.clone() }
+                ir::ProbeAction::Http {
+                    port_name: h.port.clone(),
+                    port: port_of(&h.port),
+                    path: h.path.clone(),
+                    command: h.command.clone(),
+                }
             } else if let Some(t) = &p.tcp {
-                ir::ProbeAction::Tcp { port_name: t.port.clone(), port: port_of(&t.port) }
+                ir::ProbeAction::Tcp {
+                    port_name: t.port.clone(),
+                    port: port_of(&t.port),
+                }
             } else if let Some(g) = &p.grpc {
-                ir::ProbeAction::Grpc { port_name: g.port.clone(), port: port_of(&g.port) }
+                ir::ProbeAction::Grpc {
+                    port_name: g.port.clone(),
+                    port: port_of(&g.port),
+                }
             } else {
-                ir::ProbeAction::Exec { command: p.exec.as_ref().map(|e| e.command.clone()).unwrap_or_default() }
+                ir::ProbeAction::Exec {
+                    command: p
+                        .exec
+                        .as_ref()
+                        .map(|e| e.command.clone())
+                        .unwrap_or_default(),
+                }
             };
             Some(ir::Probe {
                 action,
@@ -372,7 +479,11 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
 
         // Dependencies: declared ones first, then those implied by references.
         let mut depends_on: Vec<ir::Dependency> = Vec::new();
-        let healthy = |to: &str| ctx.targets.get(to).is_some_and(|t| t.svc.probes.readiness.is_some());
+        let healthy = |to: &str| {
+            ctx.targets
+                .get(to)
+                .is_some_and(|t| t.svc.probes.readiness.is_some())
+        };
         for (dep, cond) in &svc.depends_on.0 {
             let condition = match cond {
                 Condition::Started => DependencyCondition::Started,
@@ -381,12 +492,24 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 Condition::Auto if healthy(dep) => DependencyCondition::Healthy,
                 Condition::Auto => DependencyCondition::Started,
             };
-            depends_on.push(ir::Dependency { service: dep.clone(), condition, declared: true });
+            depends_on.push(ir::Dependency {
+                service: dep.clone(),
+                condition,
+                declared: true,
+            });
         }
         for e in graph.edges.iter().filter(|e| e.from == *name) {
             if !depends_on.iter().any(|x| x.service == e.to) {
-                let condition = if healthy(&e.to) { DependencyCondition::Healthy } else { DependencyCondition::Started };
-                depends_on.push(ir::Dependency { service: e.to.clone(), condition, declared: false });
+                let condition = if healthy(&e.to) {
+                    DependencyCondition::Healthy
+                } else {
+                    DependencyCondition::Started
+                };
+                depends_on.push(ir::Dependency {
+                    service: e.to.clone(),
+                    condition,
+                    declared: false,
+                });
             }
         }
 
@@ -398,7 +521,11 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }
             let mut ports: Vec<String> = Vec::new();
             let mut all = false;
-            for e in graph.edges.iter().filter(|e| e.from == *other && e.to == *name) {
+            for e in graph
+                .edges
+                .iter()
+                .filter(|e| e.from == *other && e.to == *name)
+            {
                 match &e.kind {
                     EdgeKind::Reference { port: Some(p) } => ports.push(p.clone()),
                     _ => all = true,
@@ -416,10 +543,18 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }
             ports.sort();
             ports.dedup();
-            clients.push(ir::Client { service: other.clone(), namespace: ctx.targets[other.as_str()].namespace.clone(), ports });
+            clients.push(ir::Client {
+                service: other.clone(),
+                namespace: ctx.targets[other.as_str()].namespace.clone(),
+                ports,
+            });
         }
 
-        let storage_default = model.environment.storage_class.clone().or_else(|| m.profile.kubernetes.storage_class.clone());
+        let storage_default = model
+            .environment
+            .storage_class
+            .clone()
+            .or_else(|| m.profile.kubernetes.storage_class.clone());
         let volumes: Vec<ir::Volume> = svc
             .volumes
             .iter()
@@ -428,22 +563,36 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 path: v.path.clone(),
                 size: v.size.clone(),
                 persistent: v.persistent,
-                storage_class: if v.persistent { v.storage_class.clone().or_else(|| storage_default.clone()) } else { None },
+                storage_class: if v.persistent {
+                    v.storage_class.clone().or_else(|| storage_default.clone())
+                } else {
+                    None
+                },
             })
             .collect();
-        let workload = svc.workload.unwrap_or(if volumes.iter().any(|v| v.persistent) {
-            WorkloadKind::Statefulset
-        } else {
-            WorkloadKind::Deployment
-        });
-        let replicas = svc.autoscaling.as_ref().map_or(svc.replicas.unwrap_or(1), |a| a.min);
+        let workload = svc
+            .workload
+            .unwrap_or(if volumes.iter().any(|v| v.persistent) {
+                WorkloadKind::Statefulset
+            } else {
+                WorkloadKind::Deployment
+            });
+        let replicas = svc
+            .autoscaling
+            .as_ref()
+            .map_or(svc.replicas.unwrap_or(1), |a| a.min);
         let build = svc.build.as_ref().map(|b| {
             let ctx_path = m.env_dir.join(&b.context);
             let rel = ctx_path
                 .strip_prefix(&project.root)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_else(|_| b.context.clone());
-            ir::Build { context: normalize(&rel), dockerfile: b.dockerfile.clone(), args: b.args.clone(), target: b.target.clone() }
+            ir::Build {
+                context: normalize(&rel),
+                dockerfile: b.dockerfile.clone(),
+                args: b.args.clone(),
+                target: b.target.clone(),
+            }
         });
 
         services.push(ir::Service {
@@ -489,7 +638,10 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
     let mut secrets = Vec::new();
     let mut used_any: BTreeSet<&str> = BTreeSet::new();
     for (sname, s) in &model.secrets {
-        let users: Vec<&ir::Service> = services.iter().filter(|svc| svc.env.iter().any(|e| uses_secret(&e.value, sname))).collect();
+        let users: Vec<&ir::Service> = services
+            .iter()
+            .filter(|svc| svc.env.iter().any(|e| uses_secret(&e.value, sname)))
+            .collect();
         if users.is_empty() {
             continue;
         }
@@ -509,23 +661,41 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         });
     }
     for (sname, _) in &model.secrets {
-        if !used_any.contains(sname.as_str()) && !model.services.values().any(|s| s.env.values().any(|v| matches!(v, ModelEnv::Secret(r) if &r.secret == sname))) {
+        if !used_any.contains(sname.as_str())
+            && !model.services.values().any(|s| {
+                s.env
+                    .values()
+                    .any(|v| matches!(v, ModelEnv::Secret(r) if &r.secret == sname))
+            })
+        {
             d.push(
-                Diagnostic::warning("W-unused-secret", format!("secret `{sname}` is not used by any service"))
-                    .at(m.tree.key_origin_of(&["secrets", sname]), "unused")
-                    .hint("remove it, or reference it with { secret = \"…\" } or ${secret.…}"),
+                Diagnostic::warning(
+                    "W-unused-secret",
+                    format!("secret `{sname}` is not used by any service"),
+                )
+                .at(m.tree.key_origin_of(&["secrets", sname]), "unused")
+                .hint("remove it, or reference it with { secret = \"…\" } or ${secret.…}"),
             );
         }
     }
 
-    check_secret_leaks(m, &services, &secret_values, &mut d);
+    check_file_secrets(m, &services, &secret_values, &mut d);
     if tier == Tier::Prod {
         for (sname, s) in &model.secrets {
             if s.dev_value.is_some() && used_any.contains(sname.as_str()) {
                 d.push(
-                    Diagnostic::warning("W-dev-secret-in-prod", format!("secret `{sname}` has a dev value; prod mode `{}` ignores it", m.mode))
-                        .at(m.tree.origin_of(&["secrets", sname, "dev_value"]), "ignored in prod")
-                        .hint("prod artifacts reference a Secret that you create at deploy time"),
+                    Diagnostic::warning(
+                        "W-dev-secret-in-prod",
+                        format!(
+                            "secret `{sname}` has a dev value; prod mode `{}` ignores it",
+                            m.mode
+                        ),
+                    )
+                    .at(
+                        m.tree.origin_of(&["secrets", sname, "dev_value"]),
+                        "ignored in prod",
+                    )
+                    .hint("prod artifacts reference a Secret that you create at deploy time"),
                 );
             }
         }
@@ -543,7 +713,12 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         .namespaces
         .iter()
         .filter(|(k, _)| services.iter().any(|s| &s.namespace_key == *k))
-        .map(|(k, n)| ir::Namespace { key: k.clone(), name: n.name.clone(), pod_security: n.pod_security, quota: n.quota.clone() })
+        .map(|(k, n)| ir::Namespace {
+            key: k.clone(),
+            name: n.name.clone(),
+            pod_security: n.pod_security,
+            quota: n.quota.clone(),
+        })
         .collect();
     let ir = Ir {
         env: m.env.clone(),
@@ -563,7 +738,11 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         cloud: m.profile.cloud.clone(),
     };
     d.sort();
-    Ok(Compiled { ir, graph, warnings: d })
+    Ok(Compiled {
+        ir,
+        graph,
+        warnings: d,
+    })
 }
 
 fn normalize(p: &str) -> String {
@@ -591,7 +770,9 @@ fn derived_secret(env: &str, secret: &str) -> String {
 fn uses_secret(v: &EnvValue, name: &str) -> bool {
     match v {
         EnvValue::Secret(s) => s == name,
-        EnvValue::Template(segs) => segs.iter().any(|s| matches!(s, Segment::Secret(x) if x == name)),
+        EnvValue::Template(segs) => segs
+            .iter()
+            .any(|s| matches!(s, Segment::Secret(x) if x == name)),
         EnvValue::Text(_) => false,
     }
 }
@@ -602,7 +783,12 @@ fn unknown_service(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
         Some(s) => d.hint(format!("did you mean `{s}`?")),
         None => d.hint(format!(
             "services are: {}",
-            model.services.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            model
+                .services
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -617,14 +803,22 @@ fn unknown_secret(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
 
 fn disabled_service(m: &LoadedMode, name: &str) -> Diagnostic {
     let o = m.tree.origin_of(&["services", name, "enabled"]);
-    Diagnostic::error("E-disabled-service", format!("service `{name}` is disabled in mode `{}`", m.mode))
-        .also(o, "disabled here")
-        .hint("enable it in this mode, or remove what depends on it")
+    Diagnostic::error(
+        "E-disabled-service",
+        format!("service `{name}` is disabled in mode `{}`", m.mode),
+    )
+    .also(o, "disabled here")
+    .hint("enable it in this mode, or remove what depends on it")
 }
 
 /// Checks one reference path. Returns the service it points at (for a graph edge) and the
 /// port it names, if any.
-fn check_ref(ctx: &Ctx<'_>, owner: &str, path: &[String], site: Site) -> Result<Option<(String, Option<String>)>, Diagnostic> {
+fn check_ref(
+    ctx: &Ctx<'_>,
+    owner: &str,
+    path: &[String],
+    site: Site,
+) -> Result<Option<(String, Option<String>)>, Diagnostic> {
     let model = &ctx.m.model;
     let head = path[0].as_str();
     let field = path.get(1).map(String::as_str);
@@ -635,7 +829,10 @@ fn check_ref(ctx: &Ctx<'_>, owner: &str, path: &[String], site: Site) -> Result<
                     .hint("pass the secret in an env variable and read it from there"));
             }
             let [_, name] = path else {
-                return Err(Diagnostic::error("E-bad-reference", "a secret reference is `${secret.<name>}`"));
+                return Err(Diagnostic::error(
+                    "E-bad-reference",
+                    "a secret reference is `${secret.<name>}`",
+                ));
             };
             if !model.secrets.contains_key(name) {
                 return Err(unknown_secret(model, name));
@@ -645,22 +842,37 @@ fn check_ref(ctx: &Ctx<'_>, owner: &str, path: &[String], site: Site) -> Result<
         "environment" => match field {
             Some("name" | "ingress_host") if path.len() == 2 => {
                 if field == Some("ingress_host") && model.environment.ingress_host.is_none() {
-                    return Err(Diagnostic::error("E-bad-reference", "the environment has no ingress_host").hint("set ingress_host in [environment]"));
+                    return Err(Diagnostic::error(
+                        "E-bad-reference",
+                        "the environment has no ingress_host",
+                    )
+                    .hint("set ingress_host in [environment]"));
                 }
                 Ok(None)
             }
-            _ => Err(Diagnostic::error("E-bad-reference", format!("unknown reference `${{{}}}`", path.join(".")))
-                .hint("environment references are ${environment.name} and ${environment.ingress_host}")),
+            _ => Err(Diagnostic::error(
+                "E-bad-reference",
+                format!("unknown reference `${{{}}}`", path.join(".")),
+            )
+            .hint(
+                "environment references are ${environment.name} and ${environment.ingress_host}",
+            )),
         },
         "mode" => match field {
             Some("name" | "tier" | "backend") if path.len() == 2 => Ok(None),
-            _ => Err(Diagnostic::error("E-bad-reference", format!("unknown reference `${{{}}}`", path.join(".")))
-                .hint("mode references are ${mode.name}, ${mode.tier} and ${mode.backend}")),
+            _ => Err(Diagnostic::error(
+                "E-bad-reference",
+                format!("unknown reference `${{{}}}`", path.join(".")),
+            )
+            .hint("mode references are ${mode.name}, ${mode.tier} and ${mode.backend}")),
         },
         "namespace" => match path {
             [_, key] if model.namespaces.contains_key(key) => Ok(None),
-            _ => Err(Diagnostic::error("E-bad-reference", format!("unknown reference `${{{}}}`", path.join(".")))
-                .hint("namespace references are ${namespace.<key>} with a key of [namespaces]")),
+            _ => Err(Diagnostic::error(
+                "E-bad-reference",
+                format!("unknown reference `${{{}}}`", path.join(".")),
+            )
+            .hint("namespace references are ${namespace.<key>} with a key of [namespaces]")),
         },
         _ => {
             let svc_name = if head == "self" { owner } else { head };
@@ -703,11 +915,11 @@ fn check_ref(ctx: &Ctx<'_>, owner: &str, path: &[String], site: Site) -> Result<
 }
 
 /// Resolves a string's references for the mode.
-fn resolve_string(ctx: &Ctx<'_>, owner: &str, text: &str, site: Site) -> Result<EnvValue, String> {
-    resolve_depth(ctx, owner, text, site, 0)
+fn resolve_string(ctx: &Ctx<'_>, owner: &str, text: &str) -> Result<EnvValue, String> {
+    resolve_depth(ctx, owner, text, 0)
 }
 
-fn resolve_depth(ctx: &Ctx<'_>, owner: &str, text: &str, site: Site, depth: u32) -> Result<EnvValue, String> {
+fn resolve_depth(ctx: &Ctx<'_>, owner: &str, text: &str, depth: u32) -> Result<EnvValue, String> {
     if depth > 8 {
         return Err("references nest too deeply (a loop through env values?)".into());
     }
@@ -736,10 +948,16 @@ fn resolve_depth(ctx: &Ctx<'_>, owner: &str, text: &str, site: Site, depth: u32)
                         "tier" => ctx.m.profile.profile.tier.as_str().to_string(),
                         _ => ctx.backend.as_str().to_string(),
                     },
-                    "namespace" => model.namespaces.get(&path[1]).map(|n| n.name.clone()).unwrap_or_default(),
+                    "namespace" => model
+                        .namespaces
+                        .get(&path[1])
+                        .map(|n| n.name.clone())
+                        .unwrap_or_default(),
                     _ => {
                         let name = if head == "self" { owner } else { head };
-                        let Some(t) = ctx.targets.get(name) else { return Err(format!("unknown service `{name}`")) };
+                        let Some(t) = ctx.targets.get(name) else {
+                            return Err(format!("unknown service `{name}`"));
+                        };
                         let port = |p: Option<&String>| -> u16 {
                             let p = match p {
                                 Some(n) => t.svc.ports.get(n),
@@ -753,11 +971,23 @@ fn resolve_depth(ctx: &Ctx<'_>, owner: &str, text: &str, site: Site, depth: u32)
                             "port" => port(path.get(2)).to_string(),
                             "address" => format!("{}:{}", ctx.host(name), port(path.get(2))),
                             "env" => match t.svc.env.get(&path[2]) {
-                                Some(ModelEnv::Text(inner)) => match resolve_depth(ctx, name, inner, site, depth + 1)? {
-                                    EnvValue::Text(s) => s,
-                                    _ => return Err(format!("`{name}.env.{}` contains a secret", path[2])),
-                                },
-                                _ => return Err(format!("`{name}.env.{}` is not a plain value", path[2])),
+                                Some(ModelEnv::Text(inner)) => {
+                                    match resolve_depth(ctx, name, inner, depth + 1)? {
+                                        EnvValue::Text(s) => s,
+                                        _ => {
+                                            return Err(format!(
+                                                "`{name}.env.{}` contains a secret",
+                                                path[2]
+                                            ));
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    return Err(format!(
+                                        "`{name}.env.{}` is not a plain value",
+                                        path[2]
+                                    ));
+                                }
                             },
                             other => return Err(format!("unknown reference field `{other}`")),
                         }
@@ -780,7 +1010,9 @@ fn resolve_depth(ctx: &Ctx<'_>, owner: &str, text: &str, site: Site, depth: u32)
 fn mentioned_services(text: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let ident = |s: &str| -> String {
-        s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
     };
     let mut rest = text;
     while let Some(i) = rest.find("services.") {
@@ -862,8 +1094,11 @@ fn template_context(ctx: &Ctx<'_>, graph: &Graph, enabled: &[&str]) -> Value {
             }))
         })
         .collect();
-    let namespaces: serde_json::Map<String, Value> =
-        model.namespaces.iter().map(|(k, n)| (k.clone(), Value::String(n.name.clone()))).collect();
+    let namespaces: serde_json::Map<String, Value> = model
+        .namespaces
+        .iter()
+        .map(|(k, n)| (k.clone(), Value::String(n.name.clone())))
+        .collect();
     json!({
         "environment": {
             "name": ctx.m.env,
@@ -892,14 +1127,23 @@ fn check_port_collisions(m: &LoadedMode, ctx: &Ctx<'_>, enabled: &[&str], d: &mu
                 && backend.is_kubernetes()
                 && m.profile.kubernetes.node_ports
             {
-                let here = m.tree.origin_of(&["services", name, "ports", pname, "node_port"]);
+                let here = m
+                    .tree
+                    .origin_of(&["services", name, "ports", pname, "node_port"]);
                 if let Some((s2, p2)) = node_ports.get(&np) {
-                    let there = m.tree.origin_of(&["services", s2, "ports", p2, "node_port"]);
+                    let there = m
+                        .tree
+                        .origin_of(&["services", s2, "ports", p2, "node_port"]);
                     d.push(
-                        Diagnostic::error("E-port-collision", format!("node port {np} is used by both `{s2}.{p2}` and `{name}.{pname}`"))
-                            .at(here, "second use")
-                            .also(there, "first use")
-                            .hint("NodePorts are cluster-wide: give each port its own"),
+                        Diagnostic::error(
+                            "E-port-collision",
+                            format!(
+                                "node port {np} is used by both `{s2}.{p2}` and `{name}.{pname}`"
+                            ),
+                        )
+                        .at(here, "second use")
+                        .also(there, "first use")
+                        .hint("NodePorts are cluster-wide: give each port its own"),
                     );
                 } else {
                     node_ports.insert(np, (name.to_string(), pname.clone()));
@@ -908,9 +1152,13 @@ fn check_port_collisions(m: &LoadedMode, ctx: &Ctx<'_>, enabled: &[&str], d: &mu
             if let Some(hp) = p.host_port
                 && backend == Backend::Compose
             {
-                let here = m.tree.origin_of(&["services", name, "ports", pname, "host_port"]);
+                let here = m
+                    .tree
+                    .origin_of(&["services", name, "ports", pname, "host_port"]);
                 if let Some((s2, p2)) = host_ports.get(&(hp, p.protocol)) {
-                    let there = m.tree.origin_of(&["services", s2, "ports", p2, "host_port"]);
+                    let there = m
+                        .tree
+                        .origin_of(&["services", s2, "ports", p2, "host_port"]);
                     d.push(
                         Diagnostic::error("E-port-collision", format!("host port {hp} is published by both `{s2}.{p2}` and `{name}.{pname}`"))
                             .at(here, "second use")
@@ -950,42 +1198,90 @@ pub fn looks_secret(name: &str) -> bool {
     if n.ends_with("_FILE") {
         return false;
     }
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY"]
-        .iter()
-        .any(|m| n.contains(m))
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "ACCESS_KEY",
+    ]
+    .iter()
+    .any(|m| n.contains(m))
         || n.ends_with("_KEY")
 }
 
-fn check_secret_leaks(m: &LoadedMode, services: &[ir::Service], values: &IndexMap<&str, ir::SecretValue>, d: &mut Diagnostics) {
-    for svc in services {
-        for e in &svc.env {
-            if let EnvValue::Text(t) = &e.value {
-                if looks_secret(&e.name) && !t.is_empty() {
+/// Literal values (env text, command, args) must not hold credentials: neither the value of a
+/// declared secret nor anything in a variable whose name says it is a credential.
+fn check_literal_secrets(
+    m: &LoadedMode,
+    enabled: &[&str],
+    values: &IndexMap<&str, ir::SecretValue>,
+    d: &mut Diagnostics,
+) {
+    for name in enabled {
+        let svc = &m.model.services[*name];
+        for (k, v) in &svc.env {
+            let ModelEnv::Text(t) = v else { continue };
+            let at = m.tree.origin_of(&["services", name, "env", k]);
+            let only_refs =
+                reference::parse(t).is_ok_and(|p| p.iter().all(|x| matches!(x, Piece::Ref { .. })));
+            if looks_secret(k) && !t.is_empty() && !only_refs {
+                d.push(
+                    Diagnostic::error("E-inline-secret", format!("`{k}` of `{name}` looks like a credential but holds a literal value"))
+                        .at(at, "literal value")
+                        .hint(format!("declare a secret and write `{k} = {{ secret = \"<name>\" }}` (or use ${{secret.<name>}} inside a URL)")),
+                );
+            }
+            for (sname, sv) in values {
+                if sv.value.len() >= 4 && t.contains(&sv.value) {
                     d.push(
-                        Diagnostic::error("E-inline-secret", format!("`{}` of `{}` looks like a credential but holds a literal value", e.name, svc.name))
-                            .at(m.tree.origin_of(&["services", &svc.name, "env", &e.name]), "literal value")
-                            .hint(format!("declare a secret and write `{} = {{ secret = \"<name>\" }}` (or use ${{secret.<name>}} inside a URL)", e.name)),
+                        Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
+                            .at(at, "secret value written inline")
+                            .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
                     );
                 }
-                for (sname, v) in values {
-                    if v.value.len() >= 4 && t.contains(&v.value) {
+            }
+        }
+        for (key, list) in [("command", &svc.command), ("args", &svc.args)] {
+            for (i, a) in list.iter().flatten().enumerate() {
+                for (sname, sv) in values {
+                    if sv.value.len() >= 4 && a.contains(&sv.value) {
                         d.push(
-                            Diagnostic::error("E-inline-secret", format!("env `{}` of `{}` contains the value of secret `{sname}`", e.name, svc.name))
-                                .at(m.tree.origin_of(&["services", &svc.name, "env", &e.name]), "secret value written inline")
-                                .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
+                            Diagnostic::error(
+                                "E-inline-secret",
+                                format!("{key} of `{name}` contains the value of secret `{sname}`"),
+                            )
+                            .at(
+                                m.tree.origin_of(&["services", name, key, &i.to_string()]),
+                                "secret value written inline",
+                            )
+                            .hint("pass secrets through env values with { secret = \"…\" }"),
                         );
                     }
                 }
             }
         }
-        let strings = svc.command.iter().chain(&svc.args).map(String::as_str).chain(svc.files.iter().map(|f| f.content.as_str()));
-        for s in strings {
+    }
+}
+
+/// Rendered files end up in ConfigMaps and committed files: no secret value may appear there.
+fn check_file_secrets(
+    m: &LoadedMode,
+    services: &[ir::Service],
+    values: &IndexMap<&str, ir::SecretValue>,
+    d: &mut Diagnostics,
+) {
+    for svc in services {
+        for f in &svc.files {
             for (sname, v) in values {
-                if v.value.len() >= 4 && s.contains(&v.value) {
+                if v.value.len() >= 4 && f.content.contains(&v.value) {
                     d.push(
-                        Diagnostic::error("E-inline-secret", format!("a command, argument or file of `{}` contains the value of secret `{sname}`", svc.name))
-                            .at(m.tree.key_origin_of(&["services", &svc.name]), "in this service")
-                            .hint("pass secrets through env values with { secret = \"…\" }"),
+                        Diagnostic::error("E-inline-secret", format!("file `{}` of `{}` contains the value of secret `{sname}`", f.name, svc.name))
+                            .at(m.tree.origin_of(&["services", &svc.name, "files", &f.name]), "in this file")
+                            .hint("files are stored in plain ConfigMaps and committed: pass secrets through env values"),
                     );
                 }
             }
@@ -993,26 +1289,94 @@ fn check_secret_leaks(m: &LoadedMode, services: &[ir::Service], values: &IndexMa
     }
 }
 
+/// A quota key, its limit, the amount used, and how to print amounts.
+type QuotaCheck = (&'static str, Option<u64>, u64, fn(u64) -> String);
+
 fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
     for (key, ns) in &m.model.namespaces {
         let Some(q) = &ns.quota else { continue };
-        let in_ns: Vec<&ir::Service> = services.iter().filter(|s| &s.namespace_key == key && s.is_deployed()).collect();
-        let sum = |f: &dyn Fn(&ir::Service) -> u64| -> u64 { in_ns.iter().map(|s| f(s) * u64::from(s.max_replicas())).sum() };
+        let in_ns: Vec<&ir::Service> = services
+            .iter()
+            .filter(|s| &s.namespace_key == key && s.is_deployed())
+            .collect();
+        let sum = |f: &dyn Fn(&ir::Service) -> u64| -> u64 {
+            in_ns
+                .iter()
+                .map(|s| f(s) * u64::from(s.max_replicas()))
+                .sum()
+        };
         let cpu_lim = sum(&|s| s.resources.limits.cpu.as_ref().map_or(0, |c| c.millis));
         let mem_lim = sum(&|s| s.resources.limits.memory.as_ref().map_or(0, |c| c.bytes));
-        let cpu_req = sum(&|s| s.resources.requests.cpu.as_ref().or(s.resources.limits.cpu.as_ref()).map_or(0, |c| c.millis));
-        let mem_req = sum(&|s| s.resources.requests.memory.as_ref().or(s.resources.limits.memory.as_ref()).map_or(0, |c| c.bytes));
-        let storage = sum(&|s| s.volumes.iter().filter(|v| v.persistent).filter_map(|v| v.size.as_ref()).map(|b| b.bytes).sum());
+        let cpu_req = sum(&|s| {
+            s.resources
+                .requests
+                .cpu
+                .as_ref()
+                .or(s.resources.limits.cpu.as_ref())
+                .map_or(0, |c| c.millis)
+        });
+        let mem_req = sum(&|s| {
+            s.resources
+                .requests
+                .memory
+                .as_ref()
+                .or(s.resources.limits.memory.as_ref())
+                .map_or(0, |c| c.bytes)
+        });
+        let storage = sum(&|s| {
+            s.volumes
+                .iter()
+                .filter(|v| v.persistent)
+                .filter_map(|v| v.size.as_ref())
+                .map(|b| b.bytes)
+                .sum()
+        });
         let pods: u64 = in_ns.iter().map(|s| u64::from(s.max_replicas())).sum();
-        let pvcs: u64 = in_ns.iter().map(|s| s.volumes.iter().filter(|v| v.persistent).count() as u64 * u64::from(s.max_replicas())).sum();
-        let checks: [(&str, Option<u64>, u64, fn(u64) -> String); 7] = [
-            ("limits_cpu", q.limits_cpu.as_ref().map(|c| c.millis), cpu_lim, |v| envc_model::quantity::Cpu::from_millis(v).text),
-            ("limits_memory", q.limits_memory.as_ref().map(|c| c.bytes), mem_lim, |v| envc_model::quantity::Bytes::from_bytes(v).text),
-            ("requests_cpu", q.requests_cpu.as_ref().map(|c| c.millis), cpu_req, |v| envc_model::quantity::Cpu::from_millis(v).text),
-            ("requests_memory", q.requests_memory.as_ref().map(|c| c.bytes), mem_req, |v| envc_model::quantity::Bytes::from_bytes(v).text),
-            ("storage", q.storage.as_ref().map(|c| c.bytes), storage, |v| envc_model::quantity::Bytes::from_bytes(v).text),
+        let pvcs: u64 = in_ns
+            .iter()
+            .map(|s| {
+                s.volumes.iter().filter(|v| v.persistent).count() as u64
+                    * u64::from(s.max_replicas())
+            })
+            .sum();
+        let checks: [QuotaCheck; 7] = [
+            (
+                "limits_cpu",
+                q.limits_cpu.as_ref().map(|c| c.millis),
+                cpu_lim,
+                |v| envc_model::quantity::Cpu::from_millis(v).text,
+            ),
+            (
+                "limits_memory",
+                q.limits_memory.as_ref().map(|c| c.bytes),
+                mem_lim,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
+            (
+                "requests_cpu",
+                q.requests_cpu.as_ref().map(|c| c.millis),
+                cpu_req,
+                |v| envc_model::quantity::Cpu::from_millis(v).text,
+            ),
+            (
+                "requests_memory",
+                q.requests_memory.as_ref().map(|c| c.bytes),
+                mem_req,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
+            (
+                "storage",
+                q.storage.as_ref().map(|c| c.bytes),
+                storage,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
             ("pods", q.pods.map(u64::from), pods, |v| v.to_string()),
-            ("persistent_volume_claims", q.persistent_volume_claims.map(u64::from), pvcs, |v| v.to_string()),
+            (
+                "persistent_volume_claims",
+                q.persistent_volume_claims.map(u64::from),
+                pvcs,
+                |v| v.to_string(),
+            ),
         ];
         for (what, limit, used, fmt) in checks {
             if let Some(limit) = limit
@@ -1065,7 +1429,10 @@ mod tests {
         let t = "x: {{services.jaeger.ports.otlp-grpc.address}}\ny: {{services.[otel-collector].host}}\n{{#each scrape_targets}}{{/each}}";
         assert_eq!(
             mentioned_services(t),
-            vec![("jaeger".to_string(), Some("otlp-grpc".to_string())), ("otel-collector".to_string(), None)]
+            vec![
+                ("jaeger".to_string(), Some("otlp-grpc".to_string())),
+                ("otel-collector".to_string(), None)
+            ]
         );
     }
 

@@ -5,7 +5,11 @@ use envc_model::{Diagnostic, FileId, Origin, SourceFile, Span};
 use handlebars::{Handlebars, RenderErrorReason};
 
 /// Renders a template file with a JSON context.
-pub fn render(file: FileId, source: &SourceFile, context: &serde_json::Value) -> Result<String, Diagnostic> {
+pub fn render(
+    file: FileId,
+    source: &SourceFile,
+    context: &serde_json::Value,
+) -> Result<String, Diagnostic> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     // Config files are YAML, INI, JSON...: never HTML-escape.
@@ -14,9 +18,12 @@ pub fn render(file: FileId, source: &SourceFile, context: &serde_json::Value) ->
     let name = source.name.clone();
     if let Err(e) = hb.register_template_string(&name, &source.text) {
         let origin = origin_at(file, source, e.pos());
-        return Err(Diagnostic::error("E-template", format!("invalid template {name}: {}", e.reason()))
-            .at(origin, "here")
-            .hint("see https://handlebarsjs.com/guide/ for the syntax"));
+        return Err(Diagnostic::error(
+            "E-template",
+            format!("invalid template {name}: {}", e.reason()),
+        )
+        .at(origin, "here")
+        .hint("see https://handlebarsjs.com/guide/ for the syntax"));
     }
     hb.render(&name, context).map_err(|e| {
         let origin = origin_at(file, source, e.line_no.zip(e.column_no));
@@ -43,7 +50,10 @@ fn json_helper(
     _: &mut handlebars::RenderContext<'_, '_>,
     out: &mut dyn handlebars::Output,
 ) -> handlebars::HelperResult {
-    let v = h.param(0).map(|p| p.value().clone()).unwrap_or(serde_json::Value::Null);
+    let v = h
+        .param(0)
+        .map(|p| p.value().clone())
+        .unwrap_or(serde_json::Value::Null);
     out.write(&v.to_string())?;
     Ok(())
 }
@@ -51,18 +61,31 @@ fn json_helper(
 /// The origin of a one-based line and column in a file.
 fn origin_at(file: FileId, source: &SourceFile, pos: Option<(usize, usize)>) -> Origin {
     let Some((line, col)) = pos else {
-        return Origin { file, span: Span::new(0, 0) };
+        return Origin {
+            file,
+            span: Span::new(0, 0),
+        };
     };
     let mut offset = 0;
     for (i, l) in source.text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col_bytes: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            let col_bytes: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             offset += col_bytes;
-            return Origin { file, span: Span::new(offset, offset + 1) };
+            return Origin {
+                file,
+                span: Span::new(offset, offset + 1),
+            };
         }
         offset += l.len();
     }
-    Origin { file, span: Span::new(offset, offset) }
+    Origin {
+        file,
+        span: Span::new(offset, offset),
+    }
 }
 
 #[cfg(test)]
@@ -71,14 +94,25 @@ mod tests {
 
     #[test]
     fn renders_and_fails_on_undefined_variables_with_their_line() {
-        let src = SourceFile::new("t.yaml.hbs", "t.yaml.hbs", "a: {{x}}\nb: {{services.nope.host}}\n");
+        let src = SourceFile::new(
+            "t.yaml.hbs",
+            "t.yaml.hbs",
+            "a: {{x}}\nb: {{services.nope.host}}\n",
+        );
         let ctx = serde_json::json!({"x": 1, "services": {}});
         let err = render(FileId(0), &src, &ctx).err();
-        let (l, _) = err.as_ref().and_then(|d| d.primary()).map(|o| src.line_col(o.span.start)).unwrap_or_default();
+        let (l, _) = err
+            .as_ref()
+            .and_then(|d| d.primary())
+            .map(|o| src.line_col(o.span.start))
+            .unwrap_or_default();
         assert_eq!(l, 2);
         assert!(err.is_some_and(|d| d.message.contains("undefined variable")));
         let ok = SourceFile::new("t.hbs", "t.hbs", "a: {{x}} {{json y}}\n");
         let ctx = serde_json::json!({"x": "<&>", "y": "q\""});
-        assert_eq!(render(FileId(0), &ok, &ctx).ok().as_deref(), Some("a: <&> \"q\\\"\"\n"));
+        assert_eq!(
+            render(FileId(0), &ok, &ctx).ok().as_deref(),
+            Some("a: <&> \"q\\\"\"\n")
+        );
     }
 }

@@ -46,7 +46,9 @@ pub fn check(m: &LoadedMode) -> Diagnostics {
     }
     for (key, ns) in &model.namespaces {
         if !is_dns_label(&ns.name) {
-            d.push(bad_name("namespace", &ns.name).at(at.value(&["namespaces", key, "name"]), "here"));
+            d.push(
+                bad_name("namespace", &ns.name).at(at.value(&["namespaces", key, "name"]), "here"),
+            );
         }
     }
     for (name, _) in &model.secrets {
@@ -141,7 +143,8 @@ pub fn is_dns_name(s: &str) -> bool {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         })
@@ -151,7 +154,8 @@ pub fn is_dns_name(s: &str) -> bool {
 pub fn is_port_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 15
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.bytes().any(|b| b.is_ascii_lowercase())
         && !s.starts_with('-')
         && !s.ends_with('-')
@@ -184,25 +188,34 @@ pub fn image_pin(image: &str) -> Pin {
         return Pin::Digest;
     }
     let last = image.rsplit('/').next().unwrap_or(image);
-    let Some((_, tag)) = last.split_once(':') else { return Pin::Latest };
+    let Some((_, tag)) = last.split_once(':') else {
+        return Pin::Latest;
+    };
     if tag.is_empty() || tag == "latest" || tag.contains("latest") {
         return Pin::Latest;
     }
     let b = tag.as_bytes();
-    let has_minor = b.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
-    let has_date = tag
-        .as_bytes()
-        .windows(10)
-        .any(|w| w[..4].iter().all(u8::is_ascii_digit) && w[4] == b'-' && w[5..7].iter().all(u8::is_ascii_digit) && w[7] == b'-');
-    if has_minor || has_date { Pin::Version } else { Pin::Floating }
+    let has_minor = b
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
+    let has_date = tag.as_bytes().windows(10).any(|w| {
+        w[..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b'-'
+            && w[5..7].iter().all(u8::is_ascii_digit)
+            && w[7] == b'-'
+    });
+    if has_minor || has_date {
+        Pin::Version
+    } else {
+        Pin::Floating
+    }
 }
 
 fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     let model = &m.model;
     let base = ["services", name];
-    let p = |rest: &[&str]| -> Vec<String> {
-        base.iter().chain(rest).map(|s| s.to_string()).collect()
-    };
+    let p =
+        |rest: &[&str]| -> Vec<String> { base.iter().chain(rest).map(|s| s.to_string()).collect() };
 
     if !is_dns_label(name) || name.len() > 54 {
         d.push(
@@ -213,9 +226,14 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     }
     if RESERVED.contains(&name) {
         d.push(
-            Diagnostic::error("E-bad-name", format!("`{name}` is reserved and cannot name a service"))
-                .at(at.key(&base), "here")
-                .hint(format!("`${{{name}.…}}` references mean something else; rename the service")),
+            Diagnostic::error(
+                "E-bad-name",
+                format!("`{name}` is reserved and cannot name a service"),
+            )
+            .at(at.key(&base), "here")
+            .hint(format!(
+                "`${{{name}.…}}` references mean something else; rename the service"
+            )),
         );
     }
     if !svc.enabled {
@@ -223,7 +241,10 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     }
 
     // Namespace.
-    let ns_key = svc.namespace.clone().or_else(|| model.namespaces.keys().next().cloned());
+    let ns_key = svc
+        .namespace
+        .clone()
+        .or_else(|| model.namespaces.keys().next().cloned());
     let ns = ns_key.as_deref().and_then(|k| model.namespaces.get(k));
     if let Some(k) = &svc.namespace
         && ns.is_none()
@@ -283,23 +304,48 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             );
         }
         if port.container == 0 {
-            d.push(Diagnostic::error("E-bad-port", "port 0 is not a port").at(at.value(&pp("container")), "here"));
-        }
-        if let Some((_, _, other)) = seen_container.iter().find(|(c, pr, _)| *c == port.container && *pr == port.protocol) {
             d.push(
-                Diagnostic::error("E-port-collision", format!("ports `{other}` and `{pname}` both use container port {}", port.container))
-                    .at(at.value(&pp("container")), "second use")
-                    .also(at.value(&p(&["ports", other, "container"])), "first use")
-                    .hint("give each port its own number, or merge them"),
+                Diagnostic::error("E-bad-port", "port 0 is not a port")
+                    .at(at.value(&pp("container")), "here"),
+            );
+        }
+        if let Some((_, _, other)) = seen_container
+            .iter()
+            .find(|(c, pr, _)| *c == port.container && *pr == port.protocol)
+        {
+            d.push(
+                Diagnostic::error(
+                    "E-port-collision",
+                    format!(
+                        "ports `{other}` and `{pname}` both use container port {}",
+                        port.container
+                    ),
+                )
+                .at(at.value(&pp("container")), "second use")
+                .also(at.value(&p(&["ports", other, "container"])), "first use")
+                .hint("give each port its own number, or merge them"),
             );
         }
         seen_container.push((port.container, port.protocol, pname));
         let sp = port.service.unwrap_or(port.container);
-        if let Some((_, _, other)) = seen_service.iter().find(|(c, pr, _)| *c == sp && *pr == port.protocol) {
+        if let Some((_, _, other)) = seen_service
+            .iter()
+            .find(|(c, pr, _)| *c == sp && *pr == port.protocol)
+        {
             d.push(
-                Diagnostic::error("E-port-collision", format!("ports `{other}` and `{pname}` both use service port {sp}"))
-                    .at(at.value(&pp(if port.service.is_some() { "service" } else { "container" })), "second use")
-                    .hint("set `service = <port>` to a free number"),
+                Diagnostic::error(
+                    "E-port-collision",
+                    format!("ports `{other}` and `{pname}` both use service port {sp}"),
+                )
+                .at(
+                    at.value(&pp(if port.service.is_some() {
+                        "service"
+                    } else {
+                        "container"
+                    })),
+                    "second use",
+                )
+                .hint("set `service = <port>` to a free number"),
             );
         }
         seen_service.push((sp, port.protocol, pname));
@@ -307,9 +353,12 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             let [lo, hi] = m.profile.kubernetes.node_port_range;
             if np < lo || np > hi {
                 d.push(
-                    Diagnostic::error("E-node-port-range", format!("node port {np} is outside the cluster's range {lo}-{hi}"))
-                        .at(at.value(&pp("node_port")), "here")
-                        .hint(format!("pick a port between {lo} and {hi}")),
+                    Diagnostic::error(
+                        "E-node-port-range",
+                        format!("node port {np} is outside the cluster's range {lo}-{hi}"),
+                    )
+                    .at(at.value(&pp("node_port")), "here")
+                    .hint(format!("pick a port between {lo} and {hi}")),
                 );
             }
         }
@@ -322,18 +371,30 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 );
             }
             if port.protocol == Protocol::Udp {
-                d.push(Diagnostic::error("E-bad-ingress", "ingress routes HTTP, which needs a TCP port").at(at.value(&pp("ingress")), "here"));
+                d.push(
+                    Diagnostic::error(
+                        "E-bad-ingress",
+                        "ingress routes HTTP, which needs a TCP port",
+                    )
+                    .at(at.value(&pp("ingress")), "here"),
+                );
             }
             if !ing.path.starts_with('/') {
                 d.push(
-                    Diagnostic::error("E-bad-ingress", format!("ingress path `{}` must start with `/`", ing.path))
-                        .at(at.value(&p(&["ports", pname, "ingress", "path"])), "here"),
+                    Diagnostic::error(
+                        "E-bad-ingress",
+                        format!("ingress path `{}` must start with `/`", ing.path),
+                    )
+                    .at(at.value(&p(&["ports", pname, "ingress", "path"])), "here"),
                 );
             }
             if let Some(sd) = &ing.subdomain
                 && !is_dns_label(sd)
             {
-                d.push(bad_name("sub-domain", sd).at(at.value(&p(&["ports", pname, "ingress", "subdomain"])), "here"));
+                d.push(bad_name("sub-domain", sd).at(
+                    at.value(&p(&["ports", pname, "ingress", "subdomain"])),
+                    "here",
+                ));
             }
         }
     }
@@ -342,9 +403,12 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     for (k, _) in &svc.env {
         if !is_env_name(k) {
             d.push(
-                Diagnostic::error("E-bad-name", format!("`{k}` is not a portable environment variable name"))
-                    .at(at.key(&p(&["env", k])), "here")
-                    .hint("use letters, digits and `_`, not starting with a digit"),
+                Diagnostic::error(
+                    "E-bad-name",
+                    format!("`{k}` is not a portable environment variable name"),
+                )
+                .at(at.key(&p(&["env", k])), "here")
+                .hint("use letters, digits and `_`, not starting with a digit"),
             );
         }
     }
@@ -365,7 +429,13 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             _ => {}
         }
         if !f.path.starts_with('/') {
-            d.push(Diagnostic::error("E-bad-path", format!("file path `{}` must be absolute", f.path)).at(at.value(&p(&["files", fname, "path"])), "here"));
+            d.push(
+                Diagnostic::error(
+                    "E-bad-path",
+                    format!("file path `{}` must be absolute", f.path),
+                )
+                .at(at.value(&p(&["files", fname, "path"])), "here"),
+            );
         }
         paths.push((f.path.as_str(), p(&["files", fname, "path"])));
     }
@@ -375,13 +445,22 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             d.push(bad_name("volume", vname).at(at.key(&vp), "here"));
         }
         if !v.path.starts_with('/') {
-            d.push(Diagnostic::error("E-bad-path", format!("volume path `{}` must be absolute", v.path)).at(at.value(&p(&["volumes", vname, "path"])), "here"));
+            d.push(
+                Diagnostic::error(
+                    "E-bad-path",
+                    format!("volume path `{}` must be absolute", v.path),
+                )
+                .at(at.value(&p(&["volumes", vname, "path"])), "here"),
+            );
         }
         if v.persistent && v.size.is_none() {
             d.push(
-                Diagnostic::error("E-volume-size", format!("persistent volume `{vname}` of `{name}` has no size"))
-                    .at(at.key(&vp), "here")
-                    .hint("set `size = \"10Gi\"`, or `persistent = false` for scratch space"),
+                Diagnostic::error(
+                    "E-volume-size",
+                    format!("persistent volume `{vname}` of `{name}` has no size"),
+                )
+                .at(at.key(&vp), "here")
+                .hint("set `size = \"10Gi\"`, or `persistent = false` for scratch space"),
             );
         }
         paths.push((v.path.as_str(), p(&["volumes", vname, "path"])));
@@ -389,15 +468,24 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     for (i, (a, ap)) in paths.iter().enumerate() {
         if let Some((_, bp)) = paths[..i].iter().find(|(b, _)| b == a) {
             d.push(
-                Diagnostic::error("E-path-collision", format!("two mounts of `{name}` use the path `{a}`"))
-                    .at(at.value(ap), "second")
-                    .also(at.value(bp), "first"),
+                Diagnostic::error(
+                    "E-path-collision",
+                    format!("two mounts of `{name}` use the path `{a}`"),
+                )
+                .at(at.value(ap), "second")
+                .also(at.value(bp), "first"),
             );
         }
     }
     let persistent = svc.volumes.values().any(|v| v.persistent);
-    let replicas = svc.autoscaling.as_ref().map_or(svc.replicas.unwrap_or(1), |a| a.max);
-    if persistent && svc.workload == Some(envc_model::model::WorkloadKind::Deployment) && replicas > 1 {
+    let replicas = svc
+        .autoscaling
+        .as_ref()
+        .map_or(svc.replicas.unwrap_or(1), |a| a.max);
+    if persistent
+        && svc.workload == Some(envc_model::model::WorkloadKind::Deployment)
+        && replicas > 1
+    {
         d.push(
             Diagnostic::error("E-shared-volume", format!("`{name}` is a Deployment with a persistent volume and up to {replicas} replicas"))
                 .at(at.value(&p(&["workload"])), "here")
@@ -411,28 +499,51 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         && req.millis > lim.millis
     {
         d.push(
-            Diagnostic::error("E-request-above-limit", format!("CPU request {req} of `{name}` is above its limit {lim}"))
-                .at(at.value(&p(&["resources", "requests", "cpu"])), "request")
-                .also(at.value(&p(&["resources", "limits", "cpu"])), "limit")
-                .hint("a request cannot exceed the limit: lower the request or raise the limit"),
+            Diagnostic::error(
+                "E-request-above-limit",
+                format!("CPU request {req} of `{name}` is above its limit {lim}"),
+            )
+            .at(at.value(&p(&["resources", "requests", "cpu"])), "request")
+            .also(at.value(&p(&["resources", "limits", "cpu"])), "limit")
+            .hint("a request cannot exceed the limit: lower the request or raise the limit"),
         );
     }
     if let (Some(req), Some(lim)) = (&r.requests.memory, &r.limits.memory)
         && req.bytes > lim.bytes
     {
         d.push(
-            Diagnostic::error("E-request-above-limit", format!("memory request {req} of `{name}` is above its limit {lim}"))
-                .at(at.value(&p(&["resources", "requests", "memory"])), "request")
-                .also(at.value(&p(&["resources", "limits", "memory"])), "limit")
-                .hint("a request cannot exceed the limit: lower the request or raise the limit"),
+            Diagnostic::error(
+                "E-request-above-limit",
+                format!("memory request {req} of `{name}` is above its limit {lim}"),
+            )
+            .at(
+                at.value(&p(&["resources", "requests", "memory"])),
+                "request",
+            )
+            .also(at.value(&p(&["resources", "limits", "memory"])), "limit")
+            .hint("a request cannot exceed the limit: lower the request or raise the limit"),
         );
     }
     if let Some(q) = ns.and_then(|n| n.quota.as_ref()) {
         let need = [
-            (q.limits_cpu.is_some() && r.limits.cpu.is_none(), "limits.cpu"),
-            (q.limits_memory.is_some() && r.limits.memory.is_none(), "limits.memory"),
-            (q.requests_cpu.is_some() && r.requests.cpu.is_none() && r.limits.cpu.is_none(), "requests.cpu"),
-            (q.requests_memory.is_some() && r.requests.memory.is_none() && r.limits.memory.is_none(), "requests.memory"),
+            (
+                q.limits_cpu.is_some() && r.limits.cpu.is_none(),
+                "limits.cpu",
+            ),
+            (
+                q.limits_memory.is_some() && r.limits.memory.is_none(),
+                "limits.memory",
+            ),
+            (
+                q.requests_cpu.is_some() && r.requests.cpu.is_none() && r.limits.cpu.is_none(),
+                "requests.cpu",
+            ),
+            (
+                q.requests_memory.is_some()
+                    && r.requests.memory.is_none()
+                    && r.limits.memory.is_none(),
+                "requests.memory",
+            ),
         ];
         for (missing, what) in need {
             if missing {
@@ -450,36 +561,62 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         let ap = p(&["autoscaling"]);
         if a.min == 0 || a.min > a.max {
             d.push(
-                Diagnostic::error("E-bad-autoscaling", format!("autoscaling of `{name}` needs 1 <= min <= max (min {}, max {})", a.min, a.max))
-                    .at(at.value(&ap), "here"),
+                Diagnostic::error(
+                    "E-bad-autoscaling",
+                    format!(
+                        "autoscaling of `{name}` needs 1 <= min <= max (min {}, max {})",
+                        a.min, a.max
+                    ),
+                )
+                .at(at.value(&ap), "here"),
             );
         }
         if a.cpu.is_none() && a.memory.is_none() {
             d.push(
-                Diagnostic::error("E-bad-autoscaling", format!("autoscaling of `{name}` has no target"))
-                    .at(at.value(&ap), "here")
-                    .hint("set `cpu = 70` and/or `memory = 80` (percent of requests)"),
+                Diagnostic::error(
+                    "E-bad-autoscaling",
+                    format!("autoscaling of `{name}` has no target"),
+                )
+                .at(at.value(&ap), "here")
+                .hint("set `cpu = 70` and/or `memory = 80` (percent of requests)"),
             );
         }
-        for (t, k, req) in [(a.cpu, "cpu", r.requests.cpu.is_some()), (a.memory, "memory", r.requests.memory.is_some())] {
+        for (t, k, req) in [
+            (a.cpu, "cpu", r.requests.cpu.is_some()),
+            (a.memory, "memory", r.requests.memory.is_some()),
+        ] {
             if let Some(v) = t {
                 if v == 0 || v > 100 {
-                    d.push(Diagnostic::error("E-bad-autoscaling", format!("{k} target {v}% is not between 1 and 100")).at(at.value(&p(&["autoscaling", k])), "here"));
+                    d.push(
+                        Diagnostic::error(
+                            "E-bad-autoscaling",
+                            format!("{k} target {v}% is not between 1 and 100"),
+                        )
+                        .at(at.value(&p(&["autoscaling", k])), "here"),
+                    );
                 }
                 if !req {
                     d.push(
-                        Diagnostic::error("E-bad-autoscaling", format!("`{name}` autoscales on {k} but requests no {k}"))
-                            .at(at.value(&p(&["autoscaling", k])), "here")
-                            .hint(format!("utilisation is a percentage of the request: set resources.requests.{k}")),
+                        Diagnostic::error(
+                            "E-bad-autoscaling",
+                            format!("`{name}` autoscales on {k} but requests no {k}"),
+                        )
+                        .at(at.value(&p(&["autoscaling", k])), "here")
+                        .hint(format!(
+                            "utilisation is a percentage of the request: set resources.requests.{k}"
+                        )),
                     );
                 }
             }
         }
         if svc.replicas.is_some() {
             d.push(
-                Diagnostic::warning("W-replicas-ignored", format!("`{name}` sets both replicas and autoscaling; replicas is ignored"))
-                    .at(at.value(&p(&["replicas"])), "ignored")
-                    .hint("remove `replicas`: the autoscaling minimum is the starting count"),
+                Diagnostic::warning(
+                    "W-replicas-ignored",
+                    format!("`{name}` sets both replicas and autoscaling; replicas is ignored"),
+                )
+                .at(at.value(&p(&["replicas"])), "ignored")
+                .hint("remove `replicas`: the autoscaling minimum is the starting count"),
             );
         }
     } else if svc.replicas == Some(0) {
@@ -491,7 +628,11 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     }
 
     // Probes.
-    for (kind, probe) in [("liveness", &svc.probes.liveness), ("readiness", &svc.probes.readiness), ("startup", &svc.probes.startup)] {
+    for (kind, probe) in [
+        ("liveness", &svc.probes.liveness),
+        ("readiness", &svc.probes.readiness),
+        ("startup", &svc.probes.startup),
+    ] {
         if let Some(pr) = probe {
             check_probe(at, name, svc, kind, pr, d);
         }
@@ -500,10 +641,19 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     // Metrics.
     if let Some(mt) = &svc.metrics {
         if !svc.ports.contains_key(&mt.port) {
-            d.push(unknown_port(name, svc, &mt.port).at(at.value(&p(&["metrics", "port"])), "no such port"));
+            d.push(
+                unknown_port(name, svc, &mt.port)
+                    .at(at.value(&p(&["metrics", "port"])), "no such port"),
+            );
         }
         if !mt.path.starts_with('/') {
-            d.push(Diagnostic::error("E-bad-path", format!("metrics path `{}` must start with `/`", mt.path)).at(at.value(&p(&["metrics", "path"])), "here"));
+            d.push(
+                Diagnostic::error(
+                    "E-bad-path",
+                    format!("metrics path `{}` must start with `/`", mt.path),
+                )
+                .at(at.value(&p(&["metrics", "path"])), "here"),
+            );
         }
     }
 
@@ -542,27 +692,51 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
 
 /// The error for a port name a service does not have.
 pub fn unknown_port(name: &str, svc: &Service, port: &str) -> Diagnostic {
-    let mut diag = Diagnostic::error("E-unknown-port", format!("service `{name}` has no port `{port}`"));
+    let mut diag = Diagnostic::error(
+        "E-unknown-port",
+        format!("service `{name}` has no port `{port}`"),
+    );
     diag = match did_you_mean(port, svc.ports.keys().map(String::as_str)) {
         Some(s) => diag.hint(format!("did you mean `{s}`?")),
         None if svc.ports.is_empty() => diag.hint(format!("`{name}` declares no ports")),
         None => diag.hint(format!(
             "its ports are: {}",
-            svc.ports.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            svc.ports
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     };
     diag
 }
 
-fn check_probe(at: &At<'_>, name: &str, svc: &Service, kind: &'static str, pr: &Probe, d: &mut Diagnostics) {
+fn check_probe(
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    kind: &'static str,
+    pr: &Probe,
+    d: &mut Diagnostics,
+) {
     let path = ["services", name, "probes", kind];
     let sub = |k: &str| -> Vec<String> { path.iter().chain([&k]).map(|s| s.to_string()).collect() };
-    let actions = [pr.http.is_some(), pr.tcp.is_some(), pr.exec.is_some(), pr.grpc.is_some()];
+    let actions = [
+        pr.http.is_some(),
+        pr.tcp.is_some(),
+        pr.exec.is_some(),
+        pr.grpc.is_some(),
+    ];
     if actions.iter().filter(|a| **a).count() != 1 {
         d.push(
-            Diagnostic::error("E-bad-probe", format!("{kind} probe of `{name}` needs exactly one of `http`, `tcp`, `exec`, `grpc`"))
-                .at(at.value(&path), "here")
-                .hint("for example `http = { port = \"api\", path = \"/health\" }`"),
+            Diagnostic::error(
+                "E-bad-probe",
+                format!(
+                    "{kind} probe of `{name}` needs exactly one of `http`, `tcp`, `exec`, `grpc`"
+                ),
+            )
+            .at(at.value(&path), "here")
+            .hint("for example `http = { port = \"api\", path = \"/health\" }`"),
         );
     }
     let port = pr
@@ -573,11 +747,20 @@ fn check_probe(at: &At<'_>, name: &str, svc: &Service, kind: &'static str, pr: &
         .or(pr.grpc.as_ref().map(|t| (t.port.as_str(), "grpc")));
     if let Some((port, action)) = port {
         match svc.ports.get(port) {
-            None => d.push(unknown_port(name, svc, port).at(at.value(&[sub(action), vec!["port".to_string()]].concat()), "no such port")),
+            None => d.push(unknown_port(name, svc, port).at(
+                at.value(&[sub(action), vec!["port".to_string()]].concat()),
+                "no such port",
+            )),
             Some(p) if p.protocol == Protocol::Udp => d.push(
-                Diagnostic::error("E-bad-probe", format!("{kind} probe of `{name}` checks UDP port `{port}`"))
-                    .at(at.value(&[sub(action), vec!["port".to_string()]].concat()), "UDP")
-                    .hint("probes connect over TCP: probe a TCP port"),
+                Diagnostic::error(
+                    "E-bad-probe",
+                    format!("{kind} probe of `{name}` checks UDP port `{port}`"),
+                )
+                .at(
+                    at.value(&[sub(action), vec!["port".to_string()]].concat()),
+                    "UDP",
+                )
+                .hint("probes connect over TCP: probe a TCP port"),
             ),
             Some(_) => {}
         }
@@ -585,40 +768,69 @@ fn check_probe(at: &At<'_>, name: &str, svc: &Service, kind: &'static str, pr: &
     if let Some(h) = &pr.http
         && !h.path.starts_with('/')
     {
-        d.push(Diagnostic::error("E-bad-probe", format!("probe path `{}` must start with `/`", h.path)).at(at.value(&[sub("http"), vec!["path".to_string()]].concat()), "here"));
+        d.push(
+            Diagnostic::error(
+                "E-bad-probe",
+                format!("probe path `{}` must start with `/`", h.path),
+            )
+            .at(
+                at.value(&[sub("http"), vec!["path".to_string()]].concat()),
+                "here",
+            ),
+        );
     }
     if let Some(e) = &pr.exec
         && e.command.is_empty()
     {
-        d.push(Diagnostic::error("E-bad-probe", "exec probe has an empty command").at(at.value(&sub("exec")), "here"));
+        d.push(
+            Diagnostic::error("E-bad-probe", "exec probe has an empty command")
+                .at(at.value(&sub("exec")), "here"),
+        );
     }
     if kind != "readiness"
         && let Some(s) = pr.success_threshold
         && s != 1
     {
         d.push(
-            Diagnostic::error("E-bad-probe", format!("{kind} probes need success_threshold = 1 (found {s})"))
-                .at(at.value(&sub("success_threshold")), "here")
-                .hint("Kubernetes rejects any other value for liveness and startup probes"),
+            Diagnostic::error(
+                "E-bad-probe",
+                format!("{kind} probes need success_threshold = 1 (found {s})"),
+            )
+            .at(at.value(&sub("success_threshold")), "here")
+            .hint("Kubernetes rejects any other value for liveness and startup probes"),
         );
     }
     if let (Some(t), Some(p)) = (pr.timeout, pr.period)
         && t.seconds > p.seconds
     {
         d.push(
-            Diagnostic::warning("W-probe-timing", format!("{kind} probe of `{name}` has a timeout ({t}) longer than its period ({p})"))
-                .at(at.value(&sub("timeout")), "here")
-                .hint("checks would overlap: make the timeout shorter than the period"),
+            Diagnostic::warning(
+                "W-probe-timing",
+                format!(
+                    "{kind} probe of `{name}` has a timeout ({t}) longer than its period ({p})"
+                ),
+            )
+            .at(at.value(&sub("timeout")), "here")
+            .hint("checks would overlap: make the timeout shorter than the period"),
         );
     }
-    for (k, v) in [("failure_threshold", pr.failure_threshold), ("success_threshold", pr.success_threshold)] {
+    for (k, v) in [
+        ("failure_threshold", pr.failure_threshold),
+        ("success_threshold", pr.success_threshold),
+    ] {
         if v == Some(0) {
-            d.push(Diagnostic::error("E-bad-probe", format!("{k} must be at least 1")).at(at.value(&sub(k)), "here"));
+            d.push(
+                Diagnostic::error("E-bad-probe", format!("{k} must be at least 1"))
+                    .at(at.value(&sub(k)), "here"),
+            );
         }
     }
     for (k, v) in [("period", pr.period), ("timeout", pr.timeout)] {
         if v.is_some_and(|x| x.seconds == 0) {
-            d.push(Diagnostic::error("E-bad-probe", format!("{k} must be at least 1s")).at(at.value(&sub(k)), "here"));
+            d.push(
+                Diagnostic::error("E-bad-probe", format!("{k} must be at least 1s"))
+                    .at(at.value(&sub(k)), "here"),
+            );
         }
     }
 }
@@ -630,7 +842,10 @@ mod tests {
     #[test]
     fn classifies_image_pins() {
         assert_eq!(image_pin("postgres:17.11-alpine"), Pin::Version);
-        assert_eq!(image_pin("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"), Pin::Version);
+        assert_eq!(
+            image_pin("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"),
+            Pin::Version
+        );
         assert_eq!(image_pin("redis:7-alpine"), Pin::Floating);
         assert_eq!(image_pin("prefecthq/prefect:3-latest"), Pin::Latest);
         assert_eq!(image_pin("grafana/grafana"), Pin::Latest);

@@ -16,7 +16,10 @@ pub struct Artifact {
 impl Artifact {
     /// A text artifact.
     pub fn text(path: impl Into<String>, text: impl Into<String>) -> Self {
-        Artifact { path: path.into(), bytes: text.into().into_bytes() }
+        Artifact {
+            path: path.into(),
+            bytes: text.into().into_bytes(),
+        }
     }
 }
 
@@ -34,7 +37,9 @@ pub enum EmitError {
 impl fmt::Display for EmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EmitError::Unsupported(b) => write!(f, "the {} backend is not implemented yet", b.as_str()),
+            EmitError::Unsupported(b) => {
+                write!(f, "the {} backend is not implemented yet", b.as_str())
+            }
             EmitError::NotRepresentable(path, why) => write!(f, "{path}: {why}"),
             EmitError::Serialize(e) => write!(f, "failed to serialise an artifact: {e}"),
         }

@@ -14,18 +14,17 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec,
 };
 use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
-    ResourceMetricSource,
-    CrossVersionObjectReference,
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
+    MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, Namespace as K8sNamespace,
     PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
     PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe, ResourceQuota,
-    ResourceQuotaSpec, ResourceRequirements, SeccompProfile, Secret as K8sSecret, SecretKeySelector,
-    SecurityContext, Service as K8sService, ServiceAccount, ServicePort, ServiceSpec,
-    TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+    ResourceQuotaSpec, ResourceRequirements, SeccompProfile, Secret as K8sSecret,
+    SecretKeySelector, SecurityContext, Service as K8sService, ServiceAccount, ServicePort,
+    ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -78,7 +77,14 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         for s in &ir.secrets {
             let Some(v) = &s.value else { continue };
             for ns in &s.namespaces {
-                docs.push(to_yaml(&secret(ir, &s.name, s.description.as_deref(), ns, &v.value, v.derived))?);
+                docs.push(to_yaml(&secret(
+                    ir,
+                    &s.name,
+                    s.description.as_deref(),
+                    ns,
+                    &v.value,
+                    v.derived,
+                ))?);
             }
         }
         files.push(("secrets.yaml".into(), docs));
@@ -101,13 +107,19 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     }
 
     // NetworkPolicies.
-    let docs = network_policies(ir)?.iter().map(to_yaml).collect::<Result<Vec<_>, _>>()?;
+    let docs = network_policies(ir)?
+        .iter()
+        .map(to_yaml)
+        .collect::<Result<Vec<_>, _>>()?;
     if !docs.is_empty() {
         files.push(("network-policies.yaml".into(), docs));
     }
 
     let mut out: Vec<Artifact> = Vec::new();
-    out.push(Artifact::text("kustomization.yaml", kustomization(&header, files.iter().map(|(n, _)| n.as_str()))));
+    out.push(Artifact::text(
+        "kustomization.yaml",
+        kustomization(&header, files.iter().map(|(n, _)| n.as_str())),
+    ));
     for (name, docs) in files {
         out.push(Artifact::text(name, documents(&header, &docs)));
     }
@@ -134,12 +146,25 @@ fn meta(name: &str, namespace: Option<&str>, labels: BTreeMap<String, String>) -
 
 fn namespace(ir: &Ir, name: &str, level: &str) -> K8sNamespace {
     let mut l = labels::environment(ir);
-    let version = ir.kubernetes.version.as_ref().map_or_else(|| "latest".to_string(), |v| format!("v{v}"));
+    let version = ir
+        .kubernetes
+        .version
+        .as_ref()
+        .map_or_else(|| "latest".to_string(), |v| format!("v{v}"));
     for mode in ["enforce", "audit", "warn"] {
-        l.insert(format!("pod-security.kubernetes.io/{mode}"), level.to_string());
-        l.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
+        l.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            level.to_string(),
+        );
+        l.insert(
+            format!("pod-security.kubernetes.io/{mode}-version"),
+            version.clone(),
+        );
     }
-    K8sNamespace { metadata: meta(name, None, l), ..Default::default() }
+    K8sNamespace {
+        metadata: meta(name, None, l),
+        ..Default::default()
+    }
 }
 
 fn quota(ir: &Ir, ns: &str, q: &Quota) -> ResourceQuota {
@@ -150,24 +175,57 @@ fn quota(ir: &Ir, ns: &str, q: &Quota) -> ResourceQuota {
         }
     };
     put("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone()));
-    put("limits.memory", q.limits_memory.as_ref().map(|c| c.text.clone()));
-    put("requests.cpu", q.requests_cpu.as_ref().map(|c| c.text.clone()));
-    put("requests.memory", q.requests_memory.as_ref().map(|c| c.text.clone()));
-    put("requests.storage", q.storage.as_ref().map(|c| c.text.clone()));
+    put(
+        "limits.memory",
+        q.limits_memory.as_ref().map(|c| c.text.clone()),
+    );
+    put(
+        "requests.cpu",
+        q.requests_cpu.as_ref().map(|c| c.text.clone()),
+    );
+    put(
+        "requests.memory",
+        q.requests_memory.as_ref().map(|c| c.text.clone()),
+    );
+    put(
+        "requests.storage",
+        q.storage.as_ref().map(|c| c.text.clone()),
+    );
     put("pods", q.pods.map(|p| p.to_string()));
-    put("persistentvolumeclaims", q.persistent_volume_claims.map(|p| p.to_string()));
+    put(
+        "persistentvolumeclaims",
+        q.persistent_volume_claims.map(|p| p.to_string()),
+    );
     ResourceQuota {
-        metadata: meta(&format!("{}-quota", ir.env), Some(ns), labels::environment(ir)),
-        spec: Some(ResourceQuotaSpec { hard: Some(hard), ..Default::default() }),
+        metadata: meta(
+            &format!("{}-quota", ir.env),
+            Some(ns),
+            labels::environment(ir),
+        ),
+        spec: Some(ResourceQuotaSpec {
+            hard: Some(hard),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
 
-fn secret(ir: &Ir, name: &str, description: Option<&str>, ns: &str, value: &str, derived: bool) -> K8sSecret {
+fn secret(
+    ir: &Ir,
+    name: &str,
+    description: Option<&str>,
+    ns: &str,
+    value: &str,
+    derived: bool,
+) -> K8sSecret {
     let mut m = meta(name, Some(ns), labels::environment(ir));
     let mut ann = BTreeMap::from([(
         DEV_DEFAULT_ANNOTATION.to_string(),
-        if derived { "derived".to_string() } else { "model".to_string() },
+        if derived {
+            "derived".to_string()
+        } else {
+            "model".to_string()
+        },
     )]);
     if let Some(d) = description {
         ann.insert("envc.dev/description".into(), d.to_string());
@@ -176,7 +234,10 @@ fn secret(ir: &Ir, name: &str, description: Option<&str>, ns: &str, value: &str,
     K8sSecret {
         metadata: m,
         type_: Some("Opaque".into()),
-        string_data: Some(BTreeMap::from([(SECRET_KEY.to_string(), value.to_string())])),
+        string_data: Some(BTreeMap::from([(
+            SECRET_KEY.to_string(),
+            value.to_string(),
+        )])),
         ..Default::default()
     }
 }
@@ -189,7 +250,10 @@ pub(crate) fn escape_dollars(s: &str) -> String {
 
 /// Name of the helper variable that carries a secret into a composite value.
 pub fn secret_var(secret: &str) -> String {
-    format!("ENVC_SECRET_{}", secret.to_ascii_uppercase().replace('-', "_"))
+    format!(
+        "ENVC_SECRET_{}",
+        secret.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 fn secret_ref(secret: &str) -> EnvVarSource {
@@ -220,12 +284,24 @@ pub fn env(s: &Service) -> Vec<EnvVar> {
     }
     let mut out: Vec<EnvVar> = helpers
         .iter()
-        .map(|h| EnvVar { name: secret_var(h), value_from: Some(secret_ref(h)), ..Default::default() })
+        .map(|h| EnvVar {
+            name: secret_var(h),
+            value_from: Some(secret_ref(h)),
+            ..Default::default()
+        })
         .collect();
     for e in &s.env {
         out.push(match &e.value {
-            EnvValue::Text(t) => EnvVar { name: e.name.clone(), value: Some(escape_dollars(t)), ..Default::default() },
-            EnvValue::Secret(name) => EnvVar { name: e.name.clone(), value_from: Some(secret_ref(name)), ..Default::default() },
+            EnvValue::Text(t) => EnvVar {
+                name: e.name.clone(),
+                value: Some(escape_dollars(t)),
+                ..Default::default()
+            },
+            EnvValue::Secret(name) => EnvVar {
+                name: e.name.clone(),
+                value_from: Some(secret_ref(name)),
+                ..Default::default()
+            },
             EnvValue::Template(segs) => {
                 let v: String = segs
                     .iter()
@@ -234,7 +310,11 @@ pub fn env(s: &Service) -> Vec<EnvVar> {
                         Segment::Secret(name) => format!("$({})", secret_var(name)),
                     })
                     .collect();
-                EnvVar { name: e.name.clone(), value: Some(v), ..Default::default() }
+                EnvVar {
+                    name: e.name.clone(),
+                    value: Some(v),
+                    ..Default::default()
+                }
             }
         });
     }
@@ -252,7 +332,9 @@ pub fn probe(p: &Probe) -> K8sProbe {
         ..Default::default()
     };
     match &p.action {
-        ProbeAction::Http { port_name, path, .. } => {
+        ProbeAction::Http {
+            port_name, path, ..
+        } => {
             k.http_get = Some(HTTPGetAction {
                 path: Some(path.clone()),
                 port: IntOrString::String(port_name.clone()),
@@ -260,13 +342,21 @@ pub fn probe(p: &Probe) -> K8sProbe {
             });
         }
         ProbeAction::Tcp { port_name, .. } => {
-            k.tcp_socket = Some(TCPSocketAction { port: IntOrString::String(port_name.clone()), ..Default::default() });
+            k.tcp_socket = Some(TCPSocketAction {
+                port: IntOrString::String(port_name.clone()),
+                ..Default::default()
+            });
         }
         ProbeAction::Grpc { port, .. } => {
-            k.grpc = Some(GRPCAction { port: i32::from(*port), service: None });
+            k.grpc = Some(GRPCAction {
+                port: i32::from(*port),
+                service: None,
+            });
         }
         ProbeAction::Exec { command } => {
-            k.exec = Some(ExecAction { command: Some(command.clone()) });
+            k.exec = Some(ExecAction {
+                command: Some(command.clone()),
+            });
         }
     }
     k
@@ -284,9 +374,19 @@ pub(crate) fn resources(s: &Service) -> Option<ResourceRequirements> {
         }
         (!m.is_empty()).then_some(m)
     };
-    let requests = map(r.requests.cpu.as_ref().map(|c| c.text.clone()), r.requests.memory.as_ref().map(|b| b.text.clone()));
-    let limits = map(r.limits.cpu.as_ref().map(|c| c.text.clone()), r.limits.memory.as_ref().map(|b| b.text.clone()));
-    (requests.is_some() || limits.is_some()).then(|| ResourceRequirements { requests, limits, ..Default::default() })
+    let requests = map(
+        r.requests.cpu.as_ref().map(|c| c.text.clone()),
+        r.requests.memory.as_ref().map(|b| b.text.clone()),
+    );
+    let limits = map(
+        r.limits.cpu.as_ref().map(|c| c.text.clone()),
+        r.limits.memory.as_ref().map(|b| b.text.clone()),
+    );
+    (requests.is_some() || limits.is_some()).then(|| ResourceRequirements {
+        requests,
+        limits,
+        ..Default::default()
+    })
 }
 
 /// The hash of a service's config files, for the pod template annotation.
@@ -301,7 +401,13 @@ pub fn config_hash(s: &Service) -> Option<String> {
         h.update(f.content.as_bytes());
         h.update([0]);
     }
-    Some(h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect())
+    Some(
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 fn config_map_name(s: &Service) -> String {
@@ -316,19 +422,29 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts: Vec<VolumeMount> = Vec::new();
     for v in &s.volumes {
-        mounts.push(VolumeMount { name: v.name.clone(), mount_path: v.path.clone(), ..Default::default() });
+        mounts.push(VolumeMount {
+            name: v.name.clone(),
+            mount_path: v.path.clone(),
+            ..Default::default()
+        });
         if v.persistent {
             if s.workload == WorkloadKind::Deployment {
                 volumes.push(Volume {
                     name: v.name.clone(),
-                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource { claim_name: claim_name(s, &v.name), read_only: None }),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: claim_name(s, &v.name),
+                        read_only: None,
+                    }),
                     ..Default::default()
                 });
             }
         } else {
             volumes.push(Volume {
                 name: v.name.clone(),
-                empty_dir: Some(EmptyDirVolumeSource { size_limit: v.size.as_ref().map(|b| Quantity(b.text.clone())), medium: None }),
+                empty_dir: Some(EmptyDirVolumeSource {
+                    size_limit: v.size.as_ref().map(|b| Quantity(b.text.clone())),
+                    medium: None,
+                }),
                 ..Default::default()
             });
         }
@@ -336,7 +452,10 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
     if !s.files.is_empty() {
         volumes.push(Volume {
             name: "envc-files".into(),
-            config_map: Some(ConfigMapVolumeSource { name: config_map_name(s), ..Default::default() }),
+            config_map: Some(ConfigMapVolumeSource {
+                name: config_map_name(s),
+                ..Default::default()
+            }),
             ..Default::default()
         });
         for f in &s.files {
@@ -353,7 +472,8 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
         name: s.name.clone(),
         image: Some(s.image.clone()),
         image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
-        command: (!s.command.is_empty()).then(|| s.command.iter().map(|c| escape_dollars(c)).collect()),
+        command: (!s.command.is_empty())
+            .then(|| s.command.iter().map(|c| escape_dollars(c)).collect()),
         args: (!s.args.is_empty()).then(|| s.args.iter().map(|c| escape_dollars(c)).collect()),
         working_dir: s.working_dir.clone(),
         ports: (!s.ports.is_empty()).then(|| {
@@ -430,7 +550,10 @@ pub(crate) fn pod_security(s: &Service) -> PodSecurityContext {
 }
 
 fn selector(ir: &Ir, s: &Service) -> LabelSelector {
-    LabelSelector { match_labels: Some(labels::selector(ir, s)), match_expressions: None }
+    LabelSelector {
+        match_labels: Some(labels::selector(ir, s)),
+        match_expressions: None,
+    }
 }
 
 fn service_port_list(s: &Service, node_ports: bool) -> Vec<ServicePort> {
@@ -442,7 +565,11 @@ fn service_port_list(s: &Service, node_ports: bool) -> Vec<ServicePort> {
             target_port: Some(IntOrString::String(p.name.clone())),
             protocol: Some(p.protocol.k8s().to_string()),
             app_protocol: p.app_protocol.clone(),
-            node_port: if node_ports { p.node_port.map(i32::from) } else { None },
+            node_port: if node_ports {
+                p.node_port.map(i32::from)
+            } else {
+                None
+            },
         })
         .collect()
 }
@@ -457,14 +584,25 @@ fn service_objects(ir: &Ir, s: &Service) -> Result<Vec<String>, EmitError> {
         ..Default::default()
     })?);
     if !s.files.is_empty() {
-        let data: BTreeMap<String, String> = s.files.iter().map(|f| (f.name.clone(), f.content.clone())).collect();
-        docs.push(to_yaml(&ConfigMap { metadata: meta(&config_map_name(s), ns, l.clone()), data: Some(data), ..Default::default() })?);
+        let data: BTreeMap<String, String> = s
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.content.clone()))
+            .collect();
+        docs.push(to_yaml(&ConfigMap {
+            metadata: meta(&config_map_name(s), ns, l.clone()),
+            data: Some(data),
+            ..Default::default()
+        })?);
     }
     let pvc_spec = |v: &envc_core::ir::Volume| PersistentVolumeClaimSpec {
         access_modes: Some(vec!["ReadWriteOnce".into()]),
         storage_class_name: v.storage_class.clone(),
         resources: Some(VolumeResourceRequirements {
-            requests: v.size.as_ref().map(|b| BTreeMap::from([("storage".to_string(), Quantity(b.text.clone()))])),
+            requests: v
+                .size
+                .as_ref()
+                .map(|b| BTreeMap::from([("storage".to_string(), Quantity(b.text.clone()))])),
             limits: None,
         }),
         ..Default::default()
@@ -499,10 +637,17 @@ fn service_objects(ir: &Ir, s: &Service) -> Result<Vec<String>, EmitError> {
                 spec: Some(DeploymentSpec {
                     // An autoscaled Deployment leaves replicas to its HPA, so `kubectl apply`
                     // does not undo the scaling.
-                    replicas: if s.autoscaling.is_some() { None } else { Some(s.replicas as i32) },
+                    replicas: if s.autoscaling.is_some() {
+                        None
+                    } else {
+                        Some(s.replicas as i32)
+                    },
                     selector: selector(ir, s),
                     // One claim must never be attached by two pods during a rollout.
-                    strategy: has_claims.then(|| DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None }),
+                    strategy: has_claims.then(|| DeploymentStrategy {
+                        type_: Some("Recreate".into()),
+                        rolling_update: None,
+                    }),
                     template: pod_template(ir, s),
                     ..Default::default()
                 }),
@@ -527,7 +672,11 @@ fn service_objects(ir: &Ir, s: &Service) -> Result<Vec<String>, EmitError> {
                 .iter()
                 .filter(|v| v.persistent)
                 .map(|v| PersistentVolumeClaim {
-                    metadata: ObjectMeta { name: Some(v.name.clone()), labels: Some(labels::selector(ir, s)), ..Default::default() },
+                    metadata: ObjectMeta {
+                        name: Some(v.name.clone()),
+                        labels: Some(labels::selector(ir, s)),
+                        ..Default::default()
+                    },
                     spec: Some(pvc_spec(v)),
                     ..Default::default()
                 })
@@ -535,7 +684,11 @@ fn service_objects(ir: &Ir, s: &Service) -> Result<Vec<String>, EmitError> {
             docs.push(to_yaml(&StatefulSet {
                 metadata: meta(&s.name, ns, l.clone()),
                 spec: Some(StatefulSetSpec {
-                    replicas: if s.autoscaling.is_some() { None } else { Some(s.replicas as i32) },
+                    replicas: if s.autoscaling.is_some() {
+                        None
+                    } else {
+                        Some(s.replicas as i32)
+                    },
                     selector: selector(ir, s),
                     service_name: Some(headless),
                     template: pod_template(ir, s),
@@ -554,7 +707,11 @@ fn service_objects(ir: &Ir, s: &Service) -> Result<Vec<String>, EmitError> {
                     type_: "Resource".into(),
                     resource: Some(ResourceMetricSource {
                         name: name.into(),
-                        target: MetricTarget { type_: "Utilization".into(), average_utilization: Some(i32::from(t)), ..Default::default() },
+                        target: MetricTarget {
+                            type_: "Utilization".into(),
+                            average_utilization: Some(i32::from(t)),
+                            ..Default::default()
+                        },
                     }),
                     ..Default::default()
                 });
@@ -593,7 +750,10 @@ fn ingress(ir: &Ir, ns: &str) -> Option<Ingress> {
                 backend: IngressBackend {
                     service: Some(IngressServiceBackend {
                         name: s.name.clone(),
-                        port: Some(ServiceBackendPort { name: Some(p.name.clone()), number: None }),
+                        port: Some(ServiceBackendPort {
+                            name: Some(p.name.clone()),
+                            number: None,
+                        }),
                     }),
                     resource: None,
                 },
@@ -609,7 +769,13 @@ fn ingress(ir: &Ir, ns: &str) -> Option<Ingress> {
     }
     let mut m = meta(&ir.env, Some(ns), labels::environment(ir));
     if !ir.kubernetes.ingress_annotations.is_empty() {
-        m.annotations = Some(ir.kubernetes.ingress_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        m.annotations = Some(
+            ir.kubernetes
+                .ingress_annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
     }
     Some(Ingress {
         metadata: m,
@@ -618,7 +784,10 @@ fn ingress(ir: &Ir, ns: &str) -> Option<Ingress> {
             rules: Some(
                 rules
                     .into_iter()
-                    .map(|(host, paths)| IngressRule { host: Some(host), http: Some(HTTPIngressRuleValue { paths }) })
+                    .map(|(host, paths)| IngressRule {
+                        host: Some(host),
+                        http: Some(HTTPIngressRuleValue { paths }),
+                    })
                     .collect(),
             ),
             ..Default::default()
@@ -629,7 +798,10 @@ fn ingress(ir: &Ir, ns: &str) -> Option<Ingress> {
 
 fn ns_selector(ns: &str) -> LabelSelector {
     LabelSelector {
-        match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])),
+        match_labels: Some(BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_string(),
+            ns.to_string(),
+        )])),
         match_expressions: None,
     }
 }
@@ -656,20 +828,41 @@ fn network_policies(ir: &Ir) -> Result<Vec<NetworkPolicy>, EmitError> {
                 let mut from: Vec<NetworkPolicyPeer> = ir
                     .namespaces
                     .iter()
-                    .map(|n| NetworkPolicyPeer { namespace_selector: Some(ns_selector(&n.name)), ..Default::default() })
+                    .map(|n| NetworkPolicyPeer {
+                        namespace_selector: Some(ns_selector(&n.name)),
+                        ..Default::default()
+                    })
                     .collect();
                 if let Some(i) = ingress_ns {
-                    from.push(NetworkPolicyPeer { namespace_selector: Some(ns_selector(i)), ..Default::default() });
+                    from.push(NetworkPolicyPeer {
+                        namespace_selector: Some(ns_selector(i)),
+                        ..Default::default()
+                    });
                 }
-                let mut rules = vec![NetworkPolicyIngressRule { from: Some(from), ports: None }];
+                let mut rules = vec![NetworkPolicyIngressRule {
+                    from: Some(from),
+                    ports: None,
+                }];
                 for s in ir.services.iter().filter(|s| s.namespace == ns.name) {
-                    let names: Vec<String> = s.ports.iter().filter(|p| p.node_port.is_some()).map(|p| p.name.clone()).collect();
+                    let names: Vec<String> = s
+                        .ports
+                        .iter()
+                        .filter(|p| p.node_port.is_some())
+                        .map(|p| p.name.clone())
+                        .collect();
                     if !names.is_empty() {
-                        rules.push(NetworkPolicyIngressRule { from: None, ports: Some(np_ports(s, &names)) });
+                        rules.push(NetworkPolicyIngressRule {
+                            from: None,
+                            ports: Some(np_ports(s, &names)),
+                        });
                     }
                 }
                 out.push(NetworkPolicy {
-                    metadata: meta(&format!("{}-namespaces", ir.env), Some(&ns.name), labels::environment(ir)),
+                    metadata: meta(
+                        &format!("{}-namespaces", ir.env),
+                        Some(&ns.name),
+                        labels::environment(ir),
+                    ),
                     spec: Some(NetworkPolicySpec {
                         pod_selector: Some(LabelSelector::default()),
                         policy_types: Some(vec!["Ingress".into()]),
@@ -682,7 +875,11 @@ fn network_policies(ir: &Ir) -> Result<Vec<NetworkPolicy>, EmitError> {
         NetworkPolicyStance::Graph => {
             for ns in &ir.namespaces {
                 out.push(NetworkPolicy {
-                    metadata: meta("default-deny-ingress", Some(&ns.name), labels::environment(ir)),
+                    metadata: meta(
+                        "default-deny-ingress",
+                        Some(&ns.name),
+                        labels::environment(ir),
+                    ),
                     spec: Some(NetworkPolicySpec {
                         pod_selector: Some(LabelSelector::default()),
                         policy_types: Some(vec!["Ingress".into()]),
@@ -701,7 +898,10 @@ fn network_policies(ir: &Ir) -> Result<Vec<NetworkPolicy>, EmitError> {
                     let Some(client) = client else { continue };
                     rules.push(NetworkPolicyIngressRule {
                         from: Some(vec![NetworkPolicyPeer {
-                            pod_selector: Some(LabelSelector { match_labels: Some(labels::selector(ir, client)), match_expressions: None }),
+                            pod_selector: Some(LabelSelector {
+                                match_labels: Some(labels::selector(ir, client)),
+                                match_expressions: None,
+                            }),
                             namespace_selector: Some(ns_selector(&c.namespace)),
                             ip_block: None,
                         }]),
@@ -711,21 +911,40 @@ fn network_policies(ir: &Ir) -> Result<Vec<NetworkPolicy>, EmitError> {
                 // Replicas of a StatefulSet talk to each other (clustering, replication).
                 if s.workload == WorkloadKind::Statefulset && s.max_replicas() > 1 {
                     rules.push(NetworkPolicyIngressRule {
-                        from: Some(vec![NetworkPolicyPeer { pod_selector: Some(selector(ir, s)), ..Default::default() }]),
+                        from: Some(vec![NetworkPolicyPeer {
+                            pod_selector: Some(selector(ir, s)),
+                            ..Default::default()
+                        }]),
                         ports: None,
                     });
                 }
-                let ingress_ports: Vec<String> = s.ports.iter().filter(|p| p.ingress.is_some()).map(|p| p.name.clone()).collect();
+                let ingress_ports: Vec<String> = s
+                    .ports
+                    .iter()
+                    .filter(|p| p.ingress.is_some())
+                    .map(|p| p.name.clone())
+                    .collect();
                 if let (Some(i), false) = (ingress_ns, ingress_ports.is_empty()) {
                     rules.push(NetworkPolicyIngressRule {
-                        from: Some(vec![NetworkPolicyPeer { namespace_selector: Some(ns_selector(i)), ..Default::default() }]),
+                        from: Some(vec![NetworkPolicyPeer {
+                            namespace_selector: Some(ns_selector(i)),
+                            ..Default::default()
+                        }]),
                         ports: Some(np_ports(s, &ingress_ports)),
                     });
                 }
-                let node_ports: Vec<String> = s.ports.iter().filter(|p| p.node_port.is_some()).map(|p| p.name.clone()).collect();
+                let node_ports: Vec<String> = s
+                    .ports
+                    .iter()
+                    .filter(|p| p.node_port.is_some())
+                    .map(|p| p.name.clone())
+                    .collect();
                 if !node_ports.is_empty() {
                     // Traffic to a NodePort arrives from outside the cluster.
-                    rules.push(NetworkPolicyIngressRule { from: None, ports: Some(np_ports(s, &node_ports)) });
+                    rules.push(NetworkPolicyIngressRule {
+                        from: None,
+                        ports: Some(np_ports(s, &node_ports)),
+                    });
                 }
                 if rules.is_empty() {
                     continue;
@@ -752,12 +971,23 @@ mod tests {
     #[test]
     fn dollars_are_escaped_for_kubernetes_expansion() {
         assert_eq!(escape_dollars("a$(B)$$c"), "a$$(B)$$$$c");
-        assert_eq!(secret_var("postgres-password"), "ENVC_SECRET_POSTGRES_PASSWORD");
+        assert_eq!(
+            secret_var("postgres-password"),
+            "ENVC_SECRET_POSTGRES_PASSWORD"
+        );
     }
 
     #[test]
     fn serialises_with_api_version_and_kind() {
-        let y = to_yaml(&ServiceAccount { metadata: meta("a", Some("b"), BTreeMap::new()), ..Default::default() });
-        assert_eq!(y.ok().as_deref(), Some("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  labels: {}\n  name: a\n  namespace: b\n"));
+        let y = to_yaml(&ServiceAccount {
+            metadata: meta("a", Some("b"), BTreeMap::new()),
+            ..Default::default()
+        });
+        assert_eq!(
+            y.ok().as_deref(),
+            Some(
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  labels: {}\n  name: a\n  namespace: b\n"
+            )
+        );
     }
 }

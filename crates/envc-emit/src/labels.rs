@@ -7,7 +7,11 @@ use envc_core::ir::Service;
 
 /// Labels of objects that belong to the whole environment.
 pub fn environment(ir: &Ir) -> BTreeMap<String, String> {
-    let mut l: BTreeMap<String, String> = ir.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut l: BTreeMap<String, String> = ir
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     l.insert("app.kubernetes.io/part-of".into(), ir.env.clone());
     l.insert("app.kubernetes.io/managed-by".into(), "envc".into());
     l
@@ -41,10 +45,18 @@ pub fn image_version(image: &str) -> Option<String> {
     let (_, tag) = last.split_once(':')?;
     let v: String = tag
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(63)
         .collect();
-    let v = v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    let v = v
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
     (!v.is_empty()).then_some(v)
 }
 
@@ -54,8 +66,14 @@ mod tests {
 
     #[test]
     fn versions_are_label_values() {
-        assert_eq!(image_version("postgres:17.11-alpine").as_deref(), Some("17.11-alpine"));
-        assert_eq!(image_version("localhost:5000/a/b:1.2").as_deref(), Some("1.2"));
+        assert_eq!(
+            image_version("postgres:17.11-alpine").as_deref(),
+            Some("17.11-alpine")
+        );
+        assert_eq!(
+            image_version("localhost:5000/a/b:1.2").as_deref(),
+            Some("1.2")
+        );
         assert_eq!(image_version("a/b@sha256:abc"), None);
     }
 }

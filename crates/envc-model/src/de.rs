@@ -31,7 +31,11 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { message: msg.to_string(), origin: None, path: Vec::new() }
+        DeError {
+            message: msg.to_string(),
+            origin: None,
+            path: Vec::new(),
+        }
     }
 }
 
@@ -66,8 +70,11 @@ impl DeError {
 
 /// Rewrites serde's messages in our style and derives a hint.
 fn humanize(msg: &str) -> (String, Option<String>) {
+    let msg = &plain_types(msg);
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another type"));
         return (
             format!("wrong type: found {found}, expected {expected}"),
             Some(format!("write {expected} here (see docs/model.md)")),
@@ -96,6 +103,29 @@ fn humanize(msg: &str) -> (String, Option<String>) {
     (msg.to_string(), None)
 }
 
+/// Replaces Rust type names in serde's messages with what a TOML author writes.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, plain) in [
+        ("expected u8", "expected an integer from 0 to 255"),
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected i64", "expected an integer"),
+        ("expected i32", "expected an integer"),
+        ("expected a boolean", "expected true or false"),
+        ("invalid type: string ", "invalid type: the string "),
+        ("invalid type: integer ", "invalid type: the integer "),
+        ("invalid type: floating point ", "invalid type: the number "),
+        ("invalid type: boolean ", "invalid type: "),
+    ] {
+        if out.contains(rust) && !out.contains(plain) {
+            out = out.replace(rust, plain);
+        }
+    }
+    out
+}
+
 /// Decodes a node into `T`. Unknown keys are collected into the returned diagnostics;
 /// the first type or value error ends decoding and is returned too.
 pub fn decode<T: serde::de::DeserializeOwned>(node: &Node) -> (Option<T>, Diagnostics) {
@@ -121,7 +151,10 @@ struct NodeDe<'a> {
 
 impl<'a> NodeDe<'a> {
     fn child(&self, node: &'a Node) -> NodeDe<'a> {
-        NodeDe { node, sink: self.sink }
+        NodeDe {
+            node,
+            sink: self.sink,
+        }
     }
 }
 
@@ -144,7 +177,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             NodeValue::Float(f) => visitor.visit_f64(*f),
             NodeValue::Bool(b) => visitor.visit_bool(*b),
             NodeValue::Datetime(s) => visitor.visit_borrowed_str(s),
-            NodeValue::Array(a) => visitor.visit_seq(SeqAccess { de: self, iter: a.iter(), index: 0 }),
+            NodeValue::Array(a) => visitor.visit_seq(SeqAccess {
+                de: self,
+                iter: a.iter(),
+                index: 0,
+            }),
             NodeValue::Table(t) => visitor.visit_map(MapAccess {
                 de: self,
                 iter: t.iter(),
@@ -176,7 +213,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         let origin = self.node.origin;
         match &self.node.value {
             NodeValue::Table(t) => visitor
-                .visit_map(MapAccess { de: self, iter: t.iter(), fields: Some(fields), current: None })
+                .visit_map(MapAccess {
+                    de: self,
+                    iter: t.iter(),
+                    fields: Some(fields),
+                    current: None,
+                })
                 .map_err(|e| e.locate(origin)),
             _ => self.deserialize_any(visitor),
         }
@@ -200,12 +242,20 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                     err.origin = Some(e.key_origin);
                     return Err(err);
                 }
-                visitor.visit_enum(EnumAccess { de: self, key: k, entry: e })
+                visitor.visit_enum(EnumAccess {
+                    de: self,
+                    key: k,
+                    entry: e,
+                })
             }
             other => Err(de::Error::custom(format!(
                 "wrong type: found {}, expected one of {} (a string, or a table with one of them as its only key)",
                 other.type_name(),
-                variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                variants
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         };
         r.map_err(|e| e.locate(origin))
@@ -231,7 +281,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_any(visitor)
     }
 
@@ -254,12 +308,17 @@ struct SeqAccess<'a> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
             Some(node) => {
                 let i = self.index;
                 self.index += 1;
-                seed.deserialize(self.de.child(node)).map(Some).map_err(|e| e.within(&i.to_string()))
+                seed.deserialize(self.de.child(node))
+                    .map(Some)
+                    .map_err(|e| e.within(&i.to_string()))
             }
             None => Ok(None),
         }
@@ -276,7 +335,10 @@ struct MapAccess<'a> {
 impl<'de> de::MapAccess<'de> for MapAccess<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         for (k, e) in self.iter.by_ref() {
             if let Some(fields) = self.fields
                 && !fields.contains(&k.as_str())
@@ -287,7 +349,11 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
                     Some(s) => d.hint(format!("did you mean `{s}`?")),
                     None => d.hint(format!(
                         "known keys here: {}",
-                        fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 };
                 self.de.sink.borrow_mut().push(d);
@@ -306,7 +372,8 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
         let Some((k, e)) = self.current.take() else {
             return Err(de::Error::custom("value requested before key"));
         };
-        seed.deserialize(self.de.child(&e.node)).map_err(|err| err.within(k))
+        seed.deserialize(self.de.child(&e.node))
+            .map_err(|err| err.within(k))
     }
 }
 
@@ -320,7 +387,10 @@ impl<'de> de::EnumAccess<'de> for EnumAccess<'de> {
     type Error = DeError;
     type Variant = NodeDe<'de>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
         let v = seed
             .deserialize(self.key.into_deserializer())
             .map_err(|e: DeError| e.locate(self.entry.key_origin))?;
@@ -332,7 +402,9 @@ impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
     type Error = DeError;
 
     fn unit_variant(self) -> Result<(), DeError> {
-        Err(de::Error::custom("this value takes no settings: write it as a plain string"))
+        Err(de::Error::custom(
+            "this value takes no settings: write it as a plain string",
+        ))
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
@@ -386,10 +458,16 @@ mod tests {
         let n = node("imagee = 'x'\nimage = 'y'\nreplcas = 2\n");
         let (v, d) = decode::<Svc>(&n);
         assert!(v.is_some());
-        let msgs: Vec<_> = d.iter().map(|d| (d.message.as_str(), d.hints[0].as_str())).collect();
+        let msgs: Vec<_> = d
+            .iter()
+            .map(|d| (d.message.as_str(), d.hints[0].as_str()))
+            .collect();
         assert_eq!(
             msgs,
-            [("unknown key `imagee`", "did you mean `image`?"), ("unknown key `replcas`", "did you mean `replicas`?")]
+            [
+                ("unknown key `imagee`", "did you mean `image`?"),
+                ("unknown key `replcas`", "did you mean `replicas`?")
+            ]
         );
         assert_eq!(d.0[0].primary().map(|o| o.span.start), Some(0));
     }
@@ -401,7 +479,10 @@ mod tests {
         let (v, d) = decode::<Svc>(&n);
         assert!(v.is_none());
         let diag = &d.0[0];
-        assert_eq!(diag.message, "wrong type: found string \"two\", expected u32");
+        assert_eq!(
+            diag.message,
+            "wrong type: found the string \"two\", expected a non-negative integer"
+        );
         assert_eq!(diag.primary().map(|o| o.span.start), text.find("'two'"));
         assert_eq!(diag.path.as_deref(), Some("replicas"));
     }
@@ -409,12 +490,19 @@ mod tests {
     #[test]
     fn enums_accept_strings_and_single_key_tables() {
         let (v, _) = decode::<Svc>(&node("image = 'y'\nkind = { node_port = 30001 }\n"));
-        assert!(matches!(v.and_then(|s| s.kind), Some(Kind::NodePort(30001))));
+        assert!(matches!(
+            v.and_then(|s| s.kind),
+            Some(Kind::NodePort(30001))
+        ));
         let (v, _) = decode::<Svc>(&node("image = 'y'\nkind = 'internal'\n"));
         assert!(matches!(v.and_then(|s| s.kind), Some(Kind::Internal)));
         let (v, d) = decode::<Svc>(&node("image = 'y'\nkind = 'external'\n"));
         assert!(v.is_none());
-        assert!(d.0[0].message.starts_with("unknown value `external`"), "{:?}", d.0[0]);
+        assert!(
+            d.0[0].message.starts_with("unknown value `external`"),
+            "{:?}",
+            d.0[0]
+        );
     }
 
     #[test]

@@ -56,12 +56,22 @@ impl Diagnostic {
 
     /// A new warning.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Self::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
     }
 
     /// Adds the primary label.
     pub fn at(mut self, origin: Origin, message: impl Into<String>) -> Self {
-        self.labels.insert(0, Label { origin, message: message.into(), primary: true });
+        self.labels.insert(
+            0,
+            Label {
+                origin,
+                message: message.into(),
+                primary: true,
+            },
+        );
         self
     }
 
@@ -75,7 +85,11 @@ impl Diagnostic {
 
     /// Adds a secondary label.
     pub fn also(mut self, origin: Origin, message: impl Into<String>) -> Self {
-        self.labels.push(Label { origin, message: message.into(), primary: false });
+        self.labels.push(Label {
+            origin,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
 
@@ -146,9 +160,17 @@ impl Diagnostics {
     /// of diagnostics at the same place, and drops exact duplicates.
     pub fn sort(&mut self) {
         self.0.sort_by_key(|d| {
-            d.primary().map_or((u32::MAX, usize::MAX), |o| (o.file.0, o.span.start))
+            d.primary()
+                .map_or((u32::MAX, usize::MAX), |o| (o.file.0, o.span.start))
         });
-        self.0.dedup();
+        // The same problem is often found once per mode: keep the first.
+        let mut kept: Vec<Diagnostic> = Vec::with_capacity(self.0.len());
+        for d in self.0.drain(..) {
+            if !kept.contains(&d) {
+                kept.push(d);
+            }
+        }
+        self.0 = kept;
     }
 }
 

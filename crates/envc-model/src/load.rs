@@ -84,8 +84,13 @@ impl Project {
                 Ok(e) => e,
                 Err(e) => {
                     diags.push(
-                        Diagnostic::error("E-io", format!("failed to read directory {}: {e}", path.display()))
-                            .hint(format!("run envc from the project root, which holds `{dir}/`, or pass --root")),
+                        Diagnostic::error(
+                            "E-io",
+                            format!("failed to read directory {}: {e}", path.display()),
+                        )
+                        .hint(format!(
+                            "run envc from the project root, which holds `{dir}/`, or pass --root"
+                        )),
                     );
                     continue;
                 }
@@ -99,7 +104,12 @@ impl Project {
             for p in names {
                 match std::fs::read_to_string(&p) {
                     Ok(text) => {
-                        let rel = format!("{dir}/{}", p.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
+                        let rel = format!(
+                            "{dir}/{}",
+                            p.file_name()
+                                .map(|f| f.to_string_lossy())
+                                .unwrap_or_default()
+                        );
                         files.push((rel, p, text));
                     }
                     Err(e) => diags.push(Diagnostic::error(
@@ -110,7 +120,10 @@ impl Project {
             }
         }
         if diags.has_errors() {
-            return Err(Failure { sources: Sources::new(), diagnostics: diags });
+            return Err(Failure {
+                sources: Sources::new(),
+                diagnostics: diags,
+            });
         }
         Project::from_files(root, files)
     }
@@ -132,7 +145,10 @@ impl Project {
             };
             let id = sources.add(SourceFile::new(name.clone(), path, text));
             let (node, parse_diags) = Node::parse(id, &sources.get(id).text);
-            let whole = Origin { file: id, span: Span::new(0, 0) };
+            let whole = Origin {
+                file: id,
+                span: Span::new(0, 0),
+            };
             if !is_dns_label(&stem) {
                 diags.push(
                     Diagnostic::error("E-bad-name", format!("file name `{stem}` is not a valid {} name", if dir == ENVIRONMENTS_DIR { "environment" } else { "mode" }))
@@ -142,7 +158,11 @@ impl Project {
             }
             let failed = parse_diags.has_errors();
             diags.extend(parse_diags);
-            let node = if failed { Node::empty_table(whole) } else { node };
+            let node = if failed {
+                Node::empty_table(whole)
+            } else {
+                node
+            };
             let parsed = Parsed { file: id, node };
             if dir == ENVIRONMENTS_DIR {
                 environments.insert(stem, parsed);
@@ -153,16 +173,33 @@ impl Project {
         environments.sort_keys();
         profiles.sort_keys();
         if diags.has_errors() {
-            return Err(Failure { sources, diagnostics: with_sources_sorted(diags) });
+            return Err(Failure {
+                sources,
+                diagnostics: with_sources_sorted(diags),
+            });
         }
         if environments.is_empty() {
             diags.push(
-                Diagnostic::error("E-no-environments", format!("no environment files in {}/", root.join(ENVIRONMENTS_DIR).display()))
-                    .hint("describe an environment in environments/<name>.toml (see docs/model.md)"),
+                Diagnostic::error(
+                    "E-no-environments",
+                    format!(
+                        "no environment files in {}/",
+                        root.join(ENVIRONMENTS_DIR).display()
+                    ),
+                )
+                .hint("describe an environment in environments/<name>.toml (see docs/model.md)"),
             );
-            return Err(Failure { sources, diagnostics: diags });
+            return Err(Failure {
+                sources,
+                diagnostics: diags,
+            });
         }
-        Ok(Project { root: root.to_path_buf(), sources, environments, profiles })
+        Ok(Project {
+            root: root.to_path_buf(),
+            sources,
+            environments,
+            profiles,
+        })
     }
 
     /// Reads (once) a file referenced by the model, such as a template, relative to `dir`.
@@ -172,7 +209,8 @@ impl Project {
         if let Some(id) = self.sources.find(&path) {
             return Ok(id);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("failed to read {}: {e}", path.display()))?;
         let name = path
             .strip_prefix(&self.root)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
@@ -187,7 +225,8 @@ impl Project {
         let mut via: Option<Origin> = None;
         loop {
             let Some(p) = self.profiles.get(&current) else {
-                let mut d = Diagnostic::error("E-unknown-mode", format!("unknown mode `{current}`"));
+                let mut d =
+                    Diagnostic::error("E-unknown-mode", format!("unknown mode `{current}`"));
                 if let Some(o) = via {
                     d = d.at(o, "extends this mode");
                 }
@@ -202,9 +241,15 @@ impl Project {
             };
             if chain.contains(&current) {
                 chain.push(current.clone());
-                let d = Diagnostic::error("E-profile-cycle", format!("profiles extend each other in a cycle: {}", chain.join(" -> ")))
-                    .at_opt(via, "closes the cycle")
-                    .hint("remove one of the `extends` keys");
+                let d = Diagnostic::error(
+                    "E-profile-cycle",
+                    format!(
+                        "profiles extend each other in a cycle: {}",
+                        chain.join(" -> ")
+                    ),
+                )
+                .at_opt(via, "closes the cycle")
+                .hint("remove one of the `extends` keys");
                 return Err(Diagnostics(vec![d]));
             }
             chain.push(current.clone());
@@ -215,8 +260,14 @@ impl Project {
                         current = s.to_string();
                     }
                     None => {
-                        let d = Diagnostic::error("E-invalid-value", format!("wrong type: found {}, expected a profile name", n.value.type_name()))
-                            .at(n.origin, "here");
+                        let d = Diagnostic::error(
+                            "E-invalid-value",
+                            format!(
+                                "wrong type: found {}, expected a profile name",
+                                n.value.type_name()
+                            ),
+                        )
+                        .at(n.origin, "here");
                         return Err(Diagnostics(vec![d]));
                     }
                 },
@@ -232,7 +283,10 @@ impl Project {
                 Some(m) => m.overlay(node),
             }
         }
-        let whole = Origin { file: self.profiles[mode].file, span: Span::default() };
+        let whole = Origin {
+            file: self.profiles[mode].file,
+            span: Span::default(),
+        };
         let merged = merged.unwrap_or_else(|| Node::empty_table(whole));
         Ok((chain, merged))
     }
@@ -240,12 +294,19 @@ impl Project {
     /// Loads one environment in one mode: overlays the mode's profile chain and decodes both.
     pub fn mode(&self, env: &str, mode: &str) -> Result<LoadedMode, Diagnostics> {
         let Some(parsed) = self.environments.get(env) else {
-            let mut d = Diagnostic::error("E-unknown-environment", format!("unknown environment `{env}`"));
+            let mut d = Diagnostic::error(
+                "E-unknown-environment",
+                format!("unknown environment `{env}`"),
+            );
             d = match did_you_mean(env, self.environments.keys().map(String::as_str)) {
                 Some(s) => d.hint(format!("did you mean `{s}`?")),
                 None => d.hint(format!(
                     "environments are the files in environments/: {}",
-                    self.environments.keys().cloned().collect::<Vec<_>>().join(", ")
+                    self.environments
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             };
             return Err(Diagnostics(vec![d]));
@@ -269,9 +330,14 @@ impl Project {
                 Some(t) => {
                     for (name, entry) in t {
                         if !self.environments.contains_key(name) {
-                            let mut d = Diagnostic::error("E-unknown-environment", format!("profile overlay for unknown environment `{name}`"))
-                                .at(entry.key_origin, "no such environment");
-                            if let Some(s) = did_you_mean(name, self.environments.keys().map(String::as_str)) {
+                            let mut d = Diagnostic::error(
+                                "E-unknown-environment",
+                                format!("profile overlay for unknown environment `{name}`"),
+                            )
+                            .at(entry.key_origin, "no such environment");
+                            if let Some(s) =
+                                did_you_mean(name, self.environments.keys().map(String::as_str))
+                            {
                                 d = d.hint(format!("did you mean `{s}`?"));
                             }
                             diags.push(d);
@@ -280,8 +346,11 @@ impl Project {
                     scoped = t.get(env).map(|e| e.node.clone());
                 }
                 None => diags.push(
-                    Diagnostic::error("E-invalid-value", "`environments` must be a table of environment names")
-                        .at(e.node.origin, "here"),
+                    Diagnostic::error(
+                        "E-invalid-value",
+                        "`environments` must be a table of environment names",
+                    )
+                    .at(e.node.origin, "here"),
                 ),
             }
         }
@@ -290,11 +359,11 @@ impl Project {
         diags.extend(d);
 
         let mut tree = parsed.node.clone();
-        check_overlay_targets(&tree, &overlay, &mut diags);
+        check_overlay_targets(&tree, &mut overlay, &mut diags);
         tree.overlay(&overlay);
-        if let Some(s) = &scoped {
-            check_overlay_targets(&tree, s, &mut diags);
-            tree.overlay(s);
+        if let Some(mut s) = scoped {
+            check_overlay_targets(&tree, &mut s, &mut diags);
+            tree.overlay(&s);
         }
         let (model, d) = decode::<EnvironmentFile>(&tree);
         diags.extend(d);
@@ -304,9 +373,15 @@ impl Project {
         {
             let o = tree.origin_of(&["environment", "name"]);
             diags.push(
-                Diagnostic::error("E-env-name", format!("environment name `{}` does not match its file name `{env}`", m.environment.name))
-                    .at(o, "declared here")
-                    .hint(format!("set `name = \"{env}\"` or rename the file")),
+                Diagnostic::error(
+                    "E-env-name",
+                    format!(
+                        "environment name `{}` does not match its file name `{env}`",
+                        m.environment.name
+                    ),
+                )
+                .at(o, "declared here")
+                .hint(format!("set `name = \"{env}\"` or rename the file")),
             );
         }
         if diags.has_errors() {
@@ -340,10 +415,14 @@ impl Project {
 }
 
 /// A profile may only override services and secrets the environment defines: a typo there
-/// would otherwise add a half-defined service.
-fn check_overlay_targets(base: &Node, overlay: &Node, diags: &mut Diagnostics) {
+/// would otherwise add a half-defined service. Unknown targets are reported and dropped from
+/// the overlay, so they cause no follow-on errors.
+fn check_overlay_targets(base: &Node, overlay: &mut Node, diags: &mut Diagnostics) {
     for key in ["services", "secrets", "namespaces"] {
-        let Some(over) = overlay.get(key).and_then(Node::as_table) else { continue };
+        let mut unknown: Vec<String> = Vec::new();
+        let Some(over) = overlay.get(key).and_then(Node::as_table) else {
+            continue;
+        };
         let known: Vec<&str> = base
             .get(key)
             .and_then(Node::as_table)
@@ -352,8 +431,13 @@ fn check_overlay_targets(base: &Node, overlay: &Node, diags: &mut Diagnostics) {
         for (name, e) in over {
             if !known.contains(&name.as_str()) {
                 let what = key.trim_end_matches('s');
-                let mut d = Diagnostic::error("E-unknown-override", format!("profile overrides {what} `{name}`, which the environment does not define"))
-                    .at(e.key_origin, format!("no such {what}"));
+                let mut d = Diagnostic::error(
+                    "E-unknown-override",
+                    format!(
+                        "profile overrides {what} `{name}`, which the environment does not define"
+                    ),
+                )
+                .at(e.key_origin, format!("no such {what}"));
                 d = match did_you_mean(name, known.iter().copied()) {
                     Some(s) => d.hint(format!("did you mean `{s}`?")),
                     None => d.hint(format!(
@@ -361,6 +445,23 @@ fn check_overlay_targets(base: &Node, overlay: &Node, diags: &mut Diagnostics) {
                     )),
                 };
                 diags.push(d);
+                unknown.push(name.clone());
+            }
+        }
+        if let Some(NodeValue::Table(t)) = overlay
+            .as_table()
+            .and_then(|t| t.get(key))
+            .map(|e| &e.node.value)
+            .cloned()
+        {
+            let kept: indexmap::IndexMap<String, crate::node::Entry> = t
+                .into_iter()
+                .filter(|(k, _)| !unknown.contains(k))
+                .collect();
+            if let NodeValue::Table(top) = &mut overlay.value
+                && let Some(e) = top.get_mut(key)
+            {
+                e.node.value = NodeValue::Table(kept);
             }
         }
     }
@@ -376,7 +477,8 @@ fn with_sources_sorted(mut d: Diagnostics) -> Diagnostics {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.as_bytes()[0].is_ascii_lowercase()
         && !s.ends_with('-')
 }

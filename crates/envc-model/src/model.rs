@@ -392,7 +392,10 @@ impl<'de> Deserialize<'de> for EnvValue {
             fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EnvValue, E> {
                 Ok(EnvValue::Text(v.to_string()))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<EnvValue, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EnvValue, A::Error> {
                 let mut secret = None;
                 while let Some(k) = map.next_key::<String>()? {
                     match k.as_str() {
@@ -592,14 +595,20 @@ impl<'de> Deserialize<'de> for DependsOn {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array of service names or a table of service = condition")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DependsOn, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<DependsOn, A::Error> {
                 let mut m = IndexMap::new();
                 while let Some(name) = seq.next_element::<String>()? {
                     m.insert(name, Condition::Auto);
                 }
                 Ok(DependsOn(m))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DependsOn, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DependsOn, A::Error> {
                 let mut m = IndexMap::new();
                 while let Some((k, v)) = map.next_entry::<String, Condition>()? {
                     m.insert(k, v);

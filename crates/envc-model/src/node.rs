@@ -65,7 +65,10 @@ impl NodeValue {
 impl Node {
     /// An empty table at an origin.
     pub fn empty_table(origin: Origin) -> Self {
-        Node { value: NodeValue::Table(IndexMap::new()), origin }
+        Node {
+            value: NodeValue::Table(IndexMap::new()),
+            origin,
+        }
     }
 
     /// Parses a TOML document. Syntax errors are all reported; the tree holds what could be
@@ -82,7 +85,10 @@ impl Node {
                     .hint("see https://toml.io/en/v1.0.0 for the syntax"),
             );
         }
-        let origin = Origin { file, span: Span::from(table.span()) };
+        let origin = Origin {
+            file,
+            span: Span::from(table.span()),
+        };
         let node = convert_table(file, table.get_ref(), origin);
         (node, diags)
     }
@@ -136,7 +142,11 @@ impl Node {
             let seg = seg.as_ref();
             let next = match &node.value {
                 NodeValue::Table(t) => t.get(seg).map(|e| (&e.node, e.key_origin)),
-                NodeValue::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)).map(|n| (n, n.origin)),
+                NodeValue::Array(a) => seg
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|n| (n, n.origin)),
                 _ => None,
             };
             match next {
@@ -194,11 +204,24 @@ impl Node {
 fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
     let mut out = IndexMap::with_capacity(table.len());
     for (k, v) in table.iter() {
-        let key_origin = Origin { file, span: Span::from(k.span()) };
-        let node = convert_value(file, v.get_ref(), Origin { file, span: Span::from(v.span()) });
+        let key_origin = Origin {
+            file,
+            span: Span::from(k.span()),
+        };
+        let node = convert_value(
+            file,
+            v.get_ref(),
+            Origin {
+                file,
+                span: Span::from(v.span()),
+            },
+        );
         out.insert(k.get_ref().to_string(), Entry { key_origin, node });
     }
-    Node { value: NodeValue::Table(out), origin }
+    Node {
+        value: NodeValue::Table(out),
+        origin,
+    }
 }
 
 fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin) -> Node {
@@ -214,7 +237,16 @@ fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin) -> Node {
         DeValue::Datetime(d) => NodeValue::Datetime(d.to_string()),
         DeValue::Array(a) => NodeValue::Array(
             a.iter()
-                .map(|v| convert_value(file, v.get_ref(), Origin { file, span: Span::from(v.span()) }))
+                .map(|v| {
+                    convert_value(
+                        file,
+                        v.get_ref(),
+                        Origin {
+                            file,
+                            span: Span::from(v.span()),
+                        },
+                    )
+                })
                 .collect(),
         ),
         DeValue::Table(t) => return convert_table(file, t, origin),
@@ -237,10 +269,16 @@ mod tests {
         let mut base = parse(0, "[a]\nx = 1\ny = [1, 2]\n[b]\nz = 'q'\n");
         let top = parse(1, "[a]\ny = [3]\nw = true\n");
         base.overlay(&top);
-        assert_eq!(base.lookup(&["a", "x"]).map(|n| n.origin.file), Some(FileId(0)));
+        assert_eq!(
+            base.lookup(&["a", "x"]).map(|n| n.origin.file),
+            Some(FileId(0))
+        );
         let y = base.lookup(&["a", "y"]).map(|n| (&n.value, n.origin.file));
         assert!(matches!(y, Some((NodeValue::Array(a), FileId(1))) if a.len() == 1));
-        assert_eq!(base.lookup(&["a", "w"]).map(|n| n.origin.file), Some(FileId(1)));
+        assert_eq!(
+            base.lookup(&["a", "w"]).map(|n| n.origin.file),
+            Some(FileId(1))
+        );
         assert_eq!(base.lookup(&["b", "z"]).and_then(Node::as_str), Some("q"));
     }
 

@@ -34,7 +34,8 @@ impl Cpu {
     pub fn parse(s: &str) -> Result<Cpu, String> {
         let hint = "write CPU as cores (\"1\", \"0.5\") or millicores (\"250m\")";
         let millis = if let Some(m) = s.strip_suffix('m') {
-            m.parse::<u64>().map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?
+            m.parse::<u64>()
+                .map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?
         } else {
             let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
             if whole.is_empty() && frac.is_empty() || frac.len() > 3 {
@@ -43,12 +44,16 @@ impl Cpu {
             let whole: u64 = if whole.is_empty() {
                 0
             } else {
-                whole.parse().map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?
+                whole
+                    .parse()
+                    .map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?
             };
             let frac_m: u64 = if frac.is_empty() {
                 0
             } else {
-                let v: u64 = frac.parse().map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?;
+                let v: u64 = frac
+                    .parse()
+                    .map_err(|_| format!("invalid CPU amount \"{s}\": {hint}"))?;
                 v * 10u64.pow(3 - frac.len() as u32)
             };
             whole * 1000 + frac_m
@@ -56,18 +61,25 @@ impl Cpu {
         if millis == 0 {
             return Err(format!("CPU amount \"{s}\" is zero: {hint}"));
         }
-        Ok(Cpu { text: s.to_string(), millis })
+        Ok(Cpu {
+            text: s.to_string(),
+            millis,
+        })
     }
 
     /// A CPU amount from millicores, written canonically.
     pub fn from_millis(millis: u64) -> Cpu {
-        let text = if millis % 1000 == 0 { (millis / 1000).to_string() } else { format!("{millis}m") };
+        let text = if millis.is_multiple_of(1000) {
+            (millis / 1000).to_string()
+        } else {
+            format!("{millis}m")
+        };
         Cpu { text, millis }
     }
 
     /// Cores as a decimal string (`0.5`, `2`), as Compose wants them.
     pub fn cores(&self) -> String {
-        if self.millis % 1000 == 0 {
+        if self.millis.is_multiple_of(1000) {
             (self.millis / 1000).to_string()
         } else {
             let s = format!("{}.{:03}", self.millis / 1000, self.millis % 1000);
@@ -102,12 +114,19 @@ impl Bytes {
             .chain(DECIMAL.iter())
             .find_map(|(suf, m)| s.strip_suffix(suf).map(|n| (n, *m)))
             .unwrap_or((s, 1));
-        let n: u64 = num.parse().map_err(|_| format!("invalid size \"{s}\": {hint}"))?;
-        let bytes = n.checked_mul(mult).ok_or_else(|| format!("size \"{s}\" is too large"))?;
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("invalid size \"{s}\": {hint}"))?;
+        let bytes = n
+            .checked_mul(mult)
+            .ok_or_else(|| format!("size \"{s}\" is too large"))?;
         if bytes == 0 {
             return Err(format!("size \"{s}\" is zero: {hint}"));
         }
-        Ok(Bytes { text: s.to_string(), bytes })
+        Ok(Bytes {
+            text: s.to_string(),
+            bytes,
+        })
     }
 
     /// A size in bytes, written with the largest binary suffix that divides it.
@@ -115,7 +134,7 @@ impl Bytes {
         let text = BINARY
             .iter()
             .rev()
-            .find(|(_, m)| bytes >= *m && bytes % m == 0)
+            .find(|(_, m)| bytes >= *m && bytes.is_multiple_of(*m))
             .map_or_else(|| bytes.to_string(), |(s, m)| format!("{}{}", bytes / m, s));
         Bytes { text, bytes }
     }
@@ -123,7 +142,7 @@ impl Bytes {
     /// The size in Compose's byte notation (`512m`, `2g`), which uses binary units.
     pub fn compose(&self) -> String {
         for (suf, m) in [("g", 1u64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
-            if self.bytes % m == 0 {
+            if self.bytes.is_multiple_of(m) {
                 return format!("{}{}", self.bytes / m, suf);
             }
         }
@@ -253,9 +272,24 @@ macro_rules! string_schema {
     };
 }
 
-string_schema!(Cpu, "Cpu", "CPU in cores (\"1\", \"0.5\") or millicores (\"250m\")", "^([0-9]+m|[0-9]*\\.?[0-9]{1,3})$");
-string_schema!(Bytes, "Bytes", "A size such as \"512Mi\" or \"20Gi\"", "^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$");
-string_schema!(Duration, "Duration", "A duration such as \"10s\", \"2m\" or \"1m30s\"", "^([0-9]+[smh])+$");
+string_schema!(
+    Cpu,
+    "Cpu",
+    "CPU in cores (\"1\", \"0.5\") or millicores (\"250m\")",
+    "^([0-9]+m|[0-9]*\\.?[0-9]{1,3})$"
+);
+string_schema!(
+    Bytes,
+    "Bytes",
+    "A size such as \"512Mi\" or \"20Gi\"",
+    "^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"
+);
+string_schema!(
+    Duration,
+    "Duration",
+    "A duration such as \"10s\", \"2m\" or \"1m30s\"",
+    "^([0-9]+[smh])+$"
+);
 
 #[cfg(test)]
 mod tests {
@@ -266,7 +300,10 @@ mod tests {
         assert_eq!(Cpu::parse("250m").map(|c| c.millis), Ok(250));
         assert_eq!(Cpu::parse("0.5").map(|c| c.millis), Ok(500));
         assert_eq!(Cpu::parse("2").map(|c| c.millis), Ok(2000));
-        assert_eq!(Cpu::parse("1.25").map(|c| c.cores()), Ok("1.25".to_string()));
+        assert_eq!(
+            Cpu::parse("1.25").map(|c| c.cores()),
+            Ok("1.25".to_string())
+        );
         assert_eq!(Cpu::parse("500m").map(|c| c.cores()), Ok("0.5".to_string()));
         assert!(Cpu::parse("2 cores").is_err());
         assert!(Cpu::parse("0").is_err());
@@ -277,8 +314,14 @@ mod tests {
     fn bytes() {
         assert_eq!(Bytes::parse("512Mi").map(|b| b.bytes), Ok(512 << 20));
         assert_eq!(Bytes::parse("1G").map(|b| b.bytes), Ok(1_000_000_000));
-        assert_eq!(Bytes::parse("1Gi").map(|b| b.compose()), Ok("1g".to_string()));
-        assert_eq!(Bytes::parse("768Mi").map(|b| b.compose()), Ok("768m".to_string()));
+        assert_eq!(
+            Bytes::parse("1Gi").map(|b| b.compose()),
+            Ok("1g".to_string())
+        );
+        assert_eq!(
+            Bytes::parse("768Mi").map(|b| b.compose()),
+            Ok("768m".to_string())
+        );
         assert!(Bytes::parse("1GB").is_err());
         assert_eq!(Bytes::from_bytes(3 << 30).text, "3Gi");
     }
@@ -286,7 +329,10 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(Duration::parse("1m30s").map(|d| d.seconds), Ok(90));
-        assert_eq!(Duration::parse("90s").map(|d| d.compose()), Ok("1m30s".to_string()));
+        assert_eq!(
+            Duration::parse("90s").map(|d| d.compose()),
+            Ok("1m30s".to_string())
+        );
         assert!(Duration::parse("10").is_err());
         assert!(Duration::parse("10ms").is_err());
     }

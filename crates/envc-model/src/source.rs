@@ -62,7 +62,12 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { name: name.into(), path: path.into(), text, line_starts }
+        SourceFile {
+            name: name.into(),
+            path: path.into(),
+            text,
+            line_starts,
+        }
     }
 
     /// One-based line and column (in characters) of a byte offset.
@@ -73,7 +78,10 @@ impl SourceFile {
             Err(l) => l - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
@@ -97,7 +105,11 @@ impl Sources {
 
     /// Adds a file and returns its id. Adding the same path twice returns the first id.
     pub fn add(&mut self, file: SourceFile) -> FileId {
-        if let Some(i) = self.files.iter().position(|f| f.path == file.path && f.name == file.name) {
+        if let Some(i) = self
+            .files
+            .iter()
+            .position(|f| f.path == file.path && f.name == file.name)
+        {
             return FileId(i as u32);
         }
         self.files.push(file);
@@ -111,12 +123,18 @@ impl Sources {
 
     /// Every file, in the order added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 
     /// Finds a file by disk path.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
     }
 
     /// `file:line:column` of an origin.

@@ -1,0 +1,134 @@
+//! Shared helpers: running the binary, copying fixtures, comparing with golden files.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// Runs `envc` with arguments in a directory.
+pub fn envc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_envc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run envc")
+}
+
+/// Exit code, stdout and stderr of a run.
+pub fn parts(o: &Output) -> (i32, String, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create dir");
+    for e in fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            fs::copy(&p, &t).expect("copy file");
+        }
+    }
+}
+
+/// A temporary copy of the repository's model (environments/ and profiles/), without out/.
+pub fn lakehouse_project() -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    for d in ["environments", "profiles"] {
+        copy_dir(&repo().join(d), &t.path().join(d));
+    }
+    t
+}
+
+/// Every file under a directory (relative path, bytes), sorted.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Whether golden files should be rewritten.
+pub fn blessing() -> bool {
+    std::env::var_os("ENVC_BLESS").is_some_and(|v| v != "0")
+}
+
+/// Compares `actual` with a golden file, or rewrites it when blessing.
+pub fn golden(path: &Path, actual: &str) {
+    if blessing() {
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, actual).expect("bless");
+        return;
+    }
+    let expected = fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {} (run with ENVC_BLESS=1 and review)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the actual output (re-bless with ENVC_BLESS=1 and review the diff):\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display()
+    );
+}
+
+/// Compares two directory trees, or replaces `expected` with `actual` when blessing.
+pub fn golden_tree(expected: &Path, actual: &Path) {
+    if blessing() {
+        let _ = fs::remove_dir_all(expected);
+        copy_dir(actual, expected);
+        return;
+    }
+    let e = tree(expected);
+    let a = tree(actual);
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&e),
+        names(&a),
+        "file lists differ between {} and a fresh build",
+        expected.display()
+    );
+    for ((name, eb), (_, ab)) in e.iter().zip(&a) {
+        assert!(
+            eb == ab,
+            "{}/{name} differs from a fresh build (re-bless with ENVC_BLESS=1 and review):\n--- expected\n{}\n--- actual\n{}",
+            expected.display(),
+            String::from_utf8_lossy(eb),
+            String::from_utf8_lossy(ab)
+        );
+    }
+}

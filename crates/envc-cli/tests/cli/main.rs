@@ -1,0 +1,13 @@
+//! End-to-end tests of the `envc` binary: one test binary, modules by topic, each test in its
+//! own temporary directory. Golden files are re-blessed with `ENVC_BLESS=1`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
+
+mod common;
+
+mod build;
+mod docs;
+mod errors;
+mod golden;
+mod lakehouse;
+mod robustness;
