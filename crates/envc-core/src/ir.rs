@@ -2,8 +2,8 @@
 //! It holds no Kubernetes or Compose types; every backend is a function of it.
 
 use envc_model::model::{
-    Autoscaling, External, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources, Security,
-    WorkloadKind,
+    Autoscaling, External, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources,
+    Security, WorkloadKind,
 };
 use envc_model::profile::{Backend, CloudSettings, ComposeSettings, KubernetesSettings, Tier};
 use envc_model::quantity::{Bytes, Duration};

@@ -81,9 +81,15 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
     for (name, svc) in &m.model.services {
         if svc.enabled && svc.external.is_some() && backend != envc_model::profile::Backend::Helm {
             d.push(
-                Diagnostic::error("E-external-backend", format!("`{name}` is a managed service, which the {} backend cannot express", backend.as_str()))
-                    .at(m.tree.origin_of(&["services", name, "external"]), "here")
-                    .hint("managed services belong to prod profiles with backend = \"helm\""),
+                Diagnostic::error(
+                    "E-external-backend",
+                    format!(
+                        "`{name}` is a managed service, which the {} backend cannot express",
+                        backend.as_str()
+                    ),
+                )
+                .at(m.tree.origin_of(&["services", name, "external"]), "here")
+                .hint("managed services belong to prod profiles with backend = \"helm\""),
             );
         }
     }
@@ -98,21 +104,41 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
         return;
     };
     if cloud.zones.is_empty() {
-        d.push(Diagnostic::error("E-invalid-value", "the cloud needs at least one zone").at(pt.origin_of(&["cloud", "zones"]), "here"));
+        d.push(
+            Diagnostic::error("E-invalid-value", "the cloud needs at least one zone")
+                .at(pt.origin_of(&["cloud", "zones"]), "here"),
+        );
     }
     if cloud.node_pools.is_empty() {
-        d.push(Diagnostic::error("E-invalid-value", "the cloud needs at least one node pool").at(pt.origin_of(&["cloud", "node_pools"]), "here"));
+        d.push(
+            Diagnostic::error("E-invalid-value", "the cloud needs at least one node pool")
+                .at(pt.origin_of(&["cloud", "node_pools"]), "here"),
+        );
     }
-    let deployed = |s: &str| m.model.services.get(s).is_some_and(|x| x.enabled && x.external.is_none());
+    let deployed = |s: &str| {
+        m.model
+            .services
+            .get(s)
+            .is_some_and(|x| x.enabled && x.external.is_none())
+    };
     let known = || m.model.services.keys().map(String::as_str);
     for (pool, p) in &cloud.node_pools {
         if !is_dns_label(pool) {
-            d.push(bad_name("node pool", pool).at(pt.key_origin_of(&["cloud", "node_pools", pool]), "here"));
+            d.push(
+                bad_name("node pool", pool)
+                    .at(pt.key_origin_of(&["cloud", "node_pools", pool]), "here"),
+            );
         }
         for (i, s) in p.services.iter().enumerate() {
             if !deployed(s) {
-                let mut diag = Diagnostic::error("E-unknown-service", format!("node pool `{pool}` lists `{s}`, which this mode does not deploy"))
-                    .at(pt.origin_of(&["cloud", "node_pools", pool, "services", &i.to_string()]), "here");
+                let mut diag = Diagnostic::error(
+                    "E-unknown-service",
+                    format!("node pool `{pool}` lists `{s}`, which this mode does not deploy"),
+                )
+                .at(
+                    pt.origin_of(&["cloud", "node_pools", pool, "services", &i.to_string()]),
+                    "here",
+                );
                 if let Some(x) = did_you_mean(s, known()) {
                     diag = diag.hint(format!("did you mean `{x}`?"));
                 }
@@ -122,8 +148,11 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
     }
     for s in cloud.identities.keys() {
         if !deployed(s) {
-            let mut diag = Diagnostic::error("E-unknown-service", format!("cloud identity for `{s}`, which this mode does not deploy"))
-                .at(pt.key_origin_of(&["cloud", "identities", s]), "here");
+            let mut diag = Diagnostic::error(
+                "E-unknown-service",
+                format!("cloud identity for `{s}`, which this mode does not deploy"),
+            )
+            .at(pt.key_origin_of(&["cloud", "identities", s]), "here");
             if let Some(x) = did_you_mean(s, known()) {
                 diag = diag.hint(format!("did you mean `{x}`?"));
             }

@@ -30,18 +30,42 @@ pub const PLACEHOLDER_TLD: &str = "invalid";
 
 /// The chart's templates: `(path in the chart, text)`, written once for every environment.
 const TEMPLATES: [(&str, &str); 13] = [
-    ("templates/_helpers.tpl", include_str!("../chart/templates/_helpers.tpl")),
-    ("templates/NOTES.txt", include_str!("../chart/templates/NOTES.txt")),
-    ("templates/namespaces.yaml", include_str!("../chart/templates/namespaces.yaml")),
-    ("templates/serviceaccounts.yaml", include_str!("../chart/templates/serviceaccounts.yaml")),
-    ("templates/configmaps.yaml", include_str!("../chart/templates/configmaps.yaml")),
+    (
+        "templates/_helpers.tpl",
+        include_str!("../chart/templates/_helpers.tpl"),
+    ),
+    (
+        "templates/NOTES.txt",
+        include_str!("../chart/templates/NOTES.txt"),
+    ),
+    (
+        "templates/namespaces.yaml",
+        include_str!("../chart/templates/namespaces.yaml"),
+    ),
+    (
+        "templates/serviceaccounts.yaml",
+        include_str!("../chart/templates/serviceaccounts.yaml"),
+    ),
+    (
+        "templates/configmaps.yaml",
+        include_str!("../chart/templates/configmaps.yaml"),
+    ),
     (
         "templates/persistentvolumeclaims.yaml",
         include_str!("../chart/templates/persistentvolumeclaims.yaml"),
     ),
-    ("templates/services.yaml", include_str!("../chart/templates/services.yaml")),
-    ("templates/externalservices.yaml", include_str!("../chart/templates/externalservices.yaml")),
-    ("templates/workloads.yaml", include_str!("../chart/templates/workloads.yaml")),
+    (
+        "templates/services.yaml",
+        include_str!("../chart/templates/services.yaml"),
+    ),
+    (
+        "templates/externalservices.yaml",
+        include_str!("../chart/templates/externalservices.yaml"),
+    ),
+    (
+        "templates/workloads.yaml",
+        include_str!("../chart/templates/workloads.yaml"),
+    ),
     (
         "templates/horizontalpodautoscalers.yaml",
         include_str!("../chart/templates/horizontalpodautoscalers.yaml"),
@@ -50,8 +74,14 @@ const TEMPLATES: [(&str, &str); 13] = [
         "templates/poddisruptionbudgets.yaml",
         include_str!("../chart/templates/poddisruptionbudgets.yaml"),
     ),
-    ("templates/ingress.yaml", include_str!("../chart/templates/ingress.yaml")),
-    ("templates/networkpolicies.yaml", include_str!("../chart/templates/networkpolicies.yaml")),
+    (
+        "templates/ingress.yaml",
+        include_str!("../chart/templates/ingress.yaml"),
+    ),
+    (
+        "templates/networkpolicies.yaml",
+        include_str!("../chart/templates/networkpolicies.yaml"),
+    ),
 ];
 
 /// The values schema: generic, hand-written; `additionalProperties: false` throughout so a
@@ -67,7 +97,10 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         Artifact::text("chart/values.schema.json", values_schema(&header)),
     ];
     for (path, text) in TEMPLATES {
-        out.push(Artifact::text(format!("chart/{path}"), format!("{}{text}", template_header(&header))));
+        out.push(Artifact::text(
+            format!("chart/{path}"),
+            format!("{}{text}", template_header(&header)),
+        ));
     }
     let tf = terraform::emit(ir)?;
     out.push(Artifact::text("README.md", readme(ir, &header)?));
@@ -98,7 +131,10 @@ fn template_header(header: &[String]) -> String {
 }
 
 fn chart_yaml(ir: &Ir, header: &[String]) -> String {
-    let description = ir.description.clone().unwrap_or_else(|| format!("The {} environment", ir.env));
+    let description = ir
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("The {} environment", ir.env));
     let doc = json!({
         "apiVersion": "v2",
         "name": ir.env,
@@ -184,17 +220,31 @@ pub fn placeholder_host(service: &str) -> String {
 /// The chart's values for the mode, deterministic (IR order, sorted label maps).
 pub fn values(ir: &Ir) -> Result<Value, EmitError> {
     let cloud = ir.cloud.as_ref();
-    let k8s_version = ir.kubernetes.version.clone().unwrap_or_else(|| "1.34".into());
+    let k8s_version = ir
+        .kubernetes
+        .version
+        .clone()
+        .unwrap_or_else(|| "1.34".into());
     let mut global = Map::new();
     global.insert("environment".into(), json!(ir.env));
     global.insert("mode".into(), json!(ir.mode));
-    global.insert("provider".into(), json!(cloud.map_or("", |c| c.provider.as_str())));
+    global.insert(
+        "provider".into(),
+        json!(cloud.map_or("", |c| c.provider.as_str())),
+    );
     global.insert("kubernetesVersion".into(), json!(k8s_version));
     global.insert("createNamespaces".into(), json!(true));
     if let Some(p) = &ir.kubernetes.image_pull_policy {
         global.insert("imagePullPolicy".into(), json!(p));
     }
-    global.insert("labels".into(), json!(ir.labels.iter().collect::<std::collections::BTreeMap<_, _>>()));
+    global.insert(
+        "labels".into(),
+        json!(
+            ir.labels
+                .iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+        ),
+    );
 
     let mut namespaces = Vec::new();
     for ns in &ir.namespaces {
@@ -209,12 +259,27 @@ pub fn values(ir: &Ir) -> Result<Value, EmitError> {
                 }
             };
             put("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone()));
-            put("limits.memory", q.limits_memory.as_ref().map(|c| c.text.clone()));
-            put("persistentvolumeclaims", q.persistent_volume_claims.map(|p| p.to_string()));
+            put(
+                "limits.memory",
+                q.limits_memory.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "persistentvolumeclaims",
+                q.persistent_volume_claims.map(|p| p.to_string()),
+            );
             put("pods", q.pods.map(|p| p.to_string()));
-            put("requests.cpu", q.requests_cpu.as_ref().map(|c| c.text.clone()));
-            put("requests.memory", q.requests_memory.as_ref().map(|c| c.text.clone()));
-            put("requests.storage", q.storage.as_ref().map(|c| c.text.clone()));
+            put(
+                "requests.cpu",
+                q.requests_cpu.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "requests.memory",
+                q.requests_memory.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "requests.storage",
+                q.storage.as_ref().map(|c| c.text.clone()),
+            );
             n.insert("quota".into(), Value::Object(hard));
         }
         namespaces.push(Value::Object(n));
@@ -237,7 +302,10 @@ pub fn values(ir: &Ir) -> Result<Value, EmitError> {
             }
         }
         if !rules.is_empty() {
-            let rules: Vec<Value> = rules.into_iter().map(|(h, paths)| json!({"host": h, "paths": paths})).collect();
+            let rules: Vec<Value> = rules
+                .into_iter()
+                .map(|(h, paths)| json!({"host": h, "paths": paths}))
+                .collect();
             routes.push(json!({"namespace": ns.name, "rules": rules}));
         }
     }
@@ -351,8 +419,24 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
         }),
     );
     m.insert("image".into(), json!(s.image));
-    m.insert("command".into(), json!(s.command.iter().map(|c| k8s::escape_dollars(c)).collect::<Vec<_>>()));
-    m.insert("args".into(), json!(s.args.iter().map(|c| k8s::escape_dollars(c)).collect::<Vec<_>>()));
+    m.insert(
+        "command".into(),
+        json!(
+            s.command
+                .iter()
+                .map(|c| k8s::escape_dollars(c))
+                .collect::<Vec<_>>()
+        ),
+    );
+    m.insert(
+        "args".into(),
+        json!(
+            s.args
+                .iter()
+                .map(|c| k8s::escape_dollars(c))
+                .collect::<Vec<_>>()
+        ),
+    );
     if let Some(w) = &s.working_dir {
         m.insert("workingDir".into(), json!(w));
     }
@@ -380,24 +464,37 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
     // Env: the Kubernetes backend's list, with secret references by secret name.
     let mut env = Vec::new();
     for e in k8s::env(s) {
-        let secret = e.value_from.as_ref().and_then(|f| f.secret_key_ref.as_ref()).map(|r| r.name.clone());
+        let secret = e
+            .value_from
+            .as_ref()
+            .and_then(|f| f.secret_key_ref.as_ref())
+            .map(|r| r.name.clone());
         env.push(match secret {
             Some(name) => json!({"name": e.name, "secret": name}),
             None => json!({"name": e.name, "value": e.value.unwrap_or_default()}),
         });
     }
     m.insert("env".into(), json!(env));
-    let files: Vec<Value> =
-        s.files.iter().map(|f| json!({"name": f.name, "path": f.path, "content": f.content})).collect();
+    let files: Vec<Value> = s
+        .files
+        .iter()
+        .map(|f| json!({"name": f.name, "path": f.path, "content": f.content}))
+        .collect();
     m.insert("files".into(), json!(files));
     if let Some(h) = k8s::config_hash(s) {
         m.insert("configHash".into(), json!(h));
     }
-    m.insert("volumes".into(), json!(s.volumes.iter().map(volume_values).collect::<Vec<_>>()));
-    m.insert("resources".into(), match k8s::resources(s) {
-        Some(r) => to_value(&r)?,
-        None => json!({}),
-    });
+    m.insert(
+        "volumes".into(),
+        json!(s.volumes.iter().map(volume_values).collect::<Vec<_>>()),
+    );
+    m.insert(
+        "resources".into(),
+        match k8s::resources(s) {
+            Some(r) => to_value(&r)?,
+            None => json!({}),
+        },
+    );
     m.insert("replicas".into(), json!(s.replicas));
     if let Some(a) = &s.autoscaling {
         let mut am = Map::new();
@@ -412,14 +509,24 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
         m.insert("autoscaling".into(), Value::Object(am));
     }
     let mut probes = Map::new();
-    for (k, p) in [("liveness", &s.liveness), ("readiness", &s.readiness), ("startup", &s.startup)] {
+    for (k, p) in [
+        ("liveness", &s.liveness),
+        ("readiness", &s.readiness),
+        ("startup", &s.startup),
+    ] {
         if let Some(p) = p {
             probes.insert(k.into(), to_value(&k8s::probe(p))?);
         }
     }
     m.insert("probes".into(), Value::Object(probes));
-    m.insert("podSecurityContext".into(), to_value(&k8s::pod_security(s))?);
-    m.insert("containerSecurityContext".into(), to_value(&k8s::container_security(s))?);
+    m.insert(
+        "podSecurityContext".into(),
+        to_value(&k8s::pod_security(s))?,
+    );
+    m.insert(
+        "containerSecurityContext".into(),
+        to_value(&k8s::container_security(s))?,
+    );
     if let Some(g) = s.stop_grace_period {
         m.insert("terminationGracePeriodSeconds".into(), json!(g.seconds));
     }
@@ -439,11 +546,15 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
                 let Some((key, value, effect)) = parse_taint(t) else {
                     return Err(EmitError::NotRepresentable(
                         format!("cloud.node_pools.{pool}.taints"),
-                        format!("`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"),
+                        format!(
+                            "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
+                        ),
                     ));
                 };
                 tolerations.push(match value {
-                    Some(v) => json!({"key": key, "operator": "Equal", "value": v, "effect": effect}),
+                    Some(v) => {
+                        json!({"key": key, "operator": "Equal", "value": v, "effect": effect})
+                    }
                     None => json!({"key": key, "operator": "Exists", "effect": effect}),
                 });
             }
@@ -453,7 +564,10 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
     m.insert("nodeSelector".into(), Value::Object(node_selector));
     m.insert("tolerations".into(), json!(tolerations));
     let replicated = s.max_replicas() > 1;
-    m.insert("spreadOverZones".into(), json!(replicated && cloud.is_some_and(|c| c.zones.len() > 1)));
+    m.insert(
+        "spreadOverZones".into(),
+        json!(replicated && cloud.is_some_and(|c| c.zones.len() > 1)),
+    );
     if replicated {
         m.insert("podDisruptionBudget".into(), json!({"maxUnavailable": 1}));
     }
@@ -493,22 +607,34 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
 
     let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
     let managed: Vec<&Service> = ir.services.iter().filter(|s| !s.is_deployed()).collect();
-    s.push_str("## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n");
+    s.push_str(
+        "## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n",
+    );
     for svc in &ir.services {
         let (what, replicas) = match &svc.external {
-            Some(e) => (format!("managed `{}` ({})", e.kind, e.instance), "-".to_string()),
+            Some(e) => (
+                format!("managed `{}` ({})", e.kind, e.instance),
+                "-".to_string(),
+            ),
             None => (
-                format!("{} `{}`", match svc.workload {
-                    WorkloadKind::Deployment => "Deployment",
-                    WorkloadKind::Statefulset => "StatefulSet",
-                }, svc.image),
+                format!(
+                    "{} `{}`",
+                    match svc.workload {
+                        WorkloadKind::Deployment => "Deployment",
+                        WorkloadKind::Statefulset => "StatefulSet",
+                    },
+                    svc.image
+                ),
                 match &svc.autoscaling {
                     Some(a) => format!("{}-{} (HPA)", a.min, a.max),
                     None => svc.replicas.to_string(),
                 },
             ),
         };
-        s.push_str(&format!("| {} | {} | {what} | {replicas} |\n", svc.name, svc.namespace));
+        s.push_str(&format!(
+            "| {} | {} | {what} | {replicas} |\n",
+            svc.name, svc.namespace
+        ));
     }
     s.push('\n');
 
@@ -575,12 +701,23 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
     s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
     let sensitive = terraform::sensitive_secrets(ir);
     for sec in &sensitive {
-        s.push_str(&format!("export TF_VAR_{}=...   # {}\n", terraform::secret_variable(sec), ir.secret(sec).and_then(|x| x.description.clone()).unwrap_or_default()));
+        s.push_str(&format!(
+            "export TF_VAR_{}=...   # {}\n",
+            terraform::secret_variable(sec),
+            ir.secret(sec)
+                .and_then(|x| x.description.clone())
+                .unwrap_or_default()
+        ));
     }
-    s.push_str(&format!("terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\"\n"));
+    s.push_str(&format!(
+        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\"\n"
+    ));
     if let Some(c) = cloud {
         match c.provider {
-            Provider::Aws => s.push_str(&format!("aws eks update-kubeconfig --region {} --name {}\n", c.region, c.cluster_name)),
+            Provider::Aws => s.push_str(&format!(
+                "aws eks update-kubeconfig --region {} --name {}\n",
+                c.region, c.cluster_name
+            )),
             Provider::Gcp => s.push_str(&format!(
                 "gcloud container clusters get-credentials {} --region {} --project {}\n",
                 c.cluster_name, c.region, c.account
@@ -618,8 +755,16 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
              | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
         );
         for m in &managed {
-            let kind = m.external.as_ref().map(|e| e.kind.clone()).unwrap_or_default();
-            let port = m.ports.first().map(|p| p.service.to_string()).unwrap_or_default();
+            let kind = m
+                .external
+                .as_ref()
+                .map(|e| e.kind.clone())
+                .unwrap_or_default();
+            let port = m
+                .ports
+                .first()
+                .map(|p| p.service.to_string())
+                .unwrap_or_default();
             s.push_str(&format!(
                 "| {} | `{kind}` | {port} | `external.{}.host` | `{}_host` |\n",
                 m.name,
@@ -643,7 +788,10 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
             v
         };
         for ns in namespaces {
-            s.push_str(&format!("kubectl -n {ns} create secret generic {} --from-literal=value=...\n", sec.name));
+            s.push_str(&format!(
+                "kubectl -n {ns} create secret generic {} --from-literal=value=...\n",
+                sec.name
+            ));
         }
     }
     s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
@@ -665,9 +813,16 @@ mod tests {
     fn taints_parse() {
         assert_eq!(
             parse_taint("dedicated=storage:NoSchedule"),
-            Some(("dedicated".into(), Some("storage".into()), "NoSchedule".into()))
+            Some((
+                "dedicated".into(),
+                Some("storage".into()),
+                "NoSchedule".into()
+            ))
         );
-        assert_eq!(parse_taint("gpu:NoExecute"), Some(("gpu".into(), None, "NoExecute".into())));
+        assert_eq!(
+            parse_taint("gpu:NoExecute"),
+            Some(("gpu".into(), None, "NoExecute".into()))
+        );
         assert_eq!(parse_taint("dedicated=storage"), None);
         assert_eq!(parse_taint("x=y:Sometimes"), None);
     }
@@ -678,6 +833,10 @@ mod tests {
         let v: Value = serde_json::from_str(&s).unwrap_or(Value::Null);
         assert_eq!(v["$comment"], json!("generated by envc, do not edit"));
         assert_eq!(v["additionalProperties"], json!(false));
-        assert!(s.lines().take(3).any(|l| l.contains("generated by envc, do not edit")));
+        assert!(
+            s.lines()
+                .take(3)
+                .any(|l| l.contains("generated by envc, do not edit"))
+        );
     }
 }

@@ -544,7 +544,10 @@ pub(crate) fn pod_security(s: &Service) -> PodSecurityContext {
         run_as_user: sec.run_as_user,
         run_as_group: sec.run_as_group,
         fs_group: sec.fs_group,
-        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
         ..Default::default()
     }
 }

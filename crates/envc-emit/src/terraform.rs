@@ -64,11 +64,16 @@ impl TfType {
     pub fn check(&self, v: &Value, at: &str) -> Result<(), String> {
         let bad = |what: &str| Err(format!("{at}: expected {what}, found {v}"));
         match (self, v) {
-            (TfType::String, Value::String(_)) | (TfType::Number, Value::Number(_)) | (TfType::Bool, Value::Bool(_)) => Ok(()),
-            (TfType::List(t), Value::Array(a)) => {
-                a.iter().enumerate().try_for_each(|(i, x)| t.check(x, &format!("{at}[{i}]")))
-            }
-            (TfType::Map(t), Value::Object(o)) => o.iter().try_for_each(|(k, x)| t.check(x, &format!("{at}.{k}"))),
+            (TfType::String, Value::String(_))
+            | (TfType::Number, Value::Number(_))
+            | (TfType::Bool, Value::Bool(_)) => Ok(()),
+            (TfType::List(t), Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, x)| t.check(x, &format!("{at}[{i}]"))),
+            (TfType::Map(t), Value::Object(o)) => o
+                .iter()
+                .try_for_each(|(k, x)| t.check(x, &format!("{at}.{k}"))),
             (TfType::Object(attrs), Value::Object(o)) => {
                 for (k, t) in attrs {
                     match o.get(*k) {
@@ -165,21 +170,34 @@ pub fn mib(bytes: u64) -> String {
 
 fn request_cpu(s: &Service) -> u64 {
     let r = &s.resources;
-    r.requests.cpu.as_ref().or(r.limits.cpu.as_ref()).map_or(0, |c| c.millis)
+    r.requests
+        .cpu
+        .as_ref()
+        .or(r.limits.cpu.as_ref())
+        .map_or(0, |c| c.millis)
 }
 
 fn request_memory(s: &Service) -> u64 {
     let r = &s.resources;
-    r.requests.memory.as_ref().or(r.limits.memory.as_ref()).map_or(0, |b| b.bytes)
+    r.requests
+        .memory
+        .as_ref()
+        .or(r.limits.memory.as_ref())
+        .map_or(0, |b| b.bytes)
 }
 
 /// Sizes the cloud's node pools for the deployed services at their maximum replicas.
 pub fn size_pools(ir: &Ir) -> Result<Vec<PoolSizing>, EmitError> {
-    let Some(cloud) = &ir.cloud else { return Ok(Vec::new()) };
+    let Some(cloud) = &ir.cloud else {
+        return Ok(Vec::new());
+    };
     size(cloud, ir.services.iter().filter(|s| s.is_deployed()))
 }
 
-fn size<'a>(cloud: &CloudSettings, services: impl Iterator<Item = &'a Service>) -> Result<Vec<PoolSizing>, EmitError> {
+fn size<'a>(
+    cloud: &CloudSettings,
+    services: impl Iterator<Item = &'a Service>,
+) -> Result<Vec<PoolSizing>, EmitError> {
     let services: Vec<&Service> = services.collect();
     let zones = cloud.zones.len().max(1) as u64;
     let mut out = Vec::new();
@@ -206,12 +224,21 @@ fn size<'a>(cloud: &CloudSettings, services: impl Iterator<Item = &'a Service>) 
             if l.cpu_millis > node_cpu || l.memory_bytes > node_memory {
                 return Err(EmitError::NotRepresentable(
                     format!("services.{}.resources.requests", l.service),
-                    format!("one replica requests more than a node of pool `{name}` ({}) offers", pool.machine_type),
+                    format!(
+                        "one replica requests more than a node of pool `{name}` ({}) offers",
+                        pool.machine_type
+                    ),
                 ));
             }
         }
-        let cpu_millis: u64 = lines.iter().map(|l| l.cpu_millis * u64::from(l.replicas)).sum();
-        let memory_bytes: u64 = lines.iter().map(|l| l.memory_bytes * u64::from(l.replicas)).sum();
+        let cpu_millis: u64 = lines
+            .iter()
+            .map(|l| l.cpu_millis * u64::from(l.replicas))
+            .sum();
+        let memory_bytes: u64 = lines
+            .iter()
+            .map(|l| l.memory_bytes * u64::from(l.replicas))
+            .sum();
         let factor = 100 + u64::from(cloud.headroom_percent);
         let cpu_needed = div_ceil(cpu_millis * factor, 100);
         let memory_needed = div_ceil(memory_bytes * factor, 100);
@@ -283,7 +310,10 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
     let Some(cloud) = &ir.cloud else {
         return Err(EmitError::NotRepresentable(
             "cloud".into(),
-            format!("mode `{}` uses the helm backend but its profile has no [cloud] table", ir.mode),
+            format!(
+                "mode `{}` uses the helm backend but its profile has no [cloud] table",
+                ir.mode
+            ),
         ));
     };
     let aws = cloud.provider == Provider::Aws;
@@ -296,18 +326,36 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
         value: Some(value),
     };
     let mut vars = vec![
-        var("cluster_name", TfType::String, "Name of the Kubernetes cluster", json!(cloud.cluster_name)),
+        var(
+            "cluster_name",
+            TfType::String,
+            "Name of the Kubernetes cluster",
+            json!(cloud.cluster_name),
+        ),
         var(
             "region",
             TfType::String,
-            if aws { "AWS region" } else { "Google Cloud region (regional cluster)" },
+            if aws {
+                "AWS region"
+            } else {
+                "Google Cloud region (regional cluster)"
+            },
             json!(cloud.region),
         ),
-        var("zones", TfType::List(Box::new(TfType::String)), "Zones the nodes run in; replicated services spread over them", json!(cloud.zones)),
+        var(
+            "zones",
+            TfType::List(Box::new(TfType::String)),
+            "Zones the nodes run in; replicated services spread over them",
+            json!(cloud.zones),
+        ),
         var(
             if aws { "account_id" } else { "project_id" },
             TfType::String,
-            if aws { "AWS account that holds the cluster and the IAM roles" } else { "Google Cloud project that holds the cluster and the service accounts" },
+            if aws {
+                "AWS account that holds the cluster and the IAM roles"
+            } else {
+                "Google Cloud project that holds the cluster and the service accounts"
+            },
             json!(cloud.account),
         ),
         var(
@@ -352,7 +400,11 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
 
     // Node pools.
     let sizing = size_pools(ir)?;
-    let taint_ty = TfType::Object(vec![("key", TfType::String), ("value", TfType::String), ("effect", TfType::String)]);
+    let taint_ty = TfType::Object(vec![
+        ("key", TfType::String),
+        ("value", TfType::String),
+        ("effect", TfType::String),
+    ]);
     let mut pools = Vec::new();
     let mut comment = vec![format!(
         "Sizes: requests x max replicas of the services on each pool, + {}% headroom, / allocatable per node, rounded up.",
@@ -360,13 +412,19 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
     )];
     for p in &sizing {
         let pool = &cloud.node_pools[p.name.as_str()];
-        let mut labels: std::collections::BTreeMap<String, String> =
-            pool.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut labels: std::collections::BTreeMap<String, String> = pool
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         labels.insert(NODE_POOL_LABEL.into(), p.name.clone());
         let mut taints = Vec::new();
         for t in &pool.taints {
             let Some((key, value, effect)) = parse_taint(t) else {
-                return Err(EmitError::NotRepresentable(format!("cloud.node_pools.{}.taints", p.name), format!("`{t}` is not a taint")));
+                return Err(EmitError::NotRepresentable(
+                    format!("cloud.node_pools.{}.taints", p.name),
+                    format!("`{t}` is not a taint"),
+                ));
             };
             // The EKS and GKE APIs both spell effects in upper snake case.
             let effect = match effect.as_str() {
@@ -389,7 +447,11 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
             p.nodes_for_memory,
             p.min_nodes,
             p.nodes,
-            if aws { String::new() } else { format!(" ({} per zone)", p.nodes_per_zone) }
+            if aws {
+                String::new()
+            } else {
+                format!(" ({} per zone)", p.nodes_per_zone)
+            }
         ));
         let disk = gib(pool.disk.bytes);
         pools.push(if aws {
@@ -544,7 +606,9 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
     // Workload identities.
     let mut ids = Map::new();
     for (svc, id) in &cloud.identities {
-        let Some(s) = ir.service(svc).filter(|s| s.is_deployed()) else { continue };
+        let Some(s) = ir.service(svc).filter(|s| s.is_deployed()) else {
+            continue;
+        };
         let (_, principal) = crate::helm::identity_annotation(cloud, id);
         ids.insert(
             svc.clone(),
@@ -570,11 +634,17 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
     });
 
     for sec in sensitive_secrets(ir) {
-        let description = ir.secret(&sec).and_then(|s| s.description.clone()).unwrap_or_else(|| format!("Secret `{sec}`"));
+        let description = ir
+            .secret(&sec)
+            .and_then(|s| s.description.clone())
+            .unwrap_or_else(|| format!("Secret `{sec}`"));
         vars.push(Variable {
             name: secret_variable(&sec),
             ty: TfType::String,
-            description: format!("{description} (pass as TF_VAR_{}; never in a file)", secret_variable(&sec)),
+            description: format!(
+                "{description} (pass as TF_VAR_{}; never in a file)",
+                secret_variable(&sec)
+            ),
             comment: Vec::new(),
             sensitive: true,
             value: None,
@@ -589,7 +659,10 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     let header = ir.header_lines();
     Ok(vec![
         Artifact::text("terraform/variables.tf", variables_tf(&header, &vars)),
-        Artifact::text("terraform/terraform.tfvars.json", tfvars_json(&header, &vars)?),
+        Artifact::text(
+            "terraform/terraform.tfvars.json",
+            tfvars_json(&header, &vars)?,
+        ),
     ])
 }
 
@@ -601,7 +674,11 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
             let _ = writeln!(s, "# {c}");
         }
         let _ = writeln!(s, "variable \"{}\" {{", v.name);
-        let _ = writeln!(s, "  description = {}", serde_json::to_string(&v.description).unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "  description = {}",
+            serde_json::to_string(&v.description).unwrap_or_default()
+        );
         let _ = writeln!(s, "  type        = {}", v.ty.hcl(2));
         if v.sensitive {
             s.push_str("  sensitive   = true\n");
@@ -622,7 +699,8 @@ fn tfvars_json(header: &[String], vars: &[Variable]) -> Result<String, EmitError
             m.insert(v.name.clone(), val.clone());
         }
     }
-    let mut s = serde_json::to_string_pretty(&Value::Object(m)).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    let mut s = serde_json::to_string_pretty(&Value::Object(m))
+        .map_err(|e| EmitError::Serialize(e.to_string()))?;
     s.push('\n');
     Ok(s)
 }
@@ -680,7 +758,10 @@ mod tests {
             files: Vec::new(),
             volumes: Vec::new(),
             resources: Resources {
-                requests: CpuMemory { cpu: Cpu::parse(cpu).ok(), memory: Bytes::parse(mem).ok() },
+                requests: CpuMemory {
+                    cpu: Cpu::parse(cpu).ok(),
+                    memory: Bytes::parse(mem).ok(),
+                },
                 limits: CpuMemory::default(),
             },
             replicas,
@@ -700,20 +781,50 @@ mod tests {
 
     #[test]
     fn pools_cover_requests_times_replicas_plus_headroom() {
-        let c = cloud(Provider::Aws, vec![("general", pool("2", "8Gi", &[])), ("storage", pool("4", "16Gi", &["minio"]))]);
-        let services = [svc("api", "500m", "1Gi", 6), svc("minio", "1", "4Gi", 4), svc("web", "250m", "512Mi", 2)];
+        let c = cloud(
+            Provider::Aws,
+            vec![
+                ("general", pool("2", "8Gi", &[])),
+                ("storage", pool("4", "16Gi", &["minio"])),
+            ],
+        );
+        let services = [
+            svc("api", "500m", "1Gi", 6),
+            svc("minio", "1", "4Gi", 4),
+            svc("web", "250m", "512Mi", 2),
+        ];
         let sized = size(&c, services.iter()).unwrap_or_default();
         let general = &sized[0];
         // 500m x 6 + 250m x 2 = 3500m; x 1.25 = 4375m; / 2000m = 2.19 -> 3.
-        assert_eq!((general.cpu_millis, general.cpu_needed, general.nodes_for_cpu), (3500, 4375, 3));
+        assert_eq!(
+            (
+                general.cpu_millis,
+                general.cpu_needed,
+                general.nodes_for_cpu
+            ),
+            (3500, 4375, 3)
+        );
         // 1Gi x 6 + 512Mi x 2 = 7Gi; x 1.25 = 8.75Gi; / 8Gi -> 2.
-        assert_eq!((general.memory_bytes, general.nodes_for_memory), (7 * GIB, 2));
+        assert_eq!(
+            (general.memory_bytes, general.nodes_for_memory),
+            (7 * GIB, 2)
+        );
         assert_eq!(general.nodes, 3);
         let storage = &sized[1];
         // 4 x 1 CPU = 4000m -> 5000m / 4000m -> 2; 16Gi -> 20Gi / 16Gi -> 2; three zones win.
-        assert_eq!((storage.nodes_for_cpu, storage.nodes_for_memory, storage.min_nodes, storage.nodes), (2, 2, 3, 3));
+        assert_eq!(
+            (
+                storage.nodes_for_cpu,
+                storage.nodes_for_memory,
+                storage.min_nodes,
+                storage.nodes
+            ),
+            (2, 2, 3, 3)
+        );
         for p in &sized {
-            assert!(p.nodes * p.node_cpu >= p.cpu_millis && p.nodes * p.node_memory >= p.memory_bytes);
+            assert!(
+                p.nodes * p.node_cpu >= p.cpu_millis && p.nodes * p.node_memory >= p.memory_bytes
+            );
         }
     }
 
@@ -723,27 +834,63 @@ mod tests {
         let services = [svc("api", "900m", "1Gi", 4)];
         let sized = size(&c, services.iter()).unwrap_or_default();
         // 3600m x 1.25 = 4500m / 1000m -> 5 nodes -> 2 per zone -> 6.
-        assert_eq!((sized[0].nodes_for_cpu, sized[0].nodes_per_zone, sized[0].nodes), (5, 2, 6));
+        assert_eq!(
+            (
+                sized[0].nodes_for_cpu,
+                sized[0].nodes_per_zone,
+                sized[0].nodes
+            ),
+            (5, 2, 6)
+        );
         let too_big = [svc("big", "2", "1Gi", 1)];
-        assert!(matches!(size(&c, too_big.iter()), Err(EmitError::NotRepresentable(p, _)) if p == "services.big.resources.requests"));
+        assert!(
+            matches!(size(&c, too_big.iter()), Err(EmitError::NotRepresentable(p, _)) if p == "services.big.resources.requests")
+        );
     }
 
     #[test]
     fn types_render_and_check() {
-        let t = TfType::List(Box::new(TfType::Object(vec![("name", TfType::String), ("size", TfType::Number)])));
-        assert_eq!(t.hcl(2), "list(object({\n    name = string\n    size = number\n  }))");
+        let t = TfType::List(Box::new(TfType::Object(vec![
+            ("name", TfType::String),
+            ("size", TfType::Number),
+        ])));
+        assert_eq!(
+            t.hcl(2),
+            "list(object({\n    name = string\n    size = number\n  }))"
+        );
         assert!(t.check(&json!([{"name": "a", "size": 1}]), "v").is_ok());
         assert!(t.check(&json!([{"name": "a"}]), "v").is_err());
         assert!(t.check(&json!([{"name": "a", "size": "1"}]), "v").is_err());
-        assert!(t.check(&json!([{"name": "a", "size": 1, "extra": true}]), "v").is_err());
-        assert!(TfType::Map(Box::new(TfType::Bool)).check(&json!({"a": true, "b": 1}), "m").is_err());
+        assert!(
+            t.check(&json!([{"name": "a", "size": 1, "extra": true}]), "v")
+                .is_err()
+        );
+        assert!(
+            TfType::Map(Box::new(TfType::Bool))
+                .check(&json!({"a": true, "b": 1}), "m")
+                .is_err()
+        );
     }
 
     #[test]
     fn tfvars_hold_every_value_but_the_sensitive_ones() {
         let vars = vec![
-            Variable { name: "a".into(), ty: TfType::String, description: "d".into(), comment: vec![], sensitive: false, value: Some(json!("x")) },
-            Variable { name: "pw".into(), ty: TfType::String, description: "d".into(), comment: vec![], sensitive: true, value: None },
+            Variable {
+                name: "a".into(),
+                ty: TfType::String,
+                description: "d".into(),
+                comment: vec![],
+                sensitive: false,
+                value: Some(json!("x")),
+            },
+            Variable {
+                name: "pw".into(),
+                ty: TfType::String,
+                description: "d".into(),
+                comment: vec![],
+                sensitive: true,
+                value: None,
+            },
         ];
         let j = tfvars_json(&["h".into()], &vars).unwrap_or_default();
         let v: Value = serde_json::from_str(&j).unwrap_or(Value::Null);
