@@ -666,8 +666,8 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
             }
             s.push_str(&format!(
                 "\n- requests: {}m CPU, {}; with {}% headroom: {}m CPU, {}\n\
-                 - one node offers {}m CPU, {}: ceil({}/{}) = {} nodes for CPU, ceil({}/{}) = {} for memory\n\
-                 - nodes: max({}, {}, minimum {}) = **{}**{}\n\n",
+                 - one node offers {}m CPU, {}: ceil({}m / {}m) = {} nodes for CPU, ceil({} / {}) = {} for memory\n\
+                 - nodes: max({}, {}, minimum {}){}\n\n",
                 p.cpu_millis,
                 terraform::mib(p.memory_bytes),
                 c.headroom_percent,
@@ -684,11 +684,16 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
                 p.nodes_for_cpu,
                 p.nodes_for_memory,
                 p.min_nodes,
-                p.nodes,
                 if c.provider == Provider::Gcp {
-                    format!(" ({} per zone)", p.nodes_per_zone)
+                    format!(
+                        " = {}; {} per zone in {} zones: **{}**",
+                        p.nodes_for_cpu.max(p.nodes_for_memory).max(p.min_nodes),
+                        p.nodes_per_zone,
+                        c.zones.len(),
+                        p.nodes
+                    )
                 } else {
-                    String::new()
+                    format!(" = **{}**", p.nodes)
                 },
             ));
         }
@@ -797,9 +802,9 @@ fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
     s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
     if !sensitive.is_empty() {
         s.push_str(&format!(
-            "Terraform needs {} too, for the managed services it creates: pass {} as\n`TF_VAR_*` environment variables, never in a file.\n",
+            "Terraform needs {} too, for the managed services it creates: pass {} in the\nenvironment, never in a file.\n",
             if sensitive.len() == 1 { "one of them" } else { "some of them" },
-            sensitive.iter().map(|x| format!("`{}`", terraform::secret_variable(x))).collect::<Vec<_>>().join(", ")
+            sensitive.iter().map(|x| format!("`TF_VAR_{}`", terraform::secret_variable(x))).collect::<Vec<_>>().join(", ")
         ));
     }
     Ok(s)
