@@ -139,7 +139,11 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
                     pt.origin_of(&["cloud", "node_pools", pool, "services", &i.to_string()]),
                     "here",
                 );
-                if let Some(x) = did_you_mean(s, known()) {
+                if m.model.services.contains_key(s) {
+                    diag = diag.hint(format!(
+                        "`{s}` is disabled or a managed service (external) in this mode"
+                    ));
+                } else if let Some(x) = did_you_mean(s, known()) {
                     diag = diag.hint(format!("did you mean `{x}`?"));
                 }
                 d.push(diag);
@@ -153,7 +157,11 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
                 format!("cloud identity for `{s}`, which this mode does not deploy"),
             )
             .at(pt.key_origin_of(&["cloud", "identities", s]), "here");
-            if let Some(x) = did_you_mean(s, known()) {
+            if m.model.services.contains_key(s) {
+                diag = diag.hint(format!(
+                    "`{s}` is disabled or a managed service (external) in this mode"
+                ));
+            } else if let Some(x) = did_you_mean(s, known()) {
                 diag = diag.hint(format!("did you mean `{x}`?"));
             }
             d.push(diag);
