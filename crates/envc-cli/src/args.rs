@@ -21,6 +21,7 @@ Examples:
   envc check                          validate the model and profiles, write nothing
   envc schema > envc.schema.json      JSON Schema of environment files, for editors
   envc list                           environments and modes with their backends
+  envc diff docker k3s                semantic differences between two modes
 
 Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 
@@ -65,6 +66,66 @@ pub enum Command {
     /// List environments and modes (backend, tier, Kubernetes version, services)
     #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
+    /// Compare modes, or artifact sets of any format, semantically
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+}
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  envc diff docker k3s                          two modes of the environment, built in memory
+  envc diff k3s eks --format json               the same for pipelines (docs/diff.md)
+  envc diff --against out/crypto-lakehouse/k3s k3s
+                                                a hand-edited or deployed copy vs a fresh build
+  kubectl get deploy,sts,svc,cm,secret,hpa,ingress -n crypto-lakehouse -o yaml | envc diff --against - k3s
+                                                a live cluster vs a fresh build
+  envc diff --from compose.yml --to k3s.yml --map minio=minio-local
+                                                two hand-written sets, services renamed
+
+Each difference is expected (a profile sets it; the profile line is shown), not representable
+(the format cannot express it), accepted (accepted.toml) or drift.
+Exit status: 0 no drift, 1 drift, 2 error.";
+
+/// `envc diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two modes to compare (`docker k3s`), or one mode with --against.
+    #[arg(value_name = "MODE")]
+    pub modes: Vec<String>,
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Compare a fresh build of MODE with this artifact set (a directory, a file, or `-` for
+    /// a YAML stream on stdin).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["from", "to"])]
+    pub against: Option<String>,
+    /// First existing artifact set.
+    #[arg(long, value_name = "PATH", requires = "to")]
+    pub from: Option<String>,
+    /// Second existing artifact set.
+    #[arg(long, value_name = "PATH", requires = "from")]
+    pub to: Option<String>,
+    /// Service renames, `A=B`: service B of the second set is service A of the first.
+    #[arg(long = "map", value_name = "A=B")]
+    pub map: Vec<String>,
+    /// Accepted differences (default: accepted.toml in the project root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub accepted: Option<std::path::PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Show drift only (the summary still counts everything).
+    #[arg(long)]
+    pub drift_only: bool,
+}
+
+/// Output format of `envc diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For people.
+    Text,
+    /// For machines (docs/diff.md).
+    Json,
 }
 
 const LIST_EXAMPLES: &str = "\

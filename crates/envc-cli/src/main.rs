@@ -2,6 +2,7 @@
 
 mod args;
 mod build;
+mod diff;
 mod output;
 mod project;
 mod render;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Check(c) => build::check_only(&cli, c, &out),
         Command::Schema(s) => build::schema(s),
         Command::List(l) => build::list(&cli, l, &out),
+        Command::Diff(d) => diff::run(&cli, d, &out),
     };
     match result {
         Ok(status) => status.into(),

@@ -8,6 +8,7 @@ use crate::args::ColorChoice;
 pub struct Output {
     /// Whether stderr gets ANSI colors.
     pub color: bool,
+    choice: ColorChoice,
 }
 
 impl Output {
@@ -21,7 +22,16 @@ impl Output {
                     && std::io::stderr().is_terminal()
             }
         };
-        Output { color }
+        Output { color, choice }
+    }
+
+    /// Whether stdout gets ANSI colors (reports printed there).
+    pub fn color_stdout(&self) -> bool {
+        match self.choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        }
     }
 
     fn paint(&self, code: &str, s: &str) -> String {

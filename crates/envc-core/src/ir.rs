@@ -214,6 +214,9 @@ pub struct EnvVar {
     pub name: String,
     /// Value.
     pub value: EnvValue,
+    /// For a secret value: the variable the image reads a file path from instead
+    /// (`POSTGRES_PASSWORD_FILE`). Backends that mount secrets as files use it.
+    pub file_env: Option<String>,
 }
 
 /// An environment variable's value, resolved for the mode.

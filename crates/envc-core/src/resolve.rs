@@ -345,9 +345,14 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                     }
                 },
             };
+            let file_env = match v {
+                ModelEnv::Secret(s) => s.file_env.clone(),
+                ModelEnv::Text(_) => None,
+            };
             env.push(ir::EnvVar {
                 name: k.clone(),
                 value,
+                file_env,
             });
         }
         let mut strings = |list: &Option<Vec<String>>, key: &str| -> Vec<String> {

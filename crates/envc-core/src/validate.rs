@@ -3,7 +3,7 @@
 
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::{LoadedMode, is_dns_label};
-use envc_model::model::{PodSecurityLevel, Probe, Protocol, Service};
+use envc_model::model::{EnvValue, PodSecurityLevel, Probe, Protocol, SecretRef, Service};
 use envc_model::profile::Tier;
 use envc_model::{Diagnostic, Diagnostics, Origin};
 
@@ -436,8 +436,8 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         }
     }
 
-    // Env names.
-    for (k, _) in &svc.env {
+    // Env names, including the file variables of secrets (`file_env`).
+    for (k, v) in &svc.env {
         if !is_env_name(k) {
             d.push(
                 Diagnostic::error(
@@ -446,6 +446,22 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 )
                 .at(at.key(&p(&["env", k])), "here")
                 .hint("use letters, digits and `_`, not starting with a digit"),
+            );
+        }
+        if let EnvValue::Secret(SecretRef {
+            file_env: Some(f), ..
+        }) = v
+            && (!is_env_name(f) || svc.env.contains_key(f))
+        {
+            let why = if is_env_name(f) {
+                "is also set directly: the image would see both"
+            } else {
+                "is not a portable environment variable name"
+            };
+            d.push(
+                Diagnostic::error("E-bad-name", format!("file_env `{f}` of `{k}` {why}"))
+                    .at(at.value(&p(&["env", k, "file_env"])), "here")
+                    .hint("name the variable the image reads a file path from, such as `POSTGRES_PASSWORD_FILE`"),
             );
         }
     }

@@ -3,6 +3,7 @@
 //! No backend touches the disk or prints; the CLI writes what they return.
 
 pub mod artifact;
+pub mod compose;
 pub mod helm;
 pub mod k8s;
 pub mod labels;
@@ -17,8 +18,7 @@ use envc_model::profile::Backend;
 /// Whether envc can compile modes of this backend yet.
 pub fn supports(backend: Backend) -> bool {
     match backend {
-        Backend::Kubernetes | Backend::Helm => true,
-        Backend::Compose => false,
+        Backend::Kubernetes | Backend::Compose | Backend::Helm => true,
     }
 }
 
@@ -26,7 +26,7 @@ pub fn supports(backend: Backend) -> bool {
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
+        Backend::Compose => compose::emit(ir),
         Backend::Helm => helm::emit(ir),
-        Backend::Compose => Err(EmitError::Unsupported(ir.backend)),
     }
 }

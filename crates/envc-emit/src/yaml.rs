@@ -9,9 +9,159 @@ pub fn header(lines: &[String], prefix: &str) -> String {
     lines.iter().map(|l| format!("{prefix}{l}\n")).collect()
 }
 
-/// Serialises one value as a YAML document body (no `---`).
+/// Serialises one value as a YAML document body (no `---`), readable the same by YAML 1.1
+/// parsers (see [`yaml11_safe`]).
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
-    serde_yaml::to_string(value).map_err(|e| EmitError::Serialize(e.to_string()))
+    serde_yaml::to_string(value)
+        .map(|t| yaml11_safe(&t))
+        .map_err(|e| EmitError::Serialize(e.to_string()))
+}
+
+/// serde_yaml writes plain scalars by YAML 1.2 rules, but PyYAML (docker-compose v1) and
+/// go-yaml v2 (`kubectl apply -f`) read YAML 1.1, where `yes`, `on`, `0755` or `1:30` are not
+/// strings: `--appendonly yes` would reach Redis as `True`. This quotes every plain scalar, key
+/// or value, that YAML 1.1 would read as something else. Block scalar contents are left alone.
+pub fn yaml11_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    // Indentation of the line that opened a block scalar (`key: |`), while inside one.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start().len();
+        if let Some(b) = block {
+            if body.trim().is_empty() || indent > b {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        // `- - key: value`: the item markers, then one key and/or value.
+        let mut rest = &body[indent..];
+        let mut prefix_len = indent;
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r;
+            prefix_len += 2;
+        }
+        let (key, value) = match rest.split_once(": ") {
+            Some((k, v)) => (Some(k), v),
+            None => match rest.strip_suffix(':') {
+                Some(k) => (Some(k), ""),
+                None => (None, rest),
+            },
+        };
+        if value.starts_with('|') || value.starts_with('>') {
+            block = Some(indent);
+        }
+        out.push_str(&body[..prefix_len]);
+        if let Some(k) = key {
+            out.push_str(&quote_if_yaml11(k));
+            out.push(':');
+            if !value.is_empty() {
+                out.push(' ');
+            }
+        }
+        out.push_str(&quote_if_yaml11(value));
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A plain scalar, single-quoted when YAML 1.1 would read it as something else than YAML 1.2
+/// does. A plain scalar that YAML 1.2 reads as a boolean, null or number is one serde_yaml
+/// wrote for such a value (it quotes strings that look like one), so it stays.
+fn quote_if_yaml11(s: &str) -> std::borrow::Cow<'_, str> {
+    let string_in_yaml12 = matches!(
+        serde_yaml::from_str::<serde_yaml::Value>(s),
+        Ok(serde_yaml::Value::String(_))
+    );
+    if string_in_yaml12 && yaml11_non_string(s) {
+        std::borrow::Cow::Owned(format!("'{s}'"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Whether a YAML 1.1 parser (PyYAML's resolvers, plus go-yaml v2's `y` and `n`) reads a
+/// plain scalar as a boolean, null, number or timestamp.
+fn yaml11_non_string(s: &str) -> bool {
+    const WORDS: [&str; 26] = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL",
+    ];
+    if WORDS.contains(&s) {
+        return true;
+    }
+    if matches!(s, ".nan" | ".NaN" | ".NAN") {
+        return true;
+    }
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    matches!(t, ".inf" | ".Inf" | ".INF") || yaml11_number(t) || yaml11_timestamp(s)
+}
+
+/// Ints (binary, octal, decimal, hex, base 60) and floats of YAML 1.1, without the sign.
+fn yaml11_number(t: &str) -> bool {
+    let all = |s: &str, f: fn(char) -> bool| !s.is_empty() && s.chars().all(f);
+    let digits_ = |c: char| c.is_ascii_digit() || c == '_';
+    if let Some(b) = t.strip_prefix("0b") {
+        return all(b, |c| matches!(c, '0' | '1' | '_'));
+    }
+    if let Some(x) = t.strip_prefix("0x") {
+        return all(x, |c| c.is_ascii_hexdigit() || c == '_');
+    }
+    // Base 60 (`1:30`, `1:30.5`): a number, then `:` groups of one or two digits up to 59.
+    let (head, sexagesimal) = match t.split_once(':') {
+        Some((h, groups)) => {
+            let (groups, frac) = groups.split_once('.').unwrap_or((groups, ""));
+            let ok = groups.split(':').all(|g| {
+                (1..=2).contains(&g.len())
+                    && all(g, |c| c.is_ascii_digit())
+                    && g.parse::<u8>().is_ok_and(|n| n < 60)
+            }) && frac.chars().all(digits_);
+            if !ok {
+                return false;
+            }
+            (h, true)
+        }
+        None => (t, false),
+    };
+    if sexagesimal {
+        return head.starts_with(|c: char| c.is_ascii_digit()) && all(head, digits_);
+    }
+    // Decimal and octal ints.
+    if all(head, digits_) && head.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    // Floats: `1.5`, `1.`, `.5`, with an optional `e+N` exponent.
+    let (mantissa, exponent) = match head.find(['e', 'E']) {
+        Some(i) => (&head[..i], Some(&head[i + 1..])),
+        None => (head, None),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        e.strip_prefix(['-', '+'])
+            .is_some_and(|d| all(d, |c| c.is_ascii_digit()))
+    });
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", f)) => f.starts_with(|c: char| c.is_ascii_digit()) && all(f, digits_),
+        Some((i, f)) => {
+            i.starts_with(|c: char| c.is_ascii_digit()) && all(i, digits_) && f.chars().all(digits_)
+        }
+        None => false,
+    };
+    mantissa_ok && exponent_ok
+}
+
+/// Dates and times of YAML 1.1 (`2025-09-07`, `2025-9-7T16:13:09Z`): quoted whenever a scalar
+/// starts like a date and holds only date and time characters.
+fn yaml11_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5].is_ascii_digit()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || "-:.TtZ +".contains(c))
 }
 
 /// A multi-document YAML file: header, then each document after `---`.
@@ -25,4 +175,48 @@ pub fn documents(header_lines: &[String], docs: &[String]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml11_booleans_and_numbers_are_quoted() {
+        // As serde_yaml writes them: typed values plain, YAML 1.2 look-alikes already quoted.
+        let text = "args:\n- redis-server\n- --appendonly\n- yes\nmode: 0_755\ntime: 1:30\nOn: off\nversion: 12.4.11\ntag: 17.11-alpine\nurl: http://a:1/\nempty: {}\nn:\n  x: 1_000.5\nday: 2025-09-07\nbool: false\nint: 3\nfloat: 0.5\nquoted: 'true'\n";
+        assert_eq!(
+            yaml11_safe(text),
+            "args:\n- redis-server\n- --appendonly\n- 'yes'\nmode: '0_755'\ntime: '1:30'\n'On': 'off'\nversion: 12.4.11\ntag: 17.11-alpine\nurl: http://a:1/\nempty: {}\n'n':\n  x: '1_000.5'\nday: '2025-09-07'\nbool: false\nint: 3\nfloat: 0.5\nquoted: 'true'\n"
+        );
+    }
+
+    #[test]
+    fn block_scalars_are_left_alone() {
+        let text = "data:\n  config: |\n    yes: on\n\n    - no\n  other: no\n";
+        assert_eq!(
+            yaml11_safe(text),
+            "data:\n  config: |\n    yes: on\n\n    - no\n  other: 'no'\n"
+        );
+    }
+
+    #[test]
+    fn quoted_output_parses_back_to_the_same_strings() {
+        let v: std::collections::BTreeMap<String, Vec<String>> =
+            std::collections::BTreeMap::from([(
+                "on".to_string(),
+                vec![
+                    "yes".into(),
+                    "0755".into(),
+                    "1:30".into(),
+                    "1_0".into(),
+                    "a b".into(),
+                    "x: y".into(),
+                ],
+            )]);
+        let text = to_yaml(&v).unwrap_or_default();
+        let back: std::collections::BTreeMap<String, Vec<String>> =
+            serde_yaml::from_str(&text).unwrap_or_default();
+        assert_eq!(back, v, "{text}");
+    }
 }

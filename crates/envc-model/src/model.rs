@@ -367,6 +367,12 @@ pub enum EnvValue {
 pub struct SecretRef {
     /// Secret name (see `[secrets]`).
     pub secret: String,
+    /// A variable the image reads the path of a file holding the value from
+    /// (`POSTGRES_PASSWORD_FILE`, Grafana's `GF_SECURITY_ADMIN_PASSWORD__FILE`). Backends that
+    /// mount secrets as files (Compose) set this variable to the mounted file instead of putting
+    /// the value in the environment.
+    #[serde(default)]
+    pub file_env: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for EnvValue {
@@ -397,16 +403,21 @@ impl<'de> Deserialize<'de> for EnvValue {
                 mut map: A,
             ) -> Result<EnvValue, A::Error> {
                 let mut secret = None;
+                let mut file_env = None;
                 while let Some(k) = map.next_key::<String>()? {
                     match k.as_str() {
                         "secret" => secret = Some(map.next_value::<String>()?),
+                        "file_env" => file_env = Some(map.next_value::<String>()?),
                         other => {
-                            return Err(serde::de::Error::unknown_field(other, &["secret"]));
+                            return Err(serde::de::Error::unknown_field(
+                                other,
+                                &["secret", "file_env"],
+                            ));
                         }
                     }
                 }
                 secret
-                    .map(|secret| EnvValue::Secret(SecretRef { secret }))
+                    .map(|secret| EnvValue::Secret(SecretRef { secret, file_env }))
                     .ok_or_else(|| serde::de::Error::missing_field("secret"))
             }
         }

@@ -6,6 +6,8 @@
 mod common;
 
 mod build;
+mod compose;
+mod diff;
 mod docs;
 mod errors;
 mod golden;

@@ -1,0 +1,186 @@
+//! `envc diff`: planted drift is found and classified, secrets never leak, hand-written sets
+//! compare, accepted differences and stale ones are reported, JSON has its documented shape.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{copy_dir, envc, lakehouse_project, parts, repo};
+
+/// A lakehouse project with a fresh k3s build, and a copy of that build to tamper with.
+fn project_with_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let t = lakehouse_project();
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "k3s"]));
+    assert_eq!(code, 0, "{err}");
+    let copy = t.path().join("tampered");
+    copy_dir(&t.path().join("out/crypto-lakehouse/k3s"), &copy);
+    (t, copy)
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).expect("read");
+    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let (code, out, err) = parts(&envc(dir, args));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
+    (code, v)
+}
+
+fn find<'a>(report: &'a serde_json::Value, service: &str, key: &str) -> &'a serde_json::Value {
+    report["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .find(|d| d["service"] == service && d["key"] == key)
+        .unwrap_or_else(|| panic!("no difference {service} {key} in {report:#}"))
+}
+
+#[test]
+fn a_fresh_build_equals_itself() {
+    let (t, copy) = project_with_copy();
+    let (code, out, err) = parts(&envc(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 drift"), "{out}");
+    let (code, out, _) = parts(&envc(t.path(), &["diff", "k3s", "k3s"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("10 services compared: 0 drift, 0 expected"), "{out}");
+}
+
+#[test]
+fn planted_drift_is_found_and_classified() {
+    let (t, copy) = project_with_copy();
+    edit(&copy.join("prometheus.yaml"), "image: prom/prometheus:v3.15.0", "image: prom/prometheus:v3.14.0");
+    edit(&copy.join("prefect-worker.yaml"), "        - name: AWS_DEFAULT_REGION\n          value: us-east-1\n", "");
+    edit(&copy.join("redis.yaml"), "containerPort: 6379", "containerPort: 6380");
+    edit(&copy.join("minio.yaml"), "            cpu: 500m", "            cpu: 750m");
+    edit(&copy.join("postgres.yaml"), "periodSeconds: 10", "periodSeconds: 15");
+    // Rename grafana's workload (and its Service) as a hand edit would.
+    let g = copy.join("grafana.yaml");
+    let text = fs::read_to_string(&g).expect("read").replace("name: grafana\n", "name: grafana-ui\n");
+    fs::write(&g, text).expect("write");
+
+    let (code, r) = json(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s", "--format", "json"]);
+    assert_eq!(code, 1, "drift exits 1");
+    let img = find(&r, "prometheus", "image");
+    assert_eq!((img["a"].as_str(), img["b"].as_str(), img["class"].as_str()), (Some("prom/prometheus:v3.15.0"), Some("prom/prometheus:v3.14.0"), Some("drift")));
+    let env = find(&r, "prefect-worker", "env.AWS_DEFAULT_REGION");
+    assert_eq!((env["a"].as_str(), env["b"].is_null(), env["class"].as_str()), (Some("us-east-1"), true, Some("drift")));
+    assert_eq!(find(&r, "redis", "ports.6380/tcp")["class"], "drift");
+    assert_eq!(find(&r, "redis", "ports.6379/tcp")["b"], serde_json::Value::Null);
+    let lim = find(&r, "minio", "resources.limits.cpu");
+    assert_eq!((lim["a"].as_str(), lim["b"].as_str()), (Some("500m"), Some("750m")));
+    let probe = find(&r, "postgres", "probes.readiness.timing");
+    assert!(probe["a"].as_str().is_some_and(|s| s.contains("period 10s")) && probe["b"].as_str().is_some_and(|s| s.contains("period 15s")));
+    assert_eq!(find(&r, "grafana", "service")["b"], serde_json::Value::Null);
+    assert_eq!(find(&r, "grafana-ui", "service")["a"], serde_json::Value::Null);
+    assert!(r["summary"]["drift"].as_u64().is_some_and(|n| n >= 7), "{}", r["summary"]);
+
+    // Text output names service, facet, old and new value.
+    let (code, out, _) = parts(&envc(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s", "--drift-only"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("prometheus\n  drift") && out.contains("image: prom/prometheus:v3.15.0 -> prom/prometheus:v3.14.0"), "{out}");
+    // Mapping the renamed service makes it compare again.
+    let (_, r) = json(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s", "--format", "json", "--map", "grafana=grafana-ui"]);
+    assert!(!r["differences"].as_array().expect("list").iter().any(|d| d["service"] == "grafana" && d["key"] == "service"), "{r:#}");
+}
+
+#[test]
+fn secret_values_never_appear_and_changes_show_as_hashes() {
+    let (t, copy) = project_with_copy();
+    let secrets = fs::read_to_string(copy.join("secrets.yaml")).expect("secrets");
+    let values: Vec<String> = secrets.lines().filter_map(|l| l.trim().strip_prefix("value: ")).map(String::from).collect();
+    assert!(values.len() >= 4);
+    // Change one secret's value in every namespace it is in.
+    let first = values[0].clone();
+    fs::write(copy.join("secrets.yaml"), secrets.replace(&first, "changed-by-hand")).expect("write");
+    for args in [vec!["--format", "json"], vec![]] {
+        let mut a = vec!["diff", "--against", copy.to_str().expect("path"), "k3s"];
+        a.extend(args);
+        let (code, out, err) = parts(&envc(t.path(), &a));
+        assert_eq!(code, 1, "{out}{err}");
+        for v in values.iter().chain([&"changed-by-hand".to_string()]) {
+            assert!(!out.contains(v.as_str()) && !err.contains(v.as_str()), "a secret value leaked: {v}");
+        }
+        assert!(out.contains("<secret:"), "{out}");
+    }
+}
+
+#[test]
+fn hand_written_sets_compare_and_secrets_stay_hidden() {
+    let fixtures = repo().join("tests/fixtures/reference-lakehouse");
+    let t = tempfile::tempdir().expect("tempdir");
+    let from = fixtures.join("docker-compose.full.yml");
+    let to = fixtures.join("k3s-local-infrastructure.yml");
+    let mut args = vec!["diff", "--from", from.to_str().expect("p"), "--to", to.to_str().expect("p"), "--format", "json"];
+    for m in ["minio=minio-local", "postgres=postgres-local", "redis=redis-local", "prefect-server=prefect-server-local", "prefect-worker=prefect-worker-local", "s5cmd-service=s5cmd-service-local"] {
+        args.push("--map");
+        args.push(m);
+    }
+    let (code, out, err) = parts(&envc(t.path(), &args));
+    assert_eq!(code, 1, "they have drifted: {err}");
+    for secret in ["password123", "prefect123", "admin123"] {
+        assert!(!out.contains(secret), "{secret} leaked");
+    }
+    let r: serde_json::Value = serde_json::from_str(&out).expect("json");
+    // The real differences the two files have.
+    let replicas = find(&r, "prefect-worker", "replicas");
+    assert_eq!((replicas["a"].as_str(), replicas["b"].as_str()), (Some("2"), Some("1")));
+    let workers = find(&r, "s5cmd-service", "env.S5CMD_NUMWORKERS");
+    assert_eq!((workers["a"].as_str(), workers["b"].as_str()), (Some("10"), Some("5")));
+    assert_eq!(find(&r, "minio", "resources.limits.memory")["b"], "1Gi");
+    assert_eq!(find(&r, "prometheus", "service")["b"], serde_json::Value::Null);
+    // The MinIO root password is the same secret in both (hashes equal), the user is not
+    // (a literal in Compose, a Secret in K3s).
+    assert!(!r["differences"].as_array().expect("list").iter().any(|d| d["service"] == "minio" && d["key"] == "env.MINIO_ROOT_PASSWORD"));
+    assert_eq!(find(&r, "prefect-worker", "autoscaling")["class"], "not-representable");
+}
+
+#[test]
+fn accepted_differences_and_stale_ones() {
+    let (t, copy) = project_with_copy();
+    edit(&copy.join("minio.yaml"), "            cpu: 500m", "            cpu: 750m");
+    fs::write(
+        t.path().join("accepted.toml"),
+        "[[accept]]\nservice = \"minio\"\nkey = \"resources.limits.cpu\"\nreason = \"the on-call raised it during an incident\"\n\n[[accept]]\nservice = \"redis\"\nkey = \"image\"\nreason = \"pinned by hand\"\n",
+    )
+    .expect("write");
+    let (code, r) = json(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s", "--format", "json"]);
+    assert_eq!(code, 0, "accepted differences do not fail the run: {r:#}");
+    let d = find(&r, "minio", "resources.limits.cpu");
+    assert_eq!((d["class"].as_str(), d["at"].as_str().map(|s| s.ends_with("accepted.toml:1"))), (Some("accepted"), Some(true)));
+    assert_eq!(r["stale_accepted"][0]["service"], "redis");
+    assert_eq!(r["summary"]["stale_accepted"], 1);
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let (t, copy) = project_with_copy();
+    edit(&copy.join("minio.yaml"), "            cpu: 500m", "            cpu: 750m");
+    let (_, r) = json(t.path(), &["diff", "--against", copy.to_str().expect("path"), "k3s", "--format", "json"]);
+    assert_eq!(r["format_version"], 1);
+    for k in ["a", "b", "summary", "differences", "stale_accepted", "notes"] {
+        assert!(!r[k].is_null(), "missing {k}");
+    }
+    for k in ["label", "format"] {
+        assert!(r["a"][k].is_string(), "a.{k}");
+    }
+    for k in ["services", "differences", "drift", "expected", "not_representable", "accepted", "normalized", "stale_accepted"] {
+        assert!(r["summary"][k].is_u64(), "summary.{k}");
+    }
+    let d = &r["differences"][0];
+    for k in ["service", "facet", "key", "class", "reason"] {
+        assert!(d[k].is_string(), "difference.{k}");
+    }
+}
+
+#[test]
+fn usage_errors() {
+    let t = lakehouse_project();
+    for args in [vec!["diff"], vec!["diff", "k3s"], vec!["diff", "k3s", "nope"], vec!["diff", "--against", "missing-dir", "k3s"], vec!["diff", "--map", "x", "k3s", "k3s"]] {
+        let (code, _, err) = parts(&envc(t.path(), &args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("error"), "{args:?}: {err}");
+    }
+}

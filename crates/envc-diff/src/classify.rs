@@ -1,0 +1,294 @@
+//! Classifying differences: accepted (declared intended), expected (a profile sets the value,
+//! or a reference resolves per mode), not representable (the format cannot express it), or
+//! drift.
+
+use std::path::Path;
+
+use envc_model::load::LoadedMode;
+use envc_model::{Node, NodeValue, Origin, Sources};
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{Class, Comparison, Difference, not_representable};
+use crate::facts::Format;
+
+/// A difference declared intended between two modes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    /// The two modes (either order); absent: any comparison.
+    #[serde(default)]
+    pub modes: Option<[String; 2]>,
+    /// Environment; absent: every environment.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Service (or `*`).
+    pub service: String,
+    /// A facet (`replicas`) or a key or key prefix (`env.OTEL_RESOURCE_ATTRIBUTES`).
+    pub key: String,
+    /// Why it is intended.
+    pub reason: String,
+    /// Where the rule is written (`accepted.toml:12`), filled in when loaded.
+    #[serde(skip_deserializing, default)]
+    pub at: String,
+}
+
+/// The accepted-differences file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedFile {
+    /// Rules.
+    #[serde(default)]
+    pub accept: Vec<Accept>,
+}
+
+impl AcceptedFile {
+    /// Parses the file; rule locations are `name:line`.
+    pub fn parse(name: &str, text: &str) -> Result<AcceptedFile, String> {
+        let mut f: AcceptedFile = toml::from_str(text).map_err(|e| format!("{name}: {}", e.to_string().trim()))?;
+        // Locate each [[accept]] header in order.
+        let lines: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("[[accept]]"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        for (i, a) in f.accept.iter_mut().enumerate() {
+            a.at = format!("{name}:{}", lines.get(i).copied().unwrap_or(0));
+        }
+        Ok(f)
+    }
+}
+
+impl Accept {
+    fn matches(&self, env: Option<&str>, modes: Option<(&str, &str)>, d: &Difference) -> bool {
+        if let (Some(want), Some((a, b))) = (&self.modes, modes)
+            && !((want[0] == a && want[1] == b) || (want[0] == b && want[1] == a))
+        {
+            return false;
+        }
+        if self.modes.is_some() && modes.is_none() {
+            return false;
+        }
+        if let (Some(e), Some(env)) = (&self.environment, env)
+            && e != env
+        {
+            return false;
+        }
+        (self.service == "*" || self.service == d.service)
+            && (d.key == self.key || d.key.starts_with(&format!("{}.", self.key)) || d.facet == self.key)
+    }
+}
+
+/// One side's model, when the side was built from the model.
+pub struct ModelSide<'a> {
+    /// Mode name.
+    pub mode: &'a str,
+    /// The loaded mode (tree with provenance, decoded model).
+    pub loaded: &'a LoadedMode,
+}
+
+/// What classification may use.
+pub struct Context<'a> {
+    /// Format of side A.
+    pub a_format: Format,
+    /// Format of side B.
+    pub b_format: Format,
+    /// Both sides' models, for mode-to-mode comparisons.
+    pub models: Option<(ModelSide<'a>, ModelSide<'a>)>,
+    /// Source files (for locations).
+    pub sources: Option<&'a Sources>,
+    /// Accepted differences.
+    pub accepted: &'a [Accept],
+    /// Environment name, if known.
+    pub env: Option<&'a str>,
+}
+
+/// Classifies every difference in place; returns the accepted rules that matched nothing
+/// (stale).
+pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
+    let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
+    let mut used = vec![false; ctx.accepted.len()];
+    for d in &mut c.differences {
+        if let Some(i) = ctx.accepted.iter().position(|r| r.matches(ctx.env, modes, d)) {
+            used[i] = true;
+            d.class = Class::Accepted;
+            d.reason = ctx.accepted[i].reason.clone();
+            d.at = Some(ctx.accepted[i].at.clone());
+            continue;
+        }
+        if let Some((a, b)) = &ctx.models
+            && let Some((reason, at)) = expected(a, b, ctx.sources, d)
+        {
+            d.class = Class::Expected;
+            d.reason = reason;
+            d.at = at;
+            continue;
+        }
+        if let Some(reason) = representability(ctx.a_format, ctx.b_format, d) {
+            d.class = Class::NotRepresentable;
+            d.reason = reason;
+            continue;
+        }
+        d.class = Class::Drift;
+        d.reason = match (&d.a, &d.b) {
+            (Some(_), None) => "only on side A".into(),
+            (None, Some(_)) => "only on side B".into(),
+            _ => "values differ".into(),
+        };
+    }
+    ctx.accepted
+        .iter()
+        .zip(used)
+        .filter(|(r, used)| !used && r.modes.as_ref().is_none_or(|m| modes.is_some_and(|(a, b)| (m[0] == a && m[1] == b) || (m[0] == b && m[1] == a))))
+        .map(|(r, _)| r.clone())
+        .collect()
+}
+
+fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    if d.a.is_none()
+        && let Some(r) = not_representable(a, &d.key)
+    {
+        return Some(r.to_string());
+    }
+    if d.b.is_none()
+        && let Some(r) = not_representable(b, &d.key)
+    {
+        return Some(r.to_string());
+    }
+    if d.key.starts_with("namespace") {
+        return not_representable(a, &d.key).or(not_representable(b, &d.key)).map(String::from);
+    }
+    // Compose runs commands for health; Kubernetes probes HTTP and TCP itself.
+    if d.facet == "probes" && !d.key.ends_with(".timing") {
+        let kinds: Vec<&str> = [&d.a, &d.b].iter().filter_map(|v| v.as_deref()).filter_map(|v| v.split(' ').next()).collect();
+        if kinds.len() == 2 && kinds[0] != kinds[1] && kinds.contains(&"exec") {
+            return Some("Compose runs the probe's command where Kubernetes checks HTTP or TCP itself".into());
+        }
+    }
+    None
+}
+
+/// Model paths that produce a fact key of a service.
+fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>> {
+    let base = |rest: &[&str]| -> Vec<String> {
+        ["services", service].iter().chain(rest.iter()).map(|s| s.to_string()).collect()
+    };
+    let svc = loaded.model.services.get(service);
+    let (facet, rest) = key.split_once('.').unwrap_or((key, ""));
+    match facet {
+        "service" => vec![base(&["enabled"])],
+        "image" => vec![base(&["image"])],
+        "command" => vec![base(&["command"])],
+        "args" => vec![base(&["args"])],
+        "env" => vec![base(&["env", rest])],
+        "replicas" => vec![base(&["replicas"]), base(&["autoscaling"])],
+        "autoscaling" => vec![base(&["autoscaling"])],
+        "resources" => vec![base(&["resources"])],
+        "security" => vec![base(&["security"])],
+        "depends_on" => vec![base(&["depends_on"])],
+        "probes" => {
+            let kind = rest.split('.').next().unwrap_or_default();
+            vec![base(&["probes", kind])]
+        }
+        "ports" | "exposure" => {
+            let container: Option<u16> = rest.split('/').next().and_then(|p| p.parse().ok());
+            let mut out = Vec::new();
+            for (pname, p) in svc.map(|s| &s.ports).into_iter().flatten() {
+                if facet == "exposure" || Some(p.container) == container {
+                    let field = rest.rsplit('.').next().filter(|f| ["host_port", "node_port", "service"].contains(f));
+                    match (facet, field) {
+                        ("exposure", _) => out.push(base(&["ports", pname, "ingress"])),
+                        (_, Some(f)) => out.push(base(&["ports", pname, f])),
+                        _ => out.push(base(&["ports", pname])),
+                    }
+                }
+            }
+            out
+        }
+        "volumes" => {
+            let path = rest.strip_suffix(".size").unwrap_or(rest);
+            svc.map(|s| &s.volumes)
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| v.path == path)
+                .map(|(n, _)| base(&["volumes", n]))
+                .collect()
+        }
+        "files" => svc
+            .map(|s| &s.files)
+            .into_iter()
+            .flatten()
+            .filter(|(_, f)| f.path == rest)
+            .map(|(n, _)| base(&["files", n]))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The first leaf under `node` that a profile file set.
+fn profile_leaf(node: &Node, profile_files: &[envc_model::FileId]) -> Option<Origin> {
+    match &node.value {
+        NodeValue::Table(t) => t.values().find_map(|e| {
+            if profile_files.contains(&e.key_origin.file) && !matches!(e.node.value, NodeValue::Table(_)) {
+                return Some(e.node.origin);
+            }
+            profile_leaf(&e.node, profile_files)
+        }),
+        _ => profile_files.contains(&node.origin.file).then_some(node.origin),
+    }
+}
+
+fn location(sources: Option<&Sources>, o: Origin) -> Option<String> {
+    sources.map(|s| s.file_line(o))
+}
+
+fn expected(a: &ModelSide<'_>, b: &ModelSide<'_>, sources: Option<&Sources>, d: &Difference) -> Option<(String, Option<String>)> {
+    for side in [a, b] {
+        let profiles: Vec<envc_model::FileId> = side.loaded.source_files.iter().skip(1).copied().collect();
+        for path in model_paths(side.loaded, &d.service, &d.key) {
+            let node = side.loaded.tree.lookup(&path);
+            let origin = match node {
+                Some(n) => profile_leaf(n, &profiles),
+                None => None,
+            };
+            if let Some(o) = origin {
+                return Some((format!("set by the {} profile", side.mode), location(sources, o)));
+            }
+        }
+    }
+    // The same model text resolves differently per mode (`${mode.name}`, hosts, ports).
+    if d.facet == "env" {
+        let name = d.key.strip_prefix("env.").unwrap_or_default();
+        let text = |s: &ModelSide<'_>| {
+            s.loaded.model.services.get(&d.service).and_then(|svc| match svc.env.get(name) {
+                Some(envc_model::model::EnvValue::Text(t)) => Some(t.clone()),
+                _ => None,
+            })
+        };
+        if let (Some(ta), Some(tb)) = (text(a), text(b))
+            && ta == tb
+            && ta.contains("${")
+        {
+            let o = a.loaded.tree.origin_of(&["services", &d.service, "env", name]);
+            return Some((format!("`{ta}` resolves per mode"), location(sources, o)));
+        }
+    }
+    // A template rendered per mode.
+    if d.facet == "files" {
+        let path = d.key.strip_prefix("files.").unwrap_or_default();
+        if let Some((fname, f)) = a.loaded.model.services.get(&d.service).and_then(|s| s.files.iter().find(|(_, f)| f.path == path))
+            && let Some(t) = &f.template
+        {
+            let o = a.loaded.tree.origin_of(&["services", &d.service, "files", fname, "template"]);
+            let dir: &Path = &a.loaded.env_dir;
+            let text = std::fs::read_to_string(dir.join(t)).unwrap_or_default();
+            if text.contains("mode.") {
+                return Some((format!("template {t} renders per mode"), location(sources, o)));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,634 @@
+//! Facts from a Compose file: envc's own or hand-written, with `.env` interpolation, secrets
+//! read through `*_FILE` variables, bind-mounted files and `configs:` read from the set.
+
+use std::collections::BTreeMap;
+
+use serde_yaml::Value as Y;
+
+use crate::facts::{
+    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu,
+    secret_hash, sensitive_name,
+};
+use crate::fileset::FileSet;
+
+/// Whether a file name is a Compose file name.
+pub fn is_compose_name(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    (base.starts_with("docker-compose") || base.starts_with("compose")) && (base.ends_with(".yml") || base.ends_with(".yaml"))
+}
+
+/// The Compose file of a set: the file the user named, else `docker-compose.yml` or
+/// `compose.yaml` at the top, else the first Compose-named file.
+pub fn compose_file(files: &FileSet) -> Option<String> {
+    if let Some(p) = &files.primary {
+        return Some(p.clone());
+    }
+    for n in ["docker-compose.yml", "docker-compose.yaml", "compose.yaml", "compose.yml"] {
+        if files.files.contains_key(n) {
+            return Some(n.to_string());
+        }
+    }
+    files.files.keys().find(|k| !k.contains('/') && is_compose_name(k)).cloned()
+}
+
+fn text<'a>(v: &'a Y, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Y::as_str)
+}
+
+fn scalar(v: &Y) -> Option<String> {
+    match v {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        Y::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// Joins a relative path onto a directory inside the set (`..` allowed while inside).
+fn join(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `KEY=VALUE` lines of an env file (`#` comments, optional quotes).
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        if let Some((k, v)) = line.split_once('=') {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+                .unwrap_or(v);
+            m.insert(k.trim().to_string(), v.to_string());
+        }
+    }
+    m
+}
+
+struct Interp<'a> {
+    vars: &'a BTreeMap<String, String>,
+    unresolved: Vec<String>,
+}
+
+impl Interp<'_> {
+    /// Compose variable interpolation: `$$`, `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`,
+    /// `${VAR:?e}`, `${VAR?e}`, `${VAR:+a}`, `${VAR+a}`. Variables with credential names become
+    /// secret parts.
+    fn value(&mut self, s: &str) -> Value {
+        let mut parts: Vec<Part> = Vec::new();
+        let mut buf = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find('$') {
+            buf.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if let Some(r) = after.strip_prefix('$') {
+                buf.push('$');
+                rest = r;
+                continue;
+            }
+            let (expr, consumed) = if let Some(body) = after.strip_prefix('{') {
+                match body.find('}') {
+                    Some(end) => (body[..end].to_string(), end + 2),
+                    None => {
+                        buf.push('$');
+                        rest = after;
+                        continue;
+                    }
+                }
+            } else {
+                let n: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if n.is_empty() {
+                    buf.push('$');
+                    rest = after;
+                    continue;
+                }
+                let len = n.len();
+                (n, len)
+            };
+            rest = &after[consumed..];
+            let name: String = expr.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let op = &expr[name.len()..];
+            let set = self.vars.get(&name).filter(|v| !v.is_empty() || !op.starts_with(':'));
+            let resolved: Option<String> = if let Some(alt) = op.strip_prefix(":+").or_else(|| op.strip_prefix('+')) {
+                Some(if set.is_some() { alt.to_string() } else { String::new() })
+            } else if let Some(d) = op.strip_prefix(":-").or_else(|| op.strip_prefix('-')) {
+                Some(set.cloned().unwrap_or_else(|| d.to_string()))
+            } else {
+                set.cloned()
+            };
+            match resolved {
+                Some(v) if sensitive_name(&name) => {
+                    if !buf.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut buf)));
+                    }
+                    parts.push(Part::Secret(secret_hash(v.as_bytes())));
+                }
+                Some(v) => buf.push_str(&v),
+                None => {
+                    self.unresolved.push(name.clone());
+                    if sensitive_name(&name) {
+                        if !buf.is_empty() {
+                            parts.push(Part::Text(std::mem::take(&mut buf)));
+                        }
+                        parts.push(Part::Secret(secret_hash(format!("unset:{name}").as_bytes())));
+                    } else {
+                        buf.push_str(&format!("${{{name}}}"));
+                    }
+                }
+            }
+        }
+        buf.push_str(rest);
+        if parts.is_empty() {
+            return Value::Text(buf);
+        }
+        if !buf.is_empty() {
+            parts.push(Part::Text(buf));
+        }
+        Value::Parts(parts)
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.value(s).display()
+    }
+}
+
+/// Splits a shell-form string into words (quotes respected), as Compose does for `command`.
+pub fn split_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
+fn seconds(s: &str) -> Option<u32> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            'u' | 'µ' => {
+                chars.next();
+                0.000_001
+            }
+            'n' => {
+                chars.next();
+                0.000_000_001
+            }
+            _ => return None,
+        };
+        total += n * unit;
+    }
+    if !num.is_empty() {
+        total += num.parse::<f64>().ok()?;
+    }
+    Some(total.round() as u32)
+}
+
+/// Compose's byte notation (`512m`, `1g`, `1gb`, `1024`) as a Kubernetes-style size.
+fn compose_bytes(s: &str) -> String {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').filter(|x| x.ends_with(['k', 'm', 'g', 't'])).unwrap_or(&t);
+    let (num, mult): (&str, u64) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        Some('b') => (&t[..t.len() - 1], 1),
+        _ => (t, 1),
+    };
+    match num.parse::<f64>() {
+        Ok(n) => envc_model::quantity::Bytes::from_bytes((n * mult as f64) as u64).text,
+        Err(_) => s.to_string(),
+    }
+}
+
+/// Extracts facts from the set's Compose file.
+pub fn extract(files: &FileSet) -> Facts {
+    let mut notes = Vec::new();
+    let mut services = indexmap::IndexMap::new();
+    let Some(main) = compose_file(files) else {
+        notes.push("no Compose file in the set".into());
+        return Facts { label: files.label.clone(), format: Format::Compose, services, notes };
+    };
+    let dir = main.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+    let doc: Y = match files.text(&main).map(serde_yaml::from_str::<Y>) {
+        Some(Ok(mut v)) => {
+            let _ = v.apply_merge();
+            v
+        }
+        Some(Err(e)) => {
+            notes.push(format!("{main}: not valid YAML ({e})"));
+            Y::Null
+        }
+        None => Y::Null,
+    };
+    let vars = join(&dir, ".env").and_then(|p| files.text(&p)).map(parse_env_file).unwrap_or_default();
+    let mut it = Interp { vars: &vars, unresolved: Vec::new() };
+    let secret_files: BTreeMap<String, Option<Vec<u8>>> = doc
+        .get("secrets")
+        .and_then(Y::as_mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            let name = k.as_str()?.to_string();
+            let file = text(v, "file").and_then(|f| join(&dir, f)).and_then(|p| files.files.get(&p).cloned());
+            let env = text(v, "environment").and_then(|e| vars.get(e)).map(|s| s.clone().into_bytes());
+            Some((name, file.or(env)))
+        })
+        .collect();
+    let configs: BTreeMap<String, Option<String>> = doc
+        .get("configs")
+        .and_then(Y::as_mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            let name = k.as_str()?.to_string();
+            let content = text(v, "content")
+                .map(String::from)
+                .or_else(|| text(v, "file").and_then(|f| join(&dir, f)).and_then(|p| files.text(&p).map(String::from)));
+            Some((name, content))
+        })
+        .collect();
+
+    for (k, s) in doc.get("services").and_then(Y::as_mapping).into_iter().flatten() {
+        let Some(name) = k.as_str() else { continue };
+        let mut f = ServiceFacts { name: name.to_string(), workload: "compose".into(), ..Default::default() };
+        f.image = text(s, "image").map(|i| it.text(i)).or_else(|| {
+            let ctx = s.get("build").and_then(|b| b.as_str().map(String::from).or_else(|| text(b, "context").map(String::from)));
+            ctx.map(|c| format!("build:{c}"))
+        });
+        let words = |v: &Y, it: &mut Interp<'_>| -> Option<Vec<String>> {
+            match v {
+                Y::String(s) => Some(split_words(&it.text(s))),
+                Y::Sequence(seq) => Some(seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect()),
+                _ => None,
+            }
+        };
+        f.command = s.get("entrypoint").and_then(|v| words(v, &mut it));
+        f.args = s.get("command").and_then(|v| words(v, &mut it));
+
+        // Environment: env_file first, then environment.
+        let mut env: BTreeMap<String, Value> = BTreeMap::new();
+        let env_files: Vec<String> = match s.get("env_file") {
+            Some(Y::String(p)) => vec![p.clone()],
+            Some(Y::Sequence(seq)) => seq.iter().filter_map(|x| x.as_str().map(String::from).or_else(|| text(x, "path").map(String::from))).collect(),
+            _ => Vec::new(),
+        };
+        for ef in env_files {
+            match join(&dir, &ef).and_then(|p| files.text(&p)) {
+                Some(t) => {
+                    for (k, v) in parse_env_file(t) {
+                        env.insert(k, Value::Text(v));
+                    }
+                }
+                None => notes.push(format!("{name}: env_file {ef} is not in the set")),
+            }
+        }
+        match s.get("environment") {
+            Some(Y::Mapping(m)) => {
+                for (k, v) in m {
+                    if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
+                        env.insert(k.to_string(), it.value(&v));
+                    }
+                }
+            }
+            Some(Y::Sequence(seq)) => {
+                for e in seq.iter().filter_map(Y::as_str) {
+                    match e.split_once('=') {
+                        Some((k, v)) => {
+                            env.insert(k.to_string(), it.value(v));
+                        }
+                        None => {
+                            env.insert(e.to_string(), Value::Text(format!("<from the shell: {e}>")));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        // Secrets mounted in /run/secrets and read through `X_FILE` / `X__FILE` variables
+        // are the same fact as `X` holding the secret.
+        let mounted: BTreeMap<String, String> = s
+            .get("secrets")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| match x {
+                Y::String(n) => Some((format!("/run/secrets/{n}"), n.clone())),
+                _ => {
+                    let src = text(x, "source")?.to_string();
+                    let target = text(x, "target").map(String::from).unwrap_or_else(|| src.clone());
+                    let target = if target.starts_with('/') { target } else { format!("/run/secrets/{target}") };
+                    Some((target, src))
+                }
+            })
+            .collect();
+        let mut final_env = BTreeMap::new();
+        for (k, v) in env {
+            let file_var = k.strip_suffix("__FILE").or_else(|| k.strip_suffix("_FILE"));
+            if let (Some(base), Value::Text(path)) = (file_var, &v)
+                && let Some(sname) = mounted.get(path)
+            {
+                let hash = match secret_files.get(sname) {
+                    Some(Some(bytes)) => secret_hash(trim_newline(bytes)),
+                    _ => secret_hash(format!("ref:{sname}").as_bytes()),
+                };
+                final_env.insert(base.to_string(), Value::secret(hash));
+                continue;
+            }
+            let v = match v {
+                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => Value::secret(secret_hash(t.as_bytes())),
+                other => other,
+            };
+            final_env.insert(k, v);
+        }
+        f.env = final_env;
+
+        // Ports.
+        for p in s.get("ports").and_then(Y::as_sequence).into_iter().flatten() {
+            let (target, published, proto) = match p {
+                Y::Mapping(_) => (
+                    p.get("target").and_then(scalar).and_then(|t| t.parse::<u16>().ok()),
+                    p.get("published").and_then(scalar).and_then(|t| it.text(&t).parse::<u16>().ok()),
+                    text(p, "protocol").unwrap_or("tcp").to_string(),
+                ),
+                _ => {
+                    let spec = scalar(p).map(|x| it.text(&x)).unwrap_or_default();
+                    let (spec, proto) = spec.split_once('/').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((spec.clone(), "tcp".into()));
+                    let fields: Vec<&str> = spec.rsplitn(3, ':').collect();
+                    let target = fields.first().and_then(|t| t.parse::<u16>().ok());
+                    let published = fields.get(1).and_then(|t| t.parse::<u16>().ok());
+                    if fields.first().is_some_and(|t| t.contains('-')) {
+                        notes.push(format!("{name}: port range {spec} not compared"));
+                    }
+                    (target, published, proto)
+                }
+            };
+            if let Some(t) = target {
+                let e = f.ports.entry(format!("{t}/{proto}")).or_default();
+                e.host_port = published;
+            }
+        }
+        for p in s.get("expose").and_then(Y::as_sequence).into_iter().flatten() {
+            if let Some(spec) = scalar(p) {
+                let (n, proto) = spec.split_once('/').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((spec.clone(), "tcp".into()));
+                if let Ok(n) = n.parse::<u16>() {
+                    f.ports.entry(format!("{n}/{proto}")).or_insert_with(PortFacts::default);
+                }
+            }
+        }
+
+        // Volumes, bind-mounted files, tmpfs, configs.
+        let named: Vec<String> = doc.get("volumes").and_then(Y::as_mapping).into_iter().flatten().filter_map(|(k, _)| k.as_str().map(String::from)).collect();
+        for v in s.get("volumes").and_then(Y::as_sequence).into_iter().flatten() {
+            let (kind, source, target, size) = match v {
+                Y::String(spec) => {
+                    let spec = it.text(spec);
+                    let parts: Vec<&str> = spec.split(':').collect();
+                    match parts.as_slice() {
+                        [t] => ("volume".to_string(), String::new(), t.to_string(), None),
+                        [s, t, ..] => {
+                            let kind = if s.starts_with('.') || s.starts_with('/') || s.starts_with('~') { "bind" } else { "volume" };
+                            (kind.to_string(), s.to_string(), t.to_string(), None)
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => (
+                    text(v, "type").unwrap_or("volume").to_string(),
+                    text(v, "source").map(|x| it.text(x)).unwrap_or_default(),
+                    text(v, "target").map(String::from).unwrap_or_default(),
+                    v.get("tmpfs").and_then(|t| t.get("size")).and_then(scalar).map(|x| compose_bytes(&x)),
+                ),
+            };
+            match kind.as_str() {
+                "bind" => match join(&dir, &source).and_then(|p| files.text(&p).map(String::from)) {
+                    Some(content) => {
+                        f.files.insert(target, FileFacts { hash: secret_hash(content.as_bytes()), content });
+                    }
+                    None => {
+                        notes.push(format!("{name}: bind mount {source} is not in the set; compared as a volume"));
+                        f.volumes.insert(target, VolumeFacts { persistent: true, size: Some(format!("bind {source}")) });
+                    }
+                },
+                "tmpfs" => {
+                    f.volumes.insert(target, VolumeFacts { persistent: false, size });
+                }
+                _ => {
+                    let persistent = !source.is_empty() || named.contains(&source);
+                    f.volumes.insert(target, VolumeFacts { persistent, size: None });
+                }
+            }
+        }
+        match s.get("tmpfs") {
+            Some(Y::String(t)) => {
+                f.volumes.insert(t.split(':').next().unwrap_or(t).to_string(), VolumeFacts { persistent: false, size: None });
+            }
+            Some(Y::Sequence(seq)) => {
+                for t in seq.iter().filter_map(Y::as_str) {
+                    let (path, opts) = t.split_once(':').unwrap_or((t, ""));
+                    let size = opts.split(',').find_map(|o| o.strip_prefix("size=")).map(compose_bytes);
+                    f.volumes.insert(path.to_string(), VolumeFacts { persistent: false, size });
+                }
+            }
+            _ => {}
+        }
+        for c in s.get("configs").and_then(Y::as_sequence).into_iter().flatten() {
+            let (src, target) = match c {
+                Y::String(n) => (n.clone(), format!("/{n}")),
+                _ => {
+                    let Some(src) = text(c, "source") else { continue };
+                    (src.to_string(), text(c, "target").map(String::from).unwrap_or_else(|| format!("/{src}")))
+                }
+            };
+            match configs.get(&src) {
+                Some(Some(content)) => {
+                    f.files.insert(target, FileFacts { hash: secret_hash(content.as_bytes()), content: content.clone() });
+                }
+                _ => notes.push(format!("{name}: config {src} content is not in the set")),
+            }
+        }
+
+        // Resources and replicas.
+        let deploy = s.get("deploy").cloned().unwrap_or(Y::Null);
+        let res = |kind: &str, key: &str| deploy.get("resources").and_then(|r| r.get(kind)).and_then(|r| r.get(key)).and_then(scalar);
+        f.resources.limits_cpu = res("limits", "cpus").map(|c| cpu(&c));
+        f.resources.limits_memory = res("limits", "memory").map(|m| compose_bytes(&m));
+        f.resources.requests_cpu = res("reservations", "cpus").map(|c| cpu(&c));
+        f.resources.requests_memory = res("reservations", "memory").map(|m| compose_bytes(&m));
+        if f.resources.limits_cpu.is_none() {
+            f.resources.limits_cpu = s.get("cpus").and_then(scalar).map(|c| cpu(&c));
+        }
+        if f.resources.limits_memory.is_none() {
+            f.resources.limits_memory = s.get("mem_limit").and_then(scalar).map(|m| compose_bytes(&m));
+        }
+        f.replicas = Some(deploy.get("replicas").and_then(Y::as_u64).or_else(|| s.get("scale").and_then(Y::as_u64)).unwrap_or(1) as u32);
+
+        // Healthcheck: Compose's readiness signal.
+        if let Some(h) = s.get("healthcheck")
+            && !h.get("disable").and_then(Y::as_bool).unwrap_or(false)
+        {
+            let test: Vec<String> = match h.get("test") {
+                Some(Y::String(t)) => vec!["CMD-SHELL".into(), it.text(t)],
+                Some(Y::Sequence(seq)) => seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect(),
+                _ => Vec::new(),
+            };
+            if test.first().map(String::as_str) != Some("NONE") && !test.is_empty() {
+                let target = match test.first().map(String::as_str) {
+                    Some("CMD") => crate::facts::shell_words(&test[1..]),
+                    Some("CMD-SHELL") => test[1..].join(" "),
+                    _ => crate::facts::shell_words(&test),
+                };
+                let secs = |k: &str, d: u32| h.get(k).and_then(scalar).and_then(|x| seconds(&x)).unwrap_or(d);
+                f.probes.insert(
+                    "readiness".into(),
+                    ProbeFacts {
+                        kind: "exec".into(),
+                        target,
+                        period: secs("interval", 30),
+                        timeout: secs("timeout", 30),
+                        failure_threshold: h.get("retries").and_then(Y::as_u64).unwrap_or(3) as u32,
+                        initial_delay: secs("start_period", 0),
+                    },
+                );
+            }
+        }
+
+        // Dependencies, networks, security.
+        match s.get("depends_on") {
+            Some(Y::Sequence(seq)) => f.depends_on = seq.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+            Some(Y::Mapping(m)) => f.depends_on = m.keys().filter_map(|x| x.as_str().map(String::from)).collect(),
+            _ => {}
+        }
+        let networks: Vec<String> = match s.get("networks") {
+            Some(Y::Sequence(seq)) => seq.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+            Some(Y::Mapping(m)) => m.keys().filter_map(|x| x.as_str().map(String::from)).collect(),
+            _ => Vec::new(),
+        };
+        f.namespace = (!networks.is_empty()).then(|| networks.join(","));
+        f.security.user = s.get("user").and_then(scalar);
+        f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
+        let so: Vec<String> = s.get("security_opt").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
+        if so.iter().any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false")) {
+            f.security.privilege_escalation = Some(false);
+        }
+        f.security.cap_drop = s.get("cap_drop").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
+        f.security.cap_add = s.get("cap_add").and_then(Y::as_sequence).into_iter().flatten().filter_map(scalar).collect();
+        services.insert(name.to_string(), f);
+    }
+    let mut unresolved = it.unresolved;
+    unresolved.sort();
+    unresolved.dedup();
+    if !unresolved.is_empty() {
+        notes.push(format!("variables not set in .env: {}", unresolved.join(", ")));
+    }
+    Facts { label: files.label.clone(), format: Format::Compose, services, notes }
+}
+
+fn trim_newline(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\n").unwrap_or(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_like_compose() {
+        let vars = BTreeMap::from([("HOST".to_string(), "db".to_string()), ("DB_PASSWORD".to_string(), "s3cret".to_string())]);
+        let mut it = Interp { vars: &vars, unresolved: Vec::new() };
+        assert_eq!(it.text("$$HOME ${HOST}:${PORT:-5432}"), "$HOME db:5432");
+        let v = it.value("postgres://u:${DB_PASSWORD}@$HOST");
+        assert!(v.has_secret() && !v.display().contains("s3cret"));
+        assert_eq!(it.text("${MISSING}"), "${MISSING}");
+        assert_eq!(it.unresolved, ["MISSING"]);
+    }
+
+    #[test]
+    fn words_durations_sizes() {
+        assert_eq!(split_words("server /data --console-address \":9001\""), ["server", "/data", "--console-address", ":9001"]);
+        assert_eq!(seconds("1m30s"), Some(90));
+        assert_eq!(seconds("500ms"), Some(1));
+        assert_eq!(compose_bytes("512m"), "512Mi");
+        assert_eq!(compose_bytes("1gb"), "1Gi");
+    }
+
+    #[test]
+    fn reads_a_hand_written_compose_file() {
+        let yml = "services:\n  db:\n    image: postgres:15-alpine\n    ports: ['5432:5432']\n    environment:\n      POSTGRES_PASSWORD: prefect123\n      POSTGRES_USER: prefect\n    volumes: [pg:/var/lib/postgresql/data]\n    healthcheck:\n      test: [CMD-SHELL, pg_isready -U prefect]\n      interval: 10s\n    deploy:\n      resources:\n        limits: {cpus: '0.5', memory: 1G}\nvolumes:\n  pg: {}\n";
+        let fs = FileSet::from_memory("x", [("docker-compose.yml".to_string(), yml.as_bytes().to_vec())]);
+        let f = extract(&fs);
+        let db = &f.services["db"];
+        assert_eq!(db.ports["5432/tcp"].host_port, Some(5432));
+        assert!(!db.env["POSTGRES_PASSWORD"].display().contains("prefect123"));
+        assert_eq!(db.env["POSTGRES_USER"], Value::Text("prefect".into()));
+        assert!(db.volumes["/var/lib/postgresql/data"].persistent);
+        assert_eq!(db.probes["readiness"].target, "pg_isready -U prefect");
+        assert_eq!(db.probes["readiness"].period, 10);
+        assert_eq!(db.resources.limits_cpu.as_deref(), Some("500m"));
+        assert_eq!(db.resources.limits_memory.as_deref(), Some("1Gi"));
+    }
+}

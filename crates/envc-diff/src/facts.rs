@@ -1,0 +1,394 @@
+//! Backend-neutral facts: what an artifact set deploys, per service.
+//!
+//! Facts are compared by flattening each service into `facet.key -> value` lines
+//! ([`ServiceFacts::flatten`]); secret-backed values are short hashes, never values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The format facts were read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A Compose file.
+    Compose,
+    /// Kubernetes manifests (including rendered Helm charts).
+    Kubernetes,
+}
+
+impl Format {
+    /// Name for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Compose => "compose",
+            Format::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// Facts of one artifact set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    /// What was read.
+    pub label: String,
+    /// Its format.
+    pub format: Format,
+    /// Services by name, in the order found.
+    pub services: IndexMap<String, ServiceFacts>,
+    /// Things the extractor saw but could not read (unsupported kinds, unresolved variables).
+    pub notes: Vec<String>,
+}
+
+/// A value of an environment variable (or argument), with secrets hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Value {
+    /// Plain text.
+    Text(String),
+    /// Text with secret parts.
+    Parts(Vec<Part>),
+}
+
+/// A part of a [`Value::Parts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Part {
+    /// Text.
+    Text(String),
+    /// A secret, as a short hash of its value (or of its reference when the value is unknown).
+    Secret(String),
+}
+
+impl Value {
+    /// The value as shown: secrets as `<secret:hash>`.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Parts(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => t.clone(),
+                    Part::Secret(h) => format!("<secret:{h}>"),
+                })
+                .collect(),
+        }
+    }
+
+    /// A secret's whole value.
+    pub fn secret(hash: String) -> Value {
+        Value::Parts(vec![Part::Secret(hash)])
+    }
+
+    /// Whether any part is secret.
+    pub fn has_secret(&self) -> bool {
+        matches!(self, Value::Parts(p) if p.iter().any(|x| matches!(x, Part::Secret(_))))
+    }
+
+    /// Applies a text transformation to the text parts.
+    pub fn map_text(&self, f: &dyn Fn(&str) -> String) -> Value {
+        match self {
+            Value::Text(t) => Value::Text(f(t)),
+            Value::Parts(p) => Value::Parts(
+                p.iter()
+                    .map(|x| match x {
+                        Part::Text(t) => Part::Text(f(t)),
+                        s => s.clone(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The short hash that stands for a secret value: enough to see that two values differ,
+/// useless for recovering them.
+pub fn secret_hash(value: &[u8]) -> String {
+    let h = Sha256::digest(value);
+    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether an environment variable's name says it holds a credential; such values are hashed
+/// even when they are literals.
+pub fn sensitive_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    if n.ends_with("_FILE") {
+        return false;
+    }
+    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY"]
+        .iter()
+        .any(|m| n.contains(m))
+        || n.ends_with("_KEY")
+}
+
+/// A port, keyed by `container/protocol`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PortFacts {
+    /// Name, if any.
+    pub name: Option<String>,
+    /// Port other services use (Kubernetes Service port).
+    pub service: Option<u16>,
+    /// Published on the host (Compose).
+    pub host_port: Option<u16>,
+    /// Exposed on every node (Kubernetes NodePort).
+    pub node_port: Option<u16>,
+}
+
+/// A volume, keyed by mount path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VolumeFacts {
+    /// Survives restarts.
+    pub persistent: bool,
+    /// Size, normalised (`20Gi`), when known.
+    pub size: Option<String>,
+}
+
+/// A file placed in the container, keyed by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileFacts {
+    /// Short hash of the content.
+    pub hash: String,
+    /// The content (for text diffs; never serialised).
+    #[serde(skip)]
+    pub content: String,
+}
+
+/// A probe (or Compose healthcheck), with runtime defaults applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProbeFacts {
+    /// `http`, `tcp`, `grpc` or `exec`.
+    pub kind: String,
+    /// What it checks: `:9000/minio/health/live`, `:5432`, or the command.
+    pub target: String,
+    /// Seconds between checks.
+    pub period: u32,
+    /// Seconds a check may take.
+    pub timeout: u32,
+    /// Failures before failing.
+    pub failure_threshold: u32,
+    /// Seconds before the first check.
+    pub initial_delay: u32,
+}
+
+/// Resource requests and limits, normalised (`500m`, `1Gi`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceFacts {
+    /// CPU request.
+    pub requests_cpu: Option<String>,
+    /// Memory request.
+    pub requests_memory: Option<String>,
+    /// CPU limit.
+    pub limits_cpu: Option<String>,
+    /// Memory limit.
+    pub limits_memory: Option<String>,
+}
+
+/// Security settings of the container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SecurityFacts {
+    /// `uid` or `uid:gid`.
+    pub user: Option<String>,
+    /// Read-only root filesystem.
+    pub read_only_root: Option<bool>,
+    /// Privilege escalation allowed.
+    pub privilege_escalation: Option<bool>,
+    /// Capabilities dropped.
+    pub cap_drop: Vec<String>,
+    /// Capabilities added.
+    pub cap_add: Vec<String>,
+}
+
+/// What one service deploys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceFacts {
+    /// Name.
+    pub name: String,
+    /// `Deployment`, `StatefulSet`, `DaemonSet` or `compose`.
+    pub workload: String,
+    /// Kubernetes namespace, or Compose networks.
+    pub namespace: Option<String>,
+    /// Image reference.
+    pub image: Option<String>,
+    /// Entrypoint override.
+    pub command: Option<Vec<String>>,
+    /// Arguments override.
+    pub args: Option<Vec<String>>,
+    /// Environment.
+    pub env: BTreeMap<String, Value>,
+    /// Ports by `container/protocol`.
+    pub ports: BTreeMap<String, PortFacts>,
+    /// Volumes by mount path.
+    pub volumes: BTreeMap<String, VolumeFacts>,
+    /// Files by path.
+    pub files: BTreeMap<String, FileFacts>,
+    /// Resources.
+    pub resources: ResourceFacts,
+    /// Replicas.
+    pub replicas: Option<u32>,
+    /// Autoscaling: `min-max` and targets.
+    pub autoscaling: Option<String>,
+    /// Probes by `liveness`, `readiness`, `startup`.
+    pub probes: BTreeMap<String, ProbeFacts>,
+    /// Services it waits for.
+    pub depends_on: BTreeSet<String>,
+    /// Ingress routes (`host/path`).
+    pub exposure: BTreeSet<String>,
+    /// Security settings.
+    pub security: SecurityFacts,
+}
+
+impl ServiceFacts {
+    /// Every fact as `(facet, key, value)` lines, in a stable order. The facet is the first
+    /// component (`env`, `ports`, ...); the key is the full path (`env.AWS_REGION`).
+    pub fn flatten(&self) -> BTreeMap<String, (String, String)> {
+        let mut m: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut put = |facet: &str, key: String, v: String| {
+            m.insert(key, (facet.to_string(), v));
+        };
+        if let Some(i) = &self.image {
+            put("image", "image".into(), i.clone());
+        }
+        if let Some(c) = &self.command {
+            put("command", "command".into(), shell_words(c));
+        }
+        if let Some(a) = &self.args {
+            put("args", "args".into(), shell_words(a));
+        }
+        for (k, v) in &self.env {
+            put("env", format!("env.{k}"), v.display());
+        }
+        for (k, p) in &self.ports {
+            // Port names are labels, not behaviour (Compose has none): the port being open is
+            // the fact.
+            put("ports", format!("ports.{k}"), "open".into());
+            if let Some(s) = p.service {
+                put("ports", format!("ports.{k}.service"), s.to_string());
+            }
+            if let Some(h) = p.host_port {
+                put("ports", format!("ports.{k}.host_port"), h.to_string());
+            }
+            if let Some(n) = p.node_port {
+                put("ports", format!("ports.{k}.node_port"), n.to_string());
+            }
+        }
+        for (path, v) in &self.volumes {
+            put("volumes", format!("volumes.{path}"), if v.persistent { "persistent".into() } else { "scratch".into() });
+            if let Some(s) = &v.size {
+                put("volumes", format!("volumes.{path}.size"), s.clone());
+            }
+        }
+        for (path, f) in &self.files {
+            put("files", format!("files.{path}"), f.hash.clone());
+        }
+        let r = &self.resources;
+        for (k, v) in [
+            ("requests.cpu", &r.requests_cpu),
+            ("requests.memory", &r.requests_memory),
+            ("limits.cpu", &r.limits_cpu),
+            ("limits.memory", &r.limits_memory),
+        ] {
+            if let Some(v) = v {
+                put("resources", format!("resources.{k}"), v.clone());
+            }
+        }
+        if let Some(n) = self.replicas {
+            put("replicas", "replicas".into(), n.to_string());
+        }
+        if let Some(a) = &self.autoscaling {
+            put("autoscaling", "autoscaling".into(), a.clone());
+        }
+        for (k, p) in &self.probes {
+            put("probes", format!("probes.{k}"), format!("{} {}", p.kind, p.target));
+            put("probes", format!("probes.{k}.timing"), format!(
+                "period {}s, timeout {}s, failures {}, delay {}s",
+                p.period, p.timeout, p.failure_threshold, p.initial_delay
+            ));
+        }
+        for d in &self.depends_on {
+            put("depends_on", format!("depends_on.{d}"), "yes".into());
+        }
+        for e in &self.exposure {
+            put("exposure", format!("exposure.{e}"), "ingress".into());
+        }
+        let s = &self.security;
+        if let Some(u) = &s.user {
+            put("security", "security.user".into(), u.clone());
+        }
+        if let Some(b) = s.read_only_root {
+            put("security", "security.read_only_root".into(), b.to_string());
+        }
+        if let Some(b) = s.privilege_escalation {
+            put("security", "security.privilege_escalation".into(), b.to_string());
+        }
+        if !s.cap_drop.is_empty() {
+            put("security", "security.cap_drop".into(), s.cap_drop.join(","));
+        }
+        if !s.cap_add.is_empty() {
+            put("security", "security.cap_add".into(), s.cap_add.join(","));
+        }
+        if let Some(n) = &self.namespace {
+            put("namespace", "namespace".into(), n.clone());
+        }
+        m
+    }
+}
+
+/// Words joined the way a shell would read them back.
+pub fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Normalises a CPU amount (`"1"`, `"0.5"`, `"500m"`, `0.5`) to Kubernetes' canonical form.
+pub fn cpu(text: &str) -> String {
+    match envc_model::quantity::Cpu::parse(text.trim()) {
+        Ok(c) => envc_model::quantity::Cpu::from_millis(c.millis).text,
+        Err(_) => text.to_string(),
+    }
+}
+
+/// Normalises a memory amount (`"1Gi"`, `"1024Mi"`) to the largest binary unit.
+pub fn memory(text: &str) -> String {
+    match envc_model::quantity::Bytes::parse(text.trim()) {
+        Ok(b) => envc_model::quantity::Bytes::from_bytes(b.bytes).text,
+        Err(_) => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_their_values() {
+        let v = Value::Parts(vec![Part::Text("postgres://u:".into()), Part::Secret(secret_hash(b"hunter2")), Part::Text("@db".into())]);
+        assert!(!v.display().contains("hunter2"));
+        assert_eq!(secret_hash(b"hunter2").len(), 12);
+        assert_ne!(secret_hash(b"a"), secret_hash(b"b"));
+    }
+
+    #[test]
+    fn quantities_normalise() {
+        assert_eq!(cpu("0.5"), "500m");
+        assert_eq!(cpu("1000m"), "1");
+        assert_eq!(memory("1024Mi"), "1Gi");
+        assert_eq!(memory("512Mi"), "512Mi");
+    }
+
+    #[test]
+    fn credential_names() {
+        assert!(sensitive_name("MINIO_ROOT_PASSWORD"));
+        assert!(sensitive_name("AWS_ACCESS_KEY_ID"));
+        assert!(!sensitive_name("POSTGRES_PASSWORD_FILE"));
+        assert!(!sensitive_name("PREFECT_API_URL"));
+    }
+}

@@ -1,0 +1,532 @@
+//! Facts from Kubernetes manifests: a directory or stream of YAML documents (`kind: List`
+//! included, as `kubectl get -o yaml` prints it), such as envc's k3s output, a rendered Helm
+//! chart, hand-written manifests or a dump of a live cluster.
+
+use std::collections::BTreeMap;
+
+use serde_yaml::Value as Y;
+
+use crate::facts::{
+    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu,
+    memory, secret_hash, sensitive_name,
+};
+use crate::fileset::FileSet;
+
+/// Path helpers over YAML values.
+fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(*p)?;
+    }
+    Some(cur)
+}
+
+fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
+    at(v, path).and_then(Y::as_str)
+}
+
+/// A scalar as text (numbers and booleans too).
+fn scalar(v: &Y) -> Option<String> {
+    match v {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn num(v: &Y, path: &[&str]) -> Option<u64> {
+    at(v, path).and_then(|x| x.as_u64().or_else(|| x.as_str().and_then(|s| s.parse().ok())))
+}
+
+fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
+    at(v, path).and_then(Y::as_sequence).into_iter().flatten()
+}
+
+fn strings(v: &Y, path: &[&str]) -> Option<Vec<String>> {
+    at(v, path).and_then(Y::as_sequence).map(|s| s.iter().filter_map(scalar).collect())
+}
+
+fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
+    at(v, path)
+        .and_then(Y::as_mapping)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?))).collect())
+        .unwrap_or_default()
+}
+
+/// Every Kubernetes object in the set: documents with `apiVersion` and `kind`, `List` items
+/// unpacked. Files that are not YAML are skipped with a note.
+pub fn objects(files: &FileSet, notes: &mut Vec<String>) -> Vec<Y> {
+    let mut out = Vec::new();
+    for (path, bytes) in &files.files {
+        let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml") || path == "-" || !path.contains('.');
+        if !is_yaml {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else { continue };
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            match <Y as serde::Deserialize>::deserialize(doc) {
+                Ok(v) => unpack(v, &mut out),
+                Err(e) => {
+                    notes.push(format!("{path}: not valid YAML ({e}); skipped"));
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn unpack(v: Y, out: &mut Vec<Y>) {
+    if text(&v, &["kind"]).is_some_and(|k| k == "List" || k.ends_with("List")) && at(&v, &["items"]).is_some() {
+        if let Some(items) = at(&v, &["items"]).and_then(Y::as_sequence) {
+            for i in items.clone() {
+                unpack(i, out);
+            }
+        }
+    } else if text(&v, &["kind"]).is_some() && text(&v, &["apiVersion"]).is_some() {
+        out.push(v);
+    }
+}
+
+fn ns(v: &Y) -> String {
+    text(v, &["metadata", "namespace"]).unwrap_or("default").to_string()
+}
+
+fn name(v: &Y) -> String {
+    text(v, &["metadata", "name"]).unwrap_or_default().to_string()
+}
+
+/// Decoded Secret data by (namespace, name, key).
+fn secret_data(objs: &[Y]) -> BTreeMap<(String, String, String), Vec<u8>> {
+    let mut m = BTreeMap::new();
+    for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Secret")) {
+        for (k, v) in at(s, &["data"]).and_then(Y::as_mapping).into_iter().flatten() {
+            if let (Some(k), Some(v)) = (k.as_str(), v.as_str())
+                && let Some(bytes) = base64_decode(v)
+            {
+                m.insert((ns(s), name(s), k.to_string()), bytes);
+            }
+        }
+        for (k, v) in at(s, &["stringData"]).and_then(Y::as_mapping).into_iter().flatten() {
+            if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
+                m.insert((ns(s), name(s), k.to_string()), v.into_bytes());
+            }
+        }
+    }
+    m
+}
+
+fn config_data(objs: &[Y]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+    let mut m = BTreeMap::new();
+    for c in objs.iter().filter(|o| text(o, &["kind"]) == Some("ConfigMap")) {
+        let data: BTreeMap<String, String> = at(c, &["data"])
+            .and_then(Y::as_mapping)
+            .map(|d| d.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?))).collect())
+            .unwrap_or_default();
+        m.insert((ns(c), name(c)), data);
+    }
+    m
+}
+
+/// Standard base64 (with or without padding), as Secret `data` uses.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' | b'\n' | b'\r' | b' ' => continue,
+            _ => return None,
+        };
+        buf = (buf << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet) in the set.
+pub fn extract(files: &FileSet) -> Facts {
+    let mut notes = Vec::new();
+    let objs = objects(files, &mut notes);
+    let secrets = secret_data(&objs);
+    let configs = config_data(&objs);
+    let mut services = indexmap::IndexMap::new();
+    for w in &objs {
+        let kind = text(w, &["kind"]).unwrap_or_default();
+        if !matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
+            continue;
+        }
+        let f = workload(w, kind, &objs, &secrets, &configs, &mut notes);
+        services.insert(f.name.clone(), f);
+    }
+    Facts { label: files.label.clone(), format: Format::Kubernetes, services, notes }
+}
+
+fn workload(
+    w: &Y,
+    kind: &str,
+    objs: &[Y],
+    secrets: &BTreeMap<(String, String, String), Vec<u8>>,
+    configs: &BTreeMap<(String, String), BTreeMap<String, String>>,
+    notes: &mut Vec<String>,
+) -> ServiceFacts {
+    let wname = name(w);
+    let wns = ns(w);
+    let pod = at(w, &["spec", "template"]).cloned().unwrap_or(Y::Null);
+    let pod_labels = labels(&pod, &["metadata", "labels"]);
+    let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
+    if containers.len() > 1 {
+        notes.push(format!("{kind} {wns}/{wname}: {} containers; facts are of the first", containers.len()));
+    }
+    let c = containers.first().copied().cloned().unwrap_or(Y::Null);
+    let mut f = ServiceFacts {
+        name: wname.clone(),
+        workload: kind.to_string(),
+        namespace: Some(wns.clone()),
+        image: text(&c, &["image"]).map(String::from),
+        command: strings(&c, &["command"]),
+        args: strings(&c, &["args"]),
+        ..Default::default()
+    };
+
+    // Container ports by name and number.
+    let mut port_names: BTreeMap<String, u16> = BTreeMap::new();
+    for p in seq(&c, &["ports"]) {
+        let Some(n) = num(p, &["containerPort"]).and_then(|n| u16::try_from(n).ok()) else { continue };
+        let proto = text(p, &["protocol"]).unwrap_or("TCP").to_ascii_lowercase();
+        let pname = text(p, &["name"]).map(String::from);
+        if let Some(pn) = &pname {
+            port_names.insert(pn.clone(), n);
+        }
+        f.ports.insert(format!("{n}/{proto}"), PortFacts { name: pname, ..Default::default() });
+    }
+    let resolve_port = |v: &Y| -> Option<u16> {
+        match v {
+            Y::Number(n) => n.as_u64().and_then(|x| u16::try_from(x).ok()),
+            Y::String(s) => port_names.get(s).copied().or_else(|| s.parse().ok()),
+            _ => None,
+        }
+    };
+
+    // Services selecting the pods: Service ports and NodePorts.
+    let mut selecting: Vec<String> = Vec::new();
+    for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Service") && ns(o) == wns) {
+        let sel = labels(s, &["spec", "selector"]);
+        if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
+            continue;
+        }
+        selecting.push(name(s));
+        let headless = text(s, &["spec", "clusterIP"]) == Some("None");
+        for sp in seq(s, &["spec", "ports"]) {
+            let target = at(sp, &["targetPort"]).or(at(sp, &["port"])).and_then(resolve_port);
+            let Some(target) = target else { continue };
+            let proto = text(sp, &["protocol"]).unwrap_or("TCP").to_ascii_lowercase();
+            let entry = f.ports.entry(format!("{target}/{proto}")).or_default();
+            if !headless {
+                entry.service = num(sp, &["port"]).and_then(|n| u16::try_from(n).ok());
+                if let Some(np) = num(sp, &["nodePort"]).and_then(|n| u16::try_from(n).ok()) {
+                    entry.node_port = Some(np);
+                }
+            }
+        }
+    }
+
+    // Ingress routes to those Services.
+    for i in objs.iter().filter(|o| text(o, &["kind"]) == Some("Ingress") && ns(o) == wns) {
+        for r in seq(i, &["spec", "rules"]) {
+            let host = text(r, &["host"]).unwrap_or("*");
+            for p in seq(r, &["http", "paths"]) {
+                if let Some(svc) = text(p, &["backend", "service", "name"])
+                    && selecting.iter().any(|s| s == svc)
+                {
+                    f.exposure.insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
+                }
+            }
+        }
+    }
+
+    // Environment, with `$(VAR)` expanded as the kubelet does.
+    let mut known: BTreeMap<String, Value> = BTreeMap::new();
+    let secret_value = |sname: &str, key: &str| -> Value {
+        match secrets.get(&(wns.clone(), sname.to_string(), key.to_string())) {
+            Some(v) => Value::secret(secret_hash(v)),
+            None => Value::secret(secret_hash(format!("ref:{sname}/{key}").as_bytes())),
+        }
+    };
+    for ef in seq(&c, &["envFrom"]) {
+        if let Some(sn) = text(ef, &["secretRef", "name"]) {
+            let prefix = text(ef, &["prefix"]).unwrap_or("");
+            for ((sns, s, k), _) in secrets.iter() {
+                if *sns == wns && s == sn {
+                    known.insert(format!("{prefix}{k}"), secret_value(sn, k));
+                }
+            }
+        }
+        if let Some(cn) = text(ef, &["configMapRef", "name"]) {
+            let prefix = text(ef, &["prefix"]).unwrap_or("");
+            for (k, v) in configs.get(&(wns.clone(), cn.to_string())).into_iter().flatten() {
+                known.insert(format!("{prefix}{k}"), Value::Text(v.clone()));
+            }
+        }
+    }
+    for e in seq(&c, &["env"]) {
+        let Some(ename) = text(e, &["name"]) else { continue };
+        let value = if let Some(v) = at(e, &["value"]).and_then(scalar) {
+            expand(&v, &known)
+        } else if let Some(r) = at(e, &["valueFrom", "secretKeyRef"]) {
+            secret_value(text(r, &["name"]).unwrap_or_default(), text(r, &["key"]).unwrap_or_default())
+        } else if let Some(r) = at(e, &["valueFrom", "configMapKeyRef"]) {
+            let v = configs
+                .get(&(wns.clone(), text(r, &["name"]).unwrap_or_default().to_string()))
+                .and_then(|d| d.get(text(r, &["key"]).unwrap_or_default()))
+                .cloned()
+                .unwrap_or_else(|| format!("<configmap:{}/{}>", text(r, &["name"]).unwrap_or_default(), text(r, &["key"]).unwrap_or_default()));
+            Value::Text(v)
+        } else if let Some(p) = text(e, &["valueFrom", "fieldRef", "fieldPath"]) {
+            Value::Text(format!("<field:{p}>"))
+        } else if let Some(p) = text(e, &["valueFrom", "resourceFieldRef", "resource"]) {
+            Value::Text(format!("<resource:{p}>"))
+        } else {
+            Value::Text(String::new())
+        };
+        known.insert(ename.to_string(), value);
+    }
+    for (k, v) in known {
+        // envc's own helper variables carry secrets into composite values; they are an
+        // implementation detail, not part of what the service reads.
+        if k.starts_with("ENVC_SECRET_") {
+            continue;
+        }
+        let v = if sensitive_name(&k) && !v.has_secret() {
+            match v {
+                Value::Text(t) if !t.is_empty() => Value::secret(secret_hash(t.as_bytes())),
+                other => other,
+            }
+        } else {
+            v
+        };
+        f.env.insert(k, v);
+    }
+
+    // Volumes and files.
+    let volumes: BTreeMap<String, &Y> = seq(&pod, &["spec", "volumes"]).filter_map(|v| Some((text(v, &["name"])?.to_string(), v))).collect();
+    let claim_templates: BTreeMap<String, &Y> =
+        seq(w, &["spec", "volumeClaimTemplates"]).filter_map(|v| Some((text(v, &["metadata", "name"])?.to_string(), v))).collect();
+    for m in seq(&c, &["volumeMounts"]) {
+        let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else { continue };
+        let sub = text(m, &["subPath"]);
+        if let Some(t) = claim_templates.get(vname) {
+            let size = text(t, &["spec", "resources", "requests", "storage"]).map(memory);
+            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size });
+            continue;
+        }
+        let Some(v) = volumes.get(vname) else { continue };
+        if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
+            let size = objs
+                .iter()
+                .find(|o| text(o, &["kind"]) == Some("PersistentVolumeClaim") && ns(o) == wns && name(o) == claim)
+                .and_then(|pvc| text(pvc, &["spec", "resources", "requests", "storage"]).map(memory));
+            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size });
+        } else if at(v, &["emptyDir"]).is_some() {
+            let size = text(v, &["emptyDir", "sizeLimit"]).map(memory);
+            f.volumes.insert(path.to_string(), VolumeFacts { persistent: false, size });
+        } else if let Some(hp) = text(v, &["hostPath", "path"]) {
+            f.volumes.insert(path.to_string(), VolumeFacts { persistent: true, size: Some(format!("hostPath {hp}")) });
+        } else if let Some(cm) = text(v, &["configMap", "name"]) {
+            let data = configs.get(&(wns.clone(), cm.to_string()));
+            let items: Vec<(String, String)> = match sub {
+                Some(key) => vec![(path.to_string(), data.and_then(|d| d.get(key)).cloned().unwrap_or_default())],
+                None => data
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, c)| (format!("{}/{k}", path.trim_end_matches('/')), c.clone()))
+                    .collect(),
+            };
+            if data.is_none() {
+                notes.push(format!("{kind} {wns}/{wname}: ConfigMap {cm} is not in the set; its files are unknown"));
+            }
+            for (p, content) in items {
+                f.files.insert(p, FileFacts { hash: secret_hash(content.as_bytes()), content });
+            }
+        } else if let Some(sec) = text(v, &["secret", "secretName"]) {
+            for ((sns, s, k), val) in secrets {
+                if *sns == wns && s == sec && sub.is_none_or(|x| x == k) {
+                    let p = if sub.is_some() { path.to_string() } else { format!("{}/{k}", path.trim_end_matches('/')) };
+                    f.files.insert(p, FileFacts { hash: secret_hash(val), content: String::new() });
+                }
+            }
+        }
+    }
+
+    // Resources.
+    let r = at(&c, &["resources"]).cloned().unwrap_or(Y::Null);
+    f.resources.requests_cpu = at(&r, &["requests", "cpu"]).and_then(scalar).map(|s| cpu(&s));
+    f.resources.requests_memory = at(&r, &["requests", "memory"]).and_then(scalar).map(|s| memory(&s));
+    f.resources.limits_cpu = at(&r, &["limits", "cpu"]).and_then(scalar).map(|s| cpu(&s));
+    f.resources.limits_memory = at(&r, &["limits", "memory"]).and_then(scalar).map(|s| memory(&s));
+
+    // Replicas and autoscaling.
+    let hpa = objs.iter().find(|o| {
+        text(o, &["kind"]) == Some("HorizontalPodAutoscaler")
+            && ns(o) == wns
+            && text(o, &["spec", "scaleTargetRef", "name"]) == Some(wname.as_str())
+            && text(o, &["spec", "scaleTargetRef", "kind"]) == Some(kind)
+    });
+    if let Some(h) = hpa {
+        let min = num(h, &["spec", "minReplicas"]).unwrap_or(1);
+        let max = num(h, &["spec", "maxReplicas"]).unwrap_or(min);
+        let mut targets: Vec<String> = seq(h, &["spec", "metrics"])
+            .filter_map(|m| {
+                let n = text(m, &["resource", "name"])?;
+                let u = num(m, &["resource", "target", "averageUtilization"])?;
+                Some(format!("{n} {u}%"))
+            })
+            .collect();
+        targets.sort();
+        f.autoscaling = Some(format!("{min}-{max} on {}", targets.join(", ")));
+        f.replicas = num(w, &["spec", "replicas"]).map(|n| n as u32).or(Some(min as u32));
+    } else if kind != "DaemonSet" {
+        f.replicas = Some(num(w, &["spec", "replicas"]).unwrap_or(1) as u32);
+    }
+
+    // Probes, with the kubelet's defaults.
+    for (key, field) in [("liveness", "livenessProbe"), ("readiness", "readinessProbe"), ("startup", "startupProbe")] {
+        let Some(p) = at(&c, &[field]) else { continue };
+        let (kind, target) = if let Some(h) = at(p, &["httpGet"]) {
+            let port = at(h, &["port"]).and_then(resolve_port).map(|n| n.to_string()).unwrap_or_default();
+            ("http", format!(":{port}{}", text(h, &["path"]).unwrap_or("/")))
+        } else if let Some(t) = at(p, &["tcpSocket"]) {
+            ("tcp", format!(":{}", at(t, &["port"]).and_then(resolve_port).map(|n| n.to_string()).unwrap_or_default()))
+        } else if let Some(g) = at(p, &["grpc"]) {
+            ("grpc", format!(":{}", num(g, &["port"]).unwrap_or(0)))
+        } else if let Some(cmd) = strings(p, &["exec", "command"]) {
+            ("exec", crate::facts::shell_words(&cmd))
+        } else {
+            ("unknown", String::new())
+        };
+        f.probes.insert(
+            key.to_string(),
+            ProbeFacts {
+                kind: kind.to_string(),
+                target,
+                period: num(p, &["periodSeconds"]).unwrap_or(10) as u32,
+                timeout: num(p, &["timeoutSeconds"]).unwrap_or(1) as u32,
+                failure_threshold: num(p, &["failureThreshold"]).unwrap_or(3) as u32,
+                initial_delay: num(p, &["initialDelaySeconds"]).unwrap_or(0) as u32,
+            },
+        );
+    }
+
+    // Security: the container's settings override the pod's.
+    let pick = |k: &str| at(&c, &["securityContext", k]).or_else(|| at(&pod, &["spec", "securityContext", k]));
+    let user = pick("runAsUser").and_then(scalar);
+    let group = pick("runAsGroup").and_then(scalar);
+    f.security.user = match (user, group) {
+        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+        (Some(u), None) => Some(u),
+        _ => None,
+    };
+    f.security.read_only_root = pick("readOnlyRootFilesystem").and_then(Y::as_bool);
+    f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
+    f.security.cap_drop = strings(&c, &["securityContext", "capabilities", "drop"]).unwrap_or_default();
+    f.security.cap_add = strings(&c, &["securityContext", "capabilities", "add"]).unwrap_or_default();
+    f
+}
+
+/// Expands `$(VAR)` with variables defined before, as the kubelet does (`$$` is a literal `$`;
+/// unknown variables stay as written).
+fn expand(s: &str, known: &BTreeMap<String, Value>) -> Value {
+    let mut parts: Vec<Part> = Vec::new();
+    let mut textbuf = String::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && i + 1 < b.len() {
+            if b[i + 1] == b'$' {
+                textbuf.push('$');
+                i += 2;
+                continue;
+            }
+            if b[i + 1] == b'('
+                && let Some(end) = s[i + 2..].find(')')
+            {
+                let var = &s[i + 2..i + 2 + end];
+                match known.get(var) {
+                    Some(Value::Text(t)) => textbuf.push_str(t),
+                    Some(Value::Parts(p)) => {
+                        for part in p {
+                            match part {
+                                Part::Text(t) => textbuf.push_str(t),
+                                Part::Secret(h) => {
+                                    if !textbuf.is_empty() {
+                                        parts.push(Part::Text(std::mem::take(&mut textbuf)));
+                                    }
+                                    parts.push(Part::Secret(h.clone()));
+                                }
+                            }
+                        }
+                    }
+                    None => textbuf.push_str(&s[i..i + 3 + end]),
+                }
+                i += 3 + end;
+                continue;
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or('$');
+        textbuf.push(ch);
+        i += ch.len_utf8();
+    }
+    if parts.is_empty() {
+        return Value::Text(textbuf);
+    }
+    if !textbuf.is_empty() {
+        parts.push(Part::Text(textbuf));
+    }
+    Value::Parts(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_decode("cGFzc3dvcmQxMjM="), Some(b"password123".to_vec()));
+        assert_eq!(base64_decode("YWRtaW4="), Some(b"admin".to_vec()));
+        assert_eq!(base64_decode("!!"), None);
+    }
+
+    #[test]
+    fn expands_like_the_kubelet() {
+        let mut known = BTreeMap::new();
+        known.insert("PW".to_string(), Value::secret("abc".into()));
+        known.insert("HOST".to_string(), Value::Text("db".into()));
+        assert_eq!(
+            expand("u:$(PW)@$(HOST)/$$(X)$(NOPE)", &known),
+            Value::Parts(vec![Part::Text("u:".into()), Part::Secret("abc".into()), Part::Text("@db/$(X)$(NOPE)".into())])
+        );
+        assert_eq!(expand("a$$$$b", &known), Value::Text("a$$b".into()));
+    }
+
+    #[test]
+    fn reads_list_dumps_and_skips_non_objects() {
+        let dump = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, namespace: shop}\n  spec:\n    replicas: 2\n    template:\n      spec:\n        containers:\n        - name: web\n          image: nginx:1.29.3\n          env:\n          - {name: DB_PASSWORD, value: hunter2}\n---\nfoo: bar\n";
+        let fs = FileSet::from_memory("dump", [("dump.yaml".to_string(), dump.as_bytes().to_vec())]);
+        let f = extract(&fs);
+        let web = &f.services["web"];
+        assert_eq!(web.image.as_deref(), Some("nginx:1.29.3"));
+        assert_eq!(web.replicas, Some(2));
+        assert!(!web.env["DB_PASSWORD"].display().contains("hunter2"), "literal credentials are hashed");
+    }
+}

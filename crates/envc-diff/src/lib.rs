@@ -1,0 +1,18 @@
+//! Facts extracted from artifact sets of any format, and their semantic comparison.
+//!
+//! An extractor reads what an artifact set deploys (a Compose file, Kubernetes manifests, a
+//! rendered Helm chart) into backend-neutral [`facts::Facts`]; [`compare`] matches services and
+//! compares them facet by facet; the caller classifies each difference and renders it.
+
+pub mod classify;
+pub mod compare;
+pub mod compose;
+pub mod facts;
+pub mod fileset;
+pub mod k8s;
+pub mod normalize;
+pub mod render;
+
+pub use compare::{Difference, compare};
+pub use facts::{Facts, ServiceFacts};
+pub use fileset::FileSet;

@@ -1,0 +1,156 @@
+//! Rendering a classified comparison for people (grouped by service, colored when asked) and
+//! for machines (JSON, format version 1, documented in docs/diff.md).
+
+use serde::Serialize;
+
+use crate::classify::Accept;
+use crate::compare::{Class, Comparison, Difference};
+
+/// JSON format version; bump on any incompatible change (docs/diff.md).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A side of the comparison, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// What was compared (`mode docker`, a path).
+    pub label: String,
+    /// `compose` or `kubernetes`.
+    pub format: String,
+    /// Mode name, when the side is a mode built from the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+/// Counts by class.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Services present on both sides.
+    pub services: usize,
+    /// Differences in total.
+    pub differences: usize,
+    /// Drift.
+    pub drift: usize,
+    /// Expected.
+    pub expected: usize,
+    /// Not representable.
+    pub not_representable: usize,
+    /// Accepted.
+    pub accepted: usize,
+    /// Values equal once host names and ports are resolved per format.
+    pub normalized: usize,
+    /// Accepted differences that no longer occur.
+    pub stale_accepted: usize,
+}
+
+/// A full report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Format version of this JSON.
+    pub format_version: u32,
+    /// Side A.
+    pub a: Side,
+    /// Side B.
+    pub b: Side,
+    /// Counts.
+    pub summary: Summary,
+    /// Every difference.
+    pub differences: Vec<Difference>,
+    /// Accepted differences that matched nothing.
+    pub stale_accepted: Vec<Accept>,
+    /// What the extractors could not read.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Assembles a report.
+    pub fn new(a: Side, b: Side, c: Comparison, stale: Vec<Accept>, notes: Vec<String>) -> Report {
+        let count = |k: Class| c.differences.iter().filter(|d| d.class == k).count();
+        let summary = Summary {
+            services: c.services,
+            differences: c.differences.len(),
+            drift: count(Class::Drift),
+            expected: count(Class::Expected),
+            not_representable: count(Class::NotRepresentable),
+            accepted: count(Class::Accepted),
+            normalized: c.normalized,
+            stale_accepted: stale.len(),
+        };
+        Report { format_version: FORMAT_VERSION, a, b, summary, differences: c.differences, stale_accepted: stale, notes }
+    }
+
+    /// Whether anything is drift.
+    pub fn has_drift(&self) -> bool {
+        self.summary.drift > 0
+    }
+
+    /// JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Text for people; `drift_only` hides the explained differences.
+    pub fn text(&self, color: bool, drift_only: bool) -> String {
+        let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+        let mut out = String::new();
+        out.push_str(&format!("{} {} ({}) vs {} ({})\n", paint("1", "envc diff:"), self.a.label, self.a.format, self.b.label, self.b.format));
+        let mut current = "";
+        for d in &self.differences {
+            if drift_only && d.class != Class::Drift {
+                continue;
+            }
+            if d.service != current {
+                current = &d.service;
+                out.push_str(&format!("\n{}\n", paint("1", &d.service)));
+            }
+            let (code, label) = match d.class {
+                Class::Drift => ("1;31", "drift"),
+                Class::Expected => ("32", "expected"),
+                Class::NotRepresentable => ("36", "not representable"),
+                Class::Accepted => ("33", "accepted"),
+            };
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+            let mut line = format!("  {:<18} {}: {} -> {}", paint(code, label), d.key, show(&d.a), show(&d.b));
+            if !d.reason.is_empty() {
+                line.push_str(&format!("  ({}", d.reason));
+                if let Some(at) = &d.at {
+                    line.push_str(&format!(", {at}"));
+                }
+                line.push(')');
+            }
+            out.push_str(&line);
+            out.push('\n');
+            if let Some(t) = &d.text_diff {
+                for l in t.lines() {
+                    let l2 = if l.starts_with('+') && !l.starts_with("+++") {
+                        paint("32", l)
+                    } else if l.starts_with('-') && !l.starts_with("---") {
+                        paint("31", l)
+                    } else {
+                        l.to_string()
+                    };
+                    out.push_str(&format!("      {l2}\n"));
+                }
+            }
+        }
+        if !self.stale_accepted.is_empty() {
+            out.push_str(&format!("\n{}\n", paint("1;33", "stale accepted differences (no longer occur; remove them)")));
+            for s in &self.stale_accepted {
+                out.push_str(&format!("  {} {}: {} ({})\n", s.service, s.key, s.reason, s.at));
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
+        let s = &self.summary;
+        out.push_str(&format!(
+            "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names and ports resolve per format\n",
+            s.services,
+            if s.drift > 0 { paint("1;31", &s.drift.to_string()) } else { s.drift.to_string() },
+            s.expected,
+            s.not_representable,
+            s.accepted,
+            s.normalized
+        ));
+        out
+    }
+}
