@@ -2,10 +2,10 @@
 //! It holds no Kubernetes or Compose types; every backend is a function of it.
 
 use envc_model::model::{
-    Autoscaling, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources, Security,
-    WorkloadKind,
+    Autoscaling, External, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources,
+    Security, WorkloadKind,
 };
-use envc_model::profile::{Backend, ComposeSettings, KubernetesSettings, Tier};
+use envc_model::profile::{Backend, CloudSettings, ComposeSettings, KubernetesSettings, Tier};
 use envc_model::quantity::{Bytes, Duration};
 use indexmap::IndexMap;
 
@@ -40,6 +40,8 @@ pub struct Ir {
     pub kubernetes: KubernetesSettings,
     /// Compose settings of the mode.
     pub compose: ComposeSettings,
+    /// The cloud of the mode, if it names one.
+    pub cloud: Option<CloudSettings>,
 }
 
 /// A namespace.
@@ -135,6 +137,9 @@ pub struct Service {
     pub workload: WorkloadKind,
     /// Grace period on stop.
     pub stop_grace_period: Option<Duration>,
+    /// A managed service stands in for this one: backends deploy no workload for it, and
+    /// references to it reach the endpoint supplied at deploy time.
+    pub external: Option<External>,
 }
 
 impl Service {
@@ -146,6 +151,11 @@ impl Service {
     /// Whether a readiness check exists (Kubernetes readiness probe, Compose healthcheck).
     pub fn has_health(&self) -> bool {
         self.readiness.is_some()
+    }
+
+    /// Whether the mode deploys a workload for this service (not replaced by a managed one).
+    pub fn is_deployed(&self) -> bool {
+        self.external.is_none()
     }
 
     /// Replicas at most (autoscaling maximum, else replicas).

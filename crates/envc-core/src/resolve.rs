@@ -635,6 +635,7 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }),
             workload,
             stop_grace_period: svc.stop_grace_period,
+            external: svc.external.clone(),
         });
     }
 
@@ -739,6 +740,7 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         services,
         kubernetes: m.profile.kubernetes.clone(),
         compose: m.profile.compose.clone(),
+        cloud: m.profile.cloud.clone(),
     };
     d.sort();
     Ok(Compiled {
@@ -1300,7 +1302,7 @@ fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
         let Some(q) = &ns.quota else { continue };
         let in_ns: Vec<&ir::Service> = services
             .iter()
-            .filter(|s| &s.namespace_key == key)
+            .filter(|s| &s.namespace_key == key && s.is_deployed())
             .collect();
         let sum = |f: &dyn Fn(&ir::Service) -> u64| -> u64 {
             in_ns

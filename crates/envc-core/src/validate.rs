@@ -69,7 +69,104 @@ pub fn check(m: &LoadedMode) -> Diagnostics {
     for (name, svc) in &model.services {
         check_service(m, &at, name, svc, &mut d);
     }
+    check_cloud(m, &mut d);
     d
+}
+
+/// The `[cloud]` table of a profile and the managed services of the model: what they name
+/// must exist, and only the helm backend deploys them.
+fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
+    let backend = m.profile.profile.backend;
+    let pt = &m.profile_tree;
+    for (name, svc) in &m.model.services {
+        if svc.enabled && svc.external.is_some() && backend != envc_model::profile::Backend::Helm {
+            d.push(
+                Diagnostic::error(
+                    "E-external-backend",
+                    format!(
+                        "`{name}` is a managed service, which the {} backend cannot express",
+                        backend.as_str()
+                    ),
+                )
+                .at(m.tree.origin_of(&["services", name, "external"]), "here")
+                .hint("managed services belong to prod profiles with backend = \"helm\""),
+            );
+        }
+    }
+    let Some(cloud) = &m.profile.cloud else {
+        if backend == envc_model::profile::Backend::Helm {
+            d.push(
+                Diagnostic::error("E-no-cloud", format!("mode `{}` uses the helm backend but has no [cloud] table", m.mode))
+                    .at(pt.origin_of(&["profile", "backend"]), "here")
+                    .hint("describe the cluster: provider, cluster_name, region, zones, account and node_pools (see docs/prod.md)"),
+            );
+        }
+        return;
+    };
+    if cloud.zones.is_empty() {
+        d.push(
+            Diagnostic::error("E-invalid-value", "the cloud needs at least one zone")
+                .at(pt.origin_of(&["cloud", "zones"]), "here"),
+        );
+    }
+    if cloud.node_pools.is_empty() {
+        d.push(
+            Diagnostic::error("E-invalid-value", "the cloud needs at least one node pool")
+                .at(pt.origin_of(&["cloud", "node_pools"]), "here"),
+        );
+    }
+    let deployed = |s: &str| {
+        m.model
+            .services
+            .get(s)
+            .is_some_and(|x| x.enabled && x.external.is_none())
+    };
+    let known = || m.model.services.keys().map(String::as_str);
+    for (pool, p) in &cloud.node_pools {
+        if !is_dns_label(pool) {
+            d.push(
+                bad_name("node pool", pool)
+                    .at(pt.key_origin_of(&["cloud", "node_pools", pool]), "here"),
+            );
+        }
+        for (i, s) in p.services.iter().enumerate() {
+            if !deployed(s) {
+                let mut diag = Diagnostic::error(
+                    "E-unknown-service",
+                    format!("node pool `{pool}` lists `{s}`, which this mode does not deploy"),
+                )
+                .at(
+                    pt.origin_of(&["cloud", "node_pools", pool, "services", &i.to_string()]),
+                    "here",
+                );
+                if m.model.services.contains_key(s) {
+                    diag = diag.hint(format!(
+                        "`{s}` is disabled or a managed service (external) in this mode"
+                    ));
+                } else if let Some(x) = did_you_mean(s, known()) {
+                    diag = diag.hint(format!("did you mean `{x}`?"));
+                }
+                d.push(diag);
+            }
+        }
+    }
+    for s in cloud.identities.keys() {
+        if !deployed(s) {
+            let mut diag = Diagnostic::error(
+                "E-unknown-service",
+                format!("cloud identity for `{s}`, which this mode does not deploy"),
+            )
+            .at(pt.key_origin_of(&["cloud", "identities", s]), "here");
+            if m.model.services.contains_key(s) {
+                diag = diag.hint(format!(
+                    "`{s}` is disabled or a managed service (external) in this mode"
+                ));
+            } else if let Some(x) = did_you_mean(s, known()) {
+                diag = diag.hint(format!("did you mean `{x}`?"));
+            }
+            d.push(diag);
+        }
+    }
 }
 
 fn bad_name(what: &str, name: &str) -> Diagnostic {

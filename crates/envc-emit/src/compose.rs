@@ -997,6 +997,7 @@ mod tests {
             metrics: None,
             workload: envc_model::model::WorkloadKind::Deployment,
             stop_grace_period: None,
+            external: None,
         }
     }
 }

@@ -52,6 +52,12 @@ pub const CONFIG_HASH_ANNOTATION: &str = "envc.dev/config-hash";
 
 /// Compiles the IR into manifests plus `kustomization.yaml`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    if let Some(s) = ir.services.iter().find(|s| !s.is_deployed()) {
+        return Err(EmitError::NotRepresentable(
+            format!("services.{}.external", s.name),
+            "managed services are a feature of the helm backend; plain manifests deploy every service".into(),
+        ));
+    }
     let header = ir.header_lines();
     let mut files: Vec<(String, Vec<String>)> = Vec::new();
 
@@ -238,7 +244,7 @@ fn secret(
 
 /// Kubernetes expands `$(VAR)` and reduces `$$` to `$` in env values, command and args:
 /// double every `$` of literal text so it reaches the container unchanged.
-fn escape_dollars(s: &str) -> String {
+pub(crate) fn escape_dollars(s: &str) -> String {
     s.replace('$', "$$")
 }
 
@@ -263,7 +269,7 @@ fn secret_ref(secret: &str) -> EnvVarSource {
 
 /// The container env: helper variables for secrets inside composite values come first, since
 /// `$(VAR)` only sees variables defined before it.
-fn env(s: &Service) -> Vec<EnvVar> {
+pub fn env(s: &Service) -> Vec<EnvVar> {
     let mut helpers: Vec<String> = Vec::new();
     for e in &s.env {
         if let EnvValue::Template(segs) = &e.value {
@@ -315,7 +321,8 @@ fn env(s: &Service) -> Vec<EnvVar> {
     out
 }
 
-fn probe(p: &Probe) -> K8sProbe {
+/// A probe as Kubernetes writes it (ports by name, as the container declares them).
+pub fn probe(p: &Probe) -> K8sProbe {
     let mut k = K8sProbe {
         initial_delay_seconds: p.initial_delay.map(|d| d.seconds as i32),
         period_seconds: p.period.map(|d| d.seconds as i32),
@@ -355,7 +362,7 @@ fn probe(p: &Probe) -> K8sProbe {
     k
 }
 
-fn resources(s: &Service) -> Option<ResourceRequirements> {
+pub(crate) fn resources(s: &Service) -> Option<ResourceRequirements> {
     let r = &s.resources;
     let map = |cpu: Option<String>, mem: Option<String>| -> Option<BTreeMap<String, Quantity>> {
         let mut m = BTreeMap::new();
@@ -461,9 +468,6 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
             });
         }
     }
-    let sec = &s.security;
-    let mut caps_add: Vec<String> = sec.capabilities_add.clone();
-    caps_add.sort();
     let container = Container {
         name: s.name.clone(),
         image: Some(s.image.clone()),
@@ -489,16 +493,7 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
         readiness_probe: s.readiness.as_ref().map(probe),
         startup_probe: s.startup.as_ref().map(probe),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(sec.allow_privilege_escalation),
-            read_only_root_filesystem: Some(sec.read_only_root_filesystem),
-            run_as_non_root: Some(sec.run_as_non_root),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                add: (!caps_add.is_empty()).then_some(caps_add),
-            }),
-            ..Default::default()
-        }),
+        security_context: Some(container_security(s)),
         ..Default::default()
     };
     let mut annotations = BTreeMap::new();
@@ -516,21 +511,44 @@ fn pod_template(ir: &Ir, s: &Service) -> PodTemplateSpec {
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
             termination_grace_period_seconds: s.stop_grace_period.map(|d| i64::from(d.seconds)),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(sec.run_as_non_root),
-                run_as_user: sec.run_as_user,
-                run_as_group: sec.run_as_group,
-                fs_group: sec.fs_group,
-                seccomp_profile: Some(SeccompProfile {
-                    type_: "RuntimeDefault".into(),
-                    localhost_profile: None,
-                }),
-                ..Default::default()
-            }),
+            security_context: Some(pod_security(s)),
             containers: vec![container],
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..Default::default()
         }),
+    }
+}
+
+/// The container security context: every capability dropped except those the model adds back.
+pub(crate) fn container_security(s: &Service) -> SecurityContext {
+    let sec = &s.security;
+    let mut caps_add: Vec<String> = sec.capabilities_add.clone();
+    caps_add.sort();
+    SecurityContext {
+        allow_privilege_escalation: Some(sec.allow_privilege_escalation),
+        read_only_root_filesystem: Some(sec.read_only_root_filesystem),
+        run_as_non_root: Some(sec.run_as_non_root),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            add: (!caps_add.is_empty()).then_some(caps_add),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The pod security context, with the runtime's default seccomp profile.
+pub(crate) fn pod_security(s: &Service) -> PodSecurityContext {
+    let sec = &s.security;
+    PodSecurityContext {
+        run_as_non_root: Some(sec.run_as_non_root),
+        run_as_user: sec.run_as_user,
+        run_as_group: sec.run_as_group,
+        fs_group: sec.fs_group,
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
     }
 }
 

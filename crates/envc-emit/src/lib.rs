@@ -4,8 +4,10 @@
 
 pub mod artifact;
 pub mod compose;
+pub mod helm;
 pub mod k8s;
 pub mod labels;
+pub mod terraform;
 pub mod yaml;
 
 pub use artifact::{Artifact, EmitError};
@@ -16,8 +18,7 @@ use envc_model::profile::Backend;
 /// Whether envc can compile modes of this backend yet.
 pub fn supports(backend: Backend) -> bool {
     match backend {
-        Backend::Kubernetes | Backend::Compose => true,
-        Backend::Helm => false,
+        Backend::Kubernetes | Backend::Compose | Backend::Helm => true,
     }
 }
 
@@ -26,6 +27,6 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
         Backend::Compose => compose::emit(ir),
-        Backend::Helm => Err(EmitError::Unsupported(ir.backend)),
+        Backend::Helm => helm::emit(ir),
     }
 }

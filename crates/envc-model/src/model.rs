@@ -215,6 +215,37 @@ pub struct Service {
     /// Seconds to wait after SIGTERM before killing.
     #[serde(default)]
     pub stop_grace_period: Option<Duration>,
+    /// A managed service replaces this one in the mode (prod profiles set it): it is not
+    /// deployed, and references to it reach the endpoint supplied at deploy time.
+    #[serde(default)]
+    pub external: Option<External>,
+}
+
+/// A managed service standing in for a service (RDS, Cloud SQL, ElastiCache, Memorystore).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct External {
+    /// The managed offering (`rds-postgres`, `cloud-sql-postgres`, `elasticache-redis`,
+    /// `memorystore-redis`); Terraform picks its module by it.
+    pub kind: String,
+    /// Engine version (`"17"`, `"7.1"`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Instance class or tier (`db.m6g.large`, `db-custom-2-7680`, `cache.t4g.medium`).
+    pub instance: String,
+    /// Allocated storage (databases).
+    #[serde(default)]
+    pub storage: Option<Bytes>,
+    /// Memory size (caches sized by memory, such as Memorystore).
+    #[serde(default)]
+    pub memory: Option<Bytes>,
+    /// Highly available across zones (Multi-AZ, regional, replicas).
+    #[serde(default = "yes")]
+    pub high_availability: bool,
+    /// Settings Terraform needs to create it the way the services expect (database and user
+    /// names), passed as they are.
+    #[serde(default)]
+    pub settings: IndexMap<String, String>,
 }
 
 fn yes() -> bool {

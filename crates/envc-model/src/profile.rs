@@ -4,6 +4,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::quantity::{Bytes, Cpu};
+
 /// Keys of a profile file that overlay the environment model (same shape as an environment
 /// file). Everything else in a profile is a setting of the mode.
 pub const OVERLAY_KEYS: [&str; 4] = ["environment", "namespaces", "secrets", "services"];
@@ -24,6 +26,10 @@ pub struct ProfileFile {
     /// Settings for the Compose backend.
     #[serde(default)]
     pub compose: ComposeSettings,
+    /// The cloud the mode deploys to (prod Helm modes): cluster, zones, node pools, workload
+    /// identities. Terraform variables and placement come from it.
+    #[serde(default)]
+    pub cloud: Option<CloudSettings>,
 }
 
 /// What the mode is.
@@ -154,4 +160,96 @@ pub struct ComposeSettings {
     /// Restart policy of every service (`unless-stopped` when absent).
     #[serde(default)]
     pub restart: Option<String>,
+}
+
+/// A cloud provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// Amazon Web Services (EKS, EBS, ALB, RDS, ElastiCache, IRSA).
+    Aws,
+    /// Google Cloud (GKE, Persistent Disk, GCE ingress, Cloud SQL, Memorystore, Workload
+    /// Identity).
+    Gcp,
+}
+
+impl Provider {
+    /// The name used in profiles and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Aws => "aws",
+            Provider::Gcp => "gcp",
+        }
+    }
+}
+
+/// The cloud a mode deploys to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct CloudSettings {
+    /// Cloud provider.
+    pub provider: Provider,
+    /// Cluster name.
+    pub cluster_name: String,
+    /// Region (`eu-west-1`, `europe-west1`).
+    pub region: String,
+    /// Zones the cluster's nodes run in; replicated services spread over them.
+    pub zones: Vec<String>,
+    /// AWS account id or GCP project id: workload identities are named in it.
+    pub account: String,
+    /// Address ranges load balancers reach pods from (the VPC on AWS with `ip` targets,
+    /// Google's front ends and health checkers on GCP); NetworkPolicies admit them on ingress
+    /// ports.
+    #[serde(default)]
+    pub load_balancer_cidrs: Vec<String>,
+    /// Extra capacity on top of the workloads' requests when sizing node pools, in percent
+    /// (rolling updates, DaemonSets, bin-packing loss).
+    #[serde(default = "headroom")]
+    pub headroom_percent: u32,
+    /// Node pools (node groups) by name. Services run on the first unless a pool lists them.
+    pub node_pools: IndexMap<String, NodePool>,
+    /// Cloud identities of services, by service name: the IAM role (AWS) or Google service
+    /// account (GCP) name, created by Terraform and bound to the service's ServiceAccount.
+    #[serde(default)]
+    pub identities: IndexMap<String, String>,
+    /// Whether Terraform creates the default storage class (EKS ships only gp2; GKE has
+    /// premium-rwo and standard-rwo already).
+    #[serde(default)]
+    pub create_storage_class: bool,
+}
+
+fn headroom() -> u32 {
+    25
+}
+
+/// A node pool (EKS managed node group, GKE node pool).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct NodePool {
+    /// Instance type (`m6i.xlarge`) or machine type (`e2-standard-4`).
+    pub machine_type: String,
+    /// CPU a node offers to pods (allocatable: capacity minus what the kubelet and system
+    /// DaemonSets reserve).
+    pub cpu: Cpu,
+    /// Memory a node offers to pods (allocatable).
+    pub memory: Bytes,
+    /// Root disk size of each node.
+    #[serde(default = "disk")]
+    pub disk: Bytes,
+    /// Fewest nodes; at least one per zone when absent.
+    #[serde(default)]
+    pub min_nodes: Option<u32>,
+    /// Services placed on this pool (node selector, and tolerations for its taints).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Node labels.
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+    /// Node taints: `key=value:Effect` (`dedicated=storage:NoSchedule`).
+    #[serde(default)]
+    pub taints: Vec<String>,
+}
+
+fn disk() -> Bytes {
+    Bytes::from_bytes(100 * 1024 * 1024 * 1024)
 }

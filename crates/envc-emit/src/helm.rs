@@ -1,0 +1,847 @@
+//! The Helm backend for production modes: a chart whose templates are written once (embedded
+//! from `crates/envc-emit/chart/`), the per-mode `values.yaml` generated from the IR, the
+//! Terraform variables of the cluster (see [`crate::terraform`]) and a README with the deploy
+//! commands.
+//!
+//! The values carry the same container facts as the Kubernetes backend (env, probes,
+//! resources and security contexts come from the same functions in [`crate::k8s`]), so
+//! `helm template` renders the images, env names, ports and probes that `k3s` does.
+
+use envc_core::Ir;
+use envc_core::ir::{Service, Volume};
+use envc_model::model::WorkloadKind;
+use envc_model::profile::{CloudSettings, Provider};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::artifact::{Artifact, EmitError};
+use crate::k8s::{self, SECRET_KEY};
+use crate::terraform;
+use crate::yaml;
+
+/// Node label Terraform puts on the nodes of each pool; workloads select their pool by it.
+pub const NODE_POOL_LABEL: &str = "envc.dev/node-pool";
+
+/// Helm `values.yaml` key under which a secret names its existing Secret.
+pub const EXISTING_SECRET: &str = "existingSecret";
+
+/// Top-level domain of placeholder endpoints (RFC 2606: never resolves).
+pub const PLACEHOLDER_TLD: &str = "invalid";
+
+/// The chart's templates: `(path in the chart, text)`, written once for every environment.
+const TEMPLATES: [(&str, &str); 13] = [
+    (
+        "templates/_helpers.tpl",
+        include_str!("../chart/templates/_helpers.tpl"),
+    ),
+    (
+        "templates/NOTES.txt",
+        include_str!("../chart/templates/NOTES.txt"),
+    ),
+    (
+        "templates/namespaces.yaml",
+        include_str!("../chart/templates/namespaces.yaml"),
+    ),
+    (
+        "templates/serviceaccounts.yaml",
+        include_str!("../chart/templates/serviceaccounts.yaml"),
+    ),
+    (
+        "templates/configmaps.yaml",
+        include_str!("../chart/templates/configmaps.yaml"),
+    ),
+    (
+        "templates/persistentvolumeclaims.yaml",
+        include_str!("../chart/templates/persistentvolumeclaims.yaml"),
+    ),
+    (
+        "templates/services.yaml",
+        include_str!("../chart/templates/services.yaml"),
+    ),
+    (
+        "templates/externalservices.yaml",
+        include_str!("../chart/templates/externalservices.yaml"),
+    ),
+    (
+        "templates/workloads.yaml",
+        include_str!("../chart/templates/workloads.yaml"),
+    ),
+    (
+        "templates/horizontalpodautoscalers.yaml",
+        include_str!("../chart/templates/horizontalpodautoscalers.yaml"),
+    ),
+    (
+        "templates/poddisruptionbudgets.yaml",
+        include_str!("../chart/templates/poddisruptionbudgets.yaml"),
+    ),
+    (
+        "templates/ingress.yaml",
+        include_str!("../chart/templates/ingress.yaml"),
+    ),
+    (
+        "templates/networkpolicies.yaml",
+        include_str!("../chart/templates/networkpolicies.yaml"),
+    ),
+];
+
+/// The values schema: generic, hand-written; `additionalProperties: false` throughout so a
+/// typo in a values file fails `helm lint` and `helm install`.
+const VALUES_SCHEMA: &str = include_str!("../chart/values.schema.json");
+
+/// Compiles a prod mode: `chart/`, `terraform/` and `README.md`.
+pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    let header = ir.header_lines();
+    let mut out = vec![
+        Artifact::text("chart/Chart.yaml", chart_yaml(ir, &header)),
+        Artifact::text("chart/values.yaml", values_yaml(ir, &header)?),
+        Artifact::text("chart/values.schema.json", values_schema(&header)),
+    ];
+    for (path, text) in TEMPLATES {
+        out.push(Artifact::text(
+            format!("chart/{path}"),
+            format!("{}{text}", template_header(&header)),
+        ));
+    }
+    let tf = terraform::emit(ir)?;
+    out.push(Artifact::text("README.md", readme(ir, &header)?));
+    out.extend(tf);
+    Ok(out)
+}
+
+/// The header on one line, for JSON files (`$comment`, `//`): the sources joined by commas.
+pub fn header_one_line(header: &[String]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut sources: Vec<&str> = Vec::new();
+    for l in header {
+        if l.starts_with("  ") {
+            sources.push(l.trim());
+        } else if l != "sources:" {
+            parts.push(l.clone());
+        }
+    }
+    if !sources.is_empty() {
+        parts.push(format!("sources: {}", sources.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// A Go template comment with the header: renders to nothing.
+fn template_header(header: &[String]) -> String {
+    format!("{{{{- /*\n{}*/ -}}}}\n", yaml::header(header, ""))
+}
+
+fn chart_yaml(ir: &Ir, header: &[String]) -> String {
+    let description = ir
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("The {} environment", ir.env));
+    let doc = json!({
+        "apiVersion": "v2",
+        "name": ir.env,
+        "description": format!("{description} ({} mode, generated by envc)", ir.mode),
+        "type": "application",
+        "version": "0.1.0",
+        "keywords": ["envc", ir.mode],
+        "annotations": {
+            "envc.dev/environment": ir.env,
+            "envc.dev/mode": ir.mode,
+        },
+    });
+    let mut s = yaml::header(header, "# ");
+    s.push_str(&serde_yaml::to_string(&doc).unwrap_or_default());
+    s
+}
+
+fn values_schema(header: &[String]) -> String {
+    let comment = serde_json::to_string(&header_one_line(header)).unwrap_or_default();
+    match VALUES_SCHEMA.trim_start().strip_prefix('{') {
+        Some(rest) => format!("{{\n  \"$comment\": {comment},{rest}"),
+        None => VALUES_SCHEMA.to_string(),
+    }
+}
+
+fn values_yaml(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
+    let v = values(ir)?;
+    let mut s = yaml::header(header, "# ");
+    s.push_str(
+        "#\n# Everything that differs per environment and mode is here; the templates are generic.\n\
+         # Deploy-time values (managed service endpoints, Secret names) can be overridden with\n\
+         # --set or another -f file: see ../README.md.\n",
+    );
+    s.push_str(&serde_yaml::to_string(&v).map_err(|e| EmitError::Serialize(e.to_string()))?);
+    Ok(s)
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<Value, EmitError> {
+    serde_json::to_value(v).map_err(|e| EmitError::Serialize(e.to_string()))
+}
+
+/// The node pool a service runs on: the pool that lists it, else the first.
+pub fn pool_of<'a>(cloud: &'a CloudSettings, service: &str) -> Option<&'a str> {
+    cloud
+        .node_pools
+        .iter()
+        .find(|(_, p)| p.services.iter().any(|s| s == service))
+        .or_else(|| cloud.node_pools.first())
+        .map(|(n, _)| n.as_str())
+}
+
+/// A taint `key=value:Effect` or `key:Effect`, split.
+pub fn parse_taint(t: &str) -> Option<(String, Option<String>, String)> {
+    let (kv, effect) = t.rsplit_once(':')?;
+    if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") || kv.is_empty() {
+        return None;
+    }
+    Some(match kv.split_once('=') {
+        Some((k, v)) => (k.to_string(), Some(v.to_string()), effect.to_string()),
+        None => (kv.to_string(), None, effect.to_string()),
+    })
+}
+
+/// The ServiceAccount annotation that binds a service to its cloud identity.
+pub fn identity_annotation(cloud: &CloudSettings, identity: &str) -> (String, String) {
+    match cloud.provider {
+        Provider::Aws => (
+            "eks.amazonaws.com/role-arn".into(),
+            format!("arn:aws:iam::{}:role/{identity}", cloud.account),
+        ),
+        Provider::Gcp => (
+            "iam.gke.io/gcp-service-account".into(),
+            format!("{identity}@{}.iam.gserviceaccount.com", cloud.account),
+        ),
+    }
+}
+
+/// The placeholder endpoint of a managed service until the deploy sets the real one.
+pub fn placeholder_host(service: &str) -> String {
+    format!("{service}.endpoint.{PLACEHOLDER_TLD}")
+}
+
+/// The chart's values for the mode, deterministic (IR order, sorted label maps).
+pub fn values(ir: &Ir) -> Result<Value, EmitError> {
+    let cloud = ir.cloud.as_ref();
+    let k8s_version = ir
+        .kubernetes
+        .version
+        .clone()
+        .unwrap_or_else(|| "1.34".into());
+    let mut global = Map::new();
+    global.insert("environment".into(), json!(ir.env));
+    global.insert("mode".into(), json!(ir.mode));
+    global.insert(
+        "provider".into(),
+        json!(cloud.map_or("", |c| c.provider.as_str())),
+    );
+    global.insert("kubernetesVersion".into(), json!(k8s_version));
+    global.insert("createNamespaces".into(), json!(true));
+    if let Some(p) = &ir.kubernetes.image_pull_policy {
+        global.insert("imagePullPolicy".into(), json!(p));
+    }
+    global.insert(
+        "labels".into(),
+        json!(
+            ir.labels
+                .iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+        ),
+    );
+
+    let mut namespaces = Vec::new();
+    for ns in &ir.namespaces {
+        let mut n = Map::new();
+        n.insert("name".into(), json!(ns.name));
+        n.insert("podSecurity".into(), json!(ns.pod_security.as_str()));
+        if let Some(q) = &ns.quota {
+            let mut hard = Map::new();
+            let mut put = |k: &str, v: Option<String>| {
+                if let Some(v) = v {
+                    hard.insert(k.into(), json!(v));
+                }
+            };
+            put("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone()));
+            put(
+                "limits.memory",
+                q.limits_memory.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "persistentvolumeclaims",
+                q.persistent_volume_claims.map(|p| p.to_string()),
+            );
+            put("pods", q.pods.map(|p| p.to_string()));
+            put(
+                "requests.cpu",
+                q.requests_cpu.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "requests.memory",
+                q.requests_memory.as_ref().map(|c| c.text.clone()),
+            );
+            put(
+                "requests.storage",
+                q.storage.as_ref().map(|c| c.text.clone()),
+            );
+            n.insert("quota".into(), Value::Object(hard));
+        }
+        namespaces.push(Value::Object(n));
+    }
+
+    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
+
+    // Ingress routes: one Ingress per namespace, rules by host in first-seen order.
+    let mut routes = Vec::new();
+    for ns in &ir.namespaces {
+        let mut rules: Vec<(String, Vec<Value>)> = Vec::new();
+        for s in deployed.iter().filter(|s| s.namespace == ns.name) {
+            for p in &s.ports {
+                let Some(i) = &p.ingress else { continue };
+                let path = json!({"path": i.path, "service": s.name, "port": p.name});
+                match rules.iter_mut().find(|(h, _)| *h == i.host) {
+                    Some((_, paths)) => paths.push(path),
+                    None => rules.push((i.host.clone(), vec![path])),
+                }
+            }
+        }
+        if !rules.is_empty() {
+            let rules: Vec<Value> = rules
+                .into_iter()
+                .map(|(h, paths)| json!({"host": h, "paths": paths}))
+                .collect();
+            routes.push(json!({"namespace": ns.name, "rules": rules}));
+        }
+    }
+    let ingress = json!({
+        "className": ir.kubernetes.ingress_class.clone().unwrap_or_default(),
+        "annotations": ir.kubernetes.ingress_annotations.iter().collect::<std::collections::BTreeMap<_, _>>(),
+        "routes": routes,
+    });
+    let network_policy = json!({
+        "stance": match ir.network_policy {
+            envc_model::model::NetworkPolicyStance::None => "none",
+            envc_model::model::NetworkPolicyStance::Namespace => "namespace",
+            envc_model::model::NetworkPolicyStance::Graph => "graph",
+        },
+        "ingressControllerNamespace": ir.kubernetes.ingress_controller_namespace.clone().unwrap_or_default(),
+        "loadBalancerCidrs": cloud.map(|c| c.load_balancer_cidrs.clone()).unwrap_or_default(),
+    });
+
+    // Secrets: names of existing Secrets, never values.
+    let mut secrets = Map::new();
+    for sec in &ir.secrets {
+        let namespaces: Vec<&String> = deployed
+            .iter()
+            .filter(|s| sec.used_by.contains(&s.name))
+            .map(|s| &s.namespace)
+            .fold(Vec::new(), |mut acc, n| {
+                if !acc.contains(&n) {
+                    acc.push(n);
+                }
+                acc
+            });
+        if namespaces.is_empty() {
+            continue;
+        }
+        secrets.insert(
+            sec.name.clone(),
+            json!({
+                EXISTING_SECRET: sec.name,
+                "key": SECRET_KEY,
+                "description": sec.description.clone().unwrap_or_default(),
+                "namespaces": namespaces,
+            }),
+        );
+    }
+
+    // Managed services: a Service of the same name points at the endpoint set at deploy time.
+    let mut external = Map::new();
+    for s in ir.services.iter().filter(|s| !s.is_deployed()) {
+        let Some(e) = &s.external else { continue };
+        let ports: Vec<Value> = s
+            .ports
+            .iter()
+            .map(|p| json!({"name": p.name, "port": p.service, "protocol": p.protocol.k8s()}))
+            .collect();
+        let mut m = Map::new();
+        m.insert("kind".into(), json!(e.kind));
+        m.insert("namespace".into(), json!(s.namespace));
+        if let Some(c) = &s.component {
+            m.insert("component".into(), json!(c));
+        }
+        m.insert("host".into(), json!(placeholder_host(&s.name)));
+        m.insert("ports".into(), json!(ports));
+        external.insert(s.name.clone(), Value::Object(m));
+    }
+
+    let mut services = Map::new();
+    for s in &deployed {
+        services.insert(s.name.clone(), service_values(ir, s)?);
+    }
+
+    Ok(json!({
+        "global": global,
+        "namespaces": namespaces,
+        "ingress": ingress,
+        "networkPolicy": network_policy,
+        "secrets": secrets,
+        "external": external,
+        "services": services,
+    }))
+}
+
+fn volume_values(v: &Volume) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(v.name));
+    m.insert("path".into(), json!(v.path));
+    m.insert("persistent".into(), json!(v.persistent));
+    if let Some(size) = &v.size {
+        m.insert("size".into(), json!(size.text));
+    }
+    if let Some(sc) = &v.storage_class {
+        m.insert("storageClass".into(), json!(sc));
+    }
+    Value::Object(m)
+}
+
+fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
+    let cloud = ir.cloud.as_ref();
+    let mut m = Map::new();
+    m.insert("namespace".into(), json!(s.namespace));
+    if let Some(c) = &s.component {
+        m.insert("component".into(), json!(c));
+    }
+    if let Some(v) = crate::labels::image_version(&s.image) {
+        m.insert("version".into(), json!(v));
+    }
+    m.insert(
+        "workload".into(),
+        json!(match s.workload {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::Statefulset => "StatefulSet",
+        }),
+    );
+    m.insert("image".into(), json!(s.image));
+    m.insert(
+        "command".into(),
+        json!(
+            s.command
+                .iter()
+                .map(|c| k8s::escape_dollars(c))
+                .collect::<Vec<_>>()
+        ),
+    );
+    m.insert(
+        "args".into(),
+        json!(
+            s.args
+                .iter()
+                .map(|c| k8s::escape_dollars(c))
+                .collect::<Vec<_>>()
+        ),
+    );
+    if let Some(w) = &s.working_dir {
+        m.insert("workingDir".into(), json!(w));
+    }
+    let ports: Vec<Value> = s
+        .ports
+        .iter()
+        .map(|p| {
+            let mut pm = Map::new();
+            pm.insert("name".into(), json!(p.name));
+            pm.insert("containerPort".into(), json!(p.container));
+            pm.insert("port".into(), json!(p.service));
+            pm.insert("protocol".into(), json!(p.protocol.k8s()));
+            if let Some(a) = &p.app_protocol {
+                pm.insert("appProtocol".into(), json!(a));
+            }
+            if let Some(n) = p.node_port {
+                pm.insert("nodePort".into(), json!(n));
+            }
+            pm.insert("ingress".into(), json!(p.ingress.is_some()));
+            Value::Object(pm)
+        })
+        .collect();
+    m.insert("ports".into(), json!(ports));
+
+    // Env: the Kubernetes backend's list, with secret references by secret name.
+    let mut env = Vec::new();
+    for e in k8s::env(s) {
+        let secret = e
+            .value_from
+            .as_ref()
+            .and_then(|f| f.secret_key_ref.as_ref())
+            .map(|r| r.name.clone());
+        env.push(match secret {
+            Some(name) => json!({"name": e.name, "secret": name}),
+            None => json!({"name": e.name, "value": e.value.unwrap_or_default()}),
+        });
+    }
+    m.insert("env".into(), json!(env));
+    let files: Vec<Value> = s
+        .files
+        .iter()
+        .map(|f| json!({"name": f.name, "path": f.path, "content": f.content}))
+        .collect();
+    m.insert("files".into(), json!(files));
+    if let Some(h) = k8s::config_hash(s) {
+        m.insert("configHash".into(), json!(h));
+    }
+    m.insert(
+        "volumes".into(),
+        json!(s.volumes.iter().map(volume_values).collect::<Vec<_>>()),
+    );
+    m.insert(
+        "resources".into(),
+        match k8s::resources(s) {
+            Some(r) => to_value(&r)?,
+            None => json!({}),
+        },
+    );
+    m.insert("replicas".into(), json!(s.replicas));
+    if let Some(a) = &s.autoscaling {
+        let mut am = Map::new();
+        am.insert("min".into(), json!(a.min));
+        am.insert("max".into(), json!(a.max));
+        if let Some(c) = a.cpu {
+            am.insert("cpu".into(), json!(c));
+        }
+        if let Some(mem) = a.memory {
+            am.insert("memory".into(), json!(mem));
+        }
+        m.insert("autoscaling".into(), Value::Object(am));
+    }
+    let mut probes = Map::new();
+    for (k, p) in [
+        ("liveness", &s.liveness),
+        ("readiness", &s.readiness),
+        ("startup", &s.startup),
+    ] {
+        if let Some(p) = p {
+            probes.insert(k.into(), to_value(&k8s::probe(p))?);
+        }
+    }
+    m.insert("probes".into(), Value::Object(probes));
+    m.insert(
+        "podSecurityContext".into(),
+        to_value(&k8s::pod_security(s))?,
+    );
+    m.insert(
+        "containerSecurityContext".into(),
+        to_value(&k8s::container_security(s))?,
+    );
+    if let Some(g) = s.stop_grace_period {
+        m.insert("terminationGracePeriodSeconds".into(), json!(g.seconds));
+    }
+
+    // Cloud placement and identity.
+    let mut annotations = Map::new();
+    let mut node_selector = Map::new();
+    let mut tolerations = Vec::new();
+    if let Some(c) = cloud {
+        if let Some(id) = c.identities.get(&s.name) {
+            let (k, v) = identity_annotation(c, id);
+            annotations.insert(k, json!(v));
+        }
+        if let Some(pool) = pool_of(c, &s.name) {
+            node_selector.insert(NODE_POOL_LABEL.into(), json!(pool));
+            for t in &c.node_pools[pool].taints {
+                let Some((key, value, effect)) = parse_taint(t) else {
+                    return Err(EmitError::NotRepresentable(
+                        format!("cloud.node_pools.{pool}.taints"),
+                        format!(
+                            "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
+                        ),
+                    ));
+                };
+                tolerations.push(match value {
+                    Some(v) => {
+                        json!({"key": key, "operator": "Equal", "value": v, "effect": effect})
+                    }
+                    None => json!({"key": key, "operator": "Exists", "effect": effect}),
+                });
+            }
+        }
+    }
+    m.insert("serviceAccount".into(), json!({"annotations": annotations}));
+    m.insert("nodeSelector".into(), Value::Object(node_selector));
+    m.insert("tolerations".into(), json!(tolerations));
+    let replicated = s.max_replicas() > 1;
+    m.insert(
+        "spreadOverZones".into(),
+        json!(replicated && cloud.is_some_and(|c| c.zones.len() > 1)),
+    );
+    if replicated {
+        m.insert("podDisruptionBudget".into(), json!({"maxUnavailable": 1}));
+    }
+
+    // NetworkPolicy inputs: who connects, on which ports.
+    let clients: Vec<Value> = s
+        .clients
+        .iter()
+        .filter(|c| ir.service(&c.service).is_some_and(Service::is_deployed))
+        .map(|c| json!({"service": c.service, "namespace": c.namespace, "ports": c.ports}))
+        .collect();
+    m.insert(
+        "networkPolicy".into(),
+        json!({"clients": clients, "peers": s.workload == WorkloadKind::Statefulset && replicated}),
+    );
+    Ok(Value::Object(m))
+}
+
+/// The README of a prod artifact set: what is here and how to deploy it.
+fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
+    let cloud = ir.cloud.as_ref();
+    let mut s = String::new();
+    s.push_str("<!--\n");
+    s.push_str(&yaml::header(header, ""));
+    s.push_str("JSON files cannot carry comments: chart/values.schema.json has the header in `$comment`,\n");
+    s.push_str("terraform/terraform.tfvars.json in its `//` key (Terraform ignores it).\n-->\n\n");
+    s.push_str(&format!("# {} on {}\n\n", ir.env, ir.mode));
+    if let Some(d) = &ir.description {
+        s.push_str(&format!("{d}\n\n"));
+    }
+    s.push_str(
+        "| path | what |\n| --- | --- |\n\
+         | `chart/` | Helm chart: generic templates written once in envc, `values.yaml` generated for this mode, `values.schema.json` rejecting unknown keys |\n\
+         | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
+         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads |\n\n",
+    );
+
+    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
+    let managed: Vec<&Service> = ir.services.iter().filter(|s| !s.is_deployed()).collect();
+    s.push_str(
+        "## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n",
+    );
+    for svc in &ir.services {
+        let (what, replicas) = match &svc.external {
+            Some(e) => (
+                format!("managed `{}` ({})", e.kind, e.instance),
+                "-".to_string(),
+            ),
+            None => (
+                format!(
+                    "{} `{}`",
+                    match svc.workload {
+                        WorkloadKind::Deployment => "Deployment",
+                        WorkloadKind::Statefulset => "StatefulSet",
+                    },
+                    svc.image
+                ),
+                match &svc.autoscaling {
+                    Some(a) => format!("{}-{} (HPA)", a.min, a.max),
+                    None => svc.replicas.to_string(),
+                },
+            ),
+        };
+        s.push_str(&format!(
+            "| {} | {} | {what} | {replicas} |\n",
+            svc.name, svc.namespace
+        ));
+    }
+    s.push('\n');
+
+    // Sizing.
+    if let Some(c) = cloud {
+        let sizing = terraform::size_pools(ir)?;
+        s.push_str("## Node pool sizing\n\n");
+        s.push_str(&format!(
+            "Each pool needs the sum over its services of requests x maximum replicas, plus {}% headroom,\n\
+             divided by what one node offers to pods (allocatable), rounded up; at least one node per\n\
+             zone ({} zones).{}\n\n",
+            c.headroom_percent,
+            c.zones.len(),
+            if c.provider == Provider::Gcp { " GKE node counts are per zone: the total is rounded up to a multiple of the zones." } else { "" }
+        ));
+        for p in &sizing {
+            s.push_str(&format!("### {} ({})\n\n", p.name, p.machine_type));
+            s.push_str("| service | CPU request | memory request | max replicas | CPU | memory |\n| --- | --- | --- | --- | --- | --- |\n");
+            for l in &p.lines {
+                s.push_str(&format!(
+                    "| {} | {}m | {} | {} | {}m | {} |\n",
+                    l.service,
+                    l.cpu_millis,
+                    terraform::mib(l.memory_bytes),
+                    l.replicas,
+                    l.cpu_millis * u64::from(l.replicas),
+                    terraform::mib(l.memory_bytes * u64::from(l.replicas)),
+                ));
+            }
+            s.push_str(&format!(
+                "\n- requests: {}m CPU, {}; with {}% headroom: {}m CPU, {}\n\
+                 - one node offers {}m CPU, {}: ceil({}m / {}m) = {} nodes for CPU, ceil({} / {}) = {} for memory\n\
+                 - nodes: max({}, {}, minimum {}){}\n\n",
+                p.cpu_millis,
+                terraform::mib(p.memory_bytes),
+                c.headroom_percent,
+                p.cpu_needed,
+                terraform::mib(p.memory_needed),
+                p.node_cpu,
+                terraform::mib(p.node_memory),
+                p.cpu_needed,
+                p.node_cpu,
+                p.nodes_for_cpu,
+                terraform::mib(p.memory_needed),
+                terraform::mib(p.node_memory),
+                p.nodes_for_memory,
+                p.nodes_for_cpu,
+                p.nodes_for_memory,
+                p.min_nodes,
+                if c.provider == Provider::Gcp {
+                    format!(
+                        " = {}; {} per zone in {} zones: **{}**",
+                        p.nodes_for_cpu.max(p.nodes_for_memory).max(p.min_nodes),
+                        p.nodes_per_zone,
+                        c.zones.len(),
+                        p.nodes
+                    )
+                } else {
+                    format!(" = **{}**", p.nodes)
+                },
+            ));
+        }
+    }
+
+    // Deploy.
+    let tfvars = format!("out/{}/{}/terraform/terraform.tfvars.json", ir.env, ir.mode);
+    let chart = format!("out/{}/{}/chart", ir.env, ir.mode);
+    s.push_str("## Deploy\n\n");
+    s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
+    let sensitive = terraform::sensitive_secrets(ir);
+    for sec in &sensitive {
+        s.push_str(&format!(
+            "export TF_VAR_{}=...   # {}\n",
+            terraform::secret_variable(sec),
+            ir.secret(sec)
+                .and_then(|x| x.description.clone())
+                .unwrap_or_default()
+        ));
+    }
+    s.push_str(&format!(
+        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\"\n"
+    ));
+    if let Some(c) = cloud {
+        match c.provider {
+            Provider::Aws => s.push_str(&format!(
+                "aws eks update-kubeconfig --region {} --name {}\n",
+                c.region, c.cluster_name
+            )),
+            Provider::Gcp => s.push_str(&format!(
+                "gcloud container clusters get-credentials {} --region {} --project {}\n",
+                c.cluster_name, c.region, c.account
+            )),
+        }
+    }
+    s.push_str(&format!(
+        "helm lint --strict {chart}\nhelm upgrade --install {} {chart} --namespace default",
+        ir.env
+    ));
+    for m in &managed {
+        s.push_str(&format!(
+            " \\\n  --set external.{}.host=\"$(terraform -chdir=<your-terraform-root> output -raw {}_host)\"",
+            m.name,
+            m.name.replace('-', "_")
+        ));
+    }
+    s.push_str("\n```\n\n");
+    s.push_str(
+        "The release record lives in `default`; the chart creates the environment's namespaces itself\n\
+         (with their Pod Security labels), so they must not be the release namespace.\n\n",
+    );
+
+    // Managed services.
+    if !managed.is_empty() {
+        s.push_str("## Managed services\n\n");
+        s.push_str(
+            "These services are not deployed: the chart creates a Service of the same name that points at\n\
+             the managed endpoint, so every reference (`${postgres.host}` is still\n\
+             `postgres.<namespace>.svc.cluster.local`) keeps working. A DNS name becomes an\n\
+             `ExternalName` Service, an IP address a selector-less Service with an EndpointSlice. The\n\
+             endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`.\n\
+             Until it is set, the placeholder `<service>.endpoint.invalid` never resolves and\n\
+             `helm install` prints a warning. The managed service must listen on the model's port.\n\n\
+             | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
+        );
+        for m in &managed {
+            let kind = m
+                .external
+                .as_ref()
+                .map(|e| e.kind.clone())
+                .unwrap_or_default();
+            let port = m
+                .ports
+                .first()
+                .map(|p| p.service.to_string())
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "| {} | `{kind}` | {port} | `external.{}.host` | `{}_host` |\n",
+                m.name,
+                m.name,
+                m.name.replace('-', "_")
+            ));
+        }
+        s.push('\n');
+    }
+
+    // Secrets.
+    s.push_str("## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n");
+    for sec in &ir.secrets {
+        let namespaces: Vec<&String> = {
+            let mut v: Vec<&String> = Vec::new();
+            for d in &deployed {
+                if sec.used_by.contains(&d.name) && !v.contains(&&d.namespace) {
+                    v.push(&d.namespace);
+                }
+            }
+            v
+        };
+        for ns in namespaces {
+            s.push_str(&format!(
+                "kubectl -n {ns} create secret generic {} --from-literal=value=...\n",
+                sec.name
+            ));
+        }
+    }
+    s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
+    if !sensitive.is_empty() {
+        s.push_str(&format!(
+            "Terraform needs {} too, for the managed services it creates: pass {} in the\nenvironment, never in a file.\n",
+            if sensitive.len() == 1 { "one of them" } else { "some of them" },
+            sensitive.iter().map(|x| format!("`TF_VAR_{}`", terraform::secret_variable(x))).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taints_parse() {
+        assert_eq!(
+            parse_taint("dedicated=storage:NoSchedule"),
+            Some((
+                "dedicated".into(),
+                Some("storage".into()),
+                "NoSchedule".into()
+            ))
+        );
+        assert_eq!(
+            parse_taint("gpu:NoExecute"),
+            Some(("gpu".into(), None, "NoExecute".into()))
+        );
+        assert_eq!(parse_taint("dedicated=storage"), None);
+        assert_eq!(parse_taint("x=y:Sometimes"), None);
+    }
+
+    #[test]
+    fn schema_gets_the_header_as_a_comment() {
+        let s = values_schema(&["generated by envc, do not edit".to_string()]);
+        let v: Value = serde_json::from_str(&s).unwrap_or(Value::Null);
+        assert_eq!(v["$comment"], json!("generated by envc, do not edit"));
+        assert_eq!(v["additionalProperties"], json!(false));
+        assert!(
+            s.lines()
+                .take(3)
+                .any(|l| l.contains("generated by envc, do not edit"))
+        );
+    }
+}

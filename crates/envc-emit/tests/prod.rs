@@ -1,0 +1,372 @@
+//! The prod modes of the lakehouse (eks, gke) against its dev mode (k3s) and the committed
+//! output: same containers, cloud-only differences, typed Terraform variables, node pools that
+//! hold the workloads, no secret values, deterministic artifacts equal to `out/`.
+
+#![allow(clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use envc_core::Ir;
+use envc_emit::{Artifact, helm, k8s, terraform};
+use envc_model::Project;
+use serde_json::Value;
+
+const ENV: &str = "crypto-lakehouse";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ir(mode: &str) -> Ir {
+    let mut project = match Project::load(&root()) {
+        Ok(p) => p,
+        Err(f) => panic!("project does not load: {:?}", f.diagnostics),
+    };
+    let loaded = match project.mode(ENV, mode) {
+        Ok(l) => l,
+        Err(d) => panic!("{mode} does not load: {d:?}"),
+    };
+    match envc_core::compile(&mut project, &loaded) {
+        Ok(c) => c.ir,
+        Err(d) => panic!("{mode} does not compile: {d:?}"),
+    }
+}
+
+fn emit(ir: &Ir) -> Vec<Artifact> {
+    match envc_emit::emit(ir) {
+        Ok(a) => a,
+        Err(e) => panic!("{} does not emit: {e}", ir.mode),
+    }
+}
+
+fn values(ir: &Ir) -> Value {
+    match helm::values(ir) {
+        Ok(v) => v,
+        Err(e) => panic!("values of {}: {e}", ir.mode),
+    }
+}
+
+#[test]
+fn prod_values_carry_the_k3s_containers() {
+    let dev = ir("k3s");
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        let v = values(&prod);
+        let services = v["services"].as_object().cloned().unwrap_or_default();
+        assert!(!services.is_empty());
+        for s in &dev.services {
+            let Some(pv) = services.get(&s.name) else {
+                // Not deployed in prod: it must be a managed service there.
+                assert!(
+                    v["external"].get(&s.name).is_some(),
+                    "{mode}: {} vanished",
+                    s.name
+                );
+                continue;
+            };
+            assert_eq!(
+                pv["image"],
+                Value::String(s.image.clone()),
+                "{mode}: image of {}",
+                s.name
+            );
+            let dev_env: Vec<String> = k8s::env(s).into_iter().map(|e| e.name).collect();
+            let prod_env: Vec<String> = pv["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["name"].as_str().map(String::from))
+                .collect();
+            assert_eq!(dev_env, prod_env, "{mode}: env names of {}", s.name);
+            let dev_ports: Vec<(String, u16)> = s
+                .ports
+                .iter()
+                .map(|p| (p.name.clone(), p.container))
+                .collect();
+            let prod_ports: Vec<(String, u16)> = pv["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or_default().to_string(),
+                        p["containerPort"].as_u64().unwrap_or(0) as u16,
+                    )
+                })
+                .collect();
+            assert_eq!(dev_ports, prod_ports, "{mode}: ports of {}", s.name);
+            for (key, probe) in [
+                ("liveness", &s.liveness),
+                ("readiness", &s.readiness),
+                ("startup", &s.startup),
+            ] {
+                let dev_probe = probe
+                    .as_ref()
+                    .map(|p| serde_json::to_value(k8s::probe(p)).unwrap_or_default());
+                assert_eq!(
+                    dev_probe.as_ref(),
+                    pv["probes"].get(key),
+                    "{mode}: {key} probe of {}",
+                    s.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn eks_and_gke_differ_only_in_cloud_parts() {
+    let (eks, gke) = (ir("eks"), ir("gke"));
+    assert_eq!(eks.services.len(), gke.services.len());
+    for (a, b) in eks.services.iter().zip(&gke.services) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.image, b.image);
+        assert_eq!(a.command, b.command);
+        assert_eq!(a.args, b.args);
+        assert_eq!(a.resources, b.resources, "{}", a.name);
+        assert_eq!(
+            (a.replicas, &a.autoscaling),
+            (b.replicas, &b.autoscaling),
+            "{}",
+            a.name
+        );
+        assert_eq!(
+            (&a.liveness, &a.readiness, &a.startup),
+            (&b.liveness, &b.readiness, &b.startup)
+        );
+        assert_eq!(a.workload, b.workload);
+        assert_eq!(
+            a.external.is_some(),
+            b.external.is_some(),
+            "{} is managed in one cloud only",
+            a.name
+        );
+        // Env differs only where it names the mode.
+        let strip = |s: &envc_core::ir::Service, mode: &str| -> Vec<String> {
+            s.env
+                .iter()
+                .map(|e| format!("{}={:?}", e.name, e.value).replace(mode, "<mode>"))
+                .collect()
+        };
+        assert_eq!(strip(a, "eks"), strip(b, "gke"), "{}", a.name);
+        // Volumes differ only in their storage class.
+        let vols = |s: &envc_core::ir::Service| -> Vec<(String, String, Option<u64>, bool)> {
+            s.volumes
+                .iter()
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        v.path.clone(),
+                        v.size.as_ref().map(|x| x.bytes),
+                        v.persistent,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(vols(a), vols(b), "{}", a.name);
+    }
+    let (va, vb) = (values(&eks), values(&gke));
+    for key in ["namespaces", "secrets"] {
+        assert_eq!(va[key], vb[key], "{key}");
+    }
+    assert_eq!(va["networkPolicy"]["stance"], vb["networkPolicy"]["stance"]);
+    assert_ne!(va["ingress"]["annotations"], vb["ingress"]["annotations"]);
+    assert_eq!(va["ingress"]["routes"], vb["ingress"]["routes"]);
+    // Identity annotations are the clouds' own.
+    let ann = |v: &Value| v["services"]["prefect-worker"]["serviceAccount"]["annotations"].clone();
+    assert!(ann(&va).get("eks.amazonaws.com/role-arn").is_some());
+    assert!(ann(&vb).get("iam.gke.io/gcp-service-account").is_some());
+}
+
+#[test]
+fn lakehouse_prod_shape() {
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        let v = values(&prod);
+        let minio = &v["services"]["minio"];
+        assert_eq!(minio["replicas"], 4, "{mode}");
+        assert_eq!(minio["workload"], "StatefulSet");
+        let data = minio["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["name"] == "data")
+            .cloned()
+            .unwrap_or_default();
+        let size = envc_model::quantity::Bytes::parse(data["size"].as_str().unwrap_or("0"))
+            .map(|b| b.bytes)
+            .unwrap_or(0);
+        assert!(
+            size >= 100 * 1024 * 1024 * 1024,
+            "{mode}: minio drives of {}",
+            data["size"]
+        );
+        assert!(
+            minio["args"][1]
+                .as_str()
+                .is_some_and(|a| a.contains("minio-{0...3}.minio-headless.")),
+            "{mode}: distributed args"
+        );
+        assert_eq!(minio["spreadOverZones"], true);
+        // More than one replica: a PodDisruptionBudget; one: none.
+        for s in prod.services.iter().filter(|s| s.is_deployed()) {
+            assert_eq!(
+                v["services"][&s.name].get("podDisruptionBudget").is_some(),
+                s.max_replicas() > 1,
+                "{mode}: {}",
+                s.name
+            );
+        }
+        for managed in ["postgres", "redis"] {
+            assert!(
+                v["services"].get(managed).is_none(),
+                "{mode}: {managed} is deployed"
+            );
+            let host = v["external"][managed]["host"].as_str().unwrap_or_default();
+            assert!(
+                host.ends_with(".invalid"),
+                "{mode}: {managed} endpoint placeholder {host}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tfvars_agree_with_variables_and_cover_the_requests() {
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        let vars = match terraform::variables(&prod) {
+            Ok(v) => v,
+            Err(e) => panic!("{mode}: {e}"),
+        };
+        let artifacts = emit(&prod);
+        let tfvars = artifacts
+            .iter()
+            .find(|a| a.path == "terraform/terraform.tfvars.json")
+            .map(|a| a.bytes.clone())
+            .unwrap_or_default();
+        let tfvars: Value = serde_json::from_slice(&tfvars).unwrap_or_default();
+        let obj = tfvars.as_object().cloned().unwrap_or_default();
+        let tf = artifacts
+            .iter()
+            .find(|a| a.path == "terraform/variables.tf")
+            .map(|a| String::from_utf8_lossy(&a.bytes).to_string())
+            .unwrap_or_default();
+        for v in &vars {
+            assert!(
+                tf.contains(&format!("variable \"{}\" {{", v.name)),
+                "{mode}: {} not declared",
+                v.name
+            );
+            match obj.get(&v.name) {
+                Some(value) => {
+                    assert!(!v.sensitive, "{mode}: sensitive {} has a value", v.name);
+                    if let Err(e) = v.ty.check(value, &v.name) {
+                        panic!("{mode}: {e}");
+                    }
+                }
+                None => assert!(v.sensitive, "{mode}: {} has no value", v.name),
+            }
+        }
+        for k in obj.keys().filter(|k| *k != "//") {
+            assert!(
+                vars.iter().any(|v| &v.name == k),
+                "{mode}: {k} is not declared"
+            );
+        }
+        assert!(
+            vars.iter()
+                .any(|v| v.sensitive && v.name == "postgres_password"),
+            "{mode}: the RDS/Cloud SQL password is a sensitive variable"
+        );
+
+        // Node pools hold every deployed replica's requests.
+        let sizing = terraform::size_pools(&prod).unwrap_or_default();
+        let cloud = prod
+            .cloud
+            .as_ref()
+            .map(|c| c.node_pools.clone())
+            .unwrap_or_default();
+        let (mut cpu, mut mem) = (0u64, 0u64);
+        for s in prod.services.iter().filter(|s| s.is_deployed()) {
+            let r = &s.resources.requests;
+            cpu += r.cpu.as_ref().map_or(0, |c| c.millis) * u64::from(s.max_replicas());
+            mem += r.memory.as_ref().map_or(0, |b| b.bytes) * u64::from(s.max_replicas());
+        }
+        let cap_cpu: u64 = sizing
+            .iter()
+            .map(|p| p.nodes * cloud[p.name.as_str()].cpu.millis)
+            .sum();
+        let cap_mem: u64 = sizing
+            .iter()
+            .map(|p| p.nodes * cloud[p.name.as_str()].memory.bytes)
+            .sum();
+        assert!(
+            cap_cpu >= cpu && cap_mem >= mem,
+            "{mode}: {cap_cpu}m/{cap_mem} for {cpu}m/{mem}"
+        );
+        for p in &sizing {
+            assert!(
+                p.nodes * p.node_cpu >= p.cpu_needed && p.nodes * p.node_memory >= p.memory_needed,
+                "{mode}: pool {}",
+                p.name
+            );
+        }
+    }
+}
+
+#[test]
+fn no_secret_value_in_prod_artifacts() {
+    let dev = ir("k3s");
+    let values: Vec<String> = dev
+        .secrets
+        .iter()
+        .filter_map(|s| s.value.as_ref().map(|v| v.value.clone()))
+        .collect();
+    assert!(!values.is_empty());
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        assert!(prod.secrets.iter().all(|s| s.value.is_none()));
+        for a in emit(&prod) {
+            let text = String::from_utf8_lossy(&a.bytes);
+            for v in &values {
+                assert!(
+                    !text.contains(v.as_str()),
+                    "{mode}/{} holds a dev secret value",
+                    a.path
+                );
+            }
+            assert!(
+                !text.contains("kind: Secret\n"),
+                "{mode}/{} defines a Secret",
+                a.path
+            );
+        }
+    }
+}
+
+#[test]
+fn prod_artifacts_are_deterministic_and_committed() {
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        let first = emit(&prod);
+        assert_eq!(first, emit(&prod), "{mode} is not deterministic");
+        let dir = root().join("out").join(ENV).join(mode);
+        for a in &first {
+            let on_disk = std::fs::read(dir.join(&a.path)).unwrap_or_default();
+            assert!(
+                on_disk == a.bytes,
+                "out/{ENV}/{mode}/{} is stale: run `envc build --target {mode}`",
+                a.path
+            );
+            let text = String::from_utf8_lossy(&a.bytes);
+            assert!(
+                text.lines()
+                    .take(3)
+                    .any(|l| l.contains("generated by envc, do not edit")),
+                "{mode}/{} lacks the header",
+                a.path
+            );
+        }
+    }
+}
