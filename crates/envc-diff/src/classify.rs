@@ -242,7 +242,7 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>
     let svc = loaded.model.services.get(service);
     let (facet, rest) = key.split_once('.').unwrap_or((key, ""));
     match facet {
-        "service" => vec![base(&["enabled"])],
+        "service" => vec![base(&["enabled"]), base(&["external"])],
         "image" => vec![base(&["image"])],
         "command" => vec![base(&["command"])],
         "args" => vec![base(&["args"])],
@@ -315,6 +315,10 @@ fn location(sources: Option<&Sources>, o: Origin) -> Option<String> {
     sources.map(|s| s.file_line(o))
 }
 
+fn tier_name(s: &ModelSide<'_>) -> &'static str {
+    s.loaded.profile.profile.tier.as_str()
+}
+
 fn expected(
     a: &ModelSide<'_>,
     b: &ModelSide<'_>,
@@ -341,6 +345,38 @@ fn expected(
     // The same model text resolves differently per mode (`${mode.name}`, hosts, ports).
     if d.facet == "env" {
         let name = d.key.strip_prefix("env.").unwrap_or_default();
+        // A secret's value belongs to the tier: dev modes carry a dev value, prod modes a
+        // reference to a Secret created at deploy time.
+        let secret = |s: &ModelSide<'_>| {
+            s.loaded
+                .model
+                .services
+                .get(&d.service)
+                .and_then(|svc| match svc.env.get(name) {
+                    Some(envc_model::model::EnvValue::Secret(r)) => Some(r.secret.clone()),
+                    Some(envc_model::model::EnvValue::Text(t)) if t.contains("${secret.") => {
+                        Some(t.clone())
+                    }
+                    _ => None,
+                })
+        };
+        if a.loaded.profile.profile.tier != b.loaded.profile.profile.tier
+            && let (Some(sa), Some(sb)) = (secret(a), secret(b))
+            && sa == sb
+        {
+            let o = a
+                .loaded
+                .tree
+                .origin_of(&["services", &d.service, "env", name]);
+            return Some((
+                format!(
+                    "a secret: {} tier carries a dev value, {} tier a Secret created at deploy time",
+                    tier_name(a),
+                    tier_name(b)
+                ),
+                location(sources, o),
+            ));
+        }
         let text = |s: &ModelSide<'_>| {
             s.loaded
                 .model

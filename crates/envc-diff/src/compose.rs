@@ -309,6 +309,7 @@ pub fn extract(files: &FileSet) -> Facts {
             format: Format::Compose,
             services,
             notes,
+            endpoints: Vec::new(),
         };
     };
     let dir = main
@@ -836,6 +837,7 @@ pub fn extract(files: &FileSet) -> Facts {
         format: Format::Compose,
         services,
         notes,
+        endpoints: Vec::new(),
     }
 }
 

@@ -40,6 +40,10 @@ pub struct Facts {
     pub services: IndexMap<String, ServiceFacts>,
     /// Things the extractor saw but could not read (unsupported kinds, unresolved variables).
     pub notes: Vec<String>,
+    /// Every addressable name and its namespace (Kubernetes Services, including ones with no
+    /// workload such as aliases of managed databases), for host name normalisation.
+    #[serde(skip)]
+    pub endpoints: Vec<(String, String)>,
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.

@@ -203,11 +203,19 @@ pub fn extract(files: &FileSet) -> Facts {
         let f = workload(w, kind, &objs, &secrets, &configs, &mut notes);
         services.insert(f.name.clone(), f);
     }
+    let mut endpoints: Vec<(String, String)> = objs
+        .iter()
+        .filter(|o| text(o, &["kind"]) == Some("Service"))
+        .map(|o| (name(o), ns(o)))
+        .collect();
+    endpoints.sort();
+    endpoints.dedup();
     Facts {
         label: files.label.clone(),
         format: Format::Kubernetes,
         services,
         notes,
+        endpoints,
     }
 }
 

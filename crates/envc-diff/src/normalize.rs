@@ -79,6 +79,18 @@ pub fn host_rewriter(
             rules.push((original.clone(), name.clone()));
         }
     }
+    // Services without a workload here (aliases of managed databases, say) are still hosts.
+    if kubernetes {
+        for (name, ns) in &facts.endpoints {
+            if facts.services.contains_key(name) {
+                continue;
+            }
+            let target = renames.get(name).cloned().unwrap_or_else(|| name.clone());
+            for suffix in [".svc.cluster.local", ".svc", ""] {
+                rules.push((format!("{name}.{ns}{suffix}"), target.clone()));
+            }
+        }
+    }
     // Longest first, so `x.ns.svc.cluster.local` wins over `x.ns`.
     rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
     let mut ports: Vec<(String, String)> = Vec::new();
