@@ -766,7 +766,7 @@ fn normalize(p: &str) -> String {
 
 /// The dev value of a secret without `dev_value`: derived from the names, so it is the same
 /// on every machine and run, and never random.
-fn derived_secret(env: &str, secret: &str) -> String {
+pub fn derived_secret(env: &str, secret: &str) -> String {
     let h = Sha256::digest(format!("envc-dev-secret:{env}:{secret}").as_bytes());
     let hex: String = h.iter().take(12).map(|b| format!("{b:02x}")).collect();
     format!("dev-{hex}")

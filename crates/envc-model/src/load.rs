@@ -293,6 +293,27 @@ impl Project {
 
     /// Loads one environment in one mode: overlays the mode's profile chain and decodes both.
     pub fn mode(&self, env: &str, mode: &str) -> Result<LoadedMode, Diagnostics> {
+        self.mode_on(env, mode, None)
+    }
+
+    /// Like [`Project::mode`], but overlays the profile chain onto `base` instead of the
+    /// environment file's own tree: a release lock substitutes the promoted definitions this
+    /// way, keeping their origins (the lock file) as provenance.
+    pub fn mode_with_base(
+        &self,
+        env: &str,
+        mode: &str,
+        base: &Node,
+    ) -> Result<LoadedMode, Diagnostics> {
+        self.mode_on(env, mode, Some(base))
+    }
+
+    fn mode_on(
+        &self,
+        env: &str,
+        mode: &str,
+        base: Option<&Node>,
+    ) -> Result<LoadedMode, Diagnostics> {
         let Some(parsed) = self.environments.get(env) else {
             let mut d = Diagnostic::error(
                 "E-unknown-environment",
@@ -358,7 +379,7 @@ impl Project {
         let (profile, d) = decode::<ProfileFile>(&settings);
         diags.extend(d);
 
-        let mut tree = parsed.node.clone();
+        let mut tree = base.unwrap_or(&parsed.node).clone();
         check_overlay_targets(&tree, &mut overlay, &mut diags);
         tree.overlay(&overlay);
         if let Some(mut s) = scoped {

@@ -30,6 +30,30 @@ pub struct ProfileFile {
     /// identities. Terraform variables and placement come from it.
     #[serde(default)]
     pub cloud: Option<CloudSettings>,
+    /// What a promotion into this (prod) mode must satisfy (`envc promote`).
+    #[serde(default)]
+    pub promotion: PromotionSettings,
+}
+
+/// Conditions `envc promote` checks before it lets a release into a prod mode.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct PromotionSettings {
+    /// Modes this one may be promoted from (its path to production); any mode when empty.
+    #[serde(default)]
+    pub from: Vec<String>,
+    /// Fewest replicas (the autoscaling minimum when autoscaled) per service.
+    #[serde(default)]
+    pub min_replicas: IndexMap<String, u32>,
+    /// Services that must be covered by a PodDisruptionBudget.
+    #[serde(default)]
+    pub require_pdb: Vec<String>,
+    /// Whether every deployed service must set CPU and memory limits.
+    #[serde(default)]
+    pub require_limits: bool,
+    /// Whether every namespace must have a ResourceQuota.
+    #[serde(default)]
+    pub require_quota: bool,
 }
 
 /// What the mode is.
