@@ -22,6 +22,7 @@ Examples:
   envc schema > envc.schema.json      JSON Schema of environment files, for editors
   envc list                           environments and modes with their backends
   envc diff docker k3s                semantic differences between two modes
+  envc promote k3s eks                plan a release of what k3s runs into eks (--write to do it)
 
 Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 
@@ -69,6 +70,67 @@ pub enum Command {
     /// Compare modes, or artifact sets of any format, semantically
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+    /// Promote what a mode runs into a prod mode's release lock (dry run unless --write)
+    #[command(after_help = PROMOTE_EXAMPLES)]
+    Promote(PromoteArgs),
+}
+
+const PROMOTE_EXAMPLES: &str = "\
+Examples:
+  envc promote k3s eks                          the plan: what eks would become, and the gates
+  envc promote k3s eks --write                  update locks/<env>/eks.toml, its log and out/<env>/eks
+  envc promote k3s eks --only prefect-server    one service (repeat --only, or separate with commas)
+  envc promote staging-eks eks --format json    the plan for pipelines (docs/promote.md)
+  envc promote k3s eks --digest minio=sha256:<64 hex> --write
+                                                pin the digest your registry reports
+  git show v1.4:locks/crypto-lakehouse/eks.toml > /tmp/eks-v1.4.toml
+  envc promote /tmp/eks-v1.4.toml eks --write -m 'roll back to v1.4'
+                                                roll back: promote an earlier lock
+
+Prod modes with a lock are built from it; dev modes follow the model. Gates refuse unpinned
+images, images the source does not run, dev secret values, unmet [promotion] requirements of
+the target profile, stale source artifacts, and a target that does not build.
+Exit status: 0 plan ok (and written with --write), 1 a gate failed (nothing written), 2 error.";
+
+/// `envc promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// Mode to promote from (`k3s`, `staging-eks`), or a lock file to roll back to.
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    /// Prod mode to promote into.
+    #[arg(value_name = "TO")]
+    pub to: String,
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Promote only these services (`environment` for the environment-wide settings).
+    #[arg(long, value_name = "SERVICE", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Update TO's lock, append to its promotion log and rebuild its artifacts.
+    #[arg(long)]
+    pub write: bool,
+    /// Pin an image digest in the lock: SERVICE=sha256:<64 hex>.
+    #[arg(long, value_name = "SERVICE=DIGEST")]
+    pub digest: Vec<String>,
+    /// Why, recorded in the promotion log.
+    #[arg(long, short, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Output directory holding the artifact sets.
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PromoteFormat::Text)]
+    pub format: PromoteFormat,
+}
+
+/// Output format of `envc promote`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PromoteFormat {
+    /// For people.
+    Text,
+    /// For machines (docs/promote.md).
+    Json,
 }
 
 const DIFF_EXAMPLES: &str = "\

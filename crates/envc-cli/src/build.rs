@@ -53,6 +53,34 @@ fn say_skipped(c: &Compiled, out: &Output) {
     }
 }
 
+/// Prod modes built from a lock that the model has moved past: one line per unit waiting for
+/// promotion (stderr; they do not fail the build).
+fn say_pending(c: &Compiled, out: &Output) {
+    for b in &c.builds {
+        let Some(lock) = &b.lock else { continue };
+        if lock.pending.is_empty() {
+            continue;
+        }
+        for p in &lock.pending {
+            out.note(
+                "pending promotion:",
+                &format!("{} ({}) in {}/{}", p.unit, p.describe(), b.env, b.mode),
+            );
+        }
+        out.note(
+            "hint:",
+            &format!(
+                "{}/{} keeps running what {} pins; `envc promote {} {}` shows the plan",
+                b.env,
+                b.mode,
+                lock.name,
+                lock.source.as_deref().unwrap_or("FROM"),
+                b.mode
+            ),
+        );
+    }
+}
+
 /// `envc build`.
 pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
     let c = match compile(cli, &b.select, out) {
@@ -102,6 +130,7 @@ pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
         }
     }
     say_skipped(&c, out);
+    say_pending(&c, out);
     Ok(Status::Ok)
 }
 
@@ -132,6 +161,7 @@ fn check_out(c: &Compiled, out_dir: &Path, shown_out: &Path, out: &Output) -> Re
         }
     }
     say_skipped(c, out);
+    say_pending(c, out);
     if problems.is_empty() {
         let n = c.builds.iter().filter(|b| b.artifacts.is_some()).count();
         out.done(

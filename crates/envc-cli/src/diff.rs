@@ -12,7 +12,10 @@ use envc_diff::{FileSet, compare};
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::LoadedMode;
 use envc_model::profile::Backend;
-use envc_model::{Diagnostics, Project};
+use envc_diff::compare::{Class, Comparison};
+use envc_model::{Diagnostics, Project, Sources};
+use envc_promote::mode::LockSource;
+use envc_promote::release::SHARED_UNIT;
 
 use crate::Status;
 use crate::args::{Cli, DiffArgs, DiffFormat};
@@ -23,9 +26,11 @@ use crate::render;
 struct Built {
     loaded: LoadedMode,
     facts: Facts,
+    /// The release lock it was built from, if any.
+    lock: Option<envc_promote::mode::Applied>,
 }
 
-fn load_project(cli: &Cli, out: &Output) -> Result<Result<Project, Status>> {
+pub(crate) fn load_project(cli: &Cli, out: &Output) -> Result<Result<Project, Status>> {
     match Project::load(&cli.root) {
         Ok(p) => Ok(Ok(p)),
         Err(f) => {
@@ -35,7 +40,7 @@ fn load_project(cli: &Cli, out: &Output) -> Result<Result<Project, Status>> {
     }
 }
 
-fn pick_env(p: &Project, env: &Option<String>) -> Result<String> {
+pub(crate) fn pick_env(p: &Project, env: &Option<String>) -> Result<String> {
     match env {
         Some(e) if p.environments.contains_key(e) => Ok(e.clone()),
         Some(e) => {
@@ -66,11 +71,11 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
             .unwrap_or_default();
         bail!("unknown mode `{mode}`{hint}");
     }
-    let loaded = match p.mode(env, mode) {
+    let loaded = match envc_promote::mode::load(p, env, mode, LockSource::Disk) {
         Ok(l) => l,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
-    let compiled = match envc_core::resolve::compile(p, &loaded) {
+    let compiled = match envc_promote::mode::compile(p, &loaded) {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
@@ -83,7 +88,52 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Backend::Compose => envc_diff::compose::extract(&files),
         Backend::Helm => helm_facts(&files, &format!("mode {mode}"))?,
     };
-    Ok(Ok(Built { loaded, facts }))
+    Ok(Ok(Built {
+        loaded: loaded.loaded,
+        facts,
+        lock: loaded.lock,
+    }))
+}
+
+/// A difference in a service that waits for promotion into a locked mode is explained by the
+/// lock: the mode runs what was promoted, the other what the model says now.
+fn explain_pending(c: &mut Comparison, sides: [(&str, &Built); 2], sources: &Sources) {
+    for d in c.differences.iter_mut().filter(|d| d.class == Class::Drift) {
+        for (mode, b) in sides {
+            let Some(lock) = &b.lock else { continue };
+            if !lock.pending.iter().any(|p| p.unit == d.service || p.unit == SHARED_UNIT) {
+                continue;
+            }
+            d.class = Class::Expected;
+            d.reason = format!(
+                "waits for promotion: {mode} runs what {} pins (`envc promote FROM {mode}` shows the plan)",
+                lock.name
+            );
+            d.at = lock
+                .lock
+                .unit_origins
+                .get(&d.service)
+                .map(|o| sources.file_line(*o));
+            break;
+        }
+    }
+}
+
+fn pending_notes(sides: [(&str, &Built); 2]) -> Vec<String> {
+    let mut n = Vec::new();
+    for (mode, b) in sides {
+        if let Some(lock) = &b.lock
+            && !lock.pending.is_empty()
+        {
+            let units: Vec<&str> = lock.pending.iter().map(|p| p.unit.as_str()).collect();
+            n.push(format!(
+                "mode {mode} is built from {}; waiting for promotion: {}",
+                lock.name,
+                units.join(", ")
+            ));
+        }
+    }
+    n
 }
 
 fn report(p: &Project, d: &Diagnostics, out: &Output) -> Status {
@@ -304,7 +354,9 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
                 env: Some(&env),
             };
             let stale = classify(&mut c, &ctx);
-            let notes = notes(&a.facts, &b.facts, &renames);
+            explain_pending(&mut c, [(ma, &a), (mb, &b)], &project.sources);
+            let mut notes = notes(&a.facts, &b.facts, &renames);
+            notes.extend(pending_notes([(ma, &a), (mb, &b)]));
             Report::new(
                 side(&a.facts, Some(ma)),
                 side(&b.facts, Some(mb)),

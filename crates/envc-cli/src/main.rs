@@ -5,6 +5,7 @@ mod build;
 mod diff;
 mod output;
 mod project;
+mod promote;
 mod render;
 mod write;
 
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Schema(s) => build::schema(s),
         Command::List(l) => build::list(&cli, l, &out),
         Command::Diff(d) => diff::run(&cli, d, &out),
+        Command::Promote(p) => promote::run(&cli, p, &out),
     };
     match result {
         Ok(status) => status.into(),

@@ -7,6 +7,8 @@ use envc_emit::Artifact;
 use envc_model::diagnostic::did_you_mean;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, Project, Sources};
+use envc_promote::mode::{self, LockSource};
+use envc_promote::release::Change;
 
 use crate::args::SelectArgs;
 
@@ -20,6 +22,18 @@ pub struct ModeBuild {
     pub ir: Ir,
     /// The artifacts, or `None` when the mode's backend does not exist yet.
     pub artifacts: Option<Vec<Artifact>>,
+    /// The release lock the mode was built from (prod modes with a lock).
+    pub lock: Option<LockInfo>,
+}
+
+/// A release lock a mode was built from.
+pub struct LockInfo {
+    /// Its path (`locks/<env>/<mode>.toml`).
+    pub name: String,
+    /// How the model differs from it: changes waiting for promotion.
+    pub pending: Vec<Change>,
+    /// The first mode the profile allows promotions from (`[promotion] from`), for hints.
+    pub source: Option<String>,
 }
 
 /// Everything compiled, plus warnings.
@@ -116,14 +130,20 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
     let mut builds = Vec::new();
     for env in &envs {
         for mode in &modes {
-            let loaded = match project.mode(env, mode) {
+            let loaded = match mode::load(&mut project, env, mode, LockSource::Disk) {
                 Ok(l) => l,
                 Err(d) => {
                     diags.extend(d);
                     continue;
                 }
             };
-            match envc_core::resolve::compile(&mut project, &loaded) {
+            diags.extend(loaded.warnings.clone());
+            let lock = loaded.lock.as_ref().map(|l| LockInfo {
+                name: l.name.clone(),
+                pending: l.pending.clone(),
+                source: loaded.loaded.profile.promotion.from.first().cloned(),
+            });
+            match mode::compile(&mut project, &loaded) {
                 Ok(c) => {
                     diags.extend(c.warnings);
                     let artifacts = if envc_emit::supports(c.ir.backend) {
@@ -145,6 +165,7 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
                         mode: mode.clone(),
                         ir: c.ir,
                         artifacts,
+                        lock,
                     });
                 }
                 Err(d) => diags.extend(d),

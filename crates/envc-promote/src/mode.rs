@@ -157,7 +157,7 @@ pub fn load(
         .get(env)
         .map(|p| p.node.clone())
         .unwrap_or_else(|| Node::empty_table(tree.origin));
-    let (base, templates, unlocked) = apply(&env_tree, &lock, &rel, &disk);
+    let (base, templates, unlocked) = apply(&env_tree, &lock, &rel, &plain.env_dir);
     for (path, name, text) in templates {
         project.sources.add(SourceFile::new(name, path, text));
     }
@@ -192,7 +192,7 @@ pub fn apply(
     env_tree: &Node,
     lock: &Lock,
     lock_name: &str,
-    lock_disk: &Path,
+    env_dir: &Path,
 ) -> (Node, Vec<(PathBuf, String, String)>, Vec<String>) {
     let mut tree = env_tree.clone();
     let whole = Origin {
@@ -247,11 +247,13 @@ pub fn apply(
                     };
                     let h = Sha256::digest(text.as_bytes());
                     let tag: String = h.iter().take(6).map(|b| format!("{b:02x}")).collect();
-                    // A path of its own per content, so that two versions of a lock (the
+                    // The resolver reads templates relative to the environment's directory
+                    // and finds registered sources by path first: this path is never on
+                    // disk. One path per content, so that two versions of a lock (the
                     // current one and a planned one) never share a registered source.
-                    let disk = PathBuf::from(format!("{}#{path}@{tag}", lock_disk.display()));
-                    te.node.value = NodeValue::String(disk.display().to_string());
-                    templates.push((disk, format!("{lock_name}#{path}"), text.clone()));
+                    let rel = format!("{lock_name}#{path}@{tag}");
+                    templates.push((env_dir.join(&rel), format!("{lock_name}#{path}"), text.clone()));
+                    te.node.value = NodeValue::String(rel);
                 }
             }
         }
