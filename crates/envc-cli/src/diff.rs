@@ -6,13 +6,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use envc_diff::classify::{AcceptedFile, Context as ClassifyContext, ModelSide, classify};
+use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::Facts;
 use envc_diff::render::{Report, Side};
 use envc_diff::{FileSet, compare};
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::LoadedMode;
 use envc_model::profile::Backend;
-use envc_diff::compare::{Class, Comparison};
 use envc_model::{Diagnostics, Project, Sources};
 use envc_promote::mode::LockSource;
 use envc_promote::release::SHARED_UNIT;
@@ -101,7 +101,11 @@ fn explain_pending(c: &mut Comparison, sides: [(&str, &Built); 2], sources: &Sou
     for d in c.differences.iter_mut().filter(|d| d.class == Class::Drift) {
         for (mode, b) in sides {
             let Some(lock) = &b.lock else { continue };
-            if !lock.pending.iter().any(|p| p.unit == d.service || p.unit == SHARED_UNIT) {
+            if !lock
+                .pending
+                .iter()
+                .any(|p| p.unit == d.service || p.unit == SHARED_UNIT)
+            {
                 continue;
             }
             d.class = Class::Expected;

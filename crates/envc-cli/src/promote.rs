@@ -11,12 +11,12 @@ use envc_emit::Artifact;
 use envc_model::diagnostic::did_you_mean;
 use envc_model::profile::Tier;
 use envc_model::{Diagnostics, Node, Project, SourceFile};
+use envc_promote::edit;
 use envc_promote::gate::{self, Failure, Gate, Source};
 use envc_promote::lock::{self, Meta};
 use envc_promote::mode::{self, LockSource, Mode};
 use envc_promote::plan::{self, Plan};
 use envc_promote::release::{self, Release, SHARED_UNIT, Selection};
-use envc_promote::edit;
 
 use crate::Status;
 use crate::args::{Cli, PromoteArgs, PromoteFormat};
@@ -114,7 +114,14 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     // The target as it runs now: through its lock, or the model for a first release.
     let target = match mode::load(&mut project, &env, &a.to, LockSource::Disk) {
         Ok(m) => m,
-        Err(d) => return Ok(invalid(&project, &d, out, &format!("mode {} does not load", a.to))),
+        Err(d) => {
+            return Ok(invalid(
+                &project,
+                &d,
+                out,
+                &format!("mode {} does not load", a.to),
+            ));
+        }
     };
     if target.loaded.profile.profile.tier != Tier::Prod {
         bail!(
@@ -139,7 +146,14 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
                 },
                 r,
             ),
-            Err(d) => return Ok(invalid(&project, &d, out, &format!("{} is not a valid lock", a.from))),
+            Err(d) => {
+                return Ok(invalid(
+                    &project,
+                    &d,
+                    out,
+                    &format!("{} is not a valid lock", a.from),
+                ));
+            }
         }
     } else {
         known(&project, &a.from)?;
@@ -152,7 +166,12 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         let m = match mode::load(&mut project, &env, &a.from, LockSource::Disk) {
             Ok(m) => m,
             Err(d) => {
-                return Ok(invalid(&project, &d, out, &format!("mode {} does not load", a.from)));
+                return Ok(invalid(
+                    &project,
+                    &d,
+                    out,
+                    &format!("mode {} does not load", a.from),
+                ));
             }
         };
         let r = match &m.lock {
@@ -219,7 +238,11 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     let rel_lock = lock::lock_path(&env, &a.to);
     let lock_disk = cli.root.join(&rel_lock);
     let existing = fs::read_to_string(&lock_disk).ok();
-    let (revision, dirty) = git_revision(&cli.root);
+    let mut watched = vec!["environments".to_string(), "profiles".to_string()];
+    if let From::Mode(_) = &from {
+        watched.push(a.out.join(&env).join(&a.from).display().to_string());
+    }
+    let (revision, dirty) = git_revision(&cli.root, &watched);
     let meta = Meta {
         from: Some(from_label.clone()),
         revision: revision.clone(),
@@ -274,6 +297,7 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         &changes,
         comparison.as_ref(),
         &all_units,
+        candidate.units().len(),
     );
     if before.ir.is_none() {
         p.notes.push(format!(
@@ -281,6 +305,13 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
             a.to,
             before.errors.iter().filter(|d| d.is_error()).count(),
             if before.errors.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if dirty {
+        p.notes.push(format!(
+            "{} hold uncommitted changes: the promotion is recorded against revision {} plus those changes; commit first so the revision says what was promoted",
+            watched.join(", "),
+            revision.as_deref().unwrap_or("?")
         ));
     }
     if first_release {
@@ -425,15 +456,24 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
             )
             .map_err(|e| anyhow!("failed to update {log_rel}: {e}"))?;
             write_file(&lock_disk, &new_lock)?;
-            wrote.push(format!("{rel_lock} ({} unit{})", written_changes.len(), if written_changes.len() == 1 { "" } else { "s" }));
+            wrote.push(format!(
+                "{rel_lock} ({} unit{})",
+                written_changes.len(),
+                if written_changes.len() == 1 { "" } else { "s" }
+            ));
             let set = a.out.join(&env).join(&a.to);
             write::write_set(&out_dir.join(&env).join(&a.to), &after.artifacts)?;
-            wrote.push(format!("{} ({} files)", set.display(), after.artifacts.len()));
+            wrote.push(format!(
+                "{} ({} files)",
+                set.display(),
+                after.artifacts.len()
+            ));
             write_file(&log_disk, &log_text)?;
             wrote.push(format!("{log_rel} (appended)"));
             p.written = true;
         } else {
-            p.notes.push(format!("nothing to promote: {} already runs this", a.to));
+            p.notes
+                .push(format!("nothing to promote: {} already runs this", a.to));
         }
     }
     drop(after_mode);
@@ -509,8 +549,9 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("failed to write {}", path.display()))
 }
 
-/// The model's git revision, and whether environments/ or profiles/ have uncommitted changes.
-fn git_revision(root: &Path) -> (Option<String>, bool) {
+/// The project's git revision, and whether `paths` (the model, the source's artifacts) have
+/// uncommitted changes.
+fn git_revision(root: &Path, paths: &[String]) -> (Option<String>, bool) {
     let run = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -522,9 +563,9 @@ fn git_revision(root: &Path) -> (Option<String>, bool) {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let rev = run(&["rev-parse", "HEAD"]).filter(|r| !r.is_empty());
-    let dirty = rev.is_some()
-        && run(&["status", "--porcelain", "--", "environments", "profiles"])
-            .is_some_and(|s| !s.is_empty());
+    let mut args = vec!["status", "--porcelain", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    let dirty = rev.is_some() && run(&args).is_some_and(|s| !s.is_empty());
     (rev, dirty)
 }
 

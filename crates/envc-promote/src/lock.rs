@@ -159,43 +159,40 @@ fn check_hash(node: &Node, expected: &str, actual: &str, unit: &str, d: &mut Dia
 pub fn parse(file: FileId, tree: &Node, env: &str, mode: &str) -> Result<Lock, Diagnostics> {
     let mut d = Diagnostics::new();
     unknown_keys(tree, &["lock", "shared", "services"], "a lock file", &mut d);
-    match table(tree, "lock", &mut d, true) {
-        Some(l) => {
-            unknown_keys(l, &LOCK_KEYS, "[lock]", &mut d);
-            match l.get("format") {
-                Some(Node {
-                    value: NodeValue::Integer(FORMAT),
-                    ..
-                }) => {}
-                Some(n) => d.push(
+    if let Some(l) = table(tree, "lock", &mut d, true) {
+        unknown_keys(l, &LOCK_KEYS, "[lock]", &mut d);
+        match l.get("format") {
+            Some(Node {
+                value: NodeValue::Integer(FORMAT),
+                ..
+            }) => {}
+            Some(n) => d.push(
+                Diagnostic::error(
+                    "E-lock",
+                    format!("unsupported lock format (this envc reads format {FORMAT})"),
+                )
+                .at(n.origin, "here")
+                .hint("a newer envc wrote this lock: upgrade envc"),
+            ),
+            None => d.push(err(l.origin, "missing `format`")),
+        }
+        for (key, want) in [("environment", env), ("mode", mode)] {
+            if let Some(v) = string(l, key, &mut d, true)
+                && v != want
+            {
+                d.push(
                     Diagnostic::error(
                         "E-lock",
-                        format!("unsupported lock format (this envc reads format {FORMAT})"),
+                        format!("this lock is for {key} `{v}`, not `{want}`"),
                     )
-                    .at(n.origin, "here")
-                    .hint("a newer envc wrote this lock: upgrade envc"),
-                ),
-                None => d.push(err(l.origin, "missing `format`")),
-            }
-            for (key, want) in [("environment", env), ("mode", mode)] {
-                if let Some(v) = string(l, key, &mut d, true)
-                    && v != want
-                {
-                    d.push(
-                        Diagnostic::error(
-                            "E-lock",
-                            format!("this lock is for {key} `{v}`, not `{want}`"),
-                        )
-                        .at(l.origin_of(&[key]), "here")
-                        .hint(format!(
-                            "the lock of {env} in mode {mode} lives in {}",
-                            lock_path(env, mode)
-                        )),
-                    );
-                }
+                    .at(l.origin_of(&[key]), "here")
+                    .hint(format!(
+                        "the lock of {env} in mode {mode} lives in {}",
+                        lock_path(env, mode)
+                    )),
+                );
             }
         }
-        None => {}
     }
     let mut release = Release::default();
     let mut metas = IndexMap::new();

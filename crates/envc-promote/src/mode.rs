@@ -205,10 +205,26 @@ pub fn apply(
         && let NodeValue::Table(top) = &mut tree.value
     {
         for key in SHARED_KEYS {
-            top.shift_remove(key);
-        }
-        for (k, e) in shared.definition.as_table().into_iter().flatten() {
-            top.insert(k.clone(), e.clone());
+            let model = top.shift_remove(key);
+            let Some(mut locked) = shared.definition.entry(key).cloned() else {
+                if let Some(m) = model.filter(|_| key != "environment") {
+                    top.insert(key.to_string(), m);
+                }
+                continue;
+            };
+            // Namespaces and secrets the model added since stay available to services not
+            // promoted yet (and to profile overrides of them); locked services cannot use
+            // them, and unused namespaces and secrets produce nothing.
+            if key != "environment"
+                && let (Some(model), NodeValue::Table(t)) = (model, &mut locked.node.value)
+            {
+                for (name, e) in model.node.as_table().into_iter().flatten() {
+                    if !t.contains_key(name) {
+                        t.insert(name.clone(), e.clone());
+                    }
+                }
+            }
+            top.insert(key.to_string(), locked);
         }
     }
     let model_services = env_tree
@@ -252,7 +268,11 @@ pub fn apply(
                     // disk. One path per content, so that two versions of a lock (the
                     // current one and a planned one) never share a registered source.
                     let rel = format!("{lock_name}#{path}@{tag}");
-                    templates.push((env_dir.join(&rel), format!("{lock_name}#{path}"), text.clone()));
+                    templates.push((
+                        env_dir.join(&rel),
+                        format!("{lock_name}#{path}"),
+                        text.clone(),
+                    ));
                     te.node.value = NodeValue::String(rel);
                 }
             }

@@ -86,6 +86,8 @@ pub struct Summary {
     pub affected: usize,
     /// Units that stay as they are.
     pub unchanged: usize,
+    /// Units the target's lock holds after the promotion.
+    pub locked: usize,
     /// Gates that failed.
     pub gates_failed: usize,
 }
@@ -168,6 +170,7 @@ impl Plan {
         changes: &[Change],
         comparison: Option<&Comparison>,
         all_units: &[String],
+        locked: usize,
     ) -> Plan {
         let mut units: Vec<UnitPlan> = Vec::new();
         let diffs = |unit: &str| -> Vec<FactChange> {
@@ -226,6 +229,7 @@ impl Plan {
             promoted: changes.len(),
             affected: affected.len(),
             unchanged: unchanged.len(),
+            locked,
             gates_failed: 0,
         };
         Plan {
@@ -358,6 +362,8 @@ impl Plan {
                     "  no change to {}'s artifacts (its profile overrides what changed, or the service is not deployed there)\n",
                     self.to
                 ));
+            } else if !u.changes.is_empty() {
+                out.push_str(&format!("  in {}'s artifacts:\n", self.to));
             }
             for c in &u.changes {
                 out.push_str(&format!(
@@ -410,12 +416,27 @@ impl Plan {
             out.push_str(&format!("note: {n}\n"));
         }
         let s = &self.summary;
+        let what = if self.first_release {
+            format!(
+                "first release: the new lock pins {} unit{}; {} differ from what {} runs now, {} affected, {} unchanged",
+                s.locked,
+                if s.locked == 1 { "" } else { "s" },
+                s.promoted,
+                self.to,
+                s.affected,
+                s.unchanged
+            )
+        } else {
+            format!(
+                "{} unit{} to promote, {} affected, {} unchanged",
+                s.promoted,
+                if s.promoted == 1 { "" } else { "s" },
+                s.affected,
+                s.unchanged
+            )
+        };
         out.push_str(&format!(
-            "\n{} unit{} to promote, {} affected, {} unchanged; {}\n",
-            s.promoted,
-            if s.promoted == 1 { "" } else { "s" },
-            s.affected,
-            s.unchanged,
+            "\n{what}; {}\n",
             if s.gates_failed == 0 {
                 paint("32", "every gate passed")
             } else {
