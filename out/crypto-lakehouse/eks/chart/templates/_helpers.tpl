@@ -4,9 +4,10 @@ environment: crypto-lakehouse, mode: eks
 sources:
   environments/crypto-lakehouse.toml
   profiles/eks.toml
-  environments/crypto-lakehouse/otel-collector.yaml.hbs
-  environments/crypto-lakehouse/prometheus.yml.hbs
-  environments/crypto-lakehouse/grafana-datasources.yaml.hbs
+  locks/crypto-lakehouse/eks.toml
+  locks/crypto-lakehouse/eks.toml#crypto-lakehouse/otel-collector.yaml.hbs
+  locks/crypto-lakehouse/eks.toml#crypto-lakehouse/prometheus.yml.hbs
+  locks/crypto-lakehouse/eks.toml#crypto-lakehouse/grafana-datasources.yaml.hbs
 */ -}}
 {{/*
 Helpers shared by every template. The templates are generic: everything that differs per
