@@ -365,7 +365,10 @@ fn prod_artifacts_are_deterministic_and_committed() {
             let body = |b: &[u8]| -> String {
                 String::from_utf8_lossy(b)
                     .lines()
-                    .filter(|l| !locked || !(l.contains("sources") || l.contains(".toml") || l.contains(".hbs")))
+                    .filter(|l| {
+                        !locked
+                            || !(l.contains("sources") || l.contains(".toml") || l.contains(".hbs"))
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             };

@@ -48,10 +48,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A temporary copy of the repository's model (environments/ and profiles/), without out/.
+/// A temporary copy of the repository's model (environments/, profiles/ and the release
+/// locks of its prod modes, locks/), without out/.
 pub fn lakehouse_project() -> tempfile::TempDir {
     let t = tempfile::tempdir().expect("tempdir");
-    for d in ["environments", "profiles"] {
+    for d in ["environments", "profiles", "locks"] {
         copy_dir(&repo().join(d), &t.path().join(d));
     }
     t

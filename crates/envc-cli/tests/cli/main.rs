@@ -12,4 +12,5 @@ mod docs;
 mod errors;
 mod golden;
 mod lakehouse;
+mod promote;
 mod robustness;
