@@ -104,6 +104,18 @@ pub fn write_lock(
             }
         }
     }
+    let names: Vec<String> = doc
+        .get("services")
+        .and_then(Item::as_table_like)
+        .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+        .unwrap_or_default();
+    let mut list = toml_edit::Array::new();
+    for n in &names {
+        list.push(n.as_str());
+    }
+    if let Some(lock) = doc["lock"].as_table_like_mut() {
+        set(lock, "services", Value::Array(list));
+    }
     Ok(doc.to_string())
 }
 

@@ -53,7 +53,7 @@ pub struct Lock {
     pub unit_origins: IndexMap<String, Origin>,
 }
 
-const LOCK_KEYS: [&str; 3] = ["format", "environment", "mode"];
+const LOCK_KEYS: [&str; 4] = ["format", "environment", "mode", "services"];
 const SHARED_KEYS: [&str; 5] = ["config", "from", "revision", "promoted", "definition"];
 const SERVICE_KEYS: [&str; 8] = [
     "image",
@@ -194,6 +194,27 @@ pub fn parse(file: FileId, tree: &Node, env: &str, mode: &str) -> Result<Lock, D
             }
         }
     }
+    let listed: Option<(Vec<String>, Origin)> = tree.get("lock").and_then(|l| {
+        let n = l.get("services");
+        let list = n.and_then(|n| match &n.value {
+            NodeValue::Array(a) => a.iter().map(|x| x.as_str().map(String::from)).collect(),
+            _ => None,
+        });
+        match (n, list) {
+            (Some(n), Some(list)) => Some((list, n.origin)),
+            (Some(n), None) => {
+                d.push(err(
+                    n.origin,
+                    "`services` must be an array of service names",
+                ));
+                None
+            }
+            (None, _) => {
+                d.push(err(l.origin, "missing `services`"));
+                None
+            }
+        }
+    });
     let mut release = Release::default();
     let mut metas = IndexMap::new();
     let mut unit_origins = IndexMap::new();
@@ -285,6 +306,42 @@ pub fn parse(file: FileId, tree: &Node, env: &str, mode: &str) -> Result<Lock, D
         image_origins.insert(name.clone(), s.origin_of(&["image"]));
         release.services.insert(name.clone(), svc);
     }
+    // Entries are hashed one by one; the list guards against losing whole entries (a
+    // truncated file, a bad merge), which would silently stop deploying a service.
+    if let Some((list, origin)) = &listed {
+        let present: Vec<&String> = tree
+            .get("services")
+            .and_then(Node::as_table)
+            .map(|t| t.keys().collect())
+            .unwrap_or_default();
+        for name in list.iter().filter(|n| !present.contains(n)) {
+            d.push(
+                Diagnostic::error(
+                    "E-lock",
+                    format!("the lock lists service `{name}` but has no [services.{name}]"),
+                )
+                .at(*origin, "listed here")
+                .hint(
+                    "the file was truncated or merged badly: restore it from git, or promote again",
+                ),
+            );
+        }
+        for name in present.iter().filter(|n| !list.contains(n)) {
+            d.push(
+                Diagnostic::error(
+                    "E-lock",
+                    format!("[services.{name}] is not listed in `[lock] services`"),
+                )
+                .at(
+                    tree.key_origin_of(&["services", name.as_str()]),
+                    "not listed",
+                )
+                .hint(
+                    "the file was edited or merged by hand: restore it from git, or promote again",
+                ),
+            );
+        }
+    }
     if d.has_errors() {
         d.sort();
         return Err(d);
@@ -324,7 +381,7 @@ mod tests {
             &IndexMap::new(),
         );
         let ok = format!(
-            "[lock]\nformat = 1\nenvironment = \"e\"\nmode = \"prod\"\n[services.api]\nimage = \"api:1.0.0\"\nconfig = \"{hash}\"\n{def}"
+            "[lock]\nformat = 1\nenvironment = \"e\"\nmode = \"prod\"\nservices = [\"api\"]\n[services.api]\nimage = \"api:1.0.0\"\nconfig = \"{hash}\"\n{def}"
         );
         let lock = parse_text(&ok).unwrap();
         assert_eq!(lock.release.services["api"].reference(), "api:1.0.0");
@@ -343,6 +400,14 @@ mod tests {
         assert_eq!(
             codes(parse_text(&ok.replace("config =", "confg ="))),
             ["E-lock", "E-lock"]
+        );
+        assert_eq!(
+            codes(parse_text(&ok.replace("[\"api\"]", "[\"api\", \"db\"]"))),
+            ["E-lock"]
+        );
+        assert_eq!(
+            codes(parse_text(&ok.replace("[\"api\"]", "[]"))),
+            ["E-lock"]
         );
     }
 }

@@ -551,7 +551,11 @@ fn rolling_back_is_promoting_an_earlier_lock() {
     assert_eq!(tree(&dir.join("out/crypto-lakehouse/eks")), original_out);
     assert!(read(dir, EKS_LOCK).contains("image = \"grafana/grafana:12.4.11\""));
     let log = read(dir, EKS_LOG);
-    assert_eq!(log.lines().filter(|l| *l == "[[promotion]]").count(), 3, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| *l == "[[promotion]]").count(),
+        3,
+        "{log}"
+    );
     assert!(
         log.contains("from = \"lock:eks-previous.toml\"")
             && log.contains("message = \"roll back grafana\""),

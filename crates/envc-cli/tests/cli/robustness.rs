@@ -59,3 +59,37 @@ fn truncated_and_mutated_inputs_never_crash() {
         }
     }
 }
+
+#[test]
+fn truncated_and_mutated_locks_never_crash() {
+    let t = lakehouse_project();
+    let lock = t.path().join("locks/crypto-lakehouse/eks.toml");
+    let original = fs::read(&lock).expect("read");
+    let mut rng = Rng(0x10c4_5eed_0bad_cafe);
+    let bytes: &[u8] = b"[]{}=\"'\\,.$ \n#0zZ-_\xff";
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..25 {
+        let cut = (rng.next() as usize) % original.len();
+        cases.push(original[..cut].to_vec());
+    }
+    for _ in 0..25 {
+        let mut m = original.clone();
+        for _ in 0..3 {
+            let i = (rng.next() as usize) % m.len();
+            m[i] = bytes[(rng.next() as usize) % bytes.len()];
+        }
+        cases.push(m);
+    }
+    for (i, l) in cases.iter().enumerate() {
+        fs::write(&lock, l).expect("write");
+        let (code, _, err) = parts(&envc(t.path(), &["check", "--target", "eks"]));
+        assert!(code == 0 || code == 2, "case {i}: exit {code}\n{err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+        if code == 2 {
+            assert!(
+                err.contains("error["),
+                "case {i}: an error without a diagnostic: {err}"
+            );
+        }
+    }
+}
