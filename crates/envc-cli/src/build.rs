@@ -306,6 +306,8 @@ pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
                     "services": b.ir.services.len(),
                     "implemented": b.artifacts.is_some(),
                     "out": format!("out/{}/{}", b.env, b.mode),
+                    "lock": b.lock.as_ref().map(|l| l.name.clone()),
+                    "pending": b.lock.as_ref().map(|l| l.pending.iter().map(|p| p.unit.clone()).collect::<Vec<_>>()).unwrap_or_default(),
                 })
             ),
             ListFormat::Text => println!(
@@ -316,10 +318,15 @@ pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
                 b.ir.tier.as_str(),
                 version.as_deref().unwrap_or("-"),
                 b.ir.services.len(),
-                if b.artifacts.is_some() {
-                    ""
-                } else {
-                    "  (backend not implemented yet)"
+                match (&b.artifacts, &b.lock) {
+                    (None, _) => "  (backend not implemented yet)".to_string(),
+                    (Some(_), Some(l)) if l.pending.is_empty() => format!("  (locked: {})", l.name),
+                    (Some(_), Some(l)) => format!(
+                        "  (locked: {}, {} waiting for promotion)",
+                        l.name,
+                        l.pending.len()
+                    ),
+                    (Some(_), None) => String::new(),
                 }
             ),
         }

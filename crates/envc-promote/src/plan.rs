@@ -357,15 +357,26 @@ impl Plan {
                     short(&u.new_config)
                 ));
             }
+            // The image line above already says what the artifacts' image change says.
+            let same_image = |c: &&FactChange| {
+                c.key == "image"
+                    && c.old.as_deref().map(strip_digest)
+                        == u.old_image.as_deref().map(strip_digest)
+                    && c.new.as_deref().map(strip_digest)
+                        == u.new_image.as_deref().map(strip_digest)
+            };
+            let shown: Vec<&FactChange> = u.changes.iter().filter(|c| !same_image(c)).collect();
             if u.changes.is_empty() && u.action != "affected" {
                 out.push_str(&format!(
                     "  no change to {}'s artifacts (its profile overrides what changed, or the service is not deployed there)\n",
                     self.to
                 ));
-            } else if !u.changes.is_empty() {
+            } else if shown.is_empty() {
+                out.push_str(&format!("  in {}'s artifacts: the image only\n", self.to));
+            } else {
                 out.push_str(&format!("  in {}'s artifacts:\n", self.to));
             }
-            for c in &u.changes {
+            for c in shown {
                 out.push_str(&format!(
                     "    {}: {} -> {}\n",
                     c.key,
@@ -452,6 +463,10 @@ impl Plan {
         ));
         out
     }
+}
+
+fn strip_digest(image: &str) -> &str {
+    image.split('@').next().unwrap_or(image)
 }
 
 /// Whether a change adds or updates a service (rather than removing it).

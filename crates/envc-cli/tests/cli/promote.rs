@@ -137,7 +137,7 @@ fn a_model_change_reaches_dev_at_once_and_prod_through_a_promotion() {
         "{out}"
     );
     assert!(
-        out.contains("    image: grafana/grafana:12.4.11 -> grafana/grafana:12.4.12"),
+        out.contains("in eks's artifacts: the image only"),
         "the artifact-level change: {out}"
     );
     assert!(out.contains("1 unit to promote"), "{out}");
