@@ -42,8 +42,42 @@ pub struct Failed {
     pub diagnostics: Diagnostics,
 }
 
-/// Loads the project and compiles the selection. Nothing is written.
-pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
+/// The relative path from `from` to `to` (both relative to the current directory or
+/// absolute), `/` separated, computed lexically.
+pub fn relative(from: &Path, to: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = |p: &Path| -> Vec<String> {
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for c in full.components() {
+            match c {
+                std::path::Component::Normal(x) => parts.push(x.to_string_lossy().to_string()),
+                std::path::Component::ParentDir => {
+                    parts.pop();
+                }
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (f, t) = (abs(from), abs(to));
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<String> = vec!["..".to_string(); f.len() - common];
+    out.extend(t[common..].iter().cloned());
+    if out.is_empty() {
+        ".".to_string()
+    } else {
+        out.join("/")
+    }
+}
+
+/// Loads the project and compiles the selection for artifact sets under `out_dir`. Nothing is
+/// written.
+pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compiled, Failed> {
     let mut project = match Project::load(root) {
         Ok(p) => p,
         Err(f) => {
@@ -127,7 +161,10 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
                 Ok(c) => {
                     diags.extend(c.warnings);
                     let artifacts = if envc_emit::supports(c.ir.backend) {
-                        match envc_emit::emit(&c.ir) {
+                        let opts = envc_emit::Options {
+                            project_root: relative(&out_dir.join(env).join(mode), root),
+                        };
+                        match envc_emit::emit_with(&c.ir, &opts) {
                             Ok(a) => Some(a),
                             Err(e) => {
                                 diags.push(Diagnostic::error(
@@ -183,4 +220,22 @@ pub fn skipped(builds: &[ModeBuild]) -> Vec<(Backend, Vec<String>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative(Path::new("/p/out/e/m"), Path::new("/p")),
+            "../../.."
+        );
+        assert_eq!(
+            relative(Path::new("/tmp/x/e/m"), Path::new("/p")),
+            "../../../../p"
+        );
+        assert_eq!(relative(Path::new("/p"), Path::new("/p")), ".");
+    }
 }
