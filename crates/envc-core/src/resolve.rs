@@ -326,6 +326,21 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
         .iter()
         .map(|f| project.sources.get(*f).name.clone())
         .collect();
+    // Edges by endpoint, and topological positions, so per-service lookups stay linear.
+    let mut incoming: std::collections::HashMap<&str, Vec<&Edge>> =
+        std::collections::HashMap::new();
+    let mut outgoing: std::collections::HashMap<&str, Vec<&Edge>> =
+        std::collections::HashMap::new();
+    for e in &graph.edges {
+        incoming.entry(e.to.as_str()).or_default().push(e);
+        outgoing.entry(e.from.as_str()).or_default().push(e);
+    }
+    let position: std::collections::HashMap<&str, usize> = graph
+        .order
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut services = Vec::new();
     for name in &graph.order {
         let t = &ctx.targets[name.as_str()];
@@ -503,7 +518,7 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
                 declared: true,
             });
         }
-        for e in graph.edges.iter().filter(|e| e.from == *name) {
+        for e in outgoing.get(name.as_str()).into_iter().flatten() {
             if !depends_on.iter().any(|x| x.service == e.to) {
                 let condition = if healthy(&e.to) {
                     DependencyCondition::Healthy
@@ -518,18 +533,29 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             }
         }
 
-        // Clients: services with an edge to this one, and scrapers of its metrics port.
+        // Clients: services with an edge to this one, and scrapers of its metrics port, in
+        // topological order.
+        let mut client_names: Vec<&str> = incoming
+            .get(name.as_str())
+            .map(|es| es.iter().map(|e| e.from.as_str()).collect())
+            .unwrap_or_default();
+        if svc.metrics.is_some() {
+            client_names.extend(scrapers.iter().map(String::as_str));
+        }
+        client_names.sort_by_key(|n| position.get(n).copied().unwrap_or(usize::MAX));
+        client_names.dedup();
         let mut clients: Vec<ir::Client> = Vec::new();
-        for other in &graph.order {
-            if other == name {
+        for other in client_names {
+            if other == name || !ctx.targets.contains_key(other) {
                 continue;
             }
             let mut ports: Vec<String> = Vec::new();
             let mut all = false;
-            for e in graph
-                .edges
-                .iter()
-                .filter(|e| e.from == *other && e.to == *name)
+            for e in incoming
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|e| e.from == other)
             {
                 match &e.kind {
                     EdgeKind::Reference { port: Some(p) } => ports.push(p.clone()),
@@ -549,8 +575,8 @@ pub fn compile(project: &mut Project, m: &LoadedMode) -> Result<Compiled, Diagno
             ports.sort();
             ports.dedup();
             clients.push(ir::Client {
-                service: other.clone(),
-                namespace: ctx.targets[other.as_str()].namespace.clone(),
+                service: other.to_string(),
+                namespace: ctx.targets[other].namespace.clone(),
                 ports,
             });
         }
