@@ -188,10 +188,13 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A Service's selector and the Service.
+type Selecting<'a> = (BTreeMap<String, String>, &'a Y);
+
 /// Objects a workload's facts come from, indexed once so each workload's lookups are cheap.
 struct Index<'a> {
     /// Services by namespace, with their selectors.
-    services: HashMap<String, Vec<(BTreeMap<String, String>, &'a Y)>>,
+    services: HashMap<String, Vec<Selecting<'a>>>,
     /// Ingresses by namespace.
     ingresses: HashMap<String, Vec<&'a Y>>,
     /// Claims by namespace and name.
