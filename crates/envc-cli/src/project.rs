@@ -4,7 +4,7 @@ use std::path::Path;
 
 use envc_core::Ir;
 use envc_emit::Artifact;
-use envc_model::diagnostic::did_you_mean;
+use envc_model::diagnostic::unknown_name;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, Project, Sources};
 
@@ -91,22 +91,13 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     let envs: Vec<String> = match &select.env {
         Some(e) if project.environments.contains_key(e) => vec![e.clone()],
         Some(e) => {
-            let mut d = Diagnostic::error(
+            let d = unknown_name(
                 "E-unknown-environment",
-                format!("unknown environment `{e}`"),
+                "environment",
+                e,
+                project.environments.keys().map(String::as_str),
+                "environments",
             );
-            d = match did_you_mean(e, project.environments.keys().map(String::as_str)) {
-                Some(s) => d.hint(format!("did you mean `{s}`?")),
-                None => d.hint(format!(
-                    "environments: {}",
-                    project
-                        .environments
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            };
             return Err(Failed {
                 sources: project.sources,
                 diagnostics: Diagnostics(vec![d]),
@@ -119,20 +110,13 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     } else if project.profiles.contains_key(&select.target) {
         vec![select.target.clone()]
     } else {
-        let t = &select.target;
-        let mut d = Diagnostic::error("E-unknown-mode", format!("unknown mode `{t}`"));
-        d = match did_you_mean(t, project.profiles.keys().map(String::as_str)) {
-            Some(s) => d.hint(format!("did you mean `{s}`?")),
-            None => d.hint(format!(
-                "modes are the files in profiles/: {}, or `all`",
-                project
-                    .profiles
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        };
+        let d = unknown_name(
+            "E-unknown-mode",
+            "mode",
+            &select.target,
+            project.profiles.keys().map(String::as_str),
+            "modes are the files in profiles/, or `all`",
+        );
         return Err(Failed {
             sources: project.sources,
             diagnostics: Diagnostics(vec![d]),

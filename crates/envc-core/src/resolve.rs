@@ -1225,23 +1225,7 @@ fn check_port_collisions(m: &LoadedMode, ctx: &Ctx<'_>, enabled: &[&str], d: &mu
 
 /// Names that usually hold credentials.
 pub fn looks_secret(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    if n.ends_with("_FILE") {
-        return false;
-    }
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "CREDENTIAL",
-        "PRIVATE_KEY",
-        "API_KEY",
-        "ACCESS_KEY",
-    ]
-    .iter()
-    .any(|m| n.contains(m))
-        || n.ends_with("_KEY")
+    envc_model::model::looks_like_credential(name)
 }
 
 /// Literal values (env text, command, args) must not hold credentials: neither the value of a
