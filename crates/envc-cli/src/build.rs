@@ -27,7 +27,16 @@ fn report_failure(f: &project::Failed, out: &Output) -> Status {
 }
 
 fn compile(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Compiled, Status> {
-    match project::compile(&cli.root, select) {
+    compile_into(cli, select, &cli.root.join("out"), out)
+}
+
+fn compile_into(
+    cli: &Cli,
+    select: &SelectArgs,
+    out_dir: &Path,
+    out: &Output,
+) -> Result<Compiled, Status> {
+    match project::compile(&cli.root, select, out_dir) {
         Ok(c) => {
             if !c.warnings.is_empty() {
                 render::emit(&c.project.sources, &c.warnings, out.color);
@@ -83,14 +92,14 @@ fn say_pending(c: &Compiled, out: &Output) {
 
 /// `envc build`.
 pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
-    let c = match compile(cli, &b.select, out) {
-        Ok(c) => c,
-        Err(s) => return Ok(s),
-    };
     let out_dir = if b.out.is_absolute() {
         b.out.clone()
     } else {
         cli.root.join(&b.out)
+    };
+    let c = match compile_into(cli, &b.select, &out_dir, out) {
+        Ok(c) => c,
+        Err(s) => return Ok(s),
     };
     if b.check {
         return check_out(&c, &out_dir, &b.out, out);
@@ -235,13 +244,13 @@ fn stray_sets(c: &Compiled, out_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(strays)
 }
 
-/// Whether every file under a directory starts with envc's marker (within its first lines).
+/// Whether a directory is an artifact set envc wrote: its entry point (`kustomization.yaml`,
+/// `docker-compose.yml` or `README.md`) carries envc's marker. Other files of a set, such as
+/// mounted secret files, cannot carry one.
 fn is_generated_dir(dir: &Path) -> bool {
-    let Ok(files) = write::list_files(dir) else {
-        return false;
-    };
-    !files.is_empty()
-        && files.iter().all(|f| {
+    ["kustomization.yaml", "docker-compose.yml", "README.md"]
+        .iter()
+        .any(|f| {
             fs::read_to_string(dir.join(f))
                 .is_ok_and(|t| t.lines().take(3).any(|l| l.contains(GENERATED_MARKER)))
         })

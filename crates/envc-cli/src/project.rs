@@ -4,7 +4,7 @@ use std::path::Path;
 
 use envc_core::Ir;
 use envc_emit::Artifact;
-use envc_model::diagnostic::did_you_mean;
+use envc_model::diagnostic::unknown_name;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, Project, Sources};
 use envc_promote::mode::{self, LockSource};
@@ -56,8 +56,42 @@ pub struct Failed {
     pub diagnostics: Diagnostics,
 }
 
-/// Loads the project and compiles the selection. Nothing is written.
-pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
+/// The relative path from `from` to `to` (both relative to the current directory or
+/// absolute), `/` separated, computed lexically.
+pub fn relative(from: &Path, to: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = |p: &Path| -> Vec<String> {
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for c in full.components() {
+            match c {
+                std::path::Component::Normal(x) => parts.push(x.to_string_lossy().to_string()),
+                std::path::Component::ParentDir => {
+                    parts.pop();
+                }
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (f, t) = (abs(from), abs(to));
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<String> = vec!["..".to_string(); f.len() - common];
+    out.extend(t[common..].iter().cloned());
+    if out.is_empty() {
+        ".".to_string()
+    } else {
+        out.join("/")
+    }
+}
+
+/// Loads the project and compiles the selection for artifact sets under `out_dir`. Nothing is
+/// written.
+pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compiled, Failed> {
     let mut project = match Project::load(root) {
         Ok(p) => p,
         Err(f) => {
@@ -71,22 +105,13 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
     let envs: Vec<String> = match &select.env {
         Some(e) if project.environments.contains_key(e) => vec![e.clone()],
         Some(e) => {
-            let mut d = Diagnostic::error(
+            let d = unknown_name(
                 "E-unknown-environment",
-                format!("unknown environment `{e}`"),
+                "environment",
+                e,
+                project.environments.keys().map(String::as_str),
+                "environments",
             );
-            d = match did_you_mean(e, project.environments.keys().map(String::as_str)) {
-                Some(s) => d.hint(format!("did you mean `{s}`?")),
-                None => d.hint(format!(
-                    "environments: {}",
-                    project
-                        .environments
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            };
             return Err(Failed {
                 sources: project.sources,
                 diagnostics: Diagnostics(vec![d]),
@@ -99,20 +124,13 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
     } else if project.profiles.contains_key(&select.target) {
         vec![select.target.clone()]
     } else {
-        let t = &select.target;
-        let mut d = Diagnostic::error("E-unknown-mode", format!("unknown mode `{t}`"));
-        d = match did_you_mean(t, project.profiles.keys().map(String::as_str)) {
-            Some(s) => d.hint(format!("did you mean `{s}`?")),
-            None => d.hint(format!(
-                "modes are the files in profiles/: {}, or `all`",
-                project
-                    .profiles
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        };
+        let d = unknown_name(
+            "E-unknown-mode",
+            "mode",
+            &select.target,
+            project.profiles.keys().map(String::as_str),
+            "modes are the files in profiles/, or `all`",
+        );
         return Err(Failed {
             sources: project.sources,
             diagnostics: Diagnostics(vec![d]),
@@ -147,7 +165,10 @@ pub fn compile(root: &Path, select: &SelectArgs) -> Result<Compiled, Failed> {
                 Ok(c) => {
                     diags.extend(c.warnings);
                     let artifacts = if envc_emit::supports(c.ir.backend) {
-                        match envc_emit::emit(&c.ir) {
+                        let opts = envc_emit::Options {
+                            project_root: relative(&out_dir.join(env).join(mode), root),
+                        };
+                        match envc_emit::emit_with(&c.ir, &opts) {
                             Ok(a) => Some(a),
                             Err(e) => {
                                 diags.push(Diagnostic::error(
@@ -204,4 +225,22 @@ pub fn skipped(builds: &[ModeBuild]) -> Vec<(Backend, Vec<String>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative(Path::new("/p/out/e/m"), Path::new("/p")),
+            "../../.."
+        );
+        assert_eq!(
+            relative(Path::new("/tmp/x/e/m"), Path::new("/p")),
+            "../../../../p"
+        );
+        assert_eq!(relative(Path::new("/p"), Path::new("/p")), ".");
+    }
 }

@@ -115,23 +115,7 @@ pub fn secret_hash(value: &[u8]) -> String {
 /// Whether an environment variable's name says it holds a credential; such values are hashed
 /// even when they are literals.
 pub fn sensitive_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    if n.ends_with("_FILE") {
-        return false;
-    }
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "CREDENTIAL",
-        "PRIVATE_KEY",
-        "API_KEY",
-        "ACCESS_KEY",
-    ]
-    .iter()
-    .any(|m| n.contains(m))
-        || n.ends_with("_KEY")
+    envc_model::model::looks_like_credential(name)
 }
 
 /// A port, keyed by `container/protocol`.

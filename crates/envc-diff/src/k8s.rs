@@ -2,7 +2,7 @@
 //! included, as `kubectl get -o yaml` prints it), such as envc's k3s output, a rendered Helm
 //! chart, hand-written manifests or a dump of a live cluster.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_yaml::Value as Y;
 
@@ -188,19 +188,73 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A Service's selector and the Service.
+type Selecting<'a> = (BTreeMap<String, String>, &'a Y);
+
+/// Objects a workload's facts come from, indexed once so each workload's lookups are cheap.
+struct Index<'a> {
+    /// Services by namespace, with their selectors.
+    services: HashMap<String, Vec<Selecting<'a>>>,
+    /// Ingresses by namespace.
+    ingresses: HashMap<String, Vec<&'a Y>>,
+    /// Claims by namespace and name.
+    claims: HashMap<(String, String), &'a Y>,
+    /// HorizontalPodAutoscalers by namespace and target kind and name.
+    autoscalers: HashMap<(String, String, String), &'a Y>,
+}
+
+impl<'a> Index<'a> {
+    fn new(objs: &'a [Y]) -> Self {
+        let mut ix = Index {
+            services: HashMap::new(),
+            ingresses: HashMap::new(),
+            claims: HashMap::new(),
+            autoscalers: HashMap::new(),
+        };
+        for o in objs {
+            match text(o, &["kind"]) {
+                Some("Service") => ix
+                    .services
+                    .entry(ns(o))
+                    .or_default()
+                    .push((labels(o, &["spec", "selector"]), o)),
+                Some("Ingress") => ix.ingresses.entry(ns(o)).or_default().push(o),
+                Some("PersistentVolumeClaim") => {
+                    ix.claims.entry((ns(o), name(o))).or_insert(o);
+                }
+                Some("HorizontalPodAutoscaler") => {
+                    let key = (
+                        ns(o),
+                        text(o, &["spec", "scaleTargetRef", "kind"])
+                            .unwrap_or_default()
+                            .to_string(),
+                        text(o, &["spec", "scaleTargetRef", "name"])
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                    ix.autoscalers.entry(key).or_insert(o);
+                }
+                _ => {}
+            }
+        }
+        ix
+    }
+}
+
 /// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet) in the set.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
     let objs = objects(files, &mut notes);
     let secrets = secret_data(&objs);
     let configs = config_data(&objs);
+    let index = Index::new(&objs);
     let mut services = indexmap::IndexMap::new();
     for w in &objs {
         let kind = text(w, &["kind"]).unwrap_or_default();
         if !matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
             continue;
         }
-        let f = workload(w, kind, &objs, &secrets, &configs, &mut notes);
+        let f = workload(w, kind, &index, &secrets, &configs, &mut notes);
         services.insert(f.name.clone(), f);
     }
     let mut endpoints: Vec<(String, String)> = objs
@@ -222,7 +276,7 @@ pub fn extract(files: &FileSet) -> Facts {
 fn workload(
     w: &Y,
     kind: &str,
-    objs: &[Y],
+    index: &Index<'_>,
     secrets: &BTreeMap<(String, String, String), Vec<u8>>,
     configs: &BTreeMap<(String, String), BTreeMap<String, String>>,
     notes: &mut Vec<String>,
@@ -278,11 +332,8 @@ fn workload(
 
     // Services selecting the pods: Service ports and NodePorts.
     let mut selecting: Vec<String> = Vec::new();
-    for s in objs
-        .iter()
-        .filter(|o| text(o, &["kind"]) == Some("Service") && ns(o) == wns)
-    {
-        let sel = labels(s, &["spec", "selector"]);
+    for (sel, s) in index.services.get(&wns).into_iter().flatten() {
+        let s: &Y = s;
         if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
             continue;
         }
@@ -307,10 +358,7 @@ fn workload(
     }
 
     // Ingress routes to those Services.
-    for i in objs
-        .iter()
-        .filter(|o| text(o, &["kind"]) == Some("Ingress") && ns(o) == wns)
-    {
+    for i in index.ingresses.get(&wns).into_iter().flatten() {
         for r in seq(i, &["spec", "rules"]) {
             let host = text(r, &["host"]).unwrap_or("*");
             for p in seq(r, &["http", "paths"]) {
@@ -432,13 +480,9 @@ fn workload(
             continue;
         };
         if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
-            let size = objs
-                .iter()
-                .find(|o| {
-                    text(o, &["kind"]) == Some("PersistentVolumeClaim")
-                        && ns(o) == wns
-                        && name(o) == claim
-                })
+            let size = index
+                .claims
+                .get(&(wns.clone(), claim.to_string()))
                 .and_then(|pvc| {
                     text(pvc, &["spec", "resources", "requests", "storage"]).map(memory)
                 });
@@ -527,12 +571,9 @@ fn workload(
         .map(|s| memory(&s));
 
     // Replicas and autoscaling.
-    let hpa = objs.iter().find(|o| {
-        text(o, &["kind"]) == Some("HorizontalPodAutoscaler")
-            && ns(o) == wns
-            && text(o, &["spec", "scaleTargetRef", "name"]) == Some(wname.as_str())
-            && text(o, &["spec", "scaleTargetRef", "kind"]) == Some(kind)
-    });
+    let hpa = index
+        .autoscalers
+        .get(&(wns.clone(), kind.to_string(), wname.clone()));
     if let Some(h) = hpa {
         let min = num(h, &["spec", "minReplicas"]).unwrap_or(1);
         let max = num(h, &["spec", "maxReplicas"]).unwrap_or(min);

@@ -2,7 +2,7 @@
 //! format spells its own way (`postgres` in Compose is `postgres.<ns>.svc.cluster.local:5432`
 //! through a Service in Kubernetes).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::facts::{Facts, FileFacts, secret_hash};
 
@@ -28,41 +28,14 @@ fn is_host_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'
 }
 
-/// Replaces `from` with `to` where it stands as a whole host name.
-fn replace_host(s: &str, from: &str, to: &str) -> String {
-    if from.is_empty() || !s.contains(from) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while let Some(pos) = s[i..].find(from) {
-        let start = i + pos;
-        let end = start + from.len();
-        let before_ok = s[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !is_host_char(c));
-        let after = s[end..].chars().next();
-        // A trailing dot ends a sentence, not a host name.
-        let after_ok = after.is_none_or(|c| {
-            !is_host_char(c)
-                || (c == '.' && s[end + 1..].chars().next().is_none_or(|d| !is_host_char(d)))
-        });
-        out.push_str(&s[i..start]);
-        out.push_str(if before_ok && after_ok { to } else { from });
-        i = end;
-    }
-    out.push_str(&s[i..]);
-    out
-}
-
 /// The text rewrite that maps every service's spellings onto its bare name (and Service ports
-/// onto container ports), for one fact set.
+/// onto container ports), for one fact set. Host names are found as whole tokens and looked
+/// up in a map, so the cost is linear in the text, not in the number of services.
 pub fn host_rewriter(
     facts: &Facts,
     renames: &BTreeMap<String, String>,
 ) -> impl Fn(&str) -> String + use<> {
-    let mut rules: Vec<(String, String)> = Vec::new();
+    let mut hosts: HashMap<String, String> = HashMap::new();
     let kubernetes = facts.format == crate::facts::Format::Kubernetes;
     for (name, f) in &facts.services {
         let original = renames
@@ -72,11 +45,11 @@ pub fn host_rewriter(
             .unwrap_or_else(|| name.clone());
         if let (true, Some(ns)) = (kubernetes, &f.namespace) {
             for suffix in [".svc.cluster.local", ".svc", ""] {
-                rules.push((format!("{original}.{ns}{suffix}"), name.clone()));
+                hosts.insert(format!("{original}.{ns}{suffix}"), name.clone());
             }
         }
         if original != *name {
-            rules.push((original.clone(), name.clone()));
+            hosts.insert(original.clone(), name.clone());
         }
     }
     // Services without a workload here (aliases of managed databases, say) are still hosts.
@@ -87,33 +60,74 @@ pub fn host_rewriter(
             }
             let target = renames.get(name).cloned().unwrap_or_else(|| name.clone());
             for suffix in [".svc.cluster.local", ".svc", ""] {
-                rules.push((format!("{name}.{ns}{suffix}"), target.clone()));
+                hosts
+                    .entry(format!("{name}.{ns}{suffix}"))
+                    .or_insert_with(|| target.clone());
             }
         }
     }
-    // Longest first, so `x.ns.svc.cluster.local` wins over `x.ns`.
-    rules.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-    let mut ports: Vec<(String, String)> = Vec::new();
+    let mut ports: HashMap<(String, String), String> = HashMap::new();
     for (name, f) in &facts.services {
         for (key, p) in &f.ports {
-            let container = key.split('/').next().unwrap_or_default();
+            let container = key.split('/').next().unwrap_or_default().to_string();
             if let Some(s) = p.service
                 && s.to_string() != container
             {
-                ports.push((format!("{name}:{s}"), format!("{name}:{container}")));
+                ports.insert((name.clone(), s.to_string()), container);
             }
         }
     }
-    move |s: &str| {
-        let mut out = s.to_string();
-        for (from, to) in &rules {
-            out = replace_host(&out, from, to);
-        }
-        for (from, to) in &ports {
-            out = replace_host(&out, from, to);
-        }
-        out
+    move |s: &str| rewrite_hosts(s, &hosts, &ports)
+}
+
+/// One pass over `s`: every maximal run of host characters that names a known spelling is
+/// replaced (a trailing dot ends a sentence and is kept), and a `host:port` whose port is a
+/// Service port becomes the container port.
+fn rewrite_hosts(
+    s: &str,
+    hosts: &HashMap<String, String>,
+    ports: &HashMap<(String, String), String>,
+) -> String {
+    if hosts.is_empty() && ports.is_empty() {
+        return s.to_string();
     }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let run_len = rest.find(|c: char| !is_host_char(c)).unwrap_or(rest.len());
+        if run_len == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let run = &rest[..run_len];
+        let (token, dot) = match run.strip_suffix('.') {
+            Some(t) if !hosts.contains_key(run) => (t, "."),
+            _ => (run, ""),
+        };
+        let host = hosts.get(token).map(String::as_str).unwrap_or(token);
+        out.push_str(host);
+        out.push_str(dot);
+        rest = &rest[run_len..];
+        // `host:port`
+        if dot.is_empty()
+            && let Some(after) = rest.strip_prefix(':')
+        {
+            let digits_len = after
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            if digits_len > 0
+                && let Some(container) =
+                    ports.get(&(host.to_string(), after[..digits_len].to_string()))
+            {
+                out.push(':');
+                out.push_str(container);
+                rest = &after[digits_len..];
+            }
+        }
+    }
+    out
 }
 
 /// Applies a text rewrite to every value that can hold a host name.
@@ -149,15 +163,22 @@ mod tests {
 
     #[test]
     fn replaces_whole_host_names_only() {
+        let hosts = HashMap::from([
+            ("db.shop.svc.cluster.local".to_string(), "db".to_string()),
+            ("db.shop".to_string(), "db".to_string()),
+        ]);
+        let ports = HashMap::from([(("db".to_string(), "80".to_string()), "8080".to_string())]);
+        let r = |s: &str| rewrite_hosts(s, &hosts, &ports);
         assert_eq!(
-            replace_host(
-                "http://db.shop.svc.cluster.local:5432/x",
-                "db.shop.svc.cluster.local",
-                "db"
-            ),
+            r("http://db.shop.svc.cluster.local:5432/x"),
             "http://db:5432/x"
         );
-        assert_eq!(replace_host("mydb.shop", "db.shop", "db"), "mydb.shop");
-        assert_eq!(replace_host("to db.shop.", "db.shop", "db"), "to db.");
+        assert_eq!(r("mydb.shop"), "mydb.shop");
+        assert_eq!(r("to db.shop."), "to db.");
+        assert_eq!(
+            r("db.shop:80/v1 and db.shop:8000"),
+            "db:8080/v1 and db:8000"
+        );
+        assert_eq!(r("ünïcode db.shop"), "ünïcode db");
     }
 }

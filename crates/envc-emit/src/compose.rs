@@ -61,10 +61,6 @@ pub const DEFAULT_RESTART: &str = "unless-stopped";
 /// Variable naming the directory of secret files in prod tiers (dev tiers ship `secrets/`).
 pub const SECRETS_DIR_VAR: &str = "ENVC_SECRETS_DIR";
 
-/// From the artifact set (`out/<env>/<mode>/`) back to the project root, where build contexts
-/// are relative to.
-const TO_PROJECT_ROOT: &str = "../../..";
-
 /// Kubernetes' probe defaults, written out so a probe behaves the same in both runtimes
 /// (Docker's own defaults are 30s, 30s and 3).
 const DEFAULT_PERIOD: u32 = 10;
@@ -446,6 +442,7 @@ fn service(
     network: &str,
     has_healthcheck: &dyn Fn(&str) -> bool,
     used: &mut SecretUse,
+    to_root: &str,
 ) -> Result<ComposeService, EmitError> {
     let (environment, secrets) = environment(s, used);
 
@@ -513,7 +510,7 @@ fn service(
         .collect();
 
     let build = s.build.as_ref().map(|b| BuildSection {
-        context: format!("{TO_PROJECT_ROOT}/{}", b.context),
+        context: format!("{to_root}/{}", b.context),
         dockerfile: b.dockerfile.as_deref().map(escape),
         args: b.args.iter().map(|(k, v)| (k.clone(), escape(v))).collect(),
         target: b.target.as_deref().map(escape),
@@ -571,6 +568,12 @@ fn service(
 
 /// Compiles the IR into the Compose artifact set.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    emit_with(ir, "../../..")
+}
+
+/// Compiles the IR into a Compose project whose directory reaches the project root (where
+/// build contexts are relative to) through `to_root`.
+pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
     let project = ir
         .compose
         .project_name
@@ -607,7 +610,15 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     for s in &ir.services {
         services.insert(
             s.name.clone(),
-            service(ir, s, &restart, &network, &has_healthcheck, &mut used)?,
+            service(
+                ir,
+                s,
+                &restart,
+                &network,
+                &has_healthcheck,
+                &mut used,
+                to_root,
+            )?,
         );
         for v in s.volumes.iter().filter(|v| v.persistent) {
             let name = volume_name(&s.name, &v.name);

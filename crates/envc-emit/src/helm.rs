@@ -252,34 +252,10 @@ pub fn values(ir: &Ir) -> Result<Value, EmitError> {
         n.insert("name".into(), json!(ns.name));
         n.insert("podSecurity".into(), json!(ns.pod_security.as_str()));
         if let Some(q) = &ns.quota {
-            let mut hard = Map::new();
-            let mut put = |k: &str, v: Option<String>| {
-                if let Some(v) = v {
-                    hard.insert(k.into(), json!(v));
-                }
-            };
-            put("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone()));
-            put(
-                "limits.memory",
-                q.limits_memory.as_ref().map(|c| c.text.clone()),
-            );
-            put(
-                "persistentvolumeclaims",
-                q.persistent_volume_claims.map(|p| p.to_string()),
-            );
-            put("pods", q.pods.map(|p| p.to_string()));
-            put(
-                "requests.cpu",
-                q.requests_cpu.as_ref().map(|c| c.text.clone()),
-            );
-            put(
-                "requests.memory",
-                q.requests_memory.as_ref().map(|c| c.text.clone()),
-            );
-            put(
-                "requests.storage",
-                q.storage.as_ref().map(|c| c.text.clone()),
-            );
+            let hard: Map<String, Value> = crate::k8s::quota_hard(q)
+                .into_iter()
+                .map(|(k, v)| (k, json!(v)))
+                .collect();
             n.insert("quota".into(), Value::Object(hard));
         }
         namespaces.push(Value::Object(n));

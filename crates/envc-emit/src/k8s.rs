@@ -167,35 +167,43 @@ fn namespace(ir: &Ir, name: &str, level: &str) -> K8sNamespace {
     }
 }
 
+/// The `hard` limits of a quota, by ResourceQuota key, in key order.
+pub fn quota_hard(q: &Quota) -> BTreeMap<String, String> {
+    let entries = [
+        ("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone())),
+        (
+            "limits.memory",
+            q.limits_memory.as_ref().map(|c| c.text.clone()),
+        ),
+        (
+            "requests.cpu",
+            q.requests_cpu.as_ref().map(|c| c.text.clone()),
+        ),
+        (
+            "requests.memory",
+            q.requests_memory.as_ref().map(|c| c.text.clone()),
+        ),
+        (
+            "requests.storage",
+            q.storage.as_ref().map(|c| c.text.clone()),
+        ),
+        ("pods", q.pods.map(|p| p.to_string())),
+        (
+            "persistentvolumeclaims",
+            q.persistent_volume_claims.map(|p| p.to_string()),
+        ),
+    ];
+    entries
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect()
+}
+
 fn quota(ir: &Ir, ns: &str, q: &Quota) -> ResourceQuota {
-    let mut hard = BTreeMap::new();
-    let mut put = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            hard.insert(k.to_string(), Quantity(v));
-        }
-    };
-    put("limits.cpu", q.limits_cpu.as_ref().map(|c| c.text.clone()));
-    put(
-        "limits.memory",
-        q.limits_memory.as_ref().map(|c| c.text.clone()),
-    );
-    put(
-        "requests.cpu",
-        q.requests_cpu.as_ref().map(|c| c.text.clone()),
-    );
-    put(
-        "requests.memory",
-        q.requests_memory.as_ref().map(|c| c.text.clone()),
-    );
-    put(
-        "requests.storage",
-        q.storage.as_ref().map(|c| c.text.clone()),
-    );
-    put("pods", q.pods.map(|p| p.to_string()));
-    put(
-        "persistentvolumeclaims",
-        q.persistent_volume_claims.map(|p| p.to_string()),
-    );
+    let hard: BTreeMap<String, Quantity> = quota_hard(q)
+        .into_iter()
+        .map(|(k, v)| (k, Quantity(v)))
+        .collect();
     ResourceQuota {
         metadata: meta(
             &format!("{}-quota", ir.env),

@@ -22,11 +22,34 @@ pub fn supports(backend: Backend) -> bool {
     }
 }
 
-/// Compiles the IR of one mode into its artifact set (paths relative to `out/<env>/<mode>/`).
+/// Where the artifact set will live, for backends whose output points back into the project
+/// (Compose build contexts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Path from the artifact set's directory to the project root, `/` separated.
+    pub project_root: String,
+}
+
+impl Default for Options {
+    /// The set lives at `<root>/out/<env>/<mode>/`.
+    fn default() -> Self {
+        Options {
+            project_root: "../../..".into(),
+        }
+    }
+}
+
+/// Compiles the IR of one mode into its artifact set (paths relative to `out/<env>/<mode>/`),
+/// for a set written to the default place.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    emit_with(ir, &Options::default())
+}
+
+/// Compiles the IR of one mode into its artifact set, for a set written where `opts` says.
+pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
-        Backend::Compose => compose::emit(ir),
+        Backend::Compose => compose::emit_with(ir, &opts.project_root),
         Backend::Helm => helm::emit(ir),
     }
 }

@@ -72,11 +72,13 @@ pub fn yaml11_safe(text: &str) -> String {
 /// does. A plain scalar that YAML 1.2 reads as a boolean, null or number is one serde_yaml
 /// wrote for such a value (it quotes strings that look like one), so it stays.
 fn quote_if_yaml11(s: &str) -> std::borrow::Cow<'_, str> {
-    let string_in_yaml12 = matches!(
-        serde_yaml::from_str::<serde_yaml::Value>(s),
-        Ok(serde_yaml::Value::String(_))
-    );
-    if string_in_yaml12 && yaml11_non_string(s) {
+    // The cheap YAML 1.1 test first; parsing as YAML 1.2 only for its few candidates.
+    if yaml11_non_string(s)
+        && matches!(
+            serde_yaml::from_str::<serde_yaml::Value>(s),
+            Ok(serde_yaml::Value::String(_))
+        )
+    {
         std::borrow::Cow::Owned(format!("'{s}'"))
     } else {
         std::borrow::Cow::Borrowed(s)

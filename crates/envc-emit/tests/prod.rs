@@ -352,8 +352,8 @@ fn prod_artifacts_are_deterministic_and_committed() {
         let first = emit(&prod);
         assert_eq!(first, emit(&prod), "{mode} is not deterministic");
         // A mode with a release lock is built from the lock, which only the CLI applies (and
-        // `envc build --check` in the CLI tests compares): here the lock's templates and the
-        // lock itself appear in the headers' sources, so only the bodies are compared.
+        // `envc build --check` in the CLI tests compares): the lock appears among the headers'
+        // sources, so only the bodies are compared here.
         let locked = root()
             .join("locks")
             .join(ENV)

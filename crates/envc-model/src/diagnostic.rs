@@ -182,6 +182,28 @@ impl IntoIterator for Diagnostics {
     }
 }
 
+/// An error for a name that names nothing: `unknown <kind> `name``, with a did-you-mean hint,
+/// or else the list of what exists after `listing`.
+pub fn unknown_name<'a, I>(
+    code: &'static str,
+    kind: &str,
+    name: &str,
+    candidates: I,
+    listing: &str,
+) -> Diagnostic
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    let d = Diagnostic::error(code, format!("unknown {kind} `{name}`"));
+    match did_you_mean(name, candidates.clone()) {
+        Some(s) => d.hint(format!("did you mean `{s}`?")),
+        None => d.hint(format!(
+            "{listing}: {}",
+            candidates.into_iter().collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
 /// Suggests the closest candidate to a misspelled name, if one is close enough.
 pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<&'a str>
 where

@@ -686,3 +686,27 @@ pub struct Metrics {
 fn metrics_path() -> String {
     "/metrics".to_string()
 }
+
+/// Whether an environment variable's name says it holds a credential (`*PASSWORD*`,
+/// `*SECRET*`, `*TOKEN*`, `*CREDENTIAL*`, `*_KEY`, `*ACCESS_KEY*`, ...). `*_FILE` variables hold
+/// a path, not the credential. The model refuses literals in such variables; diff hashes their
+/// values.
+pub fn looks_like_credential(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    if n.ends_with("_FILE") {
+        return false;
+    }
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "CREDENTIAL",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "ACCESS_KEY",
+    ]
+    .iter()
+    .any(|m| n.contains(m))
+        || n.ends_with("_KEY")
+}

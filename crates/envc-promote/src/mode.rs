@@ -158,8 +158,16 @@ pub fn load(
         .map(|p| p.node.clone())
         .unwrap_or_else(|| Node::empty_table(tree.origin));
     let (base, templates, unlocked) = apply(&env_tree, &lock, &rel, &plain.env_dir);
-    for (path, name, text) in templates {
-        project.sources.add(SourceFile::new(name, path, text));
+    // A locked template keeps the name the model's template has (what rendered files and
+    // headers cite), so the same template renders the same in every mode; the lock that holds
+    // its promoted text is among the sources too.
+    for (disk, path, text) in templates {
+        let real = plain.env_dir.join(&path);
+        let name = real
+            .strip_prefix(&project.root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| real.to_string_lossy().to_string());
+        project.sources.add(SourceFile::new(name, disk, text));
     }
     let mut loaded = project.mode_with_base(env, mode, &base)?;
     // A service the lock does not hold has never been promoted: the mode does not run it,
@@ -185,8 +193,9 @@ pub fn load(
 /// The environment tree with the lock substituted: environment-wide tables from the lock,
 /// services from the lock (with their locked images), services the lock does not hold kept
 /// but disabled (so profile overrides of them still apply), and template paths pointing at the
-/// lock's copies. Returns the tree, the template sources to register (disk path, display
-/// name, text) and the unlocked services.
+/// lock's copies. Returns the tree, the template sources to register (the path they are
+/// registered under, the template path the model names, the locked text) and the unlocked
+/// services.
 #[allow(clippy::type_complexity)]
 pub fn apply(
     env_tree: &Node,
@@ -268,11 +277,7 @@ pub fn apply(
                     // disk. One path per content, so that two versions of a lock (the
                     // current one and a planned one) never share a registered source.
                     let rel = format!("{lock_name}#{path}@{tag}");
-                    templates.push((
-                        env_dir.join(&rel),
-                        format!("{lock_name}#{path}"),
-                        text.clone(),
-                    ));
+                    templates.push((env_dir.join(&rel), path.clone(), text.clone()));
                     te.node.value = NodeValue::String(rel);
                 }
             }

@@ -4,9 +4,9 @@
 #   environments/crypto-lakehouse.toml
 #   profiles/eks.toml
 #   locks/crypto-lakehouse/eks.toml
-#   locks/crypto-lakehouse/eks.toml#crypto-lakehouse/otel-collector.yaml.hbs
-#   locks/crypto-lakehouse/eks.toml#crypto-lakehouse/prometheus.yml.hbs
-#   locks/crypto-lakehouse/eks.toml#crypto-lakehouse/grafana-datasources.yaml.hbs
+#   environments/crypto-lakehouse/otel-collector.yaml.hbs
+#   environments/crypto-lakehouse/prometheus.yml.hbs
+#   environments/crypto-lakehouse/grafana-datasources.yaml.hbs
 
 variable "cluster_name" {
   description = "Name of the Kubernetes cluster"

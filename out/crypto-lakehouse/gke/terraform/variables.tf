@@ -4,9 +4,9 @@
 #   environments/crypto-lakehouse.toml
 #   profiles/gke.toml
 #   locks/crypto-lakehouse/gke.toml
-#   locks/crypto-lakehouse/gke.toml#crypto-lakehouse/otel-collector.yaml.hbs
-#   locks/crypto-lakehouse/gke.toml#crypto-lakehouse/prometheus.yml.hbs
-#   locks/crypto-lakehouse/gke.toml#crypto-lakehouse/grafana-datasources.yaml.hbs
+#   environments/crypto-lakehouse/otel-collector.yaml.hbs
+#   environments/crypto-lakehouse/prometheus.yml.hbs
+#   environments/crypto-lakehouse/grafana-datasources.yaml.hbs
 
 variable "cluster_name" {
   description = "Name of the Kubernetes cluster"

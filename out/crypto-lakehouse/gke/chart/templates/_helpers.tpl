@@ -5,9 +5,9 @@ sources:
   environments/crypto-lakehouse.toml
   profiles/gke.toml
   locks/crypto-lakehouse/gke.toml
-  locks/crypto-lakehouse/gke.toml#crypto-lakehouse/otel-collector.yaml.hbs
-  locks/crypto-lakehouse/gke.toml#crypto-lakehouse/prometheus.yml.hbs
-  locks/crypto-lakehouse/gke.toml#crypto-lakehouse/grafana-datasources.yaml.hbs
+  environments/crypto-lakehouse/otel-collector.yaml.hbs
+  environments/crypto-lakehouse/prometheus.yml.hbs
+  environments/crypto-lakehouse/grafana-datasources.yaml.hbs
 */ -}}
 {{/*
 Helpers shared by every template. The templates are generic: everything that differs per
