@@ -247,7 +247,7 @@ pub fn verified_images(
             Some(_) => {
                 let seen = committed
                     .iter()
-                    .any(|(_, bytes)| contains(bytes, s.image.as_bytes()));
+                    .any(|(_, bytes)| contains_reference(bytes, s.image.as_bytes()));
                 if !seen {
                     out.push(fail(
                         format!(
@@ -265,6 +265,19 @@ pub fn verified_images(
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether an image reference appears whole (`redis:7.4.11` is not in `redis:7.4.11-alpine`).
+fn contains_reference(hay: &[u8], image: &[u8]) -> bool {
+    let n = image.len();
+    !image.is_empty()
+        && (0..hay.len().saturating_sub(n - 1)).any(|i| {
+            hay[i..i + n] == *image
+                && hay
+                    .get(i + n)
+                    .is_none_or(|c| matches!(c, b'"' | b'\'' | b'\n' | b'\r' | b' ' | b'@' | b','))
+                && (i == 0 || matches!(hay[i - 1], b'"' | b'\'' | b' ' | b':' | b'='))
+        })
 }
 
 /// Dev secret values to look for: (secret name, value), values of at least four characters.
@@ -582,6 +595,26 @@ mod tests {
         }
         let g = gates("[services.a]\nimage = \"a:1.2.3\"\nargs = [\"--pw=hunter2-dev\"]\n");
         assert_eq!(g.len(), 1);
+    }
+
+    #[test]
+    fn image_references_match_whole() {
+        assert!(contains_reference(
+            b"image: redis:7.4.11\n",
+            b"redis:7.4.11"
+        ));
+        assert!(contains_reference(
+            b"\"image\": \"redis:7.4.11\"",
+            b"redis:7.4.11"
+        ));
+        assert!(!contains_reference(
+            b"image: redis:7.4.11-alpine\n",
+            b"redis:7.4.11"
+        ));
+        assert!(!contains_reference(
+            b"image: myredis:7.4.11\n",
+            b"redis:7.4.11"
+        ));
     }
 
     #[test]

@@ -336,7 +336,7 @@ impl Plan {
             out.push_str(&format!("\n{} {action}\n", paint("1", &label)));
             if u.action == "affected" {
                 out.push_str(
-                    "  not promoted: changes because a promoted unit it refers to changes\n",
+                    "  not promoted: its artifacts change with what is (a service it refers to, environment-wide settings)\n",
                 );
             }
             if u.old_image.is_some() || u.new_image.is_some() {
@@ -366,7 +366,11 @@ impl Plan {
                         == u.new_image.as_deref().map(strip_digest)
             };
             let shown: Vec<&FactChange> = u.changes.iter().filter(|c| !same_image(c)).collect();
-            if u.changes.is_empty() && u.action != "affected" {
+            let affects_others =
+                u.unit == SHARED_UNIT && self.units.iter().any(|x| x.action == "affected");
+            if affects_others && u.changes.is_empty() {
+                out.push_str("  its changes reach the services listed as affected\n");
+            } else if u.changes.is_empty() && u.action != "affected" {
                 out.push_str(&format!(
                     "  no change to {}'s artifacts (its profile overrides what changed, or the service is not deployed there)\n",
                     self.to

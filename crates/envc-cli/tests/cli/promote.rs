@@ -688,3 +688,50 @@ fn unpromoted_services_are_not_deployed_in_prod() {
     assert!(out.contains("whoami add"), "{out}");
     assert!(read(dir, "out/crypto-lakehouse/eks/chart/values.yaml").contains("whoami"));
 }
+
+#[test]
+fn environment_wide_settings_are_a_unit_of_their_own() {
+    let t = project();
+    let dir = t.path();
+    edit(
+        dir,
+        ENV_FILE,
+        "ingress_host = \"crypto-lakehouse.local\"",
+        "ingress_host = \"lakehouse.example.com\"",
+    );
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "all"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "pending promotion: environment (environment settings changed) in crypto-lakehouse/eks"
+        ),
+        "{err}"
+    );
+    let values = read(dir, "out/crypto-lakehouse/eks/chart/values.yaml");
+    assert!(
+        !values.contains("lakehouse.example.com"),
+        "eks moved with the model"
+    );
+    let (code, plan) = json(dir, &["k3s", "eks", "--only", "environment"]);
+    assert_eq!(code, 0, "{plan:#}");
+    let actions: Vec<(&str, &str)> = plan["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| {
+            (
+                u["unit"].as_str().unwrap_or_default(),
+                u["action"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&("environment", "update")), "{actions:?}");
+    assert!(actions.contains(&("grafana", "affected")), "{actions:?}");
+    let (code, out, err) = promote(dir, &["k3s", "eks", "--only", "environment", "--write"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let values = read(dir, "out/crypto-lakehouse/eks/chart/values.yaml");
+    assert!(values.contains("grafana.lakehouse.example.com"), "{values}");
+    let (code, _, err) = parts(&envc(dir, &["build", "--check"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("in crypto-lakehouse/eks"), "{err}");
+}
