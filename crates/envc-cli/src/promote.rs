@@ -16,7 +16,7 @@ use envc_promote::gate::{self, Failure, Gate, Source};
 use envc_promote::lock::{self, Meta};
 use envc_promote::mode::{self, LockSource, Mode};
 use envc_promote::plan::{self, Plan};
-use envc_promote::release::{self, Release, SHARED_UNIT, Selection};
+use envc_promote::release::{self, Change, Release, SHARED_UNIT, Selection};
 
 use crate::Status;
 use crate::args::{Cli, PromoteArgs, PromoteFormat};
@@ -65,6 +65,28 @@ fn invalid(project: &Project, d: &Diagnostics, out: &Output, what: &str) -> Stat
     Status::Invalid
 }
 
+/// A mode as `envc build` loads it (through its lock), or the reported failure.
+fn load_mode(
+    project: &mut Project,
+    env: &str,
+    name: &str,
+    out: &Output,
+) -> std::result::Result<Mode, Status> {
+    mode::load(project, env, name, LockSource::Disk)
+        .map_err(|d| invalid(project, &d, out, &format!("mode {name} does not load")))
+}
+
+/// Every unit of two releases: `a`'s in order, then those only `b` has.
+fn all_units(a: &Release, b: &Release) -> Vec<String> {
+    let mut units = a.units();
+    for u in b.units() {
+        if !units.contains(&u) {
+            units.push(u);
+        }
+    }
+    units
+}
+
 /// Reads a lock file given as FROM (a rollback, or another mode's lock).
 fn read_lock_file(
     project: &mut Project,
@@ -93,35 +115,62 @@ fn read_lock_file(
     Ok(lock::parse(file, &tree, env, &mode).map(|l| (l.release, mode)))
 }
 
-/// `envc promote`.
-pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
-    let mut project = match load_project(cli, out)? {
-        Ok(p) => p,
-        Err(s) => return Ok(s),
-    };
-    let env = pick_env(&project, &a.env)?;
-    let known = |p: &Project, m: &str| -> Result<()> {
-        if p.profiles.contains_key(m) {
-            return Ok(());
-        }
-        let hint = did_you_mean(m, p.profiles.keys().map(String::as_str))
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        bail!("unknown mode `{m}`{hint}")
-    };
-    known(&project, &a.to)?;
+/// What a promotion is about, once its inputs are read: the source, the target as it runs
+/// now, what it would run after, and the lock that would say so.
+struct Promotion {
+    env: String,
+    from: From,
+    /// The source as the lock and the log record it: a mode, or `lock:<path>`.
+    from_label: String,
+    /// The mode the source is (a lock file's own mode), for `source-allowed`.
+    source_mode: String,
+    target: Mode,
+    first_release: bool,
+    current: Release,
+    candidate: Release,
+    /// How the candidate differs from what the target runs now.
+    changes: Vec<Change>,
+    /// What the lock records: every unit for a first release, else the changes.
+    written_changes: Vec<Change>,
+    lock_rel: String,
+    new_lock: String,
+    meta: Meta,
+    /// Paths whose uncommitted changes make the recorded revision incomplete.
+    watched: Vec<String>,
+    dirty: bool,
+}
 
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn error_count(d: &Diagnostics) -> usize {
+    d.iter().filter(|d| d.is_error()).count()
+}
+
+fn unknown_mode(p: &Project, m: &str) -> Result<()> {
+    if p.profiles.contains_key(m) {
+        return Ok(());
+    }
+    let hint = did_you_mean(m, p.profiles.keys().map(String::as_str))
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    bail!("unknown mode `{m}`{hint}")
+}
+
+/// Reads the source and the target and computes the candidate release and its lock.
+fn prepare(
+    cli: &Cli,
+    a: &PromoteArgs,
+    project: &mut Project,
+    out: &Output,
+) -> Result<std::result::Result<Promotion, Status>> {
+    let env = pick_env(project, &a.env)?;
+    unknown_mode(project, &a.to)?;
     // The target as it runs now: through its lock, or the model for a first release.
-    let target = match mode::load(&mut project, &env, &a.to, LockSource::Disk) {
+    let target = match load_mode(project, &env, &a.to, out) {
         Ok(m) => m,
-        Err(d) => {
-            return Ok(invalid(
-                &project,
-                &d,
-                out,
-                &format!("mode {} does not load", a.to),
-            ));
-        }
+        Err(s) => return Ok(Err(s)),
     };
     if target.loaded.profile.profile.tier != Tier::Prod {
         bail!(
@@ -132,13 +181,11 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     let first_release = target.lock.is_none();
     let current = match &target.lock {
         Some(l) => l.lock.release.clone(),
-        None => mode::model_release(&mut project, &env),
+        None => mode::model_release(project, &env),
     };
 
-    // The source.
-    let is_path = a.from.contains('/') || a.from.ends_with(".toml");
-    let (from, source) = if is_path {
-        match read_lock_file(&mut project, cli, &a.from, &env)? {
+    let (from, source) = if a.from.contains('/') || a.from.ends_with(".toml") {
+        match read_lock_file(project, cli, &a.from, &env)? {
             Ok((r, m)) => (
                 From::Lock {
                     path: a.from.clone(),
@@ -147,36 +194,25 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
                 r,
             ),
             Err(d) => {
-                return Ok(invalid(
-                    &project,
-                    &d,
-                    out,
-                    &format!("{} is not a valid lock", a.from),
-                ));
+                let what = format!("{} is not a valid lock", a.from);
+                return Ok(Err(invalid(project, &d, out, &what)));
             }
         }
     } else {
-        known(&project, &a.from)?;
+        unknown_mode(project, &a.from)?;
         if a.from == a.to {
             bail!(
                 "FROM and TO are both `{}`: promote from another mode, or roll back by promoting an earlier lock file",
                 a.to
             );
         }
-        let m = match mode::load(&mut project, &env, &a.from, LockSource::Disk) {
+        let m = match load_mode(project, &env, &a.from, out) {
             Ok(m) => m,
-            Err(d) => {
-                return Ok(invalid(
-                    &project,
-                    &d,
-                    out,
-                    &format!("mode {} does not load", a.from),
-                ));
-            }
+            Err(s) => return Ok(Err(s)),
         };
         let r = match &m.lock {
             Some(l) => l.lock.release.clone(),
-            None => mode::model_release(&mut project, &env),
+            None => mode::model_release(project, &env),
         };
         (From::Mode(Box::new(m)), r)
     };
@@ -185,27 +221,19 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         From::Lock { path, mode } => (format!("lock:{path}"), mode.clone()),
     };
 
-    // What to promote.
     let selection = if a.only.is_empty() {
         Selection::All
     } else {
-        let mut units = source.units();
-        for u in current.units() {
-            if !units.contains(&u) {
-                units.push(u);
-            }
-        }
-        for o in &a.only {
-            if !units.contains(o) {
-                let hint = did_you_mean(o, units.iter().map(String::as_str))
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                bail!(
-                    "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
-                    a.to,
-                    units.join(", ")
-                );
-            }
+        let units = all_units(&source, &current);
+        if let Some(o) = a.only.iter().find(|o| !units.contains(o)) {
+            let hint = did_you_mean(o, units.iter().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            bail!(
+                "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
+                a.to,
+                units.join(", ")
+            );
         }
         Selection::Only(a.only.clone())
     };
@@ -227,17 +255,14 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         s.digest = Some(digest.to_string());
     }
     let changes = release::changes(&current, &candidate);
-    // A first release writes every unit; later ones only what changes.
     let written_changes = if first_release {
         release::changes(&Release::default(), &candidate)
     } else {
         changes.clone()
     };
 
-    // The lock as it would be, and the target built from it.
-    let rel_lock = lock::lock_path(&env, &a.to);
-    let lock_disk = cli.root.join(&rel_lock);
-    let existing = fs::read_to_string(&lock_disk).ok();
+    let lock_rel = lock::lock_path(&env, &a.to);
+    let existing = fs::read_to_string(cli.root.join(&lock_rel)).ok();
     let mut watched = vec!["environments".to_string(), "profiles".to_string()];
     if let From::Mode(_) = &from {
         watched.push(a.out.join(&env).join(&a.from).display().to_string());
@@ -245,7 +270,7 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     let (revision, dirty) = git_revision(&cli.root, &watched);
     let meta = Meta {
         from: Some(from_label.clone()),
-        revision: revision.clone(),
+        revision,
         promoted: Some(now()),
     };
     let new_lock = edit::write_lock(
@@ -256,138 +281,141 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         &written_changes,
         &meta,
     )
-    .map_err(|e| anyhow!("failed to update {rel_lock}: {e}"))?;
+    .map_err(|e| anyhow!("failed to update {lock_rel}: {e}"))?;
+    Ok(Ok(Promotion {
+        env,
+        from,
+        from_label,
+        source_mode,
+        target,
+        first_release,
+        current,
+        candidate,
+        changes,
+        written_changes,
+        lock_rel,
+        new_lock,
+        meta,
+        watched,
+        dirty,
+    }))
+}
 
-    let before = build(&mut project, &target)?;
-    let after_mode = mode::load(&mut project, &env, &a.to, LockSource::Planned(&new_lock));
-    let (after, after_mode) = match after_mode {
-        Ok(m) => (build(&mut project, &m)?, Some(m)),
-        Err(d) => (
-            Built {
-                ir: None,
-                artifacts: Vec::new(),
-                errors: d,
-            },
-            None,
-        ),
-    };
+/// The plan: lock changes, and the target's facts before and after compared.
+fn plan(pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Built) -> Result<Plan> {
     let facts = |b: &Built| -> Result<Option<envc_diff::Facts>> {
-        match &b.ir {
-            Some(ir) => Ok(Some(plan::facts(ir, &b.artifacts).map_err(|e| anyhow!(e))?)),
-            None => Ok(None),
-        }
+        b.ir.as_ref()
+            .map(|ir| plan::facts(ir, &b.artifacts).map_err(|e| anyhow!(e)))
+            .transpose()
     };
-    let comparison = match (facts(&before)?, facts(&after)?) {
+    let comparison = match (facts(before)?, facts(after)?) {
         (Some(x), Some(y)) => Some(plan::compare_facts(&x, &y)),
         _ => None,
     };
-    let mut all_units = candidate.units();
-    for u in current.units() {
-        if !all_units.contains(&u) {
-            all_units.push(u);
-        }
-    }
     let mut p = Plan::new(
-        &env,
-        &from_label,
+        &pr.env,
+        &pr.from_label,
         &a.to,
-        &rel_lock,
-        first_release,
+        &pr.lock_rel,
+        pr.first_release,
         a.only.clone(),
-        &changes,
+        &pr.changes,
         comparison.as_ref(),
-        &all_units,
-        candidate.units().len(),
+        &all_units(&pr.candidate, &pr.current),
+        pr.candidate.units().len(),
     );
     if before.ir.is_none() {
         p.notes.push(format!(
-            "{} does not build as it is now ({} error{}): the plan lists lock changes only",
+            "{} does not build as it is now ({}): the plan lists lock changes only",
             a.to,
-            before.errors.iter().filter(|d| d.is_error()).count(),
-            if before.errors.len() == 1 { "" } else { "s" }
+            plural(error_count(&before.errors), "error")
         ));
     }
-    if dirty {
+    if pr.dirty {
         p.notes.push(format!(
             "{} hold uncommitted changes: the promotion is recorded against revision {} plus those changes; commit first so the revision says what was promoted",
-            watched.join(", "),
-            revision.as_deref().unwrap_or("?")
+            pr.watched.join(", "),
+            pr.meta.revision.as_deref().unwrap_or("?")
         ));
     }
-    if first_release {
+    if pr.first_release {
         p.notes.push(format!(
-            "{} has no lock yet: it follows the model until this promotion writes {rel_lock}",
-            a.to
+            "{} has no lock yet: it follows the model until this promotion writes {}",
+            a.to, pr.lock_rel
         ));
     }
+    Ok(p)
+}
 
-    // Gates.
+/// Every gate's failures, the gates that do not apply, and the source's build errors (to show).
+fn gates(
+    cli: &Cli,
+    a: &PromoteArgs,
+    project: &mut Project,
+    pr: &Promotion,
+    after: &Built,
+) -> Result<(Vec<Failure>, Vec<Gate>, Diagnostics)> {
     let mut failures: Vec<Failure> = Vec::new();
     let mut skipped: Vec<Gate> = Vec::new();
-    let settings = &target.loaded.profile.promotion;
-    let profile_file = format!("profiles/{}.toml", a.to);
-    failures.extend(gate::source_allowed(&source_mode, &a.to, settings));
-    failures.extend(gate::pinned_images(&candidate, &changes, &from_label));
-
-    let out_dir = if a.out.is_absolute() {
-        a.out.clone()
-    } else {
-        cli.root.join(&a.out)
-    };
     let mut from_errors = Diagnostics::new();
-    match &from {
+    let settings = &pr.target.loaded.profile.promotion;
+    failures.extend(gate::source_allowed(&pr.source_mode, &a.to, settings));
+    failures.extend(gate::pinned_images(
+        &pr.candidate,
+        &pr.changes,
+        &pr.from_label,
+    ));
+    match &pr.from {
         From::Mode(m) => {
-            let fb = build(&mut project, m)?;
-            let dir = out_dir.join(&env).join(&m.loaded.mode);
-            let shown = a.out.join(&env).join(&m.loaded.mode).display().to_string();
+            let fb = build(project, m)?;
+            let dir = out_dir(cli, a).join(&pr.env).join(&a.from);
+            let shown = a.out.join(&pr.env).join(&a.from).display().to_string();
             let committed = read_set(&dir);
-            match &fb.ir {
-                None => {
+            if fb.ir.is_none() {
+                failures.push(Failure::new(
+                    Gate::SourceUpToDate,
+                    None,
+                    format!(
+                        "{} does not build from the current model ({}, shown above)",
+                        a.from,
+                        plural(error_count(&fb.errors), "error")
+                    ),
+                    format!(
+                        "fix the model (`envc check --target {}`), build, verify and commit {shown}",
+                        a.from
+                    ),
+                ));
+                from_errors = fb.errors.clone();
+            } else {
+                let drift = write::compare(&dir, &fb.artifacts)?;
+                if !drift.is_clean() {
+                    let files: Vec<String> = drift
+                        .missing
+                        .iter()
+                        .map(|f| format!("missing {f}"))
+                        .chain(drift.stale.iter().map(|f| format!("stale {f}")))
+                        .chain(drift.extra.iter().map(|f| format!("extra {f}")))
+                        .collect();
+                    let reason = if committed.is_empty() {
+                        format!("{shown} does not exist: {} was never built", a.from)
+                    } else {
+                        format!(
+                            "{shown} differs from a fresh build of {} ({}: {}{})",
+                            a.from,
+                            plural(files.len(), "file"),
+                            files[..files.len().min(3)].join(", "),
+                            if files.len() > 3 { ", ..." } else { "" }
+                        )
+                    };
                     failures.push(Failure::new(
                         Gate::SourceUpToDate,
                         None,
+                        reason,
                         format!(
-                            "{} does not build from the current model ({} error{}, shown above)",
-                            a.from,
-                            fb.errors.iter().filter(|d| d.is_error()).count(),
-                            if fb.errors.len() == 1 { "" } else { "s" }
+                            "run `envc build --target {0}`, verify {0}, commit {shown}, then promote what was verified",
+                            a.from
                         ),
-                        format!("fix the model (`envc check --target {}`), build, verify and commit {shown}", a.from),
                     ));
-                    from_errors = fb.errors.clone();
-                }
-                Some(_) => {
-                    let drift = write::compare(&dir, &fb.artifacts)?;
-                    if !drift.is_clean() {
-                        let mut files: Vec<String> = drift
-                            .missing
-                            .iter()
-                            .map(|f| format!("missing {f}"))
-                            .chain(drift.stale.iter().map(|f| format!("stale {f}")))
-                            .chain(drift.extra.iter().map(|f| format!("extra {f}")))
-                            .collect();
-                        let n = files.len();
-                        files.truncate(3);
-                        failures.push(Failure::new(
-                            Gate::SourceUpToDate,
-                            None,
-                            if committed.is_empty() {
-                                format!("{shown} does not exist: {} was never built", a.from)
-                            } else {
-                                format!(
-                                    "{shown} differs from a fresh build of {} ({n} file{}: {}{})",
-                                    a.from,
-                                    if n == 1 { "" } else { "s" },
-                                    files.join(", "),
-                                    if n > 3 { ", ..." } else { "" }
-                                )
-                            },
-                            format!(
-                                "run `envc build --target {}`, verify {}, commit {shown}, then promote what was verified",
-                                a.from, a.from
-                            ),
-                        ));
-                    }
                 }
             }
             let deploys = |s: &str| {
@@ -398,8 +426,8 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
                     .is_none_or(|s| s.is_deployed())
             };
             failures.extend(gate::verified_images(
-                &candidate,
-                &changes,
+                &pr.candidate,
+                &pr.changes,
                 Source::Mode {
                     name: &a.from,
                     ir: fb.ir.as_ref(),
@@ -411,24 +439,101 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         }
         From::Lock { .. } => skipped.push(Gate::SourceUpToDate),
     }
-
-    let dev = dev_values(&project, &env, &from, &target);
-    failures.extend(gate::dev_secrets(&candidate, &changes, &dev));
+    let dev = dev_values(project, &pr.env, &pr.from, &pr.target);
+    failures.extend(gate::dev_secrets(&pr.candidate, &pr.changes, &dev));
     let names: Vec<String> = after
         .ir
-        .as_ref()
-        .map(|ir| ir.services.iter().map(|s| s.name.clone()).collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|ir| ir.services.iter().map(|s| s.name.clone()))
+        .collect();
     failures.extend(gate::artifact_secrets(&after.artifacts, &names, &dev));
     match &after.ir {
-        Some(ir) => failures.extend(gate::requirements(ir, settings, &profile_file)),
+        Some(ir) => {
+            let profile = format!("profiles/{}.toml", a.to);
+            failures.extend(gate::requirements(ir, settings, &profile));
+        }
         None => {
             skipped.push(Gate::ProdRequirements);
             failures.extend(gate::target_builds(&after.errors, &a.to));
         }
     }
-    p.set_gates(failures, &skipped);
+    Ok((failures, skipped, from_errors))
+}
 
+/// Writes the lock, the target's artifacts and the log entry; returns what was written.
+fn write_promotion(
+    cli: &Cli,
+    a: &PromoteArgs,
+    pr: &Promotion,
+    after: &Built,
+) -> Result<Vec<String>> {
+    let log_rel = lock::log_path(&pr.env, &a.to);
+    let log_disk = cli.root.join(&log_rel);
+    // The log entry is prepared before anything is written, so a bad log stops everything.
+    let log_text = edit::append_log(
+        fs::read_to_string(&log_disk).ok().as_deref(),
+        &edit::LogEntry {
+            at: pr.meta.promoted.as_deref().unwrap_or_default(),
+            environment: &pr.env,
+            from: &pr.from_label,
+            to: &a.to,
+            revision: pr.meta.revision.as_deref(),
+            dirty: pr.dirty,
+            message: a.message.as_deref(),
+            changes: &pr.written_changes,
+        },
+    )
+    .map_err(|e| anyhow!("failed to update {log_rel}: {e}"))?;
+    write_file(&cli.root.join(&pr.lock_rel), &pr.new_lock)?;
+    let set = a.out.join(&pr.env).join(&a.to);
+    write::write_set(&out_dir(cli, a).join(&pr.env).join(&a.to), &after.artifacts)?;
+    write_file(&log_disk, &log_text)?;
+    Ok(vec![
+        format!(
+            "{} ({})",
+            pr.lock_rel,
+            plural(pr.written_changes.len(), "unit")
+        ),
+        format!("{} ({} files)", set.display(), after.artifacts.len()),
+        format!("{log_rel} (appended)"),
+    ])
+}
+
+fn out_dir(cli: &Cli, a: &PromoteArgs) -> PathBuf {
+    if a.out.is_absolute() {
+        a.out.clone()
+    } else {
+        cli.root.join(&a.out)
+    }
+}
+
+/// `envc promote`.
+pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
+    let mut project = match load_project(cli, out)? {
+        Ok(p) => p,
+        Err(s) => return Ok(s),
+    };
+    let pr = match prepare(cli, a, &mut project, out)? {
+        Ok(p) => p,
+        Err(s) => return Ok(s),
+    };
+    let before = build(&mut project, &pr.target)?;
+    let after = match mode::load(
+        &mut project,
+        &pr.env,
+        &a.to,
+        LockSource::Planned(&pr.new_lock),
+    ) {
+        Ok(m) => build(&mut project, &m)?,
+        Err(errors) => Built {
+            ir: None,
+            artifacts: Vec::new(),
+            errors,
+        },
+    };
+    let mut p = plan(&pr, a, &before, &after)?;
+    let (failures, skipped, from_errors) = gates(cli, a, &mut project, &pr, &after)?;
+    p.set_gates(failures, &skipped);
     if !from_errors.is_empty() {
         render::emit(&project.sources, &from_errors, out.color);
     }
@@ -439,45 +544,13 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     let mut wrote: Vec<String> = Vec::new();
     if a.write && p.passed() {
         if p.changes_anything() {
-            let log_rel = lock::log_path(&env, &a.to);
-            let log_disk = cli.root.join(&log_rel);
-            let log_text = edit::append_log(
-                fs::read_to_string(&log_disk).ok().as_deref(),
-                &edit::LogEntry {
-                    at: meta.promoted.as_deref().unwrap_or_default(),
-                    environment: &env,
-                    from: &from_label,
-                    to: &a.to,
-                    revision: revision.as_deref(),
-                    dirty,
-                    message: a.message.as_deref(),
-                    changes: &written_changes,
-                },
-            )
-            .map_err(|e| anyhow!("failed to update {log_rel}: {e}"))?;
-            write_file(&lock_disk, &new_lock)?;
-            wrote.push(format!(
-                "{rel_lock} ({} unit{})",
-                written_changes.len(),
-                if written_changes.len() == 1 { "" } else { "s" }
-            ));
-            let set = a.out.join(&env).join(&a.to);
-            write::write_set(&out_dir.join(&env).join(&a.to), &after.artifacts)?;
-            wrote.push(format!(
-                "{} ({} files)",
-                set.display(),
-                after.artifacts.len()
-            ));
-            write_file(&log_disk, &log_text)?;
-            wrote.push(format!("{log_rel} (appended)"));
+            wrote = write_promotion(cli, a, &pr, &after)?;
             p.written = true;
         } else {
             p.notes
                 .push(format!("nothing to promote: {} already runs this", a.to));
         }
     }
-    drop(after_mode);
-
     match a.format {
         PromoteFormat::Json => println!("{}", p.json()),
         PromoteFormat::Text => print!("{}", p.text(out.color_stdout())),
@@ -492,8 +565,9 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
         out.note(
             "dry run:",
             &format!(
-                "nothing written; add --write to update {rel_lock}, its log and {}",
-                a.out.join(&env).join(&a.to).display()
+                "nothing written; add --write to update {}, its log and {}",
+                pr.lock_rel,
+                a.out.join(&pr.env).join(&a.to).display()
             ),
         );
     }

@@ -6,6 +6,26 @@ use serde::Serialize;
 use crate::classify::Accept;
 use crate::compare::{Class, Comparison, Difference};
 
+/// A unified diff for a terminal: every line indented, additions green and removals red when
+/// `color` is set.
+pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
+    let mut out = String::new();
+    for l in diff.lines() {
+        let code = if l.starts_with('+') && !l.starts_with("+++") {
+            Some("32")
+        } else if l.starts_with('-') && !l.starts_with("---") {
+            Some("31")
+        } else {
+            None
+        };
+        match code.filter(|_| color) {
+            Some(c) => out.push_str(&format!("{indent}\x1b[{c}m{l}\x1b[0m\n")),
+            None => out.push_str(&format!("{indent}{l}\n")),
+        }
+    }
+    out
+}
+
 /// JSON format version; bump on any incompatible change (docs/diff.md).
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -147,16 +167,7 @@ impl Report {
             out.push_str(&line);
             out.push('\n');
             if let Some(t) = &d.text_diff {
-                for l in t.lines() {
-                    let l2 = if l.starts_with('+') && !l.starts_with("+++") {
-                        paint("32", l)
-                    } else if l.starts_with('-') && !l.starts_with("---") {
-                        paint("31", l)
-                    } else {
-                        l.to_string()
-                    };
-                    out.push_str(&format!("      {l2}\n"));
-                }
+                out.push_str(&unified_diff_text(t, color, "      "));
             }
         }
         if !self.stale_accepted.is_empty() {

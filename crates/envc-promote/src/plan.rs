@@ -388,16 +388,7 @@ impl Plan {
                     show(&c.new)
                 ));
                 if let Some(t) = &c.text_diff {
-                    for l in t.lines() {
-                        let l2 = if l.starts_with('+') && !l.starts_with("+++") {
-                            paint("32", l)
-                        } else if l.starts_with('-') && !l.starts_with("---") {
-                            paint("31", l)
-                        } else {
-                            l.to_string()
-                        };
-                        out.push_str(&format!("        {l2}\n"));
-                    }
+                    out.push_str(&envc_diff::render::unified_diff_text(t, color, "        "));
                 }
             }
         }

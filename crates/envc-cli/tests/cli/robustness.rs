@@ -48,15 +48,20 @@ fn truncated_and_mutated_inputs_never_crash() {
     for (i, (e, p)) in cases.iter().enumerate() {
         fs::write(&env, e).expect("write");
         fs::write(&profile, p).expect("write");
-        let (code, _, err) = parts(&envc(t.path(), &["check", "--target", "k3s"]));
-        assert!(code == 0 || code == 2, "case {i}: exit {code}\n{err}");
-        assert!(!err.contains("panicked"), "case {i}: {err}");
-        if code == 2 {
-            assert!(
-                err.contains("error["),
-                "case {i}: an error without a diagnostic: {err}"
-            );
-        }
+        assert_clean_exit(t.path(), "k3s", i);
+    }
+}
+
+/// `envc check --target MODE` ends in exit 0, or in exit 2 with a diagnostic; never a crash.
+fn assert_clean_exit(dir: &std::path::Path, mode: &str, case: usize) {
+    let (code, _, err) = parts(&envc(dir, &["check", "--target", mode]));
+    assert!(code == 0 || code == 2, "case {case}: exit {code}\n{err}");
+    assert!(!err.contains("panicked"), "case {case}: {err}");
+    if code == 2 {
+        assert!(
+            err.contains("error["),
+            "case {case}: an error without a diagnostic: {err}"
+        );
     }
 }
 
@@ -82,14 +87,6 @@ fn truncated_and_mutated_locks_never_crash() {
     }
     for (i, l) in cases.iter().enumerate() {
         fs::write(&lock, l).expect("write");
-        let (code, _, err) = parts(&envc(t.path(), &["check", "--target", "eks"]));
-        assert!(code == 0 || code == 2, "case {i}: exit {code}\n{err}");
-        assert!(!err.contains("panicked"), "case {i}: {err}");
-        if code == 2 {
-            assert!(
-                err.contains("error["),
-                "case {i}: an error without a diagnostic: {err}"
-            );
-        }
+        assert_clean_exit(t.path(), "eks", i);
     }
 }
