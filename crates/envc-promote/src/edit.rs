@@ -233,7 +233,7 @@ fn sync_table(t: &mut dyn TableLike, new: &Node, depth: usize) {
 }
 
 /// A node as an inline TOML value.
-pub fn to_value(node: &Node) -> Value {
+fn to_value(node: &Node) -> Value {
     match &node.value {
         NodeValue::String(s) => Value::from(s.as_str()),
         NodeValue::Integer(i) => Value::from(*i),

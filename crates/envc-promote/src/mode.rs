@@ -20,8 +20,6 @@ use crate::release::{self, Change, Release, SHARED_KEYS};
 pub enum LockSource<'a> {
     /// The lock file on disk, if there is one (`envc build`).
     Disk,
-    /// No lock: the model as it is (what a first promotion starts from).
-    Ignore,
     /// A lock not written yet (a promotion plan), with its text.
     Planned(&'a str),
 }
@@ -48,13 +46,6 @@ pub struct Mode {
     pub warnings: Diagnostics,
 }
 
-impl Mode {
-    /// Whether the mode is a prod mode.
-    pub fn is_prod(&self) -> bool {
-        self.loaded.profile.profile.tier == Tier::Prod
-    }
-}
-
 /// The release an environment's own file describes, templates read from disk (a template
 /// that cannot be read counts as empty: the model's own build reports it).
 pub fn model_release(project: &mut Project, env: &str) -> Release {
@@ -63,15 +54,9 @@ pub fn model_release(project: &mut Project, env: &str) -> Release {
     };
     let tree = parsed.node.clone();
     let dir = env_dir(project, parsed.file);
-    release_of(project, &tree, &dir)
-}
-
-/// The release a tree describes, templates read relative to `dir` (or from the lock's
-/// copies, which are registered sources).
-pub fn release_of(project: &mut Project, tree: &Node, dir: &Path) -> Release {
-    Release::from_tree(tree, |t| {
+    Release::from_tree(&tree, |t| {
         Ok(project
-            .read_aux(dir, t)
+            .read_aux(&dir, t)
             .map(|id| project.sources.get(id).text.clone())
             .unwrap_or_default())
     })
@@ -101,7 +86,6 @@ pub fn load(
     let mut warnings = Diagnostics::new();
     let prod = plain.profile.profile.tier == Tier::Prod;
     let text_file = match source {
-        LockSource::Ignore => None,
         LockSource::Disk if !disk.is_file() => None,
         LockSource::Disk => Some(
             project

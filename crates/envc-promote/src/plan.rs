@@ -11,7 +11,7 @@ use envc_model::profile::Backend;
 use serde::Serialize;
 
 use crate::gate::{Failure, Gate};
-use crate::release::{Action, Change, SHARED_UNIT};
+use crate::release::{Change, SHARED_UNIT};
 
 /// JSON format version; bump on any incompatible change (docs/promote.md).
 pub const FORMAT_VERSION: u32 = 1;
@@ -462,9 +462,4 @@ impl Plan {
 
 fn strip_digest(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
-}
-
-/// Whether a change adds or updates a service (rather than removing it).
-pub fn is_incoming(c: &Change) -> bool {
-    c.action != Action::Remove
 }

@@ -239,11 +239,6 @@ pub fn canonical(n: &Node) -> serde_json::Value {
     }
 }
 
-/// Whether two nodes hold the same value (origins and key order aside).
-pub fn same_value(a: &Node, b: &Node) -> bool {
-    canonical(a) == canonical(b)
-}
-
 /// What happens to a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
