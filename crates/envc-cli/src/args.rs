@@ -78,7 +78,7 @@ pub enum Command {
 const PROMOTE_EXAMPLES: &str = "\
 Examples:
   envc promote k3s eks                          the plan: what eks would become, and the gates
-  envc promote k3s eks --write                  update locks/<env>/eks.toml, its log and out/<env>/eks
+  envc promote k3s eks --write                  write the eks lock, its log and eks's artifacts
   envc promote k3s eks --only prefect-server    one service (repeat --only, or separate with commas)
   envc promote staging-eks eks --format json    the plan for pipelines (docs/promote.md)
   envc promote k3s eks --digest minio=sha256:<64 hex> --write

@@ -302,7 +302,7 @@ fn prepare(
 }
 
 /// The plan: lock changes, and the target's facts before and after compared.
-fn plan(pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Built) -> Result<Plan> {
+fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Built) -> Result<Plan> {
     let facts = |b: &Built| -> Result<Option<envc_diff::Facts>> {
         b.ir.as_ref()
             .map(|ir| plan::facts(ir, &b.artifacts).map_err(|e| anyhow!(e)))
@@ -330,6 +330,23 @@ fn plan(pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Built) -> Resul
             a.to,
             plural(error_count(&before.errors), "error")
         ));
+    }
+    // The target's committed artifacts should be what its current lock and profile make;
+    // when they are not (a profile edited but not built), writing brings that in too.
+    if before.ir.is_some() {
+        let shown = a.out.join(&pr.env).join(&a.to);
+        let drift = write::compare(
+            &out_dir(cli, a).join(&pr.env).join(&a.to),
+            &before.artifacts,
+        )?;
+        if !drift.is_clean() {
+            p.notes.push(format!(
+                "{} is not a fresh build of {} as it is now (run `envc build --target {}` to see why); --write also brings in what differs there",
+                shown.display(),
+                a.to,
+                a.to
+            ));
+        }
     }
     if pr.dirty {
         p.notes.push(format!(
@@ -531,7 +548,7 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
             errors,
         },
     };
-    let mut p = plan(&pr, a, &before, &after)?;
+    let mut p = plan(cli, &pr, a, &before, &after)?;
     let (failures, skipped, from_errors) = gates(cli, a, &mut project, &pr, &after)?;
     p.set_gates(failures, &skipped);
     if !from_errors.is_empty() {

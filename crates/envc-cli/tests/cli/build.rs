@@ -111,6 +111,7 @@ fn help_carries_examples() {
         vec!["build", "--help"],
         vec!["check", "--help"],
         vec!["schema", "--help"],
+        vec!["promote", "--help"],
     ] {
         let (code, out, _) = parts(&envc(t.path(), &args));
         assert_eq!(code, 0);

@@ -735,3 +735,61 @@ fn environment_wide_settings_are_a_unit_of_their_own() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("in crypto-lakehouse/eks"), "{err}");
 }
+
+#[test]
+fn every_namespace_needs_a_quota_in_prod() {
+    let t = project();
+    let dir = t.path();
+    edit(
+        dir,
+        ENV_FILE,
+        "quota = { limits_cpu = \"3\", limits_memory = \"6Gi\", pods = 10, persistent_volume_claims = 4 }\n",
+        "",
+    );
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "k3s"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, plan) = json(dir, &["k3s", "eks"]);
+    assert_eq!(code, 1, "{plan:#}");
+    let gate = plan["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .find(|g| g["gate"] == "prod-requirements")
+        .expect("prod-requirements");
+    assert_eq!(gate["verdict"], "failed");
+    assert_eq!(
+        gate["failures"][0]["reason"],
+        "namespace `crypto-lakehouse-monitoring` has no ResourceQuota"
+    );
+    assert_eq!(gate["failures"][0]["service"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_partial_promotion_that_needs_what_it_leaves_out_is_refused() {
+    let t = project();
+    let dir = t.path();
+    let text = read(dir, ENV_FILE)
+        + "\n[services.whoami]\nimage = \"traefik/whoami:v1.10.3\"\nresources = { requests = { cpu = \"10m\", memory = \"16Mi\" }, limits = { cpu = \"100m\", memory = \"64Mi\" } }\nports = { http = { container = 8080 } }\n";
+    fs::write(dir.join(ENV_FILE), text).expect("write");
+    edit(
+        dir,
+        ENV_FILE,
+        "PREFECT_LOGGING_LEVEL = \"INFO\"\n# The root",
+        "PREFECT_LOGGING_LEVEL = \"INFO\"\nWHOAMI_URL = \"http://${whoami.address}\"\n# The root",
+    );
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "all"]));
+    assert_eq!(code, 0, "{err}");
+    let before = tree(dir);
+    let (code, out, err) = promote(dir, &["k3s", "eks", "--only", "prefect-server", "--write"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL target-builds"), "{out}");
+    assert!(out.contains("E-disabled-service"), "{out}");
+    assert!(
+        err.contains("error[E-disabled-service]"),
+        "the diagnostic is shown: {err}"
+    );
+    assert!(changed(&before, &tree(dir)).is_empty());
+    // Both together are fine.
+    let (code, out, _) = promote(dir, &["k3s", "eks", "--only", "prefect-server,whoami"]);
+    assert_eq!(code, 0, "{out}");
+}
