@@ -471,7 +471,19 @@ fn gates(
         }
         None => {
             skipped.push(Gate::ProdRequirements);
-            failures.extend(gate::target_builds(&after.errors, &a.to));
+            let model = mode::model_release(project, &pr.env);
+            let not_promoted: Vec<String> = model
+                .services
+                .keys()
+                .filter(|s| !pr.candidate.services.contains_key(*s))
+                .cloned()
+                .collect();
+            failures.extend(gate::target_builds(
+                &after.errors,
+                &a.to,
+                &a.only,
+                &not_promoted,
+            ));
         }
     }
     Ok((failures, skipped, from_errors))

@@ -515,7 +515,14 @@ pub fn requirements(ir: &Ir, settings: &PromotionSettings, profile: &str) -> Vec
 }
 
 /// `target-builds`: the errors that stop the target from building with the promoted lock.
-pub fn target_builds(diags: &Diagnostics, target: &str) -> Vec<Failure> {
+/// `not_promoted` are the model's services the target's lock would not hold: a promoted
+/// service that needs one of them is told to take it along.
+pub fn target_builds(
+    diags: &Diagnostics,
+    target: &str,
+    promoted: &[String],
+    not_promoted: &[String],
+) -> Vec<Failure> {
     diags
         .iter()
         .filter(|d| d.is_error())
@@ -525,13 +532,27 @@ pub fn target_builds(diags: &Diagnostics, target: &str) -> Vec<Failure> {
                 .as_deref()
                 .and_then(|p| p.strip_prefix("services."))
                 .and_then(|p| p.split('.').next());
+            let missing = not_promoted
+                .iter()
+                .find(|s| d.message.contains(&format!("`{s}`")));
+            let fix = match missing {
+                Some(m) => format!(
+                    "`{m}` is not promoted to {target} yet: promote it along (`--only {},{m}`)",
+                    if promoted.is_empty() {
+                        "...".to_string()
+                    } else {
+                        promoted.join(",")
+                    }
+                ),
+                None => d.hints.first().cloned().unwrap_or_else(|| {
+                    format!("fix the model or the {target} profile (the errors are shown above)")
+                }),
+            };
             Failure::new(
                 Gate::TargetBuilds,
                 service,
                 format!("{}: {}", d.code, d.message),
-                d.hints.first().cloned().unwrap_or_else(|| {
-                    format!("promote the services this one needs too, or fix the {target} profile (the errors are shown above)")
-                }),
+                fix,
             )
         })
         .collect()

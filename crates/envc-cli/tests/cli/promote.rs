@@ -785,6 +785,10 @@ fn a_partial_promotion_that_needs_what_it_leaves_out_is_refused() {
     assert!(out.contains("FAIL target-builds"), "{out}");
     assert!(out.contains("E-disabled-service"), "{out}");
     assert!(
+        out.contains("fix: `whoami` is not promoted to eks yet: promote it along (`--only prefect-server,whoami`)"),
+        "{out}"
+    );
+    assert!(
         err.contains("error[E-disabled-service]"),
         "the diagnostic is shown: {err}"
     );
