@@ -108,9 +108,16 @@ fn explain_pending(c: &mut Comparison, sides: [(&str, &Built); 2], sources: &Sou
             {
                 continue;
             }
+            let source = b
+                .loaded
+                .profile
+                .promotion
+                .from
+                .first()
+                .map_or("FROM", String::as_str);
             d.class = Class::Expected;
             d.reason = format!(
-                "waits for promotion: {mode} runs what {} pins (`envc promote FROM {mode}` shows the plan)",
+                "waits for promotion: {mode} runs what {} pins (`envc promote {source} {mode}` shows the plan)",
                 lock.name
             );
             d.at = lock
