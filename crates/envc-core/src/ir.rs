@@ -143,6 +143,40 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service with a name, namespace and image and nothing else: one replica, no ports,
+    /// env, probes or volumes. For building IR by hand (tests, tools).
+    pub fn new(name: &str, namespace: &str, image: &str) -> Service {
+        Service {
+            name: name.into(),
+            description: None,
+            component: None,
+            namespace_key: namespace.into(),
+            namespace: namespace.into(),
+            image: image.into(),
+            build: None,
+            command: Vec::new(),
+            args: Vec::new(),
+            working_dir: None,
+            ports: Vec::new(),
+            env: Vec::new(),
+            files: Vec::new(),
+            volumes: Vec::new(),
+            resources: Resources::default(),
+            replicas: 1,
+            autoscaling: None,
+            liveness: None,
+            readiness: None,
+            startup: None,
+            depends_on: Vec::new(),
+            clients: Vec::new(),
+            security: Security::default(),
+            metrics: None,
+            workload: WorkloadKind::Deployment,
+            stop_grace_period: None,
+            external: None,
+        }
+    }
+
     /// A port by name.
     pub fn port(&self, name: &str) -> Option<&Port> {
         self.ports.iter().find(|p| p.name == name)

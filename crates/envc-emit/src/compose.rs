@@ -981,34 +981,6 @@ mod tests {
     }
 
     fn lakehouse_like_service() -> Service {
-        Service {
-            name: "db".into(),
-            description: None,
-            component: None,
-            namespace_key: "app".into(),
-            namespace: "app".into(),
-            image: "postgres:17.11-alpine".into(),
-            build: None,
-            command: Vec::new(),
-            args: Vec::new(),
-            working_dir: None,
-            ports: Vec::new(),
-            env: Vec::new(),
-            files: Vec::new(),
-            volumes: Vec::new(),
-            resources: Default::default(),
-            replicas: 1,
-            autoscaling: None,
-            liveness: None,
-            readiness: None,
-            startup: None,
-            depends_on: Vec::new(),
-            clients: Vec::new(),
-            security: Default::default(),
-            metrics: None,
-            workload: envc_model::model::WorkloadKind::Deployment,
-            stop_grace_period: None,
-            external: None,
-        }
+        Service::new("db", "app", "postgres:17.11-alpine")
     }
 }

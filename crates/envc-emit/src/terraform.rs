@@ -742,41 +742,16 @@ mod tests {
     }
 
     fn svc(name: &str, cpu: &str, mem: &str, replicas: u32) -> Service {
-        Service {
-            name: name.into(),
-            description: None,
-            component: None,
-            namespace_key: "app".into(),
-            namespace: "app".into(),
-            image: "x:1.0.0".into(),
-            build: None,
-            command: Vec::new(),
-            args: Vec::new(),
-            working_dir: None,
-            ports: Vec::new(),
-            env: Vec::new(),
-            files: Vec::new(),
-            volumes: Vec::new(),
-            resources: Resources {
-                requests: CpuMemory {
-                    cpu: Cpu::parse(cpu).ok(),
-                    memory: Bytes::parse(mem).ok(),
-                },
-                limits: CpuMemory::default(),
+        let mut s = Service::new(name, "app", "x:1.0.0");
+        s.resources = Resources {
+            requests: CpuMemory {
+                cpu: Cpu::parse(cpu).ok(),
+                memory: Bytes::parse(mem).ok(),
             },
-            replicas,
-            autoscaling: None,
-            liveness: None,
-            readiness: None,
-            startup: None,
-            depends_on: Vec::new(),
-            clients: Vec::new(),
-            security: Default::default(),
-            metrics: None,
-            workload: envc_model::model::WorkloadKind::Deployment,
-            stop_grace_period: None,
-            external: None,
-        }
+            limits: CpuMemory::default(),
+        };
+        s.replicas = replicas;
+        s
     }
 
     #[test]
