@@ -122,6 +122,18 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
             .is_some_and(|x| x.enabled && x.external.is_none())
     };
     let known = || m.model.services.keys().map(String::as_str);
+    // Why a name a cloud setting lists is not deployed: left out of this mode, or misspelled.
+    let not_deployed_hint = |diag: Diagnostic, s: &str| {
+        if m.model.services.contains_key(s) {
+            diag.hint(format!(
+                "`{s}` is disabled or a managed service (external) in this mode"
+            ))
+        } else if let Some(x) = did_you_mean(s, known()) {
+            diag.hint(format!("did you mean `{x}`?"))
+        } else {
+            diag
+        }
+    };
     for (pool, p) in &cloud.node_pools {
         if !is_dns_label(pool) {
             d.push(
@@ -139,13 +151,7 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
                     pt.origin_of(&["cloud", "node_pools", pool, "services", &i.to_string()]),
                     "here",
                 );
-                if m.model.services.contains_key(s) {
-                    diag = diag.hint(format!(
-                        "`{s}` is disabled or a managed service (external) in this mode"
-                    ));
-                } else if let Some(x) = did_you_mean(s, known()) {
-                    diag = diag.hint(format!("did you mean `{x}`?"));
-                }
+                diag = not_deployed_hint(diag, s);
                 d.push(diag);
             }
         }
@@ -157,13 +163,7 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
                 format!("cloud identity for `{s}`, which this mode does not deploy"),
             )
             .at(pt.key_origin_of(&["cloud", "identities", s]), "here");
-            if m.model.services.contains_key(s) {
-                diag = diag.hint(format!(
-                    "`{s}` is disabled or a managed service (external) in this mode"
-                ));
-            } else if let Some(x) = did_you_mean(s, known()) {
-                diag = diag.hint(format!("did you mean `{x}`?"));
-            }
+            diag = not_deployed_hint(diag, s);
             d.push(diag);
         }
     }

@@ -315,6 +315,15 @@ fn location(sources: Option<&Sources>, o: Origin) -> Option<String> {
     sources.map(|s| s.file_line(o))
 }
 
+/// The model's env value of a service on one side.
+fn model_env<'m>(
+    s: &'m ModelSide<'_>,
+    service: &str,
+    name: &str,
+) -> Option<&'m envc_model::model::EnvValue> {
+    s.loaded.model.services.get(service)?.env.get(name)
+}
+
 fn tier_name(s: &ModelSide<'_>) -> &'static str {
     s.loaded.profile.profile.tier.as_str()
 }
@@ -347,18 +356,12 @@ fn expected(
         let name = d.key.strip_prefix("env.").unwrap_or_default();
         // A secret's value belongs to the tier: dev modes carry a dev value, prod modes a
         // reference to a Secret created at deploy time.
-        let secret = |s: &ModelSide<'_>| {
-            s.loaded
-                .model
-                .services
-                .get(&d.service)
-                .and_then(|svc| match svc.env.get(name) {
-                    Some(envc_model::model::EnvValue::Secret(r)) => Some(r.secret.clone()),
-                    Some(envc_model::model::EnvValue::Text(t)) if t.contains("${secret.") => {
-                        Some(t.clone())
-                    }
-                    _ => None,
-                })
+        let secret = |s: &ModelSide<'_>| match model_env(s, &d.service, name) {
+            Some(envc_model::model::EnvValue::Secret(r)) => Some(r.secret.clone()),
+            Some(envc_model::model::EnvValue::Text(t)) if t.contains("${secret.") => {
+                Some(t.clone())
+            }
+            _ => None,
         };
         if a.loaded.profile.profile.tier != b.loaded.profile.profile.tier
             && let (Some(sa), Some(sb)) = (secret(a), secret(b))
@@ -370,22 +373,19 @@ fn expected(
                 .origin_of(&["services", &d.service, "env", name]);
             return Some((
                 format!(
-                    "a secret: {} tier carries a dev value, {} tier a Secret created at deploy time",
-                    tier_name(a),
-                    tier_name(b)
+                    "a secret: dev modes carry a dev value, prod modes ({}) a Secret created at deploy time",
+                    if tier_name(a) == "prod" {
+                        a.mode
+                    } else {
+                        b.mode
+                    }
                 ),
                 location(sources, o),
             ));
         }
-        let text = |s: &ModelSide<'_>| {
-            s.loaded
-                .model
-                .services
-                .get(&d.service)
-                .and_then(|svc| match svc.env.get(name) {
-                    Some(envc_model::model::EnvValue::Text(t)) => Some(t.clone()),
-                    _ => None,
-                })
+        let text = |s: &ModelSide<'_>| match model_env(s, &d.service, name) {
+            Some(envc_model::model::EnvValue::Text(t)) => Some(t.clone()),
+            _ => None,
         };
         if let (Some(ta), Some(tb)) = (text(a), text(b))
             && ta == tb
