@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml::Value as Y;
+use yaml_serde::Value as Y;
 
 use crate::facts::{
     Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, secret_hash,
@@ -316,7 +316,7 @@ pub fn extract(files: &FileSet) -> Facts {
         .rsplit_once('/')
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let doc: Y = match files.text(&main).map(serde_yaml::from_str::<Y>) {
+    let doc: Y = match files.text(&main).map(yaml_serde::from_str::<Y>) {
         Some(Ok(mut v)) => {
             let _ = v.apply_merge();
             v

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_yaml::Value as Y;
+use yaml_serde::Value as Y;
 
 use crate::facts::{
     Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu,
@@ -76,7 +76,7 @@ pub fn objects(files: &FileSet, notes: &mut Vec<String>) -> Vec<Y> {
         let Ok(text) = std::str::from_utf8(bytes) else {
             continue;
         };
-        for doc in serde_yaml::Deserializer::from_str(text) {
+        for doc in yaml_serde::Deserializer::from_str(text) {
             match <Y as serde::Deserialize>::deserialize(doc) {
                 Ok(v) => unpack(v, &mut out),
                 Err(e) => {

@@ -148,7 +148,7 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
         },
     });
     let mut s = yaml::header(header, "# ");
-    s.push_str(&serde_yaml::to_string(&doc).unwrap_or_default());
+    s.push_str(&yaml_serde::to_string(&doc).unwrap_or_default());
     s
 }
 
@@ -168,7 +168,7 @@ fn values_yaml(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
          # Deploy-time values (managed service endpoints, Secret names) can be overridden with\n\
          # --set or another -f file: see ../README.md.\n",
     );
-    s.push_str(&serde_yaml::to_string(&v).map_err(|e| EmitError::Serialize(e.to_string()))?);
+    s.push_str(&yaml_serde::to_string(&v).map_err(|e| EmitError::Serialize(e.to_string()))?);
     Ok(s)
 }
 

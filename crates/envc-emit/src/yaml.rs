@@ -12,12 +12,12 @@ pub fn header(lines: &[String], prefix: &str) -> String {
 /// Serialises one value as a YAML document body (no `---`), readable the same by YAML 1.1
 /// parsers (see [`yaml11_safe`]).
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
-    serde_yaml::to_string(value)
+    yaml_serde::to_string(value)
         .map(|t| yaml11_safe(&t))
         .map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
-/// serde_yaml writes plain scalars by YAML 1.2 rules, but PyYAML (docker-compose v1) and
+/// yaml_serde writes plain scalars by YAML 1.2 rules, but PyYAML (docker-compose v1) and
 /// go-yaml v2 (`kubectl apply -f`) read YAML 1.1, where `yes`, `on`, `0755` or `1:30` are not
 /// strings: `--appendonly yes` would reach Redis as `True`. This quotes every plain scalar, key
 /// or value, that YAML 1.1 would read as something else. Block scalar contents are left alone.
@@ -69,14 +69,14 @@ pub fn yaml11_safe(text: &str) -> String {
 }
 
 /// A plain scalar, single-quoted when YAML 1.1 would read it as something else than YAML 1.2
-/// does. A plain scalar that YAML 1.2 reads as a boolean, null or number is one serde_yaml
+/// does. A plain scalar that YAML 1.2 reads as a boolean, null or number is one yaml_serde
 /// wrote for such a value (it quotes strings that look like one), so it stays.
 fn quote_if_yaml11(s: &str) -> std::borrow::Cow<'_, str> {
     // The cheap YAML 1.1 test first; parsing as YAML 1.2 only for its few candidates.
     if yaml11_non_string(s)
         && matches!(
-            serde_yaml::from_str::<serde_yaml::Value>(s),
-            Ok(serde_yaml::Value::String(_))
+            yaml_serde::from_str::<yaml_serde::Value>(s),
+            Ok(yaml_serde::Value::String(_))
         )
     {
         std::borrow::Cow::Owned(format!("'{s}'"))
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn yaml11_booleans_and_numbers_are_quoted() {
-        // As serde_yaml writes them: typed values plain, YAML 1.2 look-alikes already quoted.
+        // As yaml_serde writes them: typed values plain, YAML 1.2 look-alikes already quoted.
         let text = "args:\n- redis-server\n- --appendonly\n- yes\nmode: 0_755\ntime: 1:30\nOn: off\nversion: 12.4.11\ntag: 17.11-alpine\nurl: http://a:1/\nempty: {}\nn:\n  x: 1_000.5\nday: 2025-09-07\nbool: false\nint: 3\nfloat: 0.5\nquoted: 'true'\n";
         assert_eq!(
             yaml11_safe(text),
@@ -218,7 +218,7 @@ mod tests {
             )]);
         let text = to_yaml(&v).unwrap_or_default();
         let back: std::collections::BTreeMap<String, Vec<String>> =
-            serde_yaml::from_str(&text).unwrap_or_default();
+            yaml_serde::from_str(&text).unwrap_or_default();
         assert_eq!(back, v, "{text}");
     }
 }

@@ -127,7 +127,7 @@ fn schema_describes_the_model() {
     let t = tempfile::tempdir().expect("tempdir");
     let (code, out, _) = parts(&envc(t.path(), &["schema"]));
     assert_eq!(code, 0);
-    let v: serde_yaml::Value = serde_yaml::from_str(&out).expect("JSON");
+    let v: yaml_serde::Value = yaml_serde::from_str(&out).expect("JSON");
     let props = &v["properties"];
     for k in ["environment", "namespaces", "secrets", "services"] {
         assert!(!props[k].is_null(), "schema lacks {k}");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use envc_core::ir::{DependencyCondition, Ir};
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::common::{envc, golden, lakehouse_project, parts, repo, tree};
 
@@ -43,10 +43,10 @@ fn compose_text(t: &tempfile::TempDir) -> String {
 }
 
 fn compose(t: &tempfile::TempDir) -> Value {
-    serde_yaml::from_str(&compose_text(t)).expect("compose yaml")
+    yaml_serde::from_str(&compose_text(t)).expect("compose yaml")
 }
 
-fn services(c: &Value) -> &serde_yaml::Mapping {
+fn services(c: &Value) -> &yaml_serde::Mapping {
     c["services"].as_mapping().expect("services")
 }
 
@@ -58,7 +58,7 @@ fn k3s_docs(t: &tempfile::TempDir) -> Vec<Value> {
             continue;
         }
         let text = String::from_utf8(bytes).expect("utf-8");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
+        for doc in yaml_serde::Deserializer::from_str(&text) {
             let v = Value::deserialize(doc).expect("yaml");
             if !v.is_null() {
                 docs.push(v);
@@ -671,7 +671,7 @@ fn prod_tiers_carry_no_values_and_say_what_to_provide() {
         "prod artifacts hold no dev value"
     );
     let c: Value =
-        serde_yaml::from_str(&fs::read_to_string(dir.join("docker-compose.yml")).expect("read"))
+        yaml_serde::from_str(&fs::read_to_string(dir.join("docker-compose.yml")).expect("read"))
             .expect("yaml");
     assert_eq!(
         c["secrets"]["db-password"]["file"].as_str(),

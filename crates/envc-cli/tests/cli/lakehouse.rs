@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::common::{envc, lakehouse_project, parts};
 
@@ -30,8 +30,8 @@ fn k3s_objects() -> Vec<Value> {
         if p.ends_with("kustomization.yaml") {
             continue;
         }
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let v = serde_yaml::Value::deserialize(doc).expect("yaml");
+        for doc in yaml_serde::Deserializer::from_str(&text) {
+            let v = yaml_serde::Value::deserialize(doc).expect("yaml");
             if !v.is_null() {
                 docs.push(v);
             }
@@ -146,7 +146,7 @@ fn secret_values_appear_only_in_secrets() {
         .collect();
     assert!(values.len() >= 4, "dev secrets exist: {values:?}");
     for d in docs.iter().filter(|d| kind(d) != "Secret") {
-        let text = serde_yaml::to_string(d).expect("yaml");
+        let text = yaml_serde::to_string(d).expect("yaml");
         for v in &values {
             assert!(
                 !text.contains(v.as_str()),
