@@ -42,8 +42,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::artifact::{Artifact, EmitError};
-use crate::k8s::{CONFIG_HASH_ANNOTATION, config_hash, secret_var};
 use crate::labels;
+use crate::name::{CONFIG_HASH_ANNOTATION, config_hash, secret_var};
 use crate::yaml::{header, to_yaml};
 
 /// The Compose file's name in the artifact set.

@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::artifact::{Artifact, EmitError};
-use crate::k8s::{self, SECRET_KEY};
+use crate::k8s;
+use crate::name::{SECRET_KEY, config_hash};
 use crate::terraform;
 use crate::yaml;
 
@@ -457,7 +458,7 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
         .map(|f| json!({"name": f.name, "path": f.path, "content": f.content}))
         .collect();
     m.insert("files".into(), json!(files));
-    if let Some(h) = k8s::config_hash(s) {
+    if let Some(h) = config_hash(s) {
         m.insert("configHash".into(), json!(h));
     }
     m.insert(

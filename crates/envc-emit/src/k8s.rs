@@ -34,21 +34,14 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use sha2::{Digest, Sha256};
 
 use crate::artifact::{Artifact, EmitError};
 use crate::labels;
+use crate::name::{CONFIG_HASH_ANNOTATION, SECRET_KEY, config_hash, secret_var};
 use crate::yaml::{documents, to_yaml};
-
-/// Key under which a secret's value is stored in its Kubernetes Secret.
-pub const SECRET_KEY: &str = "value";
 
 /// Annotation marking a Secret that holds a dev-tier default value.
 pub const DEV_DEFAULT_ANNOTATION: &str = "envc.dev/dev-default";
-
-/// Annotation on pod templates with the hash of the service's config files, so changing a file
-/// rolls the pods.
-pub const CONFIG_HASH_ANNOTATION: &str = "envc.dev/config-hash";
 
 /// Compiles the IR into manifests plus `kustomization.yaml`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
@@ -256,14 +249,6 @@ pub(crate) fn escape_dollars(s: &str) -> String {
     s.replace('$', "$$")
 }
 
-/// Name of the helper variable that carries a secret into a composite value.
-pub fn secret_var(secret: &str) -> String {
-    format!(
-        "ENVC_SECRET_{}",
-        secret.to_ascii_uppercase().replace('-', "_")
-    )
-}
-
 fn secret_ref(secret: &str) -> EnvVarSource {
     EnvVarSource {
         secret_key_ref: Some(SecretKeySelector {
@@ -395,27 +380,6 @@ pub(crate) fn resources(s: &Service) -> Option<ResourceRequirements> {
         limits,
         ..Default::default()
     })
-}
-
-/// The hash of a service's config files, for the pod template annotation.
-pub fn config_hash(s: &Service) -> Option<String> {
-    if s.files.is_empty() {
-        return None;
-    }
-    let mut h = Sha256::new();
-    for f in &s.files {
-        h.update(f.path.as_bytes());
-        h.update([0]);
-        h.update(f.content.as_bytes());
-        h.update([0]);
-    }
-    Some(
-        h.finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
 }
 
 fn config_map_name(s: &Service) -> String {
@@ -978,6 +942,7 @@ fn network_policies(ir: &Ir) -> Result<Vec<NetworkPolicy>, EmitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::name::secret_var;
 
     #[test]
     fn dollars_are_escaped_for_kubernetes_expansion() {

@@ -7,6 +7,7 @@ pub mod compose;
 pub mod helm;
 pub mod k8s;
 pub mod labels;
+pub mod name;
 pub mod terraform;
 pub mod yaml;
 

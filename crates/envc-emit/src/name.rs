@@ -1,0 +1,45 @@
+//! Names and keys every backend agrees on: how a secret reaches a container, how config files
+//! are fingerprinted. Kept below the backends so that Compose, Kubernetes and Helm (and the
+//! diff, which reads their artifacts back) spell them one way.
+
+use envc_core::ir::Service;
+use sha2::{Digest, Sha256};
+
+/// Key under which a secret's value is stored in its Kubernetes Secret.
+pub const SECRET_KEY: &str = "value";
+
+/// Annotation on pod templates (a label in Compose) with the hash of the service's config
+/// files, so changing a file rolls the pods.
+pub const CONFIG_HASH_ANNOTATION: &str = "envc.dev/config-hash";
+
+/// Prefix of the helper variables that carry secrets into composite values.
+pub const SECRET_VAR_PREFIX: &str = "ENVC_SECRET_";
+
+/// Name of the helper variable that carries a secret into a composite value.
+pub fn secret_var(secret: &str) -> String {
+    format!(
+        "{SECRET_VAR_PREFIX}{}",
+        secret.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The hash of a service's config files, for the pod template annotation.
+pub fn config_hash(s: &Service) -> Option<String> {
+    if s.files.is_empty() {
+        return None;
+    }
+    let mut h = Sha256::new();
+    for f in &s.files {
+        h.update(f.path.as_bytes());
+        h.update([0]);
+        h.update(f.content.as_bytes());
+        h.update([0]);
+    }
+    Some(
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
