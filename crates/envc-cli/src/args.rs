@@ -44,7 +44,7 @@ pub struct Cli {
 /// When to color output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// When stderr is a terminal and NO_COLOR is unset.
+    /// When the stream is a terminal and NO_COLOR is unset (CLICOLOR and CLICOLOR_FORCE are honoured).
     Auto,
     /// Always.
     Always,

@@ -1,6 +1,7 @@
 //! Where messages go: progress on stderr, colored when allowed.
 
-use std::io::IsTerminal;
+use anstream::AutoStream;
+use envc_model::style::{Role, Stylesheet};
 
 use crate::args::ColorChoice;
 
@@ -11,52 +12,46 @@ pub struct Output {
     choice: ColorChoice,
 }
 
+/// Whether a stream gets colors under `choice`: `--color`, else what anstream decides for the
+/// stream (`NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`, `TERM=dumb`, whether it is a terminal).
+fn wants_color<S: anstream::stream::RawStream>(choice: ColorChoice, stream: &S) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !matches!(AutoStream::choice(stream), anstream::ColorChoice::Never),
+    }
+}
+
 impl Output {
-    /// Decides on color: `--color`, then NO_COLOR, then whether stderr is a terminal.
+    /// Decides on color for stderr.
     pub fn new(choice: ColorChoice) -> Self {
-        let color = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
-            }
-        };
-        Output { color, choice }
+        Output {
+            color: wants_color(choice, &std::io::stderr()),
+            choice,
+        }
     }
 
     /// Whether stdout gets ANSI colors (reports printed there).
     pub fn color_stdout(&self) -> bool {
-        match self.choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        }
+        wants_color(self.choice, &std::io::stdout())
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+    fn styles(&self) -> Stylesheet {
+        Stylesheet::new(self.color)
     }
 
     /// A success line.
     pub fn done(&self, what: &str, msg: &str) {
-        eprintln!("{} {msg}", self.paint("1;32", what));
+        eprintln!("{} {msg}", self.styles().paint(Role::Success, what));
     }
 
     /// A note line.
     pub fn note(&self, what: &str, msg: &str) {
-        eprintln!("{} {msg}", self.paint("1;33", what));
+        eprintln!("{} {msg}", self.styles().paint(Role::Warning, what));
     }
 
     /// An error without a source location.
     pub fn error(&self, msg: &str) {
-        eprintln!("{} {msg}", self.paint("1;31", "error:"));
+        eprintln!("{} {msg}", self.styles().paint(Role::Error, "error:"));
     }
 }

@@ -103,44 +103,51 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
         .unwrap_or_else(|| "out".into());
     fs::create_dir_all(&parent)
         .with_context(|| format!("failed to create {}", parent.display()))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.envc-new-{pid}"));
-    let old = parent.join(format!(".{name}.envc-old-{pid}"));
-    for p in [&tmp, &old] {
-        if p.exists() {
-            fs::remove_dir_all(p).with_context(|| format!("failed to remove {}", p.display()))?;
+    // Removed on drop: a failed build leaves no partial set behind.
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.envc-new-"))
+        .tempdir_in(&parent)
+        .with_context(|| {
+            format!(
+                "failed to create a temporary directory in {}",
+                parent.display()
+            )
+        })?;
+    for a in artifacts {
+        let path = tmp.path().join(checked_rel(&a.path)?);
+        if let Some(d) = path.parent() {
+            fs::create_dir_all(d).with_context(|| format!("failed to create {}", d.display()))?;
         }
-    }
-    let result = (|| -> Result<()> {
-        fs::create_dir(&tmp).with_context(|| format!("failed to create {}", tmp.display()))?;
-        for a in artifacts {
-            let path = tmp.join(checked_rel(&a.path)?);
-            if let Some(d) = path.parent() {
-                fs::create_dir_all(d)
-                    .with_context(|| format!("failed to create {}", d.display()))?;
-            }
-            fs::write(&path, &a.bytes)
-                .with_context(|| format!("failed to write {}", path.display()))?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+        fs::write(&path, &a.bytes)
+            .with_context(|| format!("failed to write {}", path.display()))?;
     }
     if dir.exists() {
-        fs::rename(dir, &old).with_context(|| format!("failed to move {} aside", dir.display()))?;
-        if let Err(e) = fs::rename(&tmp, dir) {
-            let _ = fs::rename(&old, dir);
-            let _ = fs::remove_dir_all(&tmp);
+        // The previous set moves into a directory of its own, removed with it on drop.
+        let old = tempfile::Builder::new()
+            .prefix(&format!(".{name}.envc-old-"))
+            .tempdir_in(&parent)
+            .with_context(|| {
+                format!(
+                    "failed to create a temporary directory in {}",
+                    parent.display()
+                )
+            })?;
+        let aside = old.path().join(&name);
+        fs::rename(dir, &aside)
+            .with_context(|| format!("failed to move {} aside", dir.display()))?;
+        if let Err(e) = fs::rename(tmp.path(), dir) {
+            let _ = fs::rename(&aside, dir);
             return Err(e)
                 .with_context(|| format!("failed to move the new {} into place", dir.display()));
         }
-        fs::remove_dir_all(&old).with_context(|| format!("failed to remove {}", old.display()))?;
+        old.close()
+            .with_context(|| format!("failed to remove the previous {}", dir.display()))?;
     } else {
-        fs::rename(&tmp, dir)
+        fs::rename(tmp.path(), dir)
             .with_context(|| format!("failed to move the new {} into place", dir.display()))?;
     }
+    // The temporary directory is now `dir`: nothing is left to remove.
+    let _ = tmp.keep();
     Ok(Written::Replaced)
 }
 

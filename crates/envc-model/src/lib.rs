@@ -12,6 +12,7 @@ pub mod node;
 pub mod profile;
 pub mod quantity;
 pub mod source;
+pub mod style;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Label, Severity};
 pub use load::{Failure, LoadedMode, Project};
