@@ -4,11 +4,11 @@ use std::path::Path;
 
 use envc_core::Ir;
 use envc_emit::Artifact;
+use envc_lock::mode::{self, LockSource};
+use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, Project, Sources};
-use envc_promote::mode::{self, LockSource};
-use envc_promote::release::Change;
 
 use crate::args::SelectArgs;
 
@@ -161,7 +161,7 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
                 pending: l.pending.clone(),
                 source: loaded.loaded.profile.promotion.from.first().cloned(),
             });
-            match mode::compile(&mut project, &loaded) {
+            match envc_core::resolve::compile(&mut project, &loaded.loaded) {
                 Ok(c) => {
                     diags.extend(c.warnings);
                     let artifacts = if envc_emit::supports(c.ir.backend) {

@@ -8,15 +8,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use envc_core::Ir;
 use envc_emit::Artifact;
+use envc_lock::lock::{self, Meta};
+use envc_lock::mode::{self, LockSource, Mode};
+use envc_lock::release::{self, Change, Release, SHARED_UNIT};
 use envc_model::diagnostic::did_you_mean;
 use envc_model::profile::Tier;
 use envc_model::{Diagnostics, Node, Project, SourceFile};
 use envc_promote::edit;
 use envc_promote::gate::{self, Failure, Gate, Source};
-use envc_promote::lock::{self, Meta};
-use envc_promote::mode::{self, LockSource, Mode};
 use envc_promote::plan::{self, Plan};
-use envc_promote::release::{self, Change, Release, SHARED_UNIT, Selection};
+use envc_promote::selection::{self, Selection};
 
 use crate::Status;
 use crate::args::{Cli, PromoteArgs, PromoteFormat};
@@ -33,7 +34,7 @@ struct Built {
 }
 
 fn build(project: &mut Project, m: &Mode) -> Result<Built> {
-    match mode::compile(project, m) {
+    match envc_core::resolve::compile(project, &m.loaded) {
         Ok(c) => {
             let artifacts = envc_emit::emit(&c.ir)
                 .map_err(|e| anyhow!("failed to build mode `{}`: {e}", m.loaded.mode))?;
@@ -237,7 +238,7 @@ fn prepare(
         }
         Selection::Only(a.only.clone())
     };
-    let mut candidate = release::candidate(&current, &source, &selection);
+    let mut candidate = selection::candidate(&current, &source, &selection);
     for d in &a.digest {
         let (svc, digest) = d
             .split_once('=')
@@ -496,7 +497,7 @@ fn write_promotion(
     pr: &Promotion,
     after: &Built,
 ) -> Result<Vec<String>> {
-    let log_rel = lock::log_path(&pr.env, &a.to);
+    let log_rel = edit::log_path(&pr.env, &a.to);
     let log_disk = cli.root.join(&log_rel);
     // The log entry is prepared before anything is written, so a bad log stops everything.
     let log_text = edit::append_log(

@@ -10,7 +10,7 @@ use envc_model::profile::{Backend, PromotionSettings};
 use envc_model::{Diagnostics, Node, NodeValue};
 use serde::Serialize;
 
-use crate::release::{Action, Change, Release, SHARED_UNIT};
+use envc_lock::release::{Action, Change, Release, SHARED_UNIT, split_digest};
 
 /// A gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -237,7 +237,7 @@ pub fn verified_images(
                 ),
                 "promote it from a mode that deploys it".to_string(),
             )),
-            Some(svc) if crate::release::split_digest(&svc.image).0 != s.image => out.push(fail(
+            Some(svc) if split_digest(&svc.image).0 != s.image => out.push(fail(
                 format!(
                     "{name} runs `{}`, not `{}` (its profile overrides the image)",
                     svc.image, s.image
@@ -562,7 +562,7 @@ pub fn target_builds(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::release::changes;
+    use envc_lock::release::changes;
     use envc_model::FileId;
 
     fn release(text: &str) -> Release {

@@ -11,7 +11,7 @@ use envc_model::profile::Backend;
 use serde::Serialize;
 
 use crate::gate::{Failure, Gate};
-use crate::release::{Change, SHARED_UNIT};
+use envc_lock::release::{Change, SHARED_UNIT};
 
 /// JSON format version; bump on any incompatible change (docs/promote.md).
 pub const FORMAT_VERSION: u32 = 1;
