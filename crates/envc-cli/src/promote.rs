@@ -13,6 +13,7 @@ use envc_lock::mode::{self, LockSource, Mode};
 use envc_lock::release::{self, Change, Release, SHARED_UNIT};
 use envc_model::diagnostic::did_you_mean;
 use envc_model::profile::Tier;
+use envc_model::style::Stylesheet;
 use envc_model::{Diagnostics, Node, Project, SourceFile};
 use envc_promote::edit;
 use envc_promote::gate::{self, Failure, Gate, Source};
@@ -583,7 +584,7 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     }
     match a.format {
         PromoteFormat::Json => println!("{}", p.json()),
-        PromoteFormat::Text => print!("{}", p.text(out.color_stdout())),
+        PromoteFormat::Text => print!("{}", p.text(Stylesheet::new(out.color_stdout()))),
     }
     for w in &wrote {
         out.done("wrote", w);
@@ -673,39 +674,21 @@ fn git_revision(root: &Path, paths: &[String]) -> (Option<String>, bool) {
     (rev, dirty)
 }
 
-/// Now in RFC 3339 (UTC, seconds); `SOURCE_DATE_EPOCH` when set, for reproducible runs.
+/// Now in RFC 3339 (UTC, whole seconds); `SOURCE_DATE_EPOCH` when set, for reproducible runs.
 fn now() -> String {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        });
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second());
     rfc3339(secs)
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`; out of jiff's range (years -9999 to
+/// 9999), the epoch.
 fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    jiff::Timestamp::from_second(secs)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -717,5 +700,7 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
+        assert_eq!(rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
     }
 }
