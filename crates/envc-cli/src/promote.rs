@@ -160,6 +160,98 @@ fn unknown_mode(p: &Project, m: &str) -> Result<()> {
     bail!("unknown mode `{m}`{hint}")
 }
 
+/// FROM: a lock file (a rollback, or another mode's lock), or a mode as it runs; with the
+/// release it holds.
+fn read_source(
+    cli: &Cli,
+    a: &PromoteArgs,
+    project: &mut Project,
+    env: &str,
+    out: &Output,
+) -> Result<std::result::Result<(From, Release), Status>> {
+    if a.from.contains('/') || a.from.ends_with(".toml") {
+        return Ok(match read_lock_file(project, cli, &a.from, env)? {
+            Ok((r, m)) => Ok((
+                From::Lock {
+                    path: a.from.clone(),
+                    mode: m,
+                },
+                r,
+            )),
+            Err(d) => {
+                let what = format!("{} is not a valid lock", a.from);
+                Err(invalid(project, &d, out, &what))
+            }
+        });
+    }
+    unknown_mode(project, &a.from)?;
+    if a.from == a.to {
+        bail!(
+            "FROM and TO are both `{}`: promote from another mode, or roll back by promoting an earlier lock file",
+            a.to
+        );
+    }
+    let m = match load_mode(project, env, &a.from, out) {
+        Ok(m) => m,
+        Err(s) => return Ok(Err(s)),
+    };
+    let r = match &m.lock {
+        Some(l) => l.lock.release.clone(),
+        None => mode::model_release(project, env),
+    };
+    Ok(Ok((From::Mode(Box::new(m)), r)))
+}
+
+/// The units `--only` names (every unit without it), each checked to exist on one side.
+fn select(
+    a: &PromoteArgs,
+    source: &Release,
+    current: &Release,
+    from_label: &str,
+) -> Result<Selection> {
+    if a.only.is_empty() {
+        return Ok(Selection::All);
+    }
+    let units = all_units(source, current);
+    if let Some(o) = a.only.iter().find(|o| !units.contains(o)) {
+        let hint = did_you_mean(o, units.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        bail!(
+            "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
+            a.to,
+            units.join(", ")
+        );
+    }
+    Ok(Selection::Only(a.only.clone()))
+}
+
+/// Applies `--digest SERVICE=sha256:…` to promoted services of the candidate.
+fn pin_digests(
+    a: &PromoteArgs,
+    selection: &Selection,
+    candidate: &mut Release,
+    from_label: &str,
+) -> Result<()> {
+    for d in &a.digest {
+        let (svc, digest) = d
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--digest takes SERVICE=sha256:<64 hex>, got `{d}`"))?;
+        if !release::is_digest(digest) {
+            bail!("--digest {d}: a digest is `sha256:` followed by 64 lowercase hex digits");
+        }
+        if !selection.selects(svc) {
+            bail!("--digest {d}: `{svc}` is not promoted by this run");
+        }
+        let s = candidate
+            .services
+            .get_mut(svc)
+            .ok_or_else(|| anyhow!("--digest {d}: {from_label} has no service `{svc}`"))?;
+        s.digest = Some(digest.to_string());
+    }
+    Ok(())
+}
+
 /// Reads the source and the target and computes the candidate release and its lock.
 fn prepare(
     cli: &Cli,
@@ -186,76 +278,18 @@ fn prepare(
         None => mode::model_release(project, &env),
     };
 
-    let (from, source) = if a.from.contains('/') || a.from.ends_with(".toml") {
-        match read_lock_file(project, cli, &a.from, &env)? {
-            Ok((r, m)) => (
-                From::Lock {
-                    path: a.from.clone(),
-                    mode: m,
-                },
-                r,
-            ),
-            Err(d) => {
-                let what = format!("{} is not a valid lock", a.from);
-                return Ok(Err(invalid(project, &d, out, &what)));
-            }
-        }
-    } else {
-        unknown_mode(project, &a.from)?;
-        if a.from == a.to {
-            bail!(
-                "FROM and TO are both `{}`: promote from another mode, or roll back by promoting an earlier lock file",
-                a.to
-            );
-        }
-        let m = match load_mode(project, &env, &a.from, out) {
-            Ok(m) => m,
-            Err(s) => return Ok(Err(s)),
-        };
-        let r = match &m.lock {
-            Some(l) => l.lock.release.clone(),
-            None => mode::model_release(project, &env),
-        };
-        (From::Mode(Box::new(m)), r)
+    let (from, source) = match read_source(cli, a, project, &env, out)? {
+        Ok(x) => x,
+        Err(s) => return Ok(Err(s)),
     };
     let (from_label, source_mode) = match &from {
         From::Mode(m) => (a.from.clone(), m.loaded.mode.clone()),
         From::Lock { path, mode } => (format!("lock:{path}"), mode.clone()),
     };
 
-    let selection = if a.only.is_empty() {
-        Selection::All
-    } else {
-        let units = all_units(&source, &current);
-        if let Some(o) = a.only.iter().find(|o| !units.contains(o)) {
-            let hint = did_you_mean(o, units.iter().map(String::as_str))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            bail!(
-                "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
-                a.to,
-                units.join(", ")
-            );
-        }
-        Selection::Only(a.only.clone())
-    };
+    let selection = select(a, &source, &current, &from_label)?;
     let mut candidate = selection::candidate(&current, &source, &selection);
-    for d in &a.digest {
-        let (svc, digest) = d
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--digest takes SERVICE=sha256:<64 hex>, got `{d}`"))?;
-        if !release::is_digest(digest) {
-            bail!("--digest {d}: a digest is `sha256:` followed by 64 lowercase hex digits");
-        }
-        if !selection.selects(svc) {
-            bail!("--digest {d}: `{svc}` is not promoted by this run");
-        }
-        let s = candidate
-            .services
-            .get_mut(svc)
-            .ok_or_else(|| anyhow!("--digest {d}: {from_label} has no service `{svc}`"))?;
-        s.digest = Some(digest.to_string());
-    }
+    pin_digests(a, &selection, &mut candidate, &from_label)?;
     let changes = release::changes(&current, &candidate);
     let written_changes = if first_release {
         release::changes(&Release::default(), &candidate)
@@ -366,6 +400,59 @@ fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Buil
     Ok(p)
 }
 
+/// `source-up-to-date`: FROM builds from the current model and its committed artifacts are
+/// that build.
+fn source_up_to_date(
+    from: &str,
+    dir: &Path,
+    shown: &str,
+    fresh: &Built,
+    committed: &[(String, Vec<u8>)],
+) -> Result<Option<Failure>> {
+    if fresh.ir.is_none() {
+        return Ok(Some(Failure::new(
+            Gate::SourceUpToDate,
+            None,
+            format!(
+                "{from} does not build from the current model ({}, shown above)",
+                plural(error_count(&fresh.errors), "error")
+            ),
+            format!(
+                "fix the model (`envc check --target {from}`), build, verify and commit {shown}"
+            ),
+        )));
+    }
+    let drift = write::compare(dir, &fresh.artifacts)?;
+    if drift.is_clean() {
+        return Ok(None);
+    }
+    let files: Vec<String> = drift
+        .missing
+        .iter()
+        .map(|f| format!("missing {f}"))
+        .chain(drift.stale.iter().map(|f| format!("stale {f}")))
+        .chain(drift.extra.iter().map(|f| format!("extra {f}")))
+        .collect();
+    let reason = if committed.is_empty() {
+        format!("{shown} does not exist: {from} was never built")
+    } else {
+        format!(
+            "{shown} differs from a fresh build of {from} ({}: {}{})",
+            plural(files.len(), "file"),
+            files[..files.len().min(3)].join(", "),
+            if files.len() > 3 { ", ..." } else { "" }
+        )
+    };
+    Ok(Some(Failure::new(
+        Gate::SourceUpToDate,
+        None,
+        reason,
+        format!(
+            "run `envc build --target {from}`, verify {from}, commit {shown}, then promote what was verified"
+        ),
+    )))
+}
+
 /// Every gate's failures, the gates that do not apply, and the source's build errors (to show).
 fn gates(
     cli: &Cli,
@@ -391,52 +478,9 @@ fn gates(
             let shown = a.out.join(&pr.env).join(&a.from).display().to_string();
             let committed = read_set(&dir);
             if fb.ir.is_none() {
-                failures.push(Failure::new(
-                    Gate::SourceUpToDate,
-                    None,
-                    format!(
-                        "{} does not build from the current model ({}, shown above)",
-                        a.from,
-                        plural(error_count(&fb.errors), "error")
-                    ),
-                    format!(
-                        "fix the model (`envc check --target {}`), build, verify and commit {shown}",
-                        a.from
-                    ),
-                ));
                 from_errors = fb.errors.clone();
-            } else {
-                let drift = write::compare(&dir, &fb.artifacts)?;
-                if !drift.is_clean() {
-                    let files: Vec<String> = drift
-                        .missing
-                        .iter()
-                        .map(|f| format!("missing {f}"))
-                        .chain(drift.stale.iter().map(|f| format!("stale {f}")))
-                        .chain(drift.extra.iter().map(|f| format!("extra {f}")))
-                        .collect();
-                    let reason = if committed.is_empty() {
-                        format!("{shown} does not exist: {} was never built", a.from)
-                    } else {
-                        format!(
-                            "{shown} differs from a fresh build of {} ({}: {}{})",
-                            a.from,
-                            plural(files.len(), "file"),
-                            files[..files.len().min(3)].join(", "),
-                            if files.len() > 3 { ", ..." } else { "" }
-                        )
-                    };
-                    failures.push(Failure::new(
-                        Gate::SourceUpToDate,
-                        None,
-                        reason,
-                        format!(
-                            "run `envc build --target {0}`, verify {0}, commit {shown}, then promote what was verified",
-                            a.from
-                        ),
-                    ));
-                }
             }
+            failures.extend(source_up_to_date(&a.from, &dir, &shown, &fb, &committed)?);
             let deploys = |s: &str| {
                 after
                     .ir
