@@ -371,3 +371,162 @@ fn disabled(e: &Entry, origin: Origin) -> Entry {
     }
     e
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::release::config_hash;
+
+    const MODEL: &str = r#"
+[environment]
+name = "e"
+[namespaces.app]
+name = "e-app"
+[namespaces.new]
+name = "e-new"
+[services.api]
+image = "api:2.0.0"
+[services.web]
+image = "web:1.0.0"
+"#;
+
+    fn lock() -> Lock {
+        let def = "[services.api.definition]\nargs = [\"a\"]\nfiles = { c = { path = \"/c\", template = \"e/c.hbs\" } }\n";
+        let (n, _) = Node::parse(FileId(1), def);
+        let mut templates = IndexMap::new();
+        templates.insert("e/c.hbs".to_string(), "locked text".to_string());
+        let hash = config_hash(
+            n.lookup(&["services", "api", "definition"]).unwrap(),
+            &templates,
+        );
+        let (shared, _) = Node::parse(
+            FileId(1),
+            "[environment]\nname = \"e\"\n[namespaces.app]\nname = \"e-app\"\n",
+        );
+        let shared_hash = config_hash(&shared, &IndexMap::new());
+        let text = format!(
+            "[lock]\nformat = 1\nenvironment = \"e\"\nmode = \"prod\"\nservices = [\"api\"]\n[shared]\nconfig = \"{shared_hash}\"\n[shared.definition.environment]\nname = \"e\"\n[shared.definition.namespaces.app]\nname = \"e-app\"\n[services.api]\nimage = \"api:1.0.0\"\nconfig = \"{hash}\"\n[services.api.templates]\n\"e/c.hbs\" = \"locked text\"\n{def}"
+        );
+        let (tree, d) = Node::parse(FileId(1), &text);
+        assert!(d.is_empty(), "{d:?}");
+        lock::parse(FileId(1), &tree, "e", "prod").unwrap()
+    }
+
+    #[test]
+    fn a_lock_replaces_services_and_settings_and_disables_the_unpromoted() {
+        let (model, _) = Node::parse(FileId(0), MODEL);
+        let lock = lock();
+        let applied = apply(
+            &model,
+            &lock,
+            "locks/e/prod.toml",
+            Path::new("/p/environments"),
+        );
+        let t = &applied.tree;
+        assert_eq!(
+            t.lookup(&["services", "api", "image"])
+                .and_then(Node::as_str),
+            Some("api:1.0.0"),
+            "the locked image, not the model's"
+        );
+        assert_eq!(
+            t.lookup(&["services", "api", "image"])
+                .map(|n| n.origin.file),
+            Some(FileId(1)),
+            "provenance points into the lock"
+        );
+        assert_eq!(applied.unlocked, ["web"]);
+        assert!(matches!(
+            t.lookup(&["services", "web", "enabled"]).map(|n| &n.value),
+            Some(NodeValue::Bool(false))
+        ));
+        assert!(
+            t.lookup(&["namespaces", "new"]).is_some(),
+            "namespaces the model added stay available"
+        );
+        let template = t
+            .lookup(&["services", "api", "files", "c", "template"])
+            .and_then(Node::as_str)
+            .unwrap();
+        assert!(
+            template.starts_with("locks/e/prod.toml#e/c.hbs@"),
+            "{template}"
+        );
+        assert_eq!(applied.templates.len(), 1);
+        assert_eq!(applied.templates[0].model_path, "e/c.hbs");
+        assert_eq!(applied.templates[0].text, "locked text");
+        assert_eq!(
+            applied.templates[0].path,
+            Path::new("/p/environments").join(template)
+        );
+    }
+
+    fn project(profile_extra: &str) -> Project {
+        let files = vec![
+            (
+                "environments/e.toml".to_string(),
+                PathBuf::from("/p/environments/e.toml"),
+                MODEL.to_string(),
+            ),
+            (
+                "profiles/prod.toml".to_string(),
+                PathBuf::from("/p/profiles/prod.toml"),
+                format!("[profile]\nbackend = \"kubernetes\"\ntier = \"prod\"\n{profile_extra}"),
+            ),
+            (
+                "profiles/dev.toml".to_string(),
+                PathBuf::from("/p/profiles/dev.toml"),
+                "[profile]\nbackend = \"kubernetes\"\ntier = \"dev\"\n".to_string(),
+            ),
+        ];
+        Project::from_files(Path::new("/p"), files)
+            .map_err(|f| f.diagnostics)
+            .unwrap()
+    }
+
+    const PLANNED: &str =
+        "[lock]\nformat = 1\nenvironment = \"e\"\nmode = \"prod\"\nservices = []\n";
+
+    #[test]
+    fn a_locked_mode_lists_its_lock_among_its_sources_after_the_profiles() {
+        let mut p = project("[services.web]\nenabled = true\n");
+        let m = load(&mut p, "e", "prod", LockSource::Planned(PLANNED)).unwrap();
+        let names: Vec<&str> = m
+            .loaded
+            .source_files
+            .iter()
+            .map(|f| p.sources.get(*f).name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "environments/e.toml",
+                "profiles/prod.toml",
+                "locks/e/prod.toml"
+            ]
+        );
+        let applied = m.lock.unwrap();
+        assert_eq!(applied.name, "locks/e/prod.toml");
+        let units: Vec<&str> = applied.pending.iter().map(|c| c.unit.as_str()).collect();
+        assert_eq!(units, ["environment", "api", "web"], "everything waits");
+        assert!(
+            m.loaded.model.services.values().all(|s| !s.enabled),
+            "nothing promoted runs, whatever the profile says"
+        );
+    }
+
+    #[test]
+    fn dev_modes_ignore_a_lock_with_a_warning() {
+        let mut p = project("");
+        let m = load(&mut p, "e", "dev", LockSource::Planned(PLANNED)).unwrap();
+        assert!(m.lock.is_none());
+        assert_eq!(
+            m.warnings.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["W-lock-ignored"]
+        );
+        assert_eq!(m.loaded.source_files.len(), 2);
+        let m = load(&mut p, "e", "prod", LockSource::Disk).unwrap();
+        assert!(m.lock.is_none(), "no lock on disk: the model");
+    }
+}
