@@ -10,12 +10,12 @@ use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::Facts;
 use envc_diff::render::{Report, Side};
 use envc_diff::{FileSet, compare};
+use envc_lock::mode::{Applied, LockSource};
+use envc_lock::release::SHARED_UNIT;
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::LoadedMode;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostics, Project, Sources};
-use envc_promote::mode::LockSource;
-use envc_promote::release::SHARED_UNIT;
 
 use crate::Status;
 use crate::args::{Cli, DiffArgs, DiffFormat};
@@ -27,7 +27,7 @@ struct Built {
     loaded: LoadedMode,
     facts: Facts,
     /// The release lock it was built from, if any.
-    lock: Option<envc_promote::mode::Applied>,
+    lock: Option<Applied>,
 }
 
 pub(crate) fn load_project(cli: &Cli, out: &Output) -> Result<Result<Project, Status>> {
@@ -71,11 +71,11 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
             .unwrap_or_default();
         bail!("unknown mode `{mode}`{hint}");
     }
-    let loaded = match envc_promote::mode::load(p, env, mode, LockSource::Disk) {
+    let loaded = match envc_lock::mode::load(p, env, mode, LockSource::Disk) {
         Ok(l) => l,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
-    let compiled = match envc_promote::mode::compile(p, &loaded) {
+    let compiled = match envc_core::resolve::compile(p, &loaded.loaded) {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use envc_core::Ir;
 use envc_emit::Artifact;
+use envc_lock::mode::{self, LockSource};
+use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, Project, Sources};
-use envc_promote::mode::{self, LockSource};
-use envc_promote::release::Change;
 
 use crate::args::SelectArgs;
 
@@ -148,48 +148,8 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     let mut builds = Vec::new();
     for env in &envs {
         for mode in &modes {
-            let loaded = match mode::load(&mut project, env, mode, LockSource::Disk) {
-                Ok(l) => l,
-                Err(d) => {
-                    diags.extend(d);
-                    continue;
-                }
-            };
-            diags.extend(loaded.warnings.clone());
-            let lock = loaded.lock.as_ref().map(|l| LockInfo {
-                name: l.name.clone(),
-                pending: l.pending.clone(),
-                source: loaded.loaded.profile.promotion.from.first().cloned(),
-            });
-            match mode::compile(&mut project, &loaded) {
-                Ok(c) => {
-                    diags.extend(c.warnings);
-                    let artifacts = if envc_emit::supports(c.ir.backend) {
-                        let opts = envc_emit::Options {
-                            project_root: relative(&out_dir.join(env).join(mode), root),
-                        };
-                        match envc_emit::emit_with(&c.ir, &opts) {
-                            Ok(a) => Some(a),
-                            Err(e) => {
-                                diags.push(Diagnostic::error(
-                                    "E-emit",
-                                    format!("failed to compile {env} for {mode}: {e}"),
-                                ));
-                                None
-                            }
-                        }
-                    } else {
-                        None
-                    };
-                    builds.push(ModeBuild {
-                        env: env.clone(),
-                        mode: mode.clone(),
-                        ir: c.ir,
-                        artifacts,
-                        lock,
-                    });
-                }
-                Err(d) => diags.extend(d),
+            if let Some(b) = compile_mode(&mut project, env, mode, root, out_dir, &mut diags) {
+                builds.push(b);
             }
         }
     }
@@ -208,6 +168,63 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
         builds,
         warnings: diags,
         complete,
+    })
+}
+
+/// One environment in one mode, loaded through its lock (prod modes with one), compiled and
+/// emitted; `None` when it failed (the errors are in `diags`).
+fn compile_mode(
+    project: &mut Project,
+    env: &str,
+    mode: &str,
+    root: &Path,
+    out_dir: &Path,
+    diags: &mut Diagnostics,
+) -> Option<ModeBuild> {
+    let loaded = match mode::load(project, env, mode, LockSource::Disk) {
+        Ok(l) => l,
+        Err(d) => {
+            diags.extend(d);
+            return None;
+        }
+    };
+    diags.extend(loaded.warnings.clone());
+    let lock = loaded.lock.as_ref().map(|l| LockInfo {
+        name: l.name.clone(),
+        pending: l.pending.clone(),
+        source: loaded.loaded.profile.promotion.from.first().cloned(),
+    });
+    let c = match envc_core::resolve::compile(project, &loaded.loaded) {
+        Ok(c) => c,
+        Err(d) => {
+            diags.extend(d);
+            return None;
+        }
+    };
+    diags.extend(c.warnings);
+    let artifacts = if envc_emit::supports(c.ir.backend) {
+        let opts = envc_emit::Options {
+            project_root: relative(&out_dir.join(env).join(mode), root),
+        };
+        match envc_emit::emit_with(&c.ir, &opts) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "E-emit",
+                    format!("failed to compile {env} for {mode}: {e}"),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Some(ModeBuild {
+        env: env.to_string(),
+        mode: mode.to_string(),
+        ir: c.ir,
+        artifacts,
+        lock,
     })
 }
 

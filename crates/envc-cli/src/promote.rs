@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use envc_core::Ir;
 use envc_emit::Artifact;
+use envc_lock::lock::{self, Meta};
+use envc_lock::mode::{self, LockSource, Mode};
+use envc_lock::release::{self, Change, Release, SHARED_UNIT};
 use envc_model::diagnostic::did_you_mean;
 use envc_model::profile::Tier;
+use envc_model::style::Stylesheet;
 use envc_model::{Diagnostics, Node, Project, SourceFile};
 use envc_promote::edit;
 use envc_promote::gate::{self, Failure, Gate, Source};
-use envc_promote::lock::{self, Meta};
-use envc_promote::mode::{self, LockSource, Mode};
 use envc_promote::plan::{self, Plan};
-use envc_promote::release::{self, Change, Release, SHARED_UNIT, Selection};
+use envc_promote::selection::{self, Selection};
 
 use crate::Status;
 use crate::args::{Cli, PromoteArgs, PromoteFormat};
@@ -33,7 +35,7 @@ struct Built {
 }
 
 fn build(project: &mut Project, m: &Mode) -> Result<Built> {
-    match mode::compile(project, m) {
+    match envc_core::resolve::compile(project, &m.loaded) {
         Ok(c) => {
             let artifacts = envc_emit::emit(&c.ir)
                 .map_err(|e| anyhow!("failed to build mode `{}`: {e}", m.loaded.mode))?;
@@ -158,6 +160,98 @@ fn unknown_mode(p: &Project, m: &str) -> Result<()> {
     bail!("unknown mode `{m}`{hint}")
 }
 
+/// FROM: a lock file (a rollback, or another mode's lock), or a mode as it runs; with the
+/// release it holds.
+fn read_source(
+    cli: &Cli,
+    a: &PromoteArgs,
+    project: &mut Project,
+    env: &str,
+    out: &Output,
+) -> Result<std::result::Result<(From, Release), Status>> {
+    if a.from.contains('/') || a.from.ends_with(".toml") {
+        return Ok(match read_lock_file(project, cli, &a.from, env)? {
+            Ok((r, m)) => Ok((
+                From::Lock {
+                    path: a.from.clone(),
+                    mode: m,
+                },
+                r,
+            )),
+            Err(d) => {
+                let what = format!("{} is not a valid lock", a.from);
+                Err(invalid(project, &d, out, &what))
+            }
+        });
+    }
+    unknown_mode(project, &a.from)?;
+    if a.from == a.to {
+        bail!(
+            "FROM and TO are both `{}`: promote from another mode, or roll back by promoting an earlier lock file",
+            a.to
+        );
+    }
+    let m = match load_mode(project, env, &a.from, out) {
+        Ok(m) => m,
+        Err(s) => return Ok(Err(s)),
+    };
+    let r = match &m.lock {
+        Some(l) => l.lock.release.clone(),
+        None => mode::model_release(project, env),
+    };
+    Ok(Ok((From::Mode(Box::new(m)), r)))
+}
+
+/// The units `--only` names (every unit without it), each checked to exist on one side.
+fn select(
+    a: &PromoteArgs,
+    source: &Release,
+    current: &Release,
+    from_label: &str,
+) -> Result<Selection> {
+    if a.only.is_empty() {
+        return Ok(Selection::All);
+    }
+    let units = all_units(source, current);
+    if let Some(o) = a.only.iter().find(|o| !units.contains(o)) {
+        let hint = did_you_mean(o, units.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        bail!(
+            "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
+            a.to,
+            units.join(", ")
+        );
+    }
+    Ok(Selection::Only(a.only.clone()))
+}
+
+/// Applies `--digest SERVICE=sha256:…` to promoted services of the candidate.
+fn pin_digests(
+    a: &PromoteArgs,
+    selection: &Selection,
+    candidate: &mut Release,
+    from_label: &str,
+) -> Result<()> {
+    for d in &a.digest {
+        let (svc, digest) = d
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--digest takes SERVICE=sha256:<64 hex>, got `{d}`"))?;
+        if !release::is_digest(digest) {
+            bail!("--digest {d}: a digest is `sha256:` followed by 64 lowercase hex digits");
+        }
+        if !selection.selects(svc) {
+            bail!("--digest {d}: `{svc}` is not promoted by this run");
+        }
+        let s = candidate
+            .services
+            .get_mut(svc)
+            .ok_or_else(|| anyhow!("--digest {d}: {from_label} has no service `{svc}`"))?;
+        s.digest = Some(digest.to_string());
+    }
+    Ok(())
+}
+
 /// Reads the source and the target and computes the candidate release and its lock.
 fn prepare(
     cli: &Cli,
@@ -184,76 +278,18 @@ fn prepare(
         None => mode::model_release(project, &env),
     };
 
-    let (from, source) = if a.from.contains('/') || a.from.ends_with(".toml") {
-        match read_lock_file(project, cli, &a.from, &env)? {
-            Ok((r, m)) => (
-                From::Lock {
-                    path: a.from.clone(),
-                    mode: m,
-                },
-                r,
-            ),
-            Err(d) => {
-                let what = format!("{} is not a valid lock", a.from);
-                return Ok(Err(invalid(project, &d, out, &what)));
-            }
-        }
-    } else {
-        unknown_mode(project, &a.from)?;
-        if a.from == a.to {
-            bail!(
-                "FROM and TO are both `{}`: promote from another mode, or roll back by promoting an earlier lock file",
-                a.to
-            );
-        }
-        let m = match load_mode(project, &env, &a.from, out) {
-            Ok(m) => m,
-            Err(s) => return Ok(Err(s)),
-        };
-        let r = match &m.lock {
-            Some(l) => l.lock.release.clone(),
-            None => mode::model_release(project, &env),
-        };
-        (From::Mode(Box::new(m)), r)
+    let (from, source) = match read_source(cli, a, project, &env, out)? {
+        Ok(x) => x,
+        Err(s) => return Ok(Err(s)),
     };
     let (from_label, source_mode) = match &from {
         From::Mode(m) => (a.from.clone(), m.loaded.mode.clone()),
         From::Lock { path, mode } => (format!("lock:{path}"), mode.clone()),
     };
 
-    let selection = if a.only.is_empty() {
-        Selection::All
-    } else {
-        let units = all_units(&source, &current);
-        if let Some(o) = a.only.iter().find(|o| !units.contains(o)) {
-            let hint = did_you_mean(o, units.iter().map(String::as_str))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            bail!(
-                "--only {o}: no such service in {from_label} or {}{hint}; units are {} ({SHARED_UNIT} is the environment-wide settings)",
-                a.to,
-                units.join(", ")
-            );
-        }
-        Selection::Only(a.only.clone())
-    };
-    let mut candidate = release::candidate(&current, &source, &selection);
-    for d in &a.digest {
-        let (svc, digest) = d
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--digest takes SERVICE=sha256:<64 hex>, got `{d}`"))?;
-        if !release::is_digest(digest) {
-            bail!("--digest {d}: a digest is `sha256:` followed by 64 lowercase hex digits");
-        }
-        if !selection.selects(svc) {
-            bail!("--digest {d}: `{svc}` is not promoted by this run");
-        }
-        let s = candidate
-            .services
-            .get_mut(svc)
-            .ok_or_else(|| anyhow!("--digest {d}: {from_label} has no service `{svc}`"))?;
-        s.digest = Some(digest.to_string());
-    }
+    let selection = select(a, &source, &current, &from_label)?;
+    let mut candidate = selection::candidate(&current, &source, &selection);
+    pin_digests(a, &selection, &mut candidate, &from_label)?;
     let changes = release::changes(&current, &candidate);
     let written_changes = if first_release {
         release::changes(&Release::default(), &candidate)
@@ -364,6 +400,59 @@ fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Buil
     Ok(p)
 }
 
+/// `source-up-to-date`: FROM builds from the current model and its committed artifacts are
+/// that build.
+fn source_up_to_date(
+    from: &str,
+    dir: &Path,
+    shown: &str,
+    fresh: &Built,
+    committed: &[(String, Vec<u8>)],
+) -> Result<Option<Failure>> {
+    if fresh.ir.is_none() {
+        return Ok(Some(Failure::new(
+            Gate::SourceUpToDate,
+            None,
+            format!(
+                "{from} does not build from the current model ({}, shown above)",
+                plural(error_count(&fresh.errors), "error")
+            ),
+            format!(
+                "fix the model (`envc check --target {from}`), build, verify and commit {shown}"
+            ),
+        )));
+    }
+    let drift = write::compare(dir, &fresh.artifacts)?;
+    if drift.is_clean() {
+        return Ok(None);
+    }
+    let files: Vec<String> = drift
+        .missing
+        .iter()
+        .map(|f| format!("missing {f}"))
+        .chain(drift.stale.iter().map(|f| format!("stale {f}")))
+        .chain(drift.extra.iter().map(|f| format!("extra {f}")))
+        .collect();
+    let reason = if committed.is_empty() {
+        format!("{shown} does not exist: {from} was never built")
+    } else {
+        format!(
+            "{shown} differs from a fresh build of {from} ({}: {}{})",
+            plural(files.len(), "file"),
+            files[..files.len().min(3)].join(", "),
+            if files.len() > 3 { ", ..." } else { "" }
+        )
+    };
+    Ok(Some(Failure::new(
+        Gate::SourceUpToDate,
+        None,
+        reason,
+        format!(
+            "run `envc build --target {from}`, verify {from}, commit {shown}, then promote what was verified"
+        ),
+    )))
+}
+
 /// Every gate's failures, the gates that do not apply, and the source's build errors (to show).
 fn gates(
     cli: &Cli,
@@ -389,52 +478,9 @@ fn gates(
             let shown = a.out.join(&pr.env).join(&a.from).display().to_string();
             let committed = read_set(&dir);
             if fb.ir.is_none() {
-                failures.push(Failure::new(
-                    Gate::SourceUpToDate,
-                    None,
-                    format!(
-                        "{} does not build from the current model ({}, shown above)",
-                        a.from,
-                        plural(error_count(&fb.errors), "error")
-                    ),
-                    format!(
-                        "fix the model (`envc check --target {}`), build, verify and commit {shown}",
-                        a.from
-                    ),
-                ));
                 from_errors = fb.errors.clone();
-            } else {
-                let drift = write::compare(&dir, &fb.artifacts)?;
-                if !drift.is_clean() {
-                    let files: Vec<String> = drift
-                        .missing
-                        .iter()
-                        .map(|f| format!("missing {f}"))
-                        .chain(drift.stale.iter().map(|f| format!("stale {f}")))
-                        .chain(drift.extra.iter().map(|f| format!("extra {f}")))
-                        .collect();
-                    let reason = if committed.is_empty() {
-                        format!("{shown} does not exist: {} was never built", a.from)
-                    } else {
-                        format!(
-                            "{shown} differs from a fresh build of {} ({}: {}{})",
-                            a.from,
-                            plural(files.len(), "file"),
-                            files[..files.len().min(3)].join(", "),
-                            if files.len() > 3 { ", ..." } else { "" }
-                        )
-                    };
-                    failures.push(Failure::new(
-                        Gate::SourceUpToDate,
-                        None,
-                        reason,
-                        format!(
-                            "run `envc build --target {0}`, verify {0}, commit {shown}, then promote what was verified",
-                            a.from
-                        ),
-                    ));
-                }
             }
+            failures.extend(source_up_to_date(&a.from, &dir, &shown, &fb, &committed)?);
             let deploys = |s: &str| {
                 after
                     .ir
@@ -496,7 +542,7 @@ fn write_promotion(
     pr: &Promotion,
     after: &Built,
 ) -> Result<Vec<String>> {
-    let log_rel = lock::log_path(&pr.env, &a.to);
+    let log_rel = edit::log_path(&pr.env, &a.to);
     let log_disk = cli.root.join(&log_rel);
     // The log entry is prepared before anything is written, so a bad log stops everything.
     let log_text = edit::append_log(
@@ -582,7 +628,7 @@ pub fn run(cli: &Cli, a: &PromoteArgs, out: &Output) -> Result<Status> {
     }
     match a.format {
         PromoteFormat::Json => println!("{}", p.json()),
-        PromoteFormat::Text => print!("{}", p.text(out.color_stdout())),
+        PromoteFormat::Text => print!("{}", p.text(Stylesheet::new(out.color_stdout()))),
     }
     for w in &wrote {
         out.done("wrote", w);
@@ -672,39 +718,21 @@ fn git_revision(root: &Path, paths: &[String]) -> (Option<String>, bool) {
     (rev, dirty)
 }
 
-/// Now in RFC 3339 (UTC, seconds); `SOURCE_DATE_EPOCH` when set, for reproducible runs.
+/// Now in RFC 3339 (UTC, whole seconds); `SOURCE_DATE_EPOCH` when set, for reproducible runs.
 fn now() -> String {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        });
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second());
     rfc3339(secs)
 }
 
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, proleptic Gregorian).
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`; out of jiff's range (years -9999 to
+/// 9999), the epoch.
 fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    jiff::Timestamp::from_second(secs)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -716,5 +744,7 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-86_400), "1969-12-31T00:00:00Z");
+        assert_eq!(rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
     }
 }

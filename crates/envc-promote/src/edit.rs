@@ -6,8 +6,13 @@ use toml_edit::{ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike,
 
 use envc_model::{Node, NodeValue};
 
-use crate::lock::{FORMAT, Meta};
-use crate::release::{Action, Change, Release, SHARED_UNIT, canonical};
+use envc_lock::lock::{FORMAT, LOCKS_DIR, Meta};
+use envc_lock::release::{Action, Change, Release, SHARED_UNIT, canonical};
+
+/// Display path of a mode's promotion log: `locks/<env>/<mode>.log.toml`.
+pub fn log_path(env: &str, mode: &str) -> String {
+    format!("{LOCKS_DIR}/{env}/{mode}.log.toml")
+}
 
 /// The comment a new lock starts with.
 fn lock_header(env: &str, mode: &str) -> String {
@@ -400,7 +405,7 @@ pub fn append_log(existing: Option<&str>, entry: &LogEntry<'_>) -> Result<String
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::release::{Release, changes};
+    use envc_lock::release::{Release, changes};
     use envc_model::FileId;
 
     fn release(text: &str) -> Release {
@@ -435,10 +440,11 @@ image = "db:2.0.0"
         }
     }
 
-    fn parse_lock(text: &str) -> crate::lock::Lock {
+    fn parse_lock(text: &str) -> envc_lock::Lock {
         let (n, d) = Node::parse(FileId(1), text);
         assert!(d.is_empty(), "{d:?}\n{text}");
-        crate::lock::parse(FileId(1), &n, "e", "prod").unwrap_or_else(|d| panic!("{d:?}\n{text}"))
+        envc_lock::lock::parse(FileId(1), &n, "e", "prod")
+            .unwrap_or_else(|d| panic!("{d:?}\n{text}"))
     }
 
     #[test]

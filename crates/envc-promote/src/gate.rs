@@ -8,12 +8,13 @@ use envc_model::diagnostic::did_you_mean;
 use envc_model::model::looks_like_credential;
 use envc_model::profile::{Backend, PromotionSettings};
 use envc_model::{Diagnostics, Node, NodeValue};
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::release::{Action, Change, Release, SHARED_UNIT};
+use envc_lock::release::{Action, Change, Release, SHARED_UNIT, split_digest};
 
 /// A gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Gate {
     /// The target's profile allows promotions from the source (`[promotion] from`).
@@ -72,11 +73,12 @@ impl Gate {
 }
 
 /// A gate that failed, for one service or for the whole promotion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Failure {
     /// The gate.
     pub gate: Gate,
-    /// The service at fault, if one is.
+    /// The service at fault; null when the whole promotion is.
     pub service: Option<String>,
     /// What is wrong.
     pub reason: String,
@@ -237,7 +239,7 @@ pub fn verified_images(
                 ),
                 "promote it from a mode that deploys it".to_string(),
             )),
-            Some(svc) if crate::release::split_digest(&svc.image).0 != s.image => out.push(fail(
+            Some(svc) if split_digest(&svc.image).0 != s.image => out.push(fail(
                 format!(
                     "{name} runs `{}`, not `{}` (its profile overrides the image)",
                     svc.image, s.image
@@ -562,7 +564,7 @@ pub fn target_builds(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::release::changes;
+    use envc_lock::release::changes;
     use envc_model::FileId;
 
     fn release(text: &str) -> Release {

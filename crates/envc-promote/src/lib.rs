@@ -1,17 +1,14 @@
-//! Release locks of prod modes, promotion plans, gates and the promotion log.
+//! Promotion plans, gates and the promotion log of prod modes.
 //!
-//! A prod mode with a lock (`locks/<env>/<mode>.toml`) is built from what was promoted into it
-//! ([`mode`]), not from the current model; [`release`] says what a mode runs and how two
-//! releases differ; [`gate`] refuses unsafe promotions; [`plan`] shows what a promotion changes;
-//! [`edit`] writes locks and log entries keeping comments and layout.
+//! What a lock holds, and building a mode through it, live below in `envc-lock`; this crate
+//! decides what a promotion takes ([`selection`]), refuses unsafe ones ([`gate`]), shows what
+//! it changes ([`plan`]) and writes locks and log entries keeping comments and layout
+//! ([`edit`]).
 
 pub mod edit;
 pub mod gate;
-pub mod lock;
-pub mod mode;
 pub mod plan;
-pub mod release;
+pub mod selection;
 
-pub use lock::Lock;
-pub use mode::{LockSource, Mode};
-pub use release::{Change, Release, Selection};
+pub use plan::Plan;
+pub use selection::Selection;

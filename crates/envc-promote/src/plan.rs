@@ -8,18 +8,45 @@ use envc_diff::facts::Facts;
 use envc_diff::{FileSet, compare};
 use envc_emit::Artifact;
 use envc_model::profile::Backend;
+use envc_model::style::{Role, Stylesheet};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::gate::{Failure, Gate};
-use crate::release::{Change, SHARED_UNIT};
+use envc_lock::release::{Action, Change, SHARED_UNIT};
 
 /// JSON format version; bump on any incompatible change (docs/promote.md).
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The facets `envc diff`'s facts have, for the schema (envc-diff names facets by string).
+const FACETS: [&str; 16] = [
+    "service",
+    "image",
+    "command",
+    "args",
+    "env",
+    "ports",
+    "volumes",
+    "files",
+    "resources",
+    "replicas",
+    "autoscaling",
+    "probes",
+    "depends_on",
+    "exposure",
+    "security",
+    "namespace",
+];
+
+/// The pattern of a configuration hash.
+const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
+
 /// One difference in the target's artifacts, read back as facts (`envc diff`'s engine).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FactChange {
     /// Facet (`image`, `env`, `replicas`, ...).
+    #[schemars(extend("enum" = FACETS))]
     pub facet: String,
     /// Full key (`env.LOG_LEVEL`).
     pub key: String,
@@ -27,33 +54,72 @@ pub struct FactChange {
     pub old: Option<String>,
     /// After.
     pub new: Option<String>,
-    /// Unified diff of a file's content.
+    /// Unified diff of a file's content (absent, never null, when there is none).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub text_diff: Option<String>,
 }
 
+/// What happens to a unit in a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitAction {
+    /// Promoted: not in the target's lock yet.
+    Add,
+    /// Promoted: in the lock, different.
+    Update,
+    /// Promoted: leaves the lock.
+    Remove,
+    /// Not promoted, but its artifacts change because a unit it refers to is.
+    Affected,
+}
+
+impl UnitAction {
+    /// Name as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitAction::Add => "add",
+            UnitAction::Update => "update",
+            UnitAction::Remove => "remove",
+            UnitAction::Affected => "affected",
+        }
+    }
+}
+
+impl From<Action> for UnitAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Add => UnitAction::Add,
+            Action::Update => UnitAction::Update,
+            Action::Remove => UnitAction::Remove,
+        }
+    }
+}
+
 /// What happens to one unit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct UnitPlan {
-    /// Service name, or `environment` for the environment-wide settings.
+    /// A service, or `environment` for the environment-wide settings.
     pub unit: String,
-    /// `add`, `update`, `remove`, or `affected` (not promoted, but its artifacts change
-    /// because a unit it refers to is).
-    pub action: String,
+    /// What happens to it.
+    pub action: UnitAction,
     /// Image the target runs now.
     pub old_image: Option<String>,
     /// Image it will run.
     pub new_image: Option<String>,
     /// Configuration hash now.
+    #[schemars(regex(pattern = HASH_PATTERN))]
     pub old_config: Option<String>,
     /// Configuration hash after.
+    #[schemars(regex(pattern = HASH_PATTERN))]
     pub new_config: Option<String>,
     /// Differences in the target's artifacts.
     pub changes: Vec<FactChange>,
 }
 
 /// A gate's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// It holds.
@@ -65,7 +131,8 @@ pub enum Verdict {
 }
 
 /// One gate in the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct GateResult {
     /// The gate.
     pub gate: Gate,
@@ -78,7 +145,8 @@ pub struct GateResult {
 }
 
 /// Counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Summary {
     /// Units the promotion changes.
     pub promoted: usize,
@@ -93,17 +161,23 @@ pub struct Summary {
 }
 
 /// A promotion plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    title = "envc promote plan, format version 1",
+    extend("$id" = "https://envc.dev/schemas/promote-v1.json")
+)]
 pub struct Plan {
     /// Format version of this JSON.
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
     /// Environment.
     pub environment: String,
-    /// Source: a mode, or a lock file.
+    /// Source: a mode, or `lock:<path>` for a lock file (a rollback).
     pub from: String,
     /// Target mode.
     pub to: String,
-    /// The target's lock file.
+    /// The target's lock, `locks/<env>/<mode>.toml`.
     pub lock: String,
     /// Whether the target has no lock yet (this promotion creates it).
     pub first_release: bool,
@@ -115,7 +189,8 @@ pub struct Plan {
     pub units: Vec<UnitPlan>,
     /// Units that stay.
     pub unchanged: Vec<String>,
-    /// Every gate.
+    /// Every gate, in a fixed order.
+    #[schemars(length(min = Gate::ALL.len(), max = Gate::ALL.len()))]
     pub gates: Vec<GateResult>,
     /// Counts.
     pub summary: Summary,
@@ -150,6 +225,14 @@ pub fn facts(ir: &Ir, artifacts: &[Artifact]) -> Result<Facts, String> {
             envc_diff::k8s::extract(&set(&label, pairs(&manifests)))
         }
     })
+}
+
+/// The JSON Schema of [`Plan`] (draft-07), as committed in `docs/promote.schema.json`.
+pub fn schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07()
+        .for_serialize()
+        .into_generator();
+    generator.into_root_schema_for::<Plan>().to_value()
 }
 
 /// Compares the target's facts before and after.
@@ -193,7 +276,7 @@ impl Plan {
         for c in changes {
             units.push(UnitPlan {
                 unit: c.unit.clone(),
-                action: c.action.as_str().to_string(),
+                action: c.action.into(),
                 old_image: c.old_image.clone(),
                 new_image: c.new_image.clone(),
                 old_config: c.old_config.clone(),
@@ -212,7 +295,7 @@ impl Plan {
         for a in &affected {
             units.push(UnitPlan {
                 unit: a.clone(),
-                action: "affected".into(),
+                action: UnitAction::Affected,
                 old_image: None,
                 new_image: None,
                 old_config: None,
@@ -293,24 +376,11 @@ impl Plan {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Text for people.
-    pub fn text(&self, color: bool) -> String {
-        let paint = |code: &str, s: &str| {
-            if color {
-                format!("\x1b[{code}m{s}\x1b[0m")
-            } else {
-                s.to_string()
-            }
-        };
-        let short = |h: &Option<String>| {
-            h.as_deref()
-                .map(|h| h.get(..19).unwrap_or(h).to_string())
-                .unwrap_or_else(|| "(none)".into())
-        };
-        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+    /// Text for people, styled by `style` (the CLI decides whether colour is on).
+    pub fn text(&self, style: Stylesheet) -> String {
         let mut out = format!(
             "{} {} -> {} ({}), lock {}{}\n",
-            paint("1", "envc promote:"),
+            style.paint(Role::Heading, "envc promote:"),
             self.from,
             self.to,
             self.environment,
@@ -322,89 +392,115 @@ impl Plan {
             }
         );
         for u in &self.units {
-            let action = match u.action.as_str() {
-                "add" => paint("32", "add"),
-                "remove" => paint("31", "remove"),
-                "update" => paint("33", "update"),
-                other => paint("36", other),
-            };
-            let label = if u.unit == SHARED_UNIT {
-                "environment (environment-wide settings)".to_string()
-            } else {
-                u.unit.clone()
-            };
-            out.push_str(&format!("\n{} {action}\n", paint("1", &label)));
-            if u.action == "affected" {
-                out.push_str(
-                    "  not promoted: its artifacts change with what is (a service it refers to, environment-wide settings)\n",
-                );
-            }
-            if u.old_image.is_some() || u.new_image.is_some() {
-                if u.old_image == u.new_image {
-                    out.push_str(&format!("  image   {} (unchanged)\n", show(&u.new_image)));
-                } else {
-                    out.push_str(&format!(
-                        "  image   {} -> {}\n",
-                        show(&u.old_image),
-                        show(&u.new_image)
-                    ));
-                }
-            }
-            if u.old_config != u.new_config {
-                out.push_str(&format!(
-                    "  config  {} -> {}\n",
-                    short(&u.old_config),
-                    short(&u.new_config)
-                ));
-            }
-            // The image line above already says what the artifacts' image change says.
-            let same_image = |c: &&FactChange| {
-                c.key == "image"
-                    && c.old.as_deref().map(strip_digest)
-                        == u.old_image.as_deref().map(strip_digest)
-                    && c.new.as_deref().map(strip_digest)
-                        == u.new_image.as_deref().map(strip_digest)
-            };
-            let shown: Vec<&FactChange> = u.changes.iter().filter(|c| !same_image(c)).collect();
-            let affects_others =
-                u.unit == SHARED_UNIT && self.units.iter().any(|x| x.action == "affected");
-            if affects_others && u.changes.is_empty() {
-                out.push_str("  its changes reach the services listed as affected\n");
-            } else if u.changes.is_empty() && u.action != "affected" {
-                out.push_str(&format!(
-                    "  no change to {}'s artifacts (its profile overrides what changed, or the service is not deployed there)\n",
-                    self.to
-                ));
-            } else if shown.is_empty() {
-                out.push_str(&format!("  in {}'s artifacts: the image only\n", self.to));
-            } else {
-                out.push_str(&format!("  in {}'s artifacts:\n", self.to));
-            }
-            for c in shown {
-                out.push_str(&format!(
-                    "    {}: {} -> {}\n",
-                    c.key,
-                    show(&c.old),
-                    show(&c.new)
-                ));
-                if let Some(t) = &c.text_diff {
-                    out.push_str(&envc_diff::render::unified_diff_text(t, color, "        "));
-                }
-            }
+            self.unit_text(u, style, &mut out);
         }
         if !self.unchanged.is_empty() {
             out.push_str(&format!("\nunchanged: {}\n", self.unchanged.join(", ")));
         }
-        out.push_str(&format!("\n{}\n", paint("1", "gates")));
+        self.gates_text(style, &mut out);
+        for n in &self.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
+        out.push_str(&self.summary_text(style));
+        out
+    }
+
+    /// One unit: its action, image and configuration, and what changes in the artifacts.
+    fn unit_text(&self, u: &UnitPlan, style: Stylesheet, out: &mut String) {
+        let role = match u.action {
+            UnitAction::Add => Role::Added,
+            UnitAction::Remove => Role::Removed,
+            UnitAction::Update => Role::Changed,
+            UnitAction::Affected => Role::Info,
+        };
+        let label = if u.unit == SHARED_UNIT {
+            "environment (environment-wide settings)".to_string()
+        } else {
+            u.unit.clone()
+        };
+        out.push_str(&format!(
+            "\n{} {}\n",
+            style.paint(Role::Heading, &label),
+            style.paint(role, u.action.as_str())
+        ));
+        if u.action == UnitAction::Affected {
+            out.push_str(
+                "  not promoted: its artifacts change with what is (a service it refers to, environment-wide settings)\n",
+            );
+        }
+        if u.old_image.is_some() || u.new_image.is_some() {
+            if u.old_image == u.new_image {
+                out.push_str(&format!("  image   {} (unchanged)\n", show(&u.new_image)));
+            } else {
+                out.push_str(&format!(
+                    "  image   {} -> {}\n",
+                    show(&u.old_image),
+                    show(&u.new_image)
+                ));
+            }
+        }
+        if u.old_config != u.new_config {
+            out.push_str(&format!(
+                "  config  {} -> {}\n",
+                short_hash(&u.old_config),
+                short_hash(&u.new_config)
+            ));
+        }
+        self.artifact_changes_text(u, style, out);
+    }
+
+    /// What changes in the target's artifacts for one unit.
+    fn artifact_changes_text(&self, u: &UnitPlan, style: Stylesheet, out: &mut String) {
+        // The image line already says what the artifacts' image change says.
+        let same_image = |c: &&FactChange| {
+            c.key == "image"
+                && c.old.as_deref().map(strip_digest) == u.old_image.as_deref().map(strip_digest)
+                && c.new.as_deref().map(strip_digest) == u.new_image.as_deref().map(strip_digest)
+        };
+        let shown: Vec<&FactChange> = u.changes.iter().filter(|c| !same_image(c)).collect();
+        let affects_others =
+            u.unit == SHARED_UNIT && self.units.iter().any(|x| x.action == UnitAction::Affected);
+        if affects_others && u.changes.is_empty() {
+            out.push_str("  its changes reach the services listed as affected\n");
+        } else if u.changes.is_empty() && u.action != UnitAction::Affected {
+            out.push_str(&format!(
+                "  no change to {}'s artifacts (its profile overrides what changed, or the service is not deployed there)\n",
+                self.to
+            ));
+        } else if shown.is_empty() {
+            out.push_str(&format!("  in {}'s artifacts: the image only\n", self.to));
+        } else {
+            out.push_str(&format!("  in {}'s artifacts:\n", self.to));
+        }
+        for c in shown {
+            out.push_str(&format!(
+                "    {}: {} -> {}\n",
+                c.key,
+                show(&c.old),
+                show(&c.new)
+            ));
+            if let Some(t) = &c.text_diff {
+                out.push_str(&envc_diff::render::unified_diff_text(
+                    t,
+                    style.is_styled(),
+                    "        ",
+                ));
+            }
+        }
+    }
+
+    /// Every gate's verdict, with each failure's reason and fix.
+    fn gates_text(&self, style: Stylesheet, out: &mut String) {
+        out.push_str(&format!("\n{}\n", style.paint(Role::Heading, "gates")));
         for g in &self.gates {
-            let (code, v) = match g.verdict {
-                Verdict::Passed => ("32", "pass"),
-                Verdict::Failed => ("1;31", "FAIL"),
-                Verdict::Skipped => ("33", "skip"),
+            let (role, v) = match g.verdict {
+                Verdict::Passed => (Role::Success, "pass"),
+                Verdict::Failed => (Role::Error, "FAIL"),
+                Verdict::Skipped => (Role::Warning, "skip"),
             };
             out.push_str(&format!(
                 "  {} {:<18} {}\n",
-                paint(code, v),
+                style.paint(role, v),
                 g.gate.id(),
                 g.checks
             ));
@@ -418,15 +514,15 @@ impl Plan {
                 out.push_str(&format!("         fix: {}\n", f.fix));
             }
         }
-        for n in &self.notes {
-            out.push_str(&format!("note: {n}\n"));
-        }
+    }
+
+    /// The closing line: counts and the verdict.
+    fn summary_text(&self, style: Stylesheet) -> String {
         let s = &self.summary;
         let what = if self.first_release {
             format!(
-                "first release: the new lock pins {} unit{}; {} differ from what {} runs now, {} affected, {} unchanged",
-                s.locked,
-                if s.locked == 1 { "" } else { "s" },
+                "first release: the new lock pins {}; {} differ from what {} runs now, {} affected, {} unchanged",
+                plural(s.locked, "unit"),
                 s.promoted,
                 self.to,
                 s.affected,
@@ -434,32 +530,143 @@ impl Plan {
             )
         } else {
             format!(
-                "{} unit{} to promote, {} affected, {} unchanged",
-                s.promoted,
-                if s.promoted == 1 { "" } else { "s" },
+                "{} to promote, {} affected, {} unchanged",
+                plural(s.promoted, "unit"),
                 s.affected,
                 s.unchanged
             )
         };
-        out.push_str(&format!(
-            "\n{what}; {}\n",
-            if s.gates_failed == 0 {
-                paint("32", "every gate passed")
-            } else {
-                paint(
-                    "1;31",
-                    &format!(
-                        "{} gate{} failed: promotion refused, nothing written",
-                        s.gates_failed,
-                        if s.gates_failed == 1 { "" } else { "s" }
-                    ),
-                )
-            }
-        ));
-        out
+        let verdict = if s.gates_failed == 0 {
+            style.paint(Role::Success, "every gate passed")
+        } else {
+            style.paint(
+                Role::Error,
+                format!(
+                    "{} failed: promotion refused, nothing written",
+                    plural(s.gates_failed, "gate")
+                ),
+            )
+        };
+        format!("\n{what}; {verdict}\n")
     }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn show(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "(none)".into())
+}
+
+/// `sha256:` and the first twelve hex digits.
+fn short_hash(h: &Option<String>) -> String {
+    h.as_deref()
+        .map(|h| h.get(..19).unwrap_or(h).to_string())
+        .unwrap_or_else(|| "(none)".into())
 }
 
 fn strip_digest(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::gate::Failure;
+
+    /// `docs/promote.schema.json` is generated from the plan types; `ENVC_BLESS=1 cargo test
+    /// -p envc-promote` rewrites it (review `git diff docs/` like any blessed change).
+    #[test]
+    fn the_committed_schema_is_the_generated_one() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/promote.schema.json");
+        let generated = format!("{}\n", serde_json::to_string_pretty(&schema()).unwrap());
+        if std::env::var_os("ENVC_BLESS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            committed == generated,
+            "docs/promote.schema.json is not the schema of the plan types; regenerate it with `ENVC_BLESS=1 cargo test -p envc-promote`"
+        );
+    }
+
+    fn plan() -> Plan {
+        let change = Change {
+            unit: "api".into(),
+            action: Action::Update,
+            old_image: Some("api:1.0.0".into()),
+            new_image: Some("api:1.1.0".into()),
+            old_config: Some(format!("sha256:{}", "a".repeat(64))),
+            new_config: Some(format!("sha256:{}", "a".repeat(64))),
+        };
+        let mut p = Plan::new(
+            "e",
+            "dev",
+            "prod",
+            "locks/e/prod.toml",
+            false,
+            Vec::new(),
+            &[change],
+            None,
+            &["api".into(), "db".into()],
+            2,
+        );
+        p.set_gates(
+            vec![Failure::new(Gate::PinnedImage, Some("api"), "why", "how")],
+            &[Gate::TargetBuilds],
+        );
+        p
+    }
+
+    #[test]
+    fn plans_are_painted_by_role_only_when_styled() {
+        let p = plan();
+        let plain = p.text(Stylesheet::plain());
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.contains("\napi update\n  image   api:1.0.0 -> api:1.1.0\n"),
+            "{plain}"
+        );
+        assert!(plain.contains("  FAIL pinned-image"), "{plain}");
+        assert!(plain.contains("  skip target-builds"), "{plain}");
+        assert!(plain.ends_with(
+            "1 unit to promote, 0 affected, 1 unchanged; 1 gate failed: promotion refused, nothing written\n"
+        ), "{plain}");
+        let styled = p.text(Stylesheet::styled());
+        let s = Stylesheet::styled();
+        for painted in [
+            s.paint(Role::Heading, "envc promote:"),
+            s.paint(Role::Changed, "update"),
+            s.paint(Role::Error, "FAIL"),
+            s.paint(Role::Warning, "skip"),
+            s.paint(Role::Success, "pass"),
+        ] {
+            assert!(styled.contains(&painted), "{painted:?} in {styled}");
+        }
+    }
+
+    #[test]
+    fn plan_json_matches_the_schema_shape() {
+        let json: serde_json::Value = serde_json::from_str(&plan().json()).unwrap();
+        let schema = schema();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(required, keys, "every field is required, in order");
+        assert_eq!(json["units"][0]["action"], "update");
+        assert_eq!(json["gates"][2]["gate"], "pinned-image");
+        assert_eq!(json["gates"][6]["verdict"], "skipped");
+    }
 }

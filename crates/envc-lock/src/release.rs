@@ -51,6 +51,24 @@ impl ServiceRelease {
         }
     }
 
+    /// A service release as a lock holds it: image and digest apart, definition without
+    /// `image`; the hash is computed from the content, for checking against the recorded one.
+    pub fn locked(
+        image: String,
+        digest: Option<String>,
+        definition: Node,
+        templates: IndexMap<String, String>,
+    ) -> Self {
+        let config = config_hash(&definition, &templates);
+        ServiceRelease {
+            image,
+            digest,
+            definition,
+            templates,
+            config,
+        }
+    }
+
     /// The image reference a mode deploys: `image@digest`, or `image` without a digest.
     pub fn reference(&self) -> String {
         match &self.digest {
@@ -390,46 +408,6 @@ pub fn pending(locked: &Release, model: &Release) -> Vec<Change> {
     changes(locked, &model)
 }
 
-/// What to promote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
-    /// Every unit: the target becomes the source.
-    All,
-    /// These units (service names, or [`SHARED_UNIT`]).
-    Only(Vec<String>),
-}
-
-impl Selection {
-    /// Whether a unit is selected.
-    pub fn selects(&self, unit: &str) -> bool {
-        match self {
-            Selection::All => true,
-            Selection::Only(u) => u.iter().any(|x| x == unit),
-        }
-    }
-}
-
-/// What the target runs after promoting `selection` from `source` into `target`: selected
-/// units take the source's version (or go, when the source has none); the others stay.
-/// A full promotion takes the source's order; otherwise new services go last.
-pub fn candidate(target: &Release, source: &Release, selection: &Selection) -> Release {
-    if *selection == Selection::All {
-        return source.clone();
-    }
-    let mut out = target.clone();
-    if selection.selects(SHARED_UNIT) {
-        out.shared.clone_from(&source.shared);
-    }
-    for (name, s) in &source.services {
-        if selection.selects(name) {
-            out.services.insert(name.clone(), s.clone());
-        }
-    }
-    out.services
-        .retain(|name, _| !selection.selects(name) || source.services.contains_key(name));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -481,7 +459,7 @@ image = "db:2.0.0@sha256:0000000000000000000000000000000000000000000000000000000
     }
 
     #[test]
-    fn changes_and_candidates() {
+    fn changes_between_releases() {
         let old = release(MODEL);
         let new = release(&MODEL.replace("api:1.0.0", "api:1.1.0").replace(
             "[services.db]",
@@ -499,12 +477,6 @@ image = "db:2.0.0@sha256:0000000000000000000000000000000000000000000000000000000
         );
         assert_eq!(c[0].describe(), "api:1.0.0 -> api:1.1.0");
         assert!(c[2].describe().starts_with("configuration changed"));
-
-        let only = candidate(&old, &new, &Selection::Only(vec!["api".into()]));
-        assert_eq!(only.services["api"].image, "api:1.1.0");
-        assert!(!only.services.contains_key("web"));
-        assert_eq!(only.services["db"], old.services["db"]);
-        assert_eq!(candidate(&old, &new, &Selection::All), new);
 
         let gone = release(&MODEL.replace("[services.db]", "[services.gone]"));
         let c = changes(&old, &gone);
