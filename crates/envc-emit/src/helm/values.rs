@@ -268,6 +268,7 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
             "additionalProperties": false,
         });
     }
+    one_line_descriptions(&mut schema);
     if let Some(o) = schema.as_object_mut() {
         let mut with_comment = Map::new();
         for (k, v) in o.iter() {
@@ -279,4 +280,20 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
         *o = with_comment;
     }
     Ok(schema)
+}
+
+/// Doc comments wrap at 100 columns; a description in an editor's tooltip should not.
+fn one_line_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match x {
+                    Value::String(d) if k == "description" => *d = d.replace('\n', " "),
+                    _ => one_line_descriptions(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(one_line_descriptions),
+        _ => {}
+    }
 }
