@@ -1,24 +1,30 @@
-//! The Helm backend for production modes: a chart whose templates are written once (embedded
-//! from `crates/envc-emit/chart/`), the per-mode `values.yaml` generated from the IR, the
+//! The Helm backend for production modes: a chart whose templates are generated from the same
+//! Kubernetes objects as the plain manifests ([`crate::object`], in the chart's flavour), with
+//! the per-release values (images, replicas, resources, Secret names, managed endpoints)
+//! substituted as Helm expressions; the typed `values.yaml` and its generated JSON Schema; the
 //! Terraform variables of the cluster (see [`crate::terraform`]) and a README with the deploy
 //! commands.
 //!
-//! The values carry the same container facts as the Kubernetes backend (env, probes,
-//! resources and security contexts come from the same functions in [`crate::k8s`]), so
-//! `helm template` renders the images, env names, ports and probes that `k3s` does.
+//! `helm template` with the default values therefore renders the objects envc built for the
+//! mode, and the pod templates equal the k3s ones apart from what the mode sets differently
+//! (docs/prod.md lists those differences; the CLI's parity test checks them).
+
+mod template;
+pub mod values;
 
 use envc_core::Ir;
-use envc_core::ir::{Service, Volume};
+use envc_core::ir::Service;
 use envc_model::model::WorkloadKind;
 use envc_model::profile::{CloudSettings, Provider};
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::artifact::{Artifact, EmitError};
-use crate::k8s;
-use crate::name::{SECRET_KEY, config_hash};
+use crate::labels::{CHART_VERSION, Flavour};
+use crate::object;
 use crate::terraform;
 use crate::yaml;
+use template::{Holes, each_object, insert, literal, quoted, set};
+pub use values::{Values, values};
 
 /// Node label Terraform puts on the nodes of each pool; workloads select their pool by it.
 pub const NODE_POOL_LABEL: &str = "envc.dev/node-pool";
@@ -29,77 +35,20 @@ pub const EXISTING_SECRET: &str = "existingSecret";
 /// Top-level domain of placeholder endpoints (RFC 2606: never resolves).
 pub const PLACEHOLDER_TLD: &str = "invalid";
 
-/// The chart's templates: `(path in the chart, text)`, written once for every environment.
-const TEMPLATES: [(&str, &str); 13] = [
-    (
-        "templates/_helpers.tpl",
-        include_str!("../chart/templates/_helpers.tpl"),
-    ),
-    (
-        "templates/NOTES.txt",
-        include_str!("../chart/templates/NOTES.txt"),
-    ),
-    (
-        "templates/namespaces.yaml",
-        include_str!("../chart/templates/namespaces.yaml"),
-    ),
-    (
-        "templates/serviceaccounts.yaml",
-        include_str!("../chart/templates/serviceaccounts.yaml"),
-    ),
-    (
-        "templates/configmaps.yaml",
-        include_str!("../chart/templates/configmaps.yaml"),
-    ),
-    (
-        "templates/persistentvolumeclaims.yaml",
-        include_str!("../chart/templates/persistentvolumeclaims.yaml"),
-    ),
-    (
-        "templates/services.yaml",
-        include_str!("../chart/templates/services.yaml"),
-    ),
-    (
-        "templates/externalservices.yaml",
-        include_str!("../chart/templates/externalservices.yaml"),
-    ),
-    (
-        "templates/workloads.yaml",
-        include_str!("../chart/templates/workloads.yaml"),
-    ),
-    (
-        "templates/horizontalpodautoscalers.yaml",
-        include_str!("../chart/templates/horizontalpodautoscalers.yaml"),
-    ),
-    (
-        "templates/poddisruptionbudgets.yaml",
-        include_str!("../chart/templates/poddisruptionbudgets.yaml"),
-    ),
-    (
-        "templates/ingress.yaml",
-        include_str!("../chart/templates/ingress.yaml"),
-    ),
-    (
-        "templates/networkpolicies.yaml",
-        include_str!("../chart/templates/networkpolicies.yaml"),
-    ),
-];
-
-/// The values schema: generic, hand-written; `additionalProperties: false` throughout so a
-/// typo in a values file fails `helm lint` and `helm install`.
-const VALUES_SCHEMA: &str = include_str!("../chart/values.schema.json");
+const FLAVOUR: Flavour = Flavour::Chart;
 
 /// Compiles a prod mode: `chart/`, `terraform/` and `README.md`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     let header = ir.header_lines();
+    let v = values(ir);
     let mut out = vec![
         Artifact::text("chart/Chart.yaml", chart_yaml(ir, &header)),
-        Artifact::text("chart/values.yaml", values_yaml(ir, &header)?),
-        Artifact::text("chart/values.schema.json", values_schema(&header)),
+        Artifact::text("chart/values.yaml", values_yaml(&v, &header)?),
+        Artifact::text("chart/values.schema.json", values_schema(&v, &header)?),
     ];
-    for (path, text) in TEMPLATES {
+    for (path, text) in templates(ir)? {
         out.push(Artifact::text(
-            format!("chart/{path}"),
+            format!("chart/templates/{path}"),
             format!("{}{text}", template_header(&header)),
         ));
     }
@@ -141,7 +90,7 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
         "name": ir.env,
         "description": format!("{description} ({} mode, generated by envc)", ir.mode),
         "type": "application",
-        "version": "0.1.0",
+        "version": CHART_VERSION,
         "keywords": ["envc", ir.mode],
         "annotations": {
             "envc.dev/environment": ir.env,
@@ -153,28 +102,235 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
     s
 }
 
-fn values_schema(header: &[String]) -> String {
-    let comment = serde_json::to_string(&header_one_line(header)).unwrap_or_default();
-    match VALUES_SCHEMA.trim_start().strip_prefix('{') {
-        Some(rest) => format!("{{\n  \"$comment\": {comment},{rest}"),
-        None => VALUES_SCHEMA.to_string(),
-    }
-}
-
-fn values_yaml(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
-    let v = values(ir)?;
-    let mut s = yaml::header(header, "# ");
-    s.push_str(
-        "#\n# Everything that differs per environment and mode is here; the templates are generic.\n\
-         # Deploy-time values (managed service endpoints, Secret names) can be overridden with\n\
-         # --set or another -f file: see ../README.md.\n",
-    );
-    s.push_str(&yaml_serde::to_string(&v).map_err(|e| EmitError::Serialize(e.to_string()))?);
+fn values_schema(v: &Values, header: &[String]) -> Result<String, EmitError> {
+    let schema = values::schema(v, &header_one_line(header))?;
+    let mut s =
+        serde_json::to_string_pretty(&schema).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    s.push('\n');
     Ok(s)
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<Value, EmitError> {
-    serde_json::to_value(v).map_err(|e| EmitError::Serialize(e.to_string()))
+fn values_yaml(v: &Values, header: &[String]) -> Result<String, EmitError> {
+    let mut s = yaml::header(header, "# ");
+    s.push_str(
+        "#\n# What a release may change: images, replicas, resources, the names of existing\n\
+         # Secrets, managed service endpoints. Everything else is in the templates, generated from\n\
+         # the objects the k3s manifests are made of. Override with --set or another -f file\n\
+         # (values.schema.json rejects unknown keys): see ../README.md.\n",
+    );
+    s.push_str(&yaml::to_yaml(v)?);
+    Ok(s)
+}
+
+/// The chart's templates, `(file under templates/, text)`: NOTES.txt, the namespaces, one
+/// file per service (deployed or managed), the Ingresses and the NetworkPolicies.
+fn templates(ir: &Ir) -> Result<Vec<(String, String)>, EmitError> {
+    let mut out = vec![
+        ("NOTES.txt".to_string(), notes(ir)),
+        ("namespaces.yaml".to_string(), namespaces_template(ir)?),
+    ];
+    for s in &ir.services {
+        let text = if s.is_deployed() {
+            service_template(ir, s)?
+        } else {
+            managed_template(ir, s)?
+        };
+        out.push((format!("{}.yaml", s.name), text));
+    }
+    let ingresses: Vec<Value> = ir
+        .namespaces
+        .iter()
+        .filter_map(|ns| object::ingress(ir, &ns.name, FLAVOUR))
+        .map(|i| object::value(&i))
+        .collect::<Result<_, _>>()?;
+    if !ingresses.is_empty() {
+        out.push(("ingress.yaml".into(), documents(ingresses)?));
+    }
+    let policies: Vec<Value> = object::network_policies(ir, FLAVOUR)
+        .iter()
+        .map(object::value)
+        .collect::<Result<_, _>>()?;
+    if !policies.is_empty() {
+        out.push(("network-policies.yaml".into(), documents(policies)?));
+    }
+    Ok(out)
+}
+
+/// `.Values.services.<name>`, written so that any service name works; `$svc` in the
+/// service's own file.
+fn service_expr(name: &str, own: Option<&str>) -> String {
+    if own == Some(name) {
+        "$svc".into()
+    } else {
+        format!("(index $.Values.services {})", quoted(name))
+    }
+}
+
+/// Objects as template documents, with the release values every object may carry: the
+/// `app.kubernetes.io/version` label (it follows the image) and secret references.
+fn documents(objects: Vec<Value>) -> Result<String, EmitError> {
+    let mut h = Holes::default();
+    let mut text = String::new();
+    for mut o in objects {
+        common_values(&mut h, &mut o, None);
+        text.push_str(&h.document(&o)?);
+    }
+    Ok(text)
+}
+
+fn common_values(h: &mut Holes, o: &mut Value, own: Option<&str>) {
+    each_object(o, &mut |m| {
+        if let Some(Value::Object(labels)) = m.get_mut("labels")
+            && labels.contains_key("app.kubernetes.io/version")
+            && let Some(name) = labels
+                .get("app.kubernetes.io/name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        {
+            labels.insert(
+                "app.kubernetes.io/version".into(),
+                h.scalar(&format!("{}.version | quote", service_expr(&name, own))),
+            );
+        }
+        if let Some(Value::Object(r)) = m.get_mut("secretKeyRef")
+            && let Some(secret) = r.get("name").and_then(Value::as_str).map(str::to_string)
+        {
+            let entry = format!("(index $.Values.secrets {})", quoted(&secret));
+            let missing = quoted(&format!(
+                "secrets.{secret}.existingSecret: name the existing Secret that holds it"
+            ));
+            r.insert(
+                "name".into(),
+                h.scalar(&format!(
+                    "required {missing} {entry}.existingSecret | quote"
+                )),
+            );
+            r.insert("key".into(), h.scalar(&format!("{entry}.key | quote")));
+        }
+    });
+}
+
+/// The release values of a workload and its autoscaler: image, pull policy, resources,
+/// replicas or the autoscaler's bounds.
+fn service_values(h: &mut Holes, o: &mut Value) {
+    match o["kind"].as_str() {
+        Some("Deployment" | "StatefulSet") => {
+            set(o, "/spec/replicas", h.scalar("$svc.replicas"));
+            let c = "/spec/template/spec/containers/0";
+            set(o, &format!("{c}/image"), h.scalar("$svc.image | quote"));
+            let pull = h.optional_scalar("$.Values.global.imagePullPolicy");
+            if !set(o, &format!("{c}/imagePullPolicy"), pull.clone()) {
+                insert(o, c, "imagePullPolicy", pull);
+            }
+            let resources = h.optional_block("$svc.resources");
+            if !set(o, &format!("{c}/resources"), resources.clone()) {
+                insert(o, c, "resources", resources);
+            }
+        }
+        Some("HorizontalPodAutoscaler") => {
+            set(o, "/spec/minReplicas", h.scalar("$svc.autoscaling.min"));
+            set(o, "/spec/maxReplicas", h.scalar("$svc.autoscaling.max"));
+        }
+        _ => {}
+    }
+}
+
+fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
+    let mut h = Holes::default();
+    let mut text = format!(
+        "{{{{- $svc := index .Values.services {} }}}}\n",
+        quoted(&s.name)
+    );
+    for mut o in object::service(ir, s, FLAVOUR)? {
+        common_values(&mut h, &mut o, Some(&s.name));
+        service_values(&mut h, &mut o);
+        text.push_str(&h.document(&o)?);
+    }
+    Ok(text)
+}
+
+/// A managed service: a Service of the same name keeps every reference working, an alias for
+/// a DNS endpoint or a selector-less Service with an EndpointSlice for an IP address. Which
+/// one is decided when the chart is rendered, from `external.<name>.host`.
+fn managed_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
+    let mut h = Holes::default();
+    let host = h.scalar("$host | quote");
+    let host_text = host.as_str().unwrap_or_default().to_string();
+    let missing = quoted(&format!(
+        "external.{}.host: the endpoint of the managed service (a Terraform output)",
+        s.name
+    ));
+    let (service, slice) = object::managed_by_address(ir, s, &host_text, FLAVOUR);
+    let alias = object::managed_by_name(ir, s, &host_text, FLAVOUR);
+    let mut text = format!(
+        "{{{{- $host := required {missing} (index .Values.external {} \"host\") }}}}\n\
+         {{{{- if regexMatch {} $host }}}}\n",
+        quoted(&s.name),
+        quoted(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$"),
+    );
+    text.push_str(&h.document(&object::value(&service)?)?);
+    text.push_str(&h.document(&object::value(&slice)?)?);
+    text.push_str("{{- else }}\n");
+    text.push_str(&h.document(&object::value(&alias)?)?);
+    text.push_str("{{- end }}\n");
+    Ok(text)
+}
+
+/// Namespaces (unless `global.createNamespaces` is off) and their quotas.
+fn namespaces_template(ir: &Ir) -> Result<String, EmitError> {
+    let h = Holes::default();
+    let mut text = String::new();
+    for ns in &ir.namespaces {
+        let n = object::namespace(ir, &ns.name, ns.pod_security.as_str(), FLAVOUR);
+        text.push_str("{{- if .Values.global.createNamespaces }}\n");
+        text.push_str(&h.document(&object::value(&n)?)?);
+        text.push_str("{{- end }}\n");
+        if let Some(q) = &ns.quota {
+            text.push_str(&h.document(&object::value(&object::quota(ir, &ns.name, q, FLAVOUR))?)?);
+        }
+    }
+    Ok(text)
+}
+
+/// What `helm install` prints: the Secrets to create, and managed endpoints still unset.
+fn notes(ir: &Ir) -> String {
+    let mut s = format!(
+        "{} ({}) is installed.\n",
+        literal(&ir.env),
+        literal(&ir.mode)
+    );
+    let v = values(ir);
+    if !v.secrets.is_empty() {
+        s.push_str("\nEvery secret comes from an existing Secret; create these before the pods can start:\n");
+    }
+    for name in v.secrets.keys() {
+        let entry = format!("(index .Values.secrets {})", quoted(name));
+        let description = ir
+            .secret(name)
+            .and_then(|x| x.description.clone())
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "  {{{{ {entry}.existingSecret }}}} (key {{{{ {entry}.key }}}}, in {}): {}\n",
+            values::secret_namespaces(ir, name).join(", "),
+            literal(&description)
+        ));
+    }
+    for m in ir.services.iter().filter(|s| !s.is_deployed()) {
+        let host = format!("(index .Values.external {} \"host\")", quoted(&m.name));
+        let kind = m
+            .external
+            .as_ref()
+            .map(|e| e.kind.as_str())
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "{{{{- if hasSuffix \".{PLACEHOLDER_TLD}\" {host} }}}}\n\n\
+             WARNING: external.{name}.host is still the placeholder {{{{ {host} }}}}; set it to the\n\
+             endpoint of the managed service ({kind}), for example from `terraform output`.\n\
+             {{{{- end }}}}\n",
+            name = m.name,
+        ));
+    }
+    s
 }
 
 /// The node pool a service runs on: the pool that lists it, else the first.
@@ -216,351 +372,6 @@ pub fn identity_annotation(cloud: &CloudSettings, identity: &str) -> (String, St
 /// The placeholder endpoint of a managed service until the deploy sets the real one.
 pub fn placeholder_host(service: &str) -> String {
     format!("{service}.endpoint.{PLACEHOLDER_TLD}")
-}
-
-/// The chart's values for the mode, deterministic (IR order, sorted label maps).
-pub fn values(ir: &Ir) -> Result<Value, EmitError> {
-    let cloud = ir.cloud.as_ref();
-    let k8s_version = ir
-        .kubernetes
-        .version
-        .clone()
-        .unwrap_or_else(|| "1.34".into());
-    let mut global = Map::new();
-    global.insert("environment".into(), json!(ir.env));
-    global.insert("mode".into(), json!(ir.mode));
-    global.insert(
-        "provider".into(),
-        json!(cloud.map_or("", |c| c.provider.as_str())),
-    );
-    global.insert("kubernetesVersion".into(), json!(k8s_version));
-    global.insert("createNamespaces".into(), json!(true));
-    if let Some(p) = &ir.kubernetes.image_pull_policy {
-        global.insert("imagePullPolicy".into(), json!(p));
-    }
-    global.insert(
-        "labels".into(),
-        json!(
-            ir.labels
-                .iter()
-                .collect::<std::collections::BTreeMap<_, _>>()
-        ),
-    );
-
-    let mut namespaces = Vec::new();
-    for ns in &ir.namespaces {
-        let mut n = Map::new();
-        n.insert("name".into(), json!(ns.name));
-        n.insert("podSecurity".into(), json!(ns.pod_security.as_str()));
-        if let Some(q) = &ns.quota {
-            let hard: Map<String, Value> = crate::k8s::quota_hard(q)
-                .into_iter()
-                .map(|(k, v)| (k, json!(v)))
-                .collect();
-            n.insert("quota".into(), Value::Object(hard));
-        }
-        namespaces.push(Value::Object(n));
-    }
-
-    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
-
-    // Ingress routes: one Ingress per namespace, rules by host in first-seen order.
-    let mut routes = Vec::new();
-    for ns in &ir.namespaces {
-        let mut rules: Vec<(String, Vec<Value>)> = Vec::new();
-        for s in deployed.iter().filter(|s| s.namespace == ns.name) {
-            for p in &s.ports {
-                let Some(i) = &p.ingress else { continue };
-                let path = json!({"path": i.path, "service": s.name, "port": p.name});
-                match rules.iter_mut().find(|(h, _)| *h == i.host) {
-                    Some((_, paths)) => paths.push(path),
-                    None => rules.push((i.host.clone(), vec![path])),
-                }
-            }
-        }
-        if !rules.is_empty() {
-            let rules: Vec<Value> = rules
-                .into_iter()
-                .map(|(h, paths)| json!({"host": h, "paths": paths}))
-                .collect();
-            routes.push(json!({"namespace": ns.name, "rules": rules}));
-        }
-    }
-    let ingress = json!({
-        "className": ir.kubernetes.ingress_class.clone().unwrap_or_default(),
-        "annotations": ir.kubernetes.ingress_annotations.iter().collect::<std::collections::BTreeMap<_, _>>(),
-        "routes": routes,
-    });
-    let network_policy = json!({
-        "stance": match ir.network_policy {
-            envc_model::model::NetworkPolicyStance::None => "none",
-            envc_model::model::NetworkPolicyStance::Namespace => "namespace",
-            envc_model::model::NetworkPolicyStance::Graph => "graph",
-        },
-        "ingressControllerNamespace": ir.kubernetes.ingress_controller_namespace.clone().unwrap_or_default(),
-        "loadBalancerCidrs": cloud.map(|c| c.load_balancer_cidrs.clone()).unwrap_or_default(),
-    });
-
-    // Secrets: names of existing Secrets, never values.
-    let mut secrets = Map::new();
-    for sec in &ir.secrets {
-        let namespaces: Vec<&String> = deployed
-            .iter()
-            .filter(|s| sec.used_by.contains(&s.name))
-            .map(|s| &s.namespace)
-            .fold(Vec::new(), |mut acc, n| {
-                if !acc.contains(&n) {
-                    acc.push(n);
-                }
-                acc
-            });
-        if namespaces.is_empty() {
-            continue;
-        }
-        secrets.insert(
-            sec.name.clone(),
-            json!({
-                EXISTING_SECRET: sec.name,
-                "key": SECRET_KEY,
-                "description": sec.description.clone().unwrap_or_default(),
-                "namespaces": namespaces,
-            }),
-        );
-    }
-
-    // Managed services: a Service of the same name points at the endpoint set at deploy time.
-    let mut external = Map::new();
-    for s in ir.services.iter().filter(|s| !s.is_deployed()) {
-        let Some(e) = &s.external else { continue };
-        let ports: Vec<Value> = s
-            .ports
-            .iter()
-            .map(|p| json!({"name": p.name, "port": p.service, "protocol": p.protocol.k8s()}))
-            .collect();
-        let mut m = Map::new();
-        m.insert("kind".into(), json!(e.kind));
-        m.insert("namespace".into(), json!(s.namespace));
-        if let Some(c) = &s.component {
-            m.insert("component".into(), json!(c));
-        }
-        m.insert("host".into(), json!(placeholder_host(&s.name)));
-        m.insert("ports".into(), json!(ports));
-        external.insert(s.name.clone(), Value::Object(m));
-    }
-
-    let mut services = Map::new();
-    for s in &deployed {
-        services.insert(s.name.clone(), service_values(ir, s)?);
-    }
-
-    Ok(json!({
-        "global": global,
-        "namespaces": namespaces,
-        "ingress": ingress,
-        "networkPolicy": network_policy,
-        "secrets": secrets,
-        "external": external,
-        "services": services,
-    }))
-}
-
-fn volume_values(v: &Volume) -> Value {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(v.name));
-    m.insert("path".into(), json!(v.path));
-    m.insert("persistent".into(), json!(v.persistent));
-    if let Some(size) = &v.size {
-        m.insert("size".into(), json!(size.text));
-    }
-    if let Some(sc) = &v.storage_class {
-        m.insert("storageClass".into(), json!(sc));
-    }
-    Value::Object(m)
-}
-
-fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
-    let cloud = ir.cloud.as_ref();
-    let mut m = Map::new();
-    m.insert("namespace".into(), json!(s.namespace));
-    if let Some(c) = &s.component {
-        m.insert("component".into(), json!(c));
-    }
-    if let Some(v) = crate::labels::image_version(&s.image) {
-        m.insert("version".into(), json!(v));
-    }
-    m.insert(
-        "workload".into(),
-        json!(match s.workload {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::Statefulset => "StatefulSet",
-        }),
-    );
-    m.insert("image".into(), json!(s.image));
-    m.insert(
-        "command".into(),
-        json!(
-            s.command
-                .iter()
-                .map(|c| k8s::escape_dollars(c))
-                .collect::<Vec<_>>()
-        ),
-    );
-    m.insert(
-        "args".into(),
-        json!(
-            s.args
-                .iter()
-                .map(|c| k8s::escape_dollars(c))
-                .collect::<Vec<_>>()
-        ),
-    );
-    if let Some(w) = &s.working_dir {
-        m.insert("workingDir".into(), json!(w));
-    }
-    let ports: Vec<Value> = s
-        .ports
-        .iter()
-        .map(|p| {
-            let mut pm = Map::new();
-            pm.insert("name".into(), json!(p.name));
-            pm.insert("containerPort".into(), json!(p.container));
-            pm.insert("port".into(), json!(p.service));
-            pm.insert("protocol".into(), json!(p.protocol.k8s()));
-            if let Some(a) = &p.app_protocol {
-                pm.insert("appProtocol".into(), json!(a));
-            }
-            if let Some(n) = p.node_port {
-                pm.insert("nodePort".into(), json!(n));
-            }
-            pm.insert("ingress".into(), json!(p.ingress.is_some()));
-            Value::Object(pm)
-        })
-        .collect();
-    m.insert("ports".into(), json!(ports));
-
-    // Env: the Kubernetes backend's list, with secret references by secret name.
-    let mut env = Vec::new();
-    for e in k8s::env(s) {
-        let secret = e
-            .value_from
-            .as_ref()
-            .and_then(|f| f.secret_key_ref.as_ref())
-            .map(|r| r.name.clone());
-        env.push(match secret {
-            Some(name) => json!({"name": e.name, "secret": name}),
-            None => json!({"name": e.name, "value": e.value.unwrap_or_default()}),
-        });
-    }
-    m.insert("env".into(), json!(env));
-    let files: Vec<Value> = s
-        .files
-        .iter()
-        .map(|f| json!({"name": f.name, "path": f.path, "content": f.content}))
-        .collect();
-    m.insert("files".into(), json!(files));
-    if let Some(h) = config_hash(s) {
-        m.insert("configHash".into(), json!(h));
-    }
-    m.insert(
-        "volumes".into(),
-        json!(s.volumes.iter().map(volume_values).collect::<Vec<_>>()),
-    );
-    m.insert(
-        "resources".into(),
-        match k8s::resources(s) {
-            Some(r) => to_value(&r)?,
-            None => json!({}),
-        },
-    );
-    m.insert("replicas".into(), json!(s.replicas));
-    if let Some(a) = &s.autoscaling {
-        let mut am = Map::new();
-        am.insert("min".into(), json!(a.min));
-        am.insert("max".into(), json!(a.max));
-        if let Some(c) = a.cpu {
-            am.insert("cpu".into(), json!(c));
-        }
-        if let Some(mem) = a.memory {
-            am.insert("memory".into(), json!(mem));
-        }
-        m.insert("autoscaling".into(), Value::Object(am));
-    }
-    let mut probes = Map::new();
-    for (k, p) in [
-        ("liveness", &s.liveness),
-        ("readiness", &s.readiness),
-        ("startup", &s.startup),
-    ] {
-        if let Some(p) = p {
-            probes.insert(k.into(), to_value(&k8s::probe(p))?);
-        }
-    }
-    m.insert("probes".into(), Value::Object(probes));
-    m.insert(
-        "podSecurityContext".into(),
-        to_value(&k8s::pod_security(s))?,
-    );
-    m.insert(
-        "containerSecurityContext".into(),
-        to_value(&k8s::container_security(s))?,
-    );
-    if let Some(g) = s.stop_grace_period {
-        m.insert("terminationGracePeriodSeconds".into(), json!(g.seconds));
-    }
-
-    // Cloud placement and identity.
-    let mut annotations = Map::new();
-    let mut node_selector = Map::new();
-    let mut tolerations = Vec::new();
-    if let Some(c) = cloud {
-        if let Some(id) = c.identities.get(&s.name) {
-            let (k, v) = identity_annotation(c, id);
-            annotations.insert(k, json!(v));
-        }
-        if let Some(pool) = pool_of(c, &s.name) {
-            node_selector.insert(NODE_POOL_LABEL.into(), json!(pool));
-            for t in &c.node_pools[pool].taints {
-                let Some((key, value, effect)) = parse_taint(t) else {
-                    return Err(EmitError::NotRepresentable(
-                        format!("cloud.node_pools.{pool}.taints"),
-                        format!(
-                            "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
-                        ),
-                    ));
-                };
-                tolerations.push(match value {
-                    Some(v) => {
-                        json!({"key": key, "operator": "Equal", "value": v, "effect": effect})
-                    }
-                    None => json!({"key": key, "operator": "Exists", "effect": effect}),
-                });
-            }
-        }
-    }
-    m.insert("serviceAccount".into(), json!({"annotations": annotations}));
-    m.insert("nodeSelector".into(), Value::Object(node_selector));
-    m.insert("tolerations".into(), json!(tolerations));
-    let replicated = s.max_replicas() > 1;
-    m.insert(
-        "spreadOverZones".into(),
-        json!(replicated && cloud.is_some_and(|c| c.zones.len() > 1)),
-    );
-    if replicated {
-        m.insert("podDisruptionBudget".into(), json!({"maxUnavailable": 1}));
-    }
-
-    // NetworkPolicy inputs: who connects, on which ports.
-    let clients: Vec<Value> = s
-        .clients
-        .iter()
-        .filter(|c| ir.service(&c.service).is_some_and(Service::is_deployed))
-        .map(|c| json!({"service": c.service, "namespace": c.namespace, "ports": c.ports}))
-        .collect();
-    m.insert(
-        "networkPolicy".into(),
-        json!({"clients": clients, "peers": s.workload == WorkloadKind::Statefulset && replicated}),
-    );
-    Ok(Value::Object(m))
 }
 
 /// The README of a prod artifact set: what is here and how to deploy it.
@@ -807,18 +618,5 @@ mod tests {
         );
         assert_eq!(parse_taint("dedicated=storage"), None);
         assert_eq!(parse_taint("x=y:Sometimes"), None);
-    }
-
-    #[test]
-    fn schema_gets_the_header_as_a_comment() {
-        let s = values_schema(&["generated by envc, do not edit".to_string()]);
-        let v: Value = serde_json::from_str(&s).unwrap_or(Value::Null);
-        assert_eq!(v["$comment"], json!("generated by envc, do not edit"));
-        assert_eq!(v["additionalProperties"], json!(false));
-        assert!(
-            s.lines()
-                .take(3)
-                .any(|l| l.contains("generated by envc, do not edit"))
-        );
     }
 }

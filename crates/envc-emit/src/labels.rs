@@ -5,16 +5,52 @@ use std::collections::BTreeMap;
 use envc_core::Ir;
 use envc_core::ir::Service;
 
-/// Labels of objects that belong to the whole environment.
+/// Version of the charts envc generates (`Chart.yaml`, and the `helm.sh/chart` label).
+pub const CHART_VERSION: &str = "0.1.0";
+
+/// Who applies the objects, which is what the `managed-by` label names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Plain manifests, applied with `kubectl apply -k`: `managed-by: envc`.
+    Manifests,
+    /// Templates of a Helm chart: `managed-by: Helm` and `helm.sh/chart`, the labels Helm's
+    /// own chart starter puts on every object (`.Release.Service` is always `Helm`).
+    Chart,
+}
+
+/// Labels of objects that belong to the whole environment, in plain manifests.
 pub fn environment(ir: &Ir) -> BTreeMap<String, String> {
+    environment_in(ir, Flavour::Manifests)
+}
+
+/// Labels of objects that belong to the whole environment.
+pub fn environment_in(ir: &Ir, flavour: Flavour) -> BTreeMap<String, String> {
     let mut l: BTreeMap<String, String> = ir
         .labels
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     l.insert("app.kubernetes.io/part-of".into(), ir.env.clone());
-    l.insert("app.kubernetes.io/managed-by".into(), "envc".into());
+    match flavour {
+        Flavour::Manifests => {
+            l.insert("app.kubernetes.io/managed-by".into(), "envc".into());
+        }
+        Flavour::Chart => {
+            l.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
+            l.insert("helm.sh/chart".into(), chart_label(&ir.env));
+        }
+    }
     l
+}
+
+/// The `helm.sh/chart` label: chart name and version, as Helm's chart starter writes it.
+fn chart_label(chart: &str) -> String {
+    let v: String = format!("{chart}-{CHART_VERSION}")
+        .replace('+', "_")
+        .chars()
+        .take(63)
+        .collect();
+    v.trim_end_matches('-').to_string()
 }
 
 /// The selector labels of a service: stable across image updates.
@@ -25,9 +61,14 @@ pub fn selector(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
     ])
 }
 
-/// Every label of a service's objects.
+/// Every label of a service's objects, in plain manifests.
 pub fn service(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
-    let mut l = environment(ir);
+    service_in(ir, s, Flavour::Manifests)
+}
+
+/// Every label of a service's objects.
+pub fn service_in(ir: &Ir, s: &Service, flavour: Flavour) -> BTreeMap<String, String> {
+    let mut l = environment_in(ir, flavour);
     l.extend(selector(ir, s));
     if let Some(c) = &s.component {
         l.insert("app.kubernetes.io/component".into(), c.clone());

@@ -8,6 +8,8 @@ pub mod helm;
 pub mod k8s;
 pub mod labels;
 pub mod name;
+pub mod object;
+pub mod pod;
 pub mod terraform;
 pub mod yaml;
 

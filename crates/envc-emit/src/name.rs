@@ -15,6 +15,25 @@ pub const CONFIG_HASH_ANNOTATION: &str = "envc.dev/config-hash";
 /// Prefix of the helper variables that carry secrets into composite values.
 pub const SECRET_VAR_PREFIX: &str = "ENVC_SECRET_";
 
+/// Name of the pod volume that mounts a service's config files from its ConfigMap.
+pub const FILES_VOLUME: &str = "envc-files";
+
+/// Name of the ConfigMap that holds a service's config files.
+pub fn config_map_name(service: &str) -> String {
+    format!("{service}-files")
+}
+
+/// Name of a Deployment's claim for one of its persistent volumes (a StatefulSet's claims are
+/// named by Kubernetes from the claim template: `<volume>-<service>-<ordinal>`).
+pub fn claim_name(service: &str, volume: &str) -> String {
+    format!("{service}-{volume}")
+}
+
+/// Name of the headless Service that gives a StatefulSet's pods their stable DNS names.
+pub fn headless_name(service: &str) -> String {
+    format!("{service}-headless")
+}
+
 /// Name of the helper variable that carries a secret into a composite value.
 pub fn secret_var(secret: &str) -> String {
     format!(

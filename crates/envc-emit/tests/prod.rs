@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use envc_core::Ir;
-use envc_emit::{Artifact, helm, k8s, terraform};
+use envc_core::ir::Service;
+use envc_emit::labels::Flavour;
+use envc_emit::{Artifact, helm, object, pod, terraform};
 use envc_model::Project;
 use serde_json::Value;
 
@@ -40,22 +42,42 @@ fn emit(ir: &Ir) -> Vec<Artifact> {
 }
 
 fn values(ir: &Ir) -> Value {
-    match helm::values(ir) {
+    match serde_json::to_value(helm::values(ir)) {
         Ok(v) => v,
         Err(e) => panic!("values of {}: {e}", ir.mode),
     }
 }
 
+/// The objects of a deployed service, as the chart's templates are made of them.
+fn chart_objects(ir: &Ir, s: &Service) -> Vec<Value> {
+    match object::service(ir, s, Flavour::Chart) {
+        Ok(o) => o,
+        Err(e) => panic!("{}: objects of {}: {e}", ir.mode, s.name),
+    }
+}
+
+fn of_kind<'a>(objects: &'a [Value], kinds: &[&str]) -> Option<&'a Value> {
+    objects
+        .iter()
+        .find(|o| kinds.iter().any(|k| o["kind"] == *k))
+}
+
+fn text(ir: &Ir, path: &str) -> String {
+    emit(ir)
+        .into_iter()
+        .find(|a| a.path == path)
+        .map(|a| String::from_utf8_lossy(&a.bytes).into_owned())
+        .unwrap_or_else(|| panic!("{}: no {path}", ir.mode))
+}
+
 #[test]
-fn prod_values_carry_the_k3s_containers() {
+fn prod_workloads_carry_the_k3s_containers() {
     let dev = ir("k3s");
     for mode in ["eks", "gke"] {
         let prod = ir(mode);
         let v = values(&prod);
-        let services = v["services"].as_object().cloned().unwrap_or_default();
-        assert!(!services.is_empty());
         for s in &dev.services {
-            let Some(pv) = services.get(&s.name) else {
+            let Some(p) = prod.service(&s.name).filter(|p| p.is_deployed()) else {
                 // Not deployed in prod: it must be a managed service there.
                 assert!(
                     v["external"].get(&s.name).is_some(),
@@ -65,48 +87,52 @@ fn prod_values_carry_the_k3s_containers() {
                 continue;
             };
             assert_eq!(
-                pv["image"],
-                Value::String(s.image.clone()),
-                "{mode}: image of {}",
+                v["services"][&s.name]["image"],
+                Value::String(p.image.clone()),
+                "{mode}: image value of {}",
                 s.name
             );
-            let dev_env: Vec<String> = k8s::env(s).into_iter().map(|e| e.name).collect();
-            let prod_env: Vec<String> = pv["env"]
+            let objects = chart_objects(&prod, p);
+            let workload = of_kind(&objects, &["Deployment", "StatefulSet"]);
+            let c = &workload.map(|w| w["spec"]["template"]["spec"]["containers"][0].clone());
+            let c = c.clone().unwrap_or_default();
+            let dev_env: Vec<String> = pod::env(s).into_iter().map(|e| e.name).collect();
+            let prod_env: Vec<String> = c["env"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|e| e["name"].as_str().map(String::from))
                 .collect();
             assert_eq!(dev_env, prod_env, "{mode}: env names of {}", s.name);
-            let dev_ports: Vec<(String, u16)> = s
+            let dev_ports: Vec<(String, u64)> = s
                 .ports
                 .iter()
-                .map(|p| (p.name.clone(), p.container))
+                .map(|p| (p.name.clone(), u64::from(p.container)))
                 .collect();
-            let prod_ports: Vec<(String, u16)> = pv["ports"]
+            let prod_ports: Vec<(String, u64)> = c["ports"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .map(|p| {
                     (
                         p["name"].as_str().unwrap_or_default().to_string(),
-                        p["containerPort"].as_u64().unwrap_or(0) as u16,
+                        p["containerPort"].as_u64().unwrap_or(0),
                     )
                 })
                 .collect();
             assert_eq!(dev_ports, prod_ports, "{mode}: ports of {}", s.name);
             for (key, probe) in [
-                ("liveness", &s.liveness),
-                ("readiness", &s.readiness),
-                ("startup", &s.startup),
+                ("livenessProbe", &s.liveness),
+                ("readinessProbe", &s.readiness),
+                ("startupProbe", &s.startup),
             ] {
                 let dev_probe = probe
                     .as_ref()
-                    .map(|p| serde_json::to_value(k8s::probe(p)).unwrap_or_default());
+                    .map(|p| serde_json::to_value(pod::probe(p)).unwrap_or_default());
                 assert_eq!(
                     dev_probe.as_ref(),
-                    pv["probes"].get(key),
-                    "{mode}: {key} probe of {}",
+                    c.get(key),
+                    "{mode}: {key} of {}",
                     s.name
                 );
             }
@@ -165,17 +191,29 @@ fn eks_and_gke_differ_only_in_cloud_parts() {
         };
         assert_eq!(vols(a), vols(b), "{}", a.name);
     }
-    let (va, vb) = (values(&eks), values(&gke));
-    for key in ["namespaces", "secrets"] {
-        assert_eq!(va[key], vb[key], "{key}");
-    }
-    assert_eq!(va["networkPolicy"]["stance"], vb["networkPolicy"]["stance"]);
-    assert_ne!(va["ingress"]["annotations"], vb["ingress"]["annotations"]);
-    assert_eq!(va["ingress"]["routes"], vb["ingress"]["routes"]);
-    // Identity annotations are the clouds' own.
-    let ann = |v: &Value| v["services"]["prefect-worker"]["serviceAccount"]["annotations"].clone();
-    assert!(ann(&va).get("eks.amazonaws.com/role-arn").is_some());
-    assert!(ann(&vb).get("iam.gke.io/gcp-service-account").is_some());
+    // The same values, the clouds' own ingress and identity.
+    assert_eq!(values(&eks), values(&gke));
+    assert_ne!(
+        eks.kubernetes.ingress_annotations,
+        gke.kubernetes.ingress_annotations
+    );
+    let annotations = |ir: &Ir| -> Value {
+        let worker = ir.service("prefect-worker").cloned();
+        let worker = worker.unwrap_or_else(|| panic!("no prefect-worker"));
+        serde_json::to_value(object::service_account(ir, &worker, Flavour::Chart).metadata)
+            .unwrap_or_default()["annotations"]
+            .clone()
+    };
+    assert!(
+        annotations(&eks)
+            .get("eks.amazonaws.com/role-arn")
+            .is_some()
+    );
+    assert!(
+        annotations(&gke)
+            .get("iam.gke.io/gcp-service-account")
+            .is_some()
+    );
 }
 
 #[test]
@@ -183,35 +221,41 @@ fn lakehouse_prod_shape() {
     for mode in ["eks", "gke"] {
         let prod = ir(mode);
         let v = values(&prod);
-        let minio = &v["services"]["minio"];
-        assert_eq!(minio["replicas"], 4, "{mode}");
-        assert_eq!(minio["workload"], "StatefulSet");
-        let data = minio["volumes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|x| x["name"] == "data")
+        assert_eq!(v["services"]["minio"]["replicas"], 4, "{mode}");
+        let Some(minio) = prod.service("minio") else {
+            panic!("{mode}: no minio")
+        };
+        let objects = chart_objects(&prod, minio);
+        let set = of_kind(&objects, &["StatefulSet"])
             .cloned()
             .unwrap_or_default();
-        let size = envc_model::quantity::Bytes::parse(data["size"].as_str().unwrap_or("0"))
-            .map(|b| b.bytes)
-            .unwrap_or(0);
+        // The replicas of distributed MinIO start together.
+        assert_eq!(set["spec"]["podManagementPolicy"], "Parallel", "{mode}");
+        let size =
+            set["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+                .as_str()
+                .and_then(|s| envc_model::quantity::Bytes::parse(s).ok())
+                .map_or(0, |b| b.bytes);
         assert!(
             size >= 100 * 1024 * 1024 * 1024,
-            "{mode}: minio drives of {}",
-            data["size"]
+            "{mode}: minio drives of {size} bytes"
         );
+        let pod = &set["spec"]["template"]["spec"];
         assert!(
-            minio["args"][1]
+            pod["containers"][0]["args"][1]
                 .as_str()
                 .is_some_and(|a| a.contains("minio-{0...3}.minio-headless.")),
             "{mode}: distributed args"
         );
-        assert_eq!(minio["spreadOverZones"], true);
+        assert_eq!(
+            pod["topologySpreadConstraints"][0]["topologyKey"], "topology.kubernetes.io/zone",
+            "{mode}: minio spreads over zones"
+        );
+        assert_eq!(pod["nodeSelector"]["envc.dev/node-pool"], "storage");
         // More than one replica: a PodDisruptionBudget; one: none.
         for s in prod.services.iter().filter(|s| s.is_deployed()) {
             assert_eq!(
-                v["services"][&s.name].get("podDisruptionBudget").is_some(),
+                of_kind(&chart_objects(&prod, s), &["PodDisruptionBudget"]).is_some(),
                 s.max_replicas() > 1,
                 "{mode}: {}",
                 s.name
@@ -227,6 +271,83 @@ fn lakehouse_prod_shape() {
                 host.ends_with(".invalid"),
                 "{mode}: {managed} endpoint placeholder {host}"
             );
+            assert!(
+                text(&prod, &format!("chart/templates/{managed}.yaml")).contains("ExternalName")
+            );
+        }
+    }
+}
+
+/// Every object schema in a JSON Schema, depth first.
+fn object_schemas<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("properties") {
+                out.push(v);
+            }
+            m.values().for_each(|x| object_schemas(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| object_schemas(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn values_schema_is_closed_and_follows_the_templates() {
+    for mode in ["eks", "gke"] {
+        let prod = ir(mode);
+        let schema: Value =
+            serde_json::from_str(&text(&prod, "chart/values.schema.json")).unwrap_or_default();
+        assert!(
+            schema["$comment"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("generated by envc, do not edit"))
+        );
+        let mut objects = Vec::new();
+        object_schemas(&schema, &mut objects);
+        assert!(objects.len() > 10, "{mode}");
+        for o in objects {
+            assert_eq!(o["additionalProperties"], false, "{mode}: {o}");
+        }
+        let services = &schema["properties"]["services"]["properties"];
+        // An autoscaled service has no replicas to set, a fixed one no autoscaler bounds.
+        assert!(
+            services["prefect-worker"]["properties"]
+                .get("replicas")
+                .is_none()
+        );
+        assert!(
+            services["prefect-worker"]["properties"]
+                .get("autoscaling")
+                .is_some()
+        );
+        assert!(services["minio"]["properties"].get("replicas").is_some());
+        assert!(services["minio"]["properties"].get("autoscaling").is_none());
+        assert!(services.get("postgres").is_none(), "{mode}: managed");
+
+        // Every value a service's template reads is in its values, and every value is read.
+        let v = values(&prod);
+        for s in prod.services.iter().filter(|s| s.is_deployed()) {
+            let t = text(&prod, &format!("chart/templates/{}.yaml", s.name));
+            let read: std::collections::BTreeSet<String> = t
+                .match_indices("$svc.")
+                .map(|(i, _)| {
+                    t[i + 5..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .collect()
+                })
+                .collect();
+            let given: std::collections::BTreeSet<String> = v["services"][&s.name]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut want = given.clone();
+            want.insert("resources".into());
+            assert_eq!(read, want, "{mode}: values read by {}", s.name);
+            assert!(!t.contains("ENVC_HOLE_"), "{mode}: placeholder left");
         }
     }
 }

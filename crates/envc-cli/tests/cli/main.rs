@@ -12,5 +12,6 @@ mod docs;
 mod errors;
 mod golden;
 mod lakehouse;
+mod parity;
 mod promote;
 mod robustness;

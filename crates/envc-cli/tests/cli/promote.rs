@@ -707,9 +707,11 @@ fn environment_wide_settings_are_a_unit_of_their_own() {
         ),
         "{err}"
     );
-    let values = read(dir, "out/crypto-lakehouse/eks/chart/values.yaml");
+    // Ingress hosts are in the chart's generated templates, not among the release values.
+    let ingress = read(dir, "out/crypto-lakehouse/eks/chart/templates/ingress.yaml");
     assert!(
-        !values.contains("lakehouse.example.com"),
+        ingress.contains("grafana.crypto-lakehouse.local")
+            && !ingress.contains("lakehouse.example.com"),
         "eks moved with the model"
     );
     let (code, plan) = json(dir, &["k3s", "eks", "--only", "environment"]);
@@ -729,8 +731,11 @@ fn environment_wide_settings_are_a_unit_of_their_own() {
     assert!(actions.contains(&("grafana", "affected")), "{actions:?}");
     let (code, out, err) = promote(dir, &["k3s", "eks", "--only", "environment", "--write"]);
     assert_eq!(code, 0, "{out}{err}");
-    let values = read(dir, "out/crypto-lakehouse/eks/chart/values.yaml");
-    assert!(values.contains("grafana.lakehouse.example.com"), "{values}");
+    let ingress = read(dir, "out/crypto-lakehouse/eks/chart/templates/ingress.yaml");
+    assert!(
+        ingress.contains("grafana.lakehouse.example.com"),
+        "{ingress}"
+    );
     let (code, _, err) = parts(&envc(dir, &["build", "--check"]));
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("in crypto-lakehouse/eks"), "{err}");

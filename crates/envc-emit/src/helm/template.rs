@@ -1,0 +1,174 @@
+//! Chart templates made from the Kubernetes objects the manifests are made of: each object
+//! is serialised with placeholder scalars where a release's values go, and each placeholder is
+//! then replaced by its Helm expression. Everything else is literal text, so the template
+//! renders exactly the object envc built, with the release's values in their places.
+
+use serde_json::Value;
+
+use crate::artifact::EmitError;
+use crate::yaml::to_yaml;
+
+/// Prefix of the placeholder scalars; `ENVC_HOLE_<n>_` cannot be the prefix of another.
+const TOKEN: &str = "ENVC_HOLE_";
+
+/// How a placeholder becomes template text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A scalar value: `{{ expr }}`.
+    Scalar,
+    /// A scalar whose key is left out when the value is empty.
+    OptionalScalar,
+    /// A mapping or list, left out when empty: `{{- with expr }}` and `toYaml`.
+    OptionalBlock,
+}
+
+/// The placeholders of one template file and their Helm expressions.
+#[derive(Debug, Default)]
+pub struct Holes {
+    exprs: Vec<(String, Shape)>,
+}
+
+impl Holes {
+    fn hole(&mut self, expr: &str, shape: Shape) -> Value {
+        self.exprs.push((expr.to_string(), shape));
+        Value::String(format!("{TOKEN}{}_", self.exprs.len() - 1))
+    }
+
+    /// A placeholder for a scalar (`$svc.image | quote`).
+    pub fn scalar(&mut self, expr: &str) -> Value {
+        self.hole(expr, Shape::Scalar)
+    }
+
+    /// A placeholder for a scalar whose key is omitted when the value is empty.
+    pub fn optional_scalar(&mut self, expr: &str) -> Value {
+        self.hole(expr, Shape::OptionalScalar)
+    }
+
+    /// A placeholder for a mapping, omitted with its key when empty.
+    pub fn optional_block(&mut self, expr: &str) -> Value {
+        self.hole(expr, Shape::OptionalBlock)
+    }
+
+    /// One YAML document of the template: `---` and the object, placeholders replaced.
+    pub fn document(&self, object: &Value) -> Result<String, EmitError> {
+        let yaml = literal(&to_yaml(object)?);
+        let mut out = String::from("---\n");
+        for line in yaml.split_inclusive('\n') {
+            out.push_str(&self.line(line)?);
+        }
+        Ok(out)
+    }
+
+    fn line(&self, line: &str) -> Result<String, EmitError> {
+        let Some(at) = line.find(TOKEN) else {
+            return Ok(line.to_string());
+        };
+        let digits: String = line[at + TOKEN.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let token = format!("{TOKEN}{digits}_");
+        let Some((expr, shape)) = digits.parse::<usize>().ok().and_then(|i| self.exprs.get(i))
+        else {
+            return Err(EmitError::Serialize(format!(
+                "chart template placeholder `{token}` has no expression"
+            )));
+        };
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start().len();
+        let pad = " ".repeat(indent);
+        // Only `key: <token>` can be left out with its key: not a list item, not mid-text.
+        let key = body
+            .trim_start()
+            .strip_suffix(&format!(" {token}"))
+            .filter(|k| k.ends_with(':') && !k.starts_with('-'));
+        match (shape, key) {
+            (Shape::Scalar, _) => Ok(line.replace(&token, &format!("{{{{ {expr} }}}}"))),
+            (Shape::OptionalScalar, Some(key)) => Ok(format!(
+                "{pad}{{{{- with {expr} }}}}\n{pad}{key} {{{{ . | quote }}}}\n{pad}{{{{- end }}}}\n"
+            )),
+            (Shape::OptionalBlock, Some(key)) => Ok(format!(
+                "{pad}{{{{- with {expr} }}}}\n{pad}{key}\n{pad}  {{{{- toYaml . | nindent {} }}}}\n{pad}{{{{- end }}}}\n",
+                indent + 2
+            )),
+            _ => Err(EmitError::Serialize(format!(
+                "chart template placeholder `{token}` is not the value of a key: {body}"
+            ))),
+        }
+    }
+}
+
+/// Text that a Go template renders as itself: only `{{` opens an action.
+pub fn literal(text: &str) -> String {
+    text.replace("{{", "{{ \"{{\" }}")
+}
+
+/// A Go template string literal (`"..."`), for messages and map keys.
+pub fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+}
+
+/// Sets the value at a path of object keys and array indices (`spec/template/...`); nothing
+/// when the path does not exist, so optional fields stay absent.
+pub fn set(object: &mut Value, path: &str, to: Value) -> bool {
+    match object.pointer_mut(path) {
+        Some(v) => {
+            *v = to;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Inserts a key into an object at a path (after the existing keys).
+pub fn insert(object: &mut Value, path: &str, key: &str, to: Value) {
+    if let Some(Value::Object(m)) = object.pointer_mut(path) {
+        m.insert(key.to_string(), to);
+    }
+}
+
+/// Every object in a value tree, depth first, for substitutions wherever a field occurs
+/// (secret references, labels).
+pub fn each_object(v: &mut Value, f: &mut dyn FnMut(&mut serde_json::Map<String, Value>)) {
+    match v {
+        Value::Object(m) => {
+            f(m);
+            for (_, x) in m.iter_mut() {
+                each_object(x, f);
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                each_object(x, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn placeholders_become_expressions() {
+        let mut h = Holes::default();
+        let image = h.scalar("$svc.image | quote");
+        let res = h.optional_block("$svc.resources");
+        let pull = h.optional_scalar("$.Values.global.imagePullPolicy");
+        let doc = json!({"containers": [{"image": image, "imagePullPolicy": pull, "resources": res}], "x": "{{ a }}"});
+        let out = h.document(&doc).unwrap_or_default();
+        assert_eq!(
+            out,
+            "---\ncontainers:\n- image: {{ $svc.image | quote }}\n  {{- with $.Values.global.imagePullPolicy }}\n  imagePullPolicy: {{ . | quote }}\n  {{- end }}\n  {{- with $svc.resources }}\n  resources:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\nx: '{{ \"{{\" }} a }}'\n"
+        );
+    }
+
+    #[test]
+    fn a_block_placeholder_must_be_a_value() {
+        let mut h = Holes::default();
+        let res = h.optional_block("$svc.resources");
+        assert!(h.document(&json!([res])).is_err());
+    }
+}

@@ -1,0 +1,402 @@
+//! The pod template of a service, as every Kubernetes-based backend writes it: container,
+//! env, probes, resources, security contexts, volumes and, in cloud modes, scheduling.
+//!
+//! The plain manifests and the Helm chart both take their pod templates from [`template`], so
+//! `helm template` renders what `kubectl apply -k` applies, apart from the per-release values
+//! the chart substitutes.
+
+use std::collections::BTreeMap;
+
+use envc_core::Ir;
+use envc_core::ir::{EnvValue, Probe, ProbeAction, Segment, Service};
+use envc_model::model::WorkloadKind;
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Toleration,
+    TopologySpreadConstraint, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::artifact::EmitError;
+use crate::labels::{self, Flavour};
+use crate::name::{
+    CONFIG_HASH_ANNOTATION, FILES_VOLUME, SECRET_KEY, claim_name, config_hash, config_map_name,
+    secret_var,
+};
+
+/// Kubernetes expands `$(VAR)` and reduces `$$` to `$` in env values, command and args:
+/// double every `$` of literal text so it reaches the container unchanged.
+pub fn escape_dollars(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+fn secret_ref(secret: &str) -> EnvVarSource {
+    EnvVarSource {
+        secret_key_ref: Some(SecretKeySelector {
+            name: secret.to_string(),
+            key: SECRET_KEY.to_string(),
+            optional: Some(false),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The container env: helper variables for secrets inside composite values come first, since
+/// `$(VAR)` only sees variables defined before it.
+pub fn env(s: &Service) -> Vec<EnvVar> {
+    let mut helpers: Vec<String> = Vec::new();
+    for e in &s.env {
+        if let EnvValue::Template(segs) = &e.value {
+            for seg in segs {
+                if let Segment::Secret(name) = seg
+                    && !helpers.contains(name)
+                {
+                    helpers.push(name.clone());
+                }
+            }
+        }
+    }
+    let mut out: Vec<EnvVar> = helpers
+        .iter()
+        .map(|h| EnvVar {
+            name: secret_var(h),
+            value_from: Some(secret_ref(h)),
+            ..Default::default()
+        })
+        .collect();
+    for e in &s.env {
+        out.push(match &e.value {
+            EnvValue::Text(t) => EnvVar {
+                name: e.name.clone(),
+                value: Some(escape_dollars(t)),
+                ..Default::default()
+            },
+            EnvValue::Secret(name) => EnvVar {
+                name: e.name.clone(),
+                value_from: Some(secret_ref(name)),
+                ..Default::default()
+            },
+            EnvValue::Template(segs) => {
+                let v: String = segs
+                    .iter()
+                    .map(|seg| match seg {
+                        Segment::Text(t) => escape_dollars(t),
+                        Segment::Secret(name) => format!("$({})", secret_var(name)),
+                    })
+                    .collect();
+                EnvVar {
+                    name: e.name.clone(),
+                    value: Some(v),
+                    ..Default::default()
+                }
+            }
+        });
+    }
+    out
+}
+
+/// A probe as Kubernetes writes it (ports by name, as the container declares them).
+pub fn probe(p: &Probe) -> K8sProbe {
+    let mut k = K8sProbe {
+        initial_delay_seconds: p.initial_delay.map(|d| d.seconds as i32),
+        period_seconds: p.period.map(|d| d.seconds as i32),
+        timeout_seconds: p.timeout.map(|d| d.seconds as i32),
+        failure_threshold: p.failure_threshold.map(|v| v as i32),
+        success_threshold: p.success_threshold.map(|v| v as i32),
+        ..Default::default()
+    };
+    match &p.action {
+        ProbeAction::Http {
+            port_name, path, ..
+        } => {
+            k.http_get = Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(port_name.clone()),
+                ..Default::default()
+            });
+        }
+        ProbeAction::Tcp { port_name, .. } => {
+            k.tcp_socket = Some(TCPSocketAction {
+                port: IntOrString::String(port_name.clone()),
+                ..Default::default()
+            });
+        }
+        ProbeAction::Grpc { port, .. } => {
+            k.grpc = Some(GRPCAction {
+                port: i32::from(*port),
+                service: None,
+            });
+        }
+        ProbeAction::Exec { command } => {
+            k.exec = Some(ExecAction {
+                command: Some(command.clone()),
+            });
+        }
+    }
+    k
+}
+
+/// The container resources: requests and limits as the model gives them.
+pub fn resources(s: &Service) -> Option<ResourceRequirements> {
+    let r = &s.resources;
+    let map = |cpu: Option<String>, mem: Option<String>| -> Option<BTreeMap<String, Quantity>> {
+        let mut m = BTreeMap::new();
+        if let Some(c) = cpu {
+            m.insert("cpu".to_string(), Quantity(c));
+        }
+        if let Some(b) = mem {
+            m.insert("memory".to_string(), Quantity(b));
+        }
+        (!m.is_empty()).then_some(m)
+    };
+    let requests = map(
+        r.requests.cpu.as_ref().map(|c| c.text.clone()),
+        r.requests.memory.as_ref().map(|b| b.text.clone()),
+    );
+    let limits = map(
+        r.limits.cpu.as_ref().map(|c| c.text.clone()),
+        r.limits.memory.as_ref().map(|b| b.text.clone()),
+    );
+    (requests.is_some() || limits.is_some()).then(|| ResourceRequirements {
+        requests,
+        limits,
+        ..Default::default()
+    })
+}
+
+/// The volumes and mounts of a service's pod: scratch volumes, a Deployment's claims (a
+/// StatefulSet's come from its claim templates) and the config files from its ConfigMap.
+fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let mut volumes: Vec<Volume> = Vec::new();
+    let mut mounts: Vec<VolumeMount> = Vec::new();
+    for v in &s.volumes {
+        mounts.push(VolumeMount {
+            name: v.name.clone(),
+            mount_path: v.path.clone(),
+            ..Default::default()
+        });
+        if v.persistent {
+            if s.workload == WorkloadKind::Deployment {
+                volumes.push(Volume {
+                    name: v.name.clone(),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: claim_name(&s.name, &v.name),
+                        read_only: None,
+                    }),
+                    ..Default::default()
+                });
+            }
+        } else {
+            volumes.push(Volume {
+                name: v.name.clone(),
+                empty_dir: Some(EmptyDirVolumeSource {
+                    size_limit: v.size.as_ref().map(|b| Quantity(b.text.clone())),
+                    medium: None,
+                }),
+                ..Default::default()
+            });
+        }
+    }
+    if !s.files.is_empty() {
+        volumes.push(Volume {
+            name: FILES_VOLUME.into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: config_map_name(&s.name),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        for f in &s.files {
+            mounts.push(VolumeMount {
+                name: FILES_VOLUME.into(),
+                mount_path: f.path.clone(),
+                sub_path: Some(f.name.clone()),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
+    }
+    (volumes, mounts)
+}
+
+/// The service's one container.
+pub fn container(ir: &Ir, s: &Service, mounts: Vec<VolumeMount>) -> Container {
+    Container {
+        name: s.name.clone(),
+        image: Some(s.image.clone()),
+        image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
+        command: (!s.command.is_empty())
+            .then(|| s.command.iter().map(|c| escape_dollars(c)).collect()),
+        args: (!s.args.is_empty()).then(|| s.args.iter().map(|c| escape_dollars(c)).collect()),
+        working_dir: s.working_dir.clone(),
+        ports: (!s.ports.is_empty()).then(|| {
+            s.ports
+                .iter()
+                .map(|p| ContainerPort {
+                    name: Some(p.name.clone()),
+                    container_port: i32::from(p.container),
+                    protocol: Some(p.protocol.k8s().to_string()),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        env: (!s.env.is_empty()).then(|| env(s)),
+        resources: resources(s),
+        liveness_probe: s.liveness.as_ref().map(probe),
+        readiness_probe: s.readiness.as_ref().map(probe),
+        startup_probe: s.startup.as_ref().map(probe),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        security_context: Some(container_security(s)),
+        ..Default::default()
+    }
+}
+
+/// Where a service's pods run in a cloud mode: its node pool (by the label Terraform puts on
+/// the pool's nodes), tolerations of that pool's taints, and for replicated services a spread
+/// over zones (required) and nodes (preferred). Nothing outside cloud modes.
+struct Scheduling {
+    node_selector: Option<BTreeMap<String, String>>,
+    tolerations: Option<Vec<Toleration>>,
+    spread: Option<Vec<TopologySpreadConstraint>>,
+}
+
+fn scheduling(ir: &Ir, s: &Service) -> Result<Scheduling, EmitError> {
+    let mut out = Scheduling {
+        node_selector: None,
+        tolerations: None,
+        spread: None,
+    };
+    let Some(cloud) = ir.cloud.as_ref() else {
+        return Ok(out);
+    };
+    // The node-pool helpers move to a shared cloud module in this issue; until then they
+    // live with the Helm backend.
+    if let Some(pool) = crate::helm::pool_of(cloud, &s.name) {
+        out.node_selector = Some(BTreeMap::from([(
+            crate::helm::NODE_POOL_LABEL.to_string(),
+            pool.to_string(),
+        )]));
+        let mut tolerations = Vec::new();
+        for t in &cloud.node_pools[pool].taints {
+            let Some((key, value, effect)) = crate::helm::parse_taint(t) else {
+                return Err(EmitError::NotRepresentable(
+                    format!("cloud.node_pools.{pool}.taints"),
+                    format!(
+                        "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
+                    ),
+                ));
+            };
+            tolerations.push(Toleration {
+                operator: Some(if value.is_some() { "Equal" } else { "Exists" }.into()),
+                key: Some(key),
+                value,
+                effect: Some(effect),
+                toleration_seconds: None,
+            });
+        }
+        out.tolerations = (!tolerations.is_empty()).then_some(tolerations);
+    }
+    if s.max_replicas() > 1 && cloud.zones.len() > 1 {
+        let spread = |key: &str, when: &str| TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: key.into(),
+            when_unsatisfiable: when.into(),
+            label_selector: Some(selector(ir, s)),
+            ..Default::default()
+        };
+        out.spread = Some(vec![
+            spread("topology.kubernetes.io/zone", "DoNotSchedule"),
+            spread("kubernetes.io/hostname", "ScheduleAnyway"),
+        ]);
+    }
+    Ok(out)
+}
+
+/// The selector of a service's pods.
+pub fn selector(ir: &Ir, s: &Service) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels::selector(ir, s)),
+        match_expressions: None,
+    }
+}
+
+/// The pod template of a service's workload.
+pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> Result<PodTemplateSpec, EmitError> {
+    let (volumes, mounts) = volumes(s);
+    let scheduling = scheduling(ir, s)?;
+    let mut annotations = BTreeMap::new();
+    if let Some(h) = config_hash(s) {
+        annotations.insert(CONFIG_HASH_ANNOTATION.to_string(), h);
+    }
+    Ok(PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels::service_in(ir, s, flavour)),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..Default::default()
+        }),
+        spec: Some(PodSpec {
+            service_account_name: Some(s.name.clone()),
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            termination_grace_period_seconds: s.stop_grace_period.map(|d| i64::from(d.seconds)),
+            security_context: Some(pod_security(s)),
+            node_selector: scheduling.node_selector,
+            tolerations: scheduling.tolerations,
+            topology_spread_constraints: scheduling.spread,
+            containers: vec![container(ir, s, mounts)],
+            volumes: (!volumes.is_empty()).then_some(volumes),
+            ..Default::default()
+        }),
+    })
+}
+
+/// The container security context: every capability dropped except those the model adds back.
+pub fn container_security(s: &Service) -> SecurityContext {
+    let sec = &s.security;
+    let mut caps_add: Vec<String> = sec.capabilities_add.clone();
+    caps_add.sort();
+    SecurityContext {
+        allow_privilege_escalation: Some(sec.allow_privilege_escalation),
+        read_only_root_filesystem: Some(sec.read_only_root_filesystem),
+        run_as_non_root: Some(sec.run_as_non_root),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            add: (!caps_add.is_empty()).then_some(caps_add),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The pod security context, with the runtime's default seccomp profile.
+pub fn pod_security(s: &Service) -> PodSecurityContext {
+    let sec = &s.security;
+    PodSecurityContext {
+        run_as_non_root: Some(sec.run_as_non_root),
+        run_as_user: sec.run_as_user,
+        run_as_group: sec.run_as_group,
+        fs_group: sec.fs_group,
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_are_escaped_for_kubernetes_expansion() {
+        assert_eq!(escape_dollars("a$(B)$$c"), "a$$(B)$$$$c");
+        assert_eq!(
+            secret_var("postgres-password"),
+            "ENVC_SECRET_POSTGRES_PASSWORD"
+        );
+    }
+}
