@@ -25,6 +25,8 @@ use crate::render;
 /// A mode built in memory.
 struct Built {
     loaded: LoadedMode,
+    /// Its IR, for the backends' rules that classification asks about.
+    ir: envc_core::Ir,
     facts: Facts,
     /// The release lock it was built from, if any.
     lock: Option<envc_promote::mode::Applied>,
@@ -90,6 +92,7 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
     };
     Ok(Ok(Built {
         loaded: loaded.loaded,
+        ir: compiled.ir,
         facts,
         lock: loaded.lock,
     }))
@@ -155,41 +158,38 @@ fn report(p: &Project, d: &Diagnostics, out: &Output) -> Status {
 
 /// Facts of a Helm chart: rendered with `helm template` (Helm must be on PATH).
 fn helm_facts(files: &FileSet, label: &str) -> Result<Facts> {
-    let dir = tempfile_dir()?;
+    // Removed when dropped, on every return path.
+    let tmp = tempfile::Builder::new()
+        .prefix("envc-helm-")
+        .tempdir()
+        .context("failed to create a temporary directory for `helm template`")?;
+    let dir = tmp.path();
     for (path, bytes) in &files.files {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        std::fs::write(&p, bytes)?;
+        std::fs::write(&p, bytes).with_context(|| format!("failed to write {}", p.display()))?;
     }
     let chart = if dir.join("chart/Chart.yaml").exists() {
         dir.join("chart")
     } else {
-        dir.clone()
+        dir.to_path_buf()
     };
     let output = std::process::Command::new("helm")
         .args(["template", "envc"])
         .arg(&chart)
         .output()
-        .map_err(|e| anyhow!("failed to run `helm template` for {label}: {e}; install Helm, or render the chart yourself and pass the output (`helm template ... | envc diff --against - MODE`)"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let output = output?;
+        .map_err(|e| anyhow!("failed to run `helm template` for {label}: {e}; install Helm, or render the chart yourself and pass the output (`helm template ... | envc diff --against - MODE`)"))?;
     if !output.status.success() {
         bail!(
-            "`helm template` failed for {label}: {}",
+            "failed to render {label} with `helm template`: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
     let set = FileSet::from_memory(label, [("-".to_string(), output.stdout)]);
     Ok(envc_diff::k8s::extract(&set))
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let base = std::env::temp_dir().join(format!("envc-helm-{}", std::process::id()));
-    std::fs::create_dir_all(&base)
-        .with_context(|| format!("failed to create {}", base.display()))?;
-    Ok(base)
 }
 
 /// Reads an existing artifact set of any format.
@@ -354,10 +354,12 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
                     ModelSide {
                         mode: ma,
                         loaded: &a.loaded,
+                        ir: &a.ir,
                     },
                     ModelSide {
                         mode: mb,
                         loaded: &b.loaded,
+                        ir: &b.ir,
                     },
                 )),
                 sources: Some(&project.sources),

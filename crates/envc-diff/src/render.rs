@@ -3,23 +3,26 @@
 
 use serde::Serialize;
 
+use envc_model::style::{Role, Stylesheet};
+
 use crate::classify::Accept;
 use crate::compare::{Class, Comparison, Difference};
 
-/// A unified diff for a terminal: every line indented, additions green and removals red when
+/// A unified diff for a terminal: every line indented, additions and removals styled when
 /// `color` is set.
 pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
+    let style = Stylesheet::new(color);
     let mut out = String::new();
     for l in diff.lines() {
-        let code = if l.starts_with('+') && !l.starts_with("+++") {
-            Some("32")
+        let role = if l.starts_with('+') && !l.starts_with("+++") {
+            Some(Role::Added)
         } else if l.starts_with('-') && !l.starts_with("---") {
-            Some("31")
+            Some(Role::Removed)
         } else {
             None
         };
-        match code.filter(|_| color) {
-            Some(c) => out.push_str(&format!("{indent}\x1b[{c}m{l}\x1b[0m\n")),
+        match role {
+            Some(r) => out.push_str(&format!("{indent}{}\n", style.paint(r, l))),
             None => out.push_str(&format!("{indent}{l}\n")),
         }
     }
@@ -118,17 +121,12 @@ impl Report {
 
     /// Text for people; `drift_only` hides the explained differences.
     pub fn text(&self, color: bool, drift_only: bool) -> String {
-        let paint = |code: &str, s: &str| {
-            if color {
-                format!("\x1b[{code}m{s}\x1b[0m")
-            } else {
-                s.to_string()
-            }
-        };
+        let style = Stylesheet::new(color);
+        let paint = |role: Role, s: &str| style.paint(role, s);
         let mut out = String::new();
         out.push_str(&format!(
             "{} {} ({}) vs {} ({})\n",
-            paint("1", "envc diff:"),
+            paint(Role::Heading, "envc diff:"),
             self.a.label,
             self.a.format,
             self.b.label,
@@ -141,18 +139,19 @@ impl Report {
             }
             if d.service != current {
                 current = &d.service;
-                out.push_str(&format!("\n{}\n", paint("1", &d.service)));
+                out.push_str(&format!("\n{}\n", paint(Role::Heading, &d.service)));
             }
-            let (code, label) = match d.class {
-                Class::Drift => ("1;31", "drift"),
-                Class::Expected => ("32", "expected"),
-                Class::NotRepresentable => ("36", "not representable"),
-                Class::Accepted => ("33", "accepted"),
+            let role = match d.class {
+                Class::Drift => Role::Error,
+                Class::Expected => Role::Success,
+                Class::NotRepresentable => Role::Info,
+                Class::Accepted => Role::Changed,
             };
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
             let mut line = format!(
-                "  {:<18} {}: {} -> {}",
-                paint(code, label),
+                "  {} {}: {} -> {}",
+                // Padded before painting, so escape codes do not count towards the width.
+                paint(role, &format!("{:<18}", d.class.as_str())),
                 d.key,
                 show(&d.a),
                 show(&d.b)
@@ -174,7 +173,7 @@ impl Report {
             out.push_str(&format!(
                 "\n{}\n",
                 paint(
-                    "1;33",
+                    Role::Warning,
                     "stale accepted differences (no longer occur; remove them)"
                 )
             ));
@@ -192,7 +191,7 @@ impl Report {
         out.push_str(&format!(
             "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names and ports resolve per format\n",
             s.services,
-            if s.drift > 0 { paint("1;31", &s.drift.to_string()) } else { s.drift.to_string() },
+            if s.drift > 0 { paint(Role::Error, &s.drift.to_string()) } else { s.drift.to_string() },
             s.expected,
             s.not_representable,
             s.accepted,
