@@ -259,7 +259,7 @@ fn parse_map(items: &[String]) -> Result<BTreeMap<String, String>> {
 fn side(f: &Facts, mode: Option<&str>) -> Side {
     Side {
         label: f.label.clone(),
-        format: f.format.as_str().to_string(),
+        format: f.format,
         mode: mode.map(String::from),
     }
 }

@@ -12,8 +12,8 @@ use crate::compare::{Class, Comparison, Difference, not_representable};
 use crate::facts::Format;
 use crate::key::{Key, ProbeKind};
 
-/// A difference declared intended between two modes.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A difference declared intended between two modes (a rule of `accepted.toml`).
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Accept {
     /// The two modes (either order); absent: any comparison.
@@ -28,7 +28,7 @@ pub struct Accept {
     pub key: String,
     /// Why it is intended.
     pub reason: String,
-    /// Where the rule is written (`accepted.toml:12`), filled in when loaded.
+    /// `file:line` where the rule is written (`accepted.toml:12`), filled in when loaded.
     #[serde(skip_deserializing, default)]
     pub at: String,
 }

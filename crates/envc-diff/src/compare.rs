@@ -38,6 +38,7 @@ impl Class {
 
 /// One difference between the two sides.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Difference {
     /// Service (after renames).
     pub service: String,
@@ -52,6 +53,7 @@ pub struct Difference {
     pub b: Option<String>,
     /// Unified diff of a file's content, when the facet is a file.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub text_diff: Option<String>,
     /// Classification.
     pub class: Class,
@@ -60,6 +62,7 @@ pub struct Difference {
     /// `file:line` of the profile value or accepted rule that explains the class
     /// (`profiles/docker.toml:12`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub at: Option<String>,
 }
 
@@ -235,5 +238,84 @@ fn runnable_by_compose(p: &ProbeFacts) -> Result<ProbeFacts, &'static str> {
     match p.kind.as_str() {
         "exec" | "http" => Ok(p.clone()),
         _ => Err("Compose can only run a command in the container"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(format: Format, probes: &[(ProbeKind, &str, &str, u32)]) -> Facts {
+        let mut s = ServiceFacts {
+            name: "db".into(),
+            ..Default::default()
+        };
+        for (kind, how, target, delay) in probes {
+            s.probes.insert(
+                *kind,
+                ProbeFacts {
+                    kind: how.to_string(),
+                    target: target.to_string(),
+                    period: 10,
+                    timeout: 1,
+                    failure_threshold: 3,
+                    initial_delay: *delay,
+                },
+            );
+        }
+        Facts {
+            label: format.as_str().into(),
+            format,
+            services: [("db".to_string(), s)].into_iter().collect(),
+            notes: Vec::new(),
+            endpoints: Vec::new(),
+        }
+    }
+
+    fn healthcheck_differences(c: &Comparison) -> Vec<String> {
+        c.differences
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.key,
+                    Key::Probe(ProbeKind::Healthcheck) | Key::ProbeTiming(ProbeKind::Healthcheck)
+                )
+            })
+            .map(|d| format!("{}: {:?} -> {:?}", d.key, d.a, d.b))
+            .collect()
+    }
+
+    /// The Compose backend makes the healthcheck from the liveness probe when the readiness
+    /// probe is a TCP check; the diff reads the Kubernetes side by the same rule.
+    #[test]
+    fn kubernetes_probes_stand_for_the_healthcheck_compose_would_have() {
+        let compose = facts(
+            Format::Compose,
+            &[(ProbeKind::Healthcheck, "exec", "pg_isready", 40)],
+        );
+        let k8s = facts(
+            Format::Kubernetes,
+            &[
+                (ProbeKind::Readiness, "tcp", ":5432", 0),
+                (ProbeKind::Liveness, "exec", "pg_isready", 0),
+                (ProbeKind::Startup, "exec", "pg_isready", 10),
+            ],
+        );
+        let c = compare(&compose, &k8s, &BTreeMap::new());
+        assert_eq!(healthcheck_differences(&c), Vec::<String>::new());
+
+        // Nothing Compose could run: no healthcheck stands for the probes.
+        let blind = facts(
+            Format::Kubernetes,
+            &[(ProbeKind::Readiness, "tcp", ":5432", 0)],
+        );
+        let c = compare(&compose, &blind, &BTreeMap::new());
+        assert_eq!(
+            healthcheck_differences(&c),
+            [
+                "probes.healthcheck: Some(\"exec pg_isready\") -> None",
+                "probes.healthcheck.timing: Some(\"period 10s, timeout 1s, failures 3, delay 40s\") -> None"
+            ]
+        );
     }
 }

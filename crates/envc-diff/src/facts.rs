@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub use crate::key::{Facet, Key, Port, PortField, ProbeKind, Resource, Security};
 
 /// The format facts were read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// A Compose file.
