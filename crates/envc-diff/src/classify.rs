@@ -2,8 +2,6 @@
 //! or a reference resolves per mode), not representable (the format cannot express it), or
 //! drift.
 
-use std::path::Path;
-
 use envc_model::load::LoadedMode;
 use envc_model::{Node, NodeValue, Origin, Sources};
 use serde::{Deserialize, Serialize};
@@ -407,8 +405,11 @@ fn expected(
             .loaded
             .tree
             .origin_of(&["services", &d.service, "files", fname, "template"]);
-        let dir: &Path = &a.loaded.env_dir;
-        let text = std::fs::read_to_string(dir.join(t)).unwrap_or_default();
+        // The build read the template into the sources; the library reads no files itself.
+        let path = a.loaded.env_dir.join(t);
+        let text = sources
+            .and_then(|s| s.find(&path).map(|id| s.get(id).text.as_str()))
+            .unwrap_or_default();
         if text.contains("mode.") {
             return Some((
                 format!("template {t} renders per mode"),
