@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use envc_diff::classify::{AcceptedFile, Context as ClassifyContext, ModelSide, classify};
+use envc_diff::classify::{Accept, AcceptedFile, Context as ClassifyContext, ModelSide, classify};
 use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::Facts;
 use envc_diff::render::{Report, Side};
@@ -25,6 +25,8 @@ use crate::render;
 /// A mode built in memory.
 struct Built {
     loaded: LoadedMode,
+    /// Its IR, for the backends' rules that classification asks about.
+    ir: envc_core::Ir,
     facts: Facts,
     /// The release lock it was built from, if any.
     lock: Option<Applied>,
@@ -90,9 +92,21 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
     };
     Ok(Ok(Built {
         loaded: loaded.loaded,
+        ir: compiled.ir,
         facts,
         lock: loaded.lock,
     }))
+}
+
+impl Built {
+    /// What classification may read of this mode.
+    fn model_side<'a>(&'a self, mode: &'a str) -> ModelSide<'a> {
+        ModelSide {
+            mode,
+            loaded: &self.loaded,
+            ir: &self.ir,
+        }
+    }
 }
 
 /// A difference in a service that waits for promotion into a locked mode is explained by the
@@ -155,41 +169,38 @@ fn report(p: &Project, d: &Diagnostics, out: &Output) -> Status {
 
 /// Facts of a Helm chart: rendered with `helm template` (Helm must be on PATH).
 fn helm_facts(files: &FileSet, label: &str) -> Result<Facts> {
-    let dir = tempfile_dir()?;
+    // Removed when dropped, on every return path.
+    let tmp = tempfile::Builder::new()
+        .prefix("envc-helm-")
+        .tempdir()
+        .context("failed to create a temporary directory for `helm template`")?;
+    let dir = tmp.path();
     for (path, bytes) in &files.files {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        std::fs::write(&p, bytes)?;
+        std::fs::write(&p, bytes).with_context(|| format!("failed to write {}", p.display()))?;
     }
     let chart = if dir.join("chart/Chart.yaml").exists() {
         dir.join("chart")
     } else {
-        dir.clone()
+        dir.to_path_buf()
     };
     let output = std::process::Command::new("helm")
         .args(["template", "envc"])
         .arg(&chart)
         .output()
-        .map_err(|e| anyhow!("failed to run `helm template` for {label}: {e}; install Helm, or render the chart yourself and pass the output (`helm template ... | envc diff --against - MODE`)"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let output = output?;
+        .map_err(|e| anyhow!("failed to run `helm template` for {label}: {e}; install Helm, or render the chart yourself and pass the output (`helm template ... | envc diff --against - MODE`)"))?;
     if !output.status.success() {
         bail!(
-            "`helm template` failed for {label}: {}",
+            "failed to render {label} with `helm template`: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
     let set = FileSet::from_memory(label, [("-".to_string(), output.stdout)]);
     Ok(envc_diff::k8s::extract(&set))
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf> {
-    let base = std::env::temp_dir().join(format!("envc-helm-{}", std::process::id()));
-    std::fs::create_dir_all(&base)
-        .with_context(|| format!("failed to create {}", base.display()))?;
-    Ok(base)
 }
 
 /// Reads an existing artifact set of any format.
@@ -259,14 +270,19 @@ fn parse_map(items: &[String]) -> Result<BTreeMap<String, String>> {
 fn side(f: &Facts, mode: Option<&str>) -> Side {
     Side {
         label: f.label.clone(),
-        format: f.format.as_str().to_string(),
+        format: f.format,
         mode: mode.map(String::from),
     }
 }
 
+/// What every kind of comparison is given: renames and accepted differences.
+struct Inputs {
+    renames: BTreeMap<String, String>,
+    accepted: Vec<Accept>,
+}
+
 /// `envc diff`.
 pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
-    let renames = parse_map(&d.map)?;
     let accepted_path = d
         .accepted
         .clone()
@@ -280,101 +296,37 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
         Err(_) if d.accepted.is_none() => Vec::new(),
         Err(e) => bail!("failed to read {}: {e}", accepted_path.display()),
     };
-
+    let inputs = Inputs {
+        renames: parse_map(&d.map)?,
+        accepted,
+    };
     let report = if let (Some(from), Some(to)) = (&d.from, &d.to) {
         if !d.modes.is_empty() {
             bail!("--from/--to compare two existing sets and take no modes");
         }
-        let a = read_set(from)?;
-        let b = read_set(to)?;
-        let mut c = compare(&a, &b, &renames);
-        let ctx = ClassifyContext {
-            a_format: a.format,
-            b_format: b.format,
-            models: None,
-            sources: None,
-            accepted: &accepted,
-            env: None,
-        };
-        let stale = classify(&mut c, &ctx);
-        let notes = notes(&a, &b, &renames);
-        Report::new(side(&a, None), side(&b, None), c, stale, notes)
+        sets(from, to, &inputs)?
     } else {
         let mut project = match load_project(cli, out)? {
             Ok(p) => p,
             Err(s) => return Ok(s),
         };
         let env = pick_env(&project, &d.env)?;
-        if let Some(path) = &d.against {
+        let report = if let Some(path) = &d.against {
             let [mode] = d.modes.as_slice() else {
                 bail!("--against PATH takes exactly one mode: envc diff --against PATH MODE")
             };
-            let built = match build(&mut project, &env, mode, out)? {
-                Ok(b) => b,
-                Err(s) => return Ok(s),
-            };
-            let other = read_set(path)?;
-            let mut c = compare(&built.facts, &other, &renames);
-            let ctx = ClassifyContext {
-                a_format: built.facts.format,
-                b_format: other.format,
-                models: None,
-                sources: Some(&project.sources),
-                accepted: &accepted,
-                env: Some(&env),
-            };
-            let stale = classify(&mut c, &ctx);
-            let notes = notes(&built.facts, &other, &renames);
-            Report::new(
-                side(&built.facts, Some(mode)),
-                side(&other, None),
-                c,
-                stale,
-                notes,
-            )
+            against(&mut project, &env, mode, path, &inputs, out)?
         } else {
             let [ma, mb] = d.modes.as_slice() else {
                 bail!(
                     "give two modes (`envc diff docker k3s`), --against PATH MODE, or --from PATH --to PATH"
                 );
             };
-            let a = match build(&mut project, &env, ma, out)? {
-                Ok(b) => b,
-                Err(s) => return Ok(s),
-            };
-            let b = match build(&mut project, &env, mb, out)? {
-                Ok(b) => b,
-                Err(s) => return Ok(s),
-            };
-            let mut c = compare(&a.facts, &b.facts, &renames);
-            let ctx = ClassifyContext {
-                a_format: a.facts.format,
-                b_format: b.facts.format,
-                models: Some((
-                    ModelSide {
-                        mode: ma,
-                        loaded: &a.loaded,
-                    },
-                    ModelSide {
-                        mode: mb,
-                        loaded: &b.loaded,
-                    },
-                )),
-                sources: Some(&project.sources),
-                accepted: &accepted,
-                env: Some(&env),
-            };
-            let stale = classify(&mut c, &ctx);
-            explain_pending(&mut c, [(ma, &a), (mb, &b)], &project.sources);
-            let mut notes = notes(&a.facts, &b.facts, &renames);
-            notes.extend(pending_notes([(ma, &a), (mb, &b)]));
-            Report::new(
-                side(&a.facts, Some(ma)),
-                side(&b.facts, Some(mb)),
-                c,
-                stale,
-                notes,
-            )
+            modes(&mut project, &env, [ma, mb], &inputs, out)?
+        };
+        match report {
+            Ok(r) => r,
+            Err(s) => return Ok(s),
         }
     };
     match d.format {
@@ -386,6 +338,96 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Two existing artifact sets (`--from`, `--to`): no model, so nothing is expected.
+fn sets(from: &str, to: &str, inputs: &Inputs) -> Result<Report> {
+    let a = read_set(from)?;
+    let b = read_set(to)?;
+    let mut c = compare(&a, &b, &inputs.renames);
+    let ctx = ClassifyContext {
+        a_format: a.format,
+        b_format: b.format,
+        models: None,
+        sources: None,
+        accepted: &inputs.accepted,
+        env: None,
+    };
+    let stale = classify(&mut c, &ctx);
+    let notes = notes(&a, &b, &inputs.renames);
+    Ok(Report::new(side(&a, None), side(&b, None), c, stale, notes))
+}
+
+/// A fresh build of a mode against an existing set (`--against`).
+fn against(
+    project: &mut Project,
+    env: &str,
+    mode: &str,
+    path: &str,
+    inputs: &Inputs,
+    out: &Output,
+) -> Result<Result<Report, Status>> {
+    let built = match build(project, env, mode, out)? {
+        Ok(b) => b,
+        Err(s) => return Ok(Err(s)),
+    };
+    let other = read_set(path)?;
+    let mut c = compare(&built.facts, &other, &inputs.renames);
+    let ctx = ClassifyContext {
+        a_format: built.facts.format,
+        b_format: other.format,
+        models: None,
+        sources: Some(&project.sources),
+        accepted: &inputs.accepted,
+        env: Some(env),
+    };
+    let stale = classify(&mut c, &ctx);
+    let notes = notes(&built.facts, &other, &inputs.renames);
+    Ok(Ok(Report::new(
+        side(&built.facts, Some(mode)),
+        side(&other, None),
+        c,
+        stale,
+        notes,
+    )))
+}
+
+/// Two modes, both built in memory: differences the model explains are expected.
+fn modes(
+    project: &mut Project,
+    env: &str,
+    [ma, mb]: [&str; 2],
+    inputs: &Inputs,
+    out: &Output,
+) -> Result<Result<Report, Status>> {
+    let a = match build(project, env, ma, out)? {
+        Ok(b) => b,
+        Err(s) => return Ok(Err(s)),
+    };
+    let b = match build(project, env, mb, out)? {
+        Ok(b) => b,
+        Err(s) => return Ok(Err(s)),
+    };
+    let mut c = compare(&a.facts, &b.facts, &inputs.renames);
+    let ctx = ClassifyContext {
+        a_format: a.facts.format,
+        b_format: b.facts.format,
+        models: Some((a.model_side(ma), b.model_side(mb))),
+        sources: Some(&project.sources),
+        accepted: &inputs.accepted,
+        env: Some(env),
+    };
+    let stale = classify(&mut c, &ctx);
+    explain_pending(&mut c, [(ma, &a), (mb, &b)], &project.sources);
+    let mut notes = notes(&a.facts, &b.facts, &inputs.renames);
+    notes.extend(pending_notes([(ma, &a), (mb, &b)]));
+    Ok(Ok(Report::new(
+        side(&a.facts, Some(ma)),
+        side(&b.facts, Some(mb)),
+        c,
+        stale,
+        notes,
+    )))
 }
 
 fn notes(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Vec<String> {

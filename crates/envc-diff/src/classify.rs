@@ -2,17 +2,16 @@
 //! or a reference resolves per mode), not representable (the format cannot express it), or
 //! drift.
 
-use std::path::Path;
-
 use envc_model::load::LoadedMode;
 use envc_model::{Node, NodeValue, Origin, Sources};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{Class, Comparison, Difference, not_representable};
 use crate::facts::Format;
+use crate::key::{Key, ProbeKind};
 
-/// A difference declared intended between two modes.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A difference declared intended between two modes (a rule of `accepted.toml`).
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Accept {
     /// The two modes (either order); absent: any comparison.
@@ -27,7 +26,7 @@ pub struct Accept {
     pub key: String,
     /// Why it is intended.
     pub reason: String,
-    /// Where the rule is written (`accepted.toml:12`), filled in when loaded.
+    /// `file:line` where the rule is written (`accepted.toml:12`), filled in when loaded.
     #[serde(skip_deserializing, default)]
     pub at: String,
 }
@@ -75,10 +74,7 @@ impl Accept {
         {
             return false;
         }
-        (self.service == "*" || self.service == d.service)
-            && (d.key == self.key
-                || d.key.starts_with(&format!("{}.", self.key))
-                || d.facet == self.key)
+        (self.service == "*" || self.service == d.service) && d.key.matches_rule(&self.key)
     }
 }
 
@@ -88,6 +84,8 @@ pub struct ModelSide<'a> {
     pub mode: &'a str,
     /// The loaded mode (tree with provenance, decoded model).
     pub loaded: &'a LoadedMode,
+    /// The mode's IR, for the backends' own rules.
+    pub ir: &'a envc_core::Ir,
 }
 
 /// What classification may use.
@@ -163,15 +161,22 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         .collect()
 }
 
-/// A probe the model gives no command for cannot become a Compose healthcheck (images without
-/// a shell or HTTP client, such as the OpenTelemetry collector's).
+/// A service the Compose backend gives no healthcheck (its probes have no command Compose could
+/// run: images without a shell or HTTP client, such as the OpenTelemetry collector's) has none
+/// to compare with the probe Kubernetes checks. Kubernetes manifests do not show whether an
+/// HTTP probe has a command for Compose, so the Compose side's IR answers, by the backend's
+/// own rule.
 fn healthcheck_not_representable(
     a: &ModelSide<'_>,
     b: &ModelSide<'_>,
     ctx: &Context<'_>,
     d: &Difference,
 ) -> Option<String> {
-    if !d.key.starts_with("probes.healthcheck") || ctx.a_format == ctx.b_format {
+    let (Key::Probe(ProbeKind::Healthcheck) | Key::ProbeTiming(ProbeKind::Healthcheck)) = d.key
+    else {
+        return None;
+    };
+    if ctx.a_format == ctx.b_format {
         return None;
     }
     let (compose_side, missing) = if ctx.a_format == Format::Compose {
@@ -182,16 +187,10 @@ fn healthcheck_not_representable(
     if !missing {
         return None;
     }
-    let svc = compose_side.loaded.model.services.get(&d.service)?;
-    let usable = |p: &Option<envc_model::model::Probe>| {
-        p.as_ref().is_some_and(|p| {
-            p.exec.is_some() || p.http.as_ref().is_some_and(|h| h.command.is_some())
-        })
-    };
-    if usable(&svc.probes.readiness) || usable(&svc.probes.liveness) {
-        return None;
-    }
-    Some("its probes have no command Compose could run (set `command` on the http probe when the image has a client)".into())
+    envc_emit::compose::services_without_healthcheck(compose_side.ir)
+        .iter()
+        .any(|(service, _)| *service == d.service)
+        .then(|| "its probes have no command Compose could run (set `command` on the http probe when the image has a client)".into())
 }
 
 fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
@@ -208,30 +207,27 @@ fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
     {
         return Some(r.to_string());
     }
-    if d.key.starts_with("namespace") {
-        return not_representable(a, &d.key)
+    match &d.key {
+        Key::Namespace => not_representable(a, &d.key)
             .or(not_representable(b, &d.key))
-            .map(String::from);
-    }
-    // Compose runs commands for health; Kubernetes probes HTTP and TCP itself.
-    if d.facet == "probes" && !d.key.ends_with(".timing") {
-        let kinds: Vec<&str> = [&d.a, &d.b]
-            .iter()
-            .filter_map(|v| v.as_deref())
-            .filter_map(|v| v.split(' ').next())
-            .collect();
-        if kinds.len() == 2 && kinds[0] != kinds[1] && kinds.contains(&"exec") {
-            return Some(
-                "Compose runs the probe's command where Kubernetes checks HTTP or TCP itself"
-                    .into(),
-            );
+            .map(String::from),
+        // Compose runs commands for health; Kubernetes probes HTTP and TCP itself.
+        Key::Probe(_) => {
+            let kinds: Vec<&str> = [&d.a, &d.b]
+                .iter()
+                .filter_map(|v| v.as_deref())
+                .filter_map(|v| v.split(' ').next())
+                .collect();
+            (kinds.len() == 2 && kinds[0] != kinds[1] && kinds.contains(&"exec")).then(|| {
+                "Compose runs the probe's command where Kubernetes checks HTTP or TCP itself".into()
+            })
         }
+        _ => None,
     }
-    None
 }
 
 /// Model paths that produce a fact key of a service.
-fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>> {
+fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>> {
     let base = |rest: &[&str]| -> Vec<String> {
         ["services", service]
             .iter()
@@ -240,57 +236,54 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &str) -> Vec<Vec<String>
             .collect()
     };
     let svc = loaded.model.services.get(service);
-    let (facet, rest) = key.split_once('.').unwrap_or((key, ""));
-    match facet {
-        "service" => vec![base(&["enabled"]), base(&["external"])],
-        "image" => vec![base(&["image"])],
-        "command" => vec![base(&["command"])],
-        "args" => vec![base(&["args"])],
-        "env" => vec![base(&["env", rest])],
-        "replicas" => vec![base(&["replicas"]), base(&["autoscaling"])],
-        "autoscaling" => vec![base(&["autoscaling"])],
-        "resources" => vec![base(&["resources"])],
-        "security" => vec![base(&["security"])],
-        "depends_on" => vec![base(&["depends_on"])],
-        "probes" => {
-            let kind = rest.split('.').next().unwrap_or_default();
-            vec![base(&["probes", kind])]
-        }
-        "ports" | "exposure" => {
-            let container: Option<u16> = rest.split('/').next().and_then(|p| p.parse().ok());
-            let mut out = Vec::new();
-            for (pname, p) in svc.map(|s| &s.ports).into_iter().flatten() {
-                if facet == "exposure" || Some(p.container) == container {
-                    let field = rest
-                        .rsplit('.')
-                        .next()
-                        .filter(|f| ["host_port", "node_port", "service"].contains(f));
-                    match (facet, field) {
-                        ("exposure", _) => out.push(base(&["ports", pname, "ingress"])),
-                        (_, Some(f)) => out.push(base(&["ports", pname, f])),
-                        _ => out.push(base(&["ports", pname])),
-                    }
-                }
-            }
-            out
-        }
-        "volumes" => {
-            let path = rest.strip_suffix(".size").unwrap_or(rest);
-            svc.map(|s| &s.volumes)
+    match key {
+        Key::Service => vec![base(&["enabled"]), base(&["external"])],
+        Key::Image => vec![base(&["image"])],
+        Key::Command => vec![base(&["command"])],
+        Key::Args => vec![base(&["args"])],
+        Key::Env(name) => vec![base(&["env", name])],
+        Key::Replicas => vec![base(&["replicas"]), base(&["autoscaling"])],
+        Key::Autoscaling => vec![base(&["autoscaling"])],
+        Key::Resource(_) => vec![base(&["resources"])],
+        Key::Security(_) => vec![base(&["security"])],
+        Key::DependsOn(_) => vec![base(&["depends_on"])],
+        Key::Probe(kind) | Key::ProbeTiming(kind) => vec![base(&["probes", kind.as_str()])],
+        Key::Port(port) | Key::PortField(port, _) => {
+            let field = match key {
+                Key::PortField(_, f) => Some(f.as_str()),
+                _ => None,
+            };
+            svc.map(|s| &s.ports)
                 .into_iter()
                 .flatten()
-                .filter(|(_, v)| v.path == path)
-                .map(|(n, _)| base(&["volumes", n]))
+                .filter(|(_, p)| p.container == port.number)
+                .map(|(pname, _)| match field {
+                    Some(f) => base(&["ports", pname, f]),
+                    None => base(&["ports", pname]),
+                })
                 .collect()
         }
-        "files" => svc
+        Key::Exposure(_) => svc
+            .map(|s| &s.ports)
+            .into_iter()
+            .flatten()
+            .map(|(pname, _)| base(&["ports", pname, "ingress"]))
+            .collect(),
+        Key::Volume(path) | Key::VolumeSize(path) => svc
+            .map(|s| &s.volumes)
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v.path == *path)
+            .map(|(n, _)| base(&["volumes", n]))
+            .collect(),
+        Key::File(path) => svc
             .map(|s| &s.files)
             .into_iter()
             .flatten()
-            .filter(|(_, f)| f.path == rest)
+            .filter(|(_, f)| f.path == *path)
             .map(|(n, _)| base(&["files", n]))
             .collect(),
-        _ => Vec::new(),
+        Key::Namespace => Vec::new(),
     }
 }
 
@@ -352,8 +345,8 @@ fn expected(
         }
     }
     // The same model text resolves differently per mode (`${mode.name}`, hosts, ports).
-    if d.facet == "env" {
-        let name = d.key.strip_prefix("env.").unwrap_or_default();
+    if let Key::Env(name) = &d.key {
+        let name = name.as_str();
         // A secret's value belongs to the tier: dev modes carry a dev value, prod modes a
         // reference to a Secret created at deploy time.
         let secret = |s: &ModelSide<'_>| match model_env(s, &d.service, name) {
@@ -399,28 +392,29 @@ fn expected(
         }
     }
     // A template rendered per mode.
-    if d.facet == "files" {
-        let path = d.key.strip_prefix("files.").unwrap_or_default();
-        if let Some((fname, f)) = a
+    if let Key::File(path) = &d.key
+        && let Some((fname, f)) = a
             .loaded
             .model
             .services
             .get(&d.service)
-            .and_then(|s| s.files.iter().find(|(_, f)| f.path == path))
-            && let Some(t) = &f.template
-        {
-            let o = a
-                .loaded
-                .tree
-                .origin_of(&["services", &d.service, "files", fname, "template"]);
-            let dir: &Path = &a.loaded.env_dir;
-            let text = std::fs::read_to_string(dir.join(t)).unwrap_or_default();
-            if text.contains("mode.") {
-                return Some((
-                    format!("template {t} renders per mode"),
-                    location(sources, o),
-                ));
-            }
+            .and_then(|s| s.files.iter().find(|(_, f)| f.path == *path))
+        && let Some(t) = &f.template
+    {
+        let o = a
+            .loaded
+            .tree
+            .origin_of(&["services", &d.service, "files", fname, "template"]);
+        // The build read the template into the sources; the library reads no files itself.
+        let path = a.loaded.env_dir.join(t);
+        let text = sources
+            .and_then(|s| s.find(&path).map(|id| s.get(id).text.as_str()))
+            .unwrap_or_default();
+        if text.contains("mode.") {
+            return Some((
+                format!("template {t} renders per mode"),
+                location(sources, o),
+            ));
         }
     }
     None

@@ -1,14 +1,17 @@
 //! Matching services and comparing their facts facet by facet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use envc_emit::healthcheck::healthcheck;
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::facts::{Facts, Format};
+use crate::facts::{Facts, Format, ProbeFacts, ServiceFacts};
+use crate::key::{Facet, Key, PortField, ProbeKind};
 use crate::normalize;
 
 /// How a difference is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// A profile sets it.
@@ -34,27 +37,32 @@ impl Class {
 }
 
 /// One difference between the two sides.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Difference {
     /// Service (after renames).
     pub service: String,
     /// Facet: `image`, `env`, `ports`, ... or `service` when one side lacks the service.
-    pub facet: String,
-    /// Full key (`env.AWS_REGION`).
-    pub key: String,
+    pub facet: Facet,
+    /// Full key, spelled `env.AWS_REGION`.
+    #[schemars(with = "String")]
+    pub key: Key,
     /// Value on side A (secrets hashed).
     pub a: Option<String>,
     /// Value on side B.
     pub b: Option<String>,
-    /// Unified diff of file contents, when the facet is a file.
+    /// Unified diff of a file's content, when the facet is a file.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub text_diff: Option<String>,
     /// Classification.
     pub class: Class,
     /// Why.
     pub reason: String,
-    /// Where the reason is written (`profiles/docker.toml:12`), if anywhere.
+    /// `file:line` of the profile value or accepted rule that explains the class
+    /// (`profiles/docker.toml:12`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub at: Option<String>,
 }
 
@@ -69,34 +77,51 @@ pub struct Comparison {
     pub services: usize,
 }
 
-/// Why a facet cannot be compared across formats, if it cannot.
-pub fn not_representable(format: Format, key: &str) -> Option<&'static str> {
-    let facet = key.split('.').next().unwrap_or(key);
-    match format {
-        Format::Compose => match facet {
-            "autoscaling" => Some("Compose cannot autoscale"),
-            "exposure" => Some("Compose has no ingress"),
-            "namespace" => Some("Compose has networks, not namespaces"),
-            "probes" if !key.starts_with("probes.healthcheck") => Some(
+impl Difference {
+    /// An unclassified difference (`Drift`, empty reason); [`crate::classify`] judges it.
+    pub fn new(service: &str, key: Key, a: Option<String>, b: Option<String>) -> Difference {
+        Difference {
+            service: service.to_string(),
+            facet: key.facet(),
+            key,
+            a,
+            b,
+            text_diff: None,
+            class: Class::Drift,
+            reason: String::new(),
+            at: None,
+        }
+    }
+}
+
+/// Why a fact cannot be expressed in a format, if it cannot.
+pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
+    match (format, key) {
+        (Format::Compose, Key::Autoscaling) => Some("Compose cannot autoscale"),
+        (Format::Compose, Key::Exposure(_)) => Some("Compose has no ingress"),
+        (Format::Compose, Key::Namespace) => Some("Compose has networks, not namespaces"),
+        (Format::Compose, Key::Probe(k) | Key::ProbeTiming(k)) if *k != ProbeKind::Healthcheck => {
+            Some(
                 "Compose has one healthcheck, compared as `probes.healthcheck`; it has no separate liveness, readiness and startup probes",
-            ),
-            "ports" if key.ends_with(".node_port") => Some("Compose has no NodePorts"),
-            "ports" if key.ends_with(".service") => {
-                Some("Compose services are reached on their container ports")
-            }
-            "volumes" if key.ends_with(".size") => Some("Compose volumes have no size"),
-            _ => None,
-        },
-        Format::Kubernetes => match facet {
-            "depends_on" => {
-                Some("Kubernetes has no start order (readiness probes and retries take its place)")
-            }
-            "namespace" => Some("Kubernetes has namespaces, not Compose networks"),
-            "ports" if key.ends_with(".host_port") => Some(
-                "Kubernetes reaches pods through Services (NodePort) or ingress, not host ports",
-            ),
-            _ => None,
-        },
+            )
+        }
+        (Format::Compose, Key::PortField(_, PortField::NodePort)) => {
+            Some("Compose has no NodePorts")
+        }
+        (Format::Compose, Key::PortField(_, PortField::Service)) => {
+            Some("Compose services are reached on their container ports")
+        }
+        (Format::Compose, Key::VolumeSize(_)) => Some("Compose volumes have no size"),
+        (Format::Kubernetes, Key::DependsOn(_)) => {
+            Some("Kubernetes has no start order (readiness probes and retries take its place)")
+        }
+        (Format::Kubernetes, Key::Namespace) => {
+            Some("Kubernetes has namespaces, not Compose networks")
+        }
+        (Format::Kubernetes, Key::PortField(_, PortField::HostPort)) => {
+            Some("Kubernetes reaches pods through Services (NodePort) or ingress, not host ports")
+        }
+        _ => None,
     }
 }
 
@@ -118,83 +143,41 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
     normalize::rewrite(&mut a, &ra);
     normalize::rewrite(&mut b, &rb);
 
-    let mut names: Vec<String> = a.services.keys().cloned().collect();
-    for n in b.services.keys() {
-        if !names.contains(n) {
-            names.push(n.clone());
-        }
-    }
-    names.sort();
+    let names: BTreeSet<&String> = a.services.keys().chain(b.services.keys()).collect();
     let mut differences = Vec::new();
     let mut normalized = 0;
     let mut services = 0;
-    for n in &names {
-        let (sa, sb) = (a.services.get(n), b.services.get(n));
-        let (Some(sa), Some(sb)) = (sa, sb) else {
-            differences.push(Difference {
-                service: n.clone(),
-                facet: "service".into(),
-                key: "service".into(),
-                a: sa.map(|s| s.workload.clone()),
-                b: sb.map(|s| s.workload.clone()),
-                text_diff: None,
-                class: Class::Drift,
-                reason: String::new(),
-                at: None,
-            });
+    for n in names {
+        let (Some(sa), Some(sb)) = (a.services.get(n), b.services.get(n)) else {
+            let workload = |f: &Facts| f.services.get(n).map(|s| s.workload.clone());
+            differences.push(Difference::new(n, Key::Service, workload(&a), workload(&b)));
             continue;
         };
         services += 1;
-        let fa = sa.flatten();
-        let fb = sb.flatten();
-        let raw_fa = raw_a
-            .services
-            .get(n)
-            .map(|s| s.flatten())
-            .unwrap_or_default();
-        let raw_fb = raw_b
-            .services
-            .get(n)
-            .map(|s| s.flatten())
-            .unwrap_or_default();
-        let mut keys: Vec<&String> = fa.keys().chain(fb.keys()).collect();
+        let raw = |f: &Facts| {
+            f.services
+                .get(n)
+                .map(ServiceFacts::flatten)
+                .unwrap_or_default()
+        };
+        let (raw_a, raw_b) = (raw(&raw_a), raw(&raw_b));
+        let (fa, fb) = (sa.flatten(), sb.flatten());
+        let mut keys: Vec<&Key> = fa.keys().chain(fb.keys()).collect();
         keys.sort();
         keys.dedup();
         for k in keys {
-            let va = fa.get(k);
-            let vb = fb.get(k);
-            if va.map(|x| &x.1) == vb.map(|x| &x.1) {
-                if raw_fa.get(k).map(|x| &x.1) != raw_fb.get(k).map(|x| &x.1) {
+            let (va, vb) = (fa.get(k), fb.get(k));
+            if va == vb {
+                if raw_a.get(k) != raw_b.get(k) {
                     normalized += 1;
                 }
                 continue;
             }
-            let facet = va.or(vb).map(|x| x.0.clone()).unwrap_or_default();
-            let text_diff = if facet == "files" {
-                let path = &k["files.".len()..];
-                let ca = sa.files.get(path).map(|f| f.content.as_str()).unwrap_or("");
-                let cb = sb.files.get(path).map(|f| f.content.as_str()).unwrap_or("");
-                (!ca.is_empty() || !cb.is_empty()).then(|| {
-                    similar::TextDiff::from_lines(ca, cb)
-                        .unified_diff()
-                        .context_radius(2)
-                        .header(&format!("a{path}"), &format!("b{path}"))
-                        .to_string()
-                })
-            } else {
-                None
-            };
-            differences.push(Difference {
-                service: n.clone(),
-                facet,
-                key: k.clone(),
-                a: va.map(|x| x.1.clone()),
-                b: vb.map(|x| x.1.clone()),
-                text_diff,
-                class: Class::Drift,
-                reason: String::new(),
-                at: None,
-            });
+            let mut d = Difference::new(n, k.clone(), va.cloned(), vb.cloned());
+            if let Key::File(path) = k {
+                d.text_diff = text_diff(path, sa, sb);
+            }
+            differences.push(d);
         }
     }
     Comparison {
@@ -204,32 +187,135 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
     }
 }
 
-/// What Compose's single healthcheck corresponds to in Kubernetes: the readiness probe (else
-/// the liveness probe), first checked once the startup probe's budget has passed. Added to
-/// Kubernetes facts when they are compared with Compose facts.
+/// A unified diff of a file's content on the two sides, when either has content.
+fn text_diff(path: &str, a: &ServiceFacts, b: &ServiceFacts) -> Option<String> {
+    fn content<'s>(s: &'s ServiceFacts, path: &str) -> &'s str {
+        s.files.get(path).map_or("", |f| f.content.as_str())
+    }
+    let (ca, cb) = (content(a, path), content(b, path));
+    (!ca.is_empty() || !cb.is_empty()).then(|| {
+        similar::TextDiff::from_lines(ca, cb)
+            .unified_diff()
+            .context_radius(2)
+            .header(&format!("a{path}"), &format!("b{path}"))
+            .to_string()
+    })
+}
+
+/// The healthcheck Kubernetes probes stand for, by the Compose backend's own rule
+/// ([`envc_emit::healthcheck`]): the readiness probe, else the liveness probe, that Compose could
+/// run, first checked once the startup probe's budget has passed. Added to Kubernetes facts when
+/// they are compared with Compose facts.
 fn synthesize_healthchecks(f: &mut Facts) {
     if f.format != Format::Kubernetes {
         return;
     }
     for s in f.services.values_mut() {
-        let Some(base) = s
-            .probes
-            .get("readiness")
-            .or_else(|| s.probes.get("liveness"))
-            .cloned()
-        else {
+        let probe = |k| s.probes.get(&k);
+        let Ok(h) = healthcheck(
+            probe(ProbeKind::Readiness),
+            probe(ProbeKind::Liveness),
+            probe(ProbeKind::Startup),
+            runnable_by_compose,
+        ) else {
             continue;
         };
-        let delay = match s.probes.get("startup") {
-            Some(st) => st.initial_delay + st.period * st.failure_threshold,
-            None => base.initial_delay,
+        let synthesized = ProbeFacts {
+            period: h.interval,
+            timeout: h.timeout,
+            failure_threshold: h.retries,
+            initial_delay: h.start_period,
+            ..h.test
         };
-        s.probes.insert(
-            "healthcheck".into(),
-            crate::facts::ProbeFacts {
-                initial_delay: delay,
-                ..base
-            },
+        s.probes.insert(ProbeKind::Healthcheck, synthesized);
+    }
+}
+
+/// Whether Compose could run a probe read from Kubernetes manifests: a command, or an HTTP
+/// check (for which the model may give Compose an equivalent command; manifests cannot say).
+/// Compose cannot make TCP or gRPC checks.
+fn runnable_by_compose(p: &ProbeFacts) -> Result<ProbeFacts, &'static str> {
+    match p.kind.as_str() {
+        "exec" | "http" => Ok(p.clone()),
+        _ => Err("Compose can only run a command in the container"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(format: Format, probes: &[(ProbeKind, &str, &str, u32)]) -> Facts {
+        let mut s = ServiceFacts {
+            name: "db".into(),
+            ..Default::default()
+        };
+        for (kind, how, target, delay) in probes {
+            s.probes.insert(
+                *kind,
+                ProbeFacts {
+                    kind: how.to_string(),
+                    target: target.to_string(),
+                    period: 10,
+                    timeout: 1,
+                    failure_threshold: 3,
+                    initial_delay: *delay,
+                },
+            );
+        }
+        Facts {
+            label: format.as_str().into(),
+            format,
+            services: [("db".to_string(), s)].into_iter().collect(),
+            notes: Vec::new(),
+            endpoints: Vec::new(),
+        }
+    }
+
+    fn healthcheck_differences(c: &Comparison) -> Vec<String> {
+        c.differences
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.key,
+                    Key::Probe(ProbeKind::Healthcheck) | Key::ProbeTiming(ProbeKind::Healthcheck)
+                )
+            })
+            .map(|d| format!("{}: {:?} -> {:?}", d.key, d.a, d.b))
+            .collect()
+    }
+
+    /// The Compose backend makes the healthcheck from the liveness probe when the readiness
+    /// probe is a TCP check; the diff reads the Kubernetes side by the same rule.
+    #[test]
+    fn kubernetes_probes_stand_for_the_healthcheck_compose_would_have() {
+        let compose = facts(
+            Format::Compose,
+            &[(ProbeKind::Healthcheck, "exec", "pg_isready", 40)],
+        );
+        let k8s = facts(
+            Format::Kubernetes,
+            &[
+                (ProbeKind::Readiness, "tcp", ":5432", 0),
+                (ProbeKind::Liveness, "exec", "pg_isready", 0),
+                (ProbeKind::Startup, "exec", "pg_isready", 10),
+            ],
+        );
+        let c = compare(&compose, &k8s, &BTreeMap::new());
+        assert_eq!(healthcheck_differences(&c), Vec::<String>::new());
+
+        // Nothing Compose could run: no healthcheck stands for the probes.
+        let blind = facts(
+            Format::Kubernetes,
+            &[(ProbeKind::Readiness, "tcp", ":5432", 0)],
+        );
+        let c = compare(&compose, &blind, &BTreeMap::new());
+        assert_eq!(
+            healthcheck_differences(&c),
+            [
+                "probes.healthcheck: Some(\"exec pg_isready\") -> None",
+                "probes.healthcheck.timing: Some(\"period 10s, timeout 1s, failures 3, delay 40s\") -> None"
+            ]
         );
     }
 }

@@ -7,9 +7,10 @@ use yaml_serde::Value as Y;
 
 use crate::facts::{
     Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, secret_hash,
-    sensitive_name,
+    sensitive_name, shell_words,
 };
 use crate::fileset::FileSet;
+use crate::key::{Port, ProbeKind};
 
 /// Whether a file name is a Compose file name.
 pub fn is_compose_name(name: &str) -> bool {
@@ -298,6 +299,63 @@ fn compose_bytes(s: &str) -> String {
     }
 }
 
+/// What the services of a Compose project read from the project around them.
+struct Project<'a> {
+    files: &'a FileSet,
+    /// The Compose file's directory in the set (`` at the top).
+    dir: String,
+    /// Top-level secrets: their content, when the set has it.
+    secret_files: BTreeMap<String, Option<Vec<u8>>>,
+    /// Top-level configs: their content, when the set has it.
+    configs: BTreeMap<String, Option<String>>,
+    /// Top-level named volumes.
+    named_volumes: Vec<String>,
+}
+
+impl<'a> Project<'a> {
+    fn new(files: &'a FileSet, dir: String, doc: &Y, vars: &BTreeMap<String, String>) -> Self {
+        let top = |key: &str| doc.get(key).and_then(Y::as_mapping).into_iter().flatten();
+        let secret_files = top("secrets")
+            .filter_map(|(k, v)| {
+                let name = k.as_str()?.to_string();
+                let file = text(v, "file")
+                    .and_then(|f| join(&dir, f))
+                    .and_then(|p| files.files.get(&p).cloned());
+                let env = text(v, "environment")
+                    .and_then(|e| vars.get(e))
+                    .map(|s| s.clone().into_bytes());
+                Some((name, file.or(env)))
+            })
+            .collect();
+        let configs = top("configs")
+            .filter_map(|(k, v)| {
+                let name = k.as_str()?.to_string();
+                let content = text(v, "content").map(String::from).or_else(|| {
+                    text(v, "file")
+                        .and_then(|f| join(&dir, f))
+                        .and_then(|p| files.text(&p).map(String::from))
+                });
+                Some((name, content))
+            })
+            .collect();
+        let named_volumes = top("volumes")
+            .filter_map(|(k, _)| k.as_str().map(String::from))
+            .collect();
+        Project {
+            files,
+            dir,
+            secret_files,
+            configs,
+            named_volumes,
+        }
+    }
+
+    /// A file of the set, by a path relative to the Compose file.
+    fn text(&self, rel: &str) -> Option<&'a str> {
+        join(&self.dir, rel).and_then(|p| self.files.text(&p))
+    }
+}
+
 /// Extracts facts from the set's Compose file.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
@@ -331,42 +389,11 @@ pub fn extract(files: &FileSet) -> Facts {
         .and_then(|p| files.text(&p))
         .map(parse_env_file)
         .unwrap_or_default();
+    let project = Project::new(files, dir, &doc, &vars);
     let mut it = Interp {
         vars: &vars,
         unresolved: Vec::new(),
     };
-    let secret_files: BTreeMap<String, Option<Vec<u8>>> = doc
-        .get("secrets")
-        .and_then(Y::as_mapping)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| {
-            let name = k.as_str()?.to_string();
-            let file = text(v, "file")
-                .and_then(|f| join(&dir, f))
-                .and_then(|p| files.files.get(&p).cloned());
-            let env = text(v, "environment")
-                .and_then(|e| vars.get(e))
-                .map(|s| s.clone().into_bytes());
-            Some((name, file.or(env)))
-        })
-        .collect();
-    let configs: BTreeMap<String, Option<String>> = doc
-        .get("configs")
-        .and_then(Y::as_mapping)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| {
-            let name = k.as_str()?.to_string();
-            let content = text(v, "content").map(String::from).or_else(|| {
-                text(v, "file")
-                    .and_then(|f| join(&dir, f))
-                    .and_then(|p| files.text(&p).map(String::from))
-            });
-            Some((name, content))
-        })
-        .collect();
-
     for (k, s) in doc
         .get("services")
         .and_then(Y::as_mapping)
@@ -374,12 +401,49 @@ pub fn extract(files: &FileSet) -> Facts {
         .flatten()
     {
         let Some(name) = k.as_str() else { continue };
+        let mut read = Reader {
+            name,
+            project: &project,
+            it: &mut it,
+            notes: &mut notes,
+        };
+        services.insert(name.to_string(), read.service(s));
+    }
+    let mut unresolved = it.unresolved;
+    unresolved.sort();
+    unresolved.dedup();
+    if !unresolved.is_empty() {
+        notes.push(format!(
+            "variables not set in .env: {}",
+            unresolved.join(", ")
+        ));
+    }
+    Facts {
+        label: files.label.clone(),
+        format: Format::Compose,
+        services,
+        notes,
+        endpoints: Vec::new(),
+    }
+}
+
+/// Reads one service, interpolating with the project's variables and noting what it cannot
+/// read.
+struct Reader<'r, 'a> {
+    name: &'r str,
+    project: &'r Project<'a>,
+    it: &'r mut Interp<'a>,
+    notes: &'r mut Vec<String>,
+}
+
+impl Reader<'_, '_> {
+    fn service(&mut self, s: &Y) -> ServiceFacts {
         let mut f = ServiceFacts {
-            name: name.to_string(),
+            name: self.name.to_string(),
             workload: "compose".into(),
             ..Default::default()
         };
-        f.image = text(s, "image").map(|i| it.text(i)).or_else(|| {
+        f.image = text(s, "image").map(|i| self.it.text(i)).or_else(|| {
             let ctx = s.get("build").and_then(|b| {
                 b.as_str()
                     .map(String::from)
@@ -387,19 +451,38 @@ pub fn extract(files: &FileSet) -> Facts {
             });
             ctx.map(|c| format!("build:{c}"))
         });
-        let words = |v: &Y, it: &mut Interp<'_>| -> Option<Vec<String>> {
-            match v {
-                Y::String(s) => Some(split_words(&it.text(s))),
-                Y::Sequence(seq) => {
-                    Some(seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect())
-                }
-                _ => None,
-            }
-        };
-        f.command = s.get("entrypoint").and_then(|v| words(v, &mut it));
-        f.args = s.get("command").and_then(|v| words(v, &mut it));
+        f.command = s.get("entrypoint").and_then(|v| self.words(v));
+        f.args = s.get("command").and_then(|v| self.words(v));
+        let env = self.environment(s);
+        f.env = self.secrets_read_from_files(s, env);
+        self.ports(s, &mut f);
+        self.volumes(s, &mut f);
+        tmpfs(s, &mut f);
+        self.configs(s, &mut f);
+        resources(s, &mut f);
+        if let Some(h) = self.healthcheck(s) {
+            f.probes.insert(ProbeKind::Healthcheck, h);
+        }
+        relations_and_security(s, &mut f);
+        f
+    }
 
-        // Environment: env_file first, then environment.
+    /// A command in shell form or as a list, interpolated.
+    fn words(&mut self, v: &Y) -> Option<Vec<String>> {
+        match v {
+            Y::String(s) => Some(split_words(&self.it.text(s))),
+            Y::Sequence(seq) => Some(
+                seq.iter()
+                    .filter_map(scalar)
+                    .map(|w| self.it.text(&w))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Environment: `env_file` first, then `environment`.
+    fn environment(&mut self, s: &Y) -> BTreeMap<String, Value> {
         let mut env: BTreeMap<String, Value> = BTreeMap::new();
         let env_files: Vec<String> = match s.get("env_file") {
             Some(Y::String(p)) => vec![p.clone()],
@@ -414,42 +497,49 @@ pub fn extract(files: &FileSet) -> Facts {
             _ => Vec::new(),
         };
         for ef in env_files {
-            match join(&dir, &ef).and_then(|p| files.text(&p)) {
+            match self.project.text(&ef) {
                 Some(t) => {
                     for (k, v) in parse_env_file(t) {
                         env.insert(k, Value::Text(v));
                     }
                 }
-                None => notes.push(format!("{name}: env_file {ef} is not in the set")),
+                None => self
+                    .notes
+                    .push(format!("{}: env_file {ef} is not in the set", self.name)),
             }
         }
         match s.get("environment") {
             Some(Y::Mapping(m)) => {
                 for (k, v) in m {
                     if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
-                        env.insert(k.to_string(), it.value(&v));
+                        env.insert(k.to_string(), self.it.value(&v));
                     }
                 }
             }
             Some(Y::Sequence(seq)) => {
                 for e in seq.iter().filter_map(Y::as_str) {
-                    match e.split_once('=') {
-                        Some((k, v)) => {
-                            env.insert(k.to_string(), it.value(v));
-                        }
-                        None => {
-                            env.insert(
-                                e.to_string(),
-                                Value::Text(format!("<from the shell: {e}>")),
-                            );
-                        }
-                    }
+                    let value = match e.split_once('=') {
+                        Some((k, v)) => Some((k.to_string(), self.it.value(v))),
+                        None => None,
+                    };
+                    let (k, v) = value.unwrap_or_else(|| {
+                        (e.to_string(), Value::Text(format!("<from the shell: {e}>")))
+                    });
+                    env.insert(k, v);
                 }
             }
             _ => {}
         }
-        // Secrets mounted in /run/secrets and read through `X_FILE` / `X__FILE` variables
-        // are the same fact as `X` holding the secret.
+        env
+    }
+
+    /// Secrets mounted in /run/secrets and read through `X_FILE` / `X__FILE` variables are the
+    /// same fact as `X` holding the secret; literals in credential-named variables are hashed.
+    fn secrets_read_from_files(
+        &self,
+        s: &Y,
+        env: BTreeMap<String, Value>,
+    ) -> BTreeMap<String, Value> {
         let mounted: BTreeMap<String, String> = s
             .get("secrets")
             .and_then(Y::as_sequence)
@@ -471,17 +561,17 @@ pub fn extract(files: &FileSet) -> Facts {
                 }
             })
             .collect();
-        let mut final_env = BTreeMap::new();
+        let mut out = BTreeMap::new();
         for (k, v) in env {
             let file_var = k.strip_suffix("__FILE").or_else(|| k.strip_suffix("_FILE"));
             if let (Some(base), Value::Text(path)) = (file_var, &v)
                 && let Some(sname) = mounted.get(path)
             {
-                let hash = match secret_files.get(sname) {
+                let hash = match self.project.secret_files.get(sname) {
                     Some(Some(bytes)) => secret_hash(trim_newline(bytes)),
                     _ => secret_hash(format!("ref:{sname}").as_bytes()),
                 };
-                final_env.insert(base.to_string(), Value::secret(hash));
+                out.insert(base.to_string(), Value::secret(hash));
                 continue;
             }
             let v = match v {
@@ -490,11 +580,13 @@ pub fn extract(files: &FileSet) -> Facts {
                 }
                 other => other,
             };
-            final_env.insert(k, v);
+            out.insert(k, v);
         }
-        f.env = final_env;
+        out
+    }
 
-        // Ports.
+    /// `ports` (short and long syntax) and `expose`.
+    fn ports(&mut self, s: &Y, f: &mut ServiceFacts) {
         for p in s
             .get("ports")
             .and_then(Y::as_sequence)
@@ -508,11 +600,11 @@ pub fn extract(files: &FileSet) -> Facts {
                         .and_then(|t| t.parse::<u16>().ok()),
                     p.get("published")
                         .and_then(scalar)
-                        .and_then(|t| it.text(&t).parse::<u16>().ok()),
+                        .and_then(|t| self.it.text(&t).parse::<u16>().ok()),
                     text(p, "protocol").unwrap_or("tcp").to_string(),
                 ),
                 _ => {
-                    let spec = scalar(p).map(|x| it.text(&x)).unwrap_or_default();
+                    let spec = scalar(p).map(|x| self.it.text(&x)).unwrap_or_default();
                     let (spec, proto) = spec
                         .split_once('/')
                         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -521,41 +613,33 @@ pub fn extract(files: &FileSet) -> Facts {
                     let target = fields.first().and_then(|t| t.parse::<u16>().ok());
                     let published = fields.get(1).and_then(|t| t.parse::<u16>().ok());
                     if fields.first().is_some_and(|t| t.contains('-')) {
-                        notes.push(format!("{name}: port range {spec} not compared"));
+                        self.notes
+                            .push(format!("{}: port range {spec} not compared", self.name));
                     }
                     (target, published, proto)
                 }
             };
             if let Some(t) = target {
-                let e = f.ports.entry(format!("{t}/{proto}")).or_default();
+                let e = f.ports.entry(Port::new(t, &proto)).or_default();
                 e.host_port = published;
             }
         }
-        for p in s
+        for spec in s
             .get("expose")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
+            .filter_map(scalar)
         {
-            if let Some(spec) = scalar(p) {
-                let (n, proto) = spec
-                    .split_once('/')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-                    .unwrap_or((spec.clone(), "tcp".into()));
-                if let Ok(n) = n.parse::<u16>() {
-                    f.ports.entry(format!("{n}/{proto}")).or_default();
-                }
+            let (n, proto) = spec.split_once('/').unwrap_or((&spec, "tcp"));
+            if let Ok(n) = n.parse::<u16>() {
+                f.ports.entry(Port::new(n, proto)).or_default();
             }
         }
+    }
 
-        // Volumes, bind-mounted files, tmpfs, configs.
-        let named: Vec<String> = doc
-            .get("volumes")
-            .and_then(Y::as_mapping)
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, _)| k.as_str().map(String::from))
-            .collect();
+    /// `volumes`: named volumes, bind-mounted files (read from the set), tmpfs mounts.
+    fn volumes(&mut self, s: &Y, f: &mut ServiceFacts) {
         for v in s
             .get("volumes")
             .and_then(Y::as_sequence)
@@ -564,7 +648,7 @@ pub fn extract(files: &FileSet) -> Facts {
         {
             let (kind, source, target, size) = match v {
                 Y::String(spec) => {
-                    let spec = it.text(spec);
+                    let spec = self.it.text(spec);
                     let parts: Vec<&str> = spec.split(':').collect();
                     match parts.as_slice() {
                         [t] => ("volume".to_string(), String::new(), t.to_string(), None),
@@ -582,7 +666,9 @@ pub fn extract(files: &FileSet) -> Facts {
                 }
                 _ => (
                     text(v, "type").unwrap_or("volume").to_string(),
-                    text(v, "source").map(|x| it.text(x)).unwrap_or_default(),
+                    text(v, "source")
+                        .map(|x| self.it.text(x))
+                        .unwrap_or_default(),
                     text(v, "target").map(String::from).unwrap_or_default(),
                     v.get("tmpfs")
                         .and_then(|t| t.get("size"))
@@ -591,29 +677,30 @@ pub fn extract(files: &FileSet) -> Facts {
                 ),
             };
             match kind.as_str() {
-                "bind" => {
-                    match join(&dir, &source).and_then(|p| files.text(&p).map(String::from)) {
-                        Some(content) => {
-                            f.files.insert(
-                                target,
-                                FileFacts {
-                                    hash: secret_hash(content.as_bytes()),
-                                    content,
-                                },
-                            );
-                        }
-                        None => {
-                            notes.push(format!("{name}: bind mount {source} is not in the set; compared as a volume"));
-                            f.volumes.insert(
-                                target,
-                                VolumeFacts {
-                                    persistent: true,
-                                    size: Some(format!("bind {source}")),
-                                },
-                            );
-                        }
+                "bind" => match self.project.text(&source).map(String::from) {
+                    Some(content) => {
+                        f.files.insert(
+                            target,
+                            FileFacts {
+                                hash: secret_hash(content.as_bytes()),
+                                content,
+                            },
+                        );
                     }
-                }
+                    None => {
+                        self.notes.push(format!(
+                            "{}: bind mount {source} is not in the set; compared as a volume",
+                            self.name
+                        ));
+                        f.volumes.insert(
+                            target,
+                            VolumeFacts {
+                                persistent: true,
+                                size: Some(format!("bind {source}")),
+                            },
+                        );
+                    }
+                },
                 "tmpfs" => {
                     f.volumes.insert(
                         target,
@@ -624,7 +711,8 @@ pub fn extract(files: &FileSet) -> Facts {
                     );
                 }
                 _ => {
-                    let persistent = !source.is_empty() || named.contains(&source);
+                    let persistent =
+                        !source.is_empty() || self.project.named_volumes.contains(&source);
                     f.volumes.insert(
                         target,
                         VolumeFacts {
@@ -635,34 +723,10 @@ pub fn extract(files: &FileSet) -> Facts {
                 }
             }
         }
-        match s.get("tmpfs") {
-            Some(Y::String(t)) => {
-                f.volumes.insert(
-                    t.split(':').next().unwrap_or(t).to_string(),
-                    VolumeFacts {
-                        persistent: false,
-                        size: None,
-                    },
-                );
-            }
-            Some(Y::Sequence(seq)) => {
-                for t in seq.iter().filter_map(Y::as_str) {
-                    let (path, opts) = t.split_once(':').unwrap_or((t, ""));
-                    let size = opts
-                        .split(',')
-                        .find_map(|o| o.strip_prefix("size="))
-                        .map(compose_bytes);
-                    f.volumes.insert(
-                        path.to_string(),
-                        VolumeFacts {
-                            persistent: false,
-                            size,
-                        },
-                    );
-                }
-            }
-            _ => {}
-        }
+    }
+
+    /// `configs`, with content from the project's top-level configs.
+    fn configs(&mut self, s: &Y, f: &mut ServiceFacts) {
         for c in s
             .get("configs")
             .and_then(Y::as_sequence)
@@ -683,7 +747,7 @@ pub fn extract(files: &FileSet) -> Facts {
                     )
                 }
             };
-            match configs.get(&src) {
+            match self.project.configs.get(&src) {
                 Some(Some(content)) => {
                     f.files.insert(
                         target,
@@ -693,152 +757,155 @@ pub fn extract(files: &FileSet) -> Facts {
                         },
                     );
                 }
-                _ => notes.push(format!("{name}: config {src} content is not in the set")),
+                _ => self.notes.push(format!(
+                    "{}: config {src} content is not in the set",
+                    self.name
+                )),
             }
         }
+    }
 
-        // Resources and replicas.
-        let deploy = s.get("deploy").cloned().unwrap_or(Y::Null);
-        let res = |kind: &str, key: &str| {
-            deploy
-                .get("resources")
-                .and_then(|r| r.get(kind))
-                .and_then(|r| r.get(key))
-                .and_then(scalar)
-        };
-        f.resources.limits_cpu = res("limits", "cpus").map(|c| cpu(&c));
-        f.resources.limits_memory = res("limits", "memory").map(|m| compose_bytes(&m));
-        f.resources.requests_cpu = res("reservations", "cpus").map(|c| cpu(&c));
-        f.resources.requests_memory = res("reservations", "memory").map(|m| compose_bytes(&m));
-        if f.resources.limits_cpu.is_none() {
-            f.resources.limits_cpu = s.get("cpus").and_then(scalar).map(|c| cpu(&c));
+    /// The healthcheck: Compose's one health signal (readiness and restart policy in one),
+    /// with Docker's defaults.
+    fn healthcheck(&mut self, s: &Y) -> Option<ProbeFacts> {
+        let h = s.get("healthcheck")?;
+        if h.get("disable").and_then(Y::as_bool).unwrap_or(false) {
+            return None;
         }
-        if f.resources.limits_memory.is_none() {
-            f.resources.limits_memory = s
-                .get("mem_limit")
-                .and_then(scalar)
-                .map(|m| compose_bytes(&m));
-        }
-        f.replicas = Some(
-            deploy
-                .get("replicas")
-                .and_then(Y::as_u64)
-                .or_else(|| s.get("scale").and_then(Y::as_u64))
-                .unwrap_or(1) as u32,
-        );
-
-        // Healthcheck: Compose's one health signal (readiness and restart policy in one).
-        if let Some(h) = s.get("healthcheck")
-            && !h.get("disable").and_then(Y::as_bool).unwrap_or(false)
-        {
-            let test: Vec<String> = match h.get("test") {
-                Some(Y::String(t)) => vec!["CMD-SHELL".into(), it.text(t)],
-                Some(Y::Sequence(seq)) => {
-                    seq.iter().filter_map(scalar).map(|w| it.text(&w)).collect()
-                }
-                _ => Vec::new(),
-            };
-            if test.first().map(String::as_str) != Some("NONE") && !test.is_empty() {
-                let target = match test.first().map(String::as_str) {
-                    Some("CMD") => crate::facts::shell_words(&test[1..]),
-                    Some("CMD-SHELL") => test[1..].join(" "),
-                    _ => crate::facts::shell_words(&test),
-                };
-                let secs = |k: &str, d: u32| {
-                    h.get(k)
-                        .and_then(scalar)
-                        .and_then(|x| seconds(&x))
-                        .unwrap_or(d)
-                };
-                f.probes.insert(
-                    "healthcheck".into(),
-                    ProbeFacts {
-                        kind: "exec".into(),
-                        target,
-                        period: secs("interval", 30),
-                        timeout: secs("timeout", 30),
-                        failure_threshold: h.get("retries").and_then(Y::as_u64).unwrap_or(3) as u32,
-                        initial_delay: secs("start_period", 0),
-                    },
-                );
-            }
-        }
-
-        // Dependencies, networks, security.
-        match s.get("depends_on") {
-            Some(Y::Sequence(seq)) => {
-                f.depends_on = seq
-                    .iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            }
-            Some(Y::Mapping(m)) => {
-                f.depends_on = m
-                    .keys()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            }
-            _ => {}
-        }
-        let networks: Vec<String> = match s.get("networks") {
+        let test: Vec<String> = match h.get("test") {
+            Some(Y::String(t)) => vec!["CMD-SHELL".into(), self.it.text(t)],
             Some(Y::Sequence(seq)) => seq
                 .iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect(),
-            Some(Y::Mapping(m)) => m
-                .keys()
-                .filter_map(|x| x.as_str().map(String::from))
+                .filter_map(scalar)
+                .map(|w| self.it.text(&w))
                 .collect(),
             _ => Vec::new(),
         };
-        f.namespace = (!networks.is_empty()).then(|| networks.join(","));
-        f.security.user = s.get("user").and_then(scalar);
-        f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
-        let so: Vec<String> = s
-            .get("security_opt")
-            .and_then(Y::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(scalar)
-            .collect();
-        if so
-            .iter()
-            .any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false"))
-        {
-            f.security.privilege_escalation = Some(false);
+        let (first, rest) = test.split_first()?;
+        if first == "NONE" {
+            return None;
         }
-        f.security.cap_drop = s
-            .get("cap_drop")
+        let target = match first.as_str() {
+            "CMD" => shell_words(rest),
+            "CMD-SHELL" => rest.join(" "),
+            _ => shell_words(&test),
+        };
+        let secs = |k: &str, d: u32| {
+            h.get(k)
+                .and_then(scalar)
+                .and_then(|x| seconds(&x))
+                .unwrap_or(d)
+        };
+        Some(ProbeFacts {
+            kind: "exec".into(),
+            target,
+            period: secs("interval", 30),
+            timeout: secs("timeout", 30),
+            failure_threshold: h.get("retries").and_then(Y::as_u64).unwrap_or(3) as u32,
+            initial_delay: secs("start_period", 0),
+        })
+    }
+}
+
+/// The service-level `tmpfs` list.
+fn tmpfs(s: &Y, f: &mut ServiceFacts) {
+    let entries: Vec<&str> = match s.get("tmpfs") {
+        Some(Y::String(t)) => vec![t.as_str()],
+        Some(Y::Sequence(seq)) => seq.iter().filter_map(Y::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let single = matches!(s.get("tmpfs"), Some(Y::String(_)));
+    for t in entries {
+        let (path, opts) = t.split_once(':').unwrap_or((t, ""));
+        // A single string is a path (options ignored, as before); list entries may carry
+        // `size=`.
+        let size = if single {
+            None
+        } else {
+            opts.split(',')
+                .find_map(|o| o.strip_prefix("size="))
+                .map(compose_bytes)
+        };
+        f.volumes.insert(
+            path.to_string(),
+            VolumeFacts {
+                persistent: false,
+                size,
+            },
+        );
+    }
+}
+
+/// `deploy.resources` (or the legacy `cpus` and `mem_limit`) and replicas.
+fn resources(s: &Y, f: &mut ServiceFacts) {
+    let deploy = s.get("deploy").cloned().unwrap_or(Y::Null);
+    let res = |kind: &str, key: &str| {
+        deploy
+            .get("resources")
+            .and_then(|r| r.get(kind))
+            .and_then(|r| r.get(key))
+            .and_then(scalar)
+    };
+    f.resources.limits_cpu = res("limits", "cpus").map(|c| cpu(&c));
+    f.resources.limits_memory = res("limits", "memory").map(|m| compose_bytes(&m));
+    f.resources.requests_cpu = res("reservations", "cpus").map(|c| cpu(&c));
+    f.resources.requests_memory = res("reservations", "memory").map(|m| compose_bytes(&m));
+    if f.resources.limits_cpu.is_none() {
+        f.resources.limits_cpu = s.get("cpus").and_then(scalar).map(|c| cpu(&c));
+    }
+    if f.resources.limits_memory.is_none() {
+        f.resources.limits_memory = s
+            .get("mem_limit")
+            .and_then(scalar)
+            .map(|m| compose_bytes(&m));
+    }
+    f.replicas = Some(
+        deploy
+            .get("replicas")
+            .and_then(Y::as_u64)
+            .or_else(|| s.get("scale").and_then(Y::as_u64))
+            .unwrap_or(1) as u32,
+    );
+}
+
+/// Names in a list or the keys of a mapping (`depends_on`, `networks`).
+fn names(v: Option<&Y>) -> Vec<String> {
+    match v {
+        Some(Y::Sequence(seq)) => seq
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        Some(Y::Mapping(m)) => m
+            .keys()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Dependencies, networks and security settings.
+fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
+    f.depends_on = names(s.get("depends_on")).into_iter().collect();
+    let networks = names(s.get("networks"));
+    f.namespace = (!networks.is_empty()).then(|| networks.join(","));
+    f.security.user = s.get("user").and_then(scalar);
+    f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
+    let list = |key: &str| -> Vec<String> {
+        s.get(key)
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
             .filter_map(scalar)
-            .collect();
-        f.security.cap_add = s
-            .get("cap_add")
-            .and_then(Y::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(scalar)
-            .collect();
-        services.insert(name.to_string(), f);
+            .collect()
+    };
+    if list("security_opt")
+        .iter()
+        .any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false"))
+    {
+        f.security.privilege_escalation = Some(false);
     }
-    let mut unresolved = it.unresolved;
-    unresolved.sort();
-    unresolved.dedup();
-    if !unresolved.is_empty() {
-        notes.push(format!(
-            "variables not set in .env: {}",
-            unresolved.join(", ")
-        ));
-    }
-    Facts {
-        label: files.label.clone(),
-        format: Format::Compose,
-        services,
-        notes,
-        endpoints: Vec::new(),
-    }
+    f.security.cap_drop = list("cap_drop");
+    f.security.cap_add = list("cap_add");
 }
 
 fn trim_newline(b: &[u8]) -> &[u8] {
@@ -887,12 +954,15 @@ mod tests {
         );
         let f = extract(&fs);
         let db = &f.services["db"];
-        assert_eq!(db.ports["5432/tcp"].host_port, Some(5432));
+        assert_eq!(db.ports[&Port::new(5432, "tcp")].host_port, Some(5432));
         assert!(!db.env["POSTGRES_PASSWORD"].display().contains("prefect123"));
         assert_eq!(db.env["POSTGRES_USER"], Value::Text("prefect".into()));
         assert!(db.volumes["/var/lib/postgresql/data"].persistent);
-        assert_eq!(db.probes["healthcheck"].target, "pg_isready -U prefect");
-        assert_eq!(db.probes["healthcheck"].period, 10);
+        assert_eq!(
+            db.probes[&ProbeKind::Healthcheck].target,
+            "pg_isready -U prefect"
+        );
+        assert_eq!(db.probes[&ProbeKind::Healthcheck].period, 10);
         assert_eq!(db.resources.limits_cpu.as_deref(), Some("500m"));
         assert_eq!(db.resources.limits_memory.as_deref(), Some("1Gi"));
     }

@@ -1,7 +1,8 @@
 //! Backend-neutral facts: what an artifact set deploys, per service.
 //!
-//! Facts are compared by flattening each service into `facet.key -> value` lines
-//! ([`ServiceFacts::flatten`]); secret-backed values are short hashes, never values.
+//! Facts are compared by flattening each service into `key -> value` lines
+//! ([`ServiceFacts::flatten`], keys typed by [`Key`]); secret-backed values are short hashes,
+//! never values.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,8 +10,10 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use crate::key::{Facet, Key, Port, PortField, ProbeKind, Resource, Security};
+
 /// The format facts were read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// A Compose file.
@@ -30,7 +33,7 @@ impl Format {
 }
 
 /// Facts of one artifact set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Facts {
     /// What was read.
     pub label: String,
@@ -42,12 +45,11 @@ pub struct Facts {
     pub notes: Vec<String>,
     /// Every addressable name and its namespace (Kubernetes Services, including ones with no
     /// workload such as aliases of managed databases), for host name normalisation.
-    #[serde(skip)]
     pub endpoints: Vec<(String, String)>,
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     /// Plain text.
     Text(String),
@@ -56,7 +58,7 @@ pub enum Value {
 }
 
 /// A part of a [`Value::Parts`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
     /// Text.
     Text(String),
@@ -118,8 +120,8 @@ pub fn sensitive_name(name: &str) -> bool {
     envc_model::model::looks_like_credential(name)
 }
 
-/// A port, keyed by `container/protocol`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// A port, keyed by container port and protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortFacts {
     /// Name, if any.
     pub name: Option<String>,
@@ -132,7 +134,7 @@ pub struct PortFacts {
 }
 
 /// A volume, keyed by mount path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VolumeFacts {
     /// Survives restarts.
     pub persistent: bool,
@@ -141,17 +143,16 @@ pub struct VolumeFacts {
 }
 
 /// A file placed in the container, keyed by path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileFacts {
     /// Short hash of the content.
     pub hash: String,
-    /// The content (for text diffs; never serialised).
-    #[serde(skip)]
+    /// The content (for text diffs; never reported as a value).
     pub content: String,
 }
 
 /// A probe (or Compose healthcheck), with runtime defaults applied.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProbeFacts {
     /// `http`, `tcp`, `grpc` or `exec`.
     pub kind: String,
@@ -168,7 +169,7 @@ pub struct ProbeFacts {
 }
 
 /// Resource requests and limits, normalised (`500m`, `1Gi`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceFacts {
     /// CPU request.
     pub requests_cpu: Option<String>,
@@ -180,8 +181,35 @@ pub struct ResourceFacts {
     pub limits_memory: Option<String>,
 }
 
+impl ResourceFacts {
+    /// One request or limit.
+    pub fn get(&self, r: Resource) -> Option<&str> {
+        match r {
+            Resource::RequestsCpu => self.requests_cpu.as_deref(),
+            Resource::RequestsMemory => self.requests_memory.as_deref(),
+            Resource::LimitsCpu => self.limits_cpu.as_deref(),
+            Resource::LimitsMemory => self.limits_memory.as_deref(),
+        }
+    }
+}
+
+impl envc_emit::healthcheck::Timings for ProbeFacts {
+    fn initial_delay(&self) -> u32 {
+        self.initial_delay
+    }
+    fn period(&self) -> u32 {
+        self.period
+    }
+    fn timeout(&self) -> u32 {
+        self.timeout
+    }
+    fn failure_threshold(&self) -> u32 {
+        self.failure_threshold
+    }
+}
+
 /// Security settings of the container.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityFacts {
     /// `uid` or `uid:gid`.
     pub user: Option<String>,
@@ -196,7 +224,7 @@ pub struct SecurityFacts {
 }
 
 /// What one service deploys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceFacts {
     /// Name.
     pub name: String,
@@ -212,8 +240,8 @@ pub struct ServiceFacts {
     pub args: Option<Vec<String>>,
     /// Environment.
     pub env: BTreeMap<String, Value>,
-    /// Ports by `container/protocol`.
-    pub ports: BTreeMap<String, PortFacts>,
+    /// Ports by container port and protocol.
+    pub ports: BTreeMap<Port, PortFacts>,
     /// Volumes by mount path.
     pub volumes: BTreeMap<String, VolumeFacts>,
     /// Files by path.
@@ -224,8 +252,8 @@ pub struct ServiceFacts {
     pub replicas: Option<u32>,
     /// Autoscaling: `min-max` and targets.
     pub autoscaling: Option<String>,
-    /// Probes by `liveness`, `readiness`, `startup`.
-    pub probes: BTreeMap<String, ProbeFacts>,
+    /// Probes by kind (Compose's healthcheck as [`ProbeKind::Healthcheck`]).
+    pub probes: BTreeMap<ProbeKind, ProbeFacts>,
     /// Services it waits for.
     pub depends_on: BTreeSet<String>,
     /// Ingress routes (`host/path`).
@@ -235,118 +263,128 @@ pub struct ServiceFacts {
 }
 
 impl ServiceFacts {
-    /// Every fact as `(facet, key, value)` lines, in a stable order. The facet is the first
-    /// component (`env`, `ports`, ...); the key is the full path (`env.AWS_REGION`).
-    pub fn flatten(&self) -> BTreeMap<String, (String, String)> {
-        let mut m: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut put = |facet: &str, key: String, v: String| {
-            m.insert(key, (facet.to_string(), v));
-        };
+    /// Every fact as `key -> value`, ordered as the keys' spellings are.
+    pub fn flatten(&self) -> BTreeMap<Key, String> {
+        let mut m = BTreeMap::new();
+        self.flatten_container(&mut m);
+        self.flatten_ports(&mut m);
+        self.flatten_storage(&mut m);
+        self.flatten_scaling(&mut m);
+        self.flatten_probes(&mut m);
+        self.flatten_relations(&mut m);
+        self.flatten_security(&mut m);
+        m
+    }
+
+    /// Image, command, arguments and environment.
+    fn flatten_container(&self, m: &mut BTreeMap<Key, String>) {
         if let Some(i) = &self.image {
-            put("image", "image".into(), i.clone());
+            m.insert(Key::Image, i.clone());
         }
         if let Some(c) = &self.command {
-            put("command", "command".into(), shell_words(c));
+            m.insert(Key::Command, shell_words(c));
         }
         if let Some(a) = &self.args {
-            put("args", "args".into(), shell_words(a));
+            m.insert(Key::Args, shell_words(a));
         }
         for (k, v) in &self.env {
-            put("env", format!("env.{k}"), v.display());
+            m.insert(Key::Env(k.clone()), v.display());
         }
-        for (k, p) in &self.ports {
+    }
+
+    fn flatten_ports(&self, m: &mut BTreeMap<Key, String>) {
+        for (port, p) in &self.ports {
             // Port names are labels, not behaviour (Compose has none): the port being open is
             // the fact.
-            put("ports", format!("ports.{k}"), "open".into());
-            if let Some(s) = p.service {
-                put("ports", format!("ports.{k}.service"), s.to_string());
-            }
-            if let Some(h) = p.host_port {
-                put("ports", format!("ports.{k}.host_port"), h.to_string());
-            }
-            if let Some(n) = p.node_port {
-                put("ports", format!("ports.{k}.node_port"), n.to_string());
+            m.insert(Key::Port(port.clone()), "open".into());
+            for (field, v) in [
+                (PortField::Service, p.service),
+                (PortField::HostPort, p.host_port),
+                (PortField::NodePort, p.node_port),
+            ] {
+                if let Some(v) = v {
+                    m.insert(Key::PortField(port.clone(), field), v.to_string());
+                }
             }
         }
+    }
+
+    /// Volumes and files.
+    fn flatten_storage(&self, m: &mut BTreeMap<Key, String>) {
         for (path, v) in &self.volumes {
-            put(
-                "volumes",
-                format!("volumes.{path}"),
-                if v.persistent {
-                    "persistent".into()
-                } else {
-                    "scratch".into()
-                },
-            );
+            let kind = if v.persistent {
+                "persistent"
+            } else {
+                "scratch"
+            };
+            m.insert(Key::Volume(path.clone()), kind.into());
             if let Some(s) = &v.size {
-                put("volumes", format!("volumes.{path}.size"), s.clone());
+                m.insert(Key::VolumeSize(path.clone()), s.clone());
             }
         }
         for (path, f) in &self.files {
-            put("files", format!("files.{path}"), f.hash.clone());
+            m.insert(Key::File(path.clone()), f.hash.clone());
         }
-        let r = &self.resources;
-        for (k, v) in [
-            ("requests.cpu", &r.requests_cpu),
-            ("requests.memory", &r.requests_memory),
-            ("limits.cpu", &r.limits_cpu),
-            ("limits.memory", &r.limits_memory),
-        ] {
-            if let Some(v) = v {
-                put("resources", format!("resources.{k}"), v.clone());
+    }
+
+    /// Resources, replicas and autoscaling.
+    fn flatten_scaling(&self, m: &mut BTreeMap<Key, String>) {
+        for r in Resource::ALL {
+            if let Some(v) = self.resources.get(r) {
+                m.insert(Key::Resource(r), v.to_string());
             }
         }
         if let Some(n) = self.replicas {
-            put("replicas", "replicas".into(), n.to_string());
+            m.insert(Key::Replicas, n.to_string());
         }
         if let Some(a) = &self.autoscaling {
-            put("autoscaling", "autoscaling".into(), a.clone());
+            m.insert(Key::Autoscaling, a.clone());
         }
+    }
+
+    fn flatten_probes(&self, m: &mut BTreeMap<Key, String>) {
         for (k, p) in &self.probes {
-            put(
-                "probes",
-                format!("probes.{k}"),
-                format!("{} {}", p.kind, p.target),
-            );
-            put(
-                "probes",
-                format!("probes.{k}.timing"),
+            m.insert(Key::Probe(*k), format!("{} {}", p.kind, p.target));
+            m.insert(
+                Key::ProbeTiming(*k),
                 format!(
                     "period {}s, timeout {}s, failures {}, delay {}s",
                     p.period, p.timeout, p.failure_threshold, p.initial_delay
                 ),
             );
         }
+    }
+
+    /// Start order, ingress routes and namespace.
+    fn flatten_relations(&self, m: &mut BTreeMap<Key, String>) {
         for d in &self.depends_on {
-            put("depends_on", format!("depends_on.{d}"), "yes".into());
+            m.insert(Key::DependsOn(d.clone()), "yes".into());
         }
         for e in &self.exposure {
-            put("exposure", format!("exposure.{e}"), "ingress".into());
-        }
-        let s = &self.security;
-        if let Some(u) = &s.user {
-            put("security", "security.user".into(), u.clone());
-        }
-        if let Some(b) = s.read_only_root {
-            put("security", "security.read_only_root".into(), b.to_string());
-        }
-        if let Some(b) = s.privilege_escalation {
-            put(
-                "security",
-                "security.privilege_escalation".into(),
-                b.to_string(),
-            );
-        }
-        if !s.cap_drop.is_empty() {
-            put("security", "security.cap_drop".into(), s.cap_drop.join(","));
-        }
-        if !s.cap_add.is_empty() {
-            put("security", "security.cap_add".into(), s.cap_add.join(","));
+            m.insert(Key::Exposure(e.clone()), "ingress".into());
         }
         if let Some(n) = &self.namespace {
-            put("namespace", "namespace".into(), n.clone());
+            m.insert(Key::Namespace, n.clone());
         }
-        m
+    }
+
+    fn flatten_security(&self, m: &mut BTreeMap<Key, String>) {
+        let s = &self.security;
+        if let Some(u) = &s.user {
+            m.insert(Key::Security(Security::User), u.clone());
+        }
+        if let Some(b) = s.read_only_root {
+            m.insert(Key::Security(Security::ReadOnlyRoot), b.to_string());
+        }
+        if let Some(b) = s.privilege_escalation {
+            m.insert(Key::Security(Security::PrivilegeEscalation), b.to_string());
+        }
+        if !s.cap_drop.is_empty() {
+            m.insert(Key::Security(Security::CapDrop), s.cap_drop.join(","));
+        }
+        if !s.cap_add.is_empty() {
+            m.insert(Key::Security(Security::CapAdd), s.cap_add.join(","));
+        }
     }
 }
 

@@ -6,11 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use yaml_serde::Value as Y;
 
+use envc_emit::healthcheck::{DEFAULT_FAILURES, DEFAULT_PERIOD, DEFAULT_TIMEOUT};
+use envc_emit::name::SECRET_VAR_PREFIX;
+
 use crate::facts::{
-    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu,
-    memory, secret_hash, sensitive_name,
+    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ResourceFacts, ServiceFacts, Value,
+    VolumeFacts, cpu, memory, secret_hash, sensitive_name, shell_words,
 };
 use crate::fileset::FileSet;
+use crate::key::{Port, ProbeKind};
 
 /// Path helpers over YAML values.
 fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
@@ -115,8 +119,8 @@ fn name(v: &Y) -> String {
         .to_string()
 }
 
-/// Decoded Secret data by (namespace, name, key).
-fn secret_data(objs: &[Y]) -> BTreeMap<(String, String, String), Vec<u8>> {
+/// Decoded Secret data.
+fn secret_data(objs: &[Y]) -> SecretData {
     let mut m = BTreeMap::new();
     for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Secret")) {
         for (k, v) in at(s, &["data"])
@@ -143,7 +147,7 @@ fn secret_data(objs: &[Y]) -> BTreeMap<(String, String, String), Vec<u8>> {
     m
 }
 
-fn config_data(objs: &[Y]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+fn config_data(objs: &[Y]) -> ConfigData {
     let mut m = BTreeMap::new();
     for c in objs
         .iter()
@@ -162,30 +166,17 @@ fn config_data(objs: &[Y]) -> BTreeMap<(String, String), BTreeMap<String, String
     m
 }
 
-/// Standard base64 (with or without padding), as Secret `data` uses.
+/// Standard base64 as Secret `data` holds it: padding optional, line breaks and spaces (from
+/// hand-written or wrapped manifests) ignored.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut buf = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' | b'\n' | b'\r' | b' ' => continue,
-            _ => return None,
-        };
-        buf = (buf << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let compact: String = s.split_ascii_whitespace().collect();
+    LENIENT.decode(compact).ok()
 }
 
 /// A Service's selector and the Service.
@@ -273,18 +264,39 @@ pub fn extract(files: &FileSet) -> Facts {
     }
 }
 
+/// Decoded Secret data by (namespace, name, key).
+type SecretData = BTreeMap<(String, String, String), Vec<u8>>;
+
+/// ConfigMap data by (namespace, name).
+type ConfigData = BTreeMap<(String, String), BTreeMap<String, String>>;
+
+/// One workload being read: its pod template, first container, and the set's objects.
+struct Workload<'a> {
+    w: &'a Y,
+    kind: &'a str,
+    name: String,
+    ns: String,
+    pod: Y,
+    /// The first container: facts are of it.
+    c: Y,
+    index: &'a Index<'a>,
+    secrets: &'a SecretData,
+    configs: &'a ConfigData,
+    /// Container ports by name, for probes and Services that name them.
+    port_names: BTreeMap<String, u16>,
+}
+
 fn workload(
     w: &Y,
     kind: &str,
     index: &Index<'_>,
-    secrets: &BTreeMap<(String, String, String), Vec<u8>>,
-    configs: &BTreeMap<(String, String), BTreeMap<String, String>>,
+    secrets: &SecretData,
+    configs: &ConfigData,
     notes: &mut Vec<String>,
 ) -> ServiceFacts {
     let wname = name(w);
     let wns = ns(w);
     let pod = at(w, &["spec", "template"]).cloned().unwrap_or(Y::Null);
-    let pod_labels = labels(&pod, &["metadata", "labels"]);
     let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
     if containers.len() > 1 {
         notes.push(format!(
@@ -302,130 +314,201 @@ fn workload(
         args: strings(&c, &["args"]),
         ..Default::default()
     };
+    let port_names = container_ports(&c, &mut f);
+    let wl = Workload {
+        w,
+        kind,
+        name: wname,
+        ns: wns,
+        pod,
+        c,
+        index,
+        secrets,
+        configs,
+        port_names,
+    };
+    let selecting = wl.service_ports(&mut f);
+    wl.exposure(&selecting, &mut f);
+    f.env = wl.environment();
+    wl.mounts(&mut f, notes);
+    f.resources = resources(&wl.c);
+    wl.scaling(&mut f);
+    wl.probes(&mut f);
+    wl.security(&mut f);
+    f
+}
 
-    // Container ports by name and number.
-    let mut port_names: BTreeMap<String, u16> = BTreeMap::new();
-    for p in seq(&c, &["ports"]) {
+/// The container's ports into `f`; returns their numbers by name.
+fn container_ports(c: &Y, f: &mut ServiceFacts) -> BTreeMap<String, u16> {
+    let mut port_names = BTreeMap::new();
+    for p in seq(c, &["ports"]) {
         let Some(n) = num(p, &["containerPort"]).and_then(|n| u16::try_from(n).ok()) else {
             continue;
         };
-        let proto = text(p, &["protocol"]).unwrap_or("TCP").to_ascii_lowercase();
         let pname = text(p, &["name"]).map(String::from);
         if let Some(pn) = &pname {
             port_names.insert(pn.clone(), n);
         }
         f.ports.insert(
-            format!("{n}/{proto}"),
+            Port::new(n, text(p, &["protocol"]).unwrap_or("TCP")),
             PortFacts {
                 name: pname,
                 ..Default::default()
             },
         );
     }
-    let resolve_port = |v: &Y| -> Option<u16> {
+    port_names
+}
+
+/// Requests and limits of a container, normalised.
+fn resources(c: &Y) -> ResourceFacts {
+    let r = at(c, &["resources"]).cloned().unwrap_or(Y::Null);
+    let get = |kind: &str, res: &str| at(&r, &[kind, res]).and_then(scalar);
+    ResourceFacts {
+        requests_cpu: get("requests", "cpu").map(|s| cpu(&s)),
+        requests_memory: get("requests", "memory").map(|s| memory(&s)),
+        limits_cpu: get("limits", "cpu").map(|s| cpu(&s)),
+        limits_memory: get("limits", "memory").map(|s| memory(&s)),
+    }
+}
+
+impl Workload<'_> {
+    /// A port given by number or by the container port's name.
+    fn resolve_port(&self, v: &Y) -> Option<u16> {
         match v {
             Y::Number(n) => n.as_u64().and_then(|x| u16::try_from(x).ok()),
-            Y::String(s) => port_names.get(s).copied().or_else(|| s.parse().ok()),
+            Y::String(s) => self.port_names.get(s).copied().or_else(|| s.parse().ok()),
             _ => None,
         }
-    };
+    }
 
-    // Services selecting the pods: Service ports and NodePorts.
-    let mut selecting: Vec<String> = Vec::new();
-    for (sel, s) in index.services.get(&wns).into_iter().flatten() {
-        let s: &Y = s;
-        if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
-            continue;
+    /// Services selecting the pods: Service ports and NodePorts. Returns their names.
+    fn service_ports(&self, f: &mut ServiceFacts) -> Vec<String> {
+        let pod_labels = labels(&self.pod, &["metadata", "labels"]);
+        let mut selecting: Vec<String> = Vec::new();
+        for (sel, s) in self.index.services.get(&self.ns).into_iter().flatten() {
+            let s: &Y = s;
+            if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
+                continue;
+            }
+            selecting.push(name(s));
+            let headless = text(s, &["spec", "clusterIP"]) == Some("None");
+            for sp in seq(s, &["spec", "ports"]) {
+                let target = at(sp, &["targetPort"])
+                    .or(at(sp, &["port"]))
+                    .and_then(|v| self.resolve_port(v));
+                let Some(target) = target else { continue };
+                let proto = text(sp, &["protocol"]).unwrap_or("TCP");
+                let entry = f.ports.entry(Port::new(target, proto)).or_default();
+                if !headless {
+                    entry.service = num(sp, &["port"]).and_then(|n| u16::try_from(n).ok());
+                    if let Some(np) = num(sp, &["nodePort"]).and_then(|n| u16::try_from(n).ok()) {
+                        entry.node_port = Some(np);
+                    }
+                }
+            }
         }
-        selecting.push(name(s));
-        let headless = text(s, &["spec", "clusterIP"]) == Some("None");
-        for sp in seq(s, &["spec", "ports"]) {
-            let target = at(sp, &["targetPort"])
-                .or(at(sp, &["port"]))
-                .and_then(resolve_port);
-            let Some(target) = target else { continue };
-            let proto = text(sp, &["protocol"])
-                .unwrap_or("TCP")
-                .to_ascii_lowercase();
-            let entry = f.ports.entry(format!("{target}/{proto}")).or_default();
-            if !headless {
-                entry.service = num(sp, &["port"]).and_then(|n| u16::try_from(n).ok());
-                if let Some(np) = num(sp, &["nodePort"]).and_then(|n| u16::try_from(n).ok()) {
-                    entry.node_port = Some(np);
+        selecting
+    }
+
+    /// Ingress routes to the Services selecting the pods.
+    fn exposure(&self, selecting: &[String], f: &mut ServiceFacts) {
+        for i in self.index.ingresses.get(&self.ns).into_iter().flatten() {
+            for r in seq(i, &["spec", "rules"]) {
+                let host = text(r, &["host"]).unwrap_or("*");
+                for p in seq(r, &["http", "paths"]) {
+                    if let Some(svc) = text(p, &["backend", "service", "name"])
+                        && selecting.iter().any(|s| s == svc)
+                    {
+                        f.exposure
+                            .insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
+                    }
                 }
             }
         }
     }
 
-    // Ingress routes to those Services.
-    for i in index.ingresses.get(&wns).into_iter().flatten() {
-        for r in seq(i, &["spec", "rules"]) {
-            let host = text(r, &["host"]).unwrap_or("*");
-            for p in seq(r, &["http", "paths"]) {
-                if let Some(svc) = text(p, &["backend", "service", "name"])
-                    && selecting.iter().any(|s| s == svc)
-                {
-                    f.exposure
-                        .insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
-                }
-            }
-        }
-    }
-
-    // Environment, with `$(VAR)` expanded as the kubelet does.
-    let mut known: BTreeMap<String, Value> = BTreeMap::new();
-    let secret_value = |sname: &str, key: &str| -> Value {
-        match secrets.get(&(wns.clone(), sname.to_string(), key.to_string())) {
+    /// A secret's value as its hash (of the reference, when the Secret is not in the set).
+    fn secret_value(&self, sname: &str, key: &str) -> Value {
+        match self
+            .secrets
+            .get(&(self.ns.clone(), sname.to_string(), key.to_string()))
+        {
             Some(v) => Value::secret(secret_hash(v)),
             None => Value::secret(secret_hash(format!("ref:{sname}/{key}").as_bytes())),
         }
-    };
-    for ef in seq(&c, &["envFrom"]) {
-        if let Some(sn) = text(ef, &["secretRef", "name"]) {
+    }
+
+    /// Environment, with `envFrom` first and `$(VAR)` expanded as the kubelet does.
+    fn environment(&self) -> BTreeMap<String, Value> {
+        let mut known: BTreeMap<String, Value> = BTreeMap::new();
+        for ef in seq(&self.c, &["envFrom"]) {
             let prefix = text(ef, &["prefix"]).unwrap_or("");
-            for ((sns, s, k), _) in secrets.iter() {
-                if *sns == wns && s == sn {
-                    known.insert(format!("{prefix}{k}"), secret_value(sn, k));
+            if let Some(sn) = text(ef, &["secretRef", "name"]) {
+                for (sns, s, k) in self.secrets.keys() {
+                    if *sns == self.ns && s == sn {
+                        known.insert(format!("{prefix}{k}"), self.secret_value(sn, k));
+                    }
+                }
+            }
+            if let Some(cn) = text(ef, &["configMapRef", "name"]) {
+                for (k, v) in self
+                    .configs
+                    .get(&(self.ns.clone(), cn.to_string()))
+                    .into_iter()
+                    .flatten()
+                {
+                    known.insert(format!("{prefix}{k}"), Value::Text(v.clone()));
                 }
             }
         }
-        if let Some(cn) = text(ef, &["configMapRef", "name"]) {
-            let prefix = text(ef, &["prefix"]).unwrap_or("");
-            for (k, v) in configs
-                .get(&(wns.clone(), cn.to_string()))
-                .into_iter()
-                .flatten()
-            {
-                known.insert(format!("{prefix}{k}"), Value::Text(v.clone()));
-            }
+        for e in seq(&self.c, &["env"]) {
+            let Some(ename) = text(e, &["name"]) else {
+                continue;
+            };
+            let value = self.env_value(e, &known);
+            known.insert(ename.to_string(), value);
         }
+        let mut env = BTreeMap::new();
+        for (k, v) in known {
+            // envc's own helper variables carry secrets into composite values; they are an
+            // implementation detail, not part of what the service reads.
+            if k.starts_with(SECRET_VAR_PREFIX) {
+                continue;
+            }
+            let v = match v {
+                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => {
+                    Value::secret(secret_hash(t.as_bytes()))
+                }
+                other => other,
+            };
+            env.insert(k, v);
+        }
+        env
     }
-    for e in seq(&c, &["env"]) {
-        let Some(ename) = text(e, &["name"]) else {
-            continue;
-        };
-        let value = if let Some(v) = at(e, &["value"]).and_then(scalar) {
-            expand(&v, &known)
-        } else if let Some(r) = at(e, &["valueFrom", "secretKeyRef"]) {
-            secret_value(
-                text(r, &["name"]).unwrap_or_default(),
-                text(r, &["key"]).unwrap_or_default(),
+
+    /// One `env` entry's value: a literal (expanded), a Secret or ConfigMap key, or a field.
+    fn env_value(&self, e: &Y, known: &BTreeMap<String, Value>) -> Value {
+        if let Some(v) = at(e, &["value"]).and_then(scalar) {
+            return expand(&v, known);
+        }
+        let refd = |r: &Y| {
+            (
+                text(r, &["name"]).unwrap_or_default().to_string(),
+                text(r, &["key"]).unwrap_or_default().to_string(),
             )
+        };
+        if let Some(r) = at(e, &["valueFrom", "secretKeyRef"]) {
+            let (name, key) = refd(r);
+            self.secret_value(&name, &key)
         } else if let Some(r) = at(e, &["valueFrom", "configMapKeyRef"]) {
-            let v = configs
-                .get(&(
-                    wns.clone(),
-                    text(r, &["name"]).unwrap_or_default().to_string(),
-                ))
-                .and_then(|d| d.get(text(r, &["key"]).unwrap_or_default()))
+            let (name, key) = refd(r);
+            let v = self
+                .configs
+                .get(&(self.ns.clone(), name.clone()))
+                .and_then(|d| d.get(&key))
                 .cloned()
-                .unwrap_or_else(|| {
-                    format!(
-                        "<configmap:{}/{}>",
-                        text(r, &["name"]).unwrap_or_default(),
-                        text(r, &["key"]).unwrap_or_default()
-                    )
-                });
+                .unwrap_or_else(|| format!("<configmap:{name}/{key}>"));
             Value::Text(v)
         } else if let Some(p) = text(e, &["valueFrom", "fieldRef", "fieldPath"]) {
             Value::Text(format!("<field:{p}>"))
@@ -433,231 +516,203 @@ fn workload(
             Value::Text(format!("<resource:{p}>"))
         } else {
             Value::Text(String::new())
-        };
-        known.insert(ename.to_string(), value);
-    }
-    for (k, v) in known {
-        // envc's own helper variables carry secrets into composite values; they are an
-        // implementation detail, not part of what the service reads.
-        if k.starts_with("ENVC_SECRET_") {
-            continue;
         }
-        let v = if sensitive_name(&k) && !v.has_secret() {
-            match v {
-                Value::Text(t) if !t.is_empty() => Value::secret(secret_hash(t.as_bytes())),
-                other => other,
-            }
-        } else {
-            v
-        };
-        f.env.insert(k, v);
     }
 
-    // Volumes and files.
-    let volumes: BTreeMap<String, &Y> = seq(&pod, &["spec", "volumes"])
-        .filter_map(|v| Some((text(v, &["name"])?.to_string(), v)))
-        .collect();
-    let claim_templates: BTreeMap<String, &Y> = seq(w, &["spec", "volumeClaimTemplates"])
-        .filter_map(|v| Some((text(v, &["metadata", "name"])?.to_string(), v)))
-        .collect();
-    for m in seq(&c, &["volumeMounts"]) {
-        let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
-            continue;
-        };
-        let sub = text(m, &["subPath"]);
-        if let Some(t) = claim_templates.get(vname) {
-            let size = text(t, &["spec", "resources", "requests", "storage"]).map(memory);
-            f.volumes.insert(
-                path.to_string(),
-                VolumeFacts {
-                    persistent: true,
-                    size,
-                },
-            );
-            continue;
-        }
-        let Some(v) = volumes.get(vname) else {
-            continue;
-        };
-        if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
-            let size = index
-                .claims
-                .get(&(wns.clone(), claim.to_string()))
-                .and_then(|pvc| {
-                    text(pvc, &["spec", "resources", "requests", "storage"]).map(memory)
-                });
-            f.volumes.insert(
-                path.to_string(),
-                VolumeFacts {
-                    persistent: true,
-                    size,
-                },
-            );
-        } else if at(v, &["emptyDir"]).is_some() {
-            let size = text(v, &["emptyDir", "sizeLimit"]).map(memory);
-            f.volumes.insert(
-                path.to_string(),
-                VolumeFacts {
-                    persistent: false,
-                    size,
-                },
-            );
-        } else if let Some(hp) = text(v, &["hostPath", "path"]) {
-            f.volumes.insert(
-                path.to_string(),
-                VolumeFacts {
-                    persistent: true,
-                    size: Some(format!("hostPath {hp}")),
-                },
-            );
-        } else if let Some(cm) = text(v, &["configMap", "name"]) {
-            let data = configs.get(&(wns.clone(), cm.to_string()));
-            let items: Vec<(String, String)> = match sub {
-                Some(key) => vec![(
-                    path.to_string(),
-                    data.and_then(|d| d.get(key)).cloned().unwrap_or_default(),
-                )],
-                None => data
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, c)| (format!("{}/{k}", path.trim_end_matches('/')), c.clone()))
-                    .collect(),
+    /// Volume mounts: claims and claim templates, `emptyDir`, `hostPath`, and ConfigMap and
+    /// Secret volumes as files.
+    fn mounts(&self, f: &mut ServiceFacts, notes: &mut Vec<String>) {
+        let volumes: BTreeMap<String, &Y> = seq(&self.pod, &["spec", "volumes"])
+            .filter_map(|v| Some((text(v, &["name"])?.to_string(), v)))
+            .collect();
+        let claim_templates: BTreeMap<String, &Y> = seq(self.w, &["spec", "volumeClaimTemplates"])
+            .filter_map(|v| Some((text(v, &["metadata", "name"])?.to_string(), v)))
+            .collect();
+        let storage =
+            |claim: &Y| text(claim, &["spec", "resources", "requests", "storage"]).map(memory);
+        for m in seq(&self.c, &["volumeMounts"]) {
+            let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
+                continue;
             };
-            if data.is_none() {
-                notes.push(format!(
-                    "{kind} {wns}/{wname}: ConfigMap {cm} is not in the set; its files are unknown"
-                ));
+            let sub = text(m, &["subPath"]);
+            let volume = |persistent, size| VolumeFacts { persistent, size };
+            if let Some(t) = claim_templates.get(vname) {
+                f.volumes.insert(path.to_string(), volume(true, storage(t)));
+                continue;
             }
-            for (p, content) in items {
+            let Some(v) = volumes.get(vname) else {
+                continue;
+            };
+            if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
+                let size = self
+                    .index
+                    .claims
+                    .get(&(self.ns.clone(), claim.to_string()))
+                    .and_then(|pvc| storage(pvc));
+                f.volumes.insert(path.to_string(), volume(true, size));
+            } else if at(v, &["emptyDir"]).is_some() {
+                let size = text(v, &["emptyDir", "sizeLimit"]).map(memory);
+                f.volumes.insert(path.to_string(), volume(false, size));
+            } else if let Some(hp) = text(v, &["hostPath", "path"]) {
+                f.volumes.insert(
+                    path.to_string(),
+                    volume(true, Some(format!("hostPath {hp}"))),
+                );
+            } else if let Some(cm) = text(v, &["configMap", "name"]) {
+                self.config_files(cm, path, sub, f, notes);
+            } else if let Some(sec) = text(v, &["secret", "secretName"]) {
+                self.secret_files(sec, path, sub, f);
+            }
+        }
+    }
+
+    /// A ConfigMap volume's files (one key with `subPath`, else every key under the path).
+    fn config_files(
+        &self,
+        cm: &str,
+        path: &str,
+        sub: Option<&str>,
+        f: &mut ServiceFacts,
+        notes: &mut Vec<String>,
+    ) {
+        let data = self.configs.get(&(self.ns.clone(), cm.to_string()));
+        let items: Vec<(String, String)> = match sub {
+            Some(key) => vec![(
+                path.to_string(),
+                data.and_then(|d| d.get(key)).cloned().unwrap_or_default(),
+            )],
+            None => data
+                .into_iter()
+                .flatten()
+                .map(|(k, c)| (format!("{}/{k}", path.trim_end_matches('/')), c.clone()))
+                .collect(),
+        };
+        if data.is_none() {
+            notes.push(format!(
+                "{} {}/{}: ConfigMap {cm} is not in the set; its files are unknown",
+                self.kind, self.ns, self.name
+            ));
+        }
+        for (p, content) in items {
+            f.files.insert(
+                p,
+                FileFacts {
+                    hash: secret_hash(content.as_bytes()),
+                    content,
+                },
+            );
+        }
+    }
+
+    /// A Secret volume's files, as hashes only.
+    fn secret_files(&self, sec: &str, path: &str, sub: Option<&str>, f: &mut ServiceFacts) {
+        for ((sns, s, k), val) in self.secrets {
+            if *sns == self.ns && s == sec && sub.is_none_or(|x| x == k) {
+                let p = if sub.is_some() {
+                    path.to_string()
+                } else {
+                    format!("{}/{k}", path.trim_end_matches('/'))
+                };
                 f.files.insert(
                     p,
                     FileFacts {
-                        hash: secret_hash(content.as_bytes()),
-                        content,
+                        hash: secret_hash(val),
+                        content: String::new(),
                     },
                 );
-            }
-        } else if let Some(sec) = text(v, &["secret", "secretName"]) {
-            for ((sns, s, k), val) in secrets {
-                if *sns == wns && s == sec && sub.is_none_or(|x| x == k) {
-                    let p = if sub.is_some() {
-                        path.to_string()
-                    } else {
-                        format!("{}/{k}", path.trim_end_matches('/'))
-                    };
-                    f.files.insert(
-                        p,
-                        FileFacts {
-                            hash: secret_hash(val),
-                            content: String::new(),
-                        },
-                    );
-                }
             }
         }
     }
 
-    // Resources.
-    let r = at(&c, &["resources"]).cloned().unwrap_or(Y::Null);
-    f.resources.requests_cpu = at(&r, &["requests", "cpu"])
-        .and_then(scalar)
-        .map(|s| cpu(&s));
-    f.resources.requests_memory = at(&r, &["requests", "memory"])
-        .and_then(scalar)
-        .map(|s| memory(&s));
-    f.resources.limits_cpu = at(&r, &["limits", "cpu"]).and_then(scalar).map(|s| cpu(&s));
-    f.resources.limits_memory = at(&r, &["limits", "memory"])
-        .and_then(scalar)
-        .map(|s| memory(&s));
-
-    // Replicas and autoscaling.
-    let hpa = index
-        .autoscalers
-        .get(&(wns.clone(), kind.to_string(), wname.clone()));
-    if let Some(h) = hpa {
-        let min = num(h, &["spec", "minReplicas"]).unwrap_or(1);
-        let max = num(h, &["spec", "maxReplicas"]).unwrap_or(min);
-        let mut targets: Vec<String> = seq(h, &["spec", "metrics"])
-            .filter_map(|m| {
-                let n = text(m, &["resource", "name"])?;
-                let u = num(m, &["resource", "target", "averageUtilization"])?;
-                Some(format!("{n} {u}%"))
-            })
-            .collect();
-        targets.sort();
-        f.autoscaling = Some(format!("{min}-{max} on {}", targets.join(", ")));
-        f.replicas = num(w, &["spec", "replicas"])
-            .map(|n| n as u32)
-            .or(Some(min as u32));
-    } else if kind != "DaemonSet" {
-        f.replicas = Some(num(w, &["spec", "replicas"]).unwrap_or(1) as u32);
+    /// Replicas and autoscaling (an HPA's minimum stands for unset replicas).
+    fn scaling(&self, f: &mut ServiceFacts) {
+        let hpa = self.index.autoscalers.get(&(
+            self.ns.clone(),
+            self.kind.to_string(),
+            self.name.clone(),
+        ));
+        if let Some(h) = hpa {
+            let min = num(h, &["spec", "minReplicas"]).unwrap_or(1);
+            let max = num(h, &["spec", "maxReplicas"]).unwrap_or(min);
+            let mut targets: Vec<String> = seq(h, &["spec", "metrics"])
+                .filter_map(|m| {
+                    let n = text(m, &["resource", "name"])?;
+                    let u = num(m, &["resource", "target", "averageUtilization"])?;
+                    Some(format!("{n} {u}%"))
+                })
+                .collect();
+            targets.sort();
+            f.autoscaling = Some(format!("{min}-{max} on {}", targets.join(", ")));
+            f.replicas = num(self.w, &["spec", "replicas"])
+                .map(|n| n as u32)
+                .or(Some(min as u32));
+        } else if self.kind != "DaemonSet" {
+            f.replicas = Some(num(self.w, &["spec", "replicas"]).unwrap_or(1) as u32);
+        }
     }
 
-    // Probes, with the kubelet's defaults.
-    for (key, field) in [
-        ("liveness", "livenessProbe"),
-        ("readiness", "readinessProbe"),
-        ("startup", "startupProbe"),
-    ] {
-        let Some(p) = at(&c, &[field]) else { continue };
-        let (kind, target) = if let Some(h) = at(p, &["httpGet"]) {
-            let port = at(h, &["port"])
-                .and_then(resolve_port)
-                .map(|n| n.to_string())
-                .unwrap_or_default();
-            (
-                "http",
-                format!(":{port}{}", text(h, &["path"]).unwrap_or("/")),
-            )
-        } else if let Some(t) = at(p, &["tcpSocket"]) {
-            (
-                "tcp",
-                format!(
-                    ":{}",
-                    at(t, &["port"])
-                        .and_then(resolve_port)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ),
-            )
-        } else if let Some(g) = at(p, &["grpc"]) {
-            ("grpc", format!(":{}", num(g, &["port"]).unwrap_or(0)))
-        } else if let Some(cmd) = strings(p, &["exec", "command"]) {
-            ("exec", crate::facts::shell_words(&cmd))
-        } else {
-            ("unknown", String::new())
+    /// Probes, with the kubelet's defaults.
+    fn probes(&self, f: &mut ServiceFacts) {
+        for (key, field) in [
+            (ProbeKind::Liveness, "livenessProbe"),
+            (ProbeKind::Readiness, "readinessProbe"),
+            (ProbeKind::Startup, "startupProbe"),
+        ] {
+            let Some(p) = at(&self.c, &[field]) else {
+                continue;
+            };
+            let port = |v: Option<&Y>| {
+                v.and_then(|v| self.resolve_port(v))
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            };
+            let (kind, target) = if let Some(h) = at(p, &["httpGet"]) {
+                let path = text(h, &["path"]).unwrap_or("/");
+                ("http", format!(":{}{path}", port(at(h, &["port"]))))
+            } else if let Some(t) = at(p, &["tcpSocket"]) {
+                ("tcp", format!(":{}", port(at(t, &["port"]))))
+            } else if let Some(g) = at(p, &["grpc"]) {
+                ("grpc", format!(":{}", num(g, &["port"]).unwrap_or(0)))
+            } else if let Some(cmd) = strings(p, &["exec", "command"]) {
+                ("exec", shell_words(&cmd))
+            } else {
+                ("unknown", String::new())
+            };
+            let secs = |k: &str, default: u32| num(p, &[k]).map_or(default, |n| n as u32);
+            f.probes.insert(
+                key,
+                ProbeFacts {
+                    kind: kind.to_string(),
+                    target,
+                    period: secs("periodSeconds", DEFAULT_PERIOD),
+                    timeout: secs("timeoutSeconds", DEFAULT_TIMEOUT),
+                    failure_threshold: secs("failureThreshold", DEFAULT_FAILURES),
+                    initial_delay: secs("initialDelaySeconds", 0),
+                },
+            );
+        }
+    }
+
+    /// Security: the container's settings override the pod's.
+    fn security(&self, f: &mut ServiceFacts) {
+        let pick = |k: &str| {
+            at(&self.c, &["securityContext", k])
+                .or_else(|| at(&self.pod, &["spec", "securityContext", k]))
         };
-        f.probes.insert(
-            key.to_string(),
-            ProbeFacts {
-                kind: kind.to_string(),
-                target,
-                period: num(p, &["periodSeconds"]).unwrap_or(10) as u32,
-                timeout: num(p, &["timeoutSeconds"]).unwrap_or(1) as u32,
-                failure_threshold: num(p, &["failureThreshold"]).unwrap_or(3) as u32,
-                initial_delay: num(p, &["initialDelaySeconds"]).unwrap_or(0) as u32,
-            },
-        );
+        let user = pick("runAsUser").and_then(scalar);
+        let group = pick("runAsGroup").and_then(scalar);
+        f.security.user = match (user, group) {
+            (Some(u), Some(g)) => Some(format!("{u}:{g}")),
+            (Some(u), None) => Some(u),
+            _ => None,
+        };
+        f.security.read_only_root = pick("readOnlyRootFilesystem").and_then(Y::as_bool);
+        f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
+        let caps =
+            |k: &str| strings(&self.c, &["securityContext", "capabilities", k]).unwrap_or_default();
+        f.security.cap_drop = caps("drop");
+        f.security.cap_add = caps("add");
     }
-
-    // Security: the container's settings override the pod's.
-    let pick = |k: &str| {
-        at(&c, &["securityContext", k]).or_else(|| at(&pod, &["spec", "securityContext", k]))
-    };
-    let user = pick("runAsUser").and_then(scalar);
-    let group = pick("runAsGroup").and_then(scalar);
-    f.security.user = match (user, group) {
-        (Some(u), Some(g)) => Some(format!("{u}:{g}")),
-        (Some(u), None) => Some(u),
-        _ => None,
-    };
-    f.security.read_only_root = pick("readOnlyRootFilesystem").and_then(Y::as_bool);
-    f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
-    f.security.cap_drop =
-        strings(&c, &["securityContext", "capabilities", "drop"]).unwrap_or_default();
-    f.security.cap_add =
-        strings(&c, &["securityContext", "capabilities", "add"]).unwrap_or_default();
-    f
 }
 
 /// Expands `$(VAR)` with variables defined before, as the kubelet does (`$$` is a literal `$`;
@@ -723,6 +778,11 @@ mod tests {
             Some(b"password123".to_vec())
         );
         assert_eq!(base64_decode("YWRtaW4="), Some(b"admin".to_vec()));
+        assert_eq!(base64_decode("YWRtaW4"), Some(b"admin".to_vec()));
+        assert_eq!(
+            base64_decode("cGFzc3dv\n cmQxMjM="),
+            Some(b"password123".to_vec())
+        );
         assert_eq!(base64_decode("!!"), None);
     }
 

@@ -10,6 +10,7 @@ pub mod compose;
 pub mod facts;
 pub mod fileset;
 pub mod k8s;
+pub mod key;
 pub mod normalize;
 pub mod render;
 

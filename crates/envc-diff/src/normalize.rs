@@ -68,12 +68,11 @@ pub fn host_rewriter(
     }
     let mut ports: HashMap<(String, String), String> = HashMap::new();
     for (name, f) in &facts.services {
-        for (key, p) in &f.ports {
-            let container = key.split('/').next().unwrap_or_default().to_string();
+        for (port, p) in &f.ports {
             if let Some(s) = p.service
-                && s.to_string() != container
+                && s != port.number
             {
-                ports.insert((name.clone(), s.to_string()), container);
+                ports.insert((name.clone(), s.to_string()), port.number.to_string());
             }
         }
     }

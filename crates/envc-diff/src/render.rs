@@ -1,25 +1,30 @@
 //! Rendering a classified comparison for people (grouped by service, colored when asked) and
 //! for machines (JSON, format version 1, documented in docs/diff.md).
 
+use schemars::JsonSchema;
 use serde::Serialize;
+
+use envc_model::style::{Role, Stylesheet};
 
 use crate::classify::Accept;
 use crate::compare::{Class, Comparison, Difference};
+use crate::facts::Format;
 
-/// A unified diff for a terminal: every line indented, additions green and removals red when
+/// A unified diff for a terminal: every line indented, additions and removals styled when
 /// `color` is set.
 pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
+    let style = Stylesheet::new(color);
     let mut out = String::new();
     for l in diff.lines() {
-        let code = if l.starts_with('+') && !l.starts_with("+++") {
-            Some("32")
+        let role = if l.starts_with('+') && !l.starts_with("+++") {
+            Some(Role::Added)
         } else if l.starts_with('-') && !l.starts_with("---") {
-            Some("31")
+            Some(Role::Removed)
         } else {
             None
         };
-        match code.filter(|_| color) {
-            Some(c) => out.push_str(&format!("{indent}\x1b[{c}m{l}\x1b[0m\n")),
+        match role {
+            Some(r) => out.push_str(&format!("{indent}{}\n", style.paint(r, l))),
             None => out.push_str(&format!("{indent}{l}\n")),
         }
     }
@@ -30,19 +35,22 @@ pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
 pub const FORMAT_VERSION: u32 = 1;
 
 /// A side of the comparison, as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Side {
-    /// What was compared (`mode docker`, a path).
+    /// What was compared: `mode docker` or a path.
     pub label: String,
-    /// `compose` or `kubernetes`.
-    pub format: String,
-    /// Mode name, when the side is a mode built from the model.
+    /// The format its facts were read from.
+    pub format: Format,
+    /// Mode name: present when the side is a mode built from the model.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub mode: Option<String>,
 }
 
 /// Counts by class.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Summary {
     /// Services present on both sides.
     pub services: usize,
@@ -62,10 +70,19 @@ pub struct Summary {
     pub stale_accepted: usize,
 }
 
-/// A full report.
-#[derive(Debug, Clone, Serialize)]
+/// envc diff report, format version 1.
+///
+/// The JSON output of `envc diff --format json` (docs/diff.md). Fields are only ever added
+/// within a format version; anything else bumps `format_version`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    title = "envc diff report, format version 1",
+    extend("$id" = "https://envc.dev/schemas/diff-v1.json")
+)]
 pub struct Report {
     /// Format version of this JSON.
+    #[schemars(extend("const" = 1))]
     pub format_version: u32,
     /// Side A.
     pub a: Side,
@@ -111,6 +128,14 @@ impl Report {
         self.summary.drift > 0
     }
 
+    /// The JSON Schema of [`Report`] (draft-07), as committed in docs/diff.schema.json.
+    pub fn schema() -> serde_json::Value {
+        let generator = schemars::generate::SchemaSettings::draft07()
+            .with(|s| s.contract = schemars::generate::Contract::Serialize)
+            .into_generator();
+        generator.into_root_schema_for::<Report>().to_value()
+    }
+
     /// JSON.
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
@@ -118,21 +143,16 @@ impl Report {
 
     /// Text for people; `drift_only` hides the explained differences.
     pub fn text(&self, color: bool, drift_only: bool) -> String {
-        let paint = |code: &str, s: &str| {
-            if color {
-                format!("\x1b[{code}m{s}\x1b[0m")
-            } else {
-                s.to_string()
-            }
-        };
+        let style = Stylesheet::new(color);
+        let paint = |role: Role, s: &str| style.paint(role, s);
         let mut out = String::new();
         out.push_str(&format!(
             "{} {} ({}) vs {} ({})\n",
-            paint("1", "envc diff:"),
+            paint(Role::Heading, "envc diff:"),
             self.a.label,
-            self.a.format,
+            self.a.format.as_str(),
             self.b.label,
-            self.b.format
+            self.b.format.as_str()
         ));
         let mut current = "";
         for d in &self.differences {
@@ -141,18 +161,19 @@ impl Report {
             }
             if d.service != current {
                 current = &d.service;
-                out.push_str(&format!("\n{}\n", paint("1", &d.service)));
+                out.push_str(&format!("\n{}\n", paint(Role::Heading, &d.service)));
             }
-            let (code, label) = match d.class {
-                Class::Drift => ("1;31", "drift"),
-                Class::Expected => ("32", "expected"),
-                Class::NotRepresentable => ("36", "not representable"),
-                Class::Accepted => ("33", "accepted"),
+            let role = match d.class {
+                Class::Drift => Role::Error,
+                Class::Expected => Role::Success,
+                Class::NotRepresentable => Role::Info,
+                Class::Accepted => Role::Changed,
             };
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
             let mut line = format!(
-                "  {:<18} {}: {} -> {}",
-                paint(code, label),
+                "  {} {}: {} -> {}",
+                // Padded before painting, so escape codes do not count towards the width.
+                paint(role, &format!("{:<18}", d.class.as_str())),
                 d.key,
                 show(&d.a),
                 show(&d.b)
@@ -174,7 +195,7 @@ impl Report {
             out.push_str(&format!(
                 "\n{}\n",
                 paint(
-                    "1;33",
+                    Role::Warning,
                     "stale accepted differences (no longer occur; remove them)"
                 )
             ));
@@ -192,12 +213,38 @@ impl Report {
         out.push_str(&format!(
             "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names and ports resolve per format\n",
             s.services,
-            if s.drift > 0 { paint("1;31", &s.drift.to_string()) } else { s.drift.to_string() },
+            if s.drift > 0 { paint(Role::Error, &s.drift.to_string()) } else { s.drift.to_string() },
             s.expected,
             s.not_representable,
             s.accepted,
             s.normalized
         ));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/diff.schema.json is generated from the report types; `ENVC_BLESS=1` rewrites it
+    /// (docs/testing.md), and the diff of the file is the change to review.
+    #[test]
+    fn committed_schema_is_the_generated_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/diff.schema.json");
+        let generated = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&Report::schema()).unwrap_or_default()
+        );
+        if std::env::var_os("ENVC_BLESS").is_some() {
+            std::fs::write(path, &generated).unwrap_or_else(|e| panic!("write {path}: {e}"));
+            return;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/diff.schema.json is not the schema of render::Report; regenerate it with \
+             ENVC_BLESS=1 cargo test -p envc-diff and review the diff"
+        );
     }
 }

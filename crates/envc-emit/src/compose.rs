@@ -61,12 +61,6 @@ pub const DEFAULT_RESTART: &str = "unless-stopped";
 /// Variable naming the directory of secret files in prod tiers (dev tiers ship `secrets/`).
 pub const SECRETS_DIR_VAR: &str = "ENVC_SECRETS_DIR";
 
-/// Kubernetes' probe defaults, written out so a probe behaves the same in both runtimes
-/// (Docker's own defaults are 30s, 30s and 3).
-const DEFAULT_PERIOD: u32 = 10;
-const DEFAULT_TIMEOUT: u32 = 1;
-const DEFAULT_FAILURES: u32 = 3;
-
 #[derive(Serialize)]
 struct ComposeFile {
     name: String,
@@ -247,43 +241,23 @@ fn seconds(s: u32) -> String {
     envc_model::quantity::Duration { seconds: s }.compose()
 }
 
-/// The healthcheck of a service: from its readiness probe, else its liveness probe, whichever
-/// first maps to a command. A startup probe's budget (initial delay plus period times failure
-/// threshold) becomes `start_period`, during which failures do not count, as Kubernetes holds
-/// the other probes until the startup probe passes.
+/// The healthcheck of a service, by the rule in [`crate::healthcheck`], with Kubernetes' probe
+/// defaults written out so a probe behaves the same in both runtimes (Docker's own defaults
+/// are 30s, 30s and 3).
 fn healthcheck(s: &Service) -> Result<Healthcheck, String> {
-    let mut reasons: Vec<(&str, &str)> = Vec::new();
-    for (kind, probe) in [("readiness", &s.readiness), ("liveness", &s.liveness)] {
-        let Some(p) = probe else { continue };
-        match probe_test(p) {
-            Ok(test) => {
-                let start = match &s.startup {
-                    Some(st) => {
-                        let delay = st.initial_delay.map_or(0, |d| d.seconds);
-                        let period = st.period.map_or(DEFAULT_PERIOD, |d| d.seconds);
-                        let failures = st.failure_threshold.unwrap_or(DEFAULT_FAILURES);
-                        Some(delay.saturating_add(period.saturating_mul(failures)))
-                    }
-                    None => p.initial_delay.map(|d| d.seconds),
-                };
-                return Ok(Healthcheck {
-                    test,
-                    interval: seconds(p.period.map_or(DEFAULT_PERIOD, |d| d.seconds)),
-                    timeout: seconds(p.timeout.map_or(DEFAULT_TIMEOUT, |d| d.seconds)),
-                    retries: p.failure_threshold.unwrap_or(DEFAULT_FAILURES),
-                    start_period: start.filter(|s| *s > 0).map(seconds),
-                });
-            }
-            Err(why) => reasons.push((kind, why)),
-        }
-    }
-    Err(match reasons.as_slice() {
-        [] => "no readiness or liveness probe".to_string(),
-        [(a, x), (b, y)] if x == y => format!("{a} and {b}: {x}"),
-        _ => {
-            let parts: Vec<String> = reasons.iter().map(|(k, w)| format!("{k}: {w}")).collect();
-            parts.join("; ")
-        }
+    let h = crate::healthcheck::healthcheck(
+        s.readiness.as_ref(),
+        s.liveness.as_ref(),
+        s.startup.as_ref(),
+        probe_test,
+    )
+    .map_err(|reasons| crate::healthcheck::why_none(&reasons))?;
+    Ok(Healthcheck {
+        test: h.test,
+        interval: seconds(h.interval),
+        timeout: seconds(h.timeout),
+        retries: h.retries,
+        start_period: (h.start_period > 0).then(|| seconds(h.start_period)),
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod artifact;
 pub mod compose;
+pub mod healthcheck;
 pub mod helm;
 pub mod k8s;
 pub mod labels;

@@ -263,8 +263,8 @@ impl Plan {
                         .iter()
                         .filter(|d| d.service == unit)
                         .map(|d| FactChange {
-                            facet: d.facet.clone(),
-                            key: d.key.clone(),
+                            facet: d.facet.as_str().to_string(),
+                            key: d.key.to_string(),
                             old: d.a.clone(),
                             new: d.b.clone(),
                             text_diff: d.text_diff.clone(),

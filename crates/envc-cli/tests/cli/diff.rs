@@ -458,7 +458,8 @@ fn profile_overrides_are_expected_and_templates_show_text_diffs() {
         ),
         (Some("expected"), Some(true))
     );
-    // ... and a template that renders differently per mode beyond host names is drift.
+    // ... and a template that renders differently per mode beyond host names is expected
+    // (it reads `mode.`), with the unified diff of the file.
     let tpl = t
         .path()
         .join("environments/crypto-lakehouse/prometheus.yml.hbs");
@@ -477,5 +478,15 @@ fn profile_overrides_are_expected_and_templates_show_text_diffs() {
     assert!(
         out.contains("-  scrape_interval: 30s") && out.contains("+  scrape_interval: 15s"),
         "a unified diff of the file: {out}"
+    );
+    let (_, r) = json(t.path(), &["diff", "docker", "k3s", "--format", "json"]);
+    let d = find(&r, "prometheus", "files./etc/prometheus/prometheus.yml");
+    assert_eq!(
+        (d["class"].as_str(), d["reason"].as_str()),
+        (
+            Some("expected"),
+            Some("template crypto-lakehouse/prometheus.yml.hbs renders per mode")
+        ),
+        "{d:#}"
     );
 }

@@ -1,0 +1,496 @@
+//! Fact keys: which fact of a service a value is, with its parts typed (the variable's name, the
+//! port, the probe and which of its fields), so that comparison, classification and model
+//! lookups match on parts instead of parsing strings.
+//!
+//! The dotted spelling (`env.AWS_REGION`, `ports.5432/tcp.service`, `probes.readiness.timing`)
+//! is the boundary: it is what the text and JSON reports print and what `accepted.toml` rules
+//! name. Keys order as their spellings do, so reports list differences in the same order
+//! whichever way they were built.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A facet: the first component of a key, one kind of fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Facet {
+    /// The service itself (present on one side only).
+    Service,
+    /// Image reference.
+    Image,
+    /// Entrypoint override.
+    Command,
+    /// Arguments override.
+    Args,
+    /// Environment variables.
+    Env,
+    /// Ports.
+    Ports,
+    /// Volumes.
+    Volumes,
+    /// Files placed in the container.
+    Files,
+    /// Resource requests and limits.
+    Resources,
+    /// Replicas.
+    Replicas,
+    /// Autoscaling bounds and targets.
+    Autoscaling,
+    /// Probes (and the healthcheck Compose has instead).
+    Probes,
+    /// Start order.
+    DependsOn,
+    /// Ingress routes.
+    Exposure,
+    /// Security settings.
+    Security,
+    /// Namespace or Compose networks.
+    Namespace,
+}
+
+impl Facet {
+    /// Name as printed (`depends_on`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Facet::Service => "service",
+            Facet::Image => "image",
+            Facet::Command => "command",
+            Facet::Args => "args",
+            Facet::Env => "env",
+            Facet::Ports => "ports",
+            Facet::Volumes => "volumes",
+            Facet::Files => "files",
+            Facet::Resources => "resources",
+            Facet::Replicas => "replicas",
+            Facet::Autoscaling => "autoscaling",
+            Facet::Probes => "probes",
+            Facet::DependsOn => "depends_on",
+            Facet::Exposure => "exposure",
+            Facet::Security => "security",
+            Facet::Namespace => "namespace",
+        }
+    }
+}
+
+/// A container port and its protocol (`5432/tcp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// Container port.
+    pub number: u16,
+    /// Protocol, lowercase (`tcp`, `udp`, `sctp`).
+    pub protocol: String,
+}
+
+impl Port {
+    /// A TCP or UDP port; `protocol` is lowercased.
+    pub fn new(number: u16, protocol: &str) -> Port {
+        Port {
+            number,
+            protocol: protocol.to_ascii_lowercase(),
+        }
+    }
+
+    /// Calls `f` with the spelling's pieces (number, `/`, protocol) without allocating.
+    fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        let mut buf = [0u8; 5];
+        let number = digits(self.number, &mut buf);
+        f(&[number, "/", &self.protocol])
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.number, self.protocol)
+    }
+}
+
+impl Ord for Port {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b)))
+    }
+}
+
+impl PartialOrd for Port {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A field of a port besides its being open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortField {
+    /// The port other services use (Kubernetes Service port).
+    Service,
+    /// Published on the host (Compose).
+    HostPort,
+    /// Exposed on every node (Kubernetes NodePort).
+    NodePort,
+}
+
+impl PortField {
+    /// Name as in keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortField::Service => "service",
+            PortField::HostPort => "host_port",
+            PortField::NodePort => "node_port",
+        }
+    }
+}
+
+/// A resource request or limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// CPU request.
+    RequestsCpu,
+    /// Memory request.
+    RequestsMemory,
+    /// CPU limit.
+    LimitsCpu,
+    /// Memory limit.
+    LimitsMemory,
+}
+
+impl Resource {
+    /// Every resource, in key order.
+    pub const ALL: [Resource; 4] = [
+        Resource::RequestsCpu,
+        Resource::RequestsMemory,
+        Resource::LimitsCpu,
+        Resource::LimitsMemory,
+    ];
+
+    /// Name as in keys (`requests.cpu`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::RequestsCpu => "requests.cpu",
+            Resource::RequestsMemory => "requests.memory",
+            Resource::LimitsCpu => "limits.cpu",
+            Resource::LimitsMemory => "limits.memory",
+        }
+    }
+}
+
+/// A probe, or the healthcheck Compose has instead of probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProbeKind {
+    /// Compose's one healthcheck (and, in Kubernetes facts compared with Compose, the probe it
+    /// stands for).
+    Healthcheck,
+    /// Liveness probe.
+    Liveness,
+    /// Readiness probe.
+    Readiness,
+    /// Startup probe.
+    Startup,
+}
+
+impl ProbeKind {
+    /// Name as in keys (`readiness`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Healthcheck => "healthcheck",
+            ProbeKind::Liveness => "liveness",
+            ProbeKind::Readiness => "readiness",
+            ProbeKind::Startup => "startup",
+        }
+    }
+}
+
+/// A security setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `uid` or `uid:gid`.
+    User,
+    /// Read-only root filesystem.
+    ReadOnlyRoot,
+    /// Privilege escalation allowed.
+    PrivilegeEscalation,
+    /// Capabilities dropped.
+    CapDrop,
+    /// Capabilities added.
+    CapAdd,
+}
+
+impl Security {
+    /// Name as in keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::User => "user",
+            Security::ReadOnlyRoot => "read_only_root",
+            Security::PrivilegeEscalation => "privilege_escalation",
+            Security::CapDrop => "cap_drop",
+            Security::CapAdd => "cap_add",
+        }
+    }
+}
+
+/// Which fact of a service a value is.
+#[derive(Debug, Clone)]
+pub enum Key {
+    /// The service exists (its workload kind).
+    Service,
+    /// `image`.
+    Image,
+    /// `command`.
+    Command,
+    /// `args`.
+    Args,
+    /// `env.<NAME>`.
+    Env(String),
+    /// `ports.<port>`: the port is open.
+    Port(Port),
+    /// `ports.<port>.<field>`.
+    PortField(Port, PortField),
+    /// `volumes.<path>`: persistent or scratch.
+    Volume(String),
+    /// `volumes.<path>.size`.
+    VolumeSize(String),
+    /// `files.<path>`: the content's hash.
+    File(String),
+    /// `resources.<requests|limits>.<cpu|memory>`.
+    Resource(Resource),
+    /// `replicas`.
+    Replicas,
+    /// `autoscaling`.
+    Autoscaling,
+    /// `probes.<kind>`: what it checks.
+    Probe(ProbeKind),
+    /// `probes.<kind>.timing`.
+    ProbeTiming(ProbeKind),
+    /// `depends_on.<service>`.
+    DependsOn(String),
+    /// `exposure.<host><path>`.
+    Exposure(String),
+    /// `security.<setting>`.
+    Security(Security),
+    /// `namespace`.
+    Namespace,
+}
+
+impl Key {
+    /// The facet the key belongs to.
+    pub fn facet(&self) -> Facet {
+        match self {
+            Key::Service => Facet::Service,
+            Key::Image => Facet::Image,
+            Key::Command => Facet::Command,
+            Key::Args => Facet::Args,
+            Key::Env(_) => Facet::Env,
+            Key::Port(_) | Key::PortField(..) => Facet::Ports,
+            Key::Volume(_) | Key::VolumeSize(_) => Facet::Volumes,
+            Key::File(_) => Facet::Files,
+            Key::Resource(_) => Facet::Resources,
+            Key::Replicas => Facet::Replicas,
+            Key::Autoscaling => Facet::Autoscaling,
+            Key::Probe(_) | Key::ProbeTiming(_) => Facet::Probes,
+            Key::DependsOn(_) => Facet::DependsOn,
+            Key::Exposure(_) => Facet::Exposure,
+            Key::Security(_) => Facet::Security,
+            Key::Namespace => Facet::Namespace,
+        }
+    }
+
+    /// Calls `f` with the pieces of the key's spelling, which concatenate to it.
+    fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        match self {
+            Key::Service
+            | Key::Image
+            | Key::Command
+            | Key::Args
+            | Key::Replicas
+            | Key::Autoscaling
+            | Key::Namespace => f(&[self.facet().as_str()]),
+            Key::Env(s) | Key::File(s) | Key::DependsOn(s) | Key::Exposure(s) | Key::Volume(s) => {
+                f(&[self.facet().as_str(), ".", s])
+            }
+            Key::VolumeSize(p) => f(&["volumes.", p, ".size"]),
+            Key::Port(p) => {
+                let mut buf = [0u8; 5];
+                f(&["ports.", digits(p.number, &mut buf), "/", &p.protocol])
+            }
+            Key::PortField(p, field) => {
+                let mut buf = [0u8; 5];
+                let number = digits(p.number, &mut buf);
+                f(&["ports.", number, "/", &p.protocol, ".", field.as_str()])
+            }
+            Key::Resource(r) => f(&["resources.", r.as_str()]),
+            Key::Probe(k) => f(&["probes.", k.as_str()]),
+            Key::ProbeTiming(k) => f(&["probes.", k.as_str(), ".timing"]),
+            Key::Security(s) => f(&["security.", s.as_str()]),
+        }
+    }
+
+    /// Whether an accepted-differences rule's `key` names this key: the facet, the key, or a
+    /// prefix of it ending at a `.` (`env.OTEL_RESOURCE_ATTRIBUTES`).
+    pub fn matches_rule(&self, rule: &str) -> bool {
+        if self.facet().as_str() == rule {
+            return true;
+        }
+        let key = self.to_string();
+        key == rule
+            || key
+                .strip_prefix(rule)
+                .is_some_and(|rest| rest.starts_with('.'))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_parts(|parts| parts.iter().try_for_each(|p| f.write_str(p)))
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Key {}
+
+impl Ord for Key {
+    /// As the spellings compare, so reports keep their order.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b)))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for Key {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Compares the concatenations of two lists of pieces, byte by byte.
+fn cmp_concat(a: &[&str], b: &[&str]) -> Ordering {
+    a.iter()
+        .flat_map(|s| s.bytes())
+        .cmp(b.iter().flat_map(|s| s.bytes()))
+}
+
+/// The decimal digits of `n`, written into `buf`.
+fn digits(n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Vec<Key> {
+        vec![
+            Key::Service,
+            Key::Image,
+            Key::Args,
+            Key::Env("AWS_REGION".into()),
+            Key::Env("AWS".into()),
+            Key::Port(Port::new(80, "tcp")),
+            Key::Port(Port::new(8080, "tcp")),
+            Key::PortField(Port::new(80, "TCP"), PortField::Service),
+            Key::PortField(Port::new(5432, "tcp"), PortField::HostPort),
+            Key::Volume("/data".into()),
+            Key::VolumeSize("/data".into()),
+            Key::Volume("/data-old".into()),
+            Key::Volume("/data/x".into()),
+            Key::File("/etc/a.yaml".into()),
+            Key::Resource(Resource::LimitsCpu),
+            Key::Resource(Resource::RequestsCpu),
+            Key::Replicas,
+            Key::Autoscaling,
+            Key::Probe(ProbeKind::Healthcheck),
+            Key::ProbeTiming(ProbeKind::Healthcheck),
+            Key::Probe(ProbeKind::Startup),
+            Key::DependsOn("db".into()),
+            Key::Exposure("shop.local/".into()),
+            Key::Security(Security::ReadOnlyRoot),
+            Key::Namespace,
+        ]
+    }
+
+    #[test]
+    fn spellings() {
+        let shown: Vec<String> = keys().iter().map(Key::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "service",
+                "image",
+                "args",
+                "env.AWS_REGION",
+                "env.AWS",
+                "ports.80/tcp",
+                "ports.8080/tcp",
+                "ports.80/tcp.service",
+                "ports.5432/tcp.host_port",
+                "volumes./data",
+                "volumes./data.size",
+                "volumes./data-old",
+                "volumes./data/x",
+                "files./etc/a.yaml",
+                "resources.limits.cpu",
+                "resources.requests.cpu",
+                "replicas",
+                "autoscaling",
+                "probes.healthcheck",
+                "probes.healthcheck.timing",
+                "probes.startup",
+                "depends_on.db",
+                "exposure.shop.local/",
+                "security.read_only_root",
+                "namespace",
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_order_as_their_spellings() {
+        let mut typed = keys();
+        typed.sort();
+        let mut spelled: Vec<String> = keys().iter().map(Key::to_string).collect();
+        spelled.sort();
+        assert_eq!(
+            typed.iter().map(Key::to_string).collect::<Vec<_>>(),
+            spelled
+        );
+        let mut ports = [
+            Port::new(8080, "tcp"),
+            Port::new(80, "udp"),
+            Port::new(80, "tcp"),
+        ];
+        ports.sort();
+        assert_eq!(
+            ports.map(|p| p.to_string()),
+            ["80/tcp", "80/udp", "8080/tcp"]
+        );
+    }
+
+    #[test]
+    fn rules_name_facets_keys_and_prefixes() {
+        let k = Key::Env("OTEL_RESOURCE_ATTRIBUTES".into());
+        assert!(k.matches_rule("env"));
+        assert!(k.matches_rule("env.OTEL_RESOURCE_ATTRIBUTES"));
+        assert!(!k.matches_rule("env.OTEL"));
+        let t = Key::ProbeTiming(ProbeKind::Readiness);
+        assert!(t.matches_rule("probes.readiness"));
+        assert!(!t.matches_rule("probes.ready"));
+    }
+}
