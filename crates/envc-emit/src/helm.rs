@@ -1,7 +1,6 @@
 //! The Helm backend for production modes: a chart whose templates are written once (embedded
-//! from `crates/envc-emit/chart/`), the per-mode `values.yaml` generated from the IR, the
-//! Terraform variables of the cluster (see [`crate::terraform`]) and a README with the deploy
-//! commands.
+//! from `crates/envc-emit/chart/`) and the per-mode `values.yaml` generated from the IR. The
+//! Helm mode's Terraform variables and README are their own modules, composed in `lib.rs`.
 //!
 //! The values carry the same container facts as the Kubernetes backend (env, probes,
 //! resources and security contexts come from the same functions in [`crate::k8s`]), so
@@ -10,24 +9,18 @@
 use envc_core::Ir;
 use envc_core::ir::{Service, Volume};
 use envc_model::model::WorkloadKind;
-use envc_model::profile::{CloudSettings, Provider};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::artifact::{Artifact, EmitError};
+use crate::cloud::{NODE_POOL_LABEL, identity_annotation, placeholder_host, pool_of};
+use crate::header;
 use crate::k8s;
 use crate::name::{SECRET_KEY, config_hash};
-use crate::terraform;
 use crate::yaml;
-
-/// Node label Terraform puts on the nodes of each pool; workloads select their pool by it.
-pub const NODE_POOL_LABEL: &str = "envc.dev/node-pool";
 
 /// Helm `values.yaml` key under which a secret names its existing Secret.
 pub const EXISTING_SECRET: &str = "existingSecret";
-
-/// Top-level domain of placeholder endpoints (RFC 2606: never resolves).
-pub const PLACEHOLDER_TLD: &str = "invalid";
 
 /// The chart's templates: `(path in the chart, text)`, written once for every environment.
 const TEMPLATES: [(&str, &str); 13] = [
@@ -89,7 +82,7 @@ const TEMPLATES: [(&str, &str); 13] = [
 /// typo in a values file fails `helm lint` and `helm install`.
 const VALUES_SCHEMA: &str = include_str!("../chart/values.schema.json");
 
-/// Compiles a prod mode: `chart/`, `terraform/` and `README.md`.
+/// Compiles a prod mode's chart: `chart/`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     let header = ir.header_lines();
     let mut out = vec![
@@ -100,35 +93,10 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     for (path, text) in TEMPLATES {
         out.push(Artifact::text(
             format!("chart/{path}"),
-            format!("{}{text}", template_header(&header)),
+            format!("{}{text}", header::go_template(&header)),
         ));
     }
-    let tf = terraform::emit(ir)?;
-    out.push(Artifact::text("README.md", readme(ir, &header)?));
-    out.extend(tf);
     Ok(out)
-}
-
-/// The header on one line, for JSON files (`$comment`, `//`): the sources joined by commas.
-pub fn header_one_line(header: &[String]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut sources: Vec<&str> = Vec::new();
-    for l in header {
-        if l.starts_with("  ") {
-            sources.push(l.trim());
-        } else if l != "sources:" {
-            parts.push(l.clone());
-        }
-    }
-    if !sources.is_empty() {
-        parts.push(format!("sources: {}", sources.join(", ")));
-    }
-    parts.join("; ")
-}
-
-/// A Go template comment with the header: renders to nothing.
-fn template_header(header: &[String]) -> String {
-    format!("{{{{- /*\n{}*/ -}}}}\n", yaml::header(header, ""))
 }
 
 fn chart_yaml(ir: &Ir, header: &[String]) -> String {
@@ -154,7 +122,7 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
 }
 
 fn values_schema(header: &[String]) -> String {
-    let comment = serde_json::to_string(&header_one_line(header)).unwrap_or_default();
+    let comment = serde_json::to_string(&header::one_line(header)).unwrap_or_default();
     match VALUES_SCHEMA.trim_start().strip_prefix('{') {
         Some(rest) => format!("{{\n  \"$comment\": {comment},{rest}"),
         None => VALUES_SCHEMA.to_string(),
@@ -175,47 +143,6 @@ fn values_yaml(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
 
 fn to_value<T: Serialize>(v: &T) -> Result<Value, EmitError> {
     serde_json::to_value(v).map_err(|e| EmitError::Serialize(e.to_string()))
-}
-
-/// The node pool a service runs on: the pool that lists it, else the first.
-pub fn pool_of<'a>(cloud: &'a CloudSettings, service: &str) -> Option<&'a str> {
-    cloud
-        .node_pools
-        .iter()
-        .find(|(_, p)| p.services.iter().any(|s| s == service))
-        .or_else(|| cloud.node_pools.first())
-        .map(|(n, _)| n.as_str())
-}
-
-/// A taint `key=value:Effect` or `key:Effect`, split.
-pub fn parse_taint(t: &str) -> Option<(String, Option<String>, String)> {
-    let (kv, effect) = t.rsplit_once(':')?;
-    if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") || kv.is_empty() {
-        return None;
-    }
-    Some(match kv.split_once('=') {
-        Some((k, v)) => (k.to_string(), Some(v.to_string()), effect.to_string()),
-        None => (kv.to_string(), None, effect.to_string()),
-    })
-}
-
-/// The ServiceAccount annotation that binds a service to its cloud identity.
-pub fn identity_annotation(cloud: &CloudSettings, identity: &str) -> (String, String) {
-    match cloud.provider {
-        Provider::Aws => (
-            "eks.amazonaws.com/role-arn".into(),
-            format!("arn:aws:iam::{}:role/{identity}", cloud.account),
-        ),
-        Provider::Gcp => (
-            "iam.gke.io/gcp-service-account".into(),
-            format!("{identity}@{}.iam.gserviceaccount.com", cloud.account),
-        ),
-    }
-}
-
-/// The placeholder endpoint of a managed service until the deploy sets the real one.
-pub fn placeholder_host(service: &str) -> String {
-    format!("{service}.endpoint.{PLACEHOLDER_TLD}")
 }
 
 /// The chart's values for the mode, deterministic (IR order, sorted label maps).
@@ -520,19 +447,12 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
         if let Some(pool) = pool_of(c, &s.name) {
             node_selector.insert(NODE_POOL_LABEL.into(), json!(pool));
             for t in &c.node_pools[pool].taints {
-                let Some((key, value, effect)) = parse_taint(t) else {
-                    return Err(EmitError::NotRepresentable(
-                        format!("cloud.node_pools.{pool}.taints"),
-                        format!(
-                            "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
-                        ),
-                    ));
-                };
-                tolerations.push(match value {
+                let effect = t.effect.as_str();
+                tolerations.push(match &t.value {
                     Some(v) => {
-                        json!({"key": key, "operator": "Equal", "value": v, "effect": effect})
+                        json!({"key": t.key, "operator": "Equal", "value": v, "effect": effect})
                     }
-                    None => json!({"key": key, "operator": "Exists", "effect": effect}),
+                    None => json!({"key": t.key, "operator": "Exists", "effect": effect}),
                 });
             }
         }
@@ -563,251 +483,9 @@ fn service_values(ir: &Ir, s: &Service) -> Result<Value, EmitError> {
     Ok(Value::Object(m))
 }
 
-/// The README of a prod artifact set: what is here and how to deploy it.
-fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
-    let cloud = ir.cloud.as_ref();
-    let mut s = String::new();
-    s.push_str("<!--\n");
-    s.push_str(&yaml::header(header, ""));
-    s.push_str("JSON files cannot carry comments: chart/values.schema.json has the header in `$comment`,\n");
-    s.push_str("terraform/terraform.tfvars.json in its `//` key (Terraform ignores it).\n-->\n\n");
-    s.push_str(&format!("# {} on {}\n\n", ir.env, ir.mode));
-    if let Some(d) = &ir.description {
-        s.push_str(&format!("{d}\n\n"));
-    }
-    s.push_str(
-        "| path | what |\n| --- | --- |\n\
-         | `chart/` | Helm chart: generic templates written once in envc, `values.yaml` generated for this mode, `values.schema.json` rejecting unknown keys |\n\
-         | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
-         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads |\n\n",
-    );
-
-    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
-    let managed: Vec<&Service> = ir.services.iter().filter(|s| !s.is_deployed()).collect();
-    s.push_str(
-        "## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n",
-    );
-    for svc in &ir.services {
-        let (what, replicas) = match &svc.external {
-            Some(e) => (
-                format!("managed `{}` ({})", e.kind, e.instance),
-                "-".to_string(),
-            ),
-            None => (
-                format!(
-                    "{} `{}`",
-                    match svc.workload {
-                        WorkloadKind::Deployment => "Deployment",
-                        WorkloadKind::Statefulset => "StatefulSet",
-                    },
-                    svc.image
-                ),
-                match &svc.autoscaling {
-                    Some(a) => format!("{}-{} (HPA)", a.min, a.max),
-                    None => svc.replicas.to_string(),
-                },
-            ),
-        };
-        s.push_str(&format!(
-            "| {} | {} | {what} | {replicas} |\n",
-            svc.name, svc.namespace
-        ));
-    }
-    s.push('\n');
-
-    // Sizing.
-    if let Some(c) = cloud {
-        let sizing = terraform::size_pools(ir)?;
-        s.push_str("## Node pool sizing\n\n");
-        s.push_str(&format!(
-            "Each pool needs the sum over its services of requests x maximum replicas, plus {}% headroom,\n\
-             divided by what one node offers to pods (allocatable), rounded up; at least one node per\n\
-             zone ({} zones).{}\n\n",
-            c.headroom_percent,
-            c.zones.len(),
-            if c.provider == Provider::Gcp { " GKE node counts are per zone: the total is rounded up to a multiple of the zones." } else { "" }
-        ));
-        for p in &sizing {
-            s.push_str(&format!("### {} ({})\n\n", p.name, p.machine_type));
-            s.push_str("| service | CPU request | memory request | max replicas | CPU | memory |\n| --- | --- | --- | --- | --- | --- |\n");
-            for l in &p.lines {
-                s.push_str(&format!(
-                    "| {} | {}m | {} | {} | {}m | {} |\n",
-                    l.service,
-                    l.cpu_millis,
-                    terraform::mib(l.memory_bytes),
-                    l.replicas,
-                    l.cpu_millis * u64::from(l.replicas),
-                    terraform::mib(l.memory_bytes * u64::from(l.replicas)),
-                ));
-            }
-            s.push_str(&format!(
-                "\n- requests: {}m CPU, {}; with {}% headroom: {}m CPU, {}\n\
-                 - one node offers {}m CPU, {}: ceil({}m / {}m) = {} nodes for CPU, ceil({} / {}) = {} for memory\n\
-                 - nodes: max({}, {}, minimum {}){}\n\n",
-                p.cpu_millis,
-                terraform::mib(p.memory_bytes),
-                c.headroom_percent,
-                p.cpu_needed,
-                terraform::mib(p.memory_needed),
-                p.node_cpu,
-                terraform::mib(p.node_memory),
-                p.cpu_needed,
-                p.node_cpu,
-                p.nodes_for_cpu,
-                terraform::mib(p.memory_needed),
-                terraform::mib(p.node_memory),
-                p.nodes_for_memory,
-                p.nodes_for_cpu,
-                p.nodes_for_memory,
-                p.min_nodes,
-                if c.provider == Provider::Gcp {
-                    format!(
-                        " = {}; {} per zone in {} zones: **{}**",
-                        p.nodes_for_cpu.max(p.nodes_for_memory).max(p.min_nodes),
-                        p.nodes_per_zone,
-                        c.zones.len(),
-                        p.nodes
-                    )
-                } else {
-                    format!(" = **{}**", p.nodes)
-                },
-            ));
-        }
-    }
-
-    // Deploy.
-    let tfvars = format!("out/{}/{}/terraform/terraform.tfvars.json", ir.env, ir.mode);
-    let chart = format!("out/{}/{}/chart", ir.env, ir.mode);
-    s.push_str("## Deploy\n\n");
-    s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
-    let sensitive = terraform::sensitive_secrets(ir);
-    for sec in &sensitive {
-        s.push_str(&format!(
-            "export TF_VAR_{}=...   # {}\n",
-            terraform::secret_variable(sec),
-            ir.secret(sec)
-                .and_then(|x| x.description.clone())
-                .unwrap_or_default()
-        ));
-    }
-    s.push_str(&format!(
-        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\"\n"
-    ));
-    if let Some(c) = cloud {
-        match c.provider {
-            Provider::Aws => s.push_str(&format!(
-                "aws eks update-kubeconfig --region {} --name {}\n",
-                c.region, c.cluster_name
-            )),
-            Provider::Gcp => s.push_str(&format!(
-                "gcloud container clusters get-credentials {} --region {} --project {}\n",
-                c.cluster_name, c.region, c.account
-            )),
-        }
-    }
-    s.push_str(&format!(
-        "helm lint --strict {chart}\nhelm upgrade --install {} {chart} --namespace default",
-        ir.env
-    ));
-    for m in &managed {
-        s.push_str(&format!(
-            " \\\n  --set external.{}.host=\"$(terraform -chdir=<your-terraform-root> output -raw {}_host)\"",
-            m.name,
-            m.name.replace('-', "_")
-        ));
-    }
-    s.push_str("\n```\n\n");
-    s.push_str(
-        "The release record lives in `default`; the chart creates the environment's namespaces itself\n\
-         (with their Pod Security labels), so they must not be the release namespace.\n\n",
-    );
-
-    // Managed services.
-    if !managed.is_empty() {
-        s.push_str("## Managed services\n\n");
-        s.push_str(
-            "These services are not deployed: the chart creates a Service of the same name that points at\n\
-             the managed endpoint, so every reference (`${postgres.host}` is still\n\
-             `postgres.<namespace>.svc.cluster.local`) keeps working. A DNS name becomes an\n\
-             `ExternalName` Service, an IP address a selector-less Service with an EndpointSlice. The\n\
-             endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`.\n\
-             Until it is set, the placeholder `<service>.endpoint.invalid` never resolves and\n\
-             `helm install` prints a warning. The managed service must listen on the model's port.\n\n\
-             | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
-        );
-        for m in &managed {
-            let kind = m
-                .external
-                .as_ref()
-                .map(|e| e.kind.clone())
-                .unwrap_or_default();
-            let port = m
-                .ports
-                .first()
-                .map(|p| p.service.to_string())
-                .unwrap_or_default();
-            s.push_str(&format!(
-                "| {} | `{kind}` | {port} | `external.{}.host` | `{}_host` |\n",
-                m.name,
-                m.name,
-                m.name.replace('-', "_")
-            ));
-        }
-        s.push('\n');
-    }
-
-    // Secrets.
-    s.push_str("## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n");
-    for sec in &ir.secrets {
-        let namespaces: Vec<&String> = {
-            let mut v: Vec<&String> = Vec::new();
-            for d in &deployed {
-                if sec.used_by.contains(&d.name) && !v.contains(&&d.namespace) {
-                    v.push(&d.namespace);
-                }
-            }
-            v
-        };
-        for ns in namespaces {
-            s.push_str(&format!(
-                "kubectl -n {ns} create secret generic {} --from-literal=value=...\n",
-                sec.name
-            ));
-        }
-    }
-    s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
-    if !sensitive.is_empty() {
-        s.push_str(&format!(
-            "Terraform needs {} too, for the managed services it creates: pass {} in the\nenvironment, never in a file.\n",
-            if sensitive.len() == 1 { "one of them" } else { "some of them" },
-            sensitive.iter().map(|x| format!("`TF_VAR_{}`", terraform::secret_variable(x))).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    Ok(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn taints_parse() {
-        assert_eq!(
-            parse_taint("dedicated=storage:NoSchedule"),
-            Some((
-                "dedicated".into(),
-                Some("storage".into()),
-                "NoSchedule".into()
-            ))
-        );
-        assert_eq!(
-            parse_taint("gpu:NoExecute"),
-            Some(("gpu".into(), None, "NoExecute".into()))
-        );
-        assert_eq!(parse_taint("dedicated=storage"), None);
-        assert_eq!(parse_taint("x=y:Sometimes"), None);
-    }
 
     #[test]
     fn schema_gets_the_header_as_a_comment() {

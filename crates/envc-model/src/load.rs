@@ -73,6 +73,34 @@ pub struct LoadedMode {
     pub env_dir: PathBuf,
 }
 
+impl LoadedMode {
+    /// Where the value at a dotted model path was set: the environment tree (with the
+    /// profile's overlays and their origins) for the overlay keys (`services.api.replicas`),
+    /// the merged profile for the mode's settings (`cloud.node_pools.general.cpu`). A path
+    /// that does not exist resolves to its closest existing parent.
+    pub fn origin_of_path(&self, path: &str) -> Origin {
+        let segments: Vec<&str> = path.split('.').collect();
+        let first = segments.first().copied().unwrap_or_default();
+        if OVERLAY_KEYS.contains(&first) {
+            self.tree.origin_of(&segments)
+        } else {
+            self.profile_tree.origin_of(&segments)
+        }
+    }
+
+    /// Gives a diagnostic that carries only a model path (a backend's check) the location of
+    /// that path, so it renders with its file, line and column.
+    pub fn locate(&self, d: Diagnostic) -> Diagnostic {
+        match d.path.clone() {
+            Some(path) if d.labels.is_empty() => {
+                let origin = self.origin_of_path(&path);
+                d.at(origin, "here")
+            }
+            _ => d,
+        }
+    }
+}
+
 impl Project {
     /// Reads every `environments/*.toml` and `profiles/*.toml` under `root`.
     pub fn load(root: &Path) -> Result<Project, Failure> {
