@@ -626,6 +626,7 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
     };
     let mut text = header(&ir.header_lines(), "# ");
     text.push_str(&notes(ir));
+    text.push_str(&provenance(ir, &used.files));
     text.push_str(&to_yaml(&file)?);
     out.push(Artifact::text(COMPOSE_FILE, text));
     out.extend(files);
@@ -770,6 +771,51 @@ pub fn check(ir: &Ir) -> Diagnostics {
         }
     }
     d
+}
+
+/// Comment lines listing the files next to the Compose file and where each comes from. The
+/// secret files cannot carry the header (their bytes are the value); config files are
+/// mounted as rendered, with a header only where the template gave them one. So their
+/// provenance is recorded here.
+fn provenance(ir: &Ir, secret_files: &[String]) -> String {
+    let mut lines = Vec::new();
+    for s in &ir.services {
+        for f in &s.files {
+            let from = match &f.template {
+                Some(t) => format!("rendered from {t}"),
+                None => "its content in the model".to_string(),
+            };
+            lines.push(format!(
+                "#   {}: services.{}.files.{}, {from}\n",
+                file_path(&s.name, &f.name, &f.path),
+                s.name,
+                f.name
+            ));
+        }
+    }
+    if ir.tier == Tier::Dev {
+        for name in secret_files {
+            let Some(v) = ir.secret(name).and_then(|x| x.value.as_ref()) else {
+                continue;
+            };
+            let from = if v.derived {
+                "derived from the environment and secret names".to_string()
+            } else {
+                format!("secrets.{name}.dev_value")
+            };
+            lines.push(format!(
+                "#   secrets/{name}: the dev value of secret {name}, {from}\n"
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from(
+        "# files next to this one, mounted as they are (a secret file holds the value alone, no header):\n",
+    );
+    t.extend(lines);
+    t
 }
 
 /// Comment lines after the header: how to run the project, and what Compose cannot express.
