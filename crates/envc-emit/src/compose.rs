@@ -43,9 +43,10 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::artifact::{Artifact, EmitError};
+use crate::header;
 use crate::labels;
 use crate::name::{CONFIG_HASH_ANNOTATION, config_hash, secret_var};
-use crate::yaml::{header, to_yaml};
+use crate::yaml::to_yaml;
 
 /// The Compose file's name in the artifact set.
 pub const COMPOSE_FILE: &str = "docker-compose.yml";
@@ -624,7 +625,7 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         volumes,
         secrets: secret_sources,
     };
-    let mut text = header(&ir.header_lines(), "# ");
+    let mut text = header::lines(&ir.header_lines(), "# ");
     text.push_str(&notes(ir));
     text.push_str(&provenance(ir, &used.files));
     text.push_str(&to_yaml(&file)?);
@@ -632,7 +633,7 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
     out.extend(files);
 
     let lines = |vars: &[String], values: bool| -> Result<String, EmitError> {
-        let mut t = header(&ir.header_lines(), "# ");
+        let mut t = header::lines(&ir.header_lines(), "# ");
         if values {
             t.push_str("# Dev-tier values of secrets that images read from plain variables; Compose\n# interpolates them into docker-compose.yml. Variables set in the shell win.\n");
         } else {
