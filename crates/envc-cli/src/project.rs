@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use envc_core::Ir;
-use envc_emit::Artifact;
+use envc_emit::{Artifact, EmitError};
 use envc_lock::mode::{self, LockSource};
 use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
@@ -208,6 +208,13 @@ fn compile_mode(
         };
         match envc_emit::emit_with(&c.ir, &opts) {
             Ok(a) => Some(a),
+            // The backend's checks: the user's mistakes, located in the model.
+            Err(EmitError::Invalid(found)) => {
+                for d in found.0 {
+                    diags.push(loaded.loaded.locate(d));
+                }
+                None
+            }
             Err(e) => {
                 diags.push(Diagnostic::error(
                     "E-emit",

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use envc_model::Diagnostics;
 use envc_model::profile::Backend;
 
 /// One generated file.
@@ -28,7 +29,11 @@ impl Artifact {
 pub enum EmitError {
     /// The backend does not exist yet.
     Unsupported(Backend),
-    /// The IR holds something the backend cannot express (model path, reason).
+    /// The backend's checks ([`crate::check`]) refused the IR: the user's mistakes, each with
+    /// the model path the caller locates in the loaded tree.
+    Invalid(Diagnostics),
+    /// The IR breaks an invariant that validation or the checks guarantee (model path, what):
+    /// a bug in envc, never the answer to a user's mistake.
     NotRepresentable(String, String),
     /// Serialisation failed (a bug: the IR was already validated).
     Serialize(String),
@@ -39,6 +44,17 @@ impl fmt::Display for EmitError {
         match self {
             EmitError::Unsupported(b) => {
                 write!(f, "the {} backend is not implemented yet", b.as_str())
+            }
+            EmitError::Invalid(d) => {
+                let all: Vec<String> = d
+                    .iter()
+                    .filter(|x| x.is_error())
+                    .map(|x| match &x.path {
+                        Some(p) => format!("{p}: {}", x.message),
+                        None => x.message.clone(),
+                    })
+                    .collect();
+                f.write_str(&all.join("; "))
             }
             EmitError::NotRepresentable(path, why) => write!(f, "{path}: {why}"),
             EmitError::Serialize(e) => write!(f, "failed to serialise an artifact: {e}"),

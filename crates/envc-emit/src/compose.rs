@@ -38,13 +38,15 @@ use envc_core::Ir;
 use envc_core::ir::{DependencyCondition, EnvValue, Probe, ProbeAction, Segment, Service};
 use envc_model::model::Protocol;
 use envc_model::profile::Tier;
+use envc_model::{Diagnostic, Diagnostics};
 use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::artifact::{Artifact, EmitError};
+use crate::header;
 use crate::labels;
 use crate::name::{CONFIG_HASH_ANNOTATION, config_hash, secret_var};
-use crate::yaml::{header, to_yaml};
+use crate::yaml::to_yaml;
 
 /// The Compose file's name in the artifact set.
 pub const COMPOSE_FILE: &str = "docker-compose.yml";
@@ -313,18 +315,16 @@ fn volume_name(service: &str, volume: &str) -> String {
 }
 
 /// A dev value as a line of `.env`: bare when it is plain, single-quoted (no interpolation,
-/// no escapes, in Compose v1 and v2) otherwise.
-fn dotenv_value(secret: &str, v: &str) -> Result<String, EmitError> {
+/// no escapes, in Compose v1 and v2) otherwise; `None` for a value with a single quote or a
+/// line break, which no quoting carries through both (refused by [`check`]).
+fn dotenv_value(v: &str) -> Option<String> {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._~+/=@:%,-".contains(c);
     if v.chars().all(plain) {
-        Ok(v.to_string())
+        Some(v.to_string())
     } else if !v.contains(['\'', '\n', '\r']) {
-        Ok(format!("'{v}'"))
+        Some(format!("'{v}'"))
     } else {
-        Err(EmitError::NotRepresentable(
-            format!("secrets.{secret}.dev_value"),
-            "a value with a single quote or a line break cannot be written to .env".into(),
-        ))
+        None
     }
 }
 
@@ -425,15 +425,6 @@ fn service(
     for p in &s.ports {
         match p.host_port {
             Some(host) => {
-                if s.replicas > 1 {
-                    return Err(EmitError::NotRepresentable(
-                        format!("services.{}.ports.{}.host_port", s.name, p.name),
-                        format!(
-                            "{} replicas cannot all publish host port {host}: publish it from one service with one replica",
-                            s.replicas
-                        ),
-                    ));
-                }
                 ports.push(format!(
                     "{PUBLISH_ADDRESS}:{host}:{}/{}",
                     p.container,
@@ -548,32 +539,12 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 /// Compiles the IR into a Compose project whose directory reaches the project root (where
 /// build contexts are relative to) through `to_root`.
 pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
-    let project = ir
-        .compose
-        .project_name
-        .clone()
-        .unwrap_or_else(|| ir.env.clone());
-    if !valid_project_name(&project) {
-        return Err(EmitError::NotRepresentable(
-            "compose.project_name".into(),
-            format!(
-                "`{project}` is not a Compose project name (lowercase letters, digits, `-` and `_`, starting with a letter or digit)"
-            ),
-        ));
-    }
+    let project = project_name(ir);
     let restart = ir
         .compose
         .restart
         .clone()
         .unwrap_or_else(|| DEFAULT_RESTART.to_string());
-    if !valid_restart(&restart) {
-        return Err(EmitError::NotRepresentable(
-            "compose.restart".into(),
-            format!(
-                "`{restart}` is not a restart policy (no, always, on-failure[:N], unless-stopped)"
-            ),
-        ));
-    }
     let network = ir.env.clone();
     let has_healthcheck = |name: &str| ir.service(name).is_some_and(|s| healthcheck(s).is_ok());
 
@@ -595,15 +566,7 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
             )?,
         );
         for v in s.volumes.iter().filter(|v| v.persistent) {
-            let name = volume_name(&s.name, &v.name);
-            if volumes.insert(name.clone(), NamedVolume {}).is_some() {
-                return Err(EmitError::NotRepresentable(
-                    format!("services.{}.volumes.{}", s.name, v.name),
-                    format!(
-                        "the named volume `{name}` would also belong to another service: rename one of the volumes"
-                    ),
-                ));
-            }
+            volumes.insert(volume_name(&s.name, &v.name), NamedVolume {});
         }
         for f in &s.files {
             files.push(Artifact::text(
@@ -636,14 +599,15 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         volumes,
         secrets: secret_sources,
     };
-    let mut text = header(&ir.header_lines(), "# ");
+    let mut text = header::lines(&ir.header_lines(), "# ");
     text.push_str(&notes(ir));
+    text.push_str(&provenance(ir, &used.files));
     text.push_str(&to_yaml(&file)?);
     out.push(Artifact::text(COMPOSE_FILE, text));
     out.extend(files);
 
     let lines = |vars: &[String], values: bool| -> Result<String, EmitError> {
-        let mut t = header(&ir.header_lines(), "# ");
+        let mut t = header::lines(&ir.header_lines(), "# ");
         if values {
             t.push_str("# Dev-tier values of secrets that images read from plain variables; Compose\n# interpolates them into docker-compose.yml. Variables set in the shell win.\n");
         } else {
@@ -655,7 +619,12 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
                 t.push_str(&format!("# {name}: {}\n", d.replace(['\n', '\r'], " ")));
             }
             let value = match secret.and_then(|s| s.value.as_ref()) {
-                Some(v) if values => dotenv_value(name, &v.value)?,
+                Some(v) if values => dotenv_value(&v.value).ok_or_else(|| {
+                    EmitError::NotRepresentable(
+                        format!("secrets.{name}.dev_value"),
+                        "a value the checks refuse for .env reached emission".into(),
+                    )
+                })?,
                 _ => String::new(),
             };
             t.push_str(&format!("{}={value}\n", secret_var(name)));
@@ -683,6 +652,145 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         out.push(Artifact::text(".env.example", t));
     }
     Ok(out)
+}
+
+/// The Compose project name: the profile's, else the environment's.
+fn project_name(ir: &Ir) -> String {
+    ir.compose
+        .project_name
+        .clone()
+        .unwrap_or_else(|| ir.env.clone())
+}
+
+/// What a model can say that Compose cannot carry, found before emission: each problem with
+/// the model path of the value to change.
+pub fn check(ir: &Ir) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let project = project_name(ir);
+    if !valid_project_name(&project) {
+        let path = match ir.compose.project_name {
+            Some(_) => "compose.project_name",
+            None => "environment.name",
+        };
+        d.push(
+            Diagnostic::error(
+                "E-bad-name",
+                format!("`{project}` is not a Compose project name"),
+            )
+            .path(path)
+            .hint("use lowercase letters, digits, `-` and `_`, starting with a letter or digit; set `[compose] project_name` in the profile to keep the environment's name"),
+        );
+    }
+    if let Some(r) = ir.compose.restart.as_ref().filter(|r| !valid_restart(r)) {
+        d.push(
+            Diagnostic::error("E-invalid-value", format!("`{r}` is not a restart policy"))
+                .path("compose.restart")
+                .hint("write no, always, on-failure, on-failure:<retries> or unless-stopped"),
+        );
+    }
+    let mut used = SecretUse::default();
+    let mut volumes: IndexMap<String, (&str, &str)> = IndexMap::new();
+    for s in &ir.services {
+        environment(s, &mut used);
+        if s.replicas > 1 {
+            for p in &s.ports {
+                let Some(host) = p.host_port else { continue };
+                d.push(
+                    Diagnostic::error(
+                        "E-host-port-replicas",
+                        format!(
+                            "`{}` runs {} replicas, which cannot all publish host port {host}",
+                            s.name, s.replicas
+                        ),
+                    )
+                    .path(format!("services.{}.ports.{}.host_port", s.name, p.name))
+                    .hint("publish the port from a service with one replica (`replicas = 1` in this profile), or drop `host_port`"),
+                );
+            }
+        }
+        for v in s.volumes.iter().filter(|v| v.persistent) {
+            let name = volume_name(&s.name, &v.name);
+            match volumes.get(&name) {
+                Some((other, other_volume)) => d.push(
+                    Diagnostic::error(
+                        "E-volume-collision",
+                        format!(
+                            "volume `{}` of `{}` and volume `{other_volume}` of `{other}` are both the Compose volume `{name}`",
+                            v.name, s.name
+                        ),
+                    )
+                    .path(format!("services.{}.volumes.{}", s.name, v.name))
+                    .hint("rename one of the volumes: Compose names a service's volume `<service>-<volume>`"),
+                ),
+                None => {
+                    volumes.insert(name, (&s.name, &v.name));
+                }
+            }
+        }
+    }
+    if ir.tier == Tier::Dev {
+        for name in &used.vars {
+            let Some(v) = ir.secret(name).and_then(|s| s.value.as_ref()) else {
+                continue;
+            };
+            if dotenv_value(&v.value).is_none() {
+                d.push(
+                    Diagnostic::error(
+                        "E-dotenv-value",
+                        format!("the dev value of secret `{name}` cannot be written to .env"),
+                    )
+                    .path(format!("secrets.{name}.dev_value"))
+                    .hint("a value read from a plain variable comes from .env, which cannot hold a single quote or a line break: change the value, or let the image read it from a file (`file_env`)"),
+                );
+            }
+        }
+    }
+    d
+}
+
+/// Comment lines listing the files next to the Compose file and where each comes from. The
+/// secret files cannot carry the header (their bytes are the value); config files are
+/// mounted as rendered, with a header only where the template gave them one. So their
+/// provenance is recorded here.
+fn provenance(ir: &Ir, secret_files: &[String]) -> String {
+    let mut lines = Vec::new();
+    for s in &ir.services {
+        for f in &s.files {
+            let from = match &f.template {
+                Some(t) => format!("rendered from {t}"),
+                None => "its content in the model".to_string(),
+            };
+            lines.push(format!(
+                "#   {}: services.{}.files.{}, {from}\n",
+                file_path(&s.name, &f.name, &f.path),
+                s.name,
+                f.name
+            ));
+        }
+    }
+    if ir.tier == Tier::Dev {
+        for name in secret_files {
+            let Some(v) = ir.secret(name).and_then(|x| x.value.as_ref()) else {
+                continue;
+            };
+            let from = if v.derived {
+                "derived from the environment and secret names".to_string()
+            } else {
+                format!("secrets.{name}.dev_value")
+            };
+            lines.push(format!(
+                "#   secrets/{name}: the dev value of secret {name}, {from}\n"
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from(
+        "# files next to this one, mounted as they are (a secret file holds the value alone, no header):\n",
+    );
+    t.extend(lines);
+    t
 }
 
 /// Comment lines after the header: how to run the project, and what Compose cannot express.
@@ -886,13 +994,10 @@ mod tests {
 
     #[test]
     fn dotenv_values_are_quoted_when_needed() {
-        assert_eq!(
-            dotenv_value("s", "dev-0a1b").ok().as_deref(),
-            Some("dev-0a1b")
-        );
-        assert_eq!(dotenv_value("s", "a b$c").ok().as_deref(), Some("'a b$c'"));
-        assert!(dotenv_value("s", "it's").is_err());
-        assert!(dotenv_value("s", "a\nb").is_err());
+        assert_eq!(dotenv_value("dev-0a1b").as_deref(), Some("dev-0a1b"));
+        assert_eq!(dotenv_value("a b$c").as_deref(), Some("'a b$c'"));
+        assert_eq!(dotenv_value("it's"), None);
+        assert_eq!(dotenv_value("a\nb"), None);
     }
 
     #[test]

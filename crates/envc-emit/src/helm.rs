@@ -1,9 +1,8 @@
 //! The Helm backend for production modes: a chart whose templates are generated from the same
 //! Kubernetes objects as the plain manifests ([`crate::object`], in the chart's flavour), with
 //! the per-release values (images, replicas, resources, Secret names, managed endpoints)
-//! substituted as Helm expressions; the typed `values.yaml` and its generated JSON Schema; the
-//! Terraform variables of the cluster (see [`crate::terraform`]) and a README with the deploy
-//! commands.
+//! substituted as Helm expressions; the typed `values.yaml` and its generated JSON Schema.
+//! The Helm mode's Terraform variables and README are their own modules, composed in `lib.rs`.
 //!
 //! `helm template` with the default values therefore renders the objects envc built for the
 //! mode, and the pod templates equal the k3s ones apart from what the mode sets differently
@@ -14,30 +13,23 @@ pub mod values;
 
 use envc_core::Ir;
 use envc_core::ir::Service;
-use envc_model::model::WorkloadKind;
-use envc_model::profile::{CloudSettings, Provider};
 use serde_json::{Value, json};
 
 use crate::artifact::{Artifact, EmitError};
+use crate::cloud::PLACEHOLDER_TLD;
+use crate::header;
 use crate::labels::{CHART_VERSION, Flavour};
 use crate::object;
-use crate::terraform;
 use crate::yaml;
 use template::{Holes, each_object, insert, literal, quoted, set};
 pub use values::{Values, values};
 
-/// Node label Terraform puts on the nodes of each pool; workloads select their pool by it.
-pub const NODE_POOL_LABEL: &str = "envc.dev/node-pool";
-
 /// Helm `values.yaml` key under which a secret names its existing Secret.
 pub const EXISTING_SECRET: &str = "existingSecret";
 
-/// Top-level domain of placeholder endpoints (RFC 2606: never resolves).
-pub const PLACEHOLDER_TLD: &str = "invalid";
-
 const FLAVOUR: Flavour = Flavour::Chart;
 
-/// Compiles a prod mode: `chart/`, `terraform/` and `README.md`.
+/// Compiles the chart of a prod mode (`chart/`).
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     let header = ir.header_lines();
     let v = values(ir);
@@ -49,35 +41,10 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     for (path, text) in templates(ir)? {
         out.push(Artifact::text(
             format!("chart/templates/{path}"),
-            format!("{}{text}", template_header(&header)),
+            format!("{}{text}", header::go_template(&header)),
         ));
     }
-    let tf = terraform::emit(ir)?;
-    out.push(Artifact::text("README.md", readme(ir, &header)?));
-    out.extend(tf);
     Ok(out)
-}
-
-/// The header on one line, for JSON files (`$comment`, `//`): the sources joined by commas.
-pub fn header_one_line(header: &[String]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut sources: Vec<&str> = Vec::new();
-    for l in header {
-        if l.starts_with("  ") {
-            sources.push(l.trim());
-        } else if l != "sources:" {
-            parts.push(l.clone());
-        }
-    }
-    if !sources.is_empty() {
-        parts.push(format!("sources: {}", sources.join(", ")));
-    }
-    parts.join("; ")
-}
-
-/// A Go template comment with the header: renders to nothing.
-fn template_header(header: &[String]) -> String {
-    format!("{{{{- /*\n{}*/ -}}}}\n", yaml::header(header, ""))
 }
 
 fn chart_yaml(ir: &Ir, header: &[String]) -> String {
@@ -97,13 +64,13 @@ fn chart_yaml(ir: &Ir, header: &[String]) -> String {
             "envc.dev/mode": ir.mode,
         },
     });
-    let mut s = yaml::header(header, "# ");
+    let mut s = header::lines(header, "# ");
     s.push_str(&yaml_serde::to_string(&doc).unwrap_or_default());
     s
 }
 
 fn values_schema(v: &Values, header: &[String]) -> Result<String, EmitError> {
-    let schema = values::schema(v, &header_one_line(header))?;
+    let schema = values::schema(v, &header::one_line(header))?;
     let mut s =
         serde_json::to_string_pretty(&schema).map_err(|e| EmitError::Serialize(e.to_string()))?;
     s.push('\n');
@@ -111,7 +78,7 @@ fn values_schema(v: &Values, header: &[String]) -> Result<String, EmitError> {
 }
 
 fn values_yaml(v: &Values, header: &[String]) -> Result<String, EmitError> {
-    let mut s = yaml::header(header, "# ");
+    let mut s = header::lines(header, "# ");
     s.push_str(
         "#\n# What a release may change: images, replicas, resources, the names of existing\n\
          # Secrets, managed service endpoints. Everything else is in the templates, generated from\n\
@@ -331,292 +298,4 @@ fn notes(ir: &Ir) -> String {
         ));
     }
     s
-}
-
-/// The node pool a service runs on: the pool that lists it, else the first.
-pub fn pool_of<'a>(cloud: &'a CloudSettings, service: &str) -> Option<&'a str> {
-    cloud
-        .node_pools
-        .iter()
-        .find(|(_, p)| p.services.iter().any(|s| s == service))
-        .or_else(|| cloud.node_pools.first())
-        .map(|(n, _)| n.as_str())
-}
-
-/// A taint `key=value:Effect` or `key:Effect`, split.
-pub fn parse_taint(t: &str) -> Option<(String, Option<String>, String)> {
-    let (kv, effect) = t.rsplit_once(':')?;
-    if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") || kv.is_empty() {
-        return None;
-    }
-    Some(match kv.split_once('=') {
-        Some((k, v)) => (k.to_string(), Some(v.to_string()), effect.to_string()),
-        None => (kv.to_string(), None, effect.to_string()),
-    })
-}
-
-/// The ServiceAccount annotation that binds a service to its cloud identity.
-pub fn identity_annotation(cloud: &CloudSettings, identity: &str) -> (String, String) {
-    match cloud.provider {
-        Provider::Aws => (
-            "eks.amazonaws.com/role-arn".into(),
-            format!("arn:aws:iam::{}:role/{identity}", cloud.account),
-        ),
-        Provider::Gcp => (
-            "iam.gke.io/gcp-service-account".into(),
-            format!("{identity}@{}.iam.gserviceaccount.com", cloud.account),
-        ),
-    }
-}
-
-/// The placeholder endpoint of a managed service until the deploy sets the real one.
-pub fn placeholder_host(service: &str) -> String {
-    format!("{service}.endpoint.{PLACEHOLDER_TLD}")
-}
-
-/// The README of a prod artifact set: what is here and how to deploy it.
-fn readme(ir: &Ir, header: &[String]) -> Result<String, EmitError> {
-    let cloud = ir.cloud.as_ref();
-    let mut s = String::new();
-    s.push_str("<!--\n");
-    s.push_str(&yaml::header(header, ""));
-    s.push_str("JSON files cannot carry comments: chart/values.schema.json has the header in `$comment`,\n");
-    s.push_str("terraform/terraform.tfvars.json in its `//` key (Terraform ignores it).\n-->\n\n");
-    s.push_str(&format!("# {} on {}\n\n", ir.env, ir.mode));
-    if let Some(d) = &ir.description {
-        s.push_str(&format!("{d}\n\n"));
-    }
-    s.push_str(
-        "| path | what |\n| --- | --- |\n\
-         | `chart/` | Helm chart: generic templates written once in envc, `values.yaml` generated for this mode, `values.schema.json` rejecting unknown keys |\n\
-         | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
-         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads |\n\n",
-    );
-
-    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
-    let managed: Vec<&Service> = ir.services.iter().filter(|s| !s.is_deployed()).collect();
-    s.push_str(
-        "## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n",
-    );
-    for svc in &ir.services {
-        let (what, replicas) = match &svc.external {
-            Some(e) => (
-                format!("managed `{}` ({})", e.kind, e.instance),
-                "-".to_string(),
-            ),
-            None => (
-                format!(
-                    "{} `{}`",
-                    match svc.workload {
-                        WorkloadKind::Deployment => "Deployment",
-                        WorkloadKind::Statefulset => "StatefulSet",
-                    },
-                    svc.image
-                ),
-                match &svc.autoscaling {
-                    Some(a) => format!("{}-{} (HPA)", a.min, a.max),
-                    None => svc.replicas.to_string(),
-                },
-            ),
-        };
-        s.push_str(&format!(
-            "| {} | {} | {what} | {replicas} |\n",
-            svc.name, svc.namespace
-        ));
-    }
-    s.push('\n');
-
-    // Sizing.
-    if let Some(c) = cloud {
-        let sizing = terraform::size_pools(ir)?;
-        s.push_str("## Node pool sizing\n\n");
-        s.push_str(&format!(
-            "Each pool needs the sum over its services of requests x maximum replicas, plus {}% headroom,\n\
-             divided by what one node offers to pods (allocatable), rounded up; at least one node per\n\
-             zone ({} zones).{}\n\n",
-            c.headroom_percent,
-            c.zones.len(),
-            if c.provider == Provider::Gcp { " GKE node counts are per zone: the total is rounded up to a multiple of the zones." } else { "" }
-        ));
-        for p in &sizing {
-            s.push_str(&format!("### {} ({})\n\n", p.name, p.machine_type));
-            s.push_str("| service | CPU request | memory request | max replicas | CPU | memory |\n| --- | --- | --- | --- | --- | --- |\n");
-            for l in &p.lines {
-                s.push_str(&format!(
-                    "| {} | {}m | {} | {} | {}m | {} |\n",
-                    l.service,
-                    l.cpu_millis,
-                    terraform::mib(l.memory_bytes),
-                    l.replicas,
-                    l.cpu_millis * u64::from(l.replicas),
-                    terraform::mib(l.memory_bytes * u64::from(l.replicas)),
-                ));
-            }
-            s.push_str(&format!(
-                "\n- requests: {}m CPU, {}; with {}% headroom: {}m CPU, {}\n\
-                 - one node offers {}m CPU, {}: ceil({}m / {}m) = {} nodes for CPU, ceil({} / {}) = {} for memory\n\
-                 - nodes: max({}, {}, minimum {}){}\n\n",
-                p.cpu_millis,
-                terraform::mib(p.memory_bytes),
-                c.headroom_percent,
-                p.cpu_needed,
-                terraform::mib(p.memory_needed),
-                p.node_cpu,
-                terraform::mib(p.node_memory),
-                p.cpu_needed,
-                p.node_cpu,
-                p.nodes_for_cpu,
-                terraform::mib(p.memory_needed),
-                terraform::mib(p.node_memory),
-                p.nodes_for_memory,
-                p.nodes_for_cpu,
-                p.nodes_for_memory,
-                p.min_nodes,
-                if c.provider == Provider::Gcp {
-                    format!(
-                        " = {}; {} per zone in {} zones: **{}**",
-                        p.nodes_for_cpu.max(p.nodes_for_memory).max(p.min_nodes),
-                        p.nodes_per_zone,
-                        c.zones.len(),
-                        p.nodes
-                    )
-                } else {
-                    format!(" = **{}**", p.nodes)
-                },
-            ));
-        }
-    }
-
-    // Deploy.
-    let tfvars = format!("out/{}/{}/terraform/terraform.tfvars.json", ir.env, ir.mode);
-    let chart = format!("out/{}/{}/chart", ir.env, ir.mode);
-    s.push_str("## Deploy\n\n");
-    s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
-    let sensitive = terraform::sensitive_secrets(ir);
-    for sec in &sensitive {
-        s.push_str(&format!(
-            "export TF_VAR_{}=...   # {}\n",
-            terraform::secret_variable(sec),
-            ir.secret(sec)
-                .and_then(|x| x.description.clone())
-                .unwrap_or_default()
-        ));
-    }
-    s.push_str(&format!(
-        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\"\n"
-    ));
-    if let Some(c) = cloud {
-        match c.provider {
-            Provider::Aws => s.push_str(&format!(
-                "aws eks update-kubeconfig --region {} --name {}\n",
-                c.region, c.cluster_name
-            )),
-            Provider::Gcp => s.push_str(&format!(
-                "gcloud container clusters get-credentials {} --region {} --project {}\n",
-                c.cluster_name, c.region, c.account
-            )),
-        }
-    }
-    s.push_str(&format!(
-        "helm lint --strict {chart}\nhelm upgrade --install {} {chart} --namespace default",
-        ir.env
-    ));
-    for m in &managed {
-        s.push_str(&format!(
-            " \\\n  --set external.{}.host=\"$(terraform -chdir=<your-terraform-root> output -raw {}_host)\"",
-            m.name,
-            m.name.replace('-', "_")
-        ));
-    }
-    s.push_str("\n```\n\n");
-    s.push_str(
-        "The release record lives in `default`; the chart creates the environment's namespaces itself\n\
-         (with their Pod Security labels), so they must not be the release namespace.\n\n",
-    );
-
-    // Managed services.
-    if !managed.is_empty() {
-        s.push_str("## Managed services\n\n");
-        s.push_str(
-            "These services are not deployed: the chart creates a Service of the same name that points at\n\
-             the managed endpoint, so every reference (`${postgres.host}` is still\n\
-             `postgres.<namespace>.svc.cluster.local`) keeps working. A DNS name becomes an\n\
-             `ExternalName` Service, an IP address a selector-less Service with an EndpointSlice. The\n\
-             endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`.\n\
-             Until it is set, the placeholder `<service>.endpoint.invalid` never resolves and\n\
-             `helm install` prints a warning. The managed service must listen on the model's port.\n\n\
-             | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
-        );
-        for m in &managed {
-            let kind = m
-                .external
-                .as_ref()
-                .map(|e| e.kind.clone())
-                .unwrap_or_default();
-            let port = m
-                .ports
-                .first()
-                .map(|p| p.service.to_string())
-                .unwrap_or_default();
-            s.push_str(&format!(
-                "| {} | `{kind}` | {port} | `external.{}.host` | `{}_host` |\n",
-                m.name,
-                m.name,
-                m.name.replace('-', "_")
-            ));
-        }
-        s.push('\n');
-    }
-
-    // Secrets.
-    s.push_str("## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n");
-    for sec in &ir.secrets {
-        let namespaces: Vec<&String> = {
-            let mut v: Vec<&String> = Vec::new();
-            for d in &deployed {
-                if sec.used_by.contains(&d.name) && !v.contains(&&d.namespace) {
-                    v.push(&d.namespace);
-                }
-            }
-            v
-        };
-        for ns in namespaces {
-            s.push_str(&format!(
-                "kubectl -n {ns} create secret generic {} --from-literal=value=...\n",
-                sec.name
-            ));
-        }
-    }
-    s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
-    if !sensitive.is_empty() {
-        s.push_str(&format!(
-            "Terraform needs {} too, for the managed services it creates: pass {} in the\nenvironment, never in a file.\n",
-            if sensitive.len() == 1 { "one of them" } else { "some of them" },
-            sensitive.iter().map(|x| format!("`TF_VAR_{}`", terraform::secret_variable(x))).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    Ok(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn taints_parse() {
-        assert_eq!(
-            parse_taint("dedicated=storage:NoSchedule"),
-            Some((
-                "dedicated".into(),
-                Some("storage".into()),
-                "NoSchedule".into()
-            ))
-        );
-        assert_eq!(
-            parse_taint("gpu:NoExecute"),
-            Some(("gpu".into(), None, "NoExecute".into()))
-        );
-        assert_eq!(parse_taint("dedicated=storage"), None);
-        assert_eq!(parse_taint("x=y:Sometimes"), None);
-    }
 }

@@ -1,9 +1,14 @@
 //! envc's backends: pure functions from the IR to an ordered list of artifact files.
 //!
-//! No backend touches the disk or prints; the CLI writes what they return.
+//! No backend touches the disk or prints; the CLI writes what they return. Backends (`k8s`,
+//! `compose`, `helm`, `terraform`, `readme`) never import one another: what several need lives
+//! in the modules below them (`check`, `cloud`, `header`, `labels`, `name`, `yaml`).
 
 pub mod artifact;
+pub mod check;
+pub mod cloud;
 pub mod compose;
+pub mod header;
 pub mod healthcheck;
 pub mod helm;
 pub mod k8s;
@@ -11,10 +16,12 @@ pub mod labels;
 pub mod name;
 pub mod object;
 pub mod pod;
+pub mod readme;
 pub mod terraform;
 pub mod yaml;
 
 pub use artifact::{Artifact, EmitError};
+pub use check::check;
 
 use envc_core::Ir;
 use envc_model::profile::Backend;
@@ -50,10 +57,22 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 }
 
 /// Compiles the IR of one mode into its artifact set, for a set written where `opts` says.
+/// The backend's checks ([`check`]) run first: what they refuse is
+/// [`EmitError::Invalid`], with the model paths to locate.
 pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
+    let problems = check(ir);
+    if problems.has_errors() {
+        return Err(EmitError::Invalid(problems));
+    }
     match ir.backend {
         Backend::Kubernetes => k8s::emit(ir),
         Backend::Compose => compose::emit_with(ir, &opts.project_root),
-        Backend::Helm => helm::emit(ir),
+        // A prod mode: the chart, its README, the cluster's Terraform variables.
+        Backend::Helm => {
+            let mut out = helm::emit(ir)?;
+            out.push(readme::emit(ir));
+            out.extend(terraform::emit(ir)?);
+            Ok(out)
+        }
     }
 }

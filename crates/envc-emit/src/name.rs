@@ -42,6 +42,11 @@ pub fn secret_var(secret: &str) -> String {
     )
 }
 
+/// The Terraform variable that carries a secret (`TF_VAR_<name>` at apply time).
+pub fn tf_secret_variable(secret: &str) -> String {
+    secret.replace('-', "_")
+}
+
 /// The hash of a service's config files, for the pod template annotation.
 pub fn config_hash(s: &Service) -> Option<String> {
     if s.files.is_empty() {

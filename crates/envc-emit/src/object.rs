@@ -181,7 +181,7 @@ pub fn service_account(ir: &Ir, s: &Service, flavour: Flavour) -> ServiceAccount
         && let Some(id) = c.identities.get(&s.name)
     {
         // Moves to the shared cloud module with the other cloud helpers.
-        let (k, v) = crate::helm::identity_annotation(c, id);
+        let (k, v) = crate::cloud::identity_annotation(c, id);
         metadata.annotations = Some(BTreeMap::from([(k, v)]));
     }
     ServiceAccount {

@@ -22,6 +22,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::artifact::EmitError;
+use crate::cloud::{NODE_POOL_LABEL, pool_of};
 use crate::labels::{self, Flavour};
 use crate::name::{
     CONFIG_HASH_ANNOTATION, FILES_VOLUME, SECRET_KEY, claim_name, config_hash, config_map_name,
@@ -273,31 +274,22 @@ fn scheduling(ir: &Ir, s: &Service) -> Result<Scheduling, EmitError> {
     let Some(cloud) = ir.cloud.as_ref() else {
         return Ok(out);
     };
-    // The node-pool helpers move to a shared cloud module in this issue; until then they
-    // live with the Helm backend.
-    if let Some(pool) = crate::helm::pool_of(cloud, &s.name) {
+    if let Some(pool) = pool_of(cloud, &s.name) {
         out.node_selector = Some(BTreeMap::from([(
-            crate::helm::NODE_POOL_LABEL.to_string(),
+            NODE_POOL_LABEL.to_string(),
             pool.to_string(),
         )]));
-        let mut tolerations = Vec::new();
-        for t in &cloud.node_pools[pool].taints {
-            let Some((key, value, effect)) = crate::helm::parse_taint(t) else {
-                return Err(EmitError::NotRepresentable(
-                    format!("cloud.node_pools.{pool}.taints"),
-                    format!(
-                        "`{t}` is not a taint: write `key=value:Effect` with NoSchedule, PreferNoSchedule or NoExecute"
-                    ),
-                ));
-            };
-            tolerations.push(Toleration {
-                operator: Some(if value.is_some() { "Equal" } else { "Exists" }.into()),
-                key: Some(key),
-                value,
-                effect: Some(effect),
+        let tolerations: Vec<Toleration> = cloud.node_pools[pool]
+            .taints
+            .iter()
+            .map(|t| Toleration {
+                operator: Some(if t.value.is_some() { "Equal" } else { "Exists" }.into()),
+                key: Some(t.key.clone()),
+                value: t.value.clone(),
+                effect: Some(t.effect.as_str().into()),
                 toleration_seconds: None,
-            });
-        }
+            })
+            .collect();
         out.tolerations = (!tolerations.is_empty()).then_some(tolerations);
     }
     if s.max_replicas() > 1 && cloud.zones.len() > 1 {

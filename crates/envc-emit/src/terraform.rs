@@ -5,21 +5,21 @@
 //!
 //! Node pools are sized from the workloads: for each pool, the sum of requests times maximum
 //! replicas of the services placed on it, plus the profile's headroom, divided by what one
-//! node offers to pods, rounded up (see [`size_pools`]).
+//! node offers to pods, rounded up (see [`crate::cloud::size`]).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use envc_core::Ir;
-use envc_core::ir::{EnvValue, Segment, Service};
-use envc_model::profile::{CloudSettings, Provider};
+use envc_model::profile::{CloudSettings, Provider, Taint, TaintEffect};
 use serde_json::{Map, Value, json};
 
 use crate::artifact::{Artifact, EmitError};
-use crate::helm::{NODE_POOL_LABEL, parse_taint, pool_of};
-use crate::yaml;
-
-const GIB: u64 = 1024 * 1024 * 1024;
-const MIB: u64 = 1024 * 1024;
+use crate::cloud::{
+    NODE_POOL_LABEL, PoolSizing, gib, identity_annotation, mib, sensitive_secrets, size_pools,
+};
+use crate::header;
+use crate::name::tf_secret_variable;
 
 /// A Terraform type constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,275 +112,38 @@ pub struct Variable {
     pub value: Option<Value>,
 }
 
-/// One service's share of a node pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolLine {
-    /// Service.
-    pub service: String,
-    /// CPU request of one replica (millicores; the limit when no request is set).
-    pub cpu_millis: u64,
-    /// Memory request of one replica (bytes; the limit when no request is set).
-    pub memory_bytes: u64,
-    /// Maximum replicas.
-    pub replicas: u32,
-}
-
-/// The sizing of one node pool, with every step of the arithmetic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolSizing {
-    /// Pool name.
-    pub name: String,
-    /// Instance or machine type.
-    pub machine_type: String,
-    /// Services on the pool.
-    pub lines: Vec<PoolLine>,
-    /// Sum of CPU requests x replicas (millicores).
-    pub cpu_millis: u64,
-    /// Sum of memory requests x replicas (bytes).
-    pub memory_bytes: u64,
-    /// With headroom (millicores).
-    pub cpu_needed: u64,
-    /// With headroom (bytes).
-    pub memory_needed: u64,
-    /// Allocatable CPU of one node (millicores).
-    pub node_cpu: u64,
-    /// Allocatable memory of one node (bytes).
-    pub node_memory: u64,
-    /// Nodes the CPU needs.
-    pub nodes_for_cpu: u64,
-    /// Nodes the memory needs.
-    pub nodes_for_memory: u64,
-    /// The pool's minimum (one per zone unless the profile says otherwise).
-    pub min_nodes: u64,
-    /// Nodes: the largest of the three (on GKE, rounded up to a multiple of the zones).
-    pub nodes: u64,
-    /// Nodes per zone (GKE node pools are sized per zone).
-    pub nodes_per_zone: u64,
-}
-
-/// `a / b` rounded up (`b` > 0).
-pub fn div_ceil(a: u64, b: u64) -> u64 {
-    a.div_ceil(b.max(1))
-}
-
-/// Memory in MiB, as text (`1536Mi`).
-pub fn mib(bytes: u64) -> String {
-    format!("{}Mi", div_ceil(bytes, MIB))
-}
-
-fn request_cpu(s: &Service) -> u64 {
-    let r = &s.resources;
-    r.requests
-        .cpu
-        .as_ref()
-        .or(r.limits.cpu.as_ref())
-        .map_or(0, |c| c.millis)
-}
-
-fn request_memory(s: &Service) -> u64 {
-    let r = &s.resources;
-    r.requests
-        .memory
-        .as_ref()
-        .or(r.limits.memory.as_ref())
-        .map_or(0, |b| b.bytes)
-}
-
-/// Sizes the cloud's node pools for the deployed services at their maximum replicas.
-pub fn size_pools(ir: &Ir) -> Result<Vec<PoolSizing>, EmitError> {
-    let Some(cloud) = &ir.cloud else {
-        return Ok(Vec::new());
-    };
-    size(cloud, ir.services.iter().filter(|s| s.is_deployed()))
-}
-
-fn size<'a>(
-    cloud: &CloudSettings,
-    services: impl Iterator<Item = &'a Service>,
-) -> Result<Vec<PoolSizing>, EmitError> {
-    let services: Vec<&Service> = services.collect();
-    let zones = cloud.zones.len().max(1) as u64;
-    let mut out = Vec::new();
-    for (name, pool) in &cloud.node_pools {
-        let lines: Vec<PoolLine> = services
-            .iter()
-            .filter(|s| pool_of(cloud, &s.name) == Some(name.as_str()))
-            .map(|s| PoolLine {
-                service: s.name.clone(),
-                cpu_millis: request_cpu(s),
-                memory_bytes: request_memory(s),
-                replicas: s.max_replicas(),
-            })
-            .collect();
-        let node_cpu = pool.cpu.millis;
-        let node_memory = pool.memory.bytes;
-        if node_cpu == 0 || node_memory == 0 {
-            return Err(EmitError::NotRepresentable(
-                format!("cloud.node_pools.{name}"),
-                "a node must offer some CPU and memory to pods".into(),
-            ));
-        }
-        for l in &lines {
-            if l.cpu_millis > node_cpu || l.memory_bytes > node_memory {
-                return Err(EmitError::NotRepresentable(
-                    format!("services.{}.resources.requests", l.service),
-                    format!(
-                        "one replica requests more than a node of pool `{name}` ({}) offers",
-                        pool.machine_type
-                    ),
-                ));
-            }
-        }
-        let cpu_millis: u64 = lines
-            .iter()
-            .map(|l| l.cpu_millis * u64::from(l.replicas))
-            .sum();
-        let memory_bytes: u64 = lines
-            .iter()
-            .map(|l| l.memory_bytes * u64::from(l.replicas))
-            .sum();
-        let factor = 100 + u64::from(cloud.headroom_percent);
-        let cpu_needed = div_ceil(cpu_millis * factor, 100);
-        let memory_needed = div_ceil(memory_bytes * factor, 100);
-        let nodes_for_cpu = div_ceil(cpu_needed, node_cpu);
-        let nodes_for_memory = div_ceil(memory_needed, node_memory);
-        let min_nodes = pool.min_nodes.map_or(zones, u64::from).max(1);
-        let mut nodes = nodes_for_cpu.max(nodes_for_memory).max(min_nodes);
-        let nodes_per_zone = div_ceil(nodes, zones);
-        if cloud.provider == Provider::Gcp {
-            nodes = nodes_per_zone * zones;
-        }
-        out.push(PoolSizing {
-            name: name.clone(),
-            machine_type: pool.machine_type.clone(),
-            lines,
-            cpu_millis,
-            memory_bytes,
-            cpu_needed,
-            memory_needed,
-            node_cpu,
-            node_memory,
-            nodes_for_cpu,
-            nodes_for_memory,
-            min_nodes,
-            nodes,
-            nodes_per_zone,
-        });
-    }
-    Ok(out)
-}
-
-/// Secrets Terraform needs: those a managed service's own env uses (its admin password).
-pub fn sensitive_secrets(ir: &Ir) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in ir.services.iter().filter(|s| !s.is_deployed()) {
-        for e in &s.env {
-            let names: Vec<&String> = match &e.value {
-                EnvValue::Secret(n) => vec![n],
-                EnvValue::Template(segs) => segs
-                    .iter()
-                    .filter_map(|x| match x {
-                        Segment::Secret(n) => Some(n),
-                        Segment::Text(_) => None,
-                    })
-                    .collect(),
-                EnvValue::Text(_) => Vec::new(),
-            };
-            for n in names {
-                if !out.contains(n) {
-                    out.push(n.clone());
-                }
-            }
+impl Variable {
+    /// A variable with a value and no comment.
+    fn new(name: &str, ty: TfType, description: &str, value: Value) -> Self {
+        Variable {
+            name: name.into(),
+            ty,
+            description: description.into(),
+            comment: Vec::new(),
+            sensitive: false,
+            value: Some(value),
         }
     }
-    out
 }
 
-/// The Terraform variable name of a secret.
-pub fn secret_variable(secret: &str) -> String {
-    secret.replace('-', "_")
+/// Every variable of the mode, in file order. `None` without a `[cloud]` table, which
+/// validation refuses for helm modes before they get here.
+pub fn variables(ir: &Ir) -> Option<Vec<Variable>> {
+    let cloud = ir.cloud.as_ref()?;
+    let mut vars = cluster(ir, cloud);
+    vars.push(node_pools(ir, cloud));
+    vars.push(storage(ir, cloud));
+    vars.push(managed_services(ir));
+    vars.push(workload_identities(ir, cloud));
+    vars.extend(secrets(ir));
+    Some(vars)
 }
 
-fn gib(bytes: u64) -> u64 {
-    div_ceil(bytes, GIB)
-}
-
-/// Every variable of the mode, in file order.
-pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
-    let Some(cloud) = &ir.cloud else {
-        return Err(EmitError::NotRepresentable(
-            "cloud".into(),
-            format!(
-                "mode `{}` uses the helm backend but its profile has no [cloud] table",
-                ir.mode
-            ),
-        ));
-    };
+/// The cluster: name, region, zones, account, version, namespaces, load balancer ranges and
+/// ingress hosts.
+fn cluster(ir: &Ir, cloud: &CloudSettings) -> Vec<Variable> {
     let aws = cloud.provider == Provider::Aws;
-    let var = |name: &str, ty: TfType, description: &str, value: Value| Variable {
-        name: name.into(),
-        ty,
-        description: description.into(),
-        comment: Vec::new(),
-        sensitive: false,
-        value: Some(value),
-    };
-    let mut vars = vec![
-        var(
-            "cluster_name",
-            TfType::String,
-            "Name of the Kubernetes cluster",
-            json!(cloud.cluster_name),
-        ),
-        var(
-            "region",
-            TfType::String,
-            if aws {
-                "AWS region"
-            } else {
-                "Google Cloud region (regional cluster)"
-            },
-            json!(cloud.region),
-        ),
-        var(
-            "zones",
-            TfType::List(Box::new(TfType::String)),
-            "Zones the nodes run in; replicated services spread over them",
-            json!(cloud.zones),
-        ),
-        var(
-            if aws { "account_id" } else { "project_id" },
-            TfType::String,
-            if aws {
-                "AWS account that holds the cluster and the IAM roles"
-            } else {
-                "Google Cloud project that holds the cluster and the service accounts"
-            },
-            json!(cloud.account),
-        ),
-        var(
-            "kubernetes_version",
-            TfType::String,
-            "Kubernetes minor version of the control plane and nodes",
-            json!(ir.kubernetes.version.clone().unwrap_or_default()),
-        ),
-        var(
-            "namespaces",
-            TfType::List(Box::new(TfType::String)),
-            "Namespaces the Helm chart creates (for IAM bindings and quotas)",
-            json!(ir.namespaces.iter().map(|n| &n.name).collect::<Vec<_>>()),
-        ),
-        var(
-            "load_balancer_cidrs",
-            TfType::List(Box::new(TfType::String)),
-            if aws {
-                "Address ranges the ALB reaches pods from (the VPC CIDR, target-type ip); NetworkPolicies admit them on ingress ports"
-            } else {
-                "Google front-end and health-check ranges; NetworkPolicies admit them on ingress ports"
-            },
-            json!(cloud.load_balancer_cidrs),
-        ),
-    ];
+    let strings = || TfType::List(Box::new(TfType::String));
     let mut hosts: Vec<&String> = Vec::new();
     for s in ir.services.iter().filter(|s| s.is_deployed()) {
         for p in &s.ports {
@@ -391,68 +154,123 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
             }
         }
     }
-    vars.push(var(
-        "ingress_hosts",
-        TfType::List(Box::new(TfType::String)),
-        "Host names the ingress serves (DNS records and certificates)",
-        json!(hosts),
-    ));
+    vec![
+        Variable::new(
+            "cluster_name",
+            TfType::String,
+            "Name of the Kubernetes cluster",
+            json!(cloud.cluster_name),
+        ),
+        Variable::new(
+            "region",
+            TfType::String,
+            if aws {
+                "AWS region"
+            } else {
+                "Google Cloud region (regional cluster)"
+            },
+            json!(cloud.region),
+        ),
+        Variable::new(
+            "zones",
+            strings(),
+            "Zones the nodes run in; replicated services spread over them",
+            json!(cloud.zones),
+        ),
+        Variable::new(
+            if aws { "account_id" } else { "project_id" },
+            TfType::String,
+            if aws {
+                "AWS account that holds the cluster and the IAM roles"
+            } else {
+                "Google Cloud project that holds the cluster and the service accounts"
+            },
+            json!(cloud.account),
+        ),
+        Variable::new(
+            "kubernetes_version",
+            TfType::String,
+            "Kubernetes minor version of the control plane and nodes",
+            json!(ir.kubernetes.version.clone().unwrap_or_default()),
+        ),
+        Variable::new(
+            "namespaces",
+            strings(),
+            "Namespaces the Helm chart creates (for IAM bindings and quotas)",
+            json!(ir.namespaces.iter().map(|n| &n.name).collect::<Vec<_>>()),
+        ),
+        Variable::new(
+            "load_balancer_cidrs",
+            strings(),
+            if aws {
+                "Address ranges the ALB reaches pods from (the VPC CIDR, target-type ip); NetworkPolicies admit them on ingress ports"
+            } else {
+                "Google front-end and health-check ranges; NetworkPolicies admit them on ingress ports"
+            },
+            json!(cloud.load_balancer_cidrs),
+        ),
+        Variable::new(
+            "ingress_hosts",
+            strings(),
+            "Host names the ingress serves (DNS records and certificates)",
+            json!(hosts),
+        ),
+    ]
+}
 
-    // Node pools.
-    let sizing = size_pools(ir)?;
-    let taint_ty = TfType::Object(vec![
-        ("key", TfType::String),
-        ("value", TfType::String),
-        ("effect", TfType::String),
-    ]);
+/// A taint as the EKS and GKE APIs both spell it (effects in upper snake case).
+fn taint(t: &Taint) -> Value {
+    let effect = match t.effect {
+        TaintEffect::NoSchedule => "NO_SCHEDULE",
+        TaintEffect::PreferNoSchedule => "PREFER_NO_SCHEDULE",
+        TaintEffect::NoExecute => "NO_EXECUTE",
+    };
+    json!({"key": t.key, "value": t.value.clone().unwrap_or_default(), "effect": effect})
+}
+
+/// The sizing arithmetic of one pool, as a comment line above the declaration.
+fn sizing_comment(p: &PoolSizing, aws: bool) -> String {
+    format!(
+        "  {}: cpu {}m -> {}m / {}m = {}; memory {} -> {} / {} = {}; min {} => {} nodes{}",
+        p.name,
+        p.cpu_millis,
+        p.cpu_needed,
+        p.node_cpu,
+        p.nodes_for_cpu,
+        mib(p.memory_bytes),
+        mib(p.memory_needed),
+        mib(p.node_memory),
+        p.nodes_for_memory,
+        p.min_nodes,
+        p.nodes,
+        if aws {
+            String::new()
+        } else {
+            format!(" ({} per zone)", p.nodes_per_zone)
+        }
+    )
+}
+
+/// EKS managed node groups or GKE node pools, sized from the workloads ([`crate::cloud::size`]).
+fn node_pools(ir: &Ir, cloud: &CloudSettings) -> Variable {
+    let aws = cloud.provider == Provider::Aws;
     let mut pools = Vec::new();
     let mut comment = vec![format!(
         "Sizes: requests x max replicas of the services on each pool, + {}% headroom, / allocatable per node, rounded up.",
         cloud.headroom_percent
     )];
-    for p in &sizing {
-        let pool = &cloud.node_pools[p.name.as_str()];
-        let mut labels: std::collections::BTreeMap<String, String> = pool
+    for p in &size_pools(ir) {
+        let Some(pool) = cloud.node_pools.get(p.name.as_str()) else {
+            continue;
+        };
+        let mut labels: BTreeMap<String, String> = pool
             .labels
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         labels.insert(NODE_POOL_LABEL.into(), p.name.clone());
-        let mut taints = Vec::new();
-        for t in &pool.taints {
-            let Some((key, value, effect)) = parse_taint(t) else {
-                return Err(EmitError::NotRepresentable(
-                    format!("cloud.node_pools.{}.taints", p.name),
-                    format!("`{t}` is not a taint"),
-                ));
-            };
-            // The EKS and GKE APIs both spell effects in upper snake case.
-            let effect = match effect.as_str() {
-                "NoSchedule" => "NO_SCHEDULE",
-                "PreferNoSchedule" => "PREFER_NO_SCHEDULE",
-                _ => "NO_EXECUTE",
-            };
-            taints.push(json!({"key": key, "value": value.unwrap_or_default(), "effect": effect}));
-        }
-        comment.push(format!(
-            "  {}: cpu {}m -> {}m / {}m = {}; memory {} -> {} / {} = {}; min {} => {} nodes{}",
-            p.name,
-            p.cpu_millis,
-            p.cpu_needed,
-            p.node_cpu,
-            p.nodes_for_cpu,
-            mib(p.memory_bytes),
-            mib(p.memory_needed),
-            mib(p.node_memory),
-            p.nodes_for_memory,
-            p.min_nodes,
-            p.nodes,
-            if aws {
-                String::new()
-            } else {
-                format!(" ({} per zone)", p.nodes_per_zone)
-            }
-        ));
+        let taints: Vec<Value> = pool.taints.iter().map(taint).collect();
+        comment.push(sizing_comment(p, aws));
         let disk = gib(pool.disk.bytes);
         pools.push(if aws {
             json!({
@@ -460,7 +278,7 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
                 "instance_types": [p.machine_type],
                 "min_size": p.nodes,
                 "desired_size": p.nodes,
-                "max_size": p.nodes * 2,
+                "max_size": p.nodes.saturating_mul(2),
                 "disk_size_gib": disk,
                 "labels": labels,
                 "taints": taints,
@@ -471,39 +289,20 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
                 "machine_type": p.machine_type,
                 "node_count_per_zone": p.nodes_per_zone,
                 "min_node_count_per_zone": p.nodes_per_zone,
-                "max_node_count_per_zone": p.nodes_per_zone * 2,
+                "max_node_count_per_zone": p.nodes_per_zone.saturating_mul(2),
                 "disk_size_gib": disk,
                 "labels": labels,
                 "taints": taints,
             })
         });
     }
-    let pool_ty = if aws {
-        TfType::Object(vec![
-            ("name", TfType::String),
-            ("instance_types", TfType::List(Box::new(TfType::String))),
-            ("min_size", TfType::Number),
-            ("desired_size", TfType::Number),
-            ("max_size", TfType::Number),
-            ("disk_size_gib", TfType::Number),
-            ("labels", TfType::Map(Box::new(TfType::String))),
-            ("taints", TfType::List(Box::new(taint_ty))),
-        ])
-    } else {
-        TfType::Object(vec![
-            ("name", TfType::String),
-            ("machine_type", TfType::String),
-            ("node_count_per_zone", TfType::Number),
-            ("min_node_count_per_zone", TfType::Number),
-            ("max_node_count_per_zone", TfType::Number),
-            ("disk_size_gib", TfType::Number),
-            ("labels", TfType::Map(Box::new(TfType::String))),
-            ("taints", TfType::List(Box::new(taint_ty))),
-        ])
-    };
-    vars.push(Variable {
-        name: if aws { "node_groups".into() } else { "node_pools".into() },
-        ty: TfType::List(Box::new(pool_ty)),
+    Variable {
+        name: if aws {
+            "node_groups".into()
+        } else {
+            "node_pools".into()
+        },
+        ty: TfType::List(Box::new(node_pool_type(aws))),
         description: if aws {
             "EKS managed node groups; nodes carry the label envc.dev/node-pool=<name> the chart selects on".into()
         } else {
@@ -512,26 +311,67 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
         comment,
         sensitive: false,
         value: Some(json!(pools)),
-    });
+    }
+}
 
-    // Storage.
+/// The type of one node group (AWS) or node pool (GCP, counts per zone).
+fn node_pool_type(aws: bool) -> TfType {
+    let taint_ty = TfType::Object(vec![
+        ("key", TfType::String),
+        ("value", TfType::String),
+        ("effect", TfType::String),
+    ]);
+    let counts: [&'static str; 4] = if aws {
+        ["instance_types", "min_size", "desired_size", "max_size"]
+    } else {
+        [
+            "machine_type",
+            "node_count_per_zone",
+            "min_node_count_per_zone",
+            "max_node_count_per_zone",
+        ]
+    };
+    let machine = if aws {
+        TfType::List(Box::new(TfType::String))
+    } else {
+        TfType::String
+    };
+    TfType::Object(vec![
+        ("name", TfType::String),
+        (counts[0], machine),
+        (counts[1], TfType::Number),
+        (counts[2], TfType::Number),
+        (counts[3], TfType::Number),
+        ("disk_size_gib", TfType::Number),
+        ("labels", TfType::Map(Box::new(TfType::String))),
+        ("taints", TfType::List(Box::new(taint_ty))),
+    ])
+}
+
+/// Persistent volumes: the default storage class, its disk type, and every claim at the
+/// services' maximum replicas.
+fn storage(ir: &Ir, cloud: &CloudSettings) -> Variable {
+    let aws = cloud.provider == Provider::Aws;
     let mut volumes = Vec::new();
-    let mut total = 0;
-    let mut classes: Vec<String> = Vec::new();
+    let mut total: u64 = 0;
     for s in ir.services.iter().filter(|s| s.is_deployed()) {
         for v in s.volumes.iter().filter(|v| v.persistent) {
             let size = gib(v.size.as_ref().map_or(0, |b| b.bytes));
             let count = u64::from(s.max_replicas());
-            total += size * count;
+            total = total.saturating_add(size.saturating_mul(count));
             let class = v.storage_class.clone().unwrap_or_default();
-            if !classes.contains(&class) {
-                classes.push(class.clone());
-            }
             volumes.push(json!({"service": s.name, "volume": v.name, "storage_class": class, "size_gib": size, "count": count}));
         }
     }
     let default_class = ir.kubernetes.storage_class.clone().unwrap_or_default();
-    vars.push(Variable {
+    let disk_type = if aws {
+        default_class.clone()
+    } else if default_class.starts_with("premium") {
+        "pd-ssd".into()
+    } else {
+        "pd-balanced".to_string()
+    };
+    Variable {
         name: "storage".into(),
         ty: TfType::Object(vec![
             ("storage_class", TfType::String),
@@ -559,13 +399,15 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
         value: Some(json!({
             "storage_class": default_class,
             "create_storage_class": cloud.create_storage_class,
-            "disk_type": if aws { default_class.clone() } else if default_class.starts_with("premium") { "pd-ssd".into() } else { "pd-balanced".to_string() },
+            "disk_type": disk_type,
             "total_gib": total,
             "volumes": volumes,
         })),
-    });
+    }
+}
 
-    // Managed services.
+/// Managed services that replace in-cluster ones.
+fn managed_services(ir: &Ir) -> Variable {
     let mut managed = Map::new();
     for s in ir.services.iter().filter(|s| !s.is_deployed()) {
         let Some(e) = &s.external else { continue };
@@ -580,11 +422,11 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
                 "high_availability": e.high_availability,
                 "port": s.ports.first().map_or(0, |p| p.service),
                 "namespace": s.namespace,
-                "settings": e.settings.iter().collect::<std::collections::BTreeMap<_, _>>(),
+                "settings": e.settings.iter().collect::<BTreeMap<_, _>>(),
             }),
         );
     }
-    vars.push(Variable {
+    Variable {
         name: "managed_services".into(),
         ty: TfType::Map(Box::new(TfType::Object(vec![
             ("kind", TfType::String),
@@ -601,21 +443,24 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
         comment: Vec::new(),
         sensitive: false,
         value: Some(Value::Object(managed)),
-    });
+    }
+}
 
-    // Workload identities.
+/// The cloud identities of deployed services and the ServiceAccounts bound to them.
+fn workload_identities(ir: &Ir, cloud: &CloudSettings) -> Variable {
+    let aws = cloud.provider == Provider::Aws;
     let mut ids = Map::new();
     for (svc, id) in &cloud.identities {
         let Some(s) = ir.service(svc).filter(|s| s.is_deployed()) else {
             continue;
         };
-        let (_, principal) = crate::helm::identity_annotation(cloud, id);
+        let (_, principal) = identity_annotation(cloud, id);
         ids.insert(
             svc.clone(),
             json!({"name": id, "principal": principal, "namespace": s.namespace, "service_account": s.name}),
         );
     }
-    vars.push(Variable {
+    Variable {
         name: "workload_identities".into(),
         ty: TfType::Map(Box::new(TfType::Object(vec![
             ("name", TfType::String),
@@ -631,31 +476,42 @@ pub fn variables(ir: &Ir) -> Result<Vec<Variable>, EmitError> {
         comment: Vec::new(),
         sensitive: false,
         value: Some(Value::Object(ids)),
-    });
-
-    for sec in sensitive_secrets(ir) {
-        let description = ir
-            .secret(&sec)
-            .and_then(|s| s.description.clone())
-            .unwrap_or_else(|| format!("Secret `{sec}`"));
-        vars.push(Variable {
-            name: secret_variable(&sec),
-            ty: TfType::String,
-            description: format!(
-                "{description} (pass as TF_VAR_{}; never in a file)",
-                secret_variable(&sec)
-            ),
-            comment: Vec::new(),
-            sensitive: true,
-            value: None,
-        });
     }
-    Ok(vars)
+}
+
+/// The secrets managed services need, `sensitive` and without values.
+fn secrets(ir: &Ir) -> Vec<Variable> {
+    sensitive_secrets(ir)
+        .into_iter()
+        .map(|sec| {
+            let description = ir
+                .secret(&sec)
+                .and_then(|s| s.description.clone())
+                .unwrap_or_else(|| format!("Secret `{sec}`"));
+            let name = tf_secret_variable(&sec);
+            Variable {
+                description: format!("{description} (pass as TF_VAR_{name}; never in a file)"),
+                name,
+                ty: TfType::String,
+                comment: Vec::new(),
+                sensitive: true,
+                value: None,
+            }
+        })
+        .collect()
 }
 
 /// `variables.tf` and `terraform.tfvars.json` under `terraform/`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
-    let vars = variables(ir)?;
+    let Some(vars) = variables(ir) else {
+        return Err(EmitError::NotRepresentable(
+            "cloud".into(),
+            format!(
+                "mode `{}` reached the Terraform variables without a [cloud] table",
+                ir.mode
+            ),
+        ));
+    };
     let header = ir.header_lines();
     Ok(vec![
         Artifact::text("terraform/variables.tf", variables_tf(&header, &vars)),
@@ -667,7 +523,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 }
 
 fn variables_tf(header: &[String], vars: &[Variable]) -> String {
-    let mut s = yaml::header(header, "# ");
+    let mut s = header::lines(header, "# ");
     for v in vars {
         s.push('\n');
         for c in &v.comment {
@@ -691,7 +547,7 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
 /// The tfvars file: a JSON object whose `//` key (ignored by Terraform) holds the header.
 fn tfvars_json(header: &[String], vars: &[Variable]) -> Result<String, EmitError> {
     let mut m = Map::new();
-    m.insert("//".into(), json!(crate::helm::header_one_line(header)));
+    m.insert("//".into(), json!(header::one_line(header)));
     for v in vars {
         if let Some(val) = &v.value
             && !v.sensitive
@@ -708,118 +564,18 @@ fn tfvars_json(header: &[String], vars: &[Variable]) -> Result<String, EmitError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use envc_model::model::{CpuMemory, Resources};
-    use envc_model::profile::NodePool;
-    use envc_model::quantity::{Bytes, Cpu};
-    use indexmap::IndexMap;
-
-    fn pool(cpu: &str, mem: &str, services: &[&str]) -> NodePool {
-        NodePool {
-            machine_type: "m".into(),
-            cpu: Cpu::parse(cpu).unwrap_or_else(|_| Cpu::from_millis(0)),
-            memory: Bytes::parse(mem).unwrap_or_else(|_| Bytes::from_bytes(0)),
-            disk: Bytes::from_bytes(100 * GIB),
-            min_nodes: None,
-            services: services.iter().map(|s| s.to_string()).collect(),
-            labels: IndexMap::new(),
-            taints: Vec::new(),
-        }
-    }
-
-    fn cloud(provider: Provider, pools: Vec<(&str, NodePool)>) -> CloudSettings {
-        CloudSettings {
-            provider,
-            cluster_name: "c".into(),
-            region: "r".into(),
-            zones: vec!["a".into(), "b".into(), "c".into()],
-            account: "1".into(),
-            load_balancer_cidrs: Vec::new(),
-            headroom_percent: 25,
-            node_pools: pools.into_iter().map(|(n, p)| (n.to_string(), p)).collect(),
-            identities: IndexMap::new(),
-            create_storage_class: false,
-        }
-    }
-
-    fn svc(name: &str, cpu: &str, mem: &str, replicas: u32) -> Service {
-        let mut s = Service::new(name, "app", "x:1.0.0");
-        s.resources = Resources {
-            requests: CpuMemory {
-                cpu: Cpu::parse(cpu).ok(),
-                memory: Bytes::parse(mem).ok(),
-            },
-            limits: CpuMemory::default(),
-        };
-        s.replicas = replicas;
-        s
-    }
 
     #[test]
-    fn pools_cover_requests_times_replicas_plus_headroom() {
-        let c = cloud(
-            Provider::Aws,
-            vec![
-                ("general", pool("2", "8Gi", &[])),
-                ("storage", pool("4", "16Gi", &["minio"])),
-            ],
-        );
-        let services = [
-            svc("api", "500m", "1Gi", 6),
-            svc("minio", "1", "4Gi", 4),
-            svc("web", "250m", "512Mi", 2),
-        ];
-        let sized = size(&c, services.iter()).unwrap_or_default();
-        let general = &sized[0];
-        // 500m x 6 + 250m x 2 = 3500m; x 1.25 = 4375m; / 2000m = 2.19 -> 3.
+    fn taints_use_the_cloud_apis_spelling() {
+        let t = Taint::parse("dedicated=storage:PreferNoSchedule").map(|t| taint(&t));
         assert_eq!(
-            (
-                general.cpu_millis,
-                general.cpu_needed,
-                general.nodes_for_cpu
-            ),
-            (3500, 4375, 3)
+            t,
+            Some(json!({"key": "dedicated", "value": "storage", "effect": "PREFER_NO_SCHEDULE"}))
         );
-        // 1Gi x 6 + 512Mi x 2 = 7Gi; x 1.25 = 8.75Gi; / 8Gi -> 2.
+        let t = Taint::parse("gpu:NoExecute").map(|t| taint(&t));
         assert_eq!(
-            (general.memory_bytes, general.nodes_for_memory),
-            (7 * GIB, 2)
-        );
-        assert_eq!(general.nodes, 3);
-        let storage = &sized[1];
-        // 4 x 1 CPU = 4000m -> 5000m / 4000m -> 2; 16Gi -> 20Gi / 16Gi -> 2; three zones win.
-        assert_eq!(
-            (
-                storage.nodes_for_cpu,
-                storage.nodes_for_memory,
-                storage.min_nodes,
-                storage.nodes
-            ),
-            (2, 2, 3, 3)
-        );
-        for p in &sized {
-            assert!(
-                p.nodes * p.node_cpu >= p.cpu_millis && p.nodes * p.node_memory >= p.memory_bytes
-            );
-        }
-    }
-
-    #[test]
-    fn gke_rounds_to_whole_zones_and_oversized_pods_are_refused() {
-        let c = cloud(Provider::Gcp, vec![("general", pool("1", "4Gi", &[]))]);
-        let services = [svc("api", "900m", "1Gi", 4)];
-        let sized = size(&c, services.iter()).unwrap_or_default();
-        // 3600m x 1.25 = 4500m / 1000m -> 5 nodes -> 2 per zone -> 6.
-        assert_eq!(
-            (
-                sized[0].nodes_for_cpu,
-                sized[0].nodes_per_zone,
-                sized[0].nodes
-            ),
-            (5, 2, 6)
-        );
-        let too_big = [svc("big", "2", "1Gi", 1)];
-        assert!(
-            matches!(size(&c, too_big.iter()), Err(EmitError::NotRepresentable(p, _)) if p == "services.big.resources.requests")
+            t,
+            Some(json!({"key": "gpu", "value": "", "effect": "NO_EXECUTE"}))
         );
     }
 

@@ -4,10 +4,8 @@ use serde::Serialize;
 
 use crate::artifact::EmitError;
 
-/// The header comment for a generated file, with `prefix` before each line (`# `).
-pub fn header(lines: &[String], prefix: &str) -> String {
-    lines.iter().map(|l| format!("{prefix}{l}\n")).collect()
-}
+/// The header as comment lines, under the name callers from before [`crate::header`] use.
+pub use crate::header::lines as header;
 
 /// Serialises one value as a YAML document body (no `---`), readable the same by YAML 1.1
 /// parsers (see [`yaml11_safe`]).
@@ -168,7 +166,7 @@ fn yaml11_timestamp(s: &str) -> bool {
 
 /// A multi-document YAML file: header, then each document after `---`.
 pub fn documents(header_lines: &[String], docs: &[String]) -> String {
-    let mut out = header(header_lines, "# ");
+    let mut out = crate::header::lines(header_lines, "# ");
     for d in docs {
         out.push_str("---\n");
         out.push_str(d);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use envc_core::Ir;
 use envc_core::ir::Service;
 use envc_emit::labels::Flavour;
-use envc_emit::{Artifact, helm, object, pod, terraform};
+use envc_emit::{Artifact, cloud, helm, object, pod, terraform};
 use envc_model::Project;
 use serde_json::Value;
 
@@ -356,9 +356,8 @@ fn values_schema_is_closed_and_follows_the_templates() {
 fn tfvars_agree_with_variables_and_cover_the_requests() {
     for mode in ["eks", "gke"] {
         let prod = ir(mode);
-        let vars = match terraform::variables(&prod) {
-            Ok(v) => v,
-            Err(e) => panic!("{mode}: {e}"),
+        let Some(vars) = terraform::variables(&prod) else {
+            panic!("{mode}: no Terraform variables");
         };
         let artifacts = emit(&prod);
         let tfvars = artifacts
@@ -402,7 +401,7 @@ fn tfvars_agree_with_variables_and_cover_the_requests() {
         );
 
         // Node pools hold every deployed replica's requests.
-        let sizing = terraform::size_pools(&prod).unwrap_or_default();
+        let sizing = cloud::size_pools(&prod);
         let cloud = prod
             .cloud
             .as_ref()

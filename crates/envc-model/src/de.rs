@@ -115,6 +115,7 @@ fn plain_types(msg: &str) -> String {
         ("expected i32", "expected an integer"),
         ("expected a boolean", "expected true or false"),
         ("invalid type: string ", "invalid type: the string "),
+        ("invalid value: string ", "invalid value: the string "),
         ("invalid type: integer ", "invalid type: the integer "),
         ("invalid type: floating point ", "invalid type: the number "),
         ("invalid type: boolean ", "invalid type: "),
@@ -316,9 +317,11 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'de> {
             Some(node) => {
                 let i = self.index;
                 self.index += 1;
+                // Located at the element even when its type refuses the value only after
+                // reading it (a taint, a CPU amount): inner locations win.
                 seed.deserialize(self.de.child(node))
                     .map(Some)
-                    .map_err(|e| e.within(&i.to_string()))
+                    .map_err(|e| e.locate(node.origin).within(&i.to_string()))
             }
             None => Ok(None),
         }
@@ -373,7 +376,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de> {
             return Err(de::Error::custom("value requested before key"));
         };
         seed.deserialize(self.de.child(&e.node))
-            .map_err(|err| err.within(k))
+            .map_err(|err| err.locate(e.node.origin).within(k))
     }
 }
 

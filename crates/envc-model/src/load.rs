@@ -73,6 +73,34 @@ pub struct LoadedMode {
     pub env_dir: PathBuf,
 }
 
+impl LoadedMode {
+    /// Where the value at a dotted model path was set: the environment tree (with the
+    /// profile's overlays and their origins) for the overlay keys (`services.api.replicas`),
+    /// the merged profile for the mode's settings (`cloud.node_pools.general.cpu`). A path
+    /// that does not exist resolves to its closest existing parent.
+    pub fn origin_of_path(&self, path: &str) -> Origin {
+        let segments: Vec<&str> = path.split('.').collect();
+        let first = segments.first().copied().unwrap_or_default();
+        if OVERLAY_KEYS.contains(&first) {
+            self.tree.origin_of(&segments)
+        } else {
+            self.profile_tree.origin_of(&segments)
+        }
+    }
+
+    /// Gives a diagnostic that carries only a model path (a backend's check) the location of
+    /// that path, so it renders with its file, line and column.
+    pub fn locate(&self, d: Diagnostic) -> Diagnostic {
+        match d.path.clone() {
+            Some(path) if d.labels.is_empty() => {
+                let origin = self.origin_of_path(&path);
+                d.at(origin, "here")
+            }
+            _ => d,
+        }
+    }
+}
+
 impl Project {
     /// Reads every `environments/*.toml` and `profiles/*.toml` under `root`.
     pub fn load(root: &Path) -> Result<Project, Failure> {
@@ -502,4 +530,48 @@ pub fn is_dns_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.as_bytes()[0].is_ascii_lowercase()
         && !s.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_paths_resolve_in_the_tree_that_set_them() {
+        let files = vec![
+            (
+                "environments/shop.toml".to_string(),
+                PathBuf::from("environments/shop.toml"),
+                "[environment]\nname = \"shop\"\n\n[namespaces.app]\nname = \"shop\"\n\n[services.api]\nimage = \"example/api:1.2.3\"\nreplicas = 1\n".to_string(),
+            ),
+            (
+                "profiles/docker.toml".to_string(),
+                PathBuf::from("profiles/docker.toml"),
+                "[profile]\nbackend = \"compose\"\ntier = \"dev\"\n\n[compose]\nrestart = \"always\"\n\n[services.api]\nreplicas = 2\n".to_string(),
+            ),
+        ];
+        let Ok(project) = Project::from_files(Path::new("."), files) else {
+            panic!("the project loads");
+        };
+        let Ok(m) = project.mode("shop", "docker") else {
+            panic!("the mode loads");
+        };
+        let at = |path: &str| project.sources.location(m.origin_of_path(path));
+        // A profile's overlay keeps its own origin; the model's values theirs.
+        assert_eq!(at("services.api.replicas"), "profiles/docker.toml:9:12");
+        assert_eq!(at("services.api.image"), "environments/shop.toml:8:9");
+        // Settings live in the profile tree; a missing key falls back to its parent.
+        assert_eq!(at("compose.restart"), "profiles/docker.toml:6:11");
+        assert_eq!(
+            at("compose.project_name"),
+            project
+                .sources
+                .location(m.profile_tree.origin_of(&["compose"]))
+        );
+        let d = m.locate(Diagnostic::error("E-x", "x").path("services.api.replicas"));
+        assert_eq!(
+            d.primary().map(|o| project.sources.location(o)).as_deref(),
+            Some("profiles/docker.toml:9:12")
+        );
+    }
 }

@@ -269,11 +269,129 @@ pub struct NodePool {
     /// Node labels.
     #[serde(default)]
     pub labels: IndexMap<String, String>,
-    /// Node taints: `key=value:Effect` (`dedicated=storage:NoSchedule`).
+    /// Node taints: `key=value:Effect` (`dedicated=storage:NoSchedule`) or `key:Effect`.
     #[serde(default)]
-    pub taints: Vec<String>,
+    pub taints: Vec<Taint>,
+}
+
+/// A node taint, decoded from `key=value:Effect` or `key:Effect`: the one place taints are
+/// parsed, so a malformed taint is a decode error at its file, line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    /// Key (`dedicated`).
+    pub key: String,
+    /// Value (`storage`); `None` for `key:Effect`, which tolerations match with `Exists`.
+    pub value: Option<String>,
+    /// Effect.
+    pub effect: TaintEffect,
+}
+
+/// What a taint does to pods that do not tolerate it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaintEffect {
+    /// New pods are not scheduled on the node.
+    NoSchedule,
+    /// The scheduler avoids the node.
+    PreferNoSchedule,
+    /// Running pods are evicted too.
+    NoExecute,
+}
+
+/// What a taint looks like, for messages and the schema.
+const TAINT_EXPECTED: &str = "a taint `key=value:Effect` or `key:Effect` with Effect NoSchedule, PreferNoSchedule or NoExecute";
+
+impl TaintEffect {
+    /// The effect as Kubernetes spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+impl Taint {
+    /// Parses `key=value:Effect` or `key:Effect`; `None` when the text is neither.
+    pub fn parse(text: &str) -> Option<Taint> {
+        let (kv, effect) = text.rsplit_once(':')?;
+        let effect = match effect {
+            "NoSchedule" => TaintEffect::NoSchedule,
+            "PreferNoSchedule" => TaintEffect::PreferNoSchedule,
+            "NoExecute" => TaintEffect::NoExecute,
+            _ => return None,
+        };
+        let (key, value) = match kv.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (kv, None),
+        };
+        if key.is_empty() || key.contains(':') {
+            return None;
+        }
+        Some(Taint {
+            key: key.to_string(),
+            value,
+            effect,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Taint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Taint::parse(&text).ok_or_else(|| {
+            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &TAINT_EXPECTED)
+        })
+    }
+}
+
+impl JsonSchema for Taint {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Taint".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": TAINT_EXPECTED,
+            "type": "string",
+            "pattern": "^[^:=]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$"
+        })
+    }
 }
 
 fn disk() -> Bytes {
     Bytes::from_bytes(100 * 1024 * 1024 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taints_parse() {
+        assert_eq!(
+            Taint::parse("dedicated=storage:NoSchedule"),
+            Some(Taint {
+                key: "dedicated".into(),
+                value: Some("storage".into()),
+                effect: TaintEffect::NoSchedule,
+            })
+        );
+        assert_eq!(
+            Taint::parse("gpu:NoExecute"),
+            Some(Taint {
+                key: "gpu".into(),
+                value: None,
+                effect: TaintEffect::NoExecute,
+            })
+        );
+        for bad in [
+            "dedicated=storage",
+            "x=y:Sometimes",
+            "=y:NoSchedule",
+            ":NoSchedule",
+            "",
+        ] {
+            assert_eq!(Taint::parse(bad), None, "{bad}");
+        }
+    }
 }

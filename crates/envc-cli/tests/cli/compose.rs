@@ -696,12 +696,14 @@ fn replicas_cannot_share_a_published_host_port() {
     let t = tiny_project(profile, "replicas = 2\n");
     let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "docker"]));
     assert_eq!(code, 2, "{err}");
+    // Refused before emission, at the profile line that publishes the port.
     assert!(
         err.contains(
-            "services.web.ports.http.host_port: 2 replicas cannot all publish host port 8080"
-        ),
+            "error[E-host-port-replicas]: `web` runs 2 replicas, which cannot all publish host port 8080"
+        ) && err.contains("profiles/docker.toml:6:13"),
         "{err}"
     );
+    assert!(!err.contains("E-emit"), "{err}");
     assert!(!t.path().join("out").exists());
     // One replica publishes it.
     let t = tiny_project(profile, "replicas = 1\n");

@@ -198,7 +198,7 @@ pub fn values(ir: &Ir) -> Values {
             (
                 s.name.clone(),
                 ExternalValues {
-                    host: super::placeholder_host(&s.name),
+                    host: crate::cloud::placeholder_host(&s.name),
                 },
             )
         })

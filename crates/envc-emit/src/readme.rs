@@ -1,0 +1,306 @@
+//! The README of a prod (Helm) artifact set: what is here, the node pool sizing arithmetic, the
+//! deploy commands, the managed services and the Secrets to create. It reads the same cloud
+//! rules ([`crate::cloud`]) and names ([`crate::name`]) as the chart and the Terraform
+//! variables, so the commands it prints match the files next to it.
+
+use std::fmt::Write as _;
+
+use envc_core::Ir;
+use envc_core::ir::Service;
+use envc_model::model::WorkloadKind;
+use envc_model::profile::{CloudSettings, Provider};
+
+use crate::artifact::Artifact;
+use crate::cloud::{PoolSizing, mib, sensitive_secrets, size_pools};
+use crate::header;
+use crate::name::tf_secret_variable;
+
+/// `README.md` of a prod artifact set.
+pub fn emit(ir: &Ir) -> Artifact {
+    Artifact::text("README.md", readme(ir))
+}
+
+/// The README, section by section.
+pub fn readme(ir: &Ir) -> String {
+    let mut s = intro(ir);
+    s.push_str(&services(ir));
+    if let Some(c) = &ir.cloud {
+        s.push_str(&sizing(c, &size_pools(ir)));
+    }
+    s.push_str(&deploy(ir));
+    s.push_str(&managed(ir));
+    s.push_str(&secrets(ir));
+    s
+}
+
+fn managed_services(ir: &Ir) -> impl Iterator<Item = &Service> {
+    ir.services.iter().filter(|s| !s.is_deployed())
+}
+
+/// Terraform's name of a service's `<service>_host` output.
+fn host_output(service: &str) -> String {
+    format!("{}_host", service.replace('-', "_"))
+}
+
+/// The header (in an HTML comment), the title and the table of files.
+fn intro(ir: &Ir) -> String {
+    let mut s = header::html(
+        &ir.header_lines(),
+        "JSON files cannot carry comments: chart/values.schema.json has the header in `$comment`,\n\
+         terraform/terraform.tfvars.json in its `//` key (Terraform ignores it).\n",
+    );
+    let _ = write!(s, "\n# {} on {}\n\n", ir.env, ir.mode);
+    if let Some(d) = &ir.description {
+        let _ = write!(s, "{d}\n\n");
+    }
+    s.push_str(
+        "| path | what |\n| --- | --- |\n\
+         | `chart/` | Helm chart: templates generated from the same objects as the k3s manifests, `values.yaml` with what a release may change, `values.schema.json` rejecting unknown keys |\n\
+         | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
+         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads |\n\n",
+    );
+    s
+}
+
+/// Every service: where it runs, as what, with how many replicas.
+fn services(ir: &Ir) -> String {
+    let mut s = String::from(
+        "## Services\n\n| service | namespace | runs as | replicas |\n| --- | --- | --- | --- |\n",
+    );
+    for svc in &ir.services {
+        let (what, replicas) = match &svc.external {
+            Some(e) => (
+                format!("managed `{}` ({})", e.kind, e.instance),
+                "-".to_string(),
+            ),
+            None => (
+                format!(
+                    "{} `{}`",
+                    match svc.workload {
+                        WorkloadKind::Deployment => "Deployment",
+                        WorkloadKind::Statefulset => "StatefulSet",
+                    },
+                    svc.image
+                ),
+                match &svc.autoscaling {
+                    Some(a) => format!("{}-{} (HPA)", a.min, a.max),
+                    None => svc.replicas.to_string(),
+                },
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {what} | {replicas} |",
+            svc.name, svc.namespace
+        );
+    }
+    s.push('\n');
+    s
+}
+
+/// The node pool sizing, every step of the arithmetic of [`crate::cloud::size`].
+fn sizing(c: &CloudSettings, pools: &[PoolSizing]) -> String {
+    let gcp = c.provider == Provider::Gcp;
+    let mut s = String::from("## Node pool sizing\n\n");
+    let _ = write!(
+        s,
+        "Each pool needs the sum over its services of requests x maximum replicas, plus {}% headroom,\n\
+         divided by what one node offers to pods (allocatable), rounded up; at least one node per\n\
+         zone ({} zones).{}\n\n",
+        c.headroom_percent,
+        c.zones.len(),
+        if gcp {
+            " GKE node counts are per zone: the total is rounded up to a multiple of the zones."
+        } else {
+            ""
+        }
+    );
+    for p in pools {
+        let _ = write!(s, "### {} ({})\n\n", p.name, p.machine_type);
+        s.push_str("| service | CPU request | memory request | max replicas | CPU | memory |\n| --- | --- | --- | --- | --- | --- |\n");
+        for l in &p.lines {
+            let replicas = u64::from(l.replicas);
+            let _ = writeln!(
+                s,
+                "| {} | {}m | {} | {} | {}m | {} |",
+                l.service,
+                l.cpu_millis,
+                mib(l.memory_bytes),
+                l.replicas,
+                l.cpu_millis.saturating_mul(replicas),
+                mib(l.memory_bytes.saturating_mul(replicas)),
+            );
+        }
+        let total = if gcp {
+            format!(
+                " = {}; {} per zone in {} zones: **{}**",
+                p.nodes_for_cpu.max(p.nodes_for_memory).max(p.min_nodes),
+                p.nodes_per_zone,
+                c.zones.len(),
+                p.nodes
+            )
+        } else {
+            format!(" = **{}**", p.nodes)
+        };
+        let _ = write!(
+            s,
+            "\n- requests: {}m CPU, {}; with {}% headroom: {}m CPU, {}\n\
+             - one node offers {}m CPU, {}: ceil({}m / {}m) = {} nodes for CPU, ceil({} / {}) = {} for memory\n\
+             - nodes: max({}, {}, minimum {}){total}\n\n",
+            p.cpu_millis,
+            mib(p.memory_bytes),
+            c.headroom_percent,
+            p.cpu_needed,
+            mib(p.memory_needed),
+            p.node_cpu,
+            mib(p.node_memory),
+            p.cpu_needed,
+            p.node_cpu,
+            p.nodes_for_cpu,
+            mib(p.memory_needed),
+            mib(p.node_memory),
+            p.nodes_for_memory,
+            p.nodes_for_cpu,
+            p.nodes_for_memory,
+            p.min_nodes,
+        );
+    }
+    s
+}
+
+/// The deploy commands: Terraform, cluster credentials, Helm with the managed endpoints.
+fn deploy(ir: &Ir) -> String {
+    let tfvars = format!("out/{}/{}/terraform/terraform.tfvars.json", ir.env, ir.mode);
+    let chart = format!("out/{}/{}/chart", ir.env, ir.mode);
+    let mut s = String::from("## Deploy\n\n");
+    s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
+    for sec in &sensitive_secrets(ir) {
+        let _ = writeln!(
+            s,
+            "export TF_VAR_{}=...   # {}",
+            tf_secret_variable(sec),
+            ir.secret(sec)
+                .and_then(|x| x.description.clone())
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\""
+    );
+    if let Some(c) = &ir.cloud {
+        let _ = match c.provider {
+            Provider::Aws => writeln!(
+                s,
+                "aws eks update-kubeconfig --region {} --name {}",
+                c.region, c.cluster_name
+            ),
+            Provider::Gcp => writeln!(
+                s,
+                "gcloud container clusters get-credentials {} --region {} --project {}",
+                c.cluster_name, c.region, c.account
+            ),
+        };
+    }
+    let _ = write!(
+        s,
+        "helm lint --strict {chart}\nhelm upgrade --install {} {chart} --namespace default",
+        ir.env
+    );
+    for m in managed_services(ir) {
+        let _ = write!(
+            s,
+            " \\\n  --set external.{}.host=\"$(terraform -chdir=<your-terraform-root> output -raw {})\"",
+            m.name,
+            host_output(&m.name)
+        );
+    }
+    s.push_str("\n```\n\n");
+    s.push_str(
+        "The release record lives in `default`; the chart creates the environment's namespaces itself\n\
+         (with their Pod Security labels), so they must not be the release namespace.\n\n",
+    );
+    s
+}
+
+/// The managed services and how their endpoints reach the chart.
+fn managed(ir: &Ir) -> String {
+    let managed: Vec<&Service> = managed_services(ir).collect();
+    if managed.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("## Managed services\n\n");
+    s.push_str(
+        "These services are not deployed: the chart creates a Service of the same name that points at\n\
+         the managed endpoint, so every reference (`${postgres.host}` is still\n\
+         `postgres.<namespace>.svc.cluster.local`) keeps working. A DNS name becomes an\n\
+         `ExternalName` Service, an IP address a selector-less Service with an EndpointSlice. The\n\
+         endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`.\n\
+         Until it is set, the placeholder `<service>.endpoint.invalid` never resolves and\n\
+         `helm install` prints a warning. The managed service must listen on the model's port.\n\n\
+         | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for m in managed {
+        let kind = m
+            .external
+            .as_ref()
+            .map(|e| e.kind.clone())
+            .unwrap_or_default();
+        let port = m
+            .ports
+            .first()
+            .map(|p| p.service.to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "| {} | `{kind}` | {port} | `external.{}.host` | `{}` |",
+            m.name,
+            m.name,
+            host_output(&m.name)
+        );
+    }
+    s.push('\n');
+    s
+}
+
+/// The Secrets to create in each namespace, and the ones Terraform needs too.
+fn secrets(ir: &Ir) -> String {
+    let mut s = String::from(
+        "## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n",
+    );
+    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
+    for sec in &ir.secrets {
+        let mut namespaces: Vec<&String> = Vec::new();
+        for d in &deployed {
+            if sec.used_by.contains(&d.name) && !namespaces.contains(&&d.namespace) {
+                namespaces.push(&d.namespace);
+            }
+        }
+        for ns in namespaces {
+            let _ = writeln!(
+                s,
+                "kubectl -n {ns} create secret generic {} --from-literal=value=...",
+                sec.name
+            );
+        }
+    }
+    s.push_str("```\n\nPods wait (CreateContainerConfigError) until their Secrets exist.\n");
+    let sensitive = sensitive_secrets(ir);
+    if !sensitive.is_empty() {
+        let _ = writeln!(
+            s,
+            "Terraform needs {} too, for the managed services it creates: pass {} in the\nenvironment, never in a file.",
+            if sensitive.len() == 1 {
+                "one of them"
+            } else {
+                "some of them"
+            },
+            sensitive
+                .iter()
+                .map(|x| format!("`TF_VAR_{}`", tf_secret_variable(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    s
+}
