@@ -9,13 +9,10 @@ use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics};
 use indexmap::IndexMap;
 
-use crate::edge::unknown_secret;
 use crate::ir::{self, Ir};
 use crate::reference::Piece;
-use crate::scope::Scope;
-
-/// Dev values of every secret, by name.
-pub(crate) type SecretValues<'a> = IndexMap<&'a str, ir::SecretValue>;
+use crate::scope::{Scope, unknown_secret};
+use crate::secret::SecretValues;
 
 /// The checks that need every enabled service but not the graph.
 pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use envc_model::diagnostic::did_you_mean;
 use envc_model::model::{self, EnvValue as ModelEnv};
 use envc_model::{Diagnostic, Diagnostics, NodeValue, Origin, Project, Span, asset::Assets};
 
 use crate::graph::{Edge, EdgeKind};
 use crate::reference::{Attribute, Malformed, Piece, Reference, Subject};
-use crate::scope::{Scope, Site, Text};
+use crate::scope::{Scope, Site, Text, disabled_service, unknown_secret, unknown_service};
 use crate::{template, validate};
 
 /// What the phase found.
@@ -315,40 +314,4 @@ fn templates(
         }
     }
     (edges, scrapers)
-}
-
-/// The error for a service name that names no service.
-pub(crate) fn unknown_service(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
-    let d = Diagnostic::error("E-unknown-service", format!("unknown service `{name}`"));
-    match did_you_mean(name, model.services.keys().map(String::as_str)) {
-        Some(s) => d.hint(format!("did you mean `{s}`?")),
-        None => d.hint(format!(
-            "services are: {}",
-            model
-                .services
-                .keys()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-}
-
-/// The error for a secret name that names no secret.
-pub(crate) fn unknown_secret(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
-    let d = Diagnostic::error("E-unknown-secret", format!("unknown secret `{name}`"));
-    match did_you_mean(name, model.secrets.keys().map(String::as_str)) {
-        Some(s) => d.hint(format!("did you mean `{s}`?")),
-        None => d.hint(format!("declare it under [secrets.{name}]")),
-    }
-}
-
-fn disabled_service(m: &envc_model::LoadedMode, name: &str) -> Diagnostic {
-    let o = m.tree.origin_of(&["services", name, "enabled"]);
-    Diagnostic::error(
-        "E-disabled-service",
-        format!("service `{name}` is disabled in mode `{}`", m.mode),
-    )
-    .also(o, "disabled here")
-    .hint("enable it in this mode, or remove what depends on it")
 }

@@ -1,14 +1,14 @@
 //! Validation, the dependency graph, reference resolution, and the per-mode IR.
 //!
 //! [`compile`] takes a loaded mode (model plus profile) and returns the [`ir::Ir`] every backend
-//! consumes, or every diagnostic found. [`resolve::resolve`] is the same without the file
-//! reading step, for callers that read the mode's templates themselves.
-//!
-//! Phases, in the order [`resolve::resolve`] runs them (each module imports only those above it
-//! in this list's lower part: `reference`, `scope`, `template`, `graph`, `ir`, `value`):
-//! [`validate`] (static checks), `edge` (references checked, graph edges collected), `check`
-//! (checks across services), [`graph`], `service` (lowering of services, with `file` for files
-//! and templates and `value` for references), `secret` (lowering of secrets).
+//! consumes, or every diagnostic found: it reads the files the mode names
+//! (`envc_model::asset::read`), then runs [`resolve::resolve`], which touches no file. The
+//! phases, in the order `resolve` runs them: [`validate`] (static checks), `edge` (references
+//! checked, graph edges collected), `check` (checks across services), [`graph`], `service`
+//! (lowering of services, with `value` for references and `file` for files and templates),
+//! `secret` (lowering of secrets), `check` again over the lowered services. Phases import the
+//! modules below them (`scope`, [`reference`], [`template`], [`ir`]), never each other both
+//! ways.
 
 mod check;
 mod edge;

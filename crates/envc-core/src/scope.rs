@@ -1,7 +1,9 @@
 //! What every phase of resolution looks things up in: the enabled services of a mode, their
 //! namespaces, how other services reach them in the mode's backend, and every string of theirs
-//! that may hold references, parsed once.
+//! that may hold references, parsed once; and the errors for names the scope does not hold.
 
+use envc_model::Diagnostic;
+use envc_model::diagnostic::did_you_mean;
 use envc_model::load::LoadedMode;
 use envc_model::model::{self, EnvValue as ModelEnv};
 use envc_model::profile::Backend;
@@ -173,4 +175,41 @@ impl<'a> Scope<'a> {
             _ => p.service.unwrap_or(p.container),
         }
     }
+}
+
+/// The error for a service name that names no service.
+pub(crate) fn unknown_service(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
+    let d = Diagnostic::error("E-unknown-service", format!("unknown service `{name}`"));
+    match did_you_mean(name, model.services.keys().map(String::as_str)) {
+        Some(s) => d.hint(format!("did you mean `{s}`?")),
+        None => d.hint(format!(
+            "services are: {}",
+            model
+                .services
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The error for a secret name that names no secret.
+pub(crate) fn unknown_secret(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
+    let d = Diagnostic::error("E-unknown-secret", format!("unknown secret `{name}`"));
+    match did_you_mean(name, model.secrets.keys().map(String::as_str)) {
+        Some(s) => d.hint(format!("did you mean `{s}`?")),
+        None => d.hint(format!("declare it under [secrets.{name}]")),
+    }
+}
+
+/// The error for a reference to, or a dependency on, a service the mode disables.
+pub(crate) fn disabled_service(m: &LoadedMode, name: &str) -> Diagnostic {
+    let o = m.tree.origin_of(&["services", name, "enabled"]);
+    Diagnostic::error(
+        "E-disabled-service",
+        format!("service `{name}` is disabled in mode `{}`", m.mode),
+    )
+    .also(o, "disabled here")
+    .hint("enable it in this mode, or remove what depends on it")
 }

@@ -8,8 +8,12 @@ use envc_model::profile::Tier;
 use envc_model::{Diagnostic, Diagnostics};
 use sha2::{Digest, Sha256};
 
-use crate::check::SecretValues;
+use indexmap::IndexMap;
+
 use crate::ir::{self, EnvValue, Segment};
+
+/// Dev values of every secret, by name.
+pub(crate) type SecretValues<'a> = IndexMap<&'a str, ir::SecretValue>;
 
 /// Dev values of every secret: used as values in dev tiers, and for leak checks in every tier.
 pub(crate) fn dev_values(m: &LoadedMode) -> SecretValues<'_> {

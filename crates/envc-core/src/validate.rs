@@ -4,7 +4,7 @@
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::{LoadedMode, is_dns_label};
 use envc_model::model::{
-    EnvValue, Namespace, PodSecurityLevel, Probe, Protocol, SecretRef, Service,
+    EnvValue, IngressRoute, Namespace, PodSecurityLevel, Port, Probe, Protocol, SecretRef, Service,
 };
 use envc_model::profile::Tier;
 use envc_model::{Diagnostic, Diagnostics, Origin};
@@ -370,7 +370,6 @@ fn check_image(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut D
 
 /// Port names and numbers, collisions inside the service, NodePort range, ingress routes.
 fn check_ports(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
-    let model = &m.model;
     let mut seen_container: Vec<(u16, Protocol, &str)> = Vec::new();
     let mut seen_service: Vec<(u16, Protocol, &str)> = Vec::new();
     for (pname, port) in &svc.ports {
@@ -445,46 +444,61 @@ fn check_ports(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut D
             }
         }
         if let Some(ing) = &port.ingress {
-            if model.environment.ingress_host.is_none() {
-                d.push(
-                    Diagnostic::error("E-no-ingress-host", format!("port `{pname}` of `{name}` has an ingress route but the environment has no ingress host"))
-                        .at(at.value(&pp("ingress")), "here")
-                        .hint("set `ingress_host` in [environment]"),
-                );
-            }
-            if port.protocol == Protocol::Udp {
-                d.push(
-                    Diagnostic::error(
-                        "E-bad-ingress",
-                        "ingress routes HTTP, which needs a TCP port",
-                    )
-                    .at(at.value(&pp("ingress")), "here"),
-                );
-            }
-            if !ing.path.starts_with('/') {
-                d.push(
-                    Diagnostic::error(
-                        "E-bad-ingress",
-                        format!("ingress path `{}` must start with `/`", ing.path),
-                    )
-                    .at(
-                        at.value(&service_path(name, &["ports", pname, "ingress", "path"])),
-                        "here",
-                    ),
-                );
-            }
-            if let Some(sd) = &ing.subdomain
-                && !is_dns_label(sd)
-            {
-                d.push(bad_name("sub-domain", sd).at(
-                    at.value(&service_path(
-                        name,
-                        &["ports", pname, "ingress", "subdomain"],
-                    )),
-                    "here",
-                ));
-            }
+            check_ingress(m, at, name, pname, port, ing, d);
         }
+    }
+}
+
+/// An ingress route needs the environment's ingress host, a TCP port, an absolute path and a
+/// valid sub-domain.
+fn check_ingress(
+    m: &LoadedMode,
+    at: &At<'_>,
+    name: &str,
+    pname: &str,
+    port: &Port,
+    ing: &IngressRoute,
+    d: &mut Diagnostics,
+) {
+    let pp = |k: &str| service_path(name, &["ports", pname, k]);
+    if m.model.environment.ingress_host.is_none() {
+        d.push(
+            Diagnostic::error("E-no-ingress-host", format!("port `{pname}` of `{name}` has an ingress route but the environment has no ingress host"))
+                .at(at.value(&pp("ingress")), "here")
+                .hint("set `ingress_host` in [environment]"),
+        );
+    }
+    if port.protocol == Protocol::Udp {
+        d.push(
+            Diagnostic::error(
+                "E-bad-ingress",
+                "ingress routes HTTP, which needs a TCP port",
+            )
+            .at(at.value(&pp("ingress")), "here"),
+        );
+    }
+    if !ing.path.starts_with('/') {
+        d.push(
+            Diagnostic::error(
+                "E-bad-ingress",
+                format!("ingress path `{}` must start with `/`", ing.path),
+            )
+            .at(
+                at.value(&service_path(name, &["ports", pname, "ingress", "path"])),
+                "here",
+            ),
+        );
+    }
+    if let Some(sd) = &ing.subdomain
+        && !is_dns_label(sd)
+    {
+        d.push(bad_name("sub-domain", sd).at(
+            at.value(&service_path(
+                name,
+                &["ports", pname, "ingress", "subdomain"],
+            )),
+            "here",
+        ));
     }
 }
 
@@ -865,7 +879,21 @@ pub fn unknown_port(name: &str, svc: &Service, port: &str) -> Diagnostic {
     diag
 }
 
+/// One probe: its action, then its thresholds and timing.
 fn check_probe(
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    kind: &'static str,
+    pr: &Probe,
+    d: &mut Diagnostics,
+) {
+    check_probe_action(at, name, svc, kind, pr, d);
+    check_probe_timing(at, name, kind, pr, d);
+}
+
+/// Exactly one action, on a TCP port the service has, with an absolute path or a command.
+fn check_probe_action(
     at: &At<'_>,
     name: &str,
     svc: &Service,
@@ -941,6 +969,18 @@ fn check_probe(
                 .at(at.value(&sub("exec")), "here"),
         );
     }
+}
+
+/// Thresholds Kubernetes accepts, and a timeout that fits in the period.
+fn check_probe_timing(
+    at: &At<'_>,
+    name: &str,
+    kind: &'static str,
+    pr: &Probe,
+    d: &mut Diagnostics,
+) {
+    let path = ["services", name, "probes", kind];
+    let sub = |k: &str| -> Vec<String> { path.iter().chain([&k]).map(|s| s.to_string()).collect() };
     if kind != "readiness"
         && let Some(s) = pr.success_threshold
         && s != 1
