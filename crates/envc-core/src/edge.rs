@@ -63,6 +63,7 @@ fn references(project: &Project, scope: &Scope<'_>, d: &mut Diagnostics) -> Vec<
     edges
 }
 
+/// The edges and errors of one string's references.
 fn reference_edges(
     project: &Project,
     scope: &Scope<'_>,
@@ -192,6 +193,7 @@ fn referenced_service<'s>(
     }
 }
 
+/// Checks what a reference reads from an existing, enabled service.
 fn check_attribute(
     name: &str,
     svc: &model::Service,

@@ -86,6 +86,7 @@ pub(crate) fn lower(
     services
 }
 
+/// One service of the IR.
 fn service(
     scope: &Scope<'_>,
     inputs: &Inputs<'_>,
@@ -221,6 +222,7 @@ fn ports(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Port> {
         .collect()
 }
 
+/// A probe with its port resolved to the container port.
 fn probe(svc: &model::Service, p: &Option<model::Probe>) -> Option<ir::Probe> {
     let p = p.as_ref()?;
     let port_of = |pname: &str| {

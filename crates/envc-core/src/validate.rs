@@ -250,6 +250,7 @@ pub fn image_pin(image: &str) -> Pin {
     }
 }
 
+/// Every check of one service; a disabled service is checked for its name only.
 fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     check_service_name(at, name, d);
     if !svc.enabled {
@@ -784,6 +785,7 @@ fn check_autoscaling(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics
     }
 }
 
+/// Liveness, readiness and startup probes, each that is set.
 fn check_probes(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     for (kind, probe) in [
         ("liveness", &svc.probes.liveness),
