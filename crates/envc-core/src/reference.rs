@@ -1,4 +1,5 @@
-//! `${...}` references inside strings: parsing and the grammar of reference paths.
+//! `${...}` references inside strings: parsing, and the typed [`Reference`] each path is
+//! read into once, which checking and resolution both consume.
 //!
 //! ```text
 //! ${postgres.host}            host name of a service, per mode
@@ -22,13 +23,148 @@ pub enum Piece {
     Text(String),
     /// A reference, with its byte offset in the string (at the `$`) and its length.
     Ref {
-        /// The dotted path inside `${}`.
+        /// The dotted path inside `${}`, as written (for messages).
         path: Vec<String>,
+        /// The path read as a reference, or the family it failed to be one of.
+        reference: Result<Reference, Malformed>,
         /// Offset of `$` in the string.
         offset: usize,
         /// Length of `${...}`.
         len: usize,
     },
+}
+
+/// What a `${...}` path names, read once from the path's segments. Whether the things it
+/// names exist in a model is for the checker to say; this is the grammar only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// `${secret.<name>}`: a secret's value.
+    Secret(String),
+    /// `${environment.name}`.
+    EnvironmentName,
+    /// `${environment.ingress_host}`.
+    IngressHost,
+    /// `${mode.name}`, `${mode.tier}` or `${mode.backend}`.
+    Mode(ModeField),
+    /// `${namespace.<key>}`: the Kubernetes name of a namespace, by its key in the model.
+    Namespace(String),
+    /// An attribute of a service.
+    Service {
+        /// Which service.
+        service: Subject,
+        /// What of it.
+        attribute: Attribute,
+    },
+}
+
+/// The service a service reference names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// `self`: the service whose string holds the reference.
+    Own,
+    /// A service by name.
+    Named(String),
+}
+
+impl Subject {
+    /// The service's name, `owner` standing for `self`.
+    pub fn name<'a>(&'a self, owner: &'a str) -> &'a str {
+        match self {
+            Subject::Own => owner,
+            Subject::Named(n) => n,
+        }
+    }
+}
+
+/// What a service reference reads from the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribute {
+    /// `.host`: its host name in the mode.
+    Host,
+    /// `.name`: its name.
+    Name,
+    /// `.port` (its only port) or `.port.<name>`.
+    Port(Option<String>),
+    /// `.address` (its only port) or `.address.<name>`: `host:port`.
+    Address(Option<String>),
+    /// `.env.<NAME>`: another env value of the service.
+    Env(String),
+}
+
+/// A field of `${mode.…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeField {
+    /// The mode's name.
+    Name,
+    /// Its tier.
+    Tier,
+    /// Its backend.
+    Backend,
+}
+
+/// A path that starts a reference family but is none of its references; the family decides
+/// the message and hint the checker gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Malformed {
+    /// Starts with `secret`.
+    Secret,
+    /// Starts with `environment`.
+    Environment,
+    /// Starts with `mode`.
+    Mode,
+    /// Starts with `namespace`.
+    Namespace,
+    /// Starts with a service name (or `self`): the service must exist before the shape matters.
+    Service(Subject),
+}
+
+impl Reference {
+    /// Reads a dotted path (as split by [`parse`], never empty) into a reference.
+    pub fn from_path(path: &[String]) -> Result<Reference, Malformed> {
+        let parts: Vec<&str> = path.iter().map(String::as_str).collect();
+        let head = parts.first().copied().unwrap_or_default();
+        let rest = parts.get(1..).unwrap_or_default();
+        match head {
+            "secret" => match rest {
+                [name] => Ok(Reference::Secret((*name).to_string())),
+                _ => Err(Malformed::Secret),
+            },
+            "environment" => match rest {
+                ["name"] => Ok(Reference::EnvironmentName),
+                ["ingress_host"] => Ok(Reference::IngressHost),
+                _ => Err(Malformed::Environment),
+            },
+            "mode" => match rest {
+                ["name"] => Ok(Reference::Mode(ModeField::Name)),
+                ["tier"] => Ok(Reference::Mode(ModeField::Tier)),
+                ["backend"] => Ok(Reference::Mode(ModeField::Backend)),
+                _ => Err(Malformed::Mode),
+            },
+            "namespace" => match rest {
+                [key] => Ok(Reference::Namespace((*key).to_string())),
+                _ => Err(Malformed::Namespace),
+            },
+            _ => {
+                let service = if head == "self" {
+                    Subject::Own
+                } else {
+                    Subject::Named(head.to_string())
+                };
+                let named = |p: &str| Some(p.to_string());
+                let attribute = match rest {
+                    ["host"] => Attribute::Host,
+                    ["name"] => Attribute::Name,
+                    ["port"] => Attribute::Port(None),
+                    ["port", p] => Attribute::Port(named(p)),
+                    ["address"] => Attribute::Address(None),
+                    ["address", p] => Attribute::Address(named(p)),
+                    ["env", k] => Attribute::Env((*k).to_string()),
+                    _ => return Err(Malformed::Service(service)),
+                };
+                Ok(Reference::Service { service, attribute })
+            }
+        }
+    }
 }
 
 /// A parse error: message and byte offset in the string.
@@ -81,6 +217,7 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, ParseError> {
             out.push(Piece::Text(std::mem::take(&mut text)));
         }
         out.push(Piece::Ref {
+            reference: Reference::from_path(&path),
             path,
             offset: pos + i,
             len: end + 1,
@@ -100,8 +237,10 @@ mod tests {
     use super::*;
 
     fn r(p: &str, offset: usize, len: usize) -> Piece {
+        let path: Vec<String> = p.split('.').map(str::to_string).collect();
         Piece::Ref {
-            path: p.split('.').map(str::to_string).collect(),
+            reference: Reference::from_path(&path),
+            path,
             offset,
             len,
         }
@@ -134,5 +273,47 @@ mod tests {
         assert_eq!(parse("x ${a.b").map_err(|e| e.offset), Err(2));
         assert!(parse("${}").is_err());
         assert!(parse("${a..b}").is_err());
+    }
+
+    fn typed(p: &str) -> Result<Reference, Malformed> {
+        let path: Vec<String> = p.split('.').map(str::to_string).collect();
+        Reference::from_path(&path)
+    }
+
+    #[test]
+    fn reads_paths_into_typed_references() {
+        let svc = |s: Subject, attribute| {
+            Ok(Reference::Service {
+                service: s,
+                attribute,
+            })
+        };
+        let named = |n: &str| Subject::Named(n.to_string());
+        assert_eq!(typed("secret.pw"), Ok(Reference::Secret("pw".into())));
+        assert_eq!(typed("secret"), Err(Malformed::Secret));
+        assert_eq!(
+            typed("environment.ingress_host"),
+            Ok(Reference::IngressHost)
+        );
+        assert_eq!(typed("environment.host"), Err(Malformed::Environment));
+        assert_eq!(typed("mode.tier"), Ok(Reference::Mode(ModeField::Tier)));
+        assert_eq!(typed("mode.tier.x"), Err(Malformed::Mode));
+        assert_eq!(
+            typed("namespace.app"),
+            Ok(Reference::Namespace("app".into()))
+        );
+        assert_eq!(typed("namespace"), Err(Malformed::Namespace));
+        assert_eq!(typed("minio.host"), svc(named("minio"), Attribute::Host));
+        assert_eq!(typed("self.port"), svc(Subject::Own, Attribute::Port(None)));
+        assert_eq!(
+            typed("minio.address.api"),
+            svc(named("minio"), Attribute::Address(Some("api".into())))
+        );
+        assert_eq!(
+            typed("postgres.env.POSTGRES_DB"),
+            svc(named("postgres"), Attribute::Env("POSTGRES_DB".into()))
+        );
+        assert_eq!(typed("minio.env"), Err(Malformed::Service(named("minio"))));
+        assert_eq!(typed("self"), Err(Malformed::Service(Subject::Own)));
     }
 }

@@ -1,5 +1,6 @@
 //! Config files rendered from Handlebars templates, in strict mode: a variable the context does
-//! not have is an error at the template's file, line and column, never an empty string.
+//! not have is an error at the template's file, line and column, never an empty string; and
+//! the services a template mentions, which become edges of the graph.
 
 use envc_model::{Diagnostic, FileId, Origin, SourceFile, Span};
 use handlebars::{Handlebars, RenderErrorReason};
@@ -40,6 +41,39 @@ pub fn render(
         };
         Diagnostic::error("E-template", message).at(origin, "here").hint(hint)
     })
+}
+
+/// Services a template mentions as `services.<name>` (and the port, for
+/// `services.<name>.ports.<port>`).
+pub fn mentioned_services(text: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    };
+    let mut rest = text;
+    while let Some(i) = rest.find("services.") {
+        let after = &rest[i + "services.".len()..];
+        let (name, tail) = if let Some(stripped) = after.strip_prefix('[') {
+            let n: String = stripped.chars().take_while(|c| *c != ']').collect();
+            let tail = stripped.get(n.len() + 1..).unwrap_or("");
+            (n, tail)
+        } else {
+            let n = ident(after);
+            let tail = after.get(n.len()..).unwrap_or("");
+            (n, tail)
+        };
+        let port = tail.strip_prefix(".ports.").map(|t| {
+            let t = t.strip_prefix('[').unwrap_or(t);
+            ident(t)
+        });
+        if !name.is_empty() {
+            out.push((name, port.filter(|p| !p.is_empty())));
+        }
+        rest = &rest[i + "services.".len()..];
+    }
+    out
 }
 
 /// `{{json value}}`: the value as JSON (a quoted, escaped string for strings).
@@ -113,6 +147,18 @@ mod tests {
         assert_eq!(
             render(FileId(0), &ok, &ctx).ok().as_deref(),
             Some("a: <&> \"q\\\"\"\n")
+        );
+    }
+
+    #[test]
+    fn finds_services_mentioned_by_templates() {
+        let t = "x: {{services.jaeger.ports.otlp-grpc.address}}\ny: {{services.[otel-collector].host}}\n{{#each scrape_targets}}{{/each}}";
+        assert_eq!(
+            mentioned_services(t),
+            vec![
+                ("jaeger".to_string(), Some("otlp-grpc".to_string())),
+                ("otel-collector".to_string(), None)
+            ]
         );
     }
 }

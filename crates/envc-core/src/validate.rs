@@ -3,7 +3,9 @@
 
 use envc_model::diagnostic::did_you_mean;
 use envc_model::load::{LoadedMode, is_dns_label};
-use envc_model::model::{EnvValue, PodSecurityLevel, Probe, Protocol, SecretRef, Service};
+use envc_model::model::{
+    EnvValue, IngressRoute, Namespace, PodSecurityLevel, Port, Probe, Protocol, SecretRef, Service,
+};
 use envc_model::profile::Tier;
 use envc_model::{Diagnostic, Diagnostics, Origin};
 
@@ -248,12 +250,37 @@ pub fn image_pin(image: &str) -> Pin {
     }
 }
 
+/// Every check of one service; a disabled service is checked for its name only.
 fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
-    let model = &m.model;
-    let base = ["services", name];
-    let p =
-        |rest: &[&str]| -> Vec<String> { base.iter().chain(rest).map(|s| s.to_string()).collect() };
+    check_service_name(at, name, d);
+    if !svc.enabled {
+        return;
+    }
+    let (ns_key, ns) = check_service_namespace(m, at, name, svc, d);
+    check_image(m, at, name, svc, d);
+    check_ports(m, at, name, svc, d);
+    check_env(at, name, svc, d);
+    check_mounts(at, name, svc, d);
+    check_resources(at, name, svc, ns, d);
+    check_autoscaling(at, name, svc, d);
+    check_probes(at, name, svc, d);
+    check_metrics(at, name, svc, d);
+    check_security(at, name, svc, ns_key.as_deref(), ns, d);
+}
 
+/// The model path `services.<name>.<rest>`.
+fn service_path(name: &str, rest: &[&str]) -> Vec<String> {
+    ["services", name]
+        .iter()
+        .chain(rest)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Service names are DNS labels short enough for the suffixes Kubernetes objects add, and
+/// not words that start other references.
+fn check_service_name(at: &At<'_>, name: &str, d: &mut Diagnostics) {
+    let base = ["services", name];
     if !is_dns_label(name) || name.len() > 54 {
         d.push(
             Diagnostic::error("E-bad-name", format!("`{name}` is not a valid service name"))
@@ -273,11 +300,17 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             )),
         );
     }
-    if !svc.enabled {
-        return;
-    }
+}
 
-    // Namespace.
+/// The namespace a service names must exist; returns its key and the namespace.
+fn check_service_namespace<'m>(
+    m: &'m LoadedMode,
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    d: &mut Diagnostics,
+) -> (Option<String>, Option<&'m Namespace>) {
+    let model = &m.model;
     let ns_key = svc
         .namespace
         .clone()
@@ -287,15 +320,22 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         && ns.is_none()
     {
         let mut diag = Diagnostic::error("E-unknown-namespace", format!("unknown namespace `{k}`"))
-            .at(at.value(&p(&["namespace"])), "not in [namespaces]");
+            .at(
+                at.value(&service_path(name, &["namespace"])),
+                "not in [namespaces]",
+            );
         diag = match did_you_mean(k, model.namespaces.keys().map(String::as_str)) {
             Some(s) => diag.hint(format!("did you mean `{s}`?")),
             None => diag.hint("namespaces are named by their key in [namespaces]"),
         };
         d.push(diag);
     }
+    (ns_key, ns)
+}
 
-    // Image.
+/// Every service needs an image, pinned (a floating tag is an error in prod tiers).
+fn check_image(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
+    let base = ["services", name];
     match &svc.image {
         None => d.push(
             Diagnostic::error("E-missing-image", format!("service `{name}` has no image"))
@@ -303,7 +343,7 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 .hint("set `image = \"repo:version\"`; with `build`, the image names the tag given to the built image"),
         ),
         Some(img) => {
-            let o = at.value(&p(&["image"]));
+            let o = at.value(&service_path(name, &["image"]));
             match image_pin(img) {
                 Pin::Latest => d.push(
                     Diagnostic::error("E-unpinned-image", format!("image `{img}` is not pinned"))
@@ -327,16 +367,18 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             }
         }
     }
+}
 
-    // Ports.
+/// Port names and numbers, collisions inside the service, NodePort range, ingress routes.
+fn check_ports(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     let mut seen_container: Vec<(u16, Protocol, &str)> = Vec::new();
     let mut seen_service: Vec<(u16, Protocol, &str)> = Vec::new();
     for (pname, port) in &svc.ports {
-        let pp = |k: &str| p(&["ports", pname, k]);
+        let pp = |k: &str| service_path(name, &["ports", pname, k]);
         if !is_port_name(pname) {
             d.push(
                 Diagnostic::error("E-bad-name", format!("`{pname}` is not a valid port name"))
-                    .at(at.key(&p(&["ports", pname])), "here")
+                    .at(at.key(&service_path(name, &["ports", pname])), "here")
                     .hint("port names have at most 15 characters: lowercase letters, digits and single `-`, with at least one letter"),
             );
         }
@@ -359,7 +401,10 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     ),
                 )
                 .at(at.value(&pp("container")), "second use")
-                .also(at.value(&p(&["ports", other, "container"])), "first use")
+                .also(
+                    at.value(&service_path(name, &["ports", other, "container"])),
+                    "first use",
+                )
                 .hint("give each port its own number, or merge them"),
             );
         }
@@ -400,43 +445,66 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             }
         }
         if let Some(ing) = &port.ingress {
-            if model.environment.ingress_host.is_none() {
-                d.push(
-                    Diagnostic::error("E-no-ingress-host", format!("port `{pname}` of `{name}` has an ingress route but the environment has no ingress host"))
-                        .at(at.value(&pp("ingress")), "here")
-                        .hint("set `ingress_host` in [environment]"),
-                );
-            }
-            if port.protocol == Protocol::Udp {
-                d.push(
-                    Diagnostic::error(
-                        "E-bad-ingress",
-                        "ingress routes HTTP, which needs a TCP port",
-                    )
-                    .at(at.value(&pp("ingress")), "here"),
-                );
-            }
-            if !ing.path.starts_with('/') {
-                d.push(
-                    Diagnostic::error(
-                        "E-bad-ingress",
-                        format!("ingress path `{}` must start with `/`", ing.path),
-                    )
-                    .at(at.value(&p(&["ports", pname, "ingress", "path"])), "here"),
-                );
-            }
-            if let Some(sd) = &ing.subdomain
-                && !is_dns_label(sd)
-            {
-                d.push(bad_name("sub-domain", sd).at(
-                    at.value(&p(&["ports", pname, "ingress", "subdomain"])),
-                    "here",
-                ));
-            }
+            check_ingress(m, at, name, pname, port, ing, d);
         }
     }
+}
 
-    // Env names, including the file variables of secrets (`file_env`).
+/// An ingress route needs the environment's ingress host, a TCP port, an absolute path and a
+/// valid sub-domain.
+fn check_ingress(
+    m: &LoadedMode,
+    at: &At<'_>,
+    name: &str,
+    pname: &str,
+    port: &Port,
+    ing: &IngressRoute,
+    d: &mut Diagnostics,
+) {
+    let pp = |k: &str| service_path(name, &["ports", pname, k]);
+    if m.model.environment.ingress_host.is_none() {
+        d.push(
+            Diagnostic::error("E-no-ingress-host", format!("port `{pname}` of `{name}` has an ingress route but the environment has no ingress host"))
+                .at(at.value(&pp("ingress")), "here")
+                .hint("set `ingress_host` in [environment]"),
+        );
+    }
+    if port.protocol == Protocol::Udp {
+        d.push(
+            Diagnostic::error(
+                "E-bad-ingress",
+                "ingress routes HTTP, which needs a TCP port",
+            )
+            .at(at.value(&pp("ingress")), "here"),
+        );
+    }
+    if !ing.path.starts_with('/') {
+        d.push(
+            Diagnostic::error(
+                "E-bad-ingress",
+                format!("ingress path `{}` must start with `/`", ing.path),
+            )
+            .at(
+                at.value(&service_path(name, &["ports", pname, "ingress", "path"])),
+                "here",
+            ),
+        );
+    }
+    if let Some(sd) = &ing.subdomain
+        && !is_dns_label(sd)
+    {
+        d.push(bad_name("sub-domain", sd).at(
+            at.value(&service_path(
+                name,
+                &["ports", pname, "ingress", "subdomain"],
+            )),
+            "here",
+        ));
+    }
+}
+
+/// Env names, including the file variables of secrets (`file_env`).
+fn check_env(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     for (k, v) in &svc.env {
         if !is_env_name(k) {
             d.push(
@@ -444,7 +512,7 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     "E-bad-name",
                     format!("`{k}` is not a portable environment variable name"),
                 )
-                .at(at.key(&p(&["env", k])), "here")
+                .at(at.key(&service_path(name, &["env", k])), "here")
                 .hint("use letters, digits and `_`, not starting with a digit"),
             );
         }
@@ -460,16 +528,19 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             };
             d.push(
                 Diagnostic::error("E-bad-name", format!("file_env `{f}` of `{k}` {why}"))
-                    .at(at.value(&p(&["env", k, "file_env"])), "here")
+                    .at(at.value(&service_path(name, &["env", k, "file_env"])), "here")
                     .hint("name the variable the image reads a file path from, such as `POSTGRES_PASSWORD_FILE`"),
             );
         }
     }
+}
 
-    // Files and volumes.
+/// Files and volumes: names, absolute paths, no two mounts at one path, no persistent volume
+/// shared by the replicas of a Deployment.
+fn check_mounts(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     let mut paths: Vec<(&str, Vec<String>)> = Vec::new();
     for (fname, f) in &svc.files {
-        let fp = p(&["files", fname]);
+        let fp = service_path(name, &["files", fname]);
         if !is_dns_label(fname) {
             d.push(bad_name("file", fname).at(at.key(&fp), "here"));
         }
@@ -487,13 +558,19 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     "E-bad-path",
                     format!("file path `{}` must be absolute", f.path),
                 )
-                .at(at.value(&p(&["files", fname, "path"])), "here"),
+                .at(
+                    at.value(&service_path(name, &["files", fname, "path"])),
+                    "here",
+                ),
             );
         }
-        paths.push((f.path.as_str(), p(&["files", fname, "path"])));
+        paths.push((
+            f.path.as_str(),
+            service_path(name, &["files", fname, "path"]),
+        ));
     }
     for (vname, v) in &svc.volumes {
-        let vp = p(&["volumes", vname]);
+        let vp = service_path(name, &["volumes", vname]);
         if !is_dns_label(vname) {
             d.push(bad_name("volume", vname).at(at.key(&vp), "here"));
         }
@@ -503,7 +580,10 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     "E-bad-path",
                     format!("volume path `{}` must be absolute", v.path),
                 )
-                .at(at.value(&p(&["volumes", vname, "path"])), "here"),
+                .at(
+                    at.value(&service_path(name, &["volumes", vname, "path"])),
+                    "here",
+                ),
             );
         }
         if v.persistent && v.size.is_none() {
@@ -516,7 +596,10 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 .hint("set `size = \"10Gi\"`, or `persistent = false` for scratch space"),
             );
         }
-        paths.push((v.path.as_str(), p(&["volumes", vname, "path"])));
+        paths.push((
+            v.path.as_str(),
+            service_path(name, &["volumes", vname, "path"]),
+        ));
     }
     for (i, (a, ap)) in paths.iter().enumerate() {
         if let Some((_, bp)) = paths[..i].iter().find(|(b, _)| b == a) {
@@ -541,12 +624,21 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     {
         d.push(
             Diagnostic::error("E-shared-volume", format!("`{name}` is a Deployment with a persistent volume and up to {replicas} replicas"))
-                .at(at.value(&p(&["workload"])), "here")
+                .at(at.value(&service_path(name, &["workload"])), "here")
                 .hint("replicas of a Deployment share one ReadWriteOnce claim; use `workload = \"statefulset\"` for a volume per replica"),
         );
     }
+}
 
-    // Resources.
+/// Requests within limits, and what a namespace quota requires to be set.
+fn check_resources(
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    ns: Option<&Namespace>,
+    d: &mut Diagnostics,
+) {
+    let base = ["services", name];
     let r = &svc.resources;
     if let (Some(req), Some(lim)) = (&r.requests.cpu, &r.limits.cpu)
         && req.millis > lim.millis
@@ -556,8 +648,14 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 "E-request-above-limit",
                 format!("CPU request {req} of `{name}` is above its limit {lim}"),
             )
-            .at(at.value(&p(&["resources", "requests", "cpu"])), "request")
-            .also(at.value(&p(&["resources", "limits", "cpu"])), "limit")
+            .at(
+                at.value(&service_path(name, &["resources", "requests", "cpu"])),
+                "request",
+            )
+            .also(
+                at.value(&service_path(name, &["resources", "limits", "cpu"])),
+                "limit",
+            )
             .hint("a request cannot exceed the limit: lower the request or raise the limit"),
         );
     }
@@ -570,10 +668,13 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                 format!("memory request {req} of `{name}` is above its limit {lim}"),
             )
             .at(
-                at.value(&p(&["resources", "requests", "memory"])),
+                at.value(&service_path(name, &["resources", "requests", "memory"])),
                 "request",
             )
-            .also(at.value(&p(&["resources", "limits", "memory"])), "limit")
+            .also(
+                at.value(&service_path(name, &["resources", "limits", "memory"])),
+                "limit",
+            )
             .hint("a request cannot exceed the limit: lower the request or raise the limit"),
         );
     }
@@ -608,10 +709,13 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             }
         }
     }
+}
 
-    // Autoscaling.
+/// Autoscaling bounds and targets, and the replicas it overrides.
+fn check_autoscaling(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
+    let r = &svc.resources;
     if let Some(a) = &svc.autoscaling {
-        let ap = p(&["autoscaling"]);
+        let ap = service_path(name, &["autoscaling"]);
         if a.min == 0 || a.min > a.max {
             d.push(
                 Diagnostic::error(
@@ -645,7 +749,7 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                             "E-bad-autoscaling",
                             format!("{k} target {v}% is not between 1 and 100"),
                         )
-                        .at(at.value(&p(&["autoscaling", k])), "here"),
+                        .at(at.value(&service_path(name, &["autoscaling", k])), "here"),
                     );
                 }
                 if !req {
@@ -654,7 +758,7 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                             "E-bad-autoscaling",
                             format!("`{name}` autoscales on {k} but requests no {k}"),
                         )
-                        .at(at.value(&p(&["autoscaling", k])), "here")
+                        .at(at.value(&service_path(name, &["autoscaling", k])), "here")
                         .hint(format!(
                             "utilisation is a percentage of the request: set resources.requests.{k}"
                         )),
@@ -668,19 +772,21 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     "W-replicas-ignored",
                     format!("`{name}` sets both replicas and autoscaling; replicas is ignored"),
                 )
-                .at(at.value(&p(&["replicas"])), "ignored")
+                .at(at.value(&service_path(name, &["replicas"])), "ignored")
                 .hint("remove `replicas`: the autoscaling minimum is the starting count"),
             );
         }
     } else if svc.replicas == Some(0) {
         d.push(
             Diagnostic::warning("W-zero-replicas", format!("`{name}` has 0 replicas"))
-                .at(at.value(&p(&["replicas"])), "here")
+                .at(at.value(&service_path(name, &["replicas"])), "here")
                 .hint("set `enabled = false` to leave a service out of a mode"),
         );
     }
+}
 
-    // Probes.
+/// Liveness, readiness and startup probes, each that is set.
+fn check_probes(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     for (kind, probe) in [
         ("liveness", &svc.probes.liveness),
         ("readiness", &svc.probes.readiness),
@@ -690,14 +796,16 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
             check_probe(at, name, svc, kind, pr, d);
         }
     }
+}
 
-    // Metrics.
+/// The metrics port must exist and the path be absolute.
+fn check_metrics(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     if let Some(mt) = &svc.metrics {
         if !svc.ports.contains_key(&mt.port) {
-            d.push(
-                unknown_port(name, svc, &mt.port)
-                    .at(at.value(&p(&["metrics", "port"])), "no such port"),
-            );
+            d.push(unknown_port(name, svc, &mt.port).at(
+                at.value(&service_path(name, &["metrics", "port"])),
+                "no such port",
+            ));
         }
         if !mt.path.starts_with('/') {
             d.push(
@@ -705,24 +813,33 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
                     "E-bad-path",
                     format!("metrics path `{}` must start with `/`", mt.path),
                 )
-                .at(at.value(&p(&["metrics", "path"])), "here"),
+                .at(at.value(&service_path(name, &["metrics", "path"])), "here"),
             );
         }
     }
+}
 
-    // Security.
+/// Security settings that contradict each other or the namespace's Pod Security level.
+fn check_security(
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    ns_key: Option<&str>,
+    ns: Option<&Namespace>,
+    d: &mut Diagnostics,
+) {
     let sec = &svc.security;
     if sec.run_as_non_root && sec.run_as_user == Some(0) {
         d.push(
             Diagnostic::error("E-bad-security", format!("`{name}` runs as user 0 but requires a non-root user"))
-                .at(at.value(&p(&["security", "run_as_user"])), "root")
+                .at(at.value(&service_path(name, &["security", "run_as_user"])), "root")
                 .hint("pick a non-zero uid, or set `run_as_non_root = false` (not allowed in restricted namespaces)"),
         );
     }
     if let Some(ns) = ns
         && ns.pod_security == PodSecurityLevel::Restricted
     {
-        let ns_key = ns_key.as_deref().unwrap_or_default();
+        let ns_key = ns_key.unwrap_or_default();
         let mut violations = Vec::new();
         if !sec.run_as_non_root {
             violations.push(("run_as_non_root", "must be true"));
@@ -736,7 +853,7 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         for (k, why) in violations {
             d.push(
                 Diagnostic::error("E-pod-security", format!("`{name}` violates the restricted Pod Security level of namespace `{ns_key}`: security.{k} {why}"))
-                    .at(at.value(&p(&["security", k])), "here")
+                    .at(at.value(&service_path(name, &["security", k])), "here")
                     .hint(format!("fix the setting, or lower [namespaces.{ns_key}] pod_security to \"baseline\"")),
             );
         }
@@ -764,7 +881,21 @@ pub fn unknown_port(name: &str, svc: &Service, port: &str) -> Diagnostic {
     diag
 }
 
+/// One probe: its action, then its thresholds and timing.
 fn check_probe(
+    at: &At<'_>,
+    name: &str,
+    svc: &Service,
+    kind: &'static str,
+    pr: &Probe,
+    d: &mut Diagnostics,
+) {
+    check_probe_action(at, name, svc, kind, pr, d);
+    check_probe_timing(at, name, kind, pr, d);
+}
+
+/// Exactly one action, on a TCP port the service has, with an absolute path or a command.
+fn check_probe_action(
     at: &At<'_>,
     name: &str,
     svc: &Service,
@@ -840,6 +971,18 @@ fn check_probe(
                 .at(at.value(&sub("exec")), "here"),
         );
     }
+}
+
+/// Thresholds Kubernetes accepts, and a timeout that fits in the period.
+fn check_probe_timing(
+    at: &At<'_>,
+    name: &str,
+    kind: &'static str,
+    pr: &Probe,
+    d: &mut Diagnostics,
+) {
+    let path = ["services", name, "probes", kind];
+    let sub = |k: &str| -> Vec<String> { path.iter().chain([&k]).map(|s| s.to_string()).collect() };
     if kind != "readiness"
         && let Some(s) = pr.success_threshold
         && s != 1

@@ -4,6 +4,7 @@
 //! of every value, overlays the profile chain onto the environment while keeping those origins
 //! (provenance), and decodes the merged tree into the typed [`model`].
 
+pub mod asset;
 pub mod de;
 pub mod diagnostic;
 pub mod load;

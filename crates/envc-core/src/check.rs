@@ -1,0 +1,346 @@
+//! Checks that span services: collisions of NodePorts, host ports and ingress routes,
+//! references to unknown secrets, and secret values written where they would leak (before the
+//! graph); quotas and rendered files (after lowering, over the IR's services); NodePorts across
+//! environments (after every mode is compiled).
+
+use envc_model::load::LoadedMode;
+use envc_model::model::{self, EnvValue as ModelEnv};
+use envc_model::profile::Backend;
+use envc_model::{Diagnostic, Diagnostics};
+use indexmap::IndexMap;
+
+use crate::ir::{self, Ir};
+use crate::reference::Piece;
+use crate::scope::{Scope, unknown_secret};
+use crate::secret::SecretValues;
+
+/// The checks that need every enabled service but not the graph.
+pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
+    check_port_collisions(scope, d);
+    check_ingress_routes(scope, d);
+    check_secret_names(scope, d);
+    check_literal_secrets(scope, values, d);
+}
+
+/// The checks over lowered services: secret values in rendered files, and (in Kubernetes)
+/// namespace quotas.
+pub(crate) fn lowered(
+    m: &LoadedMode,
+    services: &[ir::Service],
+    values: &SecretValues<'_>,
+    d: &mut Diagnostics,
+) {
+    check_file_secrets(m, services, values, d);
+    if m.profile.profile.backend.is_kubernetes() {
+        check_quotas(m, services, d);
+    }
+}
+
+/// Env values that name a secret with `{ secret = "…" }` must name a declared one.
+fn check_secret_names(scope: &Scope<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    for (name, t) in &scope.targets {
+        for (k, v) in &t.svc.env {
+            if let ModelEnv::Secret(s) = v
+                && !m.model.secrets.contains_key(&s.secret)
+            {
+                d.push(unknown_secret(&m.model, &s.secret).at(
+                    m.tree.origin_of(&["services", name, "env", k, "secret"]),
+                    "no such secret",
+                ));
+            }
+        }
+    }
+}
+
+/// NodePorts are cluster-wide and host ports machine-wide: each may be used once.
+fn check_port_collisions(scope: &Scope<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    let mut node_ports: IndexMap<u16, (String, String)> = IndexMap::new();
+    let mut host_ports: IndexMap<(u16, model::Protocol), (String, String)> = IndexMap::new();
+    let backend = scope.backend;
+    for (name, t) in &scope.targets {
+        for (pname, p) in &t.svc.ports {
+            if let Some(np) = p.node_port
+                && backend.is_kubernetes()
+                && m.profile.kubernetes.node_ports
+            {
+                let here = m
+                    .tree
+                    .origin_of(&["services", name, "ports", pname, "node_port"]);
+                if let Some((s2, p2)) = node_ports.get(&np) {
+                    let there = m
+                        .tree
+                        .origin_of(&["services", s2, "ports", p2, "node_port"]);
+                    d.push(
+                        Diagnostic::error(
+                            "E-port-collision",
+                            format!(
+                                "node port {np} is used by both `{s2}.{p2}` and `{name}.{pname}`"
+                            ),
+                        )
+                        .at(here, "second use")
+                        .also(there, "first use")
+                        .hint("NodePorts are cluster-wide: give each port its own"),
+                    );
+                } else {
+                    node_ports.insert(np, (name.to_string(), pname.clone()));
+                }
+            }
+            if let Some(hp) = p.host_port
+                && backend == Backend::Compose
+            {
+                let here = m
+                    .tree
+                    .origin_of(&["services", name, "ports", pname, "host_port"]);
+                if let Some((s2, p2)) = host_ports.get(&(hp, p.protocol)) {
+                    let there = m
+                        .tree
+                        .origin_of(&["services", s2, "ports", p2, "host_port"]);
+                    d.push(
+                        Diagnostic::error("E-port-collision", format!("host port {hp} is published by both `{s2}.{p2}` and `{name}.{pname}`"))
+                            .at(here, "second use")
+                            .also(there, "first use")
+                            .hint("a host port can be published once: pick another"),
+                    );
+                } else {
+                    host_ports.insert((hp, p.protocol), (name.to_string(), pname.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Ingress routes: one backend per host and path.
+fn check_ingress_routes(scope: &Scope<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    let mut routes: IndexMap<(String, String), (String, String)> = IndexMap::new();
+    for (name, t) in &scope.targets {
+        for (pname, p) in &t.svc.ports {
+            if let Some(i) = &p.ingress {
+                let key = (i.subdomain.clone().unwrap_or_default(), i.path.clone());
+                if let Some((s2, p2)) = routes.get(&key) {
+                    d.push(
+                        Diagnostic::error("E-ingress-collision", format!("ingress path `{}` is routed to both `{s2}.{p2}` and `{name}.{pname}`", i.path))
+                            .at(m.tree.origin_of(&["services", name, "ports", pname, "ingress"]), "second route")
+                            .also(m.tree.origin_of(&["services", s2, "ports", p2, "ingress"]), "first route")
+                            .hint("give one of them another path or sub-domain"),
+                    );
+                } else {
+                    routes.insert(key, (name.to_string(), pname.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Names that usually hold credentials.
+pub fn looks_secret(name: &str) -> bool {
+    envc_model::model::looks_like_credential(name)
+}
+
+/// Literal values (env text, command, args) must not hold credentials: neither the value of a
+/// declared secret nor anything in a variable whose name says it is a credential.
+fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    for (name, t) in &scope.targets {
+        for text in t.env.values() {
+            let k = &text.key;
+            let at = m.tree.origin_of(&["services", name, "env", k]);
+            let only_refs = text
+                .pieces
+                .as_ref()
+                .is_ok_and(|p| p.iter().all(|x| matches!(x, Piece::Ref { .. })));
+            if looks_secret(k) && !text.text.is_empty() && !only_refs {
+                d.push(
+                    Diagnostic::error("E-inline-secret", format!("`{k}` of `{name}` looks like a credential but holds a literal value"))
+                        .at(at, "literal value")
+                        .hint(format!("declare a secret and write `{k} = {{ secret = \"<name>\" }}` (or use ${{secret.<name>}} inside a URL)")),
+                );
+            }
+            for (sname, sv) in values {
+                if sv.value.len() >= 4 && text.text.contains(&sv.value) {
+                    d.push(
+                        Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
+                            .at(at, "secret value written inline")
+                            .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
+                    );
+                }
+            }
+        }
+        for list in [&t.command, &t.args] {
+            for text in list {
+                let key = text.site.key();
+                for (sname, sv) in values {
+                    if sv.value.len() >= 4 && text.text.contains(&sv.value) {
+                        d.push(
+                            Diagnostic::error(
+                                "E-inline-secret",
+                                format!("{key} of `{name}` contains the value of secret `{sname}`"),
+                            )
+                            .at(
+                                m.tree.origin_of(&text.path(name)),
+                                "secret value written inline",
+                            )
+                            .hint("pass secrets through env values with { secret = \"…\" }"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rendered files end up in ConfigMaps and committed files: no secret value may appear there.
+fn check_file_secrets(
+    m: &LoadedMode,
+    services: &[ir::Service],
+    values: &SecretValues<'_>,
+    d: &mut Diagnostics,
+) {
+    for svc in services {
+        for f in &svc.files {
+            for (sname, v) in values {
+                if v.value.len() >= 4 && f.content.contains(&v.value) {
+                    d.push(
+                        Diagnostic::error("E-inline-secret", format!("file `{}` of `{}` contains the value of secret `{sname}`", f.name, svc.name))
+                            .at(m.tree.origin_of(&["services", &svc.name, "files", &f.name]), "in this file")
+                            .hint("files are stored in plain ConfigMaps and committed: pass secrets through env values"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A quota key, its limit, the amount used, and how to print amounts.
+type QuotaCheck = (&'static str, Option<u64>, u64, fn(u64) -> String);
+
+/// Namespace quotas hold the sum of their services' resources at maximum replicas.
+fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
+    for (key, ns) in &m.model.namespaces {
+        let Some(q) = &ns.quota else { continue };
+        let in_ns: Vec<&ir::Service> = services
+            .iter()
+            .filter(|s| &s.namespace_key == key && s.is_deployed())
+            .collect();
+        let sum = |f: &dyn Fn(&ir::Service) -> u64| -> u64 {
+            in_ns
+                .iter()
+                .map(|s| f(s) * u64::from(s.max_replicas()))
+                .sum()
+        };
+        let cpu_lim = sum(&|s| s.resources.limits.cpu.as_ref().map_or(0, |c| c.millis));
+        let mem_lim = sum(&|s| s.resources.limits.memory.as_ref().map_or(0, |c| c.bytes));
+        let cpu_req = sum(&|s| {
+            s.resources
+                .requests
+                .cpu
+                .as_ref()
+                .or(s.resources.limits.cpu.as_ref())
+                .map_or(0, |c| c.millis)
+        });
+        let mem_req = sum(&|s| {
+            s.resources
+                .requests
+                .memory
+                .as_ref()
+                .or(s.resources.limits.memory.as_ref())
+                .map_or(0, |c| c.bytes)
+        });
+        let storage = sum(&|s| {
+            s.volumes
+                .iter()
+                .filter(|v| v.persistent)
+                .filter_map(|v| v.size.as_ref())
+                .map(|b| b.bytes)
+                .sum()
+        });
+        let pods: u64 = in_ns.iter().map(|s| u64::from(s.max_replicas())).sum();
+        let pvcs: u64 = in_ns
+            .iter()
+            .map(|s| {
+                s.volumes.iter().filter(|v| v.persistent).count() as u64
+                    * u64::from(s.max_replicas())
+            })
+            .sum();
+        let checks: [QuotaCheck; 7] = [
+            (
+                "limits_cpu",
+                q.limits_cpu.as_ref().map(|c| c.millis),
+                cpu_lim,
+                |v| envc_model::quantity::Cpu::from_millis(v).text,
+            ),
+            (
+                "limits_memory",
+                q.limits_memory.as_ref().map(|c| c.bytes),
+                mem_lim,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
+            (
+                "requests_cpu",
+                q.requests_cpu.as_ref().map(|c| c.millis),
+                cpu_req,
+                |v| envc_model::quantity::Cpu::from_millis(v).text,
+            ),
+            (
+                "requests_memory",
+                q.requests_memory.as_ref().map(|c| c.bytes),
+                mem_req,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
+            (
+                "storage",
+                q.storage.as_ref().map(|c| c.bytes),
+                storage,
+                |v| envc_model::quantity::Bytes::from_bytes(v).text,
+            ),
+            ("pods", q.pods.map(u64::from), pods, |v| v.to_string()),
+            (
+                "persistent_volume_claims",
+                q.persistent_volume_claims.map(u64::from),
+                pvcs,
+                |v| v.to_string(),
+            ),
+        ];
+        for (what, limit, used, fmt) in checks {
+            if let Some(limit) = limit
+                && used > limit
+            {
+                d.push(
+                    Diagnostic::error("E-quota-exceeded", format!("services of namespace `{key}` need {} of {what} at their maximum replicas, above the quota of {}", fmt(used), fmt(limit)))
+                        .at(m.tree.origin_of(&["namespaces", key, "quota", what]), "quota")
+                        .hint("raise the quota, or lower the services' resources or maximum replicas"),
+                );
+            }
+        }
+    }
+}
+
+/// Checks that need every environment of a mode at once: NodePorts are cluster-wide, so two
+/// environments deployed to the same cluster must not share one.
+pub fn cross_environment_checks(irs: &[&Ir]) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let mut seen: IndexMap<(String, u16), String> = IndexMap::new();
+    for ir in irs {
+        if !ir.backend.is_kubernetes() {
+            continue;
+        }
+        for s in &ir.services {
+            for p in &s.ports {
+                let Some(np) = p.node_port else { continue };
+                let here = format!("{}/services.{}.ports.{}", ir.env, s.name, p.name);
+                if let Some(other) = seen.get(&(ir.mode.clone(), np)) {
+                    d.push(
+                        Diagnostic::error("E-port-collision", format!("node port {np} is used by both {other} and {here} in mode `{}`", ir.mode))
+                            .path(here.clone())
+                            .hint("NodePorts are cluster-wide: environments deployed to one cluster need distinct ones"),
+                    );
+                } else {
+                    seen.insert((ir.mode.clone(), np), here);
+                }
+            }
+        }
+    }
+    d
+}

@@ -1,0 +1,215 @@
+//! What every phase of resolution looks things up in: the enabled services of a mode, their
+//! namespaces, how other services reach them in the mode's backend, and every string of theirs
+//! that may hold references, parsed once; and the errors for names the scope does not hold.
+
+use envc_model::Diagnostic;
+use envc_model::diagnostic::did_you_mean;
+use envc_model::load::LoadedMode;
+use envc_model::model::{self, EnvValue as ModelEnv};
+use envc_model::profile::Backend;
+use indexmap::IndexMap;
+
+use crate::reference::{self, ParseError, Piece};
+
+/// Where a string with references lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// An env value.
+    Env,
+    /// An element of `command`.
+    Command,
+    /// An element of `args`.
+    Args,
+}
+
+impl Site {
+    /// The service key that holds strings of this site.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Site::Env => "env",
+            Site::Command => "command",
+            Site::Args => "args",
+        }
+    }
+}
+
+/// One string of a service that may hold references, parsed.
+pub(crate) struct Text<'a> {
+    /// Where it is.
+    pub site: Site,
+    /// The env name, or the index in `command` or `args`.
+    pub key: String,
+    /// The string as written.
+    pub text: &'a str,
+    /// Its pieces, or why it does not parse.
+    pub pieces: Result<Vec<Piece>, ParseError>,
+}
+
+impl Text<'_> {
+    fn new(site: Site, key: String, text: &str) -> Text<'_> {
+        Text {
+            site,
+            key,
+            text,
+            pieces: reference::parse(text),
+        }
+    }
+
+    /// Its model path under `services.<service>`.
+    pub(crate) fn path(&self, service: &str) -> Vec<String> {
+        vec![
+            "services".to_string(),
+            service.to_string(),
+            self.site.key().to_string(),
+            self.key.clone(),
+        ]
+    }
+}
+
+/// An enabled service and what references to it resolve against.
+pub(crate) struct Target<'a> {
+    /// Its model.
+    pub svc: &'a model::Service,
+    /// Its namespace's key in the model.
+    pub namespace_key: String,
+    /// Its namespace's Kubernetes name.
+    pub namespace: String,
+    /// Literal env values, by name, in declaration order.
+    pub env: IndexMap<&'a str, Text<'a>>,
+    /// `command`, element by element.
+    pub command: Vec<Text<'a>>,
+    /// `args`, element by element.
+    pub args: Vec<Text<'a>>,
+}
+
+impl Target<'_> {
+    /// Every string that may hold references: env values, then command, then args.
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &Text<'_>> {
+        self.env
+            .values()
+            .chain(self.command.iter())
+            .chain(self.args.iter())
+    }
+}
+
+/// The enabled services of one loaded mode.
+pub(crate) struct Scope<'a> {
+    /// The mode.
+    pub m: &'a LoadedMode,
+    /// Its backend.
+    pub backend: Backend,
+    /// Enabled services, in declaration order.
+    pub targets: IndexMap<&'a str, Target<'a>>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of a loaded mode.
+    pub(crate) fn new(m: &'a LoadedMode) -> Scope<'a> {
+        let model = &m.model;
+        // Services that name no namespace are in the first of `[namespaces]`.
+        let default_namespace = model.namespaces.keys().next().cloned().unwrap_or_default();
+        let mut targets = IndexMap::new();
+        for (name, svc) in model.services.iter().filter(|(_, s)| s.enabled) {
+            let namespace_key = svc
+                .namespace
+                .clone()
+                .unwrap_or_else(|| default_namespace.clone());
+            let namespace = model
+                .namespaces
+                .get(&namespace_key)
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| namespace_key.clone());
+            let env = svc
+                .env
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    ModelEnv::Text(t) => Some((k.as_str(), Text::new(Site::Env, k.clone(), t))),
+                    ModelEnv::Secret(_) => None,
+                })
+                .collect();
+            let list = |site: Site, l: &'a Option<Vec<String>>| -> Vec<Text<'a>> {
+                l.iter()
+                    .flatten()
+                    .enumerate()
+                    .map(|(i, a)| Text::new(site, i.to_string(), a))
+                    .collect()
+            };
+            targets.insert(
+                name.as_str(),
+                Target {
+                    svc,
+                    namespace_key,
+                    namespace,
+                    env,
+                    command: list(Site::Command, &svc.command),
+                    args: list(Site::Args, &svc.args),
+                },
+            );
+        }
+        Scope {
+            m,
+            backend: m.profile.profile.backend,
+            targets,
+        }
+    }
+
+    /// Names of the enabled services, in declaration order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.targets.keys().map(|s| s.to_string()).collect()
+    }
+
+    /// The host name other services reach `name` at: the service name in Compose, the
+    /// cluster-local DNS name in Kubernetes.
+    pub(crate) fn host(&self, name: &str) -> String {
+        match (self.backend, self.targets.get(name)) {
+            (Backend::Compose, _) | (_, None) => name.to_string(),
+            (_, Some(t)) => format!("{name}.{}.svc.cluster.local", t.namespace),
+        }
+    }
+
+    /// The port other services use: the Service port in Kubernetes, the container port in
+    /// Compose.
+    pub(crate) fn port(&self, p: &model::Port) -> u16 {
+        match self.backend {
+            Backend::Compose => p.container,
+            _ => p.service.unwrap_or(p.container),
+        }
+    }
+}
+
+/// The error for a service name that names no service.
+pub(crate) fn unknown_service(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
+    let d = Diagnostic::error("E-unknown-service", format!("unknown service `{name}`"));
+    match did_you_mean(name, model.services.keys().map(String::as_str)) {
+        Some(s) => d.hint(format!("did you mean `{s}`?")),
+        None => d.hint(format!(
+            "services are: {}",
+            model
+                .services
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The error for a secret name that names no secret.
+pub(crate) fn unknown_secret(model: &model::EnvironmentFile, name: &str) -> Diagnostic {
+    let d = Diagnostic::error("E-unknown-secret", format!("unknown secret `{name}`"));
+    match did_you_mean(name, model.secrets.keys().map(String::as_str)) {
+        Some(s) => d.hint(format!("did you mean `{s}`?")),
+        None => d.hint(format!("declare it under [secrets.{name}]")),
+    }
+}
+
+/// The error for a reference to, or a dependency on, a service the mode disables.
+pub(crate) fn disabled_service(m: &LoadedMode, name: &str) -> Diagnostic {
+    let o = m.tree.origin_of(&["services", name, "enabled"]);
+    Diagnostic::error(
+        "E-disabled-service",
+        format!("service `{name}` is disabled in mode `{}`", m.mode),
+    )
+    .also(o, "disabled here")
+    .hint("enable it in this mode, or remove what depends on it")
+}
