@@ -108,7 +108,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 }
 
 fn kustomization<'a>(header: &[String], resources: impl Iterator<Item = &'a str>) -> String {
-    let mut s = crate::yaml::header(header, "# ");
+    let mut s = crate::header::lines(header, "# ");
     s.push_str("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
     for r in resources {
         s.push_str(&format!("  - {r}\n"));

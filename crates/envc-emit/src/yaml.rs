@@ -4,9 +4,6 @@ use serde::Serialize;
 
 use crate::artifact::EmitError;
 
-/// The header as comment lines, under the name callers from before [`crate::header`] use.
-pub use crate::header::lines as header;
-
 /// Serialises one value as a YAML document body (no `---`), readable the same by YAML 1.1
 /// parsers (see [`yaml11_safe`]).
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
