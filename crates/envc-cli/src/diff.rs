@@ -82,7 +82,10 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
     let artifacts =
-        envc_emit::emit(&compiled.ir).map_err(|e| anyhow!("failed to build mode `{mode}`: {e}"))?;
+        match crate::project::emit(&compiled.ir, &loaded.loaded, &envc_emit::Options::default()) {
+            Ok(a) => a,
+            Err(d) => return Ok(Err(report(p, &d, out))),
+        };
     let label = format!("mode {mode}");
     let files = FileSet::from_memory(label, artifacts.into_iter().map(|a| (a.path, a.bytes)));
     let facts = match compiled.ir.backend {

@@ -8,7 +8,7 @@ use envc_lock::mode::{self, LockSource};
 use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
 use envc_model::profile::Backend;
-use envc_model::{Diagnostic, Diagnostics, Project, Sources};
+use envc_model::{Diagnostic, Diagnostics, LoadedMode, Project, Sources};
 
 use crate::args::SelectArgs;
 
@@ -206,20 +206,10 @@ fn compile_mode(
         let opts = envc_emit::Options {
             project_root: relative(&out_dir.join(env).join(mode), root),
         };
-        match envc_emit::emit_with(&c.ir, &opts) {
+        match emit(&c.ir, &loaded.loaded, &opts) {
             Ok(a) => Some(a),
-            // The backend's checks: the user's mistakes, located in the model.
-            Err(EmitError::Invalid(found)) => {
-                for d in found.0 {
-                    diags.push(loaded.loaded.locate(d));
-                }
-                None
-            }
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    "E-emit",
-                    format!("failed to compile {env} for {mode}: {e}"),
-                ));
+            Err(d) => {
+                diags.extend(d);
                 None
             }
         }
@@ -249,6 +239,34 @@ pub fn skipped(builds: &[ModeBuild]) -> Vec<(Backend, Vec<String>)> {
         }
     }
     out
+}
+
+/// Emits a mode's artifacts. The backend's checks refuse the user's mistakes with model
+/// paths, located here in the loaded tree (file, line, column); anything else is envc's own
+/// failure (`E-emit`).
+pub fn emit(
+    ir: &Ir,
+    loaded: &LoadedMode,
+    opts: &envc_emit::Options,
+) -> Result<Vec<Artifact>, Diagnostics> {
+    match envc_emit::emit_with(ir, opts) {
+        Ok(a) => Ok(a),
+        Err(EmitError::Invalid(found)) => {
+            let mut out = Diagnostics::new();
+            for d in found.0 {
+                out.push(loaded.locate(d));
+            }
+            Err(out)
+        }
+        Err(e) => {
+            let mut out = Diagnostics::new();
+            out.push(Diagnostic::error(
+                "E-emit",
+                format!("failed to compile {} for {}: {e}", ir.env, ir.mode),
+            ));
+            Err(out)
+        }
+    }
 }
 
 #[cfg(test)]

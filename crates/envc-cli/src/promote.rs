@@ -36,15 +36,18 @@ struct Built {
 
 fn build(project: &mut Project, m: &Mode) -> Result<Built> {
     match envc_core::resolve::compile(project, &m.loaded) {
-        Ok(c) => {
-            let artifacts = envc_emit::emit(&c.ir)
-                .map_err(|e| anyhow!("failed to build mode `{}`: {e}", m.loaded.mode))?;
-            Ok(Built {
+        Ok(c) => match crate::project::emit(&c.ir, &m.loaded, &envc_emit::Options::default()) {
+            Ok(artifacts) => Ok(Built {
                 ir: Some(c.ir),
                 artifacts,
                 errors: Diagnostics::new(),
-            })
-        }
+            }),
+            Err(errors) => Ok(Built {
+                ir: None,
+                artifacts: Vec::new(),
+                errors,
+            }),
+        },
         Err(d) => Ok(Built {
             ir: None,
             artifacts: Vec::new(),

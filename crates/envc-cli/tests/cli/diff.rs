@@ -490,3 +490,16 @@ fn profile_overrides_are_expected_and_templates_show_text_diffs() {
         "{d:#}"
     );
 }
+
+/// A mode the backend refuses (Compose checks) is a located user error in `envc diff` too,
+/// as in `envc build`: exit 2, file, line and column, never `E-emit`.
+#[test]
+fn backend_checks_are_located_in_diff() {
+    let t = tempfile::tempdir().expect("tempdir");
+    copy_dir(&repo().join("tests/errors/compose-checks"), t.path());
+    let (code, _, err) = parts(&envc(t.path(), &["diff", "docker", "docker"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-bad-name]"), "{err}");
+    assert!(err.contains("profiles/docker.toml:8:16"), "{err}");
+    assert!(!err.contains("E-emit"), "{err}");
+}
