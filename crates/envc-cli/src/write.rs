@@ -86,6 +86,19 @@ pub fn compare(dir: &Path, artifacts: &[Artifact]) -> Result<Drift> {
     Ok(drift)
 }
 
+/// A uniquely named directory `.<name>.envc-<role>-*` in `parent`, removed when dropped.
+fn staging(parent: &Path, name: &str, role: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}.envc-{role}-"))
+        .tempdir_in(parent)
+        .with_context(|| {
+            format!(
+                "failed to create a temporary directory in {}",
+                parent.display()
+            )
+        })
+}
+
 /// Writes an artifact set to `dir`, replacing whatever was there, atomically: the files go
 /// into a temporary directory next to `dir`, which is then renamed into place. A failure at
 /// any point leaves the previous `dir` intact.
@@ -104,15 +117,7 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
     fs::create_dir_all(&parent)
         .with_context(|| format!("failed to create {}", parent.display()))?;
     // Removed on drop: a failed build leaves no partial set behind.
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.envc-new-"))
-        .tempdir_in(&parent)
-        .with_context(|| {
-            format!(
-                "failed to create a temporary directory in {}",
-                parent.display()
-            )
-        })?;
+    let tmp = staging(&parent, &name, "new")?;
     for a in artifacts {
         let path = tmp.path().join(checked_rel(&a.path)?);
         if let Some(d) = path.parent() {
@@ -123,15 +128,7 @@ pub fn write_set(dir: &Path, artifacts: &[Artifact]) -> Result<Written> {
     }
     if dir.exists() {
         // The previous set moves into a directory of its own, removed with it on drop.
-        let old = tempfile::Builder::new()
-            .prefix(&format!(".{name}.envc-old-"))
-            .tempdir_in(&parent)
-            .with_context(|| {
-                format!(
-                    "failed to create a temporary directory in {}",
-                    parent.display()
-                )
-            })?;
+        let old = staging(&parent, &name, "old")?;
         let aside = old.path().join(&name);
         fs::rename(dir, &aside)
             .with_context(|| format!("failed to move {} aside", dir.display()))?;
