@@ -67,8 +67,10 @@ pub fn yaml11_safe(text: &str) -> String {
 /// does. A plain scalar that YAML 1.2 reads as a boolean, null or number is one yaml_serde
 /// wrote for such a value (it quotes strings that look like one), so it stays.
 fn quote_if_yaml11(s: &str) -> std::borrow::Cow<'_, str> {
-    // The cheap YAML 1.1 test first; parsing as YAML 1.2 only for its few candidates.
+    // The cheap YAML 1.1 test first; parsing as YAML 1.2 only for its few candidates that are
+    // not plainly a YAML 1.2 value already (ports, replicas and `true` are the common ones).
     if yaml11_non_string(s)
+        && !yaml12_plain_value(s)
         && matches!(
             yaml_serde::from_str::<yaml_serde::Value>(s),
             Ok(yaml_serde::Value::String(_))
@@ -78,6 +80,23 @@ fn quote_if_yaml11(s: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(s)
     }
+}
+
+/// Scalars that YAML 1.2 (as yaml_serde reads it) certainly takes for a boolean, a null or a
+/// decimal integer: a sign, then digits without a leading zero. Anything else is left to the
+/// parser, so this only saves work and never decides differently from it.
+fn yaml12_plain_value(s: &str) -> bool {
+    if matches!(
+        s,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "~" | "null" | "Null" | "NULL"
+    ) {
+        return true;
+    }
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && digits.len() < 19
 }
 
 /// Whether a YAML 1.1 parser (PyYAML's resolvers, plus go-yaml v2's `y` and `n`) reads a
@@ -186,6 +205,51 @@ mod tests {
             yaml11_safe(text),
             "args:\n- redis-server\n- --appendonly\n- 'yes'\nmode: '0_755'\ntime: '1:30'\n'On': 'off'\nversion: 12.4.11\ntag: 17.11-alpine\nurl: http://a:1/\nempty: {}\n'n':\n  x: '1_000.5'\nday: '2025-09-07'\nbool: false\nint: 3\nfloat: 0.5\nquoted: 'true'\n"
         );
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_parser() {
+        for s in [
+            "0",
+            "7",
+            "-3",
+            "9000",
+            "65535",
+            "007",
+            "0755",
+            "-0",
+            "+1",
+            "1_0",
+            "123456789012345678",
+            "1234567890123456789012",
+            "true",
+            "True",
+            "TRUE",
+            "tRue",
+            "false",
+            "~",
+            "null",
+            "NULL",
+            "nULL",
+            "yes",
+            "on",
+            "1.5",
+            "1e3",
+            "0x1f",
+            "",
+        ] {
+            if yaml12_plain_value(s) {
+                assert!(
+                    !matches!(
+                        yaml_serde::from_str::<yaml_serde::Value>(s),
+                        Ok(yaml_serde::Value::String(_))
+                    ),
+                    "{s:?} is a YAML 1.2 string, not a plain value"
+                );
+            }
+        }
+        assert!(yaml12_plain_value("9000") && yaml12_plain_value("true"));
+        assert!(!yaml12_plain_value("0755") && !yaml12_plain_value("yes"));
     }
 
     #[test]
