@@ -3,7 +3,6 @@
 use std::fmt;
 
 use envc_model::Diagnostics;
-use envc_model::profile::Backend;
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +26,6 @@ impl Artifact {
 /// Why a backend could not produce artifacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmitError {
-    /// The backend does not exist yet.
-    Unsupported(Backend),
     /// The backend's checks ([`crate::check`]) refused the IR: the user's mistakes, each with
     /// the model path the caller locates in the loaded tree.
     Invalid(Diagnostics),
@@ -42,9 +39,6 @@ pub enum EmitError {
 impl fmt::Display for EmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EmitError::Unsupported(b) => {
-                write!(f, "the {} backend is not implemented yet", b.as_str())
-            }
             EmitError::Invalid(d) => {
                 let all: Vec<String> = d
                     .iter()

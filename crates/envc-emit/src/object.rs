@@ -205,7 +205,7 @@ fn replicas(s: &Service) -> Option<i32> {
 fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
     let l = labels::service_in(ir, s, flavour);
     let ns = Some(s.namespace.as_str());
-    let template = pod::template(ir, s, flavour)?;
+    let template = pod::template(ir, s, flavour);
     match s.workload {
         WorkloadKind::Deployment => {
             let has_claims = s.volumes.iter().any(|v| v.persistent);

@@ -21,7 +21,6 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::artifact::EmitError;
 use crate::cloud::{NODE_POOL_LABEL, pool_of};
 use crate::labels::{self, Flavour};
 use crate::name::{
@@ -265,14 +264,14 @@ struct Scheduling {
     spread: Option<Vec<TopologySpreadConstraint>>,
 }
 
-fn scheduling(ir: &Ir, s: &Service) -> Result<Scheduling, EmitError> {
+fn scheduling(ir: &Ir, s: &Service) -> Scheduling {
     let mut out = Scheduling {
         node_selector: None,
         tolerations: None,
         spread: None,
     };
     let Some(cloud) = ir.cloud.as_ref() else {
-        return Ok(out);
+        return out;
     };
     if let Some(pool) = pool_of(cloud, &s.name) {
         out.node_selector = Some(BTreeMap::from([(
@@ -305,7 +304,7 @@ fn scheduling(ir: &Ir, s: &Service) -> Result<Scheduling, EmitError> {
             spread("kubernetes.io/hostname", "ScheduleAnyway"),
         ]);
     }
-    Ok(out)
+    out
 }
 
 /// The selector of a service's pods.
@@ -317,14 +316,14 @@ pub fn selector(ir: &Ir, s: &Service) -> LabelSelector {
 }
 
 /// The pod template of a service's workload.
-pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> Result<PodTemplateSpec, EmitError> {
+pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
     let (volumes, mounts) = volumes(s);
-    let scheduling = scheduling(ir, s)?;
+    let scheduling = scheduling(ir, s);
     let mut annotations = BTreeMap::new();
     if let Some(h) = config_hash(s) {
         annotations.insert(CONFIG_HASH_ANNOTATION.to_string(), h);
     }
-    Ok(PodTemplateSpec {
+    PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels::service_in(ir, s, flavour)),
             annotations: (!annotations.is_empty()).then_some(annotations),
@@ -343,7 +342,7 @@ pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> Result<PodTemplateSpe
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..Default::default()
         }),
-    })
+    }
 }
 
 /// The container security context: every capability dropped except those the model adds back.

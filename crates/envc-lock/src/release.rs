@@ -41,14 +41,7 @@ impl ServiceRelease {
             .remove("image")
             .and_then(|e| e.node.as_str().map(String::from));
         let (image, digest) = split_digest(&image.or(written).unwrap_or_default());
-        let config = config_hash(&definition, &templates);
-        ServiceRelease {
-            image,
-            digest,
-            definition,
-            templates,
-            config,
-        }
+        Self::locked(image, digest, definition, templates)
     }
 
     /// A service release as a lock holds it: image and digest apart, definition without
