@@ -1,0 +1,1101 @@
+//! Kubernetes CronJob schedules, checked as the API server checks them.
+//!
+//! Kubernetes parses `spec.schedule` with robfig/cron v3 `ParseStandard` and, on create, rejects
+//! any schedule that contains `TZ`. [`check`] accepts that language: five fields (minute, hour,
+//! day of month, month, weekday) separated by whitespace, each a comma-separated list of `*` or
+//! `?`, numbers, ranges `a-b` and steps `*/n`, `a-b/n` or `a/n` (from `a` to the field's end);
+//! month names `jan`-`dec` and weekday names `sun`-`sat` in any case; weekdays 0-6 (7 is
+//! rejected); the descriptors `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`,
+//! `@midnight`, `@hourly` and `@every <Go duration>`, which must be the whole schedule.
+//!
+//! It is stricter than Kubernetes where Kubernetes accepts a schedule that does not do what it
+//! says, because such a schedule is a bug its author wants to hear about before deploying it:
+//! - an empty list item (`1,,2`, `,`): robfig drops it, so a field of only commas never matches;
+//! - a range that starts at `*` (`*-5`): robfig ignores everything after `*`;
+//! - a step that leaves one value (`*/60`, `*/90` for minutes): it matches the start only;
+//! - a day of month that none of the chosen months has (`0 0 30 2 *`) when the weekday is `*`:
+//!   the job never runs;
+//! - `@every` with a duration under one second, zero or negative: robfig runs it every second.
+
+use std::fmt;
+
+/// Why a schedule is rejected, and where in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronError {
+    /// Byte offset inside the expression of the offending field or character.
+    pub offset: usize,
+    /// Byte length of the offending part (0 for a position, such as an empty schedule).
+    pub len: usize,
+    /// What is wrong, lowercase, without a trailing period.
+    pub message: String,
+    /// How to fix it, when there is something more specific to say than the message.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for CronError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CronError {}
+
+impl CronError {
+    fn new(offset: usize, len: usize, message: impl Into<String>) -> CronError {
+        CronError {
+            offset,
+            len,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn at(token: Token<'_>, message: impl Into<String>) -> CronError {
+        CronError::new(token.offset, token.text.len(), message)
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> CronError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Checks a CronJob schedule: `Ok` when Kubernetes accepts it and it does what it says.
+pub fn check(expr: &str) -> Result<(), CronError> {
+    let words = words(expr);
+    if words.is_empty() {
+        return Err(CronError::new(0, expr.len(), "the schedule is empty")
+            .hint("write five fields, such as `0 3 * * *`, or a descriptor such as `@daily`"));
+    }
+    if let Some(tz) = words
+        .iter()
+        .find(|w| w.text.starts_with("TZ=") || w.text.starts_with("CRON_TZ="))
+    {
+        let zone = tz.text.split_once('=').map_or("", |(_, z)| z);
+        return Err(
+            CronError::at(*tz, "the schedule cannot carry a time zone").hint(format!(
+                "Kubernetes rejects `TZ=` and `CRON_TZ=` in schedules: remove `{}` and set `time_zone = \"{zone}\"` in the service's [job] table",
+                tz.text
+            )),
+        );
+    }
+    if expr.starts_with('@') {
+        return descriptor(expr);
+    }
+    if words[0].text.starts_with('@') {
+        return Err(CronError::new(
+            0,
+            words[0].offset,
+            format!("unexpected space before `{}`", words[0].text),
+        )
+        .hint("Kubernetes does not trim descriptors: start the schedule with `@`"));
+    }
+    if words.len() != FIELDS.len() {
+        return Err(field_count(&words));
+    }
+    let mut sets = [Set::default(); 5];
+    for ((set, word), field) in sets.iter_mut().zip(&words).zip(&FIELDS) {
+        *set = parse_field(*word, field)?;
+    }
+    runs_at_all(&sets, words[2])
+}
+
+/// A slice of the expression and where it starts.
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    text: &'a str,
+    offset: usize,
+}
+
+impl<'a> Token<'a> {
+    /// Splits on `sep`, keeping empty parts (they are errors worth pointing at).
+    fn split(self, sep: char) -> Vec<Token<'a>> {
+        let mut offset = self.offset;
+        self.text
+            .split(sep)
+            .map(|text| {
+                let t = Token { text, offset };
+                offset += text.len() + sep.len_utf8();
+                t
+            })
+            .collect()
+    }
+}
+
+/// Whitespace-separated words, as Go's `strings.Fields` splits them (Unicode white space).
+fn words(expr: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in expr.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push(Token {
+                    text: &expr[s..i],
+                    offset: s,
+                });
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(Token {
+            text: &expr[s..],
+            offset: s,
+        });
+    }
+    out
+}
+
+fn field_count(words: &[Token<'_>]) -> CronError {
+    let found = words.len();
+    let message = format!("expected 5 fields (minute hour day month weekday), found {found}");
+    let last = words[found - 1];
+    let end = last.offset + last.text.len();
+    if found > FIELDS.len() {
+        let start = words[FIELDS.len()].offset;
+        CronError::new(start, end - start, message).hint(
+            "Kubernetes schedules have no seconds or year field (Quartz and Spring have them)",
+        )
+    } else {
+        CronError::new(words[0].offset, end - words[0].offset, message)
+            .hint("write minute, hour, day of month, month and weekday, such as `0 3 * * *`")
+    }
+}
+
+/// One of the five fields: its name in messages, its bounds and its names (value = min + index).
+struct Field {
+    name: &'static str,
+    min: u64,
+    max: u64,
+    names: &'static [&'static str],
+    syntax: &'static str,
+}
+
+const FIELDS: [Field; 5] = [
+    Field {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+        syntax: "write a minute 0-59, `*`, a list (`0,30`), a range (`0-29`) or a step (`*/15`)",
+    },
+    Field {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+        syntax: "write an hour 0-23, `*`, a list (`6,18`), a range (`9-17`) or a step (`*/2`)",
+    },
+    Field {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+        syntax: "write a day 1-31, `*` or `?`, a list (`1,15`), a range (`1-7`) or a step (`*/2`)",
+    },
+    Field {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &[
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ],
+        syntax: "write a month 1-12 or `jan`-`dec`, `*`, a list, a range or a step",
+    },
+    Field {
+        name: "weekday",
+        min: 0,
+        max: 6,
+        names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+        syntax: "write a weekday 0-6 (0 is sunday) or `sun`-`sat`, `*` or `?`, a list or a range",
+    },
+];
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The values a field matches, as robfig keeps them: a bit per value, and whether a `*` or `?`
+/// (without a step above 1) was among them, which decides how day of month and weekday combine.
+#[derive(Debug, Clone, Copy, Default)]
+struct Set {
+    bits: u64,
+    star: bool,
+}
+
+fn parse_field(word: Token<'_>, field: &Field) -> Result<Set, CronError> {
+    let mut set = Set::default();
+    for item in word.split(',') {
+        let s = parse_item(item, field)?;
+        set.bits |= s.bits;
+        set.star |= s.star;
+    }
+    Ok(set)
+}
+
+fn parse_item(item: Token<'_>, field: &Field) -> Result<Set, CronError> {
+    if item.text.is_empty() {
+        return Err(CronError::new(
+            item.offset,
+            0,
+            format!("empty item in the {} list", field.name),
+        )
+        .hint("remove the extra `,`"));
+    }
+    let parts = item.split('/');
+    if parts.len() > 2 {
+        return Err(
+            CronError::at(item, format!("`{}` has more than one `/`", item.text))
+                .hint(field.syntax),
+        );
+    }
+    let ends = parts[0].split('-');
+    let star = ends[0].text == "*" || ends[0].text == "?";
+    let (start, mut end) = if star {
+        if ends.len() > 1 {
+            return Err(CronError::at(
+                parts[0],
+                format!("a {} range cannot start at `{}`", field.name, ends[0].text),
+            )
+            .hint(format!(
+                "Kubernetes ignores what follows `{}-`: write numbers, such as `{}-{}`",
+                ends[0].text, field.min, field.max
+            )));
+        }
+        (field.min, field.max)
+    } else {
+        let start = value(ends[0], item, field)?;
+        match ends.len() {
+            1 => (start, start),
+            2 => (start, value(ends[1], item, field)?),
+            _ => {
+                return Err(CronError::at(
+                    parts[0],
+                    format!("`{}` has more than one `-`", parts[0].text),
+                )
+                .hint(field.syntax));
+            }
+        }
+    };
+    let step = match parts.get(1) {
+        Some(step) => {
+            // `a/n` means from a to the end of the field.
+            if ends.len() == 1 {
+                end = field.max;
+            }
+            step_value(*step, field)?
+        }
+        None => 1,
+    };
+    if start > end {
+        return Err(CronError::at(
+            parts[0],
+            format!("{} range `{}` runs backwards", field.name, parts[0].text),
+        )
+        .hint(format!(
+            "ranges do not wrap around: write `{start}-{},{}-{end}`",
+            field.max, field.min
+        )));
+    }
+    if step > 1 && step > end - start {
+        let step_token = parts[1];
+        return Err(CronError::at(
+            step_token,
+            format!(
+                "step {} leaves only {} {start} of {start}-{end}",
+                step_token.text, field.name
+            ),
+        )
+        .hint(format!(
+            "a step counts within one {} range and does not carry over; for a fixed interval use `@every`, such as `@every 90m`",
+            field.name
+        )));
+    }
+    let mut bits = 0u64;
+    let mut v = start;
+    while v <= end {
+        bits |= 1 << v;
+        v = v.saturating_add(step);
+    }
+    Ok(Set {
+        bits,
+        star: star && step == 1,
+    })
+}
+
+/// A number (Go's `strconv.Atoi`: optional `+`, decimal digits) or a name, within the bounds.
+fn value(token: Token<'_>, item: Token<'_>, field: &Field) -> Result<u64, CronError> {
+    if token.text.is_empty() {
+        return Err(CronError::at(
+            item,
+            format!("missing {} value in `{}`", field.name, item.text),
+        )
+        .hint(field.syntax));
+    }
+    if let Some(n) = number(token.text) {
+        if n < field.min || n > field.max {
+            let message = format!(
+                "{} {} is out of range {}-{}",
+                field.name, token.text, field.min, field.max
+            );
+            let err = CronError::at(token, message);
+            return Err(match (field.name, n) {
+                ("weekday", 7) => {
+                    err.hint("Kubernetes counts sunday as 0 and rejects 7: write `0` or `sun`")
+                }
+                ("hour", 24) => err.hint("midnight is hour 0"),
+                ("day of month" | "month", 0) => err.hint(format!("{}s count from 1", field.name)),
+                _ => err,
+            });
+        }
+        return Ok(n);
+    }
+    let lower = go_lowercase(token.text);
+    if let Some(i) = field.names.iter().position(|n| *n == lower) {
+        return Ok(field.min + i as u64);
+    }
+    let what = match field.name {
+        "month" => "is not a month number or name",
+        "weekday" => "is not a weekday number or name",
+        _ => "is not a number",
+    };
+    let err = CronError::at(token, format!("{} `{}` {what}", field.name, token.text));
+    Err(if token.text.contains(['L', 'W', '#']) {
+        err.hint("Kubernetes does not support Quartz's `L`, `W` and `#`")
+    } else {
+        err.hint(field.syntax)
+    })
+}
+
+fn step_value(token: Token<'_>, field: &Field) -> Result<u64, CronError> {
+    match number(token.text) {
+        Some(0) => Err(CronError::at(token, "a step must be at least 1")),
+        Some(n) => Ok(n),
+        None => Err(CronError::at(
+            token,
+            format!("{} step `{}` is not a number", field.name, token.text),
+        )
+        .hint(field.syntax)),
+    }
+}
+
+/// Digits with an optional `+`, as `strconv.Atoi` reads them; too large to hold is `u64::MAX`,
+/// which every bound rejects as Kubernetes does.
+fn number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u64::MAX))
+}
+
+/// Lowercases as Go's `strings.ToLower` (simple case mapping), which robfig uses for names:
+/// it maps `İ` to `i`, where Rust's full mapping adds a combining dot.
+fn go_lowercase(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| if c == '\u{130}' { 'i' } else { c }.to_lowercase())
+        .collect()
+}
+
+/// robfig matches a day when day of month and weekday both match if either is `*`, and when
+/// either matches otherwise; with weekday `*`, a day of month no chosen month has never comes.
+fn runs_at_all(sets: &[Set; 5], day_word: Token<'_>) -> Result<(), CronError> {
+    const DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let [_, _, day, month, weekday] = sets;
+    if day.star || !weekday.star {
+        return Ok(());
+    }
+    let first_day = day.bits.trailing_zeros();
+    let chosen: Vec<usize> = (0..12)
+        .filter(|m| month.bits & (1 << (m + 1)) != 0)
+        .collect();
+    if chosen.iter().any(|&m| first_day <= DAYS[m]) {
+        return Ok(());
+    }
+    let message = match chosen.as_slice() {
+        [m] => format!(
+            "{} has no day {first_day}, so the job never runs",
+            MONTHS[*m]
+        ),
+        _ => format!("none of the chosen months has a day {first_day}, so the job never runs"),
+    };
+    Err(CronError::at(day_word, message)
+        .hint("choose days every chosen month has (february has 29 in leap years)"))
+}
+
+const DESCRIPTORS: [&str; 7] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+
+const DESCRIPTOR_HINT: &str = "use `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`, `@every <duration>` or five fields";
+
+/// A schedule starting with `@`: robfig compares the whole, untrimmed string.
+fn descriptor(expr: &str) -> Result<(), CronError> {
+    if DESCRIPTORS.contains(&expr) {
+        return Ok(());
+    }
+    if let Some(duration) = expr.strip_prefix("@every ") {
+        return every(Token {
+            text: duration,
+            offset: "@every ".len(),
+        });
+    }
+    let word_end = expr.find(char::is_whitespace).unwrap_or(expr.len());
+    let word = &expr[..word_end];
+    let whole = Token {
+        text: word,
+        offset: 0,
+    };
+    if DESCRIPTORS.contains(&word) {
+        let rest = &expr[word_end..];
+        let message = if rest.trim().is_empty() {
+            format!("unexpected space after `{word}`")
+        } else {
+            format!("unexpected `{}` after `{word}`", rest.trim())
+        };
+        return Err(CronError::new(word_end, rest.len(), message).hint(format!(
+            "Kubernetes takes a descriptor alone: write `{word}`"
+        )));
+    }
+    if word == "@every" {
+        return Err(
+            CronError::at(whole, "`@every` needs a duration after one space")
+                .hint("write `@every 1h30m`"),
+        );
+    }
+    let lower = word.to_lowercase();
+    if DESCRIPTORS.contains(&lower.as_str()) || lower == "@every" {
+        return Err(CronError::at(whole, format!("unknown descriptor `{word}`"))
+            .hint(format!("descriptors are lowercase: write `{lower}`")));
+    }
+    let err = CronError::at(whole, format!("unknown descriptor `{word}`"));
+    Err(if word == "@reboot" {
+        err.hint(format!("a CronJob cannot run at boot; {DESCRIPTOR_HINT}"))
+    } else {
+        err.hint(DESCRIPTOR_HINT)
+    })
+}
+
+const DURATION_HINT: &str =
+    "write a Go duration: numbers with units `h`, `m`, `s`, `ms`, `us` or `ns`, such as `1h30m`";
+const TOO_LONG: u128 = 1 << 63;
+
+/// The duration of `@every`, read as Go's `time.ParseDuration` reads it, then required to be at
+/// least one second.
+fn every(token: Token<'_>) -> Result<(), CronError> {
+    let invalid = || CronError::at(token, format!("`{}` is not a duration", token.text));
+    let too_long = || {
+        CronError::at(token, format!("duration `{}` is too long", token.text))
+            .hint("Go durations end near 2562047h (292 years)")
+    };
+    let text = token.text;
+    let (negative, mut pos) = match text.as_bytes().first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut total: u128 = 0;
+    if &text[pos..] == "0" {
+        pos = text.len();
+    } else if pos == text.len() {
+        return Err(CronError::at(token, "`@every` needs a duration").hint(DURATION_HINT));
+    }
+    while pos < text.len() {
+        let rest = &text.as_bytes()[pos..];
+        if !(rest[0] == b'.' || rest[0].is_ascii_digit()) {
+            return Err(invalid().hint(DURATION_HINT));
+        }
+        let number_start = pos;
+        let int_digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut whole: u128 = 0;
+        for b in &rest[..int_digits] {
+            whole = whole * 10 + u128::from(b - b'0');
+            if whole > TOO_LONG {
+                return Err(too_long());
+            }
+        }
+        pos += int_digits;
+        let (mut fraction, mut scale, mut frac_digits) = (0u128, 1f64, 0);
+        if text.as_bytes().get(pos) == Some(&b'.') {
+            pos += 1;
+            let mut overflow = false;
+            for b in text.as_bytes()[pos..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+            {
+                frac_digits += 1;
+                let next = fraction * 10 + u128::from(b - b'0');
+                overflow = overflow || fraction > (TOO_LONG - 1) / 10 || next > TOO_LONG;
+                if !overflow {
+                    fraction = next;
+                    scale *= 10.0;
+                }
+            }
+            pos += frac_digits;
+        }
+        if int_digits == 0 && frac_digits == 0 {
+            return Err(invalid().hint(DURATION_HINT));
+        }
+        let unit_len = text.as_bytes()[pos..]
+            .iter()
+            .take_while(|b| !(**b == b'.' || b.is_ascii_digit()))
+            .count();
+        let unit_token = Token {
+            text: &text[pos..pos + unit_len],
+            offset: token.offset + pos,
+        };
+        if unit_len == 0 {
+            let number = Token {
+                text: &text[number_start..pos],
+                offset: token.offset + number_start,
+            };
+            return Err(
+                CronError::at(number, format!("duration `{}` has no unit", token.text)).hint(
+                    format!("add a unit such as `s`, `m` or `h`: `{}m`", number.text),
+                ),
+            );
+        }
+        pos += unit_len;
+        let unit: u128 = match unit_token.text {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            other => {
+                let err = CronError::at(unit_token, format!("unknown duration unit `{other}`"));
+                return Err(match other {
+                    "d" => err.hint("Go durations have no days: write hours, such as `24h`"),
+                    "w" => err.hint("Go durations have no weeks: write hours, such as `168h`"),
+                    _ => err.hint(DURATION_HINT),
+                });
+            }
+        };
+        if whole > TOO_LONG / unit {
+            return Err(too_long());
+        }
+        let mut part = whole * unit;
+        if fraction > 0 {
+            // Go's arithmetic, so the overflow boundary is Go's.
+            part += (fraction as f64 * (unit as f64 / scale)) as u128;
+            if part > TOO_LONG {
+                return Err(too_long());
+            }
+        }
+        total += part;
+        if total > TOO_LONG {
+            return Err(too_long());
+        }
+    }
+    if !negative && total > TOO_LONG - 1 {
+        return Err(too_long());
+    }
+    if negative && total > 0 {
+        return Err(CronError::at(
+            token,
+            format!("duration `{}` is negative", text),
+        ));
+    }
+    if total < 1_000_000_000 {
+        return Err(CronError::at(
+            token,
+            format!("duration `{}` is shorter than one second", text),
+        )
+        .hint("Kubernetes runs `@every` at most once a second: write `1s` or more"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(expr: &str) -> CronError {
+        match check(expr) {
+            Ok(()) => panic!("`{expr}` was accepted"),
+            Err(e) => e,
+        }
+    }
+
+    /// The offending text, so tests read as what the user sees underlined.
+    fn at(expr: &str) -> (&str, String) {
+        let e = err(expr);
+        (&expr[e.offset..e.offset + e.len], e.message)
+    }
+
+    #[test]
+    fn accepts_what_kubernetes_accepts() {
+        for expr in [
+            "0 3 * * *",
+            "* * * * *",
+            "*/5 * * * *",
+            "0,15,30,45 * * * *",
+            "1-5/2 * * * *",
+            "5/15 * * * *",
+            "*/1 * * * *",
+            "0 9-17 * * 1-5",
+            "0 0 1 1 *",
+            "0 0 * * 0",
+            "0 0 * * 6",
+            "0 0 * * SUN",
+            "0 0 * * mon-fri",
+            "0 0 * * Sat,sun",
+            "0 0 1 JAN-dec *",
+            "0 0 1 jan/3 *",
+            "0 0 1 */3 *",
+            "0 0 ? * ?",
+            "? ? ? ? ?",
+            "+5 * * * *",
+            "05 04 * * *",
+            "  0 3 * * *  ",
+            "0\t3\t*\t*\t*",
+            "0\u{a0}3 * *\u{2003}*",
+            "0 0 29 2 *",
+            "0 0 31 1,2 *",
+            "0 0 30 2 1",
+            "0 0 31 4 */2",
+            "0 0 30,1 2 *",
+            "59 23 31 12 6",
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
+            "@every 1h30m",
+            "@every 1.5h",
+            "@every 90s",
+            "@every 1s",
+            "@every +2m",
+            "@every 1h0m0.5s",
+            "@every 1000ms",
+            "@every 1000000us",
+            "@every 1000000\u{b5}s",
+            "@every .5h",
+            "@every 2562047h",
+        ] {
+            assert_eq!(check(expr), Ok(()), "{expr}");
+        }
+    }
+
+    #[test]
+    fn names_lowercase_as_go_does() {
+        // Go's simple case mapping turns İ into i, so robfig reads FRİ as fri.
+        assert_eq!(check("0 0 * * FR\u{130}"), Ok(()));
+        assert!(check("0 0 * * FRJ").is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_point_at_the_value() {
+        assert_eq!(
+            at("61 * * * *"),
+            ("61", "minute 61 is out of range 0-59".to_string())
+        );
+        assert_eq!(
+            at("0 24 * * *"),
+            ("24", "hour 24 is out of range 0-23".to_string())
+        );
+        assert_eq!(
+            at("0 0 0 * *"),
+            ("0", "day of month 0 is out of range 1-31".to_string())
+        );
+        assert_eq!(
+            at("0 0 32 * *"),
+            ("32", "day of month 32 is out of range 1-31".to_string())
+        );
+        assert_eq!(
+            at("0 0 1 13 *"),
+            ("13", "month 13 is out of range 1-12".to_string())
+        );
+        assert_eq!(
+            at("0 0 1 0 *"),
+            ("0", "month 0 is out of range 1-12".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * 1,5-7"),
+            ("7", "weekday 7 is out of range 0-6".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * 99999999999999999999999"),
+            (
+                "99999999999999999999999",
+                "weekday 99999999999999999999999 is out of range 0-6".to_string()
+            )
+        );
+        let e = err("0 3 * * 7");
+        assert_eq!((e.offset, e.len), (8, 1));
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("Kubernetes counts sunday as 0 and rejects 7: write `0` or `sun`")
+        );
+        assert_eq!(
+            err("0 24 * * *").hint.as_deref(),
+            Some("midnight is hour 0")
+        );
+    }
+
+    #[test]
+    fn field_count() {
+        let e = err("0 0 3 * * *");
+        assert_eq!(
+            e.message,
+            "expected 5 fields (minute hour day month weekday), found 6"
+        );
+        assert_eq!((e.offset, e.len), (10, 1));
+        assert!(e.hint.is_some_and(|h| h.contains("no seconds")));
+        assert_eq!(
+            at(" 0 0 3 * * ? 2026"),
+            (
+                "? 2026",
+                "expected 5 fields (minute hour day month weekday), found 7".to_string()
+            )
+        );
+        assert_eq!(
+            at(" * * * * "),
+            (
+                "* * * *",
+                "expected 5 fields (minute hour day month weekday), found 4".to_string()
+            )
+        );
+        assert_eq!(at("*"), ("*", err("*").message));
+    }
+
+    #[test]
+    fn empty_schedules() {
+        assert_eq!(err("").message, "the schedule is empty");
+        let e = err(" \t ");
+        assert_eq!(
+            (e.offset, e.len, e.message.as_str()),
+            (0, 3, "the schedule is empty")
+        );
+    }
+
+    #[test]
+    fn syntax_errors() {
+        assert_eq!(
+            at("x * * * *"),
+            ("x", "minute `x` is not a number".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * monday"),
+            (
+                "monday",
+                "weekday `monday` is not a weekday number or name".to_string()
+            )
+        );
+        assert_eq!(
+            at("0 0 * mon *"),
+            (
+                "mon",
+                "month `mon` is not a month number or name".to_string()
+            )
+        );
+        assert_eq!(
+            at("jan * * * *"),
+            ("jan", "minute `jan` is not a number".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * jan"),
+            (
+                "jan",
+                "weekday `jan` is not a weekday number or name".to_string()
+            )
+        );
+        assert_eq!(
+            at("1-2-3 * * * *"),
+            ("1-2-3", "`1-2-3` has more than one `-`".to_string())
+        );
+        assert_eq!(
+            at("*/2/3 * * * *"),
+            ("*/2/3", "`*/2/3` has more than one `/`".to_string())
+        );
+        assert_eq!(
+            at("0 5- * * *"),
+            ("5-", "missing hour value in `5-`".to_string())
+        );
+        assert_eq!(
+            at("-5 * * * *"),
+            ("-5", "missing minute value in `-5`".to_string())
+        );
+        assert_eq!(
+            at("/5 * * * *"),
+            ("/5", "missing minute value in `/5`".to_string())
+        );
+        assert_eq!(
+            at("*/0 * * * *"),
+            ("0", "a step must be at least 1".to_string())
+        );
+        assert_eq!(
+            at("*/-2 * * * *"),
+            ("-2", "minute step `-2` is not a number".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * */mon"),
+            ("mon", "weekday step `mon` is not a number".to_string())
+        );
+        assert_eq!(
+            at("0 0 * * ++1"),
+            (
+                "++1",
+                "weekday `++1` is not a weekday number or name".to_string()
+            )
+        );
+        assert_eq!(
+            at("+ * * * *"),
+            ("+", "minute `+` is not a number".to_string())
+        );
+        let quartz = err("0 0 L * *");
+        assert_eq!(quartz.message, "day of month `L` is not a number");
+        assert!(quartz.hint.is_some_and(|h| h.contains("Quartz")));
+        assert!(check("0 0 ? * 1#2").is_err());
+        assert!(check("0 0 15W * *").is_err());
+    }
+
+    #[test]
+    fn backwards_ranges() {
+        assert_eq!(
+            at("0 0 * * fri-mon"),
+            (
+                "fri-mon",
+                "weekday range `fri-mon` runs backwards".to_string()
+            )
+        );
+        assert_eq!(
+            err("0 0 * * fri-mon").hint.as_deref(),
+            Some("ranges do not wrap around: write `5-6,0-1`")
+        );
+        assert_eq!(
+            at("0 22-2 * * *"),
+            ("22-2", "hour range `22-2` runs backwards".to_string())
+        );
+        assert_eq!(check("0 2-2 * * *"), Ok(()));
+    }
+
+    #[test]
+    fn time_zone_prefixes() {
+        let e = err("CRON_TZ=Europe/Paris 0 3 * * *");
+        assert_eq!(
+            (e.offset, e.len, e.message.as_str()),
+            (0, 20, "the schedule cannot carry a time zone")
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some(
+                "Kubernetes rejects `TZ=` and `CRON_TZ=` in schedules: remove `CRON_TZ=Europe/Paris` and set `time_zone = \"Europe/Paris\"` in the service's [job] table"
+            )
+        );
+        assert_eq!(at("TZ=UTC @daily").0, "TZ=UTC");
+        assert_eq!(at("  TZ=UTC 0 3 * * *").0, "TZ=UTC");
+        assert_eq!(at("0 3 * * * TZ=UTC").0, "TZ=UTC");
+    }
+
+    #[test]
+    fn descriptors() {
+        assert_eq!(
+            at("@reboot"),
+            ("@reboot", "unknown descriptor `@reboot`".to_string())
+        );
+        assert_eq!(
+            err("@DAILY").hint.as_deref(),
+            Some("descriptors are lowercase: write `@daily`")
+        );
+        assert_eq!(at("@"), ("@", "unknown descriptor `@`".to_string()));
+        assert_eq!(
+            at(" @daily"),
+            (" ", "unexpected space before `@daily`".to_string())
+        );
+        assert_eq!(
+            at("@daily "),
+            (" ", "unexpected space after `@daily`".to_string())
+        );
+        assert_eq!(
+            at("@weekly 0"),
+            (" 0", "unexpected `0` after `@weekly`".to_string())
+        );
+        assert_eq!(
+            at("@every"),
+            (
+                "@every",
+                "`@every` needs a duration after one space".to_string()
+            )
+        );
+        assert_eq!(
+            at("@every\t1h"),
+            (
+                "@every",
+                "`@every` needs a duration after one space".to_string()
+            )
+        );
+        assert_eq!(at("@every ").1, "`@every` needs a duration");
+        assert_eq!(
+            at("@every  1h"),
+            (" 1h", "` 1h` is not a duration".to_string())
+        );
+        assert_eq!(
+            at("@every 1h "),
+            ("h ", "unknown duration unit `h `".to_string())
+        );
+        assert_eq!(at("@daily*").1, "unknown descriptor `@daily*`");
+    }
+
+    #[test]
+    fn every_durations() {
+        assert_eq!(
+            at("@every 5"),
+            ("5", "duration `5` has no unit".to_string())
+        );
+        assert_eq!(
+            at("@every 1h30"),
+            ("30", "duration `1h30` has no unit".to_string())
+        );
+        let e = err("@every 1d");
+        assert_eq!(
+            (e.offset, e.len, e.message.as_str()),
+            (8, 1, "unknown duration unit `d`")
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("Go durations have no days: write hours, such as `24h`")
+        );
+        assert_eq!(
+            at("@every 1x5m"),
+            ("x", "unknown duration unit `x`".to_string())
+        );
+        assert_eq!(at("@every .s").1, "`.s` is not a duration");
+        assert_eq!(at("@every h").1, "`h` is not a duration");
+        assert_eq!(
+            at("@every -"),
+            ("-", "`@every` needs a duration".to_string())
+        );
+        assert_eq!(at("@every 1..5s").1, "duration `1..5s` has no unit");
+        assert_eq!(at("@every 2562048h").1, "duration `2562048h` is too long");
+        assert_eq!(
+            at("@every 9223372036854775808ns").1,
+            "duration `9223372036854775808ns` is too long"
+        );
+        assert_eq!(check("@every 9223372036854775807ns"), Ok(()));
+        assert_eq!(
+            at("@every 99999999999999999999999h").1,
+            "duration `99999999999999999999999h` is too long"
+        );
+    }
+
+    #[test]
+    fn stricter_than_kubernetes_where_a_schedule_misleads() {
+        assert_eq!(
+            err("1,,2 * * * *"),
+            CronError::new(2, 0, "empty item in the minute list").hint("remove the extra `,`")
+        );
+        assert_eq!(err(", * * * *").message, "empty item in the minute list");
+        assert_eq!(
+            at("*-5 * * * *"),
+            ("*-5", "a minute range cannot start at `*`".to_string())
+        );
+        assert_eq!(
+            at("*/60 * * * *"),
+            ("60", "step 60 leaves only minute 0 of 0-59".to_string())
+        );
+        assert_eq!(
+            at("0 1-5/5 * * *"),
+            ("5", "step 5 leaves only hour 1 of 1-5".to_string())
+        );
+        assert_eq!(check("0 1-5/4 * * *"), Ok(()));
+        assert_eq!(
+            at("0 0 30 2 *"),
+            (
+                "30",
+                "february has no day 30, so the job never runs".to_string()
+            )
+        );
+        assert_eq!(
+            at("0 0 31 4,6,9 ?"),
+            (
+                "31",
+                "none of the chosen months has a day 31, so the job never runs".to_string()
+            )
+        );
+        assert_eq!(at("@every 0").1, "duration `0` is shorter than one second");
+        assert_eq!(
+            at("@every -0s").1,
+            "duration `-0s` is shorter than one second"
+        );
+        assert_eq!(
+            at("@every 500ms").1,
+            "duration `500ms` is shorter than one second"
+        );
+        assert_eq!(at("@every -5m").1, "duration `-5m` is negative");
+    }
+
+    #[test]
+    fn offsets_are_byte_positions() {
+        // A multi-byte space before the field: the offset counts its bytes.
+        let expr = "0\u{3000}99 * * *";
+        let e = err(expr);
+        assert_eq!(&expr[e.offset..e.offset + e.len], "99");
+        assert_eq!(e.offset, 4);
+    }
+
+    #[test]
+    fn no_input_panics() {
+        let pieces = [
+            "",
+            " ",
+            "*",
+            "?",
+            "/",
+            "-",
+            ",",
+            "+",
+            "0",
+            "7",
+            "59",
+            "99999999999999999999",
+            "jan",
+            "SUN",
+            "@",
+            "@every ",
+            "1h",
+            ".",
+            "\u{130}",
+            "\u{3000}",
+            "TZ=",
+            "L",
+            "#",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let expr = format!("{a}{b}{c}");
+                    if let Err(e) = check(&expr) {
+                        assert!(e.offset + e.len <= expr.len(), "{expr:?}: {e:?}");
+                        assert!(expr.is_char_boundary(e.offset), "{expr:?}");
+                        assert!(expr.is_char_boundary(e.offset + e.len), "{expr:?}");
+                    }
+                    let five = format!("{a}{b} {c} * * {a}");
+                    let _ = check(&five);
+                }
+            }
+        }
+    }
+}
