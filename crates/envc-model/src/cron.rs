@@ -1,4 +1,4 @@
-//! Kubernetes CronJob schedules, checked as the API server checks them.
+//! Kubernetes CronJob schedules and time zones, checked as the API server checks them.
 //!
 //! Kubernetes parses `spec.schedule` with robfig/cron v3 `ParseStandard` and, on create, rejects
 //! any schedule that contains `TZ`. [`check`] accepts that language: five fields (minute, hour,
@@ -16,8 +16,13 @@
 //! - a day of month that none of the chosen months has (`0 0 30 2 *`) when the weekday is `*`:
 //!   the job never runs;
 //! - `@every` with a duration under one second, zero or negative: robfig runs it every second.
+//!
+//! [`check_time_zone`] checks `spec.timeZone` the same way, against the names of the time zone
+//! database.
 
 use std::fmt;
+
+use crate::diagnostic::did_you_mean;
 
 /// Why a schedule is rejected, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +103,56 @@ pub fn check(expr: &str) -> Result<(), CronError> {
         *set = parse_field(*word, field)?;
     }
     runs_at_all(&sets, words[2])
+}
+
+/// IANA time zone names, as `time.LoadLocation` finds them in the time zone database.
+const TIME_ZONES: &str = include_str!("time_zones.txt");
+
+/// Checks a CronJob `timeZone` as Kubernetes does: not empty, not `Local`, each `/`-separated
+/// part of at most 14 letters, digits, `.`, `-`, `_` or `+` (not `.`, `..` or starting with
+/// `-`), and a name the time zone database knows (the list of tzdata 2025b, zones and links).
+pub fn check_time_zone(zone: &str) -> Result<(), CronError> {
+    let example = "write an IANA name, such as `Europe/Paris`, `America/New_York` or `Etc/UTC`";
+    if zone.is_empty() {
+        return Err(CronError::new(0, 0, "the time zone is empty").hint(
+            "leave `time_zone` out for the controller manager's zone, or name one such as `Etc/UTC`",
+        ));
+    }
+    if zone.eq_ignore_ascii_case("local") {
+        return Err(CronError::new(
+            0,
+            zone.len(),
+            format!("`{zone}` is not an explicit time zone"),
+        )
+        .hint(example));
+    }
+    let whole = Token {
+        text: zone,
+        offset: 0,
+    };
+    for part in whole.split('/') {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+');
+        let bad = part.text.is_empty()
+            || part.text.len() > 14
+            || part.text == "."
+            || part.text == ".."
+            || part.text.starts_with('-')
+            || !part.text.chars().all(allowed);
+        if bad {
+            return Err(
+                CronError::at(part, format!("`{zone}` is not a time zone name")).hint(example),
+            );
+        }
+    }
+    let names = TIME_ZONES.lines().filter(|l| !l.starts_with('#'));
+    if names.clone().any(|name| name == zone) {
+        return Ok(());
+    }
+    let err = CronError::at(whole, format!("unknown time zone `{zone}`"));
+    Err(match did_you_mean(zone, names) {
+        Some(name) => err.hint(format!("did you mean `{name}`?")),
+        None => err.hint(example),
+    })
 }
 
 /// A slice of the expression and where it starts.
@@ -488,10 +543,11 @@ fn descriptor(expr: &str) -> Result<(), CronError> {
             .hint(format!("descriptors are lowercase: write `{lower}`")));
     }
     let err = CronError::at(whole, format!("unknown descriptor `{word}`"));
-    Err(if word == "@reboot" {
-        err.hint(format!("a CronJob cannot run at boot; {DESCRIPTOR_HINT}"))
-    } else {
-        err.hint(DESCRIPTOR_HINT)
+    let close = did_you_mean(word, DESCRIPTORS.iter().copied().chain(["@every"]));
+    Err(match (word, close) {
+        ("@reboot", _) => err.hint(format!("a CronJob cannot run at boot; {DESCRIPTOR_HINT}")),
+        (_, Some(close)) => err.hint(format!("did you mean `{close}`?")),
+        _ => err.hint(DESCRIPTOR_HINT),
     })
 }
 
@@ -499,131 +555,159 @@ const DURATION_HINT: &str =
     "write a Go duration: numbers with units `h`, `m`, `s`, `ms`, `us` or `ns`, such as `1h30m`";
 const TOO_LONG: u128 = 1 << 63;
 
-/// The duration of `@every`, read as Go's `time.ParseDuration` reads it, then required to be at
-/// least one second.
+/// The duration of `@every`: a Go duration of at least one second.
 fn every(token: Token<'_>) -> Result<(), CronError> {
-    let invalid = || CronError::at(token, format!("`{}` is not a duration", token.text));
-    let too_long = || {
-        CronError::at(token, format!("duration `{}` is too long", token.text))
-            .hint("Go durations end near 2562047h (292 years)")
-    };
+    let (negative, nanos) = go_duration(token)?;
+    if negative && nanos > 0 {
+        return Err(CronError::at(
+            token,
+            format!("duration `{}` is negative", token.text),
+        ));
+    }
+    if nanos < 1_000_000_000 {
+        return Err(CronError::at(
+            token,
+            format!("duration `{}` is shorter than one second", token.text),
+        )
+        .hint("Kubernetes runs `@every` at most once a second: write `1s` or more"));
+    }
+    Ok(())
+}
+
+fn too_long(token: Token<'_>) -> CronError {
+    CronError::at(token, format!("duration `{}` is too long", token.text))
+        .hint("Go durations end near 2562047h (292 years)")
+}
+
+/// Reads a duration as Go's `time.ParseDuration` does (`[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or
+/// `0`), with its overflow bounds: whether it is negative, and its size in nanoseconds.
+fn go_duration(token: Token<'_>) -> Result<(bool, u128), CronError> {
     let text = token.text;
     let (negative, mut pos) = match text.as_bytes().first() {
         Some(b'-') => (true, 1),
         Some(b'+') => (false, 1),
         _ => (false, 0),
     };
-    let mut total: u128 = 0;
     if &text[pos..] == "0" {
-        pos = text.len();
-    } else if pos == text.len() {
+        return Ok((negative, 0));
+    }
+    if pos == text.len() {
         return Err(CronError::at(token, "`@every` needs a duration").hint(DURATION_HINT));
     }
+    let mut total: u128 = 0;
     while pos < text.len() {
-        let rest = &text.as_bytes()[pos..];
-        if !(rest[0] == b'.' || rest[0].is_ascii_digit()) {
-            return Err(invalid().hint(DURATION_HINT));
-        }
-        let number_start = pos;
-        let int_digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let mut whole: u128 = 0;
-        for b in &rest[..int_digits] {
-            whole = whole * 10 + u128::from(b - b'0');
-            if whole > TOO_LONG {
-                return Err(too_long());
-            }
-        }
-        pos += int_digits;
-        let (mut fraction, mut scale, mut frac_digits) = (0u128, 1f64, 0);
-        if text.as_bytes().get(pos) == Some(&b'.') {
-            pos += 1;
-            let mut overflow = false;
-            for b in text.as_bytes()[pos..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-            {
-                frac_digits += 1;
-                let next = fraction * 10 + u128::from(b - b'0');
-                overflow = overflow || fraction > (TOO_LONG - 1) / 10 || next > TOO_LONG;
-                if !overflow {
-                    fraction = next;
-                    scale *= 10.0;
-                }
-            }
-            pos += frac_digits;
-        }
-        if int_digits == 0 && frac_digits == 0 {
-            return Err(invalid().hint(DURATION_HINT));
-        }
-        let unit_len = text.as_bytes()[pos..]
-            .iter()
-            .take_while(|b| !(**b == b'.' || b.is_ascii_digit()))
-            .count();
-        let unit_token = Token {
-            text: &text[pos..pos + unit_len],
-            offset: token.offset + pos,
-        };
-        if unit_len == 0 {
-            let number = Token {
-                text: &text[number_start..pos],
-                offset: token.offset + number_start,
-            };
-            return Err(
-                CronError::at(number, format!("duration `{}` has no unit", token.text)).hint(
-                    format!("add a unit such as `s`, `m` or `h`: `{}m`", number.text),
-                ),
-            );
-        }
-        pos += unit_len;
-        let unit: u128 = match unit_token.text {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            other => {
-                let err = CronError::at(unit_token, format!("unknown duration unit `{other}`"));
-                return Err(match other {
-                    "d" => err.hint("Go durations have no days: write hours, such as `24h`"),
-                    "w" => err.hint("Go durations have no weeks: write hours, such as `168h`"),
-                    _ => err.hint(DURATION_HINT),
-                });
-            }
-        };
-        if whole > TOO_LONG / unit {
-            return Err(too_long());
-        }
-        let mut part = whole * unit;
-        if fraction > 0 {
-            // Go's arithmetic, so the overflow boundary is Go's.
-            part += (fraction as f64 * (unit as f64 / scale)) as u128;
-            if part > TOO_LONG {
-                return Err(too_long());
-            }
-        }
-        total += part;
+        let (nanos, next) = duration_term(token, pos)?;
+        total += nanos;
         if total > TOO_LONG {
-            return Err(too_long());
+            return Err(too_long(token));
         }
+        pos = next;
     }
     if !negative && total > TOO_LONG - 1 {
-        return Err(too_long());
+        return Err(too_long(token));
     }
-    if negative && total > 0 {
-        return Err(CronError::at(
-            token,
-            format!("duration `{}` is negative", text),
-        ));
+    Ok((negative, total))
+}
+
+/// One number and unit of a duration, starting at byte `pos` of the token: its nanoseconds and
+/// where the next term starts.
+fn duration_term(token: Token<'_>, mut pos: usize) -> Result<(u128, usize), CronError> {
+    let text = token.text;
+    let invalid =
+        || CronError::at(token, format!("`{}` is not a duration", token.text)).hint(DURATION_HINT);
+    let rest = &text.as_bytes()[pos..];
+    if !rest
+        .first()
+        .is_some_and(|b| *b == b'.' || b.is_ascii_digit())
+    {
+        return Err(invalid());
     }
-    if total < 1_000_000_000 {
-        return Err(CronError::at(
-            token,
-            format!("duration `{}` is shorter than one second", text),
-        )
-        .hint("Kubernetes runs `@every` at most once a second: write `1s` or more"));
+    let number_start = pos;
+    let int_digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut whole: u128 = 0;
+    for b in &rest[..int_digits] {
+        whole = whole * 10 + u128::from(b - b'0');
+        if whole > TOO_LONG {
+            return Err(too_long(token));
+        }
     }
-    Ok(())
+    pos += int_digits;
+    let (mut fraction, mut scale, mut frac_digits) = (0, 1.0, 0);
+    if text.as_bytes().get(pos) == Some(&b'.') {
+        pos += 1;
+        (fraction, scale, frac_digits) = leading_fraction(&text.as_bytes()[pos..]);
+        pos += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return Err(invalid());
+    }
+    let unit_len = text.as_bytes()[pos..]
+        .iter()
+        .take_while(|b| !(**b == b'.' || b.is_ascii_digit()))
+        .count();
+    if unit_len == 0 {
+        let number = Token {
+            text: &text[number_start..pos],
+            offset: token.offset + number_start,
+        };
+        return Err(
+            CronError::at(number, format!("duration `{}` has no unit", token.text)).hint(format!(
+                "add a unit such as `s`, `m` or `h`: `{}m`",
+                number.text
+            )),
+        );
+    }
+    let unit = unit_nanos(Token {
+        text: &text[pos..pos + unit_len],
+        offset: token.offset + pos,
+    })?;
+    if whole > TOO_LONG / unit {
+        return Err(too_long(token));
+    }
+    let mut nanos = whole * unit;
+    if fraction > 0 {
+        // Go's float arithmetic, so the rounding and the overflow bound are Go's.
+        nanos += (fraction as f64 * (unit as f64 / scale)) as u128;
+        if nanos > TOO_LONG {
+            return Err(too_long(token));
+        }
+    }
+    Ok((nanos, pos + unit_len))
+}
+
+/// Go's `leadingFraction`: the digits' value (those that fit), their scale, and how many
+/// digits there were.
+fn leading_fraction(bytes: &[u8]) -> (u128, f64, usize) {
+    let (mut fraction, mut scale, mut digits, mut overflow) = (0u128, 1f64, 0, false);
+    for b in bytes.iter().take_while(|b| b.is_ascii_digit()) {
+        digits += 1;
+        let next = fraction * 10 + u128::from(b - b'0');
+        overflow = overflow || fraction > (TOO_LONG - 1) / 10 || next > TOO_LONG;
+        if !overflow {
+            fraction = next;
+            scale *= 10.0;
+        }
+    }
+    (fraction, scale, digits)
+}
+
+fn unit_nanos(unit: Token<'_>) -> Result<u128, CronError> {
+    Ok(match unit.text {
+        "ns" => 1,
+        "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        other => {
+            let err = CronError::at(unit, format!("unknown duration unit `{other}`"));
+            return Err(match other {
+                "d" => err.hint("Go durations have no days: write hours, such as `24h`"),
+                "w" => err.hint("Go durations have no weeks: write hours, such as `168h`"),
+                _ => err.hint(DURATION_HINT),
+            });
+        }
+    })
 }
 
 #[cfg(test)]
@@ -1045,6 +1129,78 @@ mod tests {
             "duration `500ms` is shorter than one second"
         );
         assert_eq!(at("@every -5m").1, "duration `-5m` is negative");
+    }
+
+    #[test]
+    fn misspelt_descriptors_get_a_suggestion() {
+        assert_eq!(
+            err("@dialy").hint.as_deref(),
+            Some("did you mean `@daily`?")
+        );
+        assert_eq!(
+            err("@evry 1h").hint.as_deref(),
+            Some("did you mean `@every`?")
+        );
+        assert!(
+            err("@x")
+                .hint
+                .is_some_and(|h| h.starts_with("use `@yearly`"))
+        );
+    }
+
+    #[test]
+    fn time_zones() {
+        for zone in [
+            "Etc/UTC",
+            "UTC",
+            "Europe/Paris",
+            "America/Argentina/Buenos_Aires",
+            "America/Argentina/ComodRivadavia",
+            "US/Eastern",
+            "Etc/GMT+5",
+            "Etc/GMT-14",
+        ] {
+            assert_eq!(check_time_zone(zone), Ok(()), "{zone}");
+        }
+        let e = check_time_zone("Europe/Pariss").unwrap_err();
+        assert_eq!(
+            (e.offset, e.len, e.message.as_str()),
+            (0, 13, "unknown time zone `Europe/Pariss`")
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean `Europe/Paris`?"));
+        assert_eq!(
+            check_time_zone("europe/paris").unwrap_err().hint.as_deref(),
+            Some("did you mean `Europe/Paris`?")
+        );
+        assert_eq!(
+            check_time_zone("Local").unwrap_err().message,
+            "`Local` is not an explicit time zone"
+        );
+        assert_eq!(
+            check_time_zone("LOCAL").unwrap_err().message,
+            "`LOCAL` is not an explicit time zone"
+        );
+        assert_eq!(
+            check_time_zone("").unwrap_err().message,
+            "the time zone is empty"
+        );
+        for (zone, part) in [
+            ("Europe/../Paris", ".."),
+            ("/Europe/Paris", ""),
+            ("Europe//Paris", ""),
+            ("Europe/Paris/", ""),
+            ("America/-Bogota", "-Bogota"),
+            ("Europe/Paris Time", "Paris Time"),
+            ("America/ThisIsFifteenCh", "ThisIsFifteenCh"),
+        ] {
+            let e = check_time_zone(zone).unwrap_err();
+            assert_eq!(&zone[e.offset..e.offset + e.len], part, "{zone}");
+            assert_eq!(e.message, format!("`{zone}` is not a time zone name"));
+        }
+        assert_eq!(
+            check_time_zone("Mars/Olympus").unwrap_err().message,
+            "unknown time zone `Mars/Olympus`"
+        );
     }
 
     #[test]
