@@ -12,7 +12,8 @@
 //! says, because such a schedule is a bug its author wants to hear about before deploying it:
 //! - an empty list item (`1,,2`, `,`): robfig drops it, so a field of only commas never matches;
 //! - a range that starts at `*` (`*-5`): robfig ignores everything after `*`;
-//! - a step that leaves one value (`*/60`, `*/90` for minutes): it matches the start only;
+//! - a step longer than the field's period (`*/90` minutes): it does not carry over into the
+//!   next hour, so only the start matches;
 //! - a day of month that none of the chosen months has (`0 0 30 2 *`) when the weekday is `*`:
 //!   the job never runs;
 //! - `@every` with a duration under one second, zero or negative: robfig runs it every second.
@@ -219,13 +220,16 @@ fn field_count(words: &[Token<'_>]) -> CronError {
     }
 }
 
-/// One of the five fields: its name in messages, its bounds and its names (value = min + index).
+/// One of the five fields: its name in messages, its bounds and its names (value = min + index),
+/// the period it repeats over and the `@every` unit of a fixed interval of its unit.
 struct Field {
     name: &'static str,
     min: u64,
     max: u64,
     names: &'static [&'static str],
     syntax: &'static str,
+    period: &'static str,
+    every: Option<&'static str>,
 }
 
 const FIELDS: [Field; 5] = [
@@ -235,6 +239,8 @@ const FIELDS: [Field; 5] = [
         max: 59,
         names: &[],
         syntax: "write a minute 0-59, `*`, a list (`0,30`), a range (`0-29`) or a step (`*/15`)",
+        period: "an hour (60 minutes)",
+        every: Some("m"),
     },
     Field {
         name: "hour",
@@ -242,6 +248,8 @@ const FIELDS: [Field; 5] = [
         max: 23,
         names: &[],
         syntax: "write an hour 0-23, `*`, a list (`6,18`), a range (`9-17`) or a step (`*/2`)",
+        period: "a day (24 hours)",
+        every: Some("h"),
     },
     Field {
         name: "day of month",
@@ -249,6 +257,8 @@ const FIELDS: [Field; 5] = [
         max: 31,
         names: &[],
         syntax: "write a day 1-31, `*` or `?`, a list (`1,15`), a range (`1-7`) or a step (`*/2`)",
+        period: "a month (31 days)",
+        every: None,
     },
     Field {
         name: "month",
@@ -258,6 +268,8 @@ const FIELDS: [Field; 5] = [
             "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
         ],
         syntax: "write a month 1-12 or `jan`-`dec`, `*`, a list, a range or a step",
+        period: "a year (12 months)",
+        every: None,
     },
     Field {
         name: "weekday",
@@ -265,6 +277,8 @@ const FIELDS: [Field; 5] = [
         max: 6,
         names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
         syntax: "write a weekday 0-6 (0 is sunday) or `sun`-`sat`, `*` or `?`, a list or a range",
+        period: "a week (7 days)",
+        every: None,
     },
 ];
 
@@ -323,7 +337,10 @@ fn parse_item(item: Token<'_>, field: &Field) -> Result<Set, CronError> {
         if ends.len() > 1 {
             return Err(CronError::at(
                 parts[0],
-                format!("a {} range cannot start at `{}`", field.name, ends[0].text),
+                format!(
+                    "{} range `{}` cannot start at `{}`",
+                    field.name, parts[0].text, ends[0].text
+                ),
             )
             .hint(format!(
                 "Kubernetes ignores what follows `{}-`: write numbers, such as `{}-{}`",
@@ -365,19 +382,21 @@ fn parse_item(item: Token<'_>, field: &Field) -> Result<Set, CronError> {
             field.max, field.min
         )));
     }
-    if step > 1 && step > end - start {
+    if step > field.max - field.min + 1 {
         let step_token = parts[1];
-        return Err(CronError::at(
+        let err = CronError::at(
             step_token,
             format!(
-                "step {} leaves only {} {start} of {start}-{end}",
-                step_token.text, field.name
+                "step {} is longer than {}, so only {} {start} matches",
+                step_token.text, field.period, field.name
             ),
-        )
-        .hint(format!(
-            "a step counts within one {} range and does not carry over; for a fixed interval use `@every`, such as `@every 90m`",
-            field.name
-        )));
+        );
+        return Err(match field.every {
+            Some(unit) => err.hint(format!(
+                "a step does not carry over into the next period; for a fixed interval, write `@every {step}{unit}`"
+            )),
+            None => err.hint("a step does not carry over into the next period: list the values"),
+        });
     }
     let mut bits = 0u64;
     let mut v = start;
@@ -1094,17 +1113,33 @@ mod tests {
         assert_eq!(err(", * * * *").message, "empty item in the minute list");
         assert_eq!(
             at("*-5 * * * *"),
-            ("*-5", "a minute range cannot start at `*`".to_string())
+            ("*-5", "minute range `*-5` cannot start at `*`".to_string())
         );
         assert_eq!(
-            at("*/60 * * * *"),
-            ("60", "step 60 leaves only minute 0 of 0-59".to_string())
+            at("*/90 * * * *"),
+            (
+                "90",
+                "step 90 is longer than an hour (60 minutes), so only minute 0 matches".to_string()
+            )
         );
         assert_eq!(
-            at("0 1-5/5 * * *"),
-            ("5", "step 5 leaves only hour 1 of 1-5".to_string())
+            err("*/90 * * * *").hint.as_deref(),
+            Some(
+                "a step does not carry over into the next period; for a fixed interval, write `@every 90m`"
+            )
         );
-        assert_eq!(check("0 1-5/4 * * *"), Ok(()));
+        assert_eq!(
+            at("0 3/36 * * *").1,
+            "step 36 is longer than a day (24 hours), so only hour 3 matches"
+        );
+        assert_eq!(
+            at("0 0 * * 1-5/8").1,
+            "step 8 is longer than a week (7 days), so only weekday 1 matches"
+        );
+        // A step of the whole period is the period itself: every 60 minutes is hourly.
+        assert_eq!(check("*/60 * * * *"), Ok(()));
+        assert_eq!(check("0 */24 * * *"), Ok(()));
+        assert_eq!(check("0 1-5/5 * * *"), Ok(()));
         assert_eq!(
             at("0 0 30 2 *"),
             (
