@@ -203,6 +203,34 @@ fn check_restart(
     kind: WorkloadKind,
     d: &mut Diagnostics,
 ) {
+    let backend = m.profile.profile.backend;
+    if let Some(r @ (Restart::No | Restart::OnFailure)) = svc.restart
+        && !kind.runs_to_completion()
+        && backend != Backend::Compose
+    {
+        d.push(
+            Diagnostic::warning(
+                "W-restart-ignored",
+                format!("restart `{}` of `{name}` has no effect in mode `{}`", r.as_str(), m.mode),
+            )
+            .at(at(m, name, &["restart"]), "here")
+            .hint(format!("a Kubernetes {} always restarts its containers; if `{name}` runs to completion, make it a job (`workload = \"job\"`)", server_kind(kind))),
+        );
+    }
+    let schedule = svc.job.as_ref().and_then(|j| j.schedule.as_deref());
+    if kind == WorkloadKind::Cronjob
+        && backend == Backend::Compose
+        && let Some(schedule) = schedule.filter(|s| cron::check(s).is_ok())
+    {
+        d.push(
+            Diagnostic::warning(
+                "W-no-scheduler",
+                format!("Compose has no scheduler: cron job `{name}` (\"{schedule}\") does not run by itself in mode `{}`", m.mode),
+            )
+            .at(at(m, name, &["workload"]), "here")
+            .hint(format!("it is in the Compose profile `scheduled`: run it with `docker compose run --rm {name}`, or from the host's cron")),
+        );
+    }
     if let Some(r @ (Restart::Always | Restart::UnlessStopped)) = svc.restart
         && kind.runs_to_completion()
     {
@@ -354,5 +382,13 @@ fn check_sidecar_version(scope: &Scope<'_>, d: &mut Diagnostics) {
                 .hint(format!("raise `kubernetes.version` to \"1.{SIDECAR_MINOR}\" or later, or run the sidecar's work as an init step")),
             );
         }
+    }
+}
+
+/// The Kubernetes kind of a long-running workload, for messages.
+fn server_kind(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Statefulset => "StatefulSet",
+        _ => "Deployment",
     }
 }
