@@ -332,7 +332,20 @@ fn check_steps(m: &LoadedMode, name: &str, svc: &Service, d: &mut Diagnostics) {
                     );
                 }
             }
-            for vname in step.volumes.keys() {
+            for (vname, mount) in &step.volumes {
+                if let Some(p) = mount.path.as_deref().filter(|p| !p.starts_with('/')) {
+                    d.push(
+                        Diagnostic::error(
+                            "E-bad-path",
+                            format!("mount path `{p}` of `{kind}.{sname}` is not absolute"),
+                        )
+                        .at(
+                            at(m, name, &[kind, sname, "volumes", vname, "path"]),
+                            "here",
+                        )
+                        .hint("write the absolute path in the container, such as `/data`"),
+                    );
+                }
                 if !svc.volumes.contains_key(vname) {
                     let mut diag = Diagnostic::error(
                         "E-unknown-volume",
