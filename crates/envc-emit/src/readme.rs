@@ -235,10 +235,10 @@ fn jobs(ir: &Ir) -> String {
     if !before.is_empty() {
         s.push_str(&format!(
             "Before the release's workloads, on every install and upgrade, Helm runs the pre-install and\n\
-             pre-upgrade hook Job{} {} and waits for {} (up to `--timeout`, 5m by default: raise it for longer\n\
-             runs): a failed run fails the install or upgrade and\n\
-             changes nothing else (`kubectl -n <namespace> logs job/<name>` says why). Hook objects are not\n\
-             part of the release: `helm uninstall` leaves them (and a namespace created for them).\n\n",
+             pre-upgrade hook Job{} {} and waits for {} (up to `--timeout`, 5m by default: raise it\n\
+             for longer runs). A failed run fails the install or upgrade and changes nothing else\n\
+             (`kubectl -n <namespace> logs job/<name>` says why). Hook objects are not part of the\n\
+             release: `helm uninstall` leaves them (and a namespace created for them).\n\n",
             if before.len() > 1 { "s" } else { "" },
             before.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
             if before.len() > 1 { "them" } else { "it" },
