@@ -248,6 +248,19 @@ fn pod_shape(sides: &[Facts; 2], d: &Difference) -> Option<String> {
                 _ => "Compose has no job kind: a job is a one-shot service (restart \"no\") that dependents wait for with `service_completed_successfully`, and none waits for this one; Kubernetes runs it as a Job".into(),
             })
         }
+        Key::Volume(path) => {
+            let compose = sides.iter().position(|f| f.format == Format::Compose)?;
+            let shared = service(compose, &d.service)
+                .and_then(|s| s.volumes.get(path))
+                .is_some_and(|v| v.shared);
+            (shared
+                && sides[1 - compose].format == Format::Kubernetes
+                && values[compose].as_deref() == Some("persistent")
+                && values[1 - compose].as_deref() == Some("scratch"))
+            .then(|| {
+                "Compose cannot share a tmpfs between containers: a scratch volume that init steps or sidecars mount is a named volume there (in Kubernetes an emptyDir the pod's containers share)".into()
+            })
+        }
         Key::Restart => {
             let (a, b) = (d.a.as_deref()?, d.b.as_deref()?);
             let k8s = sides.iter().position(|f| f.format == Format::Kubernetes)?;

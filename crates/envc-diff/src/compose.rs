@@ -713,6 +713,7 @@ impl Reader<'_, '_> {
                             VolumeFacts {
                                 persistent: true,
                                 size: Some(format!("bind {source}")),
+                                ..Default::default()
                             },
                         );
                     }
@@ -723,6 +724,7 @@ impl Reader<'_, '_> {
                         VolumeFacts {
                             persistent: false,
                             size,
+                            ..Default::default()
                         },
                     );
                 }
@@ -734,6 +736,8 @@ impl Reader<'_, '_> {
                         VolumeFacts {
                             persistent,
                             size: None,
+                            source: (!source.is_empty()).then(|| source.clone()),
+                            shared: false,
                         },
                     );
                 }
@@ -847,6 +851,7 @@ fn tmpfs(s: &Y, f: &mut ServiceFacts) {
             VolumeFacts {
                 persistent: false,
                 size,
+                ..Default::default()
             },
         );
     }

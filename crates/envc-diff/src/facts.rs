@@ -145,6 +145,11 @@ pub struct VolumeFacts {
     pub persistent: bool,
     /// Size, normalised (`20Gi`), when known.
     pub size: Option<String>,
+    /// The Compose named volume mounted (not compared: names are the format's own).
+    pub source: Option<String>,
+    /// A Compose named volume that one of the service's init steps or sidecars mounts too
+    /// (not compared: it explains why a scratch volume is a named volume there).
+    pub shared: bool,
 }
 
 /// A file placed in the container, keyed by path.

@@ -598,7 +598,11 @@ impl Workload<'_> {
                 continue;
             };
             let sub = text(m, &["subPath"]);
-            let volume = |persistent, size| VolumeFacts { persistent, size };
+            let volume = |persistent, size| VolumeFacts {
+                persistent,
+                size,
+                ..Default::default()
+            };
             if let Some(t) = claim_templates.get(vname) {
                 f.volumes.insert(path.to_string(), volume(true, storage(t)));
                 continue;

@@ -415,3 +415,34 @@ fn a_changed_step_secret_shows_as_a_hash() {
     );
     assert_eq!(Format::Kubernetes.as_str(), "kubernetes");
 }
+
+#[test]
+fn a_scratch_volume_shared_with_a_step_is_a_named_volume_in_compose() {
+    let shared = COMPOSE
+        .replace(
+            "    command: [serve]\n",
+            "    command: [serve]\n    volumes: [\"web-cache:/cache\", \"web-own:/own\"]\n",
+        )
+        .replace(
+            "    entrypoint: [shop, seed]\n",
+            "    entrypoint: [shop, seed]\n    volumes: [\"web-cache:/work\"]\n",
+        )
+        + "volumes:\n  web-cache: {}\n  web-own: {}\n";
+    let manifests = MANIFESTS.replace(
+        "        args: [serve]\n",
+        "        args: [serve]\n        volumeMounts:\n        - {name: cache, mountPath: /cache}\n        - {name: own, mountPath: /own}\n      volumes:\n      - {name: cache, emptyDir: {}}\n      - {name: own, emptyDir: {}}\n",
+    );
+    let c = classified(&compose_facts(&shared), &kubernetes(&manifests));
+    let all = lines(&c);
+    assert!(
+        all.iter().any(|l| l.starts_with(
+            "web volumes./cache: not representable (Compose cannot share a tmpfs between containers"
+        )),
+        "{all:#?}"
+    );
+    // A named volume no step mounts could have been a tmpfs.
+    assert_eq!(
+        drift(&c),
+        ["web volumes./own: Some(\"persistent\") -> Some(\"scratch\")"]
+    );
+}

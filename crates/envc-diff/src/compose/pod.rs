@@ -7,14 +7,11 @@ use indexmap::IndexMap;
 
 use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts};
 
-/// The label of an init step's service: the service it runs before.
-pub const INIT_OF: &str = "envc.dev/init-of";
-/// The label of a sidecar's service: the service it runs beside.
-pub const SIDECAR_OF: &str = "envc.dev/sidecar-of";
-/// The label of a cron job's service: its cron expression.
-pub const SCHEDULE: &str = "envc.dev/schedule";
-/// The Compose profile envc puts cron jobs in, so `docker compose up` does not start them.
-pub const SCHEDULED_PROFILE: &str = "scheduled";
+// The labels and the profile are the Compose backend's own.
+pub use envc_emit::compose::SCHEDULED_PROFILE;
+pub use envc_emit::name::{
+    INIT_OF_LABEL as INIT_OF, SCHEDULE_LABEL as SCHEDULE, SIDECAR_OF_LABEL as SIDECAR_OF,
+};
 
 /// What a Compose service is part of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +81,9 @@ pub fn fold(
             .unwrap_or(name)
             .to_string();
         moved.insert(name.clone(), main.clone());
+        if let Some(m) = services.get_mut(main) {
+            mark_shared(m, &f);
+        }
         match role {
             Role::SidecarOf(_) => {
                 if let Some(m) = services.get_mut(main) {
@@ -110,6 +110,20 @@ pub fn fold(
         }
     }
     recognise_jobs(services, schedules);
+}
+
+/// Marks the named volumes of `main` that a folded step or sidecar mounts too.
+fn mark_shared(main: &mut ServiceFacts, step: &ServiceFacts) {
+    for v in main.volumes.values_mut() {
+        if v.source.is_some()
+            && step
+                .volumes
+                .values()
+                .any(|sv| sv.source.is_some() && sv.source == v.source)
+        {
+            v.shared = true;
+        }
+    }
 }
 
 /// The step facts of a folded service.
