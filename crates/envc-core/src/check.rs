@@ -34,6 +34,61 @@ pub(crate) fn lowered(
     if m.profile.profile.backend.is_kubernetes() {
         check_quotas(m, services, d);
     }
+    if m.profile.profile.backend == Backend::Helm {
+        check_hook_order(m, services, d);
+    }
+}
+
+/// A job that runs before the release is a Helm pre-install hook: Helm runs it before it
+/// creates any of the release's objects, so it can only wait for (or reach) what exists by
+/// then, managed services and the hooks before it.
+fn check_hook_order(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
+    for s in services.iter().filter(|s| s.runs_before()) {
+        for dep in &s.depends_on {
+            let Some(target) = services.iter().find(|x| x.name == dep.service) else {
+                continue;
+            };
+            if !target.is_deployed() || target.runs_before() {
+                continue;
+            }
+            let (origin, how) = if dep.declared {
+                (
+                    m.tree
+                        .origin_of(&["services", &s.name, "depends_on", &dep.service]),
+                    "depends on",
+                )
+            } else {
+                (
+                    m.tree.origin_of(&["services", &s.name, "job", "run"]),
+                    "refers to",
+                )
+            };
+            d.push(
+                Diagnostic::error(
+                    "E-hook-order",
+                    format!(
+                        "job `{}` runs before the release, but {how} `{}`, which the release deploys",
+                        s.name, dep.service
+                    ),
+                )
+                .at(origin, "here")
+                .hint(format!(
+                    "in mode `{}` the job is a Helm pre-install hook and runs before `{}` exists: make `{}` a managed service (external) in this mode, or set `job.run = \"alongside\"`",
+                    m.mode, dep.service, dep.service
+                )),
+            );
+        }
+        if s.volumes.iter().any(|v| v.persistent) {
+            d.push(
+                Diagnostic::error(
+                    "E-hook-order",
+                    format!("job `{}` runs before the release, but has persistent volumes, whose claims the release creates after it", s.name),
+                )
+                .at(m.tree.origin_of(&["services", &s.name, "volumes"]), "here")
+                .hint("give the job scratch volumes (`persistent = false`), or set `job.run = \"alongside\"`"),
+            );
+        }
+    }
 }
 
 /// Env values that name a secret with `{ secret = "…" }` must name a declared one.
