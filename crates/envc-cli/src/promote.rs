@@ -469,10 +469,18 @@ fn gates(
     let mut from_errors = Diagnostics::new();
     let settings = &pr.target.loaded.profile.promotion;
     failures.extend(gate::source_allowed(&pr.source_mode, &a.to, settings));
+    let target_deploys = |s: &str| {
+        after
+            .ir
+            .as_ref()
+            .and_then(|ir| ir.service(s))
+            .is_none_or(|s| s.is_deployed())
+    };
     failures.extend(gate::pinned_images(
         &pr.candidate,
         &pr.changes,
         &pr.from_label,
+        &target_deploys,
     ));
     match &pr.from {
         From::Mode(m) => {

@@ -257,7 +257,10 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
         return;
     }
     let (ns_key, ns) = check_service_namespace(m, at, name, svc, d);
-    check_image(m, at, name, svc, d);
+    // A service the mode replaces by a managed one runs no image there.
+    if svc.external.is_none() {
+        check_image(m, at, name, svc, d);
+    }
     check_ports(m, at, name, svc, d);
     check_env(at, name, svc, d);
     check_mounts(at, name, svc, d);
@@ -359,7 +362,8 @@ pub(crate) fn check_image_ref(m: &LoadedMode, o: Origin, img: &str, d: &mut Diag
                 .at(o, "floating tag")
                 .hint("pin a full version (`7.4.11-alpine`) or a digest so every mode runs the same bits");
             if m.profile.profile.tier == Tier::Prod {
-                d.push(Diagnostic { severity: envc_model::Severity::Error, code: "E-unpinned-image", ..diag });
+                let message = format!("image tag of `{img}` moves between releases, and prod mode `{}` deploys it", m.mode);
+                d.push(Diagnostic { severity: envc_model::Severity::Error, code: "E-unpinned-image", message, ..diag });
             } else {
                 d.push(diag);
             }

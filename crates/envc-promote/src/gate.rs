@@ -137,10 +137,16 @@ pub fn source_allowed(
     )]
 }
 
-/// `pinned-image`: every incoming image is pinned by a version tag or a digest.
-pub fn pinned_images(candidate: &Release, changes: &[Change], source: &str) -> Vec<Failure> {
+/// `pinned-image`: every incoming image that the target deploys is pinned by a version tag or
+/// a digest (a service the target replaces by a managed one runs no image there).
+pub fn pinned_images(
+    candidate: &Release,
+    changes: &[Change],
+    source: &str,
+    target_deploys: &dyn Fn(&str) -> bool,
+) -> Vec<Failure> {
     let mut out = Vec::new();
-    for c in incoming(changes) {
+    for c in incoming(changes).filter(|c| target_deploys(&c.unit)) {
         let Some(s) = candidate.services.get(&c.unit) else {
             continue;
         };
@@ -577,7 +583,7 @@ mod tests {
         let r = release(text);
         let c = changes(&Release::default(), &r);
         let dev = [("pw".to_string(), "hunter2-dev".to_string())];
-        let mut f = pinned_images(&r, &c, "dev");
+        let mut f = pinned_images(&r, &c, "dev", &|_| true);
         f.extend(dev_secrets(&r, &c, &dev));
         f.into_iter().map(|f| (f.gate, f.service)).collect()
     }
