@@ -469,12 +469,13 @@ fn gates(
     let mut from_errors = Diagnostics::new();
     let settings = &pr.target.loaded.profile.promotion;
     failures.extend(gate::source_allowed(&pr.source_mode, &a.to, settings));
+    // What the target runs after the promotion (everything, when it does not build): a
+    // service it leaves out or replaces by a managed one has no image there to check.
     let target_deploys = |s: &str| {
         after
             .ir
             .as_ref()
-            .and_then(|ir| ir.service(s))
-            .is_none_or(|s| s.is_deployed())
+            .is_none_or(|ir| ir.service(s).is_some_and(|s| s.is_deployed()))
     };
     failures.extend(gate::pinned_images(
         &pr.candidate,
@@ -492,13 +493,7 @@ fn gates(
                 from_errors = fb.errors.clone();
             }
             failures.extend(source_up_to_date(&a.from, &dir, &shown, &fb, &committed)?);
-            let deploys = |s: &str| {
-                after
-                    .ir
-                    .as_ref()
-                    .and_then(|ir| ir.service(s))
-                    .is_none_or(|s| s.is_deployed())
-            };
+            let deploys = target_deploys;
             failures.extend(gate::verified_images(
                 &pr.candidate,
                 &pr.changes,

@@ -159,7 +159,13 @@ pub fn load(
     let lock = lock::parse(file, &tree, env, mode)?;
     let loaded = load_locked(project, env, mode, &plain.env_dir, &lock, &rel)?;
     let model = model_release(project, env);
-    let pending = release::pending(&lock.release, &model);
+    // A service the mode leaves out waits for no promotion there. (A managed service's
+    // definition still counts: other services read its env through references.)
+    let deployed = |unit: &str| plain.model.services.get(unit).is_none_or(|s| s.enabled);
+    let pending = release::pending(&lock.release, &model)
+        .into_iter()
+        .filter(|c| c.action == release::Action::Remove || deployed(&c.unit))
+        .collect();
     Ok(Mode {
         loaded,
         lock: Some(Applied {

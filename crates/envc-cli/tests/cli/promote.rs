@@ -802,3 +802,25 @@ fn a_partial_promotion_that_needs_what_it_leaves_out_is_refused() {
     let (code, out, _) = promote(dir, &["k3s", "eks", "--only", "prefect-server,whoami"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn services_neither_mode_deploys_do_not_block_promotions() {
+    let t = project();
+    let dir = t.path();
+    // A debugging service, off by default and in every mode, with an unpinned image.
+    let path = dir.join(ENV_FILE);
+    let mut text = fs::read_to_string(&path).expect("read");
+    text.push_str("\n[services.debug-shell]\nimage = \"busybox:latest\"\nenabled = false\n");
+    fs::write(&path, text).expect("write");
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "k3s"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "eks"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("debug-shell"),
+        "not pending where it is not deployed: {err}"
+    );
+    let (code, plan) = json(dir, &["k3s", "eks"]);
+    assert_eq!(code, 0, "{plan:#}");
+    assert!(failures(&plan).is_empty(), "{:?}", failures(&plan));
+}
