@@ -8,6 +8,7 @@ pub mod asset;
 pub mod cron;
 pub mod de;
 pub mod diagnostic;
+pub mod extends;
 pub mod load;
 pub mod model;
 pub mod node;

@@ -191,6 +191,10 @@ impl Project {
             } else {
                 node
             };
+            let mut node = node;
+            if dir == ENVIRONMENTS_DIR {
+                diags.extend(crate::extends::expand(&mut node));
+            }
             let parsed = Parsed { file: id, node };
             if dir == ENVIRONMENTS_DIR {
                 environments.insert(stem, parsed);

@@ -24,6 +24,10 @@ pub struct EnvironmentFile {
     pub secrets: IndexMap<String, Secret>,
     /// Services by name (DNS-1123 label: lowercase letters, digits and `-`).
     pub services: IndexMap<String, Service>,
+    /// Service templates by name: any service keys, applied to the services that name them in
+    /// `extends` (expanded when the file is read).
+    #[serde(default)]
+    pub templates: IndexMap<String, Service>,
 }
 
 /// Environment-wide settings.
@@ -147,6 +151,10 @@ pub struct Secret {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub struct Service {
+    /// Templates (`[templates.<name>]`) whose keys the service starts from, merged in order;
+    /// the service's own keys win. Expanded when the environment file is read.
+    #[serde(default)]
+    pub extends: Vec<String>,
     /// What the service does.
     #[serde(default)]
     pub description: Option<String>,
