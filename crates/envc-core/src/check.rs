@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 
 use crate::ir::{self, Ir};
 use crate::reference::Piece;
-use crate::scope::{Scope, unknown_secret};
+use crate::scope::{Scope, Site, unknown_secret};
 use crate::secret::SecretValues;
 
 /// The checks that need every enabled service but not the graph.
@@ -40,14 +40,20 @@ pub(crate) fn lowered(
 fn check_secret_names(scope: &Scope<'_>, d: &mut Diagnostics) {
     let m = scope.m;
     for (name, t) in &scope.targets {
-        for (k, v) in &t.svc.env {
-            if let ModelEnv::Secret(s) = v
-                && !m.model.secrets.contains_key(&s.secret)
-            {
-                d.push(unknown_secret(&m.model, &s.secret).at(
-                    m.tree.origin_of(&["services", name, "env", k, "secret"]),
-                    "no such secret",
-                ));
+        let steps = t.steps.iter().map(|s| (vec![s.kind, s.name], &s.step.env));
+        for (prefix, env) in std::iter::once((Vec::new(), &t.svc.env)).chain(steps) {
+            for (k, v) in env {
+                if let ModelEnv::Secret(s) = v
+                    && !m.model.secrets.contains_key(&s.secret)
+                {
+                    let mut path = vec!["services", name];
+                    path.extend(&prefix);
+                    path.extend(["env", k, "secret"]);
+                    d.push(
+                        unknown_secret(&m.model, &s.secret)
+                            .at(m.tree.origin_of(&path), "no such secret"),
+                    );
+                }
             }
         }
     }
@@ -144,9 +150,25 @@ pub fn looks_secret(name: &str) -> bool {
 fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
     let m = scope.m;
     for (name, t) in &scope.targets {
-        for text in t.env.values() {
+        for text in t.texts() {
+            let at = m.tree.origin_of(&text.path(name));
+            if text.site != Site::Env {
+                let key = text.site.key();
+                for (sname, sv) in values {
+                    if sv.value.len() >= 4 && text.text.contains(&sv.value) {
+                        d.push(
+                            Diagnostic::error(
+                                "E-inline-secret",
+                                format!("{key} of `{name}` contains the value of secret `{sname}`"),
+                            )
+                            .at(at, "secret value written inline")
+                            .hint("pass secrets through env values with { secret = \"…\" }"),
+                        );
+                    }
+                }
+                continue;
+            }
             let k = &text.key;
-            let at = m.tree.origin_of(&["services", name, "env", k]);
             let only_refs = text
                 .pieces
                 .as_ref()
@@ -165,26 +187,6 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                             .at(at, "secret value written inline")
                             .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
                     );
-                }
-            }
-        }
-        for list in [&t.command, &t.args] {
-            for text in list {
-                let key = text.site.key();
-                for (sname, sv) in values {
-                    if sv.value.len() >= 4 && text.text.contains(&sv.value) {
-                        d.push(
-                            Diagnostic::error(
-                                "E-inline-secret",
-                                format!("{key} of `{name}` contains the value of secret `{sname}`"),
-                            )
-                            .at(
-                                m.tree.origin_of(&text.path(name)),
-                                "secret value written inline",
-                            )
-                            .hint("pass secrets through env values with { secret = \"…\" }"),
-                        );
-                    }
                 }
             }
         }

@@ -37,7 +37,13 @@ pub(crate) fn collect(
 
 /// The origin of bytes `offset..offset+len` of a string value whose node is at `origin`:
 /// exact when the source spells the string plainly, else the whole string.
-fn sub_origin(project: &Project, origin: Origin, value: &str, offset: usize, len: usize) -> Origin {
+pub(crate) fn sub_origin(
+    project: &Project,
+    origin: Origin,
+    value: &str,
+    offset: usize,
+    len: usize,
+) -> Origin {
     let src = project.sources.get(origin.file);
     if let Some(text) = src.slice(origin.span) {
         let inner = text.get(1..text.len().saturating_sub(1));

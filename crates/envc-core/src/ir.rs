@@ -2,8 +2,8 @@
 //! It holds no Kubernetes or Compose types; every backend is a function of it.
 
 use envc_model::model::{
-    Autoscaling, External, NetworkPolicyStance, PodSecurityLevel, Protocol, Quota, Resources,
-    Security, WorkloadKind,
+    Autoscaling, Concurrency, External, JobRun, NetworkPolicyStance, PodSecurityLevel, Protocol,
+    Quota, Resources, Restart, Security, WorkloadKind,
 };
 use envc_model::profile::{Backend, CloudSettings, ComposeSettings, KubernetesSettings, Tier};
 use envc_model::quantity::{Bytes, Duration};
@@ -133,8 +133,16 @@ pub struct Service {
     pub security: Security,
     /// Metrics endpoint.
     pub metrics: Option<Metrics>,
-    /// Deployment or StatefulSet.
+    /// Deployment, StatefulSet, Job or CronJob.
     pub workload: WorkloadKind,
+    /// What to do when the container exits; `None` leaves it to the mode's default.
+    pub restart: Option<Restart>,
+    /// Run-to-completion settings: set exactly for jobs and cron jobs.
+    pub job: Option<Job>,
+    /// Init steps, in declared order.
+    pub init: Vec<Step>,
+    /// Sidecars, in declared order.
+    pub sidecars: Vec<Step>,
     /// Grace period on stop.
     pub stop_grace_period: Option<Duration>,
     /// A managed service stands in for this one: backends deploy no workload for it, and
@@ -172,6 +180,10 @@ impl Service {
             security: Security::default(),
             metrics: None,
             workload: WorkloadKind::Deployment,
+            restart: None,
+            job: None,
+            init: Vec::new(),
+            sidecars: Vec::new(),
             stop_grace_period: None,
             external: None,
         }
@@ -192,10 +204,106 @@ impl Service {
         self.external.is_none()
     }
 
-    /// Replicas at most (autoscaling maximum, else replicas).
+    /// Replicas at most (autoscaling maximum, else replicas). A job's pods at once.
     pub fn max_replicas(&self) -> u32 {
+        if let Some(j) = &self.job {
+            return j.parallelism.unwrap_or(1);
+        }
         self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
     }
+
+    /// The env of every container of the pod: the service's, then its init steps' and
+    /// sidecars'.
+    pub fn all_env(&self) -> impl Iterator<Item = &EnvVar> {
+        self.env.iter().chain(
+            self.init
+                .iter()
+                .chain(self.sidecars.iter())
+                .flat_map(|s| s.env.iter()),
+        )
+    }
+
+    /// Whether it is a job that runs once to completion (not a cron job).
+    pub fn is_job(&self) -> bool {
+        self.workload == WorkloadKind::Job
+    }
+
+    /// Whether it is a job that runs before the release's other workloads.
+    pub fn runs_before(&self) -> bool {
+        self.is_job() && self.job.as_ref().is_some_and(|j| j.run == JobRun::Before)
+    }
+
+    /// The jobs this service waits for (`depends_on` with `completed`), in declared order.
+    pub fn awaited_jobs(&self) -> impl Iterator<Item = &str> {
+        self.depends_on
+            .iter()
+            .filter(|d| d.condition == DependencyCondition::Completed)
+            .map(|d| d.service.as_str())
+    }
+}
+
+/// Run-to-completion settings, with defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Retries before the job fails.
+    pub retries: u32,
+    /// Longest a run may take.
+    pub deadline: Option<Duration>,
+    /// How long a finished job is kept.
+    pub ttl: Option<Duration>,
+    /// When it runs.
+    pub run: JobRun,
+    /// Pods at once (the service's `replicas` is then the completion count).
+    pub parallelism: Option<u32>,
+    /// The schedule of a cron job.
+    pub schedule: Option<Schedule>,
+}
+
+/// The schedule of a cron job, with defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Cron expression.
+    pub cron: String,
+    /// What to do when a run is due while the previous one runs.
+    pub concurrency: Concurrency,
+    /// Time zone.
+    pub time_zone: Option<String>,
+    /// Successful jobs kept.
+    pub successful_history: u32,
+    /// Failed jobs kept.
+    pub failed_history: u32,
+}
+
+/// An init step or a sidecar, resolved.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Name (key in the model; the container's name).
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Entrypoint override.
+    pub command: Vec<String>,
+    /// Arguments override.
+    pub args: Vec<String>,
+    /// Working directory.
+    pub working_dir: Option<String>,
+    /// Environment, in declaration order.
+    pub env: Vec<EnvVar>,
+    /// The service's volumes it mounts.
+    pub mounts: Vec<Mount>,
+    /// Resources.
+    pub resources: Resources,
+}
+
+/// A mount of one of the service's volumes into a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Volume name (of the service).
+    pub volume: String,
+    /// Mount path.
+    pub path: String,
+    /// Read-only.
+    pub read_only: bool,
 }
 
 /// A build.

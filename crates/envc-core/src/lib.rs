@@ -23,6 +23,7 @@ mod service;
 pub mod template;
 pub mod validate;
 mod value;
+pub mod workload;
 
 pub use ir::Ir;
 pub use resolve::{compile, cross_environment_checks};

@@ -18,6 +18,7 @@ use crate::scope::Scope;
 use crate::secret;
 use crate::service;
 use crate::validate;
+use crate::workload;
 
 pub use crate::check::{cross_environment_checks, looks_secret};
 pub use crate::secret::derived_secret;
@@ -49,6 +50,7 @@ pub fn resolve(
 ) -> Result<Compiled, Diagnostics> {
     let mut d = validate::check(m);
     let scope = Scope::new(m);
+    workload::check(project, &scope, &mut d);
     let edges = edge::collect(project, &scope, assets, &mut d);
     d.extend(assets.diagnostics.clone());
     let secret_values = secret::dev_values(m);

@@ -35,6 +35,9 @@ impl Site {
 
 /// One string of a service that may hold references, parsed.
 pub(crate) struct Text<'a> {
+    /// The init step or sidecar it belongs to (`["init", "migrate"]`), empty for the service's
+    /// own container.
+    pub step: Vec<String>,
     /// Where it is.
     pub site: Site,
     /// The env name, or the index in `command` or `args`.
@@ -46,8 +49,9 @@ pub(crate) struct Text<'a> {
 }
 
 impl Text<'_> {
-    fn new(site: Site, key: String, text: &str) -> Text<'_> {
+    fn new<'t>(step: &[String], site: Site, key: String, text: &'t str) -> Text<'t> {
         Text {
+            step: step.to_vec(),
             site,
             key,
             text,
@@ -57,13 +61,73 @@ impl Text<'_> {
 
     /// Its model path under `services.<service>`.
     pub(crate) fn path(&self, service: &str) -> Vec<String> {
-        vec![
-            "services".to_string(),
-            service.to_string(),
-            self.site.key().to_string(),
-            self.key.clone(),
-        ]
+        let mut p = vec!["services".to_string(), service.to_string()];
+        p.extend(self.step.iter().cloned());
+        p.push(self.site.key().to_string());
+        p.push(self.key.clone());
+        p
     }
+}
+
+/// The strings of one container that may hold references: env values, command and args.
+pub(crate) struct Strings<'a> {
+    /// Literal env values, by name, in declaration order.
+    pub env: IndexMap<&'a str, Text<'a>>,
+    /// `command`, element by element.
+    pub command: Vec<Text<'a>>,
+    /// `args`, element by element.
+    pub args: Vec<Text<'a>>,
+}
+
+impl<'a> Strings<'a> {
+    /// The strings of a container's env, command and args, under `step` in the service.
+    fn new(
+        step: &[String],
+        env: &'a IndexMap<String, ModelEnv>,
+        command: &'a Option<Vec<String>>,
+        args: &'a Option<Vec<String>>,
+    ) -> Strings<'a> {
+        let list = |site: Site, l: &'a Option<Vec<String>>| -> Vec<Text<'a>> {
+            l.iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, a)| Text::new(step, site, i.to_string(), a))
+                .collect()
+        };
+        Strings {
+            env: env
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    ModelEnv::Text(t) => {
+                        Some((k.as_str(), Text::new(step, Site::Env, k.clone(), t)))
+                    }
+                    ModelEnv::Secret(_) => None,
+                })
+                .collect(),
+            command: list(Site::Command, command),
+            args: list(Site::Args, args),
+        }
+    }
+
+    /// Every string: env values, then command, then args.
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &Text<'_>> {
+        self.env
+            .values()
+            .chain(self.command.iter())
+            .chain(self.args.iter())
+    }
+}
+
+/// An init step or sidecar of a target and its strings.
+pub(crate) struct StepStrings<'a> {
+    /// `init` or `sidecars`.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its model.
+    pub step: &'a model::Step,
+    /// Its strings.
+    pub strings: Strings<'a>,
 }
 
 /// An enabled service and what references to it resolve against.
@@ -80,15 +144,19 @@ pub(crate) struct Target<'a> {
     pub command: Vec<Text<'a>>,
     /// `args`, element by element.
     pub args: Vec<Text<'a>>,
+    /// Its init steps, then its sidecars, in declared order.
+    pub steps: Vec<StepStrings<'a>>,
 }
 
 impl Target<'_> {
-    /// Every string that may hold references: env values, then command, then args.
+    /// Every string that may hold references: env values, then command, then args, then those
+    /// of the init steps and sidecars.
     pub(crate) fn texts(&self) -> impl Iterator<Item = &Text<'_>> {
         self.env
             .values()
             .chain(self.command.iter())
             .chain(self.args.iter())
+            .chain(self.steps.iter().flat_map(|s| s.strings.texts()))
     }
 }
 
@@ -119,30 +187,33 @@ impl<'a> Scope<'a> {
                 .get(&namespace_key)
                 .map(|n| n.name.clone())
                 .unwrap_or_else(|| namespace_key.clone());
-            let env = svc
-                .env
-                .iter()
-                .filter_map(|(k, v)| match v {
-                    ModelEnv::Text(t) => Some((k.as_str(), Text::new(Site::Env, k.clone(), t))),
-                    ModelEnv::Secret(_) => None,
+            let own = Strings::new(&[], &svc.env, &svc.command, &svc.args);
+            let steps = [("init", &svc.init), ("sidecars", &svc.sidecars)]
+                .into_iter()
+                .flat_map(|(kind, steps)| {
+                    steps.iter().map(move |(step_name, step)| StepStrings {
+                        kind,
+                        name: step_name,
+                        step,
+                        strings: Strings::new(
+                            &[kind.to_string(), step_name.clone()],
+                            &step.env,
+                            &step.command,
+                            &step.args,
+                        ),
+                    })
                 })
                 .collect();
-            let list = |site: Site, l: &'a Option<Vec<String>>| -> Vec<Text<'a>> {
-                l.iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(i, a)| Text::new(site, i.to_string(), a))
-                    .collect()
-            };
             targets.insert(
                 name.as_str(),
                 Target {
                     svc,
                     namespace_key,
                     namespace,
-                    env,
-                    command: list(Site::Command, &svc.command),
-                    args: list(Site::Args, &svc.args),
+                    env: own.env,
+                    command: own.command,
+                    args: own.args,
+                    steps,
                 },
             );
         }

@@ -57,7 +57,7 @@ pub(crate) fn lower(
     for (sname, s) in &m.model.secrets {
         let users: Vec<&ir::Service> = services
             .iter()
-            .filter(|svc| svc.env.iter().any(|e| uses_secret(&e.value, sname)))
+            .filter(|svc| svc.all_env().any(|e| uses_secret(&e.value, sname)))
             .collect();
         if users.is_empty() {
             continue;

@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use envc_model::asset::Assets;
 use envc_model::model::{self, Condition, EnvValue as ModelEnv, WorkloadKind};
+use envc_model::quantity::Duration;
 use envc_model::{Diagnostic, Diagnostics, Project};
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::file;
@@ -110,6 +112,8 @@ fn service(
         d,
     );
     let volumes = volumes(scope, svc);
+    let init = steps(scope, name, t, "init", &volumes, d);
+    let sidecars = steps(scope, name, t, "sidecars", &volumes, d);
     let workload = svc
         .workload
         .unwrap_or(if volumes.iter().any(|v| v.persistent) {
@@ -146,24 +150,113 @@ fn service(
         security: svc.security.clone(),
         metrics: metrics(svc),
         workload,
+        restart: svc
+            .restart
+            .or(workload.runs_to_completion().then_some(model::Restart::No)),
+        job: job(svc, workload),
+        init,
+        sidecars,
         stop_grace_period: svc.stop_grace_period,
         external: svc.external.clone(),
     }
 }
 
+/// Default retries of a job (Kubernetes' own default is 6).
+pub const DEFAULT_RETRIES: u32 = 3;
+
+/// How long a finished job is kept by default: a day to read its logs.
+pub const DEFAULT_TTL: Duration = Duration { seconds: 86_400 };
+
+/// Run-to-completion settings of a job or cron job, with defaults applied.
+fn job(svc: &model::Service, workload: WorkloadKind) -> Option<ir::Job> {
+    if !workload.runs_to_completion() {
+        return None;
+    }
+    let j = svc.job.clone().unwrap_or_default();
+    let schedule = (workload == WorkloadKind::Cronjob).then(|| ir::Schedule {
+        cron: j.schedule.clone().unwrap_or_default(),
+        concurrency: j.concurrency,
+        time_zone: j.time_zone.clone(),
+        successful_history: j.successful_history.unwrap_or(3),
+        failed_history: j.failed_history.unwrap_or(1),
+    });
+    Some(ir::Job {
+        retries: j.retries.unwrap_or(DEFAULT_RETRIES),
+        deadline: j.deadline,
+        ttl: Some(j.ttl.unwrap_or(DEFAULT_TTL)),
+        run: j.run,
+        parallelism: j.parallelism,
+        schedule,
+    })
+}
+
+/// The init steps or sidecars of a service, with references resolved and mounts defaulted to
+/// the service's mount paths.
+fn steps(
+    scope: &Scope<'_>,
+    name: &str,
+    t: &Target<'_>,
+    kind: &str,
+    volumes: &[ir::Volume],
+    d: &mut Diagnostics,
+) -> Vec<ir::Step> {
+    t.steps
+        .iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| ir::Step {
+            name: s.name.to_string(),
+            image: s
+                .step
+                .image
+                .clone()
+                .or_else(|| t.svc.image.clone())
+                .unwrap_or_default(),
+            command: strings(scope, name, &s.strings.command, d),
+            args: strings(scope, name, &s.strings.args, d),
+            working_dir: s.step.working_dir.clone(),
+            env: env_of(scope, name, &s.step.env, &s.strings.env, d),
+            mounts: s
+                .step
+                .volumes
+                .iter()
+                .filter_map(|(vname, m)| {
+                    let v = volumes.iter().find(|v| &v.name == vname)?;
+                    Some(ir::Mount {
+                        volume: vname.clone(),
+                        path: m.path.clone().unwrap_or_else(|| v.path.clone()),
+                        read_only: m.read_only,
+                    })
+                })
+                .collect(),
+            resources: s.step.resources.clone(),
+        })
+        .collect()
+}
+
 /// Env values with references resolved, in declaration order.
 fn env(scope: &Scope<'_>, name: &str, t: &Target<'_>, d: &mut Diagnostics) -> Vec<ir::EnvVar> {
+    env_of(scope, name, &t.svc.env, &t.env, d)
+}
+
+/// The env of one container of service `name`: its own, or a step's.
+fn env_of(
+    scope: &Scope<'_>,
+    name: &str,
+    model_env: &IndexMap<String, ModelEnv>,
+    texts: &IndexMap<&str, Text<'_>>,
+    d: &mut Diagnostics,
+) -> Vec<ir::EnvVar> {
     let mut env = Vec::new();
-    for (k, v) in &t.svc.env {
-        let (value, file_env) = match (v, t.env.get(k.as_str())) {
+    for (k, v) in model_env {
+        let (value, file_env) = match (v, texts.get(k.as_str())) {
             (ModelEnv::Secret(s), _) => (EnvValue::Secret(s.secret.clone()), s.file_env.clone()),
             (ModelEnv::Text(_), Some(text)) => match value::resolve(scope, name, text) {
                 Ok(v) => (v, None),
                 Err(msg) => {
-                    d.push(Diagnostic::error("E-bad-reference", msg).at(
-                        scope.m.tree.origin_of(&["services", name, "env", k]),
-                        "here",
-                    ));
+                    d.push(
+                        Diagnostic::error("E-bad-reference", msg)
+                            .at(scope.m.tree.origin_of(&text.path(name)), "here"),
+                    );
                     continue;
                 }
             },
@@ -280,12 +373,19 @@ fn depends_on(
             .get(to)
             .is_some_and(|t| t.svc.probes.readiness.is_some())
     };
+    let is_job = |to: &str| {
+        scope
+            .targets
+            .get(to)
+            .is_some_and(|t| t.svc.workload == Some(WorkloadKind::Job))
+    };
     let mut depends_on: Vec<ir::Dependency> = Vec::new();
     for (dep, cond) in &svc.depends_on.0 {
         let condition = match cond {
             Condition::Started => DependencyCondition::Started,
             Condition::Healthy => DependencyCondition::Healthy,
             Condition::Completed => DependencyCondition::Completed,
+            Condition::Auto if is_job(dep) => DependencyCondition::Completed,
             Condition::Auto if healthy(dep) => DependencyCondition::Healthy,
             Condition::Auto => DependencyCondition::Started,
         };

@@ -342,30 +342,35 @@ fn check_image(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut D
                 .at(at.key(&base), "here")
                 .hint("set `image = \"repo:version\"`; with `build`, the image names the tag given to the built image"),
         ),
-        Some(img) => {
-            let o = at.value(&service_path(name, &["image"]));
-            match image_pin(img) {
-                Pin::Latest => d.push(
-                    Diagnostic::error("E-unpinned-image", format!("image `{img}` is not pinned"))
-                        .at(o, "`latest` or no tag")
-                        .hint("pin a specific version tag or a digest, such as `postgres:17.11-alpine` or `repo@sha256:…`"),
-                ),
-                Pin::Floating => {
-                    let diag = Diagnostic::warning("W-floating-tag", format!("image tag of `{img}` moves between releases"))
-                        .at(o, "floating tag")
-                        .hint("pin a full version (`7.4.11-alpine`) or a digest so every mode runs the same bits");
-                    if m.profile.profile.tier == Tier::Prod {
-                        d.push(Diagnostic { severity: envc_model::Severity::Error, code: "E-unpinned-image", ..diag });
-                    } else {
-                        d.push(diag);
-                    }
-                }
-                Pin::Version | Pin::Digest => {}
-            }
-            if img.chars().any(char::is_whitespace) || img.is_empty() {
-                d.push(Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference")).at(o, "here"));
+        Some(img) => check_image_ref(m, at.value(&service_path(name, &["image"])), img, d),
+    }
+}
+
+/// An image reference: pinned (in prod tiers, to a full version or digest) and well formed.
+pub(crate) fn check_image_ref(m: &LoadedMode, o: Origin, img: &str, d: &mut Diagnostics) {
+    match image_pin(img) {
+        Pin::Latest => d.push(
+            Diagnostic::error("E-unpinned-image", format!("image `{img}` is not pinned"))
+                .at(o, "`latest` or no tag")
+                .hint("pin a specific version tag or a digest, such as `postgres:17.11-alpine` or `repo@sha256:…`"),
+        ),
+        Pin::Floating => {
+            let diag = Diagnostic::warning("W-floating-tag", format!("image tag of `{img}` moves between releases"))
+                .at(o, "floating tag")
+                .hint("pin a full version (`7.4.11-alpine`) or a digest so every mode runs the same bits");
+            if m.profile.profile.tier == Tier::Prod {
+                d.push(Diagnostic { severity: envc_model::Severity::Error, code: "E-unpinned-image", ..diag });
+            } else {
+                d.push(diag);
             }
         }
+        Pin::Version | Pin::Digest => {}
+    }
+    if img.chars().any(char::is_whitespace) || img.is_empty() {
+        d.push(
+            Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference"))
+                .at(o, "here"),
+        );
     }
 }
 

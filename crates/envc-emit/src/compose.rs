@@ -35,8 +35,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use envc_core::Ir;
-use envc_core::ir::{DependencyCondition, EnvValue, Probe, ProbeAction, Segment, Service};
+use envc_core::ir::{
+    DependencyCondition, EnvValue, EnvVar, Probe, ProbeAction, Segment, Service, Step,
+};
 use envc_model::model::Protocol;
+use envc_model::model::Restart;
 use envc_model::profile::Tier;
 use envc_model::{Diagnostic, Diagnostics};
 use indexmap::IndexMap;
@@ -45,7 +48,10 @@ use serde::Serialize;
 use crate::artifact::{Artifact, EmitError};
 use crate::header;
 use crate::labels;
-use crate::name::{CONFIG_HASH_ANNOTATION, config_hash, secret_var};
+use crate::name::{
+    CONFIG_HASH_ANNOTATION, INIT_OF_LABEL, SCHEDULE_LABEL, SIDECAR_OF_LABEL, config_hash,
+    secret_var,
+};
 use crate::yaml::to_yaml;
 
 /// The Compose file's name in the artifact set.
@@ -99,6 +105,8 @@ struct ComposeService {
     depends_on: IndexMap<String, DependsOn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     healthcheck: Option<Healthcheck>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    profiles: Vec<String>,
     restart: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     stop_grace_period: Option<String>,
@@ -112,11 +120,14 @@ struct ComposeService {
     cap_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     security_opt: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_mode: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     networks: Vec<String>,
     labels: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct BuildSection {
     context: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,7 +138,7 @@ struct BuildSection {
     target: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Mount {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -140,13 +151,13 @@ struct Mount {
     tmpfs: Option<Tmpfs>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Tmpfs {
     /// Bytes (an integer: docker-compose v1 accepts no unit here).
     size: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct DependsOn {
     condition: &'static str,
 }
@@ -161,7 +172,7 @@ struct Healthcheck {
     start_period: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Deploy {
     #[serde(skip_serializing_if = "Option::is_none")]
     replicas: Option<u32>,
@@ -169,7 +180,7 @@ struct Deploy {
     resources: Option<DeployResources>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct DeployResources {
     #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<ResourceSet>,
@@ -177,7 +188,7 @@ struct DeployResources {
     reservations: Option<ResourceSet>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ResourceSet {
     #[serde(skip_serializing_if = "Option::is_none")]
     cpus: Option<String>,
@@ -350,10 +361,10 @@ impl SecretUse {
     }
 }
 
-fn environment(s: &Service, used: &mut SecretUse) -> (IndexMap<String, String>, Vec<String>) {
+fn environment(vars: &[EnvVar], used: &mut SecretUse) -> (IndexMap<String, String>, Vec<String>) {
     let mut env = IndexMap::new();
     let mut mounts = Vec::new();
-    for e in &s.env {
+    for e in vars {
         match (&e.value, &e.file_env) {
             (EnvValue::Text(t), _) => {
                 env.insert(e.name.clone(), escape(t));
@@ -388,14 +399,18 @@ fn environment(s: &Service, used: &mut SecretUse) -> (IndexMap<String, String>, 
 }
 
 fn resources(s: &Service) -> Option<DeployResources> {
+    resources_of(&s.resources)
+}
+
+fn resources_of(r: &envc_model::model::Resources) -> Option<DeployResources> {
     let set = |c: &envc_model::model::CpuMemory| {
         (c.cpu.is_some() || c.memory.is_some()).then(|| ResourceSet {
             cpus: c.cpu.as_ref().map(|c| c.cores()),
             memory: c.memory.as_ref().map(|b| b.compose()),
         })
     };
-    let limits = set(&s.resources.limits);
-    let reservations = set(&s.resources.requests);
+    let limits = set(&r.limits);
+    let reservations = set(&r.requests);
     (limits.is_some() || reservations.is_some()).then_some(DeployResources {
         limits,
         reservations,
@@ -418,7 +433,7 @@ fn service(
     used: &mut SecretUse,
     to_root: &str,
 ) -> Result<ComposeService, EmitError> {
-    let (environment, secrets) = environment(s, used);
+    let (environment, secrets) = environment(&s.env, used);
 
     let mut ports = Vec::new();
     let mut expose = Vec::new();
@@ -437,7 +452,7 @@ fn service(
 
     let mut volumes = Vec::new();
     for v in &s.volumes {
-        volumes.push(if v.persistent {
+        volumes.push(if v.persistent || shared_scratch(s, &v.name) {
             Mount {
                 kind: "volume",
                 source: Some(volume_name(&s.name, &v.name)),
@@ -465,7 +480,7 @@ fn service(
         });
     }
 
-    let depends_on = s
+    let mut depends_on: IndexMap<String, DependsOn> = s
         .depends_on
         .iter()
         .map(|d| {
@@ -473,6 +488,14 @@ fn service(
             (d.service.clone(), DependsOn { condition: c })
         })
         .collect();
+    for step in &s.init {
+        depends_on.insert(
+            step_service_name(&s.name, &step.name),
+            DependsOn {
+                condition: "service_completed_successfully",
+            },
+        );
+    }
 
     let build = s.build.as_ref().map(|b| BuildSection {
         context: format!("{to_root}/{}", b.context),
@@ -500,6 +523,10 @@ fn service(
     if let Some(h) = config_hash(s) {
         labels.insert(CONFIG_HASH_ANNOTATION.to_string(), h);
     }
+    let schedule = s.job.as_ref().and_then(|j| j.schedule.as_ref());
+    if let Some(sc) = schedule {
+        labels.insert(SCHEDULE_LABEL.to_string(), sc.cron.clone());
+    }
 
     Ok(ComposeService {
         image: escape(&s.image),
@@ -514,7 +541,10 @@ fn service(
         volumes,
         depends_on,
         healthcheck: healthcheck(s).ok(),
-        restart: restart.to_string(),
+        profiles: schedule
+            .map(|_| vec![SCHEDULED_PROFILE.to_string()])
+            .unwrap_or_default(),
+        restart: restart_of(s, restart),
         stop_grace_period: s.stop_grace_period.map(|d| d.compose()),
         deploy,
         user,
@@ -526,9 +556,144 @@ fn service(
         } else {
             vec!["no-new-privileges:true".to_string()]
         },
+        network_mode: None,
         networks: vec![network.to_string()],
         labels: labels.into_iter().map(|(k, v)| (k, escape(&v))).collect(),
     })
+}
+
+/// Compose profile of the services Kubernetes runs on a schedule: `up` leaves them out, and
+/// `docker compose run --rm <service>` runs one once.
+pub const SCHEDULED_PROFILE: &str = "scheduled";
+
+/// The Compose service of an init step or sidecar of `s`.
+pub fn step_service_name(service: &str, step: &str) -> String {
+    format!("{service}-{step}")
+}
+
+/// Whether a scratch volume of `s` is mounted by one of its steps or sidecars: Compose cannot
+/// share a tmpfs between containers, so it becomes a named volume.
+fn shared_scratch(s: &Service, volume: &str) -> bool {
+    s.init
+        .iter()
+        .chain(&s.sidecars)
+        .any(|st| st.mounts.iter().any(|m| m.volume == volume))
+        && s.volumes.iter().any(|v| v.name == volume && !v.persistent)
+}
+
+/// The restart policy of a service: its own, else the mode's; a job retried on failure is
+/// retried `retries` times, as Kubernetes' `backoffLimit`.
+fn restart_of(s: &Service, mode_default: &str) -> String {
+    match (s.restart, &s.job) {
+        (Some(Restart::OnFailure), Some(j)) => format!("on-failure:{}", j.retries),
+        (Some(r), _) => r.as_str().to_string(),
+        (None, _) => mode_default.to_string(),
+    }
+}
+
+/// The service of one init step (`sidecar` false) or sidecar of `s`, derived from the main
+/// service `main`: same security settings and labels, the service's volumes at the step's
+/// paths. An init step waits for what the service waits for and for the step before it; a
+/// sidecar joins the service's network namespace, as a Kubernetes sidecar shares its pod's.
+fn step_service(
+    s: &Service,
+    main: &ComposeService,
+    step: &Step,
+    sidecar: bool,
+    previous: Option<&str>,
+    used: &mut SecretUse,
+) -> ComposeService {
+    let (environment, secrets) = environment(&step.env, used);
+    let volumes = step
+        .mounts
+        .iter()
+        .map(|m| Mount {
+            kind: "volume",
+            source: Some(volume_name(&s.name, &m.volume)),
+            target: escape(&m.path),
+            read_only: m.read_only,
+            tmpfs: None,
+        })
+        .collect();
+    let mut labels = main.labels.clone();
+    labels.remove(CONFIG_HASH_ANNOTATION);
+    labels.remove(SCHEDULE_LABEL);
+    let role = if sidecar {
+        SIDECAR_OF_LABEL
+    } else {
+        INIT_OF_LABEL
+    };
+    labels.insert(role.to_string(), escape(&s.name));
+    let mut depends_on: IndexMap<String, DependsOn> = IndexMap::new();
+    if sidecar {
+        depends_on.insert(
+            s.name.clone(),
+            DependsOn {
+                condition: "service_started",
+            },
+        );
+    } else {
+        for (k, v) in main
+            .depends_on
+            .iter()
+            .filter(|(k, _)| !k.starts_with(&format!("{}-", s.name)))
+        {
+            depends_on.insert(k.clone(), v.clone());
+        }
+        if let Some(p) = previous {
+            depends_on.insert(
+                p.to_string(),
+                DependsOn {
+                    condition: "service_completed_successfully",
+                },
+            );
+        }
+    }
+    let own_resources = step.resources != envc_model::model::Resources::default();
+    let deploy_resources = if own_resources {
+        resources_of(&step.resources)
+    } else {
+        main.deploy.as_ref().and_then(|d| d.resources.clone())
+    };
+    ComposeService {
+        image: escape(&step.image),
+        build: (step.image == s.image)
+            .then(|| main.build.clone())
+            .flatten(),
+        entrypoint: step.command.iter().map(|c| escape(c)).collect(),
+        command: step.args.iter().map(|c| escape(c)).collect(),
+        working_dir: step.working_dir.as_deref().map(escape),
+        environment,
+        secrets,
+        ports: Vec::new(),
+        expose: Vec::new(),
+        volumes,
+        depends_on,
+        healthcheck: None,
+        profiles: main.profiles.clone(),
+        restart: if sidecar {
+            main.restart.clone()
+        } else {
+            "no".to_string()
+        },
+        stop_grace_period: None,
+        deploy: deploy_resources.map(|r| Deploy {
+            replicas: None,
+            resources: Some(r),
+        }),
+        user: main.user.clone(),
+        read_only: main.read_only,
+        cap_drop: main.cap_drop.clone(),
+        cap_add: main.cap_add.clone(),
+        security_opt: main.security_opt.clone(),
+        network_mode: sidecar.then(|| format!("service:{}", s.name)),
+        networks: if sidecar {
+            Vec::new()
+        } else {
+            main.networks.clone()
+        },
+        labels,
+    }
 }
 
 /// Compiles the IR into the Compose artifact set.
@@ -553,19 +718,34 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
     let mut volumes: IndexMap<String, NamedVolume> = IndexMap::new();
     let mut files = Vec::new();
     for s in &ir.services {
-        services.insert(
-            s.name.clone(),
-            service(
-                ir,
-                s,
-                &restart,
-                &network,
-                &has_healthcheck,
-                &mut used,
-                to_root,
-            )?,
-        );
-        for v in s.volumes.iter().filter(|v| v.persistent) {
+        let main = service(
+            ir,
+            s,
+            &restart,
+            &network,
+            &has_healthcheck,
+            &mut used,
+            to_root,
+        )?;
+        let mut previous: Option<String> = None;
+        let mut steps = Vec::new();
+        for step in &s.init {
+            let name = step_service_name(&s.name, &step.name);
+            let svc = step_service(s, &main, step, false, previous.as_deref(), &mut used);
+            steps.push((name.clone(), svc));
+            previous = Some(name);
+        }
+        for side in &s.sidecars {
+            let svc = step_service(s, &main, side, true, None, &mut used);
+            steps.push((step_service_name(&s.name, &side.name), svc));
+        }
+        services.extend(steps);
+        services.insert(s.name.clone(), main);
+        for v in s
+            .volumes
+            .iter()
+            .filter(|v| v.persistent || shared_scratch(s, &v.name))
+        {
             volumes.insert(volume_name(&s.name, &v.name), NamedVolume {});
         }
         for f in &s.files {
@@ -691,7 +871,24 @@ pub fn check(ir: &Ir) -> Diagnostics {
     let mut used = SecretUse::default();
     let mut volumes: IndexMap<String, (&str, &str)> = IndexMap::new();
     for s in &ir.services {
-        environment(s, &mut used);
+        for e in s.all_env() {
+            environment(std::slice::from_ref(e), &mut used);
+        }
+        for (kind, steps) in [("init", &s.init), ("sidecars", &s.sidecars)] {
+            for step in steps {
+                let name = step_service_name(&s.name, &step.name);
+                if ir.service(&name).is_some() {
+                    d.push(
+                        Diagnostic::error(
+                            "E-name-collision",
+                            format!("`{kind}.{}` of `{}` becomes the Compose service `{name}`, which is also a service of the environment", step.name, s.name),
+                        )
+                        .path(format!("services.{}.{kind}.{}", s.name, step.name))
+                        .hint("rename the step or the service: Compose runs a step as its own service `<service>-<step>`"),
+                    );
+                }
+            }
+        }
         if s.replicas > 1 {
             for p in &s.ports {
                 let Some(host) = p.host_port else { continue };
@@ -802,6 +999,19 @@ fn notes(ir: &Ir) -> String {
     for (name, why) in services_without_healthcheck(ir) {
         t.push_str(&format!("# no healthcheck for {name}: {why}\n"));
         t.push_str("#   (services that depend on it wait for service_started)\n");
+    }
+    for s in &ir.services {
+        if let Some(sc) = s.job.as_ref().and_then(|j| j.schedule.as_ref()) {
+            t.push_str(&format!(
+                "# no scheduler in Compose: {name} runs on \"{cron}\" in Kubernetes; here it is in\n\
+                 #   profile `{SCHEDULED_PROFILE}`, left out of `up`: run it once with\n\
+                 #   docker compose -f out/{env}/{mode}/{COMPOSE_FILE} run --rm {name}\n",
+                name = s.name,
+                cron = sc.cron,
+                env = ir.env,
+                mode = ir.mode,
+            ));
+        }
     }
     t
 }
@@ -1037,7 +1247,7 @@ mod tests {
             ),
         ];
         let mut used = SecretUse::default();
-        let (env, mounts) = environment(&s, &mut used);
+        let (env, mounts) = environment(&s.env, &mut used);
         let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(
             pairs,

@@ -178,28 +178,83 @@ fn common_values(h: &mut Holes, o: &mut Value, own: Option<&str>) {
 }
 
 /// The release values of a workload and its autoscaler: image, pull policy, resources,
-/// replicas or the autoscaler's bounds.
-fn service_values(h: &mut Holes, o: &mut Value) {
-    match o["kind"].as_str() {
+/// replicas (a job's completions) or the autoscaler's bounds.
+fn service_values(h: &mut Holes, o: &mut Value, s: &Service) {
+    let pod = match o["kind"].as_str() {
         Some("Deployment" | "StatefulSet") => {
             set(o, "/spec/replicas", h.scalar("$svc.replicas"));
-            let c = "/spec/template/spec/containers/0";
-            set(o, &format!("{c}/image"), h.scalar("$svc.image | quote"));
-            let pull = h.optional_scalar("$.Values.global.imagePullPolicy");
-            if !set(o, &format!("{c}/imagePullPolicy"), pull.clone()) {
-                insert(o, c, "imagePullPolicy", pull);
-            }
-            let resources = h.optional_block("$svc.resources");
-            if !set(o, &format!("{c}/resources"), resources.clone()) {
-                insert(o, c, "resources", resources);
-            }
+            "/spec/template/spec"
         }
+        Some("Job") => {
+            set(o, "/spec/completions", h.scalar("$svc.replicas"));
+            "/spec/template/spec"
+        }
+        Some("CronJob") => "/spec/jobTemplate/spec/template/spec",
         Some("HorizontalPodAutoscaler") => {
             set(o, "/spec/minReplicas", h.scalar("$svc.autoscaling.min"));
             set(o, "/spec/maxReplicas", h.scalar("$svc.autoscaling.max"));
+            return;
         }
-        _ => {}
+        _ => return,
+    };
+    let c = format!("{pod}/containers/0");
+    set(o, &format!("{c}/image"), h.scalar("$svc.image | quote"));
+    let pull = h.optional_scalar("$.Values.global.imagePullPolicy");
+    if !set(o, &format!("{c}/imagePullPolicy"), pull.clone()) {
+        insert(o, &c, "imagePullPolicy", pull);
     }
+    let resources = h.optional_block("$svc.resources");
+    if !set(o, &format!("{c}/resources"), resources.clone()) {
+        insert(o, &c, "resources", resources);
+    }
+    // Steps and sidecars that run the service's image follow it when a release changes it.
+    let init = format!("{pod}/initContainers");
+    let count = o
+        .pointer(&init)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    for i in 0..count {
+        let image = format!("{init}/{i}/image");
+        if o.pointer(&image).and_then(Value::as_str) == Some(s.image.as_str()) {
+            set(o, &image, h.scalar("$svc.image | quote"));
+        }
+    }
+}
+
+/// Hook annotations: every object of a job that runs before the release is created (in
+/// `weight` order, the Job last) before Helm installs or upgrades anything else, and replaced
+/// on the next upgrade.
+fn hook(o: &mut Value, weight: i64) {
+    let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Some(a) = annotations.as_object_mut() {
+        a.insert("helm.sh/hook".into(), json!("pre-install,pre-upgrade"));
+        a.insert("helm.sh/hook-weight".into(), json!(weight.to_string()));
+        a.insert(
+            "helm.sh/hook-delete-policy".into(),
+            json!("before-hook-creation"),
+        );
+    }
+}
+
+/// Weight of the hook objects that a job's hook needs (ServiceAccount, ConfigMap, Service).
+const HOOK_SUPPORT_WEIGHT: i64 = -5;
+
+/// Weight of the Namespaces that hold hook jobs: created first.
+const HOOK_NAMESPACE_WEIGHT: i64 = -10;
+
+/// The hook weight of a job that runs before the release: its position among those jobs, in
+/// topological order, so a hook runs after the hooks it depends on.
+fn hook_weight(ir: &Ir, s: &Service) -> i64 {
+    ir.services
+        .iter()
+        .filter(|x| x.runs_before())
+        .position(|x| x.name == s.name)
+        .map_or(0, |p| p as i64)
 }
 
 fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
@@ -208,9 +263,17 @@ fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
         "{{{{- $svc := index .Values.services {} }}}}\n",
         quoted(&s.name)
     );
+    let before = s.runs_before();
     for mut o in object::service(ir, s, FLAVOUR)? {
         common_values(&mut h, &mut o, Some(&s.name));
-        service_values(&mut h, &mut o);
+        service_values(&mut h, &mut o, s);
+        if before {
+            let weight = match o["kind"].as_str() {
+                Some("Job") => hook_weight(ir, s),
+                _ => HOOK_SUPPORT_WEIGHT,
+            };
+            hook(&mut o, weight);
+        }
         text.push_str(&h.document(&o)?);
     }
     Ok(text)
@@ -235,10 +298,23 @@ fn managed_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
         quoted(&s.name),
         quoted(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$"),
     );
-    text.push_str(&h.document(&object::value(&service)?)?);
-    text.push_str(&h.document(&object::value(&slice)?)?);
+    // A job that runs before the release reaches the managed service through this alias:
+    // it must exist before the hook does.
+    let needed_by_hook = ir
+        .services
+        .iter()
+        .any(|x| x.runs_before() && x.depends_on.iter().any(|d| d.service == s.name));
+    let doc = |o: Value| -> Result<String, EmitError> {
+        let mut o = o;
+        if needed_by_hook {
+            hook(&mut o, HOOK_SUPPORT_WEIGHT);
+        }
+        h.document(&o)
+    };
+    text.push_str(&doc(object::value(&service)?)?);
+    text.push_str(&doc(object::value(&slice)?)?);
     text.push_str("{{- else }}\n");
-    text.push_str(&h.document(&object::value(&alias)?)?);
+    text.push_str(&doc(object::value(&alias)?)?);
     text.push_str("{{- end }}\n");
     Ok(text)
 }
@@ -249,8 +325,33 @@ fn namespaces_template(ir: &Ir) -> Result<String, EmitError> {
     let mut text = String::new();
     for ns in &ir.namespaces {
         let n = object::namespace(ir, &ns.name, ns.pod_security.as_str(), FLAVOUR);
+        let mut n = object::value(&n)?;
+        if ir
+            .services
+            .iter()
+            .any(|s| s.runs_before() && s.namespace == ns.name)
+        {
+            // Hooks run before the release's objects exist: a namespace that holds one is
+            // created first, at install, and kept (Helm manages no hook after it ran).
+            if let Some(a) = n
+                .pointer_mut("/metadata")
+                .and_then(Value::as_object_mut)
+                .map(|m| {
+                    m.entry("annotations")
+                        .or_insert_with(|| Value::Object(Default::default()))
+                })
+                .and_then(Value::as_object_mut)
+            {
+                a.insert("helm.sh/hook".into(), json!("pre-install"));
+                a.insert(
+                    "helm.sh/hook-weight".into(),
+                    json!(HOOK_NAMESPACE_WEIGHT.to_string()),
+                );
+                a.insert("helm.sh/resource-policy".into(), json!("keep"));
+            }
+        }
         text.push_str("{{- if .Values.global.createNamespaces }}\n");
-        text.push_str(&h.document(&object::value(&n)?)?);
+        text.push_str(&h.document(&n)?);
         text.push_str("{{- end }}\n");
         if let Some(q) = &ns.quota {
             text.push_str(&h.document(&object::value(&object::quota(ir, &ns.name, q, FLAVOUR))?)?);

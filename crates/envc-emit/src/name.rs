@@ -18,6 +18,25 @@ pub const SECRET_VAR_PREFIX: &str = "ENVC_SECRET_";
 /// Name of the pod volume that mounts a service's config files from its ConfigMap.
 pub const FILES_VOLUME: &str = "envc-files";
 
+/// Name of the init container that waits for a job to complete (the diff recognises it).
+pub fn wait_container_name(job: &str) -> String {
+    format!("{}{job}", envc_core::workload::WAIT_PREFIX)
+}
+
+/// Name of the Role (and its binding) that lets the services waiting for a job read it.
+pub fn waiters_name(job: &str) -> String {
+    format!("{job}-waiters")
+}
+
+/// Label of a Compose service that is an init step of another (its value names it).
+pub const INIT_OF_LABEL: &str = "envc.dev/init-of";
+
+/// Label of a Compose service that is a sidecar of another (its value names it).
+pub const SIDECAR_OF_LABEL: &str = "envc.dev/sidecar-of";
+
+/// Label of a Compose service that Kubernetes runs on a schedule (its value is the schedule).
+pub const SCHEDULE_LABEL: &str = "envc.dev/schedule";
+
 /// Name of the ConfigMap that holds a service's config files.
 pub fn config_map_name(service: &str) -> String {
     format!("{service}-files")

@@ -20,10 +20,11 @@ use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
     MetricTarget, ResourceMetricSource,
 };
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace as K8sNamespace, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    ResourceQuota, ResourceQuotaSpec, Service as K8sService, ServiceAccount, ServicePort,
-    ServiceSpec, VolumeResourceRequirements,
+    PodTemplateSpec, ResourceQuota, ResourceQuotaSpec, Service as K8sService, ServiceAccount,
+    ServicePort, ServiceSpec, VolumeResourceRequirements,
 };
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
 use k8s_openapi::api::networking::v1::{
@@ -32,6 +33,7 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -40,7 +42,7 @@ use serde_json::Value;
 
 use crate::artifact::EmitError;
 use crate::labels::{self, Flavour};
-use crate::name::{claim_name, config_map_name, headless_name};
+use crate::name::{claim_name, config_map_name, headless_name, waiters_name};
 use crate::pod::{self, selector};
 
 /// Annotation on the Service that stands in for a managed service, naming its kind.
@@ -201,8 +203,130 @@ fn replicas(s: &Service) -> Option<i32> {
     }
 }
 
-/// The Deployment or StatefulSet of a service, with the Service a StatefulSet needs first.
+/// The Kubernetes kind of a workload.
+pub fn kind(w: WorkloadKind) -> &'static str {
+    match w {
+        WorkloadKind::Deployment => "Deployment",
+        WorkloadKind::Statefulset => "StatefulSet",
+        WorkloadKind::Job => "Job",
+        WorkloadKind::Cronjob => "CronJob",
+    }
+}
+
+/// The spec of a job (or of each run of a cron job): retries, deadline, time kept, and with
+/// parallelism the number of runs that must succeed.
+fn job_spec(s: &Service, template: PodTemplateSpec) -> JobSpec {
+    let j = s.job.as_ref();
+    let parallelism = j.and_then(|j| j.parallelism);
+    JobSpec {
+        backoff_limit: j.map(|j| clamp_i32(j.retries)),
+        active_deadline_seconds: j.and_then(|j| j.deadline).map(|d| i64::from(d.seconds)),
+        ttl_seconds_after_finished: j.and_then(|j| j.ttl).map(|d| clamp_i32(d.seconds)),
+        completions: parallelism.map(|_| clamp_i32(s.replicas)),
+        parallelism: parallelism.map(clamp_i32),
+        template,
+        ..Default::default()
+    }
+}
+
+fn clamp_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// The Job or CronJob of a service that runs to completion.
+fn run_to_completion(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+    let l = labels::service_in(ir, s, flavour);
+    let ns = Some(s.namespace.as_str());
+    let template = pod::template(ir, s, flavour);
+    let spec = job_spec(s, template);
+    let Some(schedule) = s.job.as_ref().and_then(|j| j.schedule.as_ref()) else {
+        return Ok(vec![value(&Job {
+            metadata: meta(&s.name, ns, l),
+            spec: Some(spec),
+            ..Default::default()
+        })?]);
+    };
+    Ok(vec![value(&CronJob {
+        metadata: meta(&s.name, ns, l.clone()),
+        spec: Some(CronJobSpec {
+            schedule: schedule.cron.clone(),
+            time_zone: schedule.time_zone.clone(),
+            concurrency_policy: Some(schedule.concurrency.k8s().into()),
+            successful_jobs_history_limit: Some(clamp_i32(schedule.successful_history)),
+            failed_jobs_history_limit: Some(clamp_i32(schedule.failed_history)),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(l),
+                    ..Default::default()
+                }),
+                spec: Some(spec),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    })?])
+}
+
+/// The services whose pods wait for `job` with an init container.
+fn waiters<'a>(ir: &'a Ir, job: &Service, flavour: Flavour) -> Vec<&'a Service> {
+    ir.services
+        .iter()
+        .filter(|w| {
+            pod::awaited(ir, w, flavour)
+                .iter()
+                .any(|j| j.name == job.name)
+        })
+        .collect()
+}
+
+/// The Role and RoleBinding that let the services waiting for a job read that Job, and
+/// nothing else.
+fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+    let waiting = waiters(ir, job, flavour);
+    if waiting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let name = waiters_name(&job.name);
+    let ns = Some(job.namespace.as_str());
+    let l = labels::service_in(ir, job, flavour);
+    let role = Role {
+        metadata: meta(&name, ns, l.clone()),
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec!["batch".into()]),
+            resources: Some(vec!["jobs".into()]),
+            resource_names: Some(vec![job.name.clone()]),
+            verbs: vec!["get".into(), "list".into(), "watch".into()],
+            ..Default::default()
+        }]),
+    };
+    let binding = RoleBinding {
+        metadata: meta(&name, ns, l),
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: name.clone(),
+        },
+        subjects: Some(
+            waiting
+                .iter()
+                .map(|w| Subject {
+                    kind: "ServiceAccount".into(),
+                    name: w.name.clone(),
+                    namespace: Some(w.namespace.clone()),
+                    api_group: None,
+                })
+                .collect(),
+        ),
+    };
+    Ok(vec![value(&role)?, value(&binding)?])
+}
+
+/// The Deployment or StatefulSet of a service, with the Service a StatefulSet needs first;
+/// the Job or CronJob of one that runs to completion.
 fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+    if s.workload.runs_to_completion() {
+        return run_to_completion(ir, s, flavour);
+    }
     let l = labels::service_in(ir, s, flavour);
     let ns = Some(s.namespace.as_str());
     let template = pod::template(ir, s, flavour);
@@ -269,6 +393,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
             })?;
             Ok(vec![service, set])
         }
+        WorkloadKind::Job | WorkloadKind::Cronjob => run_to_completion(ir, s, flavour),
     }
 }
 
@@ -300,10 +425,7 @@ fn autoscaler(ir: &Ir, s: &Service, flavour: Flavour) -> Option<HorizontalPodAut
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: match s.workload {
-                    WorkloadKind::Deployment => "Deployment".into(),
-                    WorkloadKind::Statefulset => "StatefulSet".into(),
-                },
+                kind: kind(s.workload).into(),
                 name: s.name.clone(),
             },
             min_replicas: Some(a.min as i32),
@@ -320,7 +442,7 @@ fn autoscaler(ir: &Ir, s: &Service, flavour: Flavour) -> Option<HorizontalPodAut
 /// all replicas but one serving through it; a dev cluster (often one k3s node) is drained
 /// rarely and a budget would only slow that down.
 pub fn has_disruption_budget(ir: &Ir, s: &Service) -> bool {
-    ir.tier == Tier::Prod && s.max_replicas() > 1
+    ir.tier == Tier::Prod && s.max_replicas() > 1 && !s.workload.runs_to_completion()
 }
 
 fn disruption_budget(ir: &Ir, s: &Service, flavour: Flavour) -> Option<PodDisruptionBudget> {
@@ -358,7 +480,7 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, Emi
             ..Default::default()
         })?);
     }
-    if s.workload == WorkloadKind::Deployment {
+    if s.workload != WorkloadKind::Statefulset {
         for v in s.volumes.iter().filter(|v| v.persistent) {
             docs.push(value(&PersistentVolumeClaim {
                 metadata: meta(&claim_name(&s.name, &v.name), ns, l.clone()),
@@ -380,6 +502,7 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, Emi
             ..Default::default()
         })?);
     }
+    docs.extend(waiter_access(ir, s, flavour)?);
     docs.extend(workload(ir, s, flavour)?);
     if let Some(h) = autoscaler(ir, s, flavour) {
         docs.push(value(&h)?);

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use envc_core::Ir;
-use envc_core::ir::{EnvValue, Probe, ProbeAction, Segment, Service};
-use envc_model::model::WorkloadKind;
+use envc_core::ir::{self, EnvValue, Probe, ProbeAction, Segment, Service, Step};
+use envc_model::model::{Resources, Restart, WorkloadKind};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, PersistentVolumeClaimVolumeSource,
@@ -25,8 +25,23 @@ use crate::cloud::{NODE_POOL_LABEL, pool_of};
 use crate::labels::{self, Flavour};
 use crate::name::{
     CONFIG_HASH_ANNOTATION, FILES_VOLUME, SECRET_KEY, claim_name, config_hash, config_map_name,
-    secret_var,
+    secret_var, wait_container_name,
 };
+
+/// Pod volume with the API token of the containers that wait for jobs (only they mount it).
+pub const WAIT_TOKEN_VOLUME: &str = "envc-wait-token";
+
+/// Pod volume with the scratch space `kubectl` caches discovery in.
+pub const WAIT_CACHE_VOLUME: &str = "envc-wait-cache";
+
+/// Where in-cluster clients look for the service account token.
+const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// User the wait containers run as (the image does not choose a non-root one).
+const WAIT_USER: i64 = 65_532;
+
+/// How long a wait container waits before it fails and the kubelet retries it.
+pub const WAIT_TIMEOUT: &str = "10m";
 
 /// Kubernetes expands `$(VAR)` and reduces `$$` to `$` in env values, command and args:
 /// double every `$` of literal text so it reaches the container unchanged.
@@ -48,8 +63,13 @@ fn secret_ref(secret: &str) -> EnvVarSource {
 /// The container env: helper variables for secrets inside composite values come first, since
 /// `$(VAR)` only sees variables defined before it.
 pub fn env(s: &Service) -> Vec<EnvVar> {
+    env_of(&s.env)
+}
+
+/// The env of one container (the service's or a step's), as [`env`] writes it.
+pub fn env_of(vars: &[ir::EnvVar]) -> Vec<EnvVar> {
     let mut helpers: Vec<String> = Vec::new();
-    for e in &s.env {
+    for e in vars {
         if let EnvValue::Template(segs) = &e.value {
             for seg in segs {
                 if let Segment::Secret(name) = seg
@@ -68,7 +88,7 @@ pub fn env(s: &Service) -> Vec<EnvVar> {
             ..Default::default()
         })
         .collect();
-    for e in &s.env {
+    for e in vars {
         out.push(match &e.value {
             EnvValue::Text(t) => EnvVar {
                 name: e.name.clone(),
@@ -142,7 +162,11 @@ pub fn probe(p: &Probe) -> K8sProbe {
 
 /// The container resources: requests and limits as the model gives them.
 pub fn resources(s: &Service) -> Option<ResourceRequirements> {
-    let r = &s.resources;
+    resources_of(&s.resources)
+}
+
+/// Requests and limits of one container.
+fn resources_of(r: &Resources) -> Option<ResourceRequirements> {
     let map = |cpu: Option<String>, mem: Option<String>| -> Option<BTreeMap<String, Quantity>> {
         let mut m = BTreeMap::new();
         if let Some(c) = cpu {
@@ -180,7 +204,7 @@ fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
             ..Default::default()
         });
         if v.persistent {
-            if s.workload == WorkloadKind::Deployment {
+            if s.workload != WorkloadKind::Statefulset {
                 volumes.push(Volume {
                     name: v.name.clone(),
                     persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -315,9 +339,202 @@ pub fn selector(ir: &Ir, s: &Service) -> LabelSelector {
     }
 }
 
+/// The jobs whose completion a service's pods wait for with an init container: the jobs it
+/// depends on with `completed`, except in the chart those that run before the release (Helm
+/// runs hooks to completion before it creates any workload).
+pub fn awaited<'a>(ir: &'a Ir, s: &'a Service, flavour: Flavour) -> Vec<&'a Service> {
+    s.awaited_jobs()
+        .filter_map(|j| ir.service(j))
+        .filter(|j| j.is_deployed() && !(flavour == Flavour::Chart && j.runs_before()))
+        .collect()
+}
+
+/// The init container that waits for `job` to complete.
+fn wait_container(ir: &Ir, job: &Service) -> Container {
+    Container {
+        name: wait_container_name(&job.name),
+        image: Some(ir.kubernetes.wait_image()),
+        image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
+        args: Some(vec![
+            "wait".into(),
+            "--for=condition=complete".into(),
+            format!("--timeout={WAIT_TIMEOUT}"),
+            format!("--namespace={}", job.namespace),
+            "--cache-dir=/tmp/kube-cache".into(),
+            format!("job/{}", job.name),
+        ]),
+        resources: resources_of(&wait_resources()),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: WAIT_TOKEN_VOLUME.into(),
+                mount_path: TOKEN_PATH.into(),
+                read_only: Some(true),
+                ..Default::default()
+            },
+            VolumeMount {
+                name: WAIT_CACHE_VOLUME.into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            },
+        ]),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            run_as_user: Some(WAIT_USER),
+            run_as_group: Some(WAIT_USER),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Requests and limits of a wait container: `kubectl wait` idles on a watch.
+fn wait_resources() -> Resources {
+    let cpu = |t: &str| envc_model::quantity::Cpu::parse(t).ok();
+    let mem = |t: &str| envc_model::quantity::Bytes::parse(t).ok();
+    Resources {
+        requests: envc_model::model::CpuMemory {
+            cpu: cpu("10m"),
+            memory: mem("32Mi"),
+        },
+        limits: envc_model::model::CpuMemory {
+            cpu: cpu("100m"),
+            memory: mem("64Mi"),
+        },
+    }
+}
+
+/// The volumes of the wait containers: the service account token (projected as the kubelet
+/// would for every container, but mounted only into them) and a scratch directory.
+fn wait_volumes() -> Vec<Volume> {
+    use k8s_openapi::api::core::v1::{
+        ConfigMapProjection, DownwardAPIProjection, DownwardAPIVolumeFile, KeyToPath,
+        ObjectFieldSelector, ProjectedVolumeSource, ServiceAccountTokenProjection,
+        VolumeProjection,
+    };
+    vec![
+        Volume {
+            name: WAIT_TOKEN_VOLUME.into(),
+            projected: Some(ProjectedVolumeSource {
+                sources: Some(vec![
+                    VolumeProjection {
+                        service_account_token: Some(ServiceAccountTokenProjection {
+                            path: "token".into(),
+                            expiration_seconds: Some(3607),
+                            audience: None,
+                        }),
+                        ..Default::default()
+                    },
+                    VolumeProjection {
+                        config_map: Some(ConfigMapProjection {
+                            name: "kube-root-ca.crt".into(),
+                            items: Some(vec![KeyToPath {
+                                key: "ca.crt".into(),
+                                path: "ca.crt".into(),
+                                mode: None,
+                            }]),
+                            optional: None,
+                        }),
+                        ..Default::default()
+                    },
+                    VolumeProjection {
+                        downward_api: Some(DownwardAPIProjection {
+                            items: Some(vec![DownwardAPIVolumeFile {
+                                path: "namespace".into(),
+                                field_ref: Some(ObjectFieldSelector {
+                                    api_version: Some("v1".into()),
+                                    field_path: "metadata.namespace".into(),
+                                }),
+                                ..Default::default()
+                            }]),
+                        }),
+                        ..Default::default()
+                    },
+                ]),
+                default_mode: None,
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: WAIT_CACHE_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("16Mi".into())),
+                medium: None,
+            }),
+            ..Default::default()
+        },
+    ]
+}
+
+/// An init step's or sidecar's container: the service's security settings, its volumes at
+/// the step's paths, and the service's resources unless the step sets its own (namespaces
+/// with quotas refuse containers without them).
+fn step_container(ir: &Ir, s: &Service, step: &Step, sidecar: bool) -> Container {
+    let mounts: Vec<VolumeMount> = step
+        .mounts
+        .iter()
+        .map(|m| VolumeMount {
+            name: m.volume.clone(),
+            mount_path: m.path.clone(),
+            read_only: m.read_only.then_some(true),
+            ..Default::default()
+        })
+        .collect();
+    let own = step.resources != Resources::default();
+    Container {
+        name: step.name.clone(),
+        image: Some(step.image.clone()),
+        image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
+        command: (!step.command.is_empty())
+            .then(|| step.command.iter().map(|c| escape_dollars(c)).collect()),
+        args: (!step.args.is_empty())
+            .then(|| step.args.iter().map(|c| escape_dollars(c)).collect()),
+        working_dir: step.working_dir.clone(),
+        env: (!step.env.is_empty()).then(|| env_of(&step.env)),
+        resources: resources_of(if own { &step.resources } else { &s.resources }),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        security_context: Some(container_security(s)),
+        restart_policy: sidecar.then(|| "Always".into()),
+        ..Default::default()
+    }
+}
+
+/// A pod's init containers, in the order they start: the waits for jobs, the sidecars (so that
+/// init steps can use them, a database proxy for a migration), then the init steps.
+fn init_containers(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Container> {
+    let mut out: Vec<Container> = awaited(ir, s, flavour)
+        .into_iter()
+        .map(|j| wait_container(ir, j))
+        .collect();
+    out.extend(s.sidecars.iter().map(|x| step_container(ir, s, x, true)));
+    out.extend(s.init.iter().map(|x| step_container(ir, s, x, false)));
+    out
+}
+
+/// The pod `restartPolicy`: jobs' pods are retried as new pods (`Never`) or in place
+/// (`OnFailure`); servers' pods always restart (the Kubernetes default, left unwritten).
+fn restart_policy(s: &Service) -> Option<String> {
+    s.workload.runs_to_completion().then(|| {
+        match s.restart {
+            Some(Restart::OnFailure) => "OnFailure",
+            _ => "Never",
+        }
+        .to_string()
+    })
+}
+
 /// The pod template of a service's workload.
 pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
-    let (volumes, mounts) = volumes(s);
+    let (mut volumes, mounts) = volumes(s);
+    let init = init_containers(ir, s, flavour);
+    if !awaited(ir, s, flavour).is_empty() {
+        volumes.extend(wait_volumes());
+    }
     let scheduling = scheduling(ir, s);
     let mut annotations = BTreeMap::new();
     if let Some(h) = config_hash(s) {
@@ -338,7 +555,9 @@ pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
             topology_spread_constraints: scheduling.spread,
+            init_containers: (!init.is_empty()).then_some(init),
             containers: vec![container(ir, s, mounts)],
+            restart_policy: restart_policy(s),
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..Default::default()
         }),

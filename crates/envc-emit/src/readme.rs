@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use envc_core::Ir;
 use envc_core::ir::Service;
-use envc_model::model::WorkloadKind;
 use envc_model::profile::{CloudSettings, Provider};
 
 use crate::artifact::Artifact;
@@ -74,14 +73,7 @@ fn services(ir: &Ir) -> String {
                 "-".to_string(),
             ),
             None => (
-                format!(
-                    "{} `{}`",
-                    match svc.workload {
-                        WorkloadKind::Deployment => "Deployment",
-                        WorkloadKind::Statefulset => "StatefulSet",
-                    },
-                    svc.image
-                ),
+                format!("{} `{}`", crate::object::kind(svc.workload), svc.image),
                 match &svc.autoscaling {
                     Some(a) => format!("{}-{} (HPA)", a.min, a.max),
                     None => svc.replicas.to_string(),

@@ -360,7 +360,7 @@ impl Project {
             };
             return Err(Diagnostics(vec![d]));
         };
-        let (chain, profile_tree) = self.profile_chain(mode)?;
+        let (chain, mut profile_tree) = self.profile_chain(mode)?;
         let mut diags = Diagnostics::new();
 
         // Split the merged profile into settings and overlays.
@@ -404,6 +404,27 @@ impl Project {
             }
         }
 
+        // An environment's scoped block may also set the mode's settings (`cloud`,
+        // `kubernetes`, `promotion`, ...) for that environment alone: node pools, identities
+        // and promotion rules name its services.
+        let scoped = scoped.map(|mut s| {
+            let mut own = Node::empty_table(s.origin);
+            if let (NodeValue::Table(from), NodeValue::Table(to)) = (&mut s.value, &mut own.value) {
+                let keys: Vec<String> = from
+                    .keys()
+                    .filter(|k| !OVERLAY_KEYS.contains(&k.as_str()))
+                    .cloned()
+                    .collect();
+                for k in keys {
+                    if let Some(e) = from.shift_remove(&k) {
+                        to.insert(k, e);
+                    }
+                }
+            }
+            settings.overlay(&own);
+            profile_tree.overlay(&own);
+            s
+        });
         let (profile, d) = decode::<ProfileFile>(&settings);
         diags.extend(d);
 

@@ -208,10 +208,24 @@ pub struct Service {
     /// Prometheus metrics endpoint.
     #[serde(default)]
     pub metrics: Option<Metrics>,
-    /// `deployment` or `statefulset`; by default a service with persistent volumes is a
-    /// StatefulSet and any other a Deployment.
+    /// `deployment`, `statefulset`, `job` (runs to completion) or `cronjob` (runs on a
+    /// schedule); by default a service with persistent volumes is a StatefulSet and any other a
+    /// Deployment.
     #[serde(default)]
     pub workload: Option<WorkloadKind>,
+    /// What to do when the container exits; the mode's default when absent (jobs: `no`).
+    #[serde(default)]
+    pub restart: Option<Restart>,
+    /// Run-to-completion settings of a job or cron job.
+    #[serde(default)]
+    pub job: Option<JobSettings>,
+    /// Steps that run to completion, in declared order, before the service's container starts.
+    #[serde(default)]
+    pub init: IndexMap<String, Step>,
+    /// Containers that run beside the service's for its whole life, sharing its network and
+    /// volumes.
+    #[serde(default)]
+    pub sidecars: IndexMap<String, Step>,
     /// Seconds to wait after SIGTERM before killing.
     #[serde(default)]
     pub stop_grace_period: Option<Duration>,
@@ -260,6 +274,167 @@ pub enum WorkloadKind {
     Deployment,
     /// A StatefulSet with a headless Service.
     Statefulset,
+    /// Runs to completion: a Kubernetes Job, a Compose one-shot service.
+    Job,
+    /// Runs on a schedule: a Kubernetes CronJob (Compose has no scheduler).
+    Cronjob,
+}
+
+impl WorkloadKind {
+    /// The name as the model spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::Statefulset => "statefulset",
+            WorkloadKind::Job => "job",
+            WorkloadKind::Cronjob => "cronjob",
+        }
+    }
+
+    /// Whether it runs to completion (a job or cron job) rather than serving until stopped.
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, WorkloadKind::Job | WorkloadKind::Cronjob)
+    }
+}
+
+/// What to do when a container exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    /// Never restart.
+    No,
+    /// Restart when it exits with a non-zero status.
+    OnFailure,
+    /// Always restart.
+    Always,
+    /// Always restart, unless it was stopped by hand (Compose).
+    UnlessStopped,
+}
+
+impl Restart {
+    /// The name as the model and Compose spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::No => "no",
+            Restart::OnFailure => "on-failure",
+            Restart::Always => "always",
+            Restart::UnlessStopped => "unless-stopped",
+        }
+    }
+}
+
+/// When a job runs relative to the rest of a release.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobRun {
+    /// Before the release's workloads start, on every install and upgrade (migrations): a Helm
+    /// `pre-install,pre-upgrade` hook.
+    Before,
+    /// With the other workloads; dependents wait for it.
+    #[default]
+    Alongside,
+}
+
+/// What a cron job does when a run is due and the previous one is still running.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Concurrency {
+    /// Start the new run too.
+    #[default]
+    Allow,
+    /// Skip the new run.
+    Forbid,
+    /// Stop the running one and start the new one.
+    Replace,
+}
+
+impl Concurrency {
+    /// The CronJob `concurrencyPolicy` value.
+    pub fn k8s(self) -> &'static str {
+        match self {
+            Concurrency::Allow => "Allow",
+            Concurrency::Forbid => "Forbid",
+            Concurrency::Replace => "Replace",
+        }
+    }
+}
+
+/// Run-to-completion settings (`[services.<name>.job]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct JobSettings {
+    /// Retries after a failed run before the job fails (Kubernetes `backoffLimit`); 3 when
+    /// absent.
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// Longest a run may take before it is stopped and fails (`activeDeadlineSeconds`).
+    #[serde(default)]
+    pub deadline: Option<Duration>,
+    /// How long a finished job is kept, for its logs, before Kubernetes deletes it
+    /// (`ttlSecondsAfterFinished`); one day when absent.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// When it runs: `before` the release's workloads (migrations) or `alongside` them.
+    #[serde(default)]
+    pub run: JobRun,
+    /// Pods running at once; `replicas` is then the number of successful runs needed.
+    #[serde(default)]
+    pub parallelism: Option<u32>,
+    /// Cron jobs: when to run, in cron syntax (`0 3 * * *`, `@daily`).
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Cron jobs: what to do when a run is due while the previous one still runs.
+    #[serde(default)]
+    pub concurrency: Concurrency,
+    /// Cron jobs: the time zone the schedule is in (IANA name, `Europe/Paris`); the
+    /// controller's (usually UTC) when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Cron jobs: finished successful jobs to keep; 3 when absent.
+    #[serde(default)]
+    pub successful_history: Option<u32>,
+    /// Cron jobs: failed jobs to keep; 1 when absent.
+    #[serde(default)]
+    pub failed_history: Option<u32>,
+}
+
+/// An init step or a sidecar: a container in the service's pod.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct Step {
+    /// Image; the service's when absent.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Replaces the image's entrypoint.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Replaces the image's arguments.
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Working directory.
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    /// Environment variables, as for a service.
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    /// The service's volumes this container mounts, by name.
+    #[serde(default)]
+    pub volumes: IndexMap<String, StepMount>,
+    /// Resource requests and limits.
+    #[serde(default)]
+    pub resources: Resources,
+}
+
+/// Where an init step or sidecar mounts one of the service's volumes.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct StepMount {
+    /// Mount path; the service's mount path of the volume when absent.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Mount read-only.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// How to build an image.

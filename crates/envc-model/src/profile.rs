@@ -149,6 +149,27 @@ pub struct KubernetesSettings {
     /// `imagePullPolicy` of containers.
     #[serde(default)]
     pub image_pull_policy: Option<String>,
+    /// Image of the init containers that wait for jobs (`kubectl wait`); by default
+    /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
+    #[serde(default)]
+    pub wait_image: Option<String>,
+}
+
+/// Kubernetes version assumed when a profile names none.
+pub const DEFAULT_KUBERNETES_VERSION: &str = "1.34";
+
+impl KubernetesSettings {
+    /// The image of the containers that wait for jobs: the profile's, else the kubectl
+    /// release image of the targeted version (`registry.k8s.io/kubectl:v1.34.0`).
+    pub fn wait_image(&self) -> String {
+        self.wait_image.clone().unwrap_or_else(|| {
+            let v = self
+                .version
+                .as_deref()
+                .unwrap_or(DEFAULT_KUBERNETES_VERSION);
+            format!("registry.k8s.io/kubectl:v{v}.0")
+        })
+    }
 }
 
 impl Default for KubernetesSettings {
@@ -162,6 +183,7 @@ impl Default for KubernetesSettings {
             node_ports: true,
             node_port_range: node_port_range(),
             image_pull_policy: None,
+            wait_image: None,
         }
     }
 }

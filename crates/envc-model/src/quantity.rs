@@ -151,9 +151,13 @@ impl Bytes {
 }
 
 impl Duration {
-    /// Parses `"30s"`, `"2m"`, `"1h"`, `"1m30s"`.
+    /// Parses `"30s"`, `"2m"`, `"1h"`, `"1m30s"`, `"1d"`.
     pub fn parse(s: &str) -> Result<Duration, String> {
-        let bad = || format!("invalid duration \"{s}\": write it as \"10s\", \"2m\" or \"1m30s\"");
+        let bad = || {
+            format!(
+                "invalid duration \"{s}\": write it as \"10s\", \"2m\", \"1m30s\", \"6h\" or \"1d\""
+            )
+        };
         if s.is_empty() {
             return Err(bad());
         }
@@ -168,6 +172,7 @@ impl Duration {
                 's' => 1,
                 'm' => 60,
                 'h' => 3600,
+                'd' => 86_400,
                 _ => return Err(bad()),
             };
             let n: u64 = num.parse().map_err(|_| bad())?;

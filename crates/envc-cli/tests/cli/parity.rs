@@ -18,7 +18,7 @@ use crate::common::{copy_dir, envc, lakehouse_project, parts, repo};
 
 /// The differences a Helm mode may have from k3s, each with the reason; every difference the
 /// comparison finds must match one of them.
-const ALLOWED: [(&str, &str); 10] = [
+const ALLOWED: [(&str, &str); 11] = [
     (
         "labels",
         "`app.kubernetes.io/managed-by` is `envc` in manifests and `Helm` in charts, which also carry `helm.sh/chart`",
@@ -53,7 +53,43 @@ const ALLOWED: [(&str, &str); 10] = [
         "identity",
         "cloud modes only: the ServiceAccount annotation binding the service to its cloud identity",
     ),
+    (
+        "hooks",
+        "a job that runs before the release is a Helm pre-install/pre-upgrade hook (annotations on its objects), so the pods that wait for it in k3s (`wait-for-<job>` init containers and their token and cache volumes) need no wait in the chart",
+    ),
 ];
+
+/// Kinds of the objects a service's workload is.
+const WORKLOAD_KINDS: [&str; 4] = ["Deployment", "StatefulSet", "Job", "CronJob"];
+
+/// Where a workload's pod spec is.
+fn pod_spec(kind: &str) -> &'static str {
+    if kind == "CronJob" {
+        "/spec/jobTemplate/spec/template/spec"
+    } else {
+        "/spec/template/spec"
+    }
+}
+
+/// Whether a k3s list of init containers or pod volumes is the chart's plus the waits for
+/// hook jobs.
+fn only_hook_waits(k3s: &Option<Value>, prod: &Option<Value>) -> bool {
+    let waits = |v: &Value| {
+        v.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.starts_with("wait-for-") || n.starts_with("envc-wait-"))
+    };
+    let Some(Value::Array(k)) = k3s else {
+        return false;
+    };
+    let kept: Vec<&Value> = k.iter().filter(|v| !waits(v)).collect();
+    let chart: Vec<&Value> = match prod {
+        Some(Value::Array(p)) => p.iter().collect(),
+        None => Vec::new(),
+        Some(_) => return false,
+    };
+    kept.len() < k.len() && kept == chart
+}
 
 fn helm() -> Option<PathBuf> {
     let tools = std::env::var_os("ENVC_TOOLS")
@@ -170,9 +206,22 @@ fn allowed(d: &Difference, mode: &Mode, image_differs: bool) -> Option<&'static 
         return Some("storage");
     }
     for field in ["nodeSelector", "tolerations", "topologySpreadConstraints"] {
-        if p.starts_with(&format!(".spec.template.spec.{field}")) && d.k3s.is_none() {
+        if p.contains(&format!(".template.spec.{field}")) && d.k3s.is_none() {
             return Some("scheduling");
         }
+    }
+    let hook_only = d
+        .prod
+        .as_ref()
+        .and_then(Value::as_object)
+        .is_some_and(|a| !a.is_empty() && a.keys().all(|k| k.starts_with("helm.sh/hook")));
+    if p == ".metadata.annotations" && d.k3s.is_none() && hook_only {
+        return Some("hooks");
+    }
+    if (p.ends_with(".spec.initContainers") || p.ends_with(".spec.volumes"))
+        && only_hook_waits(&d.k3s, &d.prod)
+    {
+        return Some("hooks");
     }
     if p.starts_with(".metadata.annotations") && d.k3s.is_none() {
         return Some("identity");
@@ -225,7 +274,7 @@ fn compare(
     for (name, v) in &services {
         let workload = |set: &BTreeMap<(String, String, String), Value>| {
             set.iter()
-                .find(|((k, _, n), _)| n == name && (k == "Deployment" || k == "StatefulSet"))
+                .find(|((k, _, n), _)| n == name && WORKLOAD_KINDS.contains(&k.as_str()))
                 .map(|(key, v)| (key.clone(), v.clone()))
         };
         let (Some((key, prod_w)), Some((_, k3s_w))) = (workload(&rendered), workload(&k3s)) else {
@@ -242,8 +291,8 @@ fn compare(
                 .or_else(|| v["autoscaling"]["max"].as_u64())
                 .unwrap_or(1),
         };
-        let image = "/spec/template/spec/containers/0/image";
-        let image_differs = prod_w.pointer(image) != k3s_w.pointer(image);
+        let image = format!("{}/containers/0/image", pod_spec(&key.0));
+        let image_differs = prod_w.pointer(&image) != k3s_w.pointer(&image);
         let mut pairs = vec![(key.clone(), Some(k3s_w), Some(prod_w.clone()))];
         // The ServiceAccount and a Deployment's claims, by name.
         for ((kind, ns, n), o) in &rendered {
@@ -271,7 +320,7 @@ fn compare(
     }
     // Every k3s workload is deployed by the chart or stands in for a managed service.
     for (kind, _, n) in k3s.keys() {
-        let workload = kind == "Deployment" || kind == "StatefulSet";
+        let workload = WORKLOAD_KINDS.contains(&kind.as_str());
         if workload && !services.contains_key(n) && values["external"].get(n).is_none() {
             problems.push(format!("{env}/{mode}: {n} runs in k3s, not in the chart"));
         }

@@ -143,12 +143,21 @@ fn amounts(m: Option<&BTreeMap<String, K8sQuantity>>) -> Option<Amounts> {
     })
 }
 
+/// Whether `replicas` is a value of the service: servers without an autoscaler, and jobs
+/// that run several pods (their number of completions).
+pub fn replicas_value(s: &Service) -> bool {
+    match &s.job {
+        Some(j) => j.parallelism.is_some() && j.schedule.is_none(),
+        None => s.autoscaling.is_none(),
+    }
+}
+
 /// The values of one deployed service, from the same resources the pod template has.
 pub fn service_values(s: &Service) -> ServiceValues {
     ServiceValues {
         image: s.image.clone(),
         version: image_version(&s.image),
-        replicas: s.autoscaling.is_none().then_some(s.replicas),
+        replicas: replicas_value(s).then_some(s.replicas),
         autoscaling: s.autoscaling.as_ref().map(|a| Autoscaling {
             min: a.min,
             max: a.max,
