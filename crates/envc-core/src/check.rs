@@ -34,6 +34,61 @@ pub(crate) fn lowered(
     if m.profile.profile.backend.is_kubernetes() {
         check_quotas(m, services, d);
     }
+    if m.profile.profile.backend == Backend::Helm {
+        check_hook_order(m, services, d);
+    }
+}
+
+/// A job that runs before the release is a Helm pre-install hook: Helm runs it before it
+/// creates any of the release's objects, so it can only wait for (or reach) what exists by
+/// then, managed services and the hooks before it.
+fn check_hook_order(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
+    for s in services.iter().filter(|s| s.runs_before()) {
+        for dep in &s.depends_on {
+            let Some(target) = services.iter().find(|x| x.name == dep.service) else {
+                continue;
+            };
+            if !target.is_deployed() || target.runs_before() {
+                continue;
+            }
+            let (origin, how) = if dep.declared {
+                (
+                    m.tree
+                        .origin_of(&["services", &s.name, "depends_on", &dep.service]),
+                    "depends on",
+                )
+            } else {
+                (
+                    m.tree.origin_of(&["services", &s.name, "job", "run"]),
+                    "refers to",
+                )
+            };
+            d.push(
+                Diagnostic::error(
+                    "E-hook-order",
+                    format!(
+                        "job `{}` runs before the release, but {how} `{}`, which the release deploys",
+                        s.name, dep.service
+                    ),
+                )
+                .at(origin, "here")
+                .hint(format!(
+                    "in mode `{}` the job is a Helm pre-install hook and runs before `{}` exists: make `{}` a managed service (external) in this mode, or set `job.run = \"alongside\"`",
+                    m.mode, dep.service, dep.service
+                )),
+            );
+        }
+        if s.volumes.iter().any(|v| v.persistent) {
+            d.push(
+                Diagnostic::error(
+                    "E-hook-order",
+                    format!("job `{}` runs before the release, but has persistent volumes, whose claims the release creates after it", s.name),
+                )
+                .at(m.tree.origin_of(&["services", &s.name, "volumes"]), "here")
+                .hint("give the job scratch volumes (`persistent = false`), or set `job.run = \"alongside\"`"),
+            );
+        }
+    }
 }
 
 /// Env values that name a secret with `{ secret = "…" }` must name a declared one.
@@ -219,6 +274,24 @@ fn check_file_secrets(
 type QuotaCheck = (&'static str, Option<u64>, u64, fn(u64) -> String);
 
 /// Namespace quotas hold the sum of their services' resources at maximum replicas.
+/// One amount (a request or limit) of a service's pod as Kubernetes counts it against a quota:
+/// the larger of its running containers (the service's and its sidecars') and of each init
+/// step together with the sidecars started before it. A step or sidecar without resources
+/// gets the service's.
+fn pod_amount(s: &ir::Service, f: &dyn Fn(&model::Resources) -> u64) -> u64 {
+    let of = |st: &ir::Step| {
+        if st.resources == model::Resources::default() {
+            f(&s.resources)
+        } else {
+            f(&st.resources)
+        }
+    };
+    let sidecars: u64 = s.sidecars.iter().map(of).sum();
+    let running = f(&s.resources) + sidecars;
+    let init_peak = s.init.iter().map(|st| of(st) + sidecars).max().unwrap_or(0);
+    running.max(init_peak)
+}
+
 fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
     for (key, ns) in &m.model.namespaces {
         let Some(q) = &ns.quota else { continue };
@@ -232,23 +305,25 @@ fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
                 .map(|s| f(s) * u64::from(s.max_replicas()))
                 .sum()
         };
-        let cpu_lim = sum(&|s| s.resources.limits.cpu.as_ref().map_or(0, |c| c.millis));
-        let mem_lim = sum(&|s| s.resources.limits.memory.as_ref().map_or(0, |c| c.bytes));
+        let cpu_lim = sum(&|s| pod_amount(s, &|r| r.limits.cpu.as_ref().map_or(0, |c| c.millis)));
+        let mem_lim = sum(&|s| pod_amount(s, &|r| r.limits.memory.as_ref().map_or(0, |c| c.bytes)));
         let cpu_req = sum(&|s| {
-            s.resources
-                .requests
-                .cpu
-                .as_ref()
-                .or(s.resources.limits.cpu.as_ref())
-                .map_or(0, |c| c.millis)
+            pod_amount(s, &|r| {
+                r.requests
+                    .cpu
+                    .as_ref()
+                    .or(r.limits.cpu.as_ref())
+                    .map_or(0, |c| c.millis)
+            })
         });
         let mem_req = sum(&|s| {
-            s.resources
-                .requests
-                .memory
-                .as_ref()
-                .or(s.resources.limits.memory.as_ref())
-                .map_or(0, |c| c.bytes)
+            pod_amount(s, &|r| {
+                r.requests
+                    .memory
+                    .as_ref()
+                    .or(r.limits.memory.as_ref())
+                    .map_or(0, |c| c.bytes)
+            })
         });
         let storage = sum(&|s| {
             s.volumes
@@ -345,4 +420,48 @@ pub fn cross_environment_checks(irs: &[&Ir]) -> Diagnostics {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use envc_model::quantity::Cpu;
+
+    fn cpu(req: &str) -> model::Resources {
+        model::Resources {
+            requests: model::CpuMemory {
+                cpu: Cpu::parse(req).ok(),
+                memory: None,
+            },
+            ..Default::default()
+        }
+    }
+
+    fn step(name: &str, resources: model::Resources) -> ir::Step {
+        ir::Step {
+            name: name.into(),
+            image: "x:1".into(),
+            command: Vec::new(),
+            args: Vec::new(),
+            working_dir: None,
+            env: Vec::new(),
+            mounts: Vec::new(),
+            resources,
+        }
+    }
+
+    #[test]
+    fn pod_amounts_count_sidecars_and_the_largest_init_step() {
+        let millis = |r: &model::Resources| r.requests.cpu.as_ref().map_or(0, |c| c.millis);
+        let mut s = ir::Service::new("api", "app", "api:1");
+        s.resources = cpu("100m");
+        assert_eq!(pod_amount(&s, &millis), 100);
+        s.sidecars.push(step("logs", cpu("10m")));
+        // A step without resources gets the service's: 100m + the sidecar's 10m.
+        s.init.push(step("render", model::Resources::default()));
+        assert_eq!(pod_amount(&s, &millis), 110);
+        // A big init step runs beside the sidecars, before the service's container.
+        s.init.push(step("warm", cpu("1")));
+        assert_eq!(pod_amount(&s, &millis), 1010);
+    }
 }

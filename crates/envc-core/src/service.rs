@@ -153,7 +153,7 @@ fn service(
         restart: svc
             .restart
             .or(workload.runs_to_completion().then_some(model::Restart::No)),
-        job: job(svc, workload),
+        job: job(scope, name, svc, workload),
         init,
         sidecars,
         stop_grace_period: svc.stop_grace_period,
@@ -167,12 +167,20 @@ pub const DEFAULT_RETRIES: u32 = 3;
 /// How long a finished job is kept by default: a day to read its logs.
 pub const DEFAULT_TTL: Duration = Duration { seconds: 86_400 };
 
-/// Run-to-completion settings of a job or cron job, with defaults applied.
-fn job(svc: &model::Service, workload: WorkloadKind) -> Option<ir::Job> {
+/// Run-to-completion settings of a job or cron job, with defaults applied. A finished job
+/// that other services wait for is kept (no default ttl): a dependent pod that restarts after
+/// the Job was deleted would wait for it forever.
+fn job(
+    scope: &Scope<'_>,
+    name: &str,
+    svc: &model::Service,
+    workload: WorkloadKind,
+) -> Option<ir::Job> {
     if !workload.runs_to_completion() {
         return None;
     }
     let j = svc.job.clone().unwrap_or_default();
+    let default_ttl = (!awaited_in(&scope.m.model, name)).then_some(DEFAULT_TTL);
     let schedule = (workload == WorkloadKind::Cronjob).then(|| ir::Schedule {
         cron: j.schedule.clone().unwrap_or_default(),
         concurrency: j.concurrency,
@@ -183,10 +191,20 @@ fn job(svc: &model::Service, workload: WorkloadKind) -> Option<ir::Job> {
     Some(ir::Job {
         retries: j.retries.unwrap_or(DEFAULT_RETRIES),
         deadline: j.deadline,
-        ttl: Some(j.ttl.unwrap_or(DEFAULT_TTL)),
+        ttl: j.ttl.or(default_ttl),
         run: j.run,
         parallelism: j.parallelism,
         schedule,
+    })
+}
+
+/// Whether an enabled service waits for job `name` to complete.
+pub(crate) fn awaited_in(model: &model::EnvironmentFile, name: &str) -> bool {
+    model.services.values().filter(|s| s.enabled).any(|s| {
+        s.depends_on
+            .0
+            .get(name)
+            .is_some_and(|c| matches!(c, Condition::Completed | Condition::Auto))
     })
 }
 

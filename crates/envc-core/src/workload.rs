@@ -115,6 +115,20 @@ fn check_job_settings(
         );
     }
     let job = svc.job.clone().unwrap_or_default();
+    if kind == WorkloadKind::Job
+        && job.ttl.is_some()
+        && m.profile.profile.backend != Backend::Compose
+        && crate::service::awaited_in(&m.model, name)
+    {
+        d.push(
+            Diagnostic::warning(
+                "W-ttl-awaited",
+                format!("job `{name}` is deleted `job.ttl` after it finishes, but other services wait for it"),
+            )
+            .at(at(m, name, &["job", "ttl"]), "here")
+            .hint("a dependent pod that restarts after the Job is gone waits for it until the manifests are applied again; remove `ttl` (envc then keeps the Job)"),
+        );
+    }
     if kind == WorkloadKind::Job {
         for (key, set) in [
             ("schedule", job.schedule.is_some()),
@@ -167,28 +181,18 @@ fn check_job_settings(
         }
     }
     if let Some(tz) = &job.time_zone
-        && !is_time_zone(tz)
+        && let Err(e) = cron::check_time_zone(tz)
     {
-        d.push(
-            Diagnostic::error("E-bad-schedule", format!("`{tz}` is not a time zone name"))
-                .at(at(m, name, &["job", "time_zone"]), "here")
-                .hint("use an IANA time zone name such as `Etc/UTC` or `Europe/Paris`"),
+        let origin = at(m, name, &["job", "time_zone"]);
+        let mut diag = Diagnostic::error("E-bad-schedule", e.message).at(
+            sub_origin(project, origin, tz, e.offset, e.len.max(1)),
+            "here",
         );
+        diag = diag.hint(e.hint.unwrap_or_else(|| {
+            "use an IANA time zone name such as `Etc/UTC` or `Europe/Paris`".into()
+        }));
+        d.push(diag);
     }
-}
-
-/// Whether a name has the shape of an IANA time zone (`UTC`, `Europe/Paris`,
-/// `America/Argentina/Buenos_Aires`, `Etc/GMT+2`); the cluster's database decides the rest.
-fn is_time_zone(tz: &str) -> bool {
-    !tz.is_empty()
-        && tz.len() <= 64
-        && !tz.starts_with('/')
-        && !tz.ends_with('/')
-        && !tz.contains("//")
-        && !tz.contains("..")
-        && tz
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
 }
 
 /// A job restarts at most on failure: `always` would run it forever.
@@ -199,6 +203,34 @@ fn check_restart(
     kind: WorkloadKind,
     d: &mut Diagnostics,
 ) {
+    let backend = m.profile.profile.backend;
+    if let Some(r @ (Restart::No | Restart::OnFailure)) = svc.restart
+        && !kind.runs_to_completion()
+        && backend != Backend::Compose
+    {
+        d.push(
+            Diagnostic::warning(
+                "W-restart-ignored",
+                format!("restart `{}` of `{name}` has no effect in mode `{}`", r.as_str(), m.mode),
+            )
+            .at(at(m, name, &["restart"]), "here")
+            .hint(format!("a Kubernetes {} always restarts its containers; if `{name}` runs to completion, make it a job (`workload = \"job\"`)", server_kind(kind))),
+        );
+    }
+    let schedule = svc.job.as_ref().and_then(|j| j.schedule.as_deref());
+    if kind == WorkloadKind::Cronjob
+        && backend == Backend::Compose
+        && let Some(schedule) = schedule.filter(|s| cron::check(s).is_ok())
+    {
+        d.push(
+            Diagnostic::warning(
+                "W-no-scheduler",
+                format!("Compose has no scheduler: cron job `{name}` (\"{schedule}\") does not run by itself in mode `{}`", m.mode),
+            )
+            .at(at(m, name, &["workload"]), "here")
+            .hint(format!("it is in the Compose profile `scheduled`: run it with `docker compose run --rm {name}`, or from the host's cron")),
+        );
+    }
     if let Some(r @ (Restart::Always | Restart::UnlessStopped)) = svc.restart
         && kind.runs_to_completion()
     {
@@ -213,8 +245,7 @@ fn check_restart(
     }
 }
 
-/// `completed` only on jobs; nothing waits for a cron job; a Helm hook job can only wait for
-/// what exists before the release (other hook jobs, managed services).
+/// `completed` only on jobs; nothing waits for a cron job.
 fn check_dependencies(scope: &Scope<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     let m = scope.m;
     let kind_of = |dep: &str| {
@@ -242,28 +273,6 @@ fn check_dependencies(scope: &Scope<'_>, name: &str, svc: &Service, d: &mut Diag
                 )
                 .at(at(m, name, &["depends_on", dep]), "here")
                 .hint(format!("wait for it to be `healthy` or `started`, or set `workload = \"job\"` on `{dep}` if it runs to completion")),
-            );
-        }
-    }
-    let before = svc.workload == Some(WorkloadKind::Job)
-        && svc.job.as_ref().is_some_and(|j| j.run == JobRun::Before);
-    if !before || scope.backend != Backend::Helm {
-        return;
-    }
-    for dep in svc.depends_on.0.keys() {
-        let Some(t) = scope.targets.get(dep.as_str()) else {
-            continue;
-        };
-        let dep_before = t.svc.workload == Some(WorkloadKind::Job)
-            && t.svc.job.as_ref().is_some_and(|j| j.run == JobRun::Before);
-        if t.svc.external.is_none() && !dep_before {
-            d.push(
-                Diagnostic::error(
-                    "E-hook-order",
-                    format!("job `{name}` runs before the release, but depends on `{dep}`, which the release deploys"),
-                )
-                .at(at(m, name, &["depends_on", dep]), "here")
-                .hint(format!("in mode `{}` the job is a Helm pre-install hook and runs before `{dep}` exists: make `{dep}` a managed service (external) in this mode, or set `job.run = \"alongside\"`", m.mode)),
             );
         }
     }
@@ -323,7 +332,20 @@ fn check_steps(m: &LoadedMode, name: &str, svc: &Service, d: &mut Diagnostics) {
                     );
                 }
             }
-            for vname in step.volumes.keys() {
+            for (vname, mount) in &step.volumes {
+                if let Some(p) = mount.path.as_deref().filter(|p| !p.starts_with('/')) {
+                    d.push(
+                        Diagnostic::error(
+                            "E-bad-path",
+                            format!("mount path `{p}` of `{kind}.{sname}` is not absolute"),
+                        )
+                        .at(
+                            at(m, name, &[kind, sname, "volumes", vname, "path"]),
+                            "here",
+                        )
+                        .hint("write the absolute path in the container, such as `/data`"),
+                    );
+                }
                 if !svc.volumes.contains_key(vname) {
                     let mut diag = Diagnostic::error(
                         "E-unknown-volume",
@@ -373,5 +395,13 @@ fn check_sidecar_version(scope: &Scope<'_>, d: &mut Diagnostics) {
                 .hint(format!("raise `kubernetes.version` to \"1.{SIDECAR_MINOR}\" or later, or run the sidecar's work as an init step")),
             );
         }
+    }
+}
+
+/// The Kubernetes kind of a long-running workload, for messages.
+fn server_kind(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Statefulset => "StatefulSet",
+        _ => "Deployment",
     }
 }
