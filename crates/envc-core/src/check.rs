@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use crate::ir::{self, Ir};
 use crate::reference::Piece;
 use crate::scope::{Scope, Site, unknown_secret};
-use crate::secret::SecretValues;
+use crate::secret::{SecretValues, holds_secret};
 
 /// The checks that need every enabled service but not the graph.
 pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
@@ -210,7 +210,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
             if text.site != Site::Env {
                 let key = text.site.key();
                 for (sname, sv) in values {
-                    if sv.value.len() >= 4 && text.text.contains(&sv.value) {
+                    if holds_secret(text.text, &sv.value) {
                         d.push(
                             Diagnostic::error(
                                 "E-inline-secret",
@@ -236,7 +236,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                 );
             }
             for (sname, sv) in values {
-                if sv.value.len() >= 4 && text.text.contains(&sv.value) {
+                if holds_secret(text.text, &sv.value) {
                     d.push(
                         Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
                             .at(at, "secret value written inline")
@@ -258,7 +258,7 @@ fn check_file_secrets(
     for svc in services {
         for f in &svc.files {
             for (sname, v) in values {
-                if v.value.len() >= 4 && f.content.contains(&v.value) {
+                if holds_secret(&f.content, &v.value) {
                     d.push(
                         Diagnostic::error("E-inline-secret", format!("file `{}` of `{}` contains the value of secret `{sname}`", f.name, svc.name))
                             .at(m.tree.origin_of(&["services", &svc.name, "files", &f.name]), "in this file")

@@ -8,7 +8,7 @@ use envc_model::model::{self, EnvValue as ModelEnv};
 use envc_model::{Diagnostic, Diagnostics, NodeValue, Origin, Project, Span, asset::Assets};
 
 use crate::graph::{Edge, EdgeKind};
-use crate::reference::{Attribute, Malformed, Piece, Reference, Subject};
+use crate::reference::{Attribute, Malformed, Piece, RESERVED, Reference, Subject};
 use crate::scope::{Scope, Site, Text, disabled_service, unknown_secret, unknown_service};
 use crate::{template, validate};
 
@@ -110,6 +110,23 @@ fn reference_edges(
                 origin: o,
             }),
             Ok(_) => {}
+            Err(_)
+                if rp.len() == 1
+                    && !scope.m.model.services.contains_key(&rp[0])
+                    && !RESERVED.contains(&rp[0].as_str()) =>
+            {
+                // `${HOSTNAME}`: a shell or Compose variable, not a reference.
+                let var = &rp[0];
+                d.push(
+                    Diagnostic::error(
+                        "E-bad-reference",
+                        format!("`${{{var}}}` is not a reference: references name a service or a secret and what of it"),
+                    )
+                    .at(o, "here")
+                    .path(path.join("."))
+                    .hint(format!("for a literal `${{{var}}}` (a variable the container's shell expands), write `$${{{var}}}`")),
+                );
+            }
             Err(diag) => d.push(diag.at(o, "here").path(path.join("."))),
         }
     }

@@ -54,6 +54,7 @@ pub fn resolve(
     let edges = edge::collect(project, &scope, assets, &mut d);
     d.extend(assets.diagnostics.clone());
     let secret_values = secret::dev_values(m);
+    secret::warn_weak_dev_values(m, &mut d);
     check::across_services(&scope, &secret_values, &mut d);
     let graph = match Graph::build(&scope.names(), edges.edges) {
         Ok(g) => Some(g),

@@ -146,6 +146,9 @@ pub(crate) struct Target<'a> {
     pub args: Vec<Text<'a>>,
     /// Its init steps, then its sidecars, in declared order.
     pub steps: Vec<StepStrings<'a>>,
+    /// The commands of its probes (`exec.command`, `http.command`), by probe kind
+    /// (`liveness`, `readiness`, `startup`), element by element.
+    pub probes: Vec<(&'static str, Vec<Text<'a>>)>,
 }
 
 impl Target<'_> {
@@ -157,7 +160,43 @@ impl Target<'_> {
             .chain(self.command.iter())
             .chain(self.args.iter())
             .chain(self.steps.iter().flat_map(|s| s.strings.texts()))
+            .chain(self.probes.iter().flat_map(|(_, t)| t.iter()))
     }
+
+    /// The command strings of one probe kind.
+    pub(crate) fn probe(&self, kind: &str) -> &[Text<'_>] {
+        self.probes
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&[], |(_, t)| t.as_slice())
+    }
+}
+
+/// The command strings of a service's probes, by kind, as [`Target::probes`] holds them.
+fn probe_strings(svc: &model::Service) -> Vec<(&'static str, Vec<Text<'_>>)> {
+    let probes = &svc.probes;
+    [
+        ("liveness", &probes.liveness),
+        ("readiness", &probes.readiness),
+        ("startup", &probes.startup),
+    ]
+    .into_iter()
+    .filter_map(|(kind, p)| {
+        let p = p.as_ref()?;
+        let (action, command) = match (&p.exec, &p.http) {
+            (Some(e), _) => ("exec", &e.command),
+            (None, Some(h)) => ("http", h.command.as_ref()?),
+            _ => return None,
+        };
+        let step = ["probes".to_string(), kind.to_string(), action.to_string()];
+        let texts = command
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Text::new(&step, Site::Command, i.to_string(), a))
+            .collect();
+        Some((kind, texts))
+    })
+    .collect()
 }
 
 /// The enabled services of one loaded mode.
@@ -214,6 +253,7 @@ impl<'a> Scope<'a> {
                     command: own.command,
                     args: own.args,
                     steps,
+                    probes: probe_strings(svc),
                 },
             );
         }

@@ -85,13 +85,87 @@ pub(crate) fn lower(
     secrets
 }
 
+/// Characters that end a token when looking for a secret value in a literal: whitespace and
+/// the separators of URLs, assignments and lists (`user:pass@host`, `PASSWORD=x`, `a,b`), but
+/// not `/`, `.`, `-` or `_`, which join the parts of paths and module names.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ':' | '@' | '=' | ',' | ';' | '&' | '?' | '\'' | '"' | '`'
+        )
+}
+
+/// Whether a literal holds a secret's value: as the whole text or as a whole token of it, so
+/// that a dev value that is a common word (`airflow`) is found in `airflow:airflow@db` but not
+/// in `/opt/airflow/dags`. A value with separators inside is looked for anywhere.
+pub(crate) fn holds_secret(text: &str, value: &str) -> bool {
+    if value.len() < 4 {
+        return false;
+    }
+    if text == value {
+        return true;
+    }
+    if value.chars().any(is_separator) {
+        return text.contains(value);
+    }
+    text.split(is_separator).any(|t| t == value)
+}
+
+/// The shortest dev value that is not reported as weak.
+pub const STRONG_DEV_VALUE: usize = 8;
+
+/// A dev value that is short, or that is also a name in the model (the environment, a
+/// namespace, a service, a literal env value such as a user name), is easy to guess and, since
+/// it is only found as a whole token, hides where it is written inline.
+pub(crate) fn warn_weak_dev_values(m: &LoadedMode, d: &mut Diagnostics) {
+    if m.profile.profile.tier == Tier::Prod {
+        return;
+    }
+    let model = &m.model;
+    for (sname, s) in &model.secrets {
+        let Some(v) = &s.dev_value else { continue };
+        let named = if v.eq_ignore_ascii_case(&model.environment.name) {
+            Some("the environment's name".to_string())
+        } else if let Some(n) = model.namespaces.values().find(|n| n.name == *v) {
+            Some(format!("the name of namespace `{}`", n.name))
+        } else if model.services.contains_key(v) {
+            Some(format!("the name of service `{v}`"))
+        } else {
+            model.services.iter().find_map(|(svc, x)| {
+                x.env.iter().find_map(|(k, e)| {
+                    matches!(e, ModelEnv::Text(t) if t == v)
+                        .then(|| format!("the value of env `{k}` of `{svc}`"))
+                })
+            })
+        };
+        let why = match named {
+            Some(n) => format!("is also {n}"),
+            None if v.chars().count() < STRONG_DEV_VALUE => {
+                format!("is shorter than {STRONG_DEV_VALUE} characters")
+            }
+            None => continue,
+        };
+        d.push(
+            Diagnostic::warning(
+                "W-weak-dev-value",
+                format!("the dev value of secret `{sname}` {why}"),
+            )
+            .at(m.tree.origin_of(&["secrets", sname, "dev_value"]), "here")
+            .hint("envc finds a secret written inline only where its whole value is a token, and a common or short value is easy to guess: use a longer, distinct dev value, or remove `dev_value` and let envc derive one"),
+        );
+    }
+}
+
 /// A secret no service names, enabled in this mode or not, is probably left over.
 fn warn_unused(m: &LoadedMode, used: &[ir::Secret], d: &mut Diagnostics) {
     for sname in m.model.secrets.keys() {
         if !used.iter().any(|s| &s.name == sname)
             && !m.model.services.values().any(|s| {
-                s.env
-                    .values()
+                let steps = s.init.values().chain(s.sidecars.values());
+                std::iter::once(&s.env)
+                    .chain(steps.map(|st| &st.env))
+                    .flat_map(|env| env.values())
                     .any(|v| matches!(v, ModelEnv::Secret(r) if &r.secret == sname))
             })
         {
@@ -142,6 +216,26 @@ fn uses_secret(v: &EnvValue, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_values_are_found_as_whole_tokens() {
+        assert!(holds_secret("airflow", "airflow"));
+        assert!(holds_secret(
+            "postgresql://airflow:airflow@db/airflow",
+            "airflow"
+        ));
+        assert!(holds_secret("PASSWORD=hunter22 other", "hunter22"));
+        assert!(!holds_secret("/opt/airflow/dags", "airflow"));
+        assert!(!holds_secret("airflow.providers.celery", "airflow"));
+        assert!(!holds_secret("xairflowx", "airflow"));
+        // A value with separators inside is looked for anywhere.
+        assert!(holds_secret(
+            "say: correct horse battery!",
+            "correct horse battery"
+        ));
+        // Values under 4 characters are never looked for.
+        assert!(!holds_secret("a:abc@b", "abc"));
+    }
 
     #[test]
     fn derived_secrets_are_stable() {

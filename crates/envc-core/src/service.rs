@@ -142,9 +142,9 @@ fn service(
             .as_ref()
             .map_or(svc.replicas.unwrap_or(1), |a| a.min),
         autoscaling: svc.autoscaling.clone(),
-        liveness: probe(svc, &svc.probes.liveness),
-        readiness: probe(svc, &svc.probes.readiness),
-        startup: probe(svc, &svc.probes.startup),
+        liveness: probe(scope, name, t, "liveness", &svc.probes.liveness, d),
+        readiness: probe(scope, name, t, "readiness", &svc.probes.readiness, d),
+        startup: probe(scope, name, t, "startup", &svc.probes.startup, d),
         depends_on: depends_on(scope, adjacency, name, svc),
         clients: clients(scope, inputs.scrapers, adjacency, name, svc),
         security: svc.security.clone(),
@@ -334,8 +334,19 @@ fn ports(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Port> {
 }
 
 /// A probe with its port resolved to the container port.
-fn probe(svc: &model::Service, p: &Option<model::Probe>) -> Option<ir::Probe> {
+/// A probe, with references in its command resolved (and `$${` read as a literal `${`), as in
+/// a service's command.
+fn probe(
+    scope: &Scope<'_>,
+    name: &str,
+    t: &Target<'_>,
+    kind: &str,
+    p: &Option<model::Probe>,
+    d: &mut Diagnostics,
+) -> Option<ir::Probe> {
+    let svc = t.svc;
     let p = p.as_ref()?;
+    let mut command = || strings(scope, name, t.probe(kind), d);
     let port_of = |pname: &str| {
         svc.ports
             .get(pname)
@@ -347,7 +358,7 @@ fn probe(svc: &model::Service, p: &Option<model::Probe>) -> Option<ir::Probe> {
             port_name: h.port.clone(),
             port: port_of(&h.port),
             path: h.path.clone(),
-            command: h.command.clone(),
+            command: h.command.as_ref().map(|_| command()),
         }
     } else if let Some(t) = &p.tcp {
         ir::ProbeAction::Tcp {
@@ -360,13 +371,7 @@ fn probe(svc: &model::Service, p: &Option<model::Probe>) -> Option<ir::Probe> {
             port: port_of(&g.port),
         }
     } else {
-        ir::ProbeAction::Exec {
-            command: p
-                .exec
-                .as_ref()
-                .map(|e| e.command.clone())
-                .unwrap_or_default(),
-        }
+        ir::ProbeAction::Exec { command: command() }
     };
     Some(ir::Probe {
         action,

@@ -7,8 +7,8 @@ use envc_model::{Node, NodeValue, Origin, Sources};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{Class, Comparison, Difference, not_representable};
-use crate::facts::Format;
-use crate::key::{Key, ProbeKind};
+use crate::facts::{Facts, Format};
+use crate::key::{JobField, Key, ProbeKind, ScheduleField, StepField};
 
 /// A difference declared intended between two modes (a rule of `accepted.toml`).
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -109,6 +109,7 @@ pub struct Context<'a> {
 pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
     let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
     let mut used = vec![false; ctx.accepted.len()];
+    let sides = &c.sides;
     for d in &mut c.differences {
         if let Some(i) = ctx
             .accepted
@@ -132,6 +133,11 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         if let Some((a, b)) = &ctx.models
             && let Some(reason) = healthcheck_not_representable(a, b, ctx, d)
         {
+            d.class = Class::NotRepresentable;
+            d.reason = reason;
+            continue;
+        }
+        if let Some(reason) = pod_shape(sides, d) {
             d.class = Class::NotRepresentable;
             d.reason = reason;
             continue;
@@ -193,8 +199,96 @@ fn healthcheck_not_representable(
         .then(|| "its probes have no command Compose could run (set `command` on the http probe when the image has a client)".into())
 }
 
+/// Differences in how jobs run, which each format expresses its own way: a Helm hook instead
+/// of wait containers, a Compose one-shot service instead of a Job, Kubernetes' one restart
+/// policy for long-running workloads. The rules read other facts of the two sides.
+fn pod_shape(sides: &[Facts; 2], d: &Difference) -> Option<String> {
+    let values = [&d.a, &d.b];
+    // The side that lacks the fact, and the other.
+    let lacking = values.iter().position(|v| v.is_none());
+    let service = |side: usize, name: &str| sides[side].services.get(name);
+    match &d.key {
+        Key::DependsOn(job) => {
+            let side = lacking?;
+            service(side, job)
+                .and_then(|j| j.job.as_ref())
+                .is_some_and(|j| j.before)
+                .then(|| {
+                    format!(
+                        "in {} {job} is a Helm pre-install,pre-upgrade hook: it runs to completion before the release's workloads start, so nothing waits for it",
+                        sides[side].label
+                    )
+                })
+        }
+        Key::Job(JobField::Run) => {
+            let side = lacking?;
+            let other = 1 - side;
+            (sides[side].format == Format::Kubernetes
+                && sides[other].format == Format::Kubernetes
+                && !sides[side].helm)
+                .then(|| {
+                    "Kubernetes manifests without Helm have no hooks: the job starts with the workloads, and its dependents wait for it with an init container running `kubectl wait`".to_string()
+                })
+        }
+        Key::Workload => {
+            let side = lacking?;
+            let s = service(side, &d.service)?;
+            let one_shot = s
+                .restart
+                .as_deref()
+                .is_some_and(|r| r == "no" || r.starts_with("on-failure"));
+            if sides[side].format != Format::Compose
+                || sides[1 - side].format != Format::Kubernetes
+                || !one_shot
+            {
+                return None;
+            }
+            Some(match values[1 - side].as_deref() {
+                Some("cronjob") => "Compose has no scheduler: a cron job is a one-shot service (restart \"no\") labelled `envc.dev/schedule`, run with `docker compose run --rm`; Kubernetes runs it as a CronJob".into(),
+                _ => "Compose has no job kind: a job is a one-shot service (restart \"no\") that dependents wait for with `service_completed_successfully`, and none waits for this one; Kubernetes runs it as a Job".into(),
+            })
+        }
+        Key::Volume(path) => {
+            let compose = sides.iter().position(|f| f.format == Format::Compose)?;
+            let shared = service(compose, &d.service)
+                .and_then(|s| s.volumes.get(path))
+                .is_some_and(|v| v.shared);
+            (shared
+                && sides[1 - compose].format == Format::Kubernetes
+                && values[compose].as_deref() == Some("persistent")
+                && values[1 - compose].as_deref() == Some("scratch"))
+            .then(|| {
+                "Compose cannot share a tmpfs between containers: a scratch volume that init steps or sidecars mount is a named volume there (in Kubernetes an emptyDir the pod's containers share)".into()
+            })
+        }
+        Key::Restart => {
+            let (a, b) = (d.a.as_deref()?, d.b.as_deref()?);
+            let k8s = sides.iter().position(|f| f.format == Format::Kubernetes)?;
+            if sides[1 - k8s].format != Format::Compose {
+                return None;
+            }
+            let long_running = service(k8s, &d.service).is_some_and(|s| s.job_kind.is_none());
+            let compose = if k8s == 0 { b } else { a };
+            (long_running && [a, b][k8s] == "always").then(|| {
+                format!(
+                    "Kubernetes always restarts a long-running workload's containers (restartPolicy Always is the only one a Deployment or StatefulSet allows); Compose's `{compose}` has no counterpart"
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
 fn representability(a: Format, b: Format, d: &Difference) -> Option<String> {
     if a == b {
+        return None;
+    }
+    // Kubernetes can wait for a job: an init container running `kubectl wait` does.
+    if matches!(d.key, Key::DependsOn(_))
+        && [&d.a, &d.b]
+            .iter()
+            .any(|v| v.as_deref() == Some("completed"))
+    {
         return None;
     }
     if d.a.is_none()
@@ -283,8 +377,32 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>
             .filter(|(_, f)| f.path == *path)
             .map(|(n, _)| base(&["files", n]))
             .collect(),
-        Key::Namespace => Vec::new(),
+        Key::Namespace | Key::Profiles => Vec::new(),
+        Key::Workload => vec![base(&["workload"])],
+        Key::Restart => vec![base(&["restart"])],
+        Key::Job(field) => vec![base(&["job", field.as_str()])],
+        Key::Schedule(field) => {
+            let name = match field {
+                ScheduleField::Cron => "schedule",
+                other => other.as_str(),
+            };
+            vec![base(&["job", name])]
+        }
+        Key::InitOrder => vec![base(&["init"])],
+        Key::Init(step, field) => vec![step_path(base(&["init", step]), field)],
+        Key::Sidecar(side, field) => vec![step_path(base(&["sidecars", side]), field)],
     }
+}
+
+/// The model path of an init step's or sidecar's field under the step's path.
+fn step_path(mut path: Vec<String>, field: &StepField) -> Vec<String> {
+    match field {
+        StepField::Image => path.push("image".into()),
+        StepField::Command => path.push("command".into()),
+        StepField::Args => path.push("args".into()),
+        StepField::Env(name) => path.extend(["env".to_string(), name.clone()]),
+    }
+    path
 }
 
 /// The first leaf under `node` that a profile file set.

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::facts::{Facts, Format, ProbeFacts, ServiceFacts};
-use crate::key::{Facet, Key, PortField, ProbeKind};
+use crate::key::{Facet, JobField, Key, PortField, ProbeKind, ScheduleField};
 use crate::normalize;
 
 /// How a difference is judged.
@@ -71,10 +71,15 @@ pub struct Difference {
 pub struct Comparison {
     /// Differences, grouped by service in a stable order.
     pub differences: Vec<Difference>,
-    /// Values that differed only in host names or ports each format spells its own way.
+    /// Values that differed only in host names, ports or restart policies each format spells
+    /// its own way.
     pub normalized: usize,
     /// Services compared.
     pub services: usize,
+    /// The two sides' facts as compared (renamed and normalised), for classification rules
+    /// that look at another fact of the service or at another service.
+    #[serde(skip)]
+    pub sides: Box<[Facts; 2]>,
 }
 
 impl Difference {
@@ -112,9 +117,35 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
             Some("Compose services are reached on their container ports")
         }
         (Format::Compose, Key::VolumeSize(_)) => Some("Compose volumes have no size"),
-        (Format::Kubernetes, Key::DependsOn(_)) => {
-            Some("Kubernetes has no start order (readiness probes and retries take its place)")
-        }
+        (Format::Compose, Key::Job(field)) => Some(match field {
+            JobField::Retries => {
+                "with restart \"no\" Compose runs a job once; Kubernetes replaces a failed pod up to backoffLimit times"
+            }
+            JobField::Deadline => {
+                "Compose has no job deadline; Kubernetes stops a job that runs longer than activeDeadlineSeconds"
+            }
+            JobField::Ttl => {
+                "Compose keeps a finished job's container until `docker compose down`; Kubernetes deletes a finished Job after ttlSecondsAfterFinished"
+            }
+            JobField::Parallelism => {
+                "Compose starts a job's replicas at once; Kubernetes runs `parallelism` pods at a time until `completions` succeed"
+            }
+            JobField::Run => {
+                "Compose has no release hooks: dependents wait for the job with `service_completed_successfully`, where Helm runs it as a pre-install,pre-upgrade hook"
+            }
+        }),
+        (Format::Compose, Key::Schedule(ScheduleField::Cron)) => Some(
+            "Compose has no scheduler: run the job with `docker compose run --rm <service>` (Kubernetes runs the CronJob on its schedule)",
+        ),
+        (Format::Compose, Key::Schedule(_)) => Some(
+            "Compose has no scheduler; Kubernetes' CronJob controller applies the concurrency policy, time zone and history limits",
+        ),
+        (Format::Kubernetes, Key::Profiles) => Some(
+            "Kubernetes has no Compose profiles: every workload in the set is deployed (a CronJob runs on its schedule)",
+        ),
+        (Format::Kubernetes, Key::DependsOn(_)) => Some(
+            "Kubernetes has no start order: readiness probes and retries take its place; only dependents of a job wait for it, with an init container running `kubectl wait`",
+        ),
         (Format::Kubernetes, Key::Namespace) => {
             Some("Kubernetes has namespaces, not Compose networks")
         }
@@ -126,8 +157,8 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
 }
 
 /// Compares two fact sets after renaming B's services with `renames` (B name -> A name) and
-/// normalising host names and ports. Differences come out unclassified (`Drift`, empty reason);
-/// the caller classifies them.
+/// normalising host names, ports and (between formats) restart policies. Differences come out
+/// unclassified (`Drift`, empty reason); the caller classifies them.
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
@@ -138,6 +169,10 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
     normalize::rename(&mut b, renames);
     let raw_a = a.clone();
     let raw_b = b.clone();
+    if a.format != b.format {
+        normalize::restart_as_kubernetes(&mut a);
+        normalize::restart_as_kubernetes(&mut b);
+    }
     let ra = normalize::host_rewriter(&a, &BTreeMap::new());
     let rb = normalize::host_rewriter(&b, renames);
     normalize::rewrite(&mut a, &ra);
@@ -184,6 +219,7 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
         differences,
         normalized,
         services,
+        sides: Box::new([a, b]),
     }
 }
 
@@ -269,6 +305,7 @@ mod tests {
             services: [("db".to_string(), s)].into_iter().collect(),
             notes: Vec::new(),
             endpoints: Vec::new(),
+            helm: false,
         }
     }
 

@@ -1,8 +1,11 @@
 //! Facts from a Compose file: envc's own or hand-written, with `.env` interpolation, secrets
 //! read through `*_FILE` variables, bind-mounted files and `configs:` read from the set.
 
+mod pod;
+
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
 use yaml_serde::Value as Y;
 
 use crate::facts::{
@@ -368,6 +371,7 @@ pub fn extract(files: &FileSet) -> Facts {
             services,
             notes,
             endpoints: Vec::new(),
+            helm: false,
         };
     };
     let dir = main
@@ -394,6 +398,8 @@ pub fn extract(files: &FileSet) -> Facts {
         vars: &vars,
         unresolved: Vec::new(),
     };
+    let mut roles = IndexMap::new();
+    let mut schedules = IndexMap::new();
     for (k, s) in doc
         .get("services")
         .and_then(Y::as_mapping)
@@ -408,7 +414,16 @@ pub fn extract(files: &FileSet) -> Facts {
             notes: &mut notes,
         };
         services.insert(name.to_string(), read.service(s));
+        let labels = labels(s);
+        if let Some(cron) = labels.get(pod::SCHEDULE) {
+            schedules.insert(name.to_string(), cron.clone());
+        }
+        roles.insert(
+            name.to_string(),
+            pod::role(&labels, text(s, "network_mode")),
+        );
     }
+    pod::fold(&mut services, &roles, &schedules, &mut notes);
     let mut unresolved = it.unresolved;
     unresolved.sort();
     unresolved.dedup();
@@ -424,6 +439,7 @@ pub fn extract(files: &FileSet) -> Facts {
         services,
         notes,
         endpoints: Vec::new(),
+        helm: false,
     }
 }
 
@@ -697,6 +713,7 @@ impl Reader<'_, '_> {
                             VolumeFacts {
                                 persistent: true,
                                 size: Some(format!("bind {source}")),
+                                ..Default::default()
                             },
                         );
                     }
@@ -707,6 +724,7 @@ impl Reader<'_, '_> {
                         VolumeFacts {
                             persistent: false,
                             size,
+                            ..Default::default()
                         },
                     );
                 }
@@ -718,6 +736,8 @@ impl Reader<'_, '_> {
                         VolumeFacts {
                             persistent,
                             size: None,
+                            source: (!source.is_empty()).then(|| source.clone()),
+                            shared: false,
                         },
                     );
                 }
@@ -831,6 +851,7 @@ fn tmpfs(s: &Y, f: &mut ServiceFacts) {
             VolumeFacts {
                 persistent: false,
                 size,
+                ..Default::default()
             },
         );
     }
@@ -868,6 +889,72 @@ fn resources(s: &Y, f: &mut ServiceFacts) {
     );
 }
 
+/// A service's labels, from a mapping or a list of `key=value`.
+fn labels(s: &Y) -> IndexMap<String, String> {
+    match s.get("labels") {
+        Some(Y::Mapping(m)) => m
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
+            .collect(),
+        Some(Y::Sequence(seq)) => seq
+            .iter()
+            .filter_map(Y::as_str)
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (l.to_string(), String::new()),
+            })
+            .collect(),
+        _ => IndexMap::new(),
+    }
+}
+
+/// `depends_on` with each condition in the model's words (`started`, `healthy`, `completed`);
+/// the list form and a missing condition mean started.
+fn depends_on(v: Option<&Y>) -> BTreeMap<String, String> {
+    let condition = |c: Option<&str>| match c {
+        Some("service_healthy") => "healthy".to_string(),
+        Some("service_completed_successfully") => "completed".to_string(),
+        Some("service_started") | None => "started".to_string(),
+        Some(other) => other.to_string(),
+    };
+    match v {
+        Some(Y::Mapping(m)) => m
+            .iter()
+            .filter_map(|(k, d)| Some((k.as_str()?.to_string(), condition(text(d, "condition")))))
+            .collect(),
+        other => names(other)
+            .into_iter()
+            .map(|n| (n, condition(None)))
+            .collect(),
+    }
+}
+
+/// The restart policy: `restart`, else Swarm's `deploy.restart_policy`, else Docker's default
+/// (`no`).
+fn restart(s: &Y) -> String {
+    match s.get("restart") {
+        Some(Y::Bool(false)) => return "no".into(),
+        Some(v) => {
+            if let Some(r) = scalar(v).filter(|r| !r.is_empty()) {
+                return r;
+            }
+        }
+        None => {}
+    }
+    let policy = s.get("deploy").and_then(|d| d.get("restart_policy"));
+    let attempts = policy
+        .and_then(|p| p.get("max_attempts"))
+        .and_then(Y::as_u64);
+    match (policy.and_then(|p| text(p, "condition")), attempts) {
+        (Some("none"), _) => "no".into(),
+        (Some("on-failure"), Some(n)) => format!("on-failure:{n}"),
+        (Some("on-failure"), None) => "on-failure".into(),
+        (Some(_), _) | (None, Some(_)) => "always".into(),
+        (None, None) if policy.is_some() => "always".into(),
+        (None, None) => "no".into(),
+    }
+}
+
 /// Names in a list or the keys of a mapping (`depends_on`, `networks`).
 fn names(v: Option<&Y>) -> Vec<String> {
     match v {
@@ -885,7 +972,9 @@ fn names(v: Option<&Y>) -> Vec<String> {
 
 /// Dependencies, networks and security settings.
 fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
-    f.depends_on = names(s.get("depends_on")).into_iter().collect();
+    f.depends_on = depends_on(s.get("depends_on"));
+    f.restart = Some(restart(s));
+    f.profiles = names(s.get("profiles"));
     let networks = names(s.get("networks"));
     f.namespace = (!networks.is_empty()).then(|| networks.join(","));
     f.security.user = s.get("user").and_then(scalar);

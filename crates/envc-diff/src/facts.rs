@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use crate::key::{Facet, Key, Port, PortField, ProbeKind, Resource, Security};
+pub use crate::key::{
+    Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
+};
 
 /// The format facts were read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -46,6 +48,9 @@ pub struct Facts {
     /// Every addressable name and its namespace (Kubernetes Services, including ones with no
     /// workload such as aliases of managed databases), for host name normalisation.
     pub endpoints: Vec<(String, String)>,
+    /// Rendered from a Helm chart (its objects carry the `helm.sh/chart` label), so jobs may
+    /// be release hooks.
+    pub helm: bool,
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.
@@ -140,6 +145,11 @@ pub struct VolumeFacts {
     pub persistent: bool,
     /// Size, normalised (`20Gi`), when known.
     pub size: Option<String>,
+    /// The Compose named volume mounted (not compared: names are the format's own).
+    pub source: Option<String>,
+    /// A Compose named volume that one of the service's init steps or sidecars mounts too
+    /// (not compared: it explains why a scratch volume is a named volume there).
+    pub shared: bool,
 }
 
 /// A file placed in the container, keyed by path.
@@ -223,13 +233,111 @@ pub struct SecurityFacts {
     pub cap_add: Vec<String>,
 }
 
+/// Work that runs to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Runs once (Kubernetes Job; in Compose a one-shot service others wait for).
+    Job,
+    /// Runs on a schedule (Kubernetes CronJob; in Compose a service labelled with its
+    /// schedule).
+    Cronjob,
+}
+
+impl JobKind {
+    /// Name as in facts (the model's `workload` values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Job => "job",
+            JobKind::Cronjob => "cronjob",
+        }
+    }
+}
+
+/// Settings of a job (or of each job a cron job starts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFacts {
+    /// Retries of a failed job.
+    pub retries: Option<u32>,
+    /// Seconds it may run.
+    pub deadline: Option<u32>,
+    /// Seconds a finished job is kept.
+    pub ttl: Option<u32>,
+    /// Pods at once.
+    pub parallelism: Option<u32>,
+    /// Runs before the release's workloads (a Helm pre-install,pre-upgrade hook).
+    pub before: bool,
+}
+
+/// A cron job's schedule, with Kubernetes' defaults applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScheduleFacts {
+    /// The cron expression.
+    pub cron: Option<String>,
+    /// `allow`, `forbid` or `replace`.
+    pub concurrency: Option<String>,
+    /// Time zone (IANA name).
+    pub time_zone: Option<String>,
+    /// Finished jobs kept.
+    pub successful_history: Option<u32>,
+    /// Failed jobs kept.
+    pub failed_history: Option<u32>,
+}
+
+/// An init step or a sidecar: a container of the service's pod besides the main one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepFacts {
+    /// Image reference.
+    pub image: Option<String>,
+    /// Entrypoint override.
+    pub command: Option<Vec<String>>,
+    /// Arguments override.
+    pub args: Option<Vec<String>>,
+    /// Environment, secrets hashed as the service's are.
+    pub env: BTreeMap<String, Value>,
+}
+
+impl StepFacts {
+    /// The step's facts as `field -> value`.
+    fn flatten(&self) -> Vec<(StepField, String)> {
+        let mut out = Vec::new();
+        if let Some(i) = &self.image {
+            out.push((StepField::Image, i.clone()));
+        }
+        if let Some(c) = &self.command {
+            out.push((StepField::Command, shell_words(c)));
+        }
+        if let Some(a) = &self.args {
+            out.push((StepField::Args, shell_words(a)));
+        }
+        for (k, v) in &self.env {
+            out.push((StepField::Env(k.clone()), v.display()));
+        }
+        out
+    }
+}
+
 /// What one service deploys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceFacts {
     /// Name.
     pub name: String,
-    /// `Deployment`, `StatefulSet`, `DaemonSet` or `compose`.
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or `compose`.
     pub workload: String,
+    /// Job or cron job; `None` for long-running workloads.
+    pub job_kind: Option<JobKind>,
+    /// Restart policy: `no`, `on-failure`, `always`, `unless-stopped` (Compose's
+    /// `on-failure:N` stays as written on a service that is not a job).
+    pub restart: Option<String>,
+    /// Job settings, for jobs and cron jobs.
+    pub job: Option<JobFacts>,
+    /// Schedule, for cron jobs.
+    pub schedule: Option<ScheduleFacts>,
+    /// Init steps by name, in the order they run.
+    pub init: IndexMap<String, StepFacts>,
+    /// Sidecars by name.
+    pub sidecars: BTreeMap<String, StepFacts>,
+    /// Compose profiles (besides the one envc puts cron jobs in).
+    pub profiles: Vec<String>,
     /// Kubernetes namespace, or Compose networks.
     pub namespace: Option<String>,
     /// Image reference.
@@ -254,8 +362,8 @@ pub struct ServiceFacts {
     pub autoscaling: Option<String>,
     /// Probes by kind (Compose's healthcheck as [`ProbeKind::Healthcheck`]).
     pub probes: BTreeMap<ProbeKind, ProbeFacts>,
-    /// Services it waits for.
-    pub depends_on: BTreeSet<String>,
+    /// Services it waits for, with the condition (`started`, `healthy`, `completed`).
+    pub depends_on: BTreeMap<String, String>,
     /// Ingress routes (`host/path`).
     pub exposure: BTreeSet<String>,
     /// Security settings.
@@ -273,7 +381,72 @@ impl ServiceFacts {
         self.flatten_probes(&mut m);
         self.flatten_relations(&mut m);
         self.flatten_security(&mut m);
+        self.flatten_lifecycle(&mut m);
+        self.flatten_steps(&mut m);
         m
+    }
+
+    /// Workload kind, restart, job settings, schedule and profiles.
+    fn flatten_lifecycle(&self, m: &mut BTreeMap<Key, String>) {
+        if let Some(k) = self.job_kind {
+            m.insert(Key::Workload, k.as_str().into());
+        }
+        if let Some(r) = &self.restart {
+            m.insert(Key::Restart, r.clone());
+        }
+        if let Some(j) = &self.job {
+            for (field, v) in [
+                (JobField::Retries, j.retries.map(|n| n.to_string())),
+                (JobField::Deadline, j.deadline.map(duration)),
+                (JobField::Ttl, j.ttl.map(duration)),
+                (JobField::Parallelism, j.parallelism.map(|n| n.to_string())),
+                (JobField::Run, j.before.then(|| "before".to_string())),
+            ] {
+                if let Some(v) = v {
+                    m.insert(Key::Job(field), v);
+                }
+            }
+        }
+        if let Some(s) = &self.schedule {
+            for (field, v) in [
+                (ScheduleField::Cron, s.cron.clone()),
+                (ScheduleField::Concurrency, s.concurrency.clone()),
+                (ScheduleField::TimeZone, s.time_zone.clone()),
+                (
+                    ScheduleField::SuccessfulHistory,
+                    s.successful_history.map(|n| n.to_string()),
+                ),
+                (
+                    ScheduleField::FailedHistory,
+                    s.failed_history.map(|n| n.to_string()),
+                ),
+            ] {
+                if let Some(v) = v {
+                    m.insert(Key::Schedule(field), v);
+                }
+            }
+        }
+        if !self.profiles.is_empty() {
+            m.insert(Key::Profiles, self.profiles.join(","));
+        }
+    }
+
+    /// Init steps (and their order) and sidecars.
+    fn flatten_steps(&self, m: &mut BTreeMap<Key, String>) {
+        if !self.init.is_empty() {
+            let order: Vec<&str> = self.init.keys().map(String::as_str).collect();
+            m.insert(Key::InitOrder, order.join(", "));
+        }
+        for (name, step) in &self.init {
+            for (field, v) in step.flatten() {
+                m.insert(Key::Init(name.clone(), field), v);
+            }
+        }
+        for (name, side) in &self.sidecars {
+            for (field, v) in side.flatten() {
+                m.insert(Key::Sidecar(name.clone(), field), v);
+            }
+        }
     }
 
     /// Image, command, arguments and environment.
@@ -357,8 +530,8 @@ impl ServiceFacts {
 
     /// Start order, ingress routes and namespace.
     fn flatten_relations(&self, m: &mut BTreeMap<Key, String>) {
-        for d in &self.depends_on {
-            m.insert(Key::DependsOn(d.clone()), "yes".into());
+        for (d, condition) in &self.depends_on {
+            m.insert(Key::DependsOn(d.clone()), condition.clone());
         }
         for e in &self.exposure {
             m.insert(Key::Exposure(e.clone()), "ingress".into());
@@ -386,6 +559,22 @@ impl ServiceFacts {
             m.insert(Key::Security(Security::CapAdd), s.cap_add.join(","));
         }
     }
+}
+
+/// Seconds in the model's notation: the largest units that divide it (`30m`, `1d`, `1h30m`).
+pub fn duration(seconds: u32) -> String {
+    if seconds == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = seconds;
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
 }
 
 /// Words joined the way a shell would read them back.

@@ -10,8 +10,9 @@ use envc_emit::healthcheck::{DEFAULT_FAILURES, DEFAULT_PERIOD, DEFAULT_TIMEOUT};
 use envc_emit::name::SECRET_VAR_PREFIX;
 
 use crate::facts::{
-    Facts, FileFacts, Format, Part, PortFacts, ProbeFacts, ResourceFacts, ServiceFacts, Value,
-    VolumeFacts, cpu, memory, secret_hash, sensitive_name, shell_words,
+    Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
+    ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, cpu, memory, secret_hash,
+    sensitive_name, shell_words,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -232,7 +233,11 @@ impl<'a> Index<'a> {
     }
 }
 
-/// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet) in the set.
+/// The kinds read as services.
+const WORKLOADS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+
+/// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) in the
+/// set.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
     let objs = objects(files, &mut notes);
@@ -242,7 +247,7 @@ pub fn extract(files: &FileSet) -> Facts {
     let mut services = indexmap::IndexMap::new();
     for w in &objs {
         let kind = text(w, &["kind"]).unwrap_or_default();
-        if !matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
+        if !WORKLOADS.contains(&kind) {
             continue;
         }
         let f = workload(w, kind, &index, &secrets, &configs, &mut notes);
@@ -255,12 +260,16 @@ pub fn extract(files: &FileSet) -> Facts {
         .collect();
     endpoints.sort();
     endpoints.dedup();
+    let helm = objs
+        .iter()
+        .any(|o| at(o, &["metadata", "labels", "helm.sh/chart"]).is_some());
     Facts {
         label: files.label.clone(),
         format: Format::Kubernetes,
         services,
         notes,
         endpoints,
+        helm,
     }
 }
 
@@ -273,6 +282,8 @@ type ConfigData = BTreeMap<(String, String), BTreeMap<String, String>>;
 /// One workload being read: its pod template, first container, and the set's objects.
 struct Workload<'a> {
     w: &'a Y,
+    /// The Job spec: the workload's own for a Job, its job template's for a CronJob.
+    job: Option<&'a Y>,
     kind: &'a str,
     name: String,
     ns: String,
@@ -296,7 +307,20 @@ fn workload(
 ) -> ServiceFacts {
     let wname = name(w);
     let wns = ns(w);
-    let pod = at(w, &["spec", "template"]).cloned().unwrap_or(Y::Null);
+    let (job_kind, job) = match kind {
+        "Job" => (Some(JobKind::Job), at(w, &["spec"])),
+        "CronJob" => (
+            Some(JobKind::Cronjob),
+            at(w, &["spec", "jobTemplate", "spec"]),
+        ),
+        _ => (None, None),
+    };
+    let pod = match job {
+        Some(j) => at(j, &["template"]),
+        None => at(w, &["spec", "template"]),
+    }
+    .cloned()
+    .unwrap_or(Y::Null);
     let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
     if containers.len() > 1 {
         notes.push(format!(
@@ -308,6 +332,7 @@ fn workload(
     let mut f = ServiceFacts {
         name: wname.clone(),
         workload: kind.to_string(),
+        job_kind,
         namespace: Some(wns.clone()),
         image: text(&c, &["image"]).map(String::from),
         command: strings(&c, &["command"]),
@@ -317,6 +342,7 @@ fn workload(
     let port_names = container_ports(&c, &mut f);
     let wl = Workload {
         w,
+        job,
         kind,
         name: wname,
         ns: wns,
@@ -329,13 +355,49 @@ fn workload(
     };
     let selecting = wl.service_ports(&mut f);
     wl.exposure(&selecting, &mut f);
-    f.env = wl.environment();
+    f.env = wl.environment(&wl.c);
     wl.mounts(&mut f, notes);
     f.resources = resources(&wl.c);
     wl.scaling(&mut f);
     wl.probes(&mut f);
     wl.security(&mut f);
+    wl.lifecycle(&mut f);
+    wl.init_containers(&mut f);
     f
+}
+
+/// A pod's restart policy in the model's words (`Always` is the default of pods).
+fn restart_policy(pod: &Y) -> String {
+    match text(pod, &["spec", "restartPolicy"]) {
+        Some("Never") => "no".into(),
+        Some("OnFailure") => "on-failure".into(),
+        Some("Always") | None => "always".into(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The Job a container waits for, when it is a wait container (`kubectl wait
+/// --for=condition=complete ... job/<name>`, as envc writes for dependents of a job).
+fn waited_job(c: &Y) -> Option<String> {
+    let words: Vec<String> = strings(c, &["command"])
+        .into_iter()
+        .chain(strings(c, &["args"]))
+        .flatten()
+        .collect();
+    if !words.iter().any(|w| w == "wait")
+        || !words
+            .iter()
+            .any(|w| w.to_ascii_lowercase().contains("condition=complete"))
+    {
+        return None;
+    }
+    words.iter().find_map(|w| {
+        ["job/", "jobs/", "job.batch/", "jobs.batch/"]
+            .iter()
+            .find_map(|p| w.strip_prefix(p))
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+    })
 }
 
 /// The container's ports into `f`; returns their numbers by name.
@@ -439,10 +501,11 @@ impl Workload<'_> {
         }
     }
 
-    /// Environment, with `envFrom` first and `$(VAR)` expanded as the kubelet does.
-    fn environment(&self) -> BTreeMap<String, Value> {
+    /// Environment of container `c`, with `envFrom` first and `$(VAR)` expanded as the
+    /// kubelet does.
+    fn environment(&self, c: &Y) -> BTreeMap<String, Value> {
         let mut known: BTreeMap<String, Value> = BTreeMap::new();
-        for ef in seq(&self.c, &["envFrom"]) {
+        for ef in seq(c, &["envFrom"]) {
             let prefix = text(ef, &["prefix"]).unwrap_or("");
             if let Some(sn) = text(ef, &["secretRef", "name"]) {
                 for (sns, s, k) in self.secrets.keys() {
@@ -462,7 +525,7 @@ impl Workload<'_> {
                 }
             }
         }
-        for e in seq(&self.c, &["env"]) {
+        for e in seq(c, &["env"]) {
             let Some(ename) = text(e, &["name"]) else {
                 continue;
             };
@@ -535,7 +598,11 @@ impl Workload<'_> {
                 continue;
             };
             let sub = text(m, &["subPath"]);
-            let volume = |persistent, size| VolumeFacts { persistent, size };
+            let volume = |persistent, size| VolumeFacts {
+                persistent,
+                size,
+                ..Default::default()
+            };
             if let Some(t) = claim_templates.get(vname) {
                 f.volumes.insert(path.to_string(), volume(true, storage(t)));
                 continue;
@@ -624,8 +691,13 @@ impl Workload<'_> {
         }
     }
 
-    /// Replicas and autoscaling (an HPA's minimum stands for unset replicas).
+    /// Replicas and autoscaling (an HPA's minimum stands for unset replicas); a job's replicas
+    /// are its completions.
     fn scaling(&self, f: &mut ServiceFacts) {
+        if let Some(job) = self.job {
+            f.replicas = Some(num(job, &["completions"]).unwrap_or(1) as u32);
+            return;
+        }
         let hpa = self.index.autoscalers.get(&(
             self.ns.clone(),
             self.kind.to_string(),
@@ -713,6 +785,63 @@ impl Workload<'_> {
         f.security.cap_drop = caps("drop");
         f.security.cap_add = caps("add");
     }
+
+    /// Restart policy, job settings (Kubernetes' defaults applied), a Helm hook, and a cron
+    /// job's schedule.
+    fn lifecycle(&self, f: &mut ServiceFacts) {
+        f.restart = Some(restart_policy(&self.pod));
+        let Some(job) = self.job else { return };
+        let secs = |k: &str| num(job, &[k]).and_then(|n| u32::try_from(n).ok());
+        let hook = text(self.w, &["metadata", "annotations", "helm.sh/hook"]).unwrap_or("");
+        f.job = Some(JobFacts {
+            // The Job controller's default.
+            retries: Some(secs("backoffLimit").unwrap_or(6)),
+            deadline: secs("activeDeadlineSeconds"),
+            ttl: secs("ttlSecondsAfterFinished"),
+            parallelism: secs("parallelism"),
+            before: hook
+                .split(',')
+                .any(|h| matches!(h.trim(), "pre-install" | "pre-upgrade")),
+        });
+        if f.job_kind == Some(JobKind::Cronjob) {
+            let spec = at(self.w, &["spec"]).unwrap_or(&Y::Null);
+            let count = |k: &str, default| num(spec, &[k]).map_or(default, |n| n as u32);
+            f.schedule = Some(ScheduleFacts {
+                cron: text(spec, &["schedule"]).map(String::from),
+                concurrency: Some(
+                    text(spec, &["concurrencyPolicy"])
+                        .unwrap_or("Allow")
+                        .to_ascii_lowercase(),
+                ),
+                time_zone: text(spec, &["timeZone"]).map(String::from),
+                successful_history: Some(count("successfulJobsHistoryLimit", 3)),
+                failed_history: Some(count("failedJobsHistoryLimit", 1)),
+            });
+        }
+    }
+
+    /// Init containers: wait containers become dependencies on the Job they wait for, native
+    /// sidecars (`restartPolicy: Always`) sidecars, the rest init steps in order.
+    fn init_containers(&self, f: &mut ServiceFacts) {
+        for c in seq(&self.pod, &["spec", "initContainers"]) {
+            if let Some(job) = waited_job(c) {
+                f.depends_on.insert(job, "completed".into());
+                continue;
+            }
+            let cname = text(c, &["name"]).unwrap_or_default().to_string();
+            let step = StepFacts {
+                image: text(c, &["image"]).map(String::from),
+                command: strings(c, &["command"]),
+                args: strings(c, &["args"]),
+                env: self.environment(c),
+            };
+            if text(c, &["restartPolicy"]) == Some("Always") {
+                f.sidecars.insert(cname, step);
+            } else {
+                f.init.insert(cname, step);
+            }
+        }
+    }
 }
 
 /// Expands `$(VAR)` with variables defined before, as the kubelet does (`$$` is a literal `$`;
@@ -768,8 +897,210 @@ fn expand(s: &str, known: &BTreeMap<String, Value>) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::key::{JobField, Key, ScheduleField, StepField};
+
+    /// A Job, a CronJob and a Deployment with a wait container, a native sidecar and two init
+    /// steps, as SPEC10 shapes them.
+    pub(crate) const JOBS: &str = r#"apiVersion: v1
+kind: Secret
+metadata: {name: app-secrets, namespace: shop}
+stringData:
+  db-password: hunter2
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: shop
+  labels: {app.kubernetes.io/name: migrate}
+spec:
+  backoffLimit: 2
+  activeDeadlineSeconds: 1800
+  ttlSecondsAfterFinished: 86400
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: migrate}
+    spec:
+      restartPolicy: OnFailure
+      containers:
+      - name: migrate
+        image: shop/api:1.4.0
+        command: [shop, migrate]
+        env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: app-secrets, key: db-password}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: shop}
+spec:
+  schedule: "0 3 * * *"
+  timeZone: Etc/UTC
+  concurrencyPolicy: Forbid
+  failedJobsHistoryLimit: 2
+  jobTemplate:
+    spec:
+      backoffLimit: 3
+      completions: 4
+      parallelism: 2
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: report
+            image: shop/api:1.4.0
+            args: [report, --daily]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: web}
+    spec:
+      initContainers:
+      - name: wait-for-migrate
+        image: registry.k8s.io/kubectl:v1.33.0
+        args: [wait, --for=condition=complete, --timeout=10m, --namespace=shop, job/migrate]
+      - name: proxy
+        image: envoyproxy/envoy:v1.31.0
+        restartPolicy: Always
+        args: [-c, /etc/envoy.yaml]
+        env:
+        - {name: UPSTREAM, value: "http://localhost:8080"}
+      - name: seed
+        image: shop/api:1.4.0
+        command: [shop, seed]
+        env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: app-secrets, key: db-password}}
+      - name: warm
+        image: shop/api:1.4.0
+        command: [shop, warm-cache]
+      containers:
+      - name: web
+        image: shop/api:1.4.0
+        args: [serve]
+"#;
+
+    fn jobs() -> Facts {
+        extract(&FileSet::from_memory(
+            "jobs",
+            [("jobs.yaml".to_string(), JOBS.as_bytes().to_vec())],
+        ))
+    }
+
+    #[test]
+    fn jobs_and_cron_jobs_are_services_with_their_settings() {
+        let f = jobs();
+        let m = f.services["migrate"].flatten();
+        let get = |m: &BTreeMap<Key, String>, k: Key| m.get(&k).cloned();
+        assert_eq!(get(&m, Key::Workload).as_deref(), Some("job"));
+        assert_eq!(get(&m, Key::Restart).as_deref(), Some("on-failure"));
+        assert_eq!(get(&m, Key::Job(JobField::Retries)).as_deref(), Some("2"));
+        assert_eq!(
+            get(&m, Key::Job(JobField::Deadline)).as_deref(),
+            Some("30m")
+        );
+        assert_eq!(get(&m, Key::Job(JobField::Ttl)).as_deref(), Some("1d"));
+        assert_eq!(
+            get(&m, Key::Job(JobField::Run)),
+            None,
+            "no hook outside Helm"
+        );
+        assert_eq!(get(&m, Key::Command).as_deref(), Some("shop migrate"));
+        assert_eq!(get(&m, Key::Replicas).as_deref(), Some("1"));
+        assert!(get(&m, Key::Env("DB_PASSWORD".into())).is_some_and(|v| v.starts_with("<secret:")));
+        let r = f.services["report"].flatten();
+        assert_eq!(get(&r, Key::Workload).as_deref(), Some("cronjob"));
+        assert_eq!(get(&r, Key::Restart).as_deref(), Some("no"));
+        assert_eq!(get(&r, Key::Args).as_deref(), Some("report --daily"));
+        assert_eq!(get(&r, Key::Replicas).as_deref(), Some("4"), "completions");
+        assert_eq!(
+            get(&r, Key::Job(JobField::Parallelism)).as_deref(),
+            Some("2")
+        );
+        assert_eq!(get(&r, Key::Job(JobField::Ttl)), None);
+        for (field, v) in [
+            (ScheduleField::Cron, "0 3 * * *"),
+            (ScheduleField::Concurrency, "forbid"),
+            (ScheduleField::TimeZone, "Etc/UTC"),
+            (ScheduleField::SuccessfulHistory, "3"),
+            (ScheduleField::FailedHistory, "2"),
+        ] {
+            assert_eq!(
+                get(&r, Key::Schedule(field)).as_deref(),
+                Some(v),
+                "{field:?}"
+            );
+        }
+        assert!(!f.helm);
+    }
+
+    #[test]
+    fn init_containers_are_steps_sidecars_and_waits() {
+        let f = jobs();
+        let web = &f.services["web"];
+        assert_eq!(web.restart.as_deref(), Some("always"));
+        assert_eq!(
+            web.depends_on,
+            BTreeMap::from([("migrate".to_string(), "completed".to_string())]),
+            "the wait container is a dependency, not a step"
+        );
+        assert_eq!(web.init.keys().collect::<Vec<_>>(), ["seed", "warm"]);
+        let m = web.flatten();
+        let get = |k: Key| m.get(&k).cloned();
+        assert_eq!(get(Key::InitOrder).as_deref(), Some("seed, warm"));
+        let seed = |field| Key::Init("seed".into(), field);
+        assert_eq!(
+            get(seed(StepField::Image)).as_deref(),
+            Some("shop/api:1.4.0")
+        );
+        assert_eq!(get(seed(StepField::Command)).as_deref(), Some("shop seed"));
+        let pw = get(seed(StepField::Env("DB_PASSWORD".into()))).unwrap_or_default();
+        assert_eq!(
+            pw,
+            format!("<secret:{}>", secret_hash(b"hunter2")),
+            "hashed exactly as service env is"
+        );
+        let proxy = |field| Key::Sidecar("proxy".into(), field);
+        assert_eq!(
+            get(proxy(StepField::Image)).as_deref(),
+            Some("envoyproxy/envoy:v1.31.0")
+        );
+        assert_eq!(
+            get(proxy(StepField::Args)).as_deref(),
+            Some("-c /etc/envoy.yaml")
+        );
+        assert_eq!(
+            get(proxy(StepField::Env("UPSTREAM".into()))).as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert!(!m.keys().any(|k| k.to_string().contains("wait-for")));
+    }
+
+    #[test]
+    fn helm_hooks_run_before_the_release() {
+        let hooked = JOBS.replace(
+            "  name: migrate\n  namespace: shop\n  labels: {app.kubernetes.io/name: migrate}",
+            "  name: migrate\n  namespace: shop\n  labels: {app.kubernetes.io/name: migrate, helm.sh/chart: shop-0.1.0}\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-weight: \"5\"",
+        );
+        assert_ne!(hooked, JOBS);
+        let f = extract(&FileSet::from_memory(
+            "helm",
+            [("-".to_string(), hooked.into_bytes())],
+        ));
+        assert!(f.helm);
+        let m = f.services["migrate"].flatten();
+        assert_eq!(
+            m.get(&Key::Job(JobField::Run)).map(String::as_str),
+            Some("before")
+        );
+    }
 
     #[test]
     fn base64() {

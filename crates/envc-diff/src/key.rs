@@ -48,11 +48,63 @@ pub enum Facet {
     Security,
     /// Namespace or Compose networks.
     Namespace,
+    /// The workload kind, for work that runs to completion (`job`, `cronjob`).
+    Workload,
+    /// Restart policy.
+    Restart,
+    /// Settings of a job or cron job (retries, deadline, ttl, parallelism, when it runs).
+    Job,
+    /// A cron job's schedule.
+    Schedule,
+    /// Init steps, run in order before the main container.
+    Init,
+    /// Sidecars, running beside the main container for the pod's life.
+    Sidecars,
+    /// Compose profiles.
+    Profiles,
 }
 
 impl Facet {
+    /// Every facet, in declaration order.
+    pub const ALL: [Facet; 23] = [
+        Facet::Service,
+        Facet::Image,
+        Facet::Command,
+        Facet::Args,
+        Facet::Env,
+        Facet::Ports,
+        Facet::Volumes,
+        Facet::Files,
+        Facet::Resources,
+        Facet::Replicas,
+        Facet::Autoscaling,
+        Facet::Probes,
+        Facet::DependsOn,
+        Facet::Exposure,
+        Facet::Security,
+        Facet::Namespace,
+        Facet::Workload,
+        Facet::Restart,
+        Facet::Job,
+        Facet::Schedule,
+        Facet::Init,
+        Facet::Sidecars,
+        Facet::Profiles,
+    ];
+
+    /// Every facet's name, in declaration order (for schemas that list them).
+    pub const NAMES: [&'static str; 23] = {
+        let mut out = [""; 23];
+        let mut i = 0;
+        while i < out.len() {
+            out[i] = Facet::ALL[i].as_str();
+            i += 1;
+        }
+        out
+    };
+
     /// Name as printed (`depends_on`).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Facet::Service => "service",
             Facet::Image => "image",
@@ -70,6 +122,13 @@ impl Facet {
             Facet::Exposure => "exposure",
             Facet::Security => "security",
             Facet::Namespace => "namespace",
+            Facet::Workload => "workload",
+            Facet::Restart => "restart",
+            Facet::Job => "job",
+            Facet::Schedule => "schedule",
+            Facet::Init => "init",
+            Facet::Sidecars => "sidecars",
+            Facet::Profiles => "profiles",
         }
     }
 }
@@ -227,6 +286,87 @@ impl Security {
     }
 }
 
+/// A setting of a job (a cron job's jobs included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobField {
+    /// Times a failed job is retried (Kubernetes `backoffLimit`, Compose `on-failure:N`).
+    Retries,
+    /// Time a job may run (`activeDeadlineSeconds`).
+    Deadline,
+    /// Time a finished job is kept (`ttlSecondsAfterFinished`).
+    Ttl,
+    /// Pods run at once.
+    Parallelism,
+    /// When it runs: `before` the release's workloads (a Helm pre-install,pre-upgrade hook).
+    Run,
+}
+
+impl JobField {
+    /// Name as in keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobField::Retries => "retries",
+            JobField::Deadline => "deadline",
+            JobField::Ttl => "ttl",
+            JobField::Parallelism => "parallelism",
+            JobField::Run => "run",
+        }
+    }
+}
+
+/// A field of a cron job's schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleField {
+    /// The cron expression.
+    Cron,
+    /// What happens when a run is due while the last one still runs.
+    Concurrency,
+    /// The time zone the expression is read in.
+    TimeZone,
+    /// Finished jobs kept.
+    SuccessfulHistory,
+    /// Failed jobs kept.
+    FailedHistory,
+}
+
+impl ScheduleField {
+    /// Name as in keys (the model's names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleField::Cron => "cron",
+            ScheduleField::Concurrency => "concurrency",
+            ScheduleField::TimeZone => "time_zone",
+            ScheduleField::SuccessfulHistory => "successful_history",
+            ScheduleField::FailedHistory => "failed_history",
+        }
+    }
+}
+
+/// A fact of an init step or a sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepField {
+    /// Image reference.
+    Image,
+    /// Entrypoint override.
+    Command,
+    /// Arguments override.
+    Args,
+    /// `env.<NAME>`.
+    Env(String),
+}
+
+impl StepField {
+    /// Calls `f` with the pieces of the field's spelling after the step's name and a `.`.
+    fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        match self {
+            StepField::Image => f(&["image"]),
+            StepField::Command => f(&["command"]),
+            StepField::Args => f(&["args"]),
+            StepField::Env(n) => f(&["env.", n]),
+        }
+    }
+}
+
 /// Which fact of a service a value is.
 #[derive(Debug, Clone)]
 pub enum Key {
@@ -268,6 +408,23 @@ pub enum Key {
     Security(Security),
     /// `namespace`.
     Namespace,
+    /// `workload`: `job` or `cronjob` (long-running workloads have none).
+    Workload,
+    /// `restart`: `no`, `on-failure`, `always` or `unless-stopped` (and Compose's
+    /// `on-failure:N` where the service is not a job).
+    Restart,
+    /// `job.<field>`.
+    Job(JobField),
+    /// `schedule.<field>`.
+    Schedule(ScheduleField),
+    /// `init`: the init steps' names, in the order they run.
+    InitOrder,
+    /// `init.<step>.<field>`.
+    Init(String, StepField),
+    /// `sidecars.<name>.<field>`.
+    Sidecar(String, StepField),
+    /// `profiles`: the Compose profiles a service belongs to.
+    Profiles,
 }
 
 impl Key {
@@ -290,6 +447,13 @@ impl Key {
             Key::Exposure(_) => Facet::Exposure,
             Key::Security(_) => Facet::Security,
             Key::Namespace => Facet::Namespace,
+            Key::Workload => Facet::Workload,
+            Key::Restart => Facet::Restart,
+            Key::Job(_) => Facet::Job,
+            Key::Schedule(_) => Facet::Schedule,
+            Key::InitOrder | Key::Init(..) => Facet::Init,
+            Key::Sidecar(..) => Facet::Sidecars,
+            Key::Profiles => Facet::Profiles,
         }
     }
 
@@ -302,7 +466,11 @@ impl Key {
             | Key::Args
             | Key::Replicas
             | Key::Autoscaling
-            | Key::Namespace => f(&[self.facet().as_str()]),
+            | Key::Namespace
+            | Key::Workload
+            | Key::Restart
+            | Key::InitOrder
+            | Key::Profiles => f(&[self.facet().as_str()]),
             Key::Env(s) | Key::File(s) | Key::DependsOn(s) | Key::Exposure(s) | Key::Volume(s) => {
                 f(&[self.facet().as_str(), ".", s])
             }
@@ -320,6 +488,15 @@ impl Key {
             Key::Probe(k) => f(&["probes.", k.as_str()]),
             Key::ProbeTiming(k) => f(&["probes.", k.as_str(), ".timing"]),
             Key::Security(s) => f(&["security.", s.as_str()]),
+            Key::Job(j) => f(&["job.", j.as_str()]),
+            Key::Schedule(s) => f(&["schedule.", s.as_str()]),
+            Key::Init(step, field) | Key::Sidecar(step, field) => field.with_parts(|rest| {
+                let head = [self.facet().as_str(), ".", step, "."];
+                let mut all: [&str; 6] = [""; 6];
+                all[..4].copy_from_slice(&head);
+                all[4..4 + rest.len()].copy_from_slice(rest);
+                f(&all[..4 + rest.len()])
+            }),
         }
     }
 
@@ -423,6 +600,19 @@ mod tests {
             Key::Exposure("shop.local/".into()),
             Key::Security(Security::ReadOnlyRoot),
             Key::Namespace,
+            Key::Workload,
+            Key::Restart,
+            Key::Job(JobField::Retries),
+            Key::Job(JobField::Run),
+            Key::Schedule(ScheduleField::Cron),
+            Key::Schedule(ScheduleField::TimeZone),
+            Key::InitOrder,
+            Key::Init("migrate".into(), StepField::Image),
+            Key::Init("migrate".into(), StepField::Env("DB_URL".into())),
+            Key::Init("migrate-old".into(), StepField::Args),
+            Key::Sidecar("proxy".into(), StepField::Command),
+            Key::Sidecar("proxy".into(), StepField::Env("X".into())),
+            Key::Profiles,
         ]
     }
 
@@ -457,6 +647,19 @@ mod tests {
                 "exposure.shop.local/",
                 "security.read_only_root",
                 "namespace",
+                "workload",
+                "restart",
+                "job.retries",
+                "job.run",
+                "schedule.cron",
+                "schedule.time_zone",
+                "init",
+                "init.migrate.image",
+                "init.migrate.env.DB_URL",
+                "init.migrate-old.args",
+                "sidecars.proxy.command",
+                "sidecars.proxy.env.X",
+                "profiles",
             ]
         );
     }
@@ -489,6 +692,12 @@ mod tests {
         assert!(k.matches_rule("env"));
         assert!(k.matches_rule("env.OTEL_RESOURCE_ATTRIBUTES"));
         assert!(!k.matches_rule("env.OTEL"));
+        let side = Key::Sidecar("proxy".into(), StepField::Env("UPSTREAM".into()));
+        assert!(side.matches_rule("sidecars"));
+        assert!(side.matches_rule("sidecars.proxy"));
+        assert!(!side.matches_rule("sidecars.prox"));
+        assert_eq!(Facet::NAMES.len(), Facet::ALL.len());
+        assert_eq!(Facet::NAMES[16], "workload");
         let t = Key::ProbeTiming(ProbeKind::Readiness);
         assert!(t.matches_rule("probes.readiness"));
         assert!(!t.matches_rule("probes.ready"));

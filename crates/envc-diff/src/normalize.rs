@@ -1,6 +1,6 @@
 //! Normalisation before comparison: service renames, and host names and ports that each
 //! format spells its own way (`postgres` in Compose is `postgres.<ns>.svc.cluster.local:5432`
-//! through a Service in Kubernetes).
+//! through a Service in Kubernetes), and Compose restart policies as Kubernetes spells them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +18,7 @@ pub fn rename(facts: &mut Facts, map: &BTreeMap<String, String>) {
         f.depends_on = f
             .depends_on
             .into_iter()
-            .map(|d| map.get(&d).cloned().unwrap_or(d))
+            .map(|(d, c)| (map.get(&d).cloned().unwrap_or(d), c))
             .collect();
         facts.services.insert(new, f);
     }
@@ -152,6 +152,29 @@ pub fn rewrite(facts: &mut Facts, f: &dyn Fn(&str) -> String) {
         }
         for p in s.probes.values_mut() {
             p.target = f(&p.target);
+        }
+        for step in s.init.values_mut().chain(s.sidecars.values_mut()) {
+            for v in step.env.values_mut() {
+                *v = v.map_text(f);
+            }
+            for words in [&mut step.command, &mut step.args].into_iter().flatten() {
+                *words = words.iter().map(|w| f(w)).collect();
+            }
+        }
+    }
+}
+
+/// Compose restart policies as Kubernetes would spell them, for comparing a Compose set with a
+/// Kubernetes one: a long-running Kubernetes workload always restarts, and `unless-stopped`
+/// differs from `always` only when the Docker daemon itself restarts, which Kubernetes has no
+/// counterpart of.
+pub fn restart_as_kubernetes(facts: &mut Facts) {
+    if facts.format != crate::facts::Format::Compose {
+        return;
+    }
+    for s in facts.services.values_mut() {
+        if s.restart.as_deref() == Some("unless-stopped") {
+            s.restart = Some("always".into());
         }
     }
 }

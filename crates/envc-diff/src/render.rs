@@ -64,7 +64,7 @@ pub struct Summary {
     pub not_representable: usize,
     /// Accepted.
     pub accepted: usize,
-    /// Values equal once host names and ports are resolved per format.
+    /// Values equal once host names, ports and restart policies are resolved per format.
     pub normalized: usize,
     /// Accepted differences that no longer occur.
     pub stale_accepted: usize,
@@ -211,7 +211,7 @@ impl Report {
         }
         let s = &self.summary;
         out.push_str(&format!(
-            "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names and ports resolve per format\n",
+            "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names, ports and restart policies resolve per format\n",
             s.services,
             if s.drift > 0 { paint(Role::Error, &s.drift.to_string()) } else { s.drift.to_string() },
             s.expected,

@@ -247,15 +247,19 @@ fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     (volumes, mounts)
 }
 
+/// A command or argument list as Kubernetes must get it (`$` escaped), none when empty.
+fn escaped(list: &[String]) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.iter().map(|c| escape_dollars(c)).collect())
+}
+
 /// The service's one container.
 pub fn container(ir: &Ir, s: &Service, mounts: Vec<VolumeMount>) -> Container {
     Container {
         name: s.name.clone(),
         image: Some(s.image.clone()),
         image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
-        command: (!s.command.is_empty())
-            .then(|| s.command.iter().map(|c| escape_dollars(c)).collect()),
-        args: (!s.args.is_empty()).then(|| s.args.iter().map(|c| escape_dollars(c)).collect()),
+        command: escaped(&s.command),
+        args: escaped(&s.args),
         working_dir: s.working_dir.clone(),
         ports: (!s.ports.is_empty()).then(|| {
             s.ports
@@ -490,10 +494,8 @@ fn step_container(ir: &Ir, s: &Service, step: &Step, sidecar: bool) -> Container
         name: step.name.clone(),
         image: Some(step.image.clone()),
         image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
-        command: (!step.command.is_empty())
-            .then(|| step.command.iter().map(|c| escape_dollars(c)).collect()),
-        args: (!step.args.is_empty())
-            .then(|| step.args.iter().map(|c| escape_dollars(c)).collect()),
+        command: escaped(&step.command),
+        args: escaped(&step.args),
         working_dir: step.working_dir.clone(),
         env: (!step.env.is_empty()).then(|| env_of(&step.env)),
         resources: resources_of(if own { &step.resources } else { &s.resources }),

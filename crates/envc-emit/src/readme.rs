@@ -212,6 +212,45 @@ fn deploy(ir: &Ir) -> String {
         "The release record lives in `default`; the chart creates the environment's namespaces itself\n\
          (with their Pod Security labels), so they must not be the release namespace.\n\n",
     );
+    s.push_str(&jobs(ir));
+    s
+}
+
+/// What `helm install` and `helm upgrade` do with the jobs: hooks first, the rest with the
+/// release.
+fn jobs(ir: &Ir) -> String {
+    let before: Vec<&str> = ir
+        .services
+        .iter()
+        .filter(|x| x.runs_before())
+        .map(|x| x.name.as_str())
+        .collect();
+    let scheduled: Vec<&str> = ir
+        .services
+        .iter()
+        .filter(|x| x.job.as_ref().is_some_and(|j| j.schedule.is_some()))
+        .map(|x| x.name.as_str())
+        .collect();
+    let mut s = String::new();
+    if !before.is_empty() {
+        s.push_str(&format!(
+            "Before the release's workloads, on every install and upgrade, Helm runs the pre-install and\n\
+             pre-upgrade hook Job{} {} and waits for {} (up to `--timeout`, 5m by default: raise it\n\
+             for longer runs). A failed run fails the install or upgrade and changes nothing else\n\
+             (`kubectl -n <namespace> logs job/<name>` says why). Hook objects are not part of the\n\
+             release: `helm uninstall` leaves them (and a namespace created for them).\n\n",
+            if before.len() > 1 { "s" } else { "" },
+            before.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            if before.len() > 1 { "them" } else { "it" },
+        ));
+    }
+    if !scheduled.is_empty() {
+        s.push_str(&format!(
+            "Cron jobs ({}) run on their schedules; `kubectl -n <namespace> create job --from=cronjob/<name>\n\
+             <name>-manual` runs one now.\n\n",
+            scheduled.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        ));
+    }
     s
 }
 

@@ -503,3 +503,5 @@ fn backend_checks_are_located_in_diff() {
     assert!(err.contains("profiles/docker.toml:8:16"), "{err}");
     assert!(!err.contains("E-emit"), "{err}");
 }
+
+mod jobs;
