@@ -400,6 +400,7 @@ pub fn extract(files: &FileSet) -> Facts {
     };
     let mut roles = IndexMap::new();
     let mut schedules = IndexMap::new();
+    let mut labelled_jobs: Vec<String> = Vec::new();
     for (k, s) in doc
         .get("services")
         .and_then(Y::as_mapping)
@@ -418,12 +419,21 @@ pub fn extract(files: &FileSet) -> Facts {
         if let Some(cron) = labels.get(pod::SCHEDULE) {
             schedules.insert(name.to_string(), cron.clone());
         }
+        if labels.get(pod::WORKLOAD).map(String::as_str) == Some("job") {
+            labelled_jobs.push(name.to_string());
+        }
         roles.insert(
             name.to_string(),
             pod::role(&labels, text(s, "network_mode")),
         );
     }
-    pod::fold(&mut services, &roles, &schedules, &mut notes);
+    pod::fold(
+        &mut services,
+        &roles,
+        &schedules,
+        &labelled_jobs,
+        &mut notes,
+    );
     let mut unresolved = it.unresolved;
     unresolved.sort();
     unresolved.dedup();

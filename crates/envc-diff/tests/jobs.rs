@@ -249,6 +249,10 @@ fn foreign_sidecars_share_the_network_namespace() {
         f.services["once"].job_kind, None,
         "nothing waits for it, so it is not known to be a job"
     );
+    // envc labels the jobs it writes, so one that nothing waits for is still read as a job.
+    let labelled = "services:\n  once:\n    image: app:1\n    restart: \"no\"\n    labels:\n      envc.dev/workload: job\n";
+    let f = compose_facts(labelled);
+    assert!(f.services["once"].job_kind.is_some(), "labelled job");
 }
 
 #[test]

@@ -49,8 +49,8 @@ use crate::artifact::{Artifact, EmitError};
 use crate::header;
 use crate::labels;
 use crate::name::{
-    CONFIG_HASH_ANNOTATION, INIT_OF_LABEL, SCHEDULE_LABEL, SIDECAR_OF_LABEL, config_hash,
-    secret_var,
+    CONFIG_HASH_ANNOTATION, INIT_OF_LABEL, SCHEDULE_LABEL, SIDECAR_OF_LABEL, WORKLOAD_LABEL,
+    config_hash, secret_var,
 };
 use crate::yaml::to_yaml;
 
@@ -526,6 +526,8 @@ fn service(
     let schedule = s.job.as_ref().and_then(|j| j.schedule.as_ref());
     if let Some(sc) = schedule {
         labels.insert(SCHEDULE_LABEL.to_string(), sc.cron.clone());
+    } else if s.is_job() {
+        labels.insert(WORKLOAD_LABEL.to_string(), "job".to_string());
     }
 
     Ok(ComposeService {
@@ -618,6 +620,7 @@ fn step_service(
     let mut labels = main.labels.clone();
     labels.remove(CONFIG_HASH_ANNOTATION);
     labels.remove(SCHEDULE_LABEL);
+    labels.remove(WORKLOAD_LABEL);
     let role = if sidecar {
         SIDECAR_OF_LABEL
     } else {

@@ -34,6 +34,10 @@ pub const INIT_OF_LABEL: &str = "envc.dev/init-of";
 /// Label of a Compose service that is a sidecar of another (its value names it).
 pub const SIDECAR_OF_LABEL: &str = "envc.dev/sidecar-of";
 
+/// Label of a Compose service that is a job (`job`), so a job nothing waits for is still read
+/// back as one.
+pub const WORKLOAD_LABEL: &str = "envc.dev/workload";
+
 /// Label of a Compose service that Kubernetes runs on a schedule (its value is the schedule).
 pub const SCHEDULE_LABEL: &str = "envc.dev/schedule";
 

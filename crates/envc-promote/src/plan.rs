@@ -18,25 +18,9 @@ use envc_lock::release::{Action, Change, SHARED_UNIT};
 /// JSON format version; bump on any incompatible change (docs/promote.md).
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The facets `envc diff`'s facts have, for the schema (envc-diff names facets by string).
-const FACETS: [&str; 16] = [
-    "service",
-    "image",
-    "command",
-    "args",
-    "env",
-    "ports",
-    "volumes",
-    "files",
-    "resources",
-    "replicas",
-    "autoscaling",
-    "probes",
-    "depends_on",
-    "exposure",
-    "security",
-    "namespace",
-];
+/// The facets `envc diff`'s facts have, for the schema: envc-diff's own list, so a new facet
+/// cannot be missing here.
+const FACETS: [&str; envc_diff::key::Facet::NAMES.len()] = envc_diff::key::Facet::NAMES;
 
 /// The pattern of a configuration hash.
 const HASH_PATTERN: &str = "^sha256:[0-9a-f]{64}$";

@@ -11,6 +11,7 @@ use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts};
 pub use envc_emit::compose::SCHEDULED_PROFILE;
 pub use envc_emit::name::{
     INIT_OF_LABEL as INIT_OF, SCHEDULE_LABEL as SCHEDULE, SIDECAR_OF_LABEL as SIDECAR_OF,
+    WORKLOAD_LABEL as WORKLOAD,
 };
 
 /// What a Compose service is part of.
@@ -57,6 +58,7 @@ pub fn fold(
     services: &mut IndexMap<String, ServiceFacts>,
     roles: &IndexMap<String, Role>,
     schedules: &IndexMap<String, String>,
+    labelled_jobs: &[String],
     notes: &mut Vec<String>,
 ) {
     let mut moved: IndexMap<String, String> = IndexMap::new();
@@ -109,7 +111,7 @@ pub fn fold(
             }
         }
     }
-    recognise_jobs(services, schedules);
+    recognise_jobs(services, schedules, labelled_jobs);
 }
 
 /// Marks the named volumes of `main` that a folded step or sidecar mounts too.
@@ -159,10 +161,12 @@ fn in_run_order(mut list: Vec<(String, ServiceFacts)>) -> IndexMap<String, StepF
 }
 
 /// A service labelled with a schedule is a cron job; a one-shot service (`restart: "no"` or
-/// `on-failure`) that another waits for with `service_completed_successfully` is a job.
+/// `on-failure`) that envc labelled a job, or that another waits for with
+/// `service_completed_successfully`, is a job.
 fn recognise_jobs(
     services: &mut IndexMap<String, ServiceFacts>,
     schedules: &IndexMap<String, String>,
+    labelled_jobs: &[String],
 ) {
     let awaited: Vec<String> = services
         .values()
@@ -183,7 +187,7 @@ fn recognise_jobs(
             });
             s.profiles.retain(|p| p != SCHEDULED_PROFILE);
             JobKind::Cronjob
-        } else if one_shot && awaited.contains(name) {
+        } else if one_shot && (awaited.contains(name) || labelled_jobs.contains(name)) {
             JobKind::Job
         } else {
             continue;
