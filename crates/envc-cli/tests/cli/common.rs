@@ -48,14 +48,68 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A temporary copy of the repository's model (environments/, profiles/ and the release
-/// locks of its prod modes, locks/), without out/.
-pub fn lakehouse_project() -> tempfile::TempDir {
+/// A temporary copy of the repository's whole model (environments/, profiles/ and the release
+/// locks of its prod modes, locks/), every environment, without out/.
+pub fn repository_project() -> tempfile::TempDir {
     let t = tempfile::tempdir().expect("tempdir");
     for d in ["environments", "profiles", "locks"] {
         copy_dir(&repo().join(d), &t.path().join(d));
     }
     t
+}
+
+/// The environment the CLI tests run on.
+pub const LAKEHOUSE: &str = "crypto-lakehouse";
+
+/// A temporary copy of the repository's model (environments/, profiles/ and the release
+/// locks of its prod modes, locks/) reduced to the lakehouse, without out/. The other
+/// environments (airflow) are left out so that commands need no `--env`, and their
+/// `[environments.<env>...]` tables in the profiles are blanked line for line, so every line
+/// the tests cite keeps its number.
+pub fn lakehouse_project() -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    for d in ["environments", "locks"] {
+        copy_dir(&repo().join(d), &t.path().join(d));
+        for e in fs::read_dir(t.path().join(d)).expect("read dir") {
+            let p = e.expect("entry").path();
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            if stem != LAKEHOUSE {
+                if p.is_dir() {
+                    fs::remove_dir_all(&p).expect("remove dir");
+                } else {
+                    fs::remove_file(&p).expect("remove file");
+                }
+            }
+        }
+    }
+    let profiles = t.path().join("profiles");
+    copy_dir(&repo().join("profiles"), &profiles);
+    for e in fs::read_dir(&profiles).expect("read dir") {
+        let p = e.expect("entry").path();
+        let text = fs::read_to_string(&p).expect("read profile");
+        fs::write(&p, only_lakehouse_tables(&text)).expect("write profile");
+    }
+    t
+}
+
+/// A profile with the tables scoped to other environments blanked (lines kept, emptied).
+fn only_lakehouse_tables(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = false;
+    for line in text.lines() {
+        let header = line.trim_start();
+        if header.starts_with('[') {
+            let name = header.trim_start_matches('[');
+            blank = name
+                .strip_prefix("environments.")
+                .is_some_and(|rest| !rest.starts_with(&format!("{LAKEHOUSE}.")));
+        }
+        if !blank {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Every file under a directory (relative path, bytes), sorted.

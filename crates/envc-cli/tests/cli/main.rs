@@ -5,6 +5,7 @@
 
 mod common;
 
+mod airflow;
 mod build;
 mod compose;
 mod diff;

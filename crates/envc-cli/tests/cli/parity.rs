@@ -14,7 +14,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{copy_dir, envc, lakehouse_project, parts, repo};
+use crate::common::{copy_dir, envc, parts, repo, repository_project};
 
 /// The differences a Helm mode may have from k3s, each with the reason; every difference the
 /// comparison finds must match one of them.
@@ -328,9 +328,10 @@ fn compare(
     (problems, services.len())
 }
 
-/// A project to build: the lakehouse, or a copy of a scenario's model.
+/// A project to build: the repository's environments (the lakehouse and airflow), or a copy
+/// of a scenario's model.
 fn projects() -> Vec<(String, tempfile::TempDir)> {
-    let mut out = vec![("the lakehouse".to_string(), lakehouse_project())];
+    let mut out = vec![("the repository".to_string(), repository_project())];
     let mut scenarios: Vec<PathBuf> = fs::read_dir(repo().join("tests/scenarios"))
         .expect("scenarios")
         .map(|e| e.expect("entry").path())
