@@ -79,10 +79,11 @@ fn say_pending(c: &Compiled, out: &Output) {
         out.note(
             "hint:",
             &format!(
-                "{}/{} keeps running what {} pins; `envc promote {} {}` shows the plan",
+                "{}/{} keeps running what {} pins; `envc promote --env {} {} {}` shows the plan",
                 b.env,
                 b.mode,
                 lock.name,
+                b.env,
                 lock.source.as_deref().unwrap_or("FROM"),
                 b.mode
             ),

@@ -134,8 +134,8 @@ fn explain_pending(c: &mut Comparison, sides: [(&str, &Built); 2], sources: &Sou
                 .map_or("FROM", String::as_str);
             d.class = Class::Expected;
             d.reason = format!(
-                "waits for promotion: {mode} runs what {} pins (`envc promote {source} {mode}` shows the plan)",
-                lock.name
+                "waits for promotion: {mode} runs what {} pins (`envc promote --env {} {source} {mode}` shows the plan)",
+                lock.name, b.loaded.env
             );
             d.at = lock
                 .lock
