@@ -490,6 +490,8 @@ impl Reader<'_, '_> {
             f.probes.insert(ProbeKind::Healthcheck, h);
         }
         relations_and_security(s, &mut f);
+        // `user: ${UID:-50000}:0` is interpolated like every other value.
+        f.security.user = f.security.user.take().map(|u| self.it.text(&u));
         f
     }
 
