@@ -20,6 +20,97 @@ pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &
     check_ingress_routes(scope, d);
     check_secret_names(scope, d);
     check_literal_secrets(scope, values, d);
+    check_shared_volumes(scope, d);
+}
+
+/// Mounts of environment volumes: the volume exists, its size and class are its own, one
+/// namespace holds its claim, and a `single` volume has one pod.
+fn check_shared_volumes(scope: &Scope<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    let model = &m.model;
+    for vname in model.volumes.keys() {
+        if !envc_model::load::is_dns_label(vname) {
+            d.push(
+                Diagnostic::error("E-bad-name", format!("`{vname}` is not a valid volume name"))
+                    .at(m.tree.key_origin_of(&["volumes", vname]), "here")
+                    .hint("use lowercase letters, digits and `-`, starting with a letter (it names the claim)"),
+            );
+        }
+    }
+    // (volume, service, namespace, pods at most)
+    let mut mounts: Vec<(&str, &str, &str, u32)> = Vec::new();
+    for (name, t) in &scope.targets {
+        if t.svc.external.is_some() {
+            continue;
+        }
+        for (key, v) in &t.svc.volumes {
+            let Some(shared) = v.volume.as_deref() else {
+                continue;
+            };
+            let here = ["services", name, "volumes", key];
+            if !model.volumes.contains_key(shared) {
+                let mut diag = Diagnostic::error(
+                    "E-unknown-volume",
+                    format!("volume `{key}` of `{name}` mounts `{shared}`, which [volumes] does not declare"),
+                )
+                .at(m.tree.origin_of(&["services", name, "volumes", key, "volume"]), "no such volume");
+                diag = match envc_model::diagnostic::did_you_mean(shared, model.volumes.keys().map(String::as_str)) {
+                    Some(s) => diag.hint(format!("did you mean `{s}`?")),
+                    None => diag.hint(format!("declare it: [volumes.{shared}] size = \"10Gi\" (access = \"shared\" for pods on several nodes)")),
+                };
+                d.push(diag);
+                continue;
+            }
+            for (field, set) in [
+                ("size", v.size.is_some()),
+                ("storage_class", v.storage_class.is_some()),
+                ("persistent", !v.persistent),
+            ] {
+                if set {
+                    d.push(
+                        Diagnostic::error(
+                            "E-volume-settings",
+                            format!("`{field}` of volume `{key}` of `{name}` belongs to the environment volume `{shared}`"),
+                        )
+                        .at(m.tree.key_origin_of(&[here.as_slice(), &[field]].concat()), "here")
+                        .hint(format!("set it under [volumes.{shared}] (profiles can set it per mode), or remove it here")),
+                    );
+                }
+            }
+            let pods = t
+                .svc
+                .autoscaling
+                .as_ref()
+                .map_or(t.svc.replicas.unwrap_or(1), |a| a.max);
+            mounts.push((shared, name, &t.namespace, pods));
+        }
+    }
+    for (vname, v) in &model.volumes {
+        let users: Vec<&(&str, &str, &str, u32)> =
+            mounts.iter().filter(|(x, ..)| x == vname).collect();
+        let Some(first) = users.first() else { continue };
+        if let Some(other) = users.iter().find(|u| u.2 != first.2) {
+            d.push(
+                Diagnostic::error(
+                    "E-volume-namespace",
+                    format!("volume `{vname}` is mounted by `{}` in namespace `{}` and by `{}` in `{}`", first.1, first.2, other.1, other.2),
+                )
+                .at(m.tree.key_origin_of(&["volumes", vname]), "here")
+                .hint("a claim lives in one namespace: put the services that share it in one namespace"),
+            );
+        }
+        let pods: u32 = users.iter().map(|u| u.3).sum();
+        if v.access == envc_model::model::VolumeAccess::Single && pods > 1 {
+            d.push(
+                Diagnostic::error(
+                    "E-shared-volume",
+                    format!("volume `{vname}` has access `single`, but {pods} pods mount it ({})", users.iter().map(|u| format!("`{}`", u.1)).collect::<Vec<_>>().join(", ")),
+                )
+                .at(m.tree.key_origin_of(&["volumes", vname]), "here")
+                .hint("set `access = \"shared\"`: a ReadWriteMany claim where the mode's cluster has several nodes (kubernetes.shared_volume_access says which), a named volume in Compose"),
+            );
+        }
+    }
 }
 
 /// The checks over lowered services: secret values in rendered files, and (in Kubernetes)
@@ -325,22 +416,36 @@ fn check_quotas(m: &LoadedMode, services: &[ir::Service], d: &mut Diagnostics) {
                     .map_or(0, |c| c.bytes)
             })
         });
-        let storage = sum(&|s| {
-            s.volumes
-                .iter()
-                .filter(|v| v.persistent)
-                .filter_map(|v| v.size.as_ref())
-                .map(|b| b.bytes)
-                .sum()
-        });
-        let pods: u64 = in_ns.iter().map(|s| u64::from(s.max_replicas())).sum();
-        let pvcs: u64 = in_ns
+        // Environment volumes mounted here count once, however many pods mount them.
+        let mut shared: Vec<&str> = in_ns
             .iter()
-            .map(|s| {
-                s.volumes.iter().filter(|v| v.persistent).count() as u64
-                    * u64::from(s.max_replicas())
-            })
+            .flat_map(|s| s.volumes.iter().filter_map(|v| v.shared.as_deref()))
+            .collect();
+        shared.sort_unstable();
+        shared.dedup();
+        let shared_bytes: u64 = shared
+            .iter()
+            .filter_map(|n| m.model.volumes.get(*n))
+            .map(|v| v.size.bytes)
             .sum();
+        let storage = shared_bytes
+            + sum(&|s| {
+                s.volumes
+                    .iter()
+                    .filter(|v| v.owned_claim())
+                    .filter_map(|v| v.size.as_ref())
+                    .map(|b| b.bytes)
+                    .sum()
+            });
+        let pods: u64 = in_ns.iter().map(|s| u64::from(s.max_replicas())).sum();
+        let pvcs: u64 = shared.len() as u64
+            + in_ns
+                .iter()
+                .map(|s| {
+                    s.volumes.iter().filter(|v| v.owned_claim()).count() as u64
+                        * u64::from(s.max_replicas())
+                })
+                .sum::<u64>();
         let checks: [QuotaCheck; 7] = [
             (
                 "limits_cpu",

@@ -36,6 +36,8 @@ pub struct Ir {
     pub secrets: Vec<Secret>,
     /// Enabled services in topological order (dependencies first).
     pub services: Vec<Service>,
+    /// Environment volumes that deployed services mount, in declaration order.
+    pub volumes: Vec<SharedVolume>,
     /// Kubernetes settings of the mode.
     pub kubernetes: KubernetesSettings,
     /// Compose settings of the mode.
@@ -408,6 +410,39 @@ pub struct Volume {
     pub persistent: bool,
     /// Storage class (resolved: volume, then environment, then profile).
     pub storage_class: Option<String>,
+    /// The environment volume mounted here, if it is one (its claim is the volume's, not the
+    /// service's).
+    pub shared: Option<String>,
+    /// Mounted read-only.
+    pub read_only: bool,
+    /// Sub-directory of the volume mounted.
+    pub sub_path: Option<String>,
+}
+
+impl Volume {
+    /// Whether the service owns this persistent volume (a claim or claim template of its own).
+    pub fn owned_claim(&self) -> bool {
+        self.persistent && self.shared.is_none()
+    }
+}
+
+/// An environment volume that deployed services mount.
+#[derive(Debug, Clone)]
+pub struct SharedVolume {
+    /// Name (its claim's name).
+    pub name: String,
+    /// What it holds.
+    pub description: Option<String>,
+    /// Kubernetes namespace of its claim (that of the services that mount it).
+    pub namespace: String,
+    /// Size.
+    pub size: Bytes,
+    /// Kubernetes access mode (`ReadWriteOnce`, `ReadWriteMany`).
+    pub access_mode: String,
+    /// Storage class.
+    pub storage_class: Option<String>,
+    /// Services that mount it, in topological order.
+    pub used_by: Vec<String>,
 }
 
 /// A probe.

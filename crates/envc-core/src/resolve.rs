@@ -120,6 +120,7 @@ fn ir_of(
             quota: n.quota.clone(),
         })
         .collect();
+    let volumes = shared_volumes(m, &services);
     Ir {
         env: m.env.clone(),
         mode: m.mode.clone(),
@@ -133,10 +134,54 @@ fn ir_of(
         namespaces,
         secrets,
         services,
+        volumes,
         kubernetes: m.profile.kubernetes.clone(),
         compose: m.profile.compose.clone(),
         cloud: m.profile.cloud.clone(),
     }
+}
+
+/// The environment volumes that deployed services mount, with their claim's settings for the
+/// mode: storage class (volume, then environment, then profile) and access mode (`shared`
+/// volumes take the profile's `shared_volume_access`, ReadWriteMany by default).
+fn shared_volumes(m: &LoadedMode, services: &[ir::Service]) -> Vec<ir::SharedVolume> {
+    let model = &m.model;
+    let k8s = &m.profile.kubernetes;
+    model
+        .volumes
+        .iter()
+        .filter_map(|(name, v)| {
+            let users: Vec<&ir::Service> = services
+                .iter()
+                .filter(|s| s.is_deployed())
+                .filter(|s| {
+                    s.volumes
+                        .iter()
+                        .any(|x| x.shared.as_deref() == Some(name.as_str()))
+                })
+                .collect();
+            let first = users.first()?;
+            Some(ir::SharedVolume {
+                name: name.clone(),
+                description: v.description.clone(),
+                namespace: first.namespace.clone(),
+                size: v.size.clone(),
+                access_mode: match v.access {
+                    envc_model::model::VolumeAccess::Single => "ReadWriteOnce".to_string(),
+                    envc_model::model::VolumeAccess::Shared => k8s
+                        .shared_volume_access
+                        .clone()
+                        .unwrap_or_else(|| "ReadWriteMany".to_string()),
+                },
+                storage_class: v
+                    .storage_class
+                    .clone()
+                    .or_else(|| model.environment.storage_class.clone())
+                    .or_else(|| k8s.storage_class.clone()),
+                used_by: users.iter().map(|s| s.name.clone()).collect(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ fn service(
     let sidecars = steps(scope, name, t, "sidecars", &volumes, d);
     let workload = svc
         .workload
-        .unwrap_or(if volumes.iter().any(|v| v.persistent) {
+        .unwrap_or(if volumes.iter().any(ir::Volume::owned_claim) {
             WorkloadKind::Statefulset
         } else {
             WorkloadKind::Deployment
@@ -494,15 +494,31 @@ fn volumes(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Volume> {
         .or_else(|| m.profile.kubernetes.storage_class.clone());
     svc.volumes
         .iter()
-        .map(|(vname, v)| ir::Volume {
-            name: vname.clone(),
-            path: v.path.clone(),
-            size: v.size.clone(),
-            persistent: v.persistent,
-            storage_class: if v.persistent {
-                v.storage_class.clone().or_else(|| storage_default.clone())
-            } else {
-                None
+        .map(|(vname, v)| match &v.volume {
+            // Size and class are the environment volume's, on its claim.
+            Some(shared) => ir::Volume {
+                name: vname.clone(),
+                path: v.path.clone(),
+                size: None,
+                persistent: true,
+                storage_class: None,
+                shared: Some(shared.clone()),
+                read_only: v.read_only,
+                sub_path: v.sub_path.clone(),
+            },
+            None => ir::Volume {
+                name: vname.clone(),
+                path: v.path.clone(),
+                size: v.size.clone(),
+                persistent: v.persistent,
+                storage_class: if v.persistent {
+                    v.storage_class.clone().or_else(|| storage_default.clone())
+                } else {
+                    None
+                },
+                shared: None,
+                read_only: v.read_only,
+                sub_path: v.sub_path.clone(),
             },
         })
         .collect()

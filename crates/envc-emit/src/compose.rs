@@ -149,6 +149,14 @@ struct Mount {
     read_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     tmpfs: Option<Tmpfs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume: Option<VolumeOptions>,
+}
+
+#[derive(Clone, Serialize)]
+struct VolumeOptions {
+    /// The sub-directory of the volume to mount.
+    subpath: String,
 }
 
 #[derive(Clone, Serialize)]
@@ -452,13 +460,29 @@ fn service(
 
     let mut volumes = Vec::new();
     for v in &s.volumes {
-        volumes.push(if v.persistent || shared_scratch(s, &v.name) {
+        volumes.push(if let Some(shared) = &v.shared {
+            Mount {
+                kind: "volume",
+                source: Some(shared.clone()),
+                target: escape(&v.path),
+                read_only: v.read_only,
+                tmpfs: None,
+                volume: v
+                    .sub_path
+                    .as_ref()
+                    .map(|p| VolumeOptions { subpath: escape(p) }),
+            }
+        } else if v.persistent || shared_scratch(s, &v.name) {
             Mount {
                 kind: "volume",
                 source: Some(volume_name(&s.name, &v.name)),
                 target: escape(&v.path),
-                read_only: false,
+                read_only: v.read_only,
                 tmpfs: None,
+                volume: v
+                    .sub_path
+                    .as_ref()
+                    .map(|p| VolumeOptions { subpath: escape(p) }),
             }
         } else {
             Mount {
@@ -467,6 +491,7 @@ fn service(
                 target: escape(&v.path),
                 read_only: false,
                 tmpfs: v.size.as_ref().map(|b| Tmpfs { size: b.bytes }),
+                volume: None,
             }
         });
     }
@@ -477,6 +502,7 @@ fn service(
             target: escape(&f.path),
             read_only: true,
             tmpfs: None,
+            volume: None,
         });
     }
 
@@ -609,12 +635,19 @@ fn step_service(
     let volumes = step
         .mounts
         .iter()
-        .map(|m| Mount {
-            kind: "volume",
-            source: Some(volume_name(&s.name, &m.volume)),
-            target: escape(&m.path),
-            read_only: m.read_only,
-            tmpfs: None,
+        .map(|m| {
+            let own = s.volumes.iter().find(|v| v.name == m.volume);
+            Mount {
+                kind: "volume",
+                source: Some(match own.and_then(|v| v.shared.clone()) {
+                    Some(shared) => shared,
+                    None => volume_name(&s.name, &m.volume),
+                }),
+                target: escape(&m.path),
+                read_only: m.read_only,
+                tmpfs: None,
+                volume: None,
+            }
         })
         .collect();
     let mut labels = main.labels.clone();
@@ -744,12 +777,12 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         }
         services.extend(steps);
         services.insert(s.name.clone(), main);
-        for v in s
-            .volumes
-            .iter()
-            .filter(|v| v.persistent || shared_scratch(s, &v.name))
-        {
-            volumes.insert(volume_name(&s.name, &v.name), NamedVolume {});
+        for v in &s.volumes {
+            if let Some(shared) = &v.shared {
+                volumes.insert(shared.clone(), NamedVolume {});
+            } else if v.persistent || shared_scratch(s, &v.name) {
+                volumes.insert(volume_name(&s.name, &v.name), NamedVolume {});
+            }
         }
         for f in &s.files {
             files.push(Artifact::text(
@@ -908,7 +941,7 @@ pub fn check(ir: &Ir) -> Diagnostics {
                 );
             }
         }
-        for v in s.volumes.iter().filter(|v| v.persistent) {
+        for v in s.volumes.iter().filter(|v| v.owned_claim()) {
             let name = volume_name(&s.name, &v.name);
             match volumes.get(&name) {
                 Some((other, other_volume)) => d.push(

@@ -96,6 +96,13 @@ fn templates(ir: &Ir) -> Result<Vec<(String, String)>, EmitError> {
         ("NOTES.txt".to_string(), notes(ir)),
         ("namespaces.yaml".to_string(), namespaces_template(ir)?),
     ];
+    let claims: Vec<Value> = object::shared_claims(ir, FLAVOUR)
+        .iter()
+        .map(object::value)
+        .collect::<Result<_, _>>()?;
+    if !claims.is_empty() {
+        out.push(("volumes.yaml".into(), documents(claims)?));
+    }
     for s in &ir.services {
         let text = if s.is_deployed() {
             service_template(ir, s)?

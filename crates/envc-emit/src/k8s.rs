@@ -67,6 +67,15 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         files.push(("secrets.yaml".into(), docs));
     }
 
+    // Volumes several services mount.
+    let docs = object::shared_claims(ir, FLAVOUR)
+        .iter()
+        .map(to_yaml)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !docs.is_empty() {
+        files.push(("volumes.yaml".into(), docs));
+    }
+
     // One file per service, in topological order.
     for s in &ir.services {
         let docs = object::service(ir, s, FLAVOUR)?

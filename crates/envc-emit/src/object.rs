@@ -157,6 +157,43 @@ fn service_port_list(s: &Service, node_ports: bool) -> Vec<ServicePort> {
         .collect()
 }
 
+/// The claims of the environment volumes, each in the namespace of the services that mount
+/// it, named after the volume.
+pub fn shared_claims(ir: &Ir, flavour: Flavour) -> Vec<PersistentVolumeClaim> {
+    ir.volumes
+        .iter()
+        .map(|v| {
+            let mut m = meta(
+                &v.name,
+                Some(&v.namespace),
+                labels::environment_in(ir, flavour),
+            );
+            if let Some(d) = &v.description {
+                m.annotations = Some(BTreeMap::from([(
+                    "envc.dev/description".to_string(),
+                    d.replace(['\n', '\r'], " "),
+                )]));
+            }
+            PersistentVolumeClaim {
+                metadata: m,
+                spec: Some(PersistentVolumeClaimSpec {
+                    access_modes: Some(vec![v.access_mode.clone()]),
+                    storage_class_name: v.storage_class.clone(),
+                    resources: Some(VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([(
+                            "storage".to_string(),
+                            Quantity(v.size.text.clone()),
+                        )])),
+                        limits: None,
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
 fn claim_spec(v: &Volume) -> PersistentVolumeClaimSpec {
     PersistentVolumeClaimSpec {
         access_modes: Some(vec!["ReadWriteOnce".into()]),
@@ -332,7 +369,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
     let template = pod::template(ir, s, flavour);
     match s.workload {
         WorkloadKind::Deployment => {
-            let has_claims = s.volumes.iter().any(|v| v.persistent);
+            let has_claims = s.volumes.iter().any(|v| v.owned_claim());
             Ok(vec![value(&Deployment {
                 metadata: meta(&s.name, ns, l),
                 spec: Some(DeploymentSpec {
@@ -365,7 +402,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
             let claims: Vec<PersistentVolumeClaim> = s
                 .volumes
                 .iter()
-                .filter(|v| v.persistent)
+                .filter(|v| v.owned_claim())
                 .map(|v| PersistentVolumeClaim {
                     metadata: ObjectMeta {
                         name: Some(v.name.clone()),
@@ -481,7 +518,7 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, Emi
         })?);
     }
     if s.workload != WorkloadKind::Statefulset {
-        for v in s.volumes.iter().filter(|v| v.persistent) {
+        for v in s.volumes.iter().filter(|v| v.owned_claim()) {
             docs.push(value(&PersistentVolumeClaim {
                 metadata: meta(&claim_name(&s.name, &v.name), ns, l.clone()),
                 spec: Some(claim_spec(v)),

@@ -201,9 +201,20 @@ fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
         mounts.push(VolumeMount {
             name: v.name.clone(),
             mount_path: v.path.clone(),
+            read_only: v.read_only.then_some(true),
+            sub_path: v.sub_path.clone(),
             ..Default::default()
         });
-        if v.persistent {
+        if let Some(shared) = &v.shared {
+            volumes.push(Volume {
+                name: v.name.clone(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: shared.clone(),
+                    read_only: v.read_only.then_some(true),
+                }),
+                ..Default::default()
+            });
+        } else if v.persistent {
             if s.workload != WorkloadKind::Statefulset {
                 volumes.push(Volume {
                     name: v.name.clone(),

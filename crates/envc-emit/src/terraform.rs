@@ -355,13 +355,20 @@ fn storage(ir: &Ir, cloud: &CloudSettings) -> Variable {
     let mut volumes = Vec::new();
     let mut total: u64 = 0;
     for s in ir.services.iter().filter(|s| s.is_deployed()) {
-        for v in s.volumes.iter().filter(|v| v.persistent) {
+        for v in s.volumes.iter().filter(|v| v.owned_claim()) {
             let size = gib(v.size.as_ref().map_or(0, |b| b.bytes));
             let count = u64::from(s.max_replicas());
             total = total.saturating_add(size.saturating_mul(count));
             let class = v.storage_class.clone().unwrap_or_default();
             volumes.push(json!({"service": s.name, "volume": v.name, "storage_class": class, "size_gib": size, "count": count}));
         }
+    }
+    // Environment volumes: one claim each, whoever mounts them ("service" lists them).
+    for v in &ir.volumes {
+        let size = gib(v.size.bytes);
+        total = total.saturating_add(size);
+        let class = v.storage_class.clone().unwrap_or_default();
+        volumes.push(json!({"service": v.used_by.join(","), "volume": v.name, "storage_class": class, "size_gib": size, "count": 1}));
     }
     let default_class = ir.kubernetes.storage_class.clone().unwrap_or_default();
     let disk_type = if aws {

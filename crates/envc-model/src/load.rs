@@ -492,7 +492,7 @@ impl Project {
 /// would otherwise add a half-defined service. Unknown targets are reported and dropped from
 /// the overlay, so they cause no follow-on errors.
 fn check_overlay_targets(base: &Node, overlay: &mut Node, diags: &mut Diagnostics) {
-    for key in ["services", "secrets", "namespaces"] {
+    for key in ["services", "secrets", "namespaces", "volumes"] {
         let mut unknown: Vec<String> = Vec::new();
         let Some(over) = overlay.get(key).and_then(Node::as_table) else {
             continue;

@@ -28,6 +28,39 @@ pub struct EnvironmentFile {
     /// `extends` (expanded when the file is read).
     #[serde(default)]
     pub templates: IndexMap<String, Service>,
+    /// Volumes several services mount (`[services.x.volumes] y = { volume = "<name>", ... }`).
+    #[serde(default)]
+    pub volumes: IndexMap<String, SharedVolume>,
+}
+
+/// A volume of the environment, which services mount by name.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct SharedVolume {
+    /// What it holds.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Size of its claim.
+    pub size: Bytes,
+    /// `single`: the pods of one node mount it (ReadWriteOnce); `shared`: pods on any node do
+    /// (ReadWriteMany, with a storage class that supports it).
+    #[serde(default)]
+    pub access: VolumeAccess,
+    /// Storage class; the environment's or profile's default when absent (profiles set it per
+    /// mode: EFS on EKS, Filestore on GKE).
+    #[serde(default)]
+    pub storage_class: Option<String>,
+}
+
+/// Who may mount a volume at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeAccess {
+    /// Pods on one node (Kubernetes ReadWriteOnce).
+    #[default]
+    Single,
+    /// Pods on any node (ReadWriteMany where the mode's Kubernetes settings allow).
+    Shared,
 }
 
 /// Environment-wide settings.
@@ -639,6 +672,16 @@ pub struct Volume {
     /// Storage class; the environment's or profile's default when absent.
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// An environment volume (`[volumes.<name>]`) mounted here instead of a volume of the
+    /// service's own; `size`, `persistent` and `storage_class` are then the volume's.
+    #[serde(default)]
+    pub volume: Option<String>,
+    /// Mount read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Mount this sub-directory of the volume instead of its root.
+    #[serde(default)]
+    pub sub_path: Option<String>,
 }
 
 /// CPU and memory.

@@ -8,7 +8,13 @@ use crate::quantity::{Bytes, Cpu};
 
 /// Keys of a profile file that overlay the environment model (same shape as an environment
 /// file). Everything else in a profile is a setting of the mode.
-pub const OVERLAY_KEYS: [&str; 4] = ["environment", "namespaces", "secrets", "services"];
+pub const OVERLAY_KEYS: [&str; 5] = [
+    "environment",
+    "namespaces",
+    "secrets",
+    "services",
+    "volumes",
+];
 
 /// Key of a profile file holding overlays scoped to one environment:
 /// `[environments.<env>.services.minio]`.
@@ -149,6 +155,11 @@ pub struct KubernetesSettings {
     /// `imagePullPolicy` of containers.
     #[serde(default)]
     pub image_pull_policy: Option<String>,
+    /// Access mode of the claims of `access = "shared"` volumes: `ReadWriteMany` (the default,
+    /// for clusters of several nodes with a storage class that supports it), or
+    /// `ReadWriteOnce` on a single-node cluster, where every pod runs on the one node.
+    #[serde(default)]
+    pub shared_volume_access: Option<String>,
     /// Image of the init containers that wait for jobs (`kubectl wait`); by default
     /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
     #[serde(default)]
@@ -184,6 +195,7 @@ impl Default for KubernetesSettings {
             node_port_range: node_port_range(),
             image_pull_policy: None,
             wait_image: None,
+            shared_volume_access: None,
         }
     }
 }
