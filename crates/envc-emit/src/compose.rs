@@ -906,6 +906,10 @@ pub fn check(ir: &Ir) -> Diagnostics {
     }
     let mut used = SecretUse::default();
     let mut volumes: IndexMap<String, (&str, &str)> = IndexMap::new();
+    // Environment volumes are Compose volumes of their own name.
+    for v in &ir.volumes {
+        volumes.insert(v.name.clone(), ("the environment", &v.name));
+    }
     for s in &ir.services {
         for e in s.all_env() {
             environment(std::slice::from_ref(e), &mut used);
