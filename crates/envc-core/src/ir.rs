@@ -417,12 +417,14 @@ pub struct Volume {
     pub read_only: bool,
     /// Sub-directory of the volume mounted.
     pub sub_path: Option<String>,
+    /// A bind mount: the project folder mounted, relative to the project root, `/` separated.
+    pub bind: Option<String>,
 }
 
 impl Volume {
     /// Whether the service owns this persistent volume (a claim or claim template of its own).
     pub fn owned_claim(&self) -> bool {
-        self.persistent && self.shared.is_none()
+        self.persistent && self.shared.is_none() && self.bind.is_none()
     }
 }
 

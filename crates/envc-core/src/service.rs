@@ -505,6 +505,7 @@ fn volumes(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Volume> {
                 shared: Some(shared.clone()),
                 read_only: v.read_only,
                 sub_path: v.sub_path.clone(),
+                bind: None,
             },
             None => ir::Volume {
                 name: vname.clone(),
@@ -519,6 +520,7 @@ fn volumes(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Volume> {
                 shared: None,
                 read_only: v.read_only,
                 sub_path: v.sub_path.clone(),
+                bind: v.source.as_deref().and_then(bind_path),
             },
         })
         .collect()
@@ -540,6 +542,25 @@ fn build(project: &Project, scope: &Scope<'_>, svc: &model::Service) -> Option<i
             target: b.target.clone(),
         }
     })
+}
+
+/// The project-relative path of a bind mount's `source` (relative to `environments/`), or
+/// `None` when it is absolute or leaves the project (validation reports both).
+pub(crate) fn bind_path(source: &str) -> Option<String> {
+    if source.starts_with('/') || source.contains('\\') {
+        return None;
+    }
+    let mut out: Vec<&str> = vec![envc_model::load::ENVIRONMENTS_DIR];
+    for seg in source.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            s => out.push(s),
+        }
+    }
+    (!out.is_empty()).then(|| out.join("/"))
 }
 
 /// A `/` path with `.` and `..` segments folded away.

@@ -595,7 +595,7 @@ fn check_mounts(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
                 ),
             );
         }
-        if v.persistent && v.size.is_none() && v.volume.is_none() {
+        if v.persistent && v.size.is_none() && v.volume.is_none() && v.source.is_none() {
             d.push(
                 Diagnostic::error(
                     "E-volume-size",
@@ -625,7 +625,7 @@ fn check_mounts(at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
     let persistent = svc
         .volumes
         .values()
-        .any(|v| v.persistent && v.volume.is_none());
+        .any(|v| v.persistent && v.volume.is_none() && v.source.is_none());
     let replicas = svc
         .autoscaling
         .as_ref()

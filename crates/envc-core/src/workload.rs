@@ -31,6 +31,96 @@ pub(crate) fn check(project: &Project, scope: &Scope<'_>, d: &mut Diagnostics) {
         check_steps(m, name, svc, d);
     }
     check_sidecar_version(scope, d);
+    check_bind_mounts(scope, d);
+}
+
+/// Bind mounts: a folder of the project (never outside it), in dev modes only; in Kubernetes
+/// a `hostPath` under the profile's `host_path_root`, in a `privileged` namespace (`baseline`
+/// and `restricted` forbid hostPath volumes).
+fn check_bind_mounts(scope: &Scope<'_>, d: &mut Diagnostics) {
+    let m = scope.m;
+    let profile = &m.profile;
+    for (name, t) in &scope.targets {
+        for (key, v) in &t.svc.volumes {
+            let Some(source) = v.source.as_deref() else {
+                continue;
+            };
+            if v.volume.is_some() {
+                continue; // the environment volume wins: a profile's way to replace the bind mount
+            }
+            let here = at(m, name, &["volumes", key, "source"]);
+            if crate::service::bind_path(source).is_none() {
+                d.push(
+                    Diagnostic::error(
+                        "E-path-outside",
+                        format!("bind mount `{source}` of `{name}` is not a folder inside the project"),
+                    )
+                    .at(here, "here")
+                    .hint("write a path relative to the environment file's folder that stays inside the project, such as `./dags`"),
+                );
+                continue;
+            }
+            for (field, set) in [
+                ("size", v.size.is_some()),
+                ("storage_class", v.storage_class.is_some()),
+            ] {
+                if set {
+                    d.push(
+                        Diagnostic::error(
+                            "E-volume-settings",
+                            format!("`{field}` of bind mount `{key}` of `{name}` has no meaning: the folder is the host's"),
+                        )
+                        .at(key_at(m, name, &["volumes", key, field]), "here")
+                        .hint("remove it"),
+                    );
+                }
+            }
+            let replace = format!(
+                "in this mode's profile, mount an environment volume instead: [services.{name}.volumes.{key}] volume = \"<name>\" (declared under [volumes])"
+            );
+            if profile.profile.tier == envc_model::profile::Tier::Prod {
+                d.push(
+                    Diagnostic::error(
+                        "E-bind-mount",
+                        format!("bind mount `{source}` of `{name}`: prod mode `{}` deploys no host folder", m.mode),
+                    )
+                    .at(here, "here")
+                    .hint(replace),
+                );
+                continue;
+            }
+            if profile.profile.backend == Backend::Compose {
+                continue;
+            }
+            if profile.kubernetes.host_path_root.is_none() {
+                d.push(
+                    Diagnostic::error(
+                        "E-bind-mount",
+                        format!("bind mount `{source}` of `{name}`: mode `{}` does not say where the project is on the node", m.mode),
+                    )
+                    .at(here, "here")
+                    .hint(format!("set `kubernetes.host_path_root` in the profile (the checkout's path on the node, for a hostPath volume), or {replace}")),
+                );
+                continue;
+            }
+            let level = m
+                .model
+                .namespaces
+                .get(&t.namespace_key)
+                .map(|n| n.pod_security)
+                .unwrap_or_default();
+            if level != envc_model::model::PodSecurityLevel::Privileged {
+                d.push(
+                    Diagnostic::error(
+                        "E-bind-mount",
+                        format!("bind mount `{source}` of `{name}` would be a hostPath volume, which the `{}` Pod Security level of namespace `{}` forbids", level.as_str(), t.namespace),
+                    )
+                    .at(here, "here")
+                    .hint(format!("set `pod_security = \"privileged\"` on the namespace in this mode's profile, or {replace}")),
+                );
+            }
+        }
+    }
 }
 
 fn at(m: &LoadedMode, name: &str, rest: &[&str]) -> envc_model::Origin {

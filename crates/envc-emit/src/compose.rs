@@ -460,7 +460,16 @@ fn service(
 
     let mut volumes = Vec::new();
     for v in &s.volumes {
-        volumes.push(if let Some(shared) = &v.shared {
+        volumes.push(if let Some(rel) = &v.bind {
+            Mount {
+                kind: "bind",
+                source: Some(escape(&format!("{to_root}/{rel}"))),
+                target: escape(&v.path),
+                read_only: v.read_only,
+                tmpfs: None,
+                volume: None,
+            }
+        } else if let Some(shared) = &v.shared {
             Mount {
                 kind: "volume",
                 source: Some(shared.clone()),
@@ -630,6 +639,7 @@ fn step_service(
     sidecar: bool,
     previous: Option<&str>,
     used: &mut SecretUse,
+    to_root: &str,
 ) -> ComposeService {
     let (environment, secrets) = environment(&step.env, used);
     let volumes = step
@@ -637,11 +647,13 @@ fn step_service(
         .iter()
         .map(|m| {
             let own = s.volumes.iter().find(|v| v.name == m.volume);
+            let bind = own.and_then(|v| v.bind.as_ref());
             Mount {
-                kind: "volume",
-                source: Some(match own.and_then(|v| v.shared.clone()) {
-                    Some(shared) => shared,
-                    None => volume_name(&s.name, &m.volume),
+                kind: if bind.is_some() { "bind" } else { "volume" },
+                source: Some(match (bind, own.and_then(|v| v.shared.clone())) {
+                    (Some(rel), _) => escape(&format!("{to_root}/{rel}")),
+                    (None, Some(shared)) => shared,
+                    (None, None) => volume_name(&s.name, &m.volume),
                 }),
                 target: escape(&m.path),
                 read_only: m.read_only,
@@ -767,17 +779,25 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         let mut steps = Vec::new();
         for step in &s.init {
             let name = step_service_name(&s.name, &step.name);
-            let svc = step_service(s, &main, step, false, previous.as_deref(), &mut used);
+            let svc = step_service(
+                s,
+                &main,
+                step,
+                false,
+                previous.as_deref(),
+                &mut used,
+                to_root,
+            );
             steps.push((name.clone(), svc));
             previous = Some(name);
         }
         for side in &s.sidecars {
-            let svc = step_service(s, &main, side, true, None, &mut used);
+            let svc = step_service(s, &main, side, true, None, &mut used, to_root);
             steps.push((step_service_name(&s.name, &side.name), svc));
         }
         services.extend(steps);
         services.insert(s.name.clone(), main);
-        for v in &s.volumes {
+        for v in s.volumes.iter().filter(|v| v.bind.is_none()) {
             if let Some(shared) = &v.shared {
                 volumes.insert(shared.clone(), NamedVolume {});
             } else if v.persistent || shared_scratch(s, &v.name) {
@@ -906,6 +926,10 @@ pub fn check(ir: &Ir) -> Diagnostics {
     }
     let mut used = SecretUse::default();
     let mut volumes: IndexMap<String, (&str, &str)> = IndexMap::new();
+    // Environment volumes are Compose volumes of their own name.
+    for v in &ir.volumes {
+        volumes.insert(v.name.clone(), ("the environment", &v.name));
+    }
     for s in &ir.services {
         for e in s.all_env() {
             environment(std::slice::from_ref(e), &mut used);

@@ -194,7 +194,7 @@ fn resources_of(r: &Resources) -> Option<ResourceRequirements> {
 
 /// The volumes and mounts of a service's pod: scratch volumes, a Deployment's claims (a
 /// StatefulSet's come from its claim templates) and the config files from its ConfigMap.
-fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
+fn volumes(ir: &Ir, s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts: Vec<VolumeMount> = Vec::new();
     for v in &s.volumes {
@@ -205,7 +205,17 @@ fn volumes(s: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
             sub_path: v.sub_path.clone(),
             ..Default::default()
         });
-        if let Some(shared) = &v.shared {
+        if let Some(rel) = &v.bind {
+            let root = ir.kubernetes.host_path_root.as_deref().unwrap_or("/");
+            volumes.push(Volume {
+                name: v.name.clone(),
+                host_path: Some(k8s_openapi::api::core::v1::HostPathVolumeSource {
+                    path: format!("{}/{rel}", root.trim_end_matches('/')),
+                    type_: None,
+                }),
+                ..Default::default()
+            });
+        } else if let Some(shared) = &v.shared {
             volumes.push(Volume {
                 name: v.name.clone(),
                 persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
@@ -543,7 +553,7 @@ fn restart_policy(s: &Service) -> Option<String> {
 
 /// The pod template of a service's workload.
 pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
-    let (mut volumes, mounts) = volumes(s);
+    let (mut volumes, mounts) = volumes(ir, s);
     let init = init_containers(ir, s, flavour);
     if !awaited(ir, s, flavour).is_empty() {
         volumes.extend(wait_volumes());

@@ -682,6 +682,11 @@ pub struct Volume {
     /// Mount this sub-directory of the volume instead of its root.
     #[serde(default)]
     pub sub_path: Option<String>,
+    /// Bind-mount this folder (or file) of the project, relative to the environment file's
+    /// folder (`./dags`): dev modes only, and in Kubernetes only where the profile names where
+    /// the project is on the node (`kubernetes.host_path_root`).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// CPU and memory.

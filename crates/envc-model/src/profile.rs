@@ -160,6 +160,11 @@ pub struct KubernetesSettings {
     /// `ReadWriteOnce` on a single-node cluster, where every pod runs on the one node.
     #[serde(default)]
     pub shared_volume_access: Option<String>,
+    /// Where the project's checkout is on the node (`/srv/checkout`), which makes bind mounts
+    /// (`source = "./dags"`) `hostPath` volumes under it; without it a Kubernetes mode refuses
+    /// them.
+    #[serde(default)]
+    pub host_path_root: Option<String>,
     /// Image of the init containers that wait for jobs (`kubectl wait`); by default
     /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
     #[serde(default)]
@@ -196,6 +201,7 @@ impl Default for KubernetesSettings {
             image_pull_policy: None,
             wait_image: None,
             shared_volume_access: None,
+            host_path_root: None,
         }
     }
 }
