@@ -9,8 +9,8 @@ use indexmap::IndexMap;
 use yaml_serde::Value as Y;
 
 use crate::facts::{
-    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, secret_hash,
-    sensitive_name, shell_words,
+    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, exec_target,
+    secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -818,9 +818,10 @@ impl Reader<'_, '_> {
             return None;
         }
         let target = match first.as_str() {
-            "CMD" => shell_words(rest),
-            "CMD-SHELL" => rest.join(" "),
-            _ => shell_words(&test),
+            "CMD" => exec_target(rest),
+            // Docker runs a CMD-SHELL test with `/bin/sh -c`.
+            "CMD-SHELL" => exec_target(&["/bin/sh".into(), "-c".into(), rest.join(" ")]),
+            _ => exec_target(&test),
         };
         let secs = |k: &str, d: u32| {
             h.get(k)

@@ -577,6 +577,28 @@ pub fn duration(seconds: u32) -> String {
     out
 }
 
+/// Characters that make a string more than words to a shell: operators, quotes, expansions,
+/// globs, comments, a line break.
+const SHELL_SYNTAX: &str = "|&;<>()$`\\\"'\n*?[]#~=%{}!";
+
+/// What a command probe runs, spelled one way: `sh -c X` and `/bin/sh -c X` (what Compose's
+/// `CMD-SHELL X` runs) are the same shell command, and one whose `X` holds no shell syntax is
+/// just `X`'s words (`CMD-SHELL pg_isready -U app` is `[pg_isready, -U, app]`).
+pub fn exec_target(command: &[String]) -> String {
+    match command {
+        [sh, c, script] if (sh == "sh" || sh == "/bin/sh") && c == "-c" => {
+            let plain = !script.chars().any(|ch| SHELL_SYNTAX.contains(ch));
+            if plain {
+                let words: Vec<String> = script.split_whitespace().map(String::from).collect();
+                shell_words(&words)
+            } else {
+                shell_words(&["/bin/sh".to_string(), "-c".to_string(), script.clone()])
+            }
+        }
+        _ => shell_words(command),
+    }
+}
+
 /// Words joined the way a shell would read them back.
 pub fn shell_words(words: &[String]) -> String {
     words
@@ -614,6 +636,17 @@ pub fn memory(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_probes_are_spelled_one_way() {
+        let w = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = exec_target(&w(&["sh", "-c", "curl -f localhost || exit 1"]));
+        assert_eq!(a, exec_target(&w(&["/bin/sh", "-c", "curl -f localhost || exit 1"])));
+        assert_ne!(a, exec_target(&w(&["bash", "-c", "curl -f localhost || exit 1"])));
+        assert_eq!(exec_target(&w(&["pg_isready"])), "pg_isready");
+        // A script of plain words is those words.
+        assert_eq!(exec_target(&w(&["/bin/sh", "-c", "pg_isready -U app"])), "pg_isready -U app");
+    }
 
     #[test]
     fn secrets_never_show_their_values() {

@@ -11,8 +11,8 @@ use envc_emit::name::SECRET_VAR_PREFIX;
 
 use crate::facts::{
     Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
-    ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, cpu, memory, secret_hash,
-    sensitive_name, shell_words,
+    ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, cpu, exec_target, memory,
+    secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -335,8 +335,8 @@ fn workload(
         job_kind,
         namespace: Some(wns.clone()),
         image: text(&c, &["image"]).map(String::from),
-        command: strings(&c, &["command"]),
-        args: strings(&c, &["args"]),
+        command: container_strings(&c, "command"),
+        args: container_strings(&c, "args"),
         ..Default::default()
     };
     let port_names = container_ports(&c, &mut f);
@@ -746,7 +746,7 @@ impl Workload<'_> {
             } else if let Some(g) = at(p, &["grpc"]) {
                 ("grpc", format!(":{}", num(g, &["port"]).unwrap_or(0)))
             } else if let Some(cmd) = strings(p, &["exec", "command"]) {
-                ("exec", shell_words(&cmd))
+                ("exec", exec_target(&cmd))
             } else {
                 ("unknown", String::new())
             };
@@ -831,8 +831,8 @@ impl Workload<'_> {
             let cname = text(c, &["name"]).unwrap_or_default().to_string();
             let step = StepFacts {
                 image: text(c, &["image"]).map(String::from),
-                command: strings(c, &["command"]),
-                args: strings(c, &["args"]),
+                command: container_strings(c, "command"),
+                args: container_strings(c, "args"),
                 env: self.environment(c),
             };
             if text(c, &["restartPolicy"]) == Some("Always") {
@@ -846,6 +846,26 @@ impl Workload<'_> {
 
 /// Expands `$(VAR)` with variables defined before, as the kubelet does (`$$` is a literal `$`;
 /// unknown variables stay as written).
+/// A container's `command` or `args` as the container gets them: Kubernetes reduces `$$` to
+/// `$` there (the escape of `$(VAR)`), so a Compose `$$HOME` and a Kubernetes `$$HOME` are the
+/// same `$HOME`.
+fn container_strings(c: &Y, key: &str) -> Option<Vec<String>> {
+    strings(c, &[key]).map(|l| l.iter().map(|a| unescape_dollars(a)).collect())
+}
+
+/// `$$` read as `$`, left to right (`$$$$` is `$$`).
+fn unescape_dollars(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' && chars.peek() == Some(&'$') {
+            chars.next();
+        }
+    }
+    out
+}
+
 fn expand(s: &str, known: &BTreeMap<String, Value>) -> Value {
     let mut parts: Vec<Part> = Vec::new();
     let mut textbuf = String::new();
@@ -899,6 +919,11 @@ fn expand(s: &str, known: &BTreeMap<String, Value>) -> Value {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn command_dollars_are_read_as_the_container_gets_them() {
+        assert_eq!(unescape_dollars("echo $$HOME $$$$ $(X)"), "echo $HOME $$ $(X)");
+    }
     use crate::key::{JobField, Key, ScheduleField, StepField};
 
     /// A Job, a CronJob and a Deployment with a wait container, a native sidecar and two init
