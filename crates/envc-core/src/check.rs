@@ -47,6 +47,9 @@ fn check_shared_volumes(scope: &Scope<'_>, d: &mut Diagnostics) {
             let Some(shared) = v.volume.as_deref() else {
                 continue;
             };
+            if crate::service::bind_wins(m, v) {
+                continue; // this mode bind-mounts the source instead
+            }
             let here = ["services", name, "volumes", key];
             if !model.volumes.contains_key(shared) {
                 let mut diag = Diagnostic::error(

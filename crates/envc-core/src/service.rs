@@ -494,35 +494,37 @@ fn volumes(scope: &Scope<'_>, svc: &model::Service) -> Vec<ir::Volume> {
         .or_else(|| m.profile.kubernetes.storage_class.clone());
     svc.volumes
         .iter()
-        .map(|(vname, v)| match &v.volume {
-            // Size and class are the environment volume's, on its claim.
-            Some(shared) => ir::Volume {
-                name: vname.clone(),
-                path: v.path.clone(),
-                size: None,
-                persistent: true,
-                storage_class: None,
-                shared: Some(shared.clone()),
-                read_only: v.read_only,
-                sub_path: v.sub_path.clone(),
-                bind: None,
-            },
-            None => ir::Volume {
-                name: vname.clone(),
-                path: v.path.clone(),
-                size: v.size.clone(),
-                persistent: v.persistent,
-                storage_class: if v.persistent {
-                    v.storage_class.clone().or_else(|| storage_default.clone())
-                } else {
-                    None
+        .map(
+            |(vname, v)| match v.volume.as_ref().filter(|_| !bind_wins(m, v)) {
+                // Size and class are the environment volume's, on its claim.
+                Some(shared) => ir::Volume {
+                    name: vname.clone(),
+                    path: v.path.clone(),
+                    size: None,
+                    persistent: true,
+                    storage_class: None,
+                    shared: Some(shared.clone()),
+                    read_only: v.read_only,
+                    sub_path: v.sub_path.clone(),
+                    bind: None,
                 },
-                shared: None,
-                read_only: v.read_only,
-                sub_path: v.sub_path.clone(),
-                bind: v.source.as_deref().and_then(bind_path),
+                None => ir::Volume {
+                    name: vname.clone(),
+                    path: v.path.clone(),
+                    size: v.size.clone(),
+                    persistent: v.persistent,
+                    storage_class: if v.persistent {
+                        v.storage_class.clone().or_else(|| storage_default.clone())
+                    } else {
+                        None
+                    },
+                    shared: None,
+                    read_only: v.read_only,
+                    sub_path: v.sub_path.clone(),
+                    bind: v.source.as_deref().and_then(bind_path),
+                },
             },
-        })
+        )
         .collect()
 }
 
@@ -542,6 +544,16 @@ fn build(project: &Project, scope: &Scope<'_>, svc: &model::Service) -> Option<i
             target: b.target.clone(),
         }
     })
+}
+
+/// Whether a mount that names both a `source` and an environment `volume` bind-mounts the
+/// source in this mode: in dev Compose modes (edit on the host, see it at once); every other
+/// mode mounts the volume.
+pub(crate) fn bind_wins(m: &envc_model::load::LoadedMode, v: &model::Volume) -> bool {
+    v.source.is_some()
+        && (v.volume.is_none()
+            || (m.profile.profile.backend == envc_model::profile::Backend::Compose
+                && m.profile.profile.tier == envc_model::profile::Tier::Dev))
 }
 
 /// The project-relative path of a bind mount's `source` (relative to `environments/`), or

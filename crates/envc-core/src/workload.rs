@@ -45,8 +45,8 @@ fn check_bind_mounts(scope: &Scope<'_>, d: &mut Diagnostics) {
             let Some(source) = v.source.as_deref() else {
                 continue;
             };
-            if v.volume.is_some() {
-                continue; // the environment volume wins: a profile's way to replace the bind mount
+            if !crate::service::bind_wins(m, v) {
+                continue; // this mode mounts the environment volume instead
             }
             let here = at(m, name, &["volumes", key, "source"]);
             if crate::service::bind_path(source).is_none() {

@@ -261,6 +261,15 @@ fn pod_shape(sides: &[Facts; 2], d: &Difference) -> Option<String> {
                 "Compose cannot share a tmpfs between containers: a scratch volume that init steps or sidecars mount is a named volume there (in Kubernetes an emptyDir the pod's containers share)".into()
             })
         }
+        Key::VolumeSize(_) => {
+            let compose = sides.iter().position(|f| f.format == Format::Compose)?;
+            let bind = values[compose]
+                .as_deref()
+                .is_some_and(|v| v.starts_with("bind "));
+            (bind && sides[1 - compose].format == Format::Kubernetes).then(|| {
+                "a bind mount of a host folder has no size: a dev Compose mode bind-mounts the project folder a mount names in `source`, where Kubernetes mounts a claim (the environment volume the mount names in `volume`, or a volume of its own)".into()
+            })
+        }
         Key::Restart => {
             let (a, b) = (d.a.as_deref()?, d.b.as_deref()?);
             let k8s = sides.iter().position(|f| f.format == Format::Kubernetes)?;

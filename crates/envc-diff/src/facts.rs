@@ -641,11 +641,20 @@ mod tests {
     fn shell_probes_are_spelled_one_way() {
         let w = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let a = exec_target(&w(&["sh", "-c", "curl -f localhost || exit 1"]));
-        assert_eq!(a, exec_target(&w(&["/bin/sh", "-c", "curl -f localhost || exit 1"])));
-        assert_ne!(a, exec_target(&w(&["bash", "-c", "curl -f localhost || exit 1"])));
+        assert_eq!(
+            a,
+            exec_target(&w(&["/bin/sh", "-c", "curl -f localhost || exit 1"]))
+        );
+        assert_ne!(
+            a,
+            exec_target(&w(&["bash", "-c", "curl -f localhost || exit 1"]))
+        );
         assert_eq!(exec_target(&w(&["pg_isready"])), "pg_isready");
         // A script of plain words is those words.
-        assert_eq!(exec_target(&w(&["/bin/sh", "-c", "pg_isready -U app"])), "pg_isready -U app");
+        assert_eq!(
+            exec_target(&w(&["/bin/sh", "-c", "pg_isready -U app"])),
+            "pg_isready -U app"
+        );
     }
 
     #[test]

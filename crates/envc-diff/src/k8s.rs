@@ -922,7 +922,10 @@ pub(crate) mod tests {
 
     #[test]
     fn command_dollars_are_read_as_the_container_gets_them() {
-        assert_eq!(unescape_dollars("echo $$HOME $$$$ $(X)"), "echo $HOME $$ $(X)");
+        assert_eq!(
+            unescape_dollars("echo $$HOME $$$$ $(X)"),
+            "echo $HOME $$ $(X)"
+        );
     }
     use crate::key::{JobField, Key, ScheduleField, StepField};
 

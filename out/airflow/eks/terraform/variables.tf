@@ -64,7 +64,7 @@ variable "node_groups" {
   }))
 }
 
-# 0 claims, 0 GiB in all
+# 4 claims, 13 GiB in all
 variable "storage" {
   description = "Persistent volumes (EBS through the EBS CSI driver): the default storage class, whether Terraform creates it, and every claim"
   type        = object({

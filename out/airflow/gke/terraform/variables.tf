@@ -64,7 +64,7 @@ variable "node_pools" {
   }))
 }
 
-# 0 claims, 0 GiB in all
+# 4 claims, 13 GiB in all
 variable "storage" {
   description = "Persistent volumes (Persistent Disk through the PD CSI driver): the default storage class and every claim"
   type        = object({
