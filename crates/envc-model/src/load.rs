@@ -433,6 +433,10 @@ impl Project {
         diags.extend(d);
 
         let mut tree = base.unwrap_or(&parsed.node).clone();
+        refuse_profile_extends(&overlay, &mut diags);
+        if let Some(s) = &scoped {
+            refuse_profile_extends(s, &mut diags);
+        }
         check_overlay_targets(&tree, &mut overlay, &mut diags);
         tree.overlay(&overlay);
         if let Some(mut s) = scoped {
@@ -485,6 +489,30 @@ impl Project {
             source_files,
             env_dir,
         })
+    }
+}
+
+/// Templates are expanded when the environment file is read, before any profile applies, so an
+/// `extends` in a profile's service override would do nothing: it is an error instead.
+fn refuse_profile_extends(overlay: &Node, diags: &mut Diagnostics) {
+    let Some(services) = overlay.get("services").and_then(Node::as_table) else {
+        return;
+    };
+    for (name, e) in services {
+        if let Some(x) = e
+            .node
+            .as_table()
+            .and_then(|t| t.get(crate::extends::EXTENDS_KEY))
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E-bad-template",
+                    format!("a profile cannot make service `{name}` extend templates"),
+                )
+                .at(x.key_origin, "here")
+                .hint("templates apply in the environment file; override the keys themselves here"),
+            );
+        }
     }
 }
 
