@@ -10,7 +10,7 @@ use yaml_serde::Value as Y;
 
 use crate::facts::{
     Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, exec_target,
-    secret_hash, sensitive_name,
+    mount_options, secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -674,6 +674,20 @@ impl Reader<'_, '_> {
             .into_iter()
             .flatten()
         {
+            let opts = match v {
+                Y::String(spec) => {
+                    let spec = self.it.text(spec);
+                    let mode = spec.split(':').nth(2).unwrap_or("");
+                    mount_options(mode.split(',').any(|o| o == "ro"), None)
+                }
+                _ => mount_options(
+                    v.get("read_only").and_then(Y::as_bool).unwrap_or(false),
+                    v.get("volume")
+                        .and_then(|o| o.get("subpath"))
+                        .and_then(scalar)
+                        .as_deref(),
+                ),
+            };
             let (kind, source, target, size) = match v {
                 Y::String(spec) => {
                     let spec = self.it.text(spec);
@@ -704,6 +718,7 @@ impl Reader<'_, '_> {
                         .map(|x| compose_bytes(&x)),
                 ),
             };
+            let key = target.clone();
             match kind.as_str() {
                 "bind" => match self.project.text(&source).map(String::from) {
                     Some(content) => {
@@ -750,9 +765,13 @@ impl Reader<'_, '_> {
                             size: None,
                             source: (!source.is_empty()).then(|| source.clone()),
                             shared: false,
+                            mount: None,
                         },
                     );
                 }
+            }
+            if let Some(v) = f.volumes.get_mut(&key) {
+                v.mount = opts;
             }
         }
     }

@@ -143,6 +143,8 @@ pub struct PortFacts {
 pub struct VolumeFacts {
     /// Survives restarts.
     pub persistent: bool,
+    /// How it is mounted, when not the default read-write root: `read-only`, `sub-path X`.
+    pub mount: Option<String>,
     /// Size, normalised (`20Gi`), when known.
     pub size: Option<String>,
     /// The Compose named volume mounted (not compared: names are the format's own).
@@ -490,7 +492,11 @@ impl ServiceFacts {
             } else {
                 "scratch"
             };
-            m.insert(Key::Volume(path.clone()), kind.into());
+            let value = match &v.mount {
+                Some(how) => format!("{kind}, {how}"),
+                None => kind.to_string(),
+            };
+            m.insert(Key::Volume(path.clone()), value);
             if let Some(s) = &v.size {
                 m.insert(Key::VolumeSize(path.clone()), s.clone());
             }
@@ -580,6 +586,19 @@ pub fn duration(seconds: u32) -> String {
 /// Characters that make a string more than words to a shell: operators, quotes, expansions,
 /// globs, comments, a line break.
 const SHELL_SYNTAX: &str = "|&;<>()$`\\\"'\n*?[]#~=%{}!";
+
+/// How a volume is mounted, as [`VolumeFacts::mount`] spells it: `None` for read-write at
+/// the volume's root.
+pub fn mount_options(read_only: bool, sub_path: Option<&str>) -> Option<String> {
+    let mut parts = Vec::new();
+    if read_only {
+        parts.push("read-only".to_string());
+    }
+    if let Some(p) = sub_path.filter(|p| !p.is_empty()) {
+        parts.push(format!("sub-path {p}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
 
 /// What a command probe runs, spelled one way: `sh -c X` and `/bin/sh -c X` (what Compose's
 /// `CMD-SHELL X` runs) are the same shell command, and one whose `X` holds no shell syntax is

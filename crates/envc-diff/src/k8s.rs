@@ -12,7 +12,7 @@ use envc_emit::name::SECRET_VAR_PREFIX;
 use crate::facts::{
     Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
     ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, cpu, exec_target, memory,
-    secret_hash, sensitive_name,
+    mount_options, secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -629,6 +629,13 @@ impl Workload<'_> {
                 self.config_files(cm, path, sub, f, notes);
             } else if let Some(sec) = text(v, &["secret", "secretName"]) {
                 self.secret_files(sec, path, sub, f);
+            }
+            if let Some(vf) = f.volumes.get_mut(path) {
+                let read_only = at(m, &["readOnly"]).and_then(Y::as_bool).unwrap_or(false)
+                    || at(v, &["persistentVolumeClaim", "readOnly"])
+                        .and_then(Y::as_bool)
+                        .unwrap_or(false);
+                vf.mount = mount_options(read_only, sub);
             }
         }
     }

@@ -450,3 +450,28 @@ fn a_scratch_volume_shared_with_a_step_is_a_named_volume_in_compose() {
         ["web volumes./own: Some(\"persistent\") -> Some(\"scratch\")"]
     );
 }
+
+#[test]
+fn read_only_mounts_and_sub_paths_are_facts_in_both_formats() {
+    let compose = "services:\n  app:\n    image: app:1\n    volumes:\n    - type: volume\n      source: data\n      target: /data\n      read_only: true\n    - cache:/cache:ro\nvolumes:\n  data: {}\n  cache: {}\n";
+    let f = compose_facts(compose);
+    let app = &f.services["app"];
+    assert_eq!(app.volumes["/data"].mount.as_deref(), Some("read-only"));
+    assert_eq!(app.volumes["/cache"].mount.as_deref(), Some("read-only"));
+    let k8s = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers:\n      - name: app\n        image: app:1\n        volumeMounts:\n        - {name: data, mountPath: /data, readOnly: true, subPath: daily}\n      volumes:\n      - name: data\n        persistentVolumeClaim: {claimName: data}\n";
+    let k = kubernetes(k8s);
+    assert_eq!(
+        k.services["app"].volumes["/data"].mount.as_deref(),
+        Some("read-only, sub-path daily")
+    );
+    // A mount made writable is a difference.
+    let c = classified(
+        &compose_facts(compose),
+        &kubernetes(&k8s.replace("readOnly: true, ", "")),
+    );
+    assert!(
+        lines(&c).iter().any(|l| l.contains("volumes./data")),
+        "{:?}",
+        lines(&c)
+    );
+}
