@@ -182,7 +182,8 @@ fn check_job_settings(
     if parallelism == Some(0) {
         d.push(
             Diagnostic::error("E-job-shape", "`job.parallelism` must be at least 1")
-                .at(at(m, name, &["job", "parallelism"]), "here"),
+                .at(at(m, name, &["job", "parallelism"]), "here")
+                .hint("it is how many pods run at once: 1 or more, or remove it for one pod"),
         );
     }
     for (pname, p) in &svc.ports {
@@ -304,7 +305,7 @@ fn check_restart(
                 format!("restart `{}` of `{name}` has no effect in mode `{}`", r.as_str(), m.mode),
             )
             .at(at(m, name, &["restart"]), "here")
-            .hint(format!("a Kubernetes {} always restarts its containers; if `{name}` runs to completion, make it a job (`workload = \"job\"`)", server_kind(kind))),
+            .hint(format!("a Kubernetes {} always restarts its containers; if `{name}` runs to completion, make it a job (`workload = \"job\"`)", kind.k8s_kind())),
         );
     }
     let schedule = svc.job.as_ref().and_then(|j| j.schedule.as_deref());
@@ -485,13 +486,5 @@ fn check_sidecar_version(scope: &Scope<'_>, d: &mut Diagnostics) {
                 .hint(format!("raise `kubernetes.version` to \"1.{SIDECAR_MINOR}\" or later, or run the sidecar's work as an init step")),
             );
         }
-    }
-}
-
-/// The Kubernetes kind of a long-running workload, for messages.
-fn server_kind(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Statefulset => "StatefulSet",
-        _ => "Deployment",
     }
 }

@@ -228,24 +228,34 @@ fn service_values(h: &mut Holes, o: &mut Value, s: &Service) {
     }
 }
 
+/// Adds annotations to an object's metadata.
+fn annotate(o: &mut Value, pairs: &[(&str, String)]) {
+    let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(a) = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()))
+        .as_object_mut()
+    {
+        for (k, v) in pairs {
+            a.insert((*k).into(), json!(v));
+        }
+    }
+}
+
 /// Hook annotations: every object of a job that runs before the release is created (in
 /// `weight` order, the Job last) before Helm installs or upgrades anything else, and replaced
 /// on the next upgrade.
 fn hook(o: &mut Value, weight: i64) {
-    let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let annotations = meta
-        .entry("annotations")
-        .or_insert_with(|| Value::Object(Default::default()));
-    if let Some(a) = annotations.as_object_mut() {
-        a.insert("helm.sh/hook".into(), json!("pre-install,pre-upgrade"));
-        a.insert("helm.sh/hook-weight".into(), json!(weight.to_string()));
-        a.insert(
-            "helm.sh/hook-delete-policy".into(),
-            json!("before-hook-creation"),
-        );
-    }
+    annotate(
+        o,
+        &[
+            ("helm.sh/hook", "pre-install,pre-upgrade".into()),
+            ("helm.sh/hook-weight", weight.to_string()),
+            ("helm.sh/hook-delete-policy", "before-hook-creation".into()),
+        ],
+    );
 }
 
 /// Weight of the hook objects that a job's hook needs (ServiceAccount, ConfigMap, Service).
@@ -340,22 +350,14 @@ fn namespaces_template(ir: &Ir) -> Result<String, EmitError> {
         {
             // Hooks run before the release's objects exist: a namespace that holds one is
             // created first, at install, and kept (Helm manages no hook after it ran).
-            if let Some(a) = n
-                .pointer_mut("/metadata")
-                .and_then(Value::as_object_mut)
-                .map(|m| {
-                    m.entry("annotations")
-                        .or_insert_with(|| Value::Object(Default::default()))
-                })
-                .and_then(Value::as_object_mut)
-            {
-                a.insert("helm.sh/hook".into(), json!("pre-install"));
-                a.insert(
-                    "helm.sh/hook-weight".into(),
-                    json!(HOOK_NAMESPACE_WEIGHT.to_string()),
-                );
-                a.insert("helm.sh/resource-policy".into(), json!("keep"));
-            }
+            annotate(
+                &mut n,
+                &[
+                    ("helm.sh/hook", "pre-install".into()),
+                    ("helm.sh/hook-weight", HOOK_NAMESPACE_WEIGHT.to_string()),
+                    ("helm.sh/resource-policy", "keep".into()),
+                ],
+            );
         }
         text.push_str("{{- if .Values.global.createNamespaces }}\n");
         text.push_str(&h.document(&n)?);

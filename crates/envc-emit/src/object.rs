@@ -240,16 +240,6 @@ fn replicas(s: &Service) -> Option<i32> {
     }
 }
 
-/// The Kubernetes kind of a workload.
-pub fn kind(w: WorkloadKind) -> &'static str {
-    match w {
-        WorkloadKind::Deployment => "Deployment",
-        WorkloadKind::Statefulset => "StatefulSet",
-        WorkloadKind::Job => "Job",
-        WorkloadKind::Cronjob => "CronJob",
-    }
-}
-
 /// The spec of a job (or of each run of a cron job): retries, deadline, time kept, and with
 /// parallelism the number of runs that must succeed.
 fn job_spec(s: &Service, template: PodTemplateSpec) -> JobSpec {
@@ -462,7 +452,7 @@ fn autoscaler(ir: &Ir, s: &Service, flavour: Flavour) -> Option<HorizontalPodAut
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: kind(s.workload).into(),
+                kind: s.workload.k8s_kind().into(),
                 name: s.name.clone(),
             },
             min_replicas: Some(a.min as i32),

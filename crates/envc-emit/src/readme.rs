@@ -73,7 +73,7 @@ fn services(ir: &Ir) -> String {
                 "-".to_string(),
             ),
             None => (
-                format!("{} `{}`", crate::object::kind(svc.workload), svc.image),
+                format!("{} `{}`", svc.workload.k8s_kind(), svc.image),
                 match &svc.autoscaling {
                     Some(a) => format!("{}-{} (HPA)", a.min, a.max),
                     None => svc.replicas.to_string(),

@@ -332,6 +332,16 @@ impl WorkloadKind {
         }
     }
 
+    /// The Kubernetes kind of its workload object.
+    pub fn k8s_kind(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::Statefulset => "StatefulSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::Cronjob => "CronJob",
+        }
+    }
+
     /// Whether it runs to completion (a job or cron job) rather than serving until stopped.
     pub fn runs_to_completion(self) -> bool {
         matches!(self, WorkloadKind::Job | WorkloadKind::Cronjob)
