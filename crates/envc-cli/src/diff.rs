@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use envc_diff::classify::{Accept, AcceptedFile, Context as ClassifyContext, ModelSide, classify};
+use envc_diff::classify::{
+    Accept, AcceptedFile, Context as ClassifyContext, ModelSide, classify, model_location,
+};
 use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::Facts;
 use envc_diff::render::{Report, Side};
@@ -385,6 +387,10 @@ fn against(
         env: Some(env),
     };
     let stale = classify(&mut c, &ctx);
+    let model = built.model_side(mode);
+    for d in c.differences.iter_mut().filter(|d| d.class == Class::Drift) {
+        d.at = model_location(&model, &project.sources, d);
+    }
     let notes = notes(&built.facts, &other, &inputs.renames);
     Ok(Ok(Report::new(
         side(&built.facts, Some(mode)),

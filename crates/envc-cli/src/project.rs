@@ -147,6 +147,9 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
 
     let mut builds = Vec::new();
     for env in &envs {
+        if let Some(parsed) = project.environments.get(env) {
+            diags.extend(parsed.warnings.clone());
+        }
         for mode in &modes {
             if let Some(b) = compile_mode(&mut project, env, mode, root, out_dir, &mut diags) {
                 builds.push(b);

@@ -54,7 +54,7 @@ fn convert_one(ids: &[usize], d: &Diagnostic) -> CsDiagnostic<usize> {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
     };
-    let labels = d
+    let mut labels: Vec<CsLabel<usize>> = d
         .labels
         .iter()
         .map(|l| {
@@ -68,6 +68,17 @@ fn convert_one(ids: &[usize], d: &Diagnostic) -> CsDiagnostic<usize> {
             label.with_message(l.message.clone())
         })
         .collect();
+    // A value taken from a template: name the service's `extends` entry too, once.
+    let mut vias: Vec<envc_model::Origin> = Vec::new();
+    for via in d.labels.iter().filter_map(|l| l.origin.via_origin()) {
+        if !vias.contains(&via) {
+            vias.push(via);
+            labels.push(
+                CsLabel::secondary(ids[via.file.0 as usize], via.span.range())
+                    .with_message("the service extends the template here"),
+            );
+        }
+    }
     let mut notes: Vec<String> = d.hints.iter().map(|h| format!("hint: {h}")).collect();
     if let Some(p) = &d.path
         && d.labels.is_empty()

@@ -52,6 +52,7 @@ pub(crate) fn sub_origin(
             return Origin {
                 file: origin.file,
                 span: Span::new(start, start + len),
+                via: origin.via,
             };
         }
     }

@@ -53,7 +53,9 @@ pub(crate) fn lower(
                     }
                 }
             }
-            (None, Some(c)) => (c.clone(), None),
+            // The model's one escape rule: `$${` in a string of the model is a literal `${`
+            // (content holds no references, so it needs no other escape).
+            (None, Some(c)) => (c.replace("$${", "${"), None),
             (None, None) => continue,
         };
         files.push(ir::File {

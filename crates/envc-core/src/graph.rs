@@ -176,6 +176,7 @@ mod tests {
             origin: Origin {
                 file: FileId(0),
                 span: Span::default(),
+                via: None,
             },
         }
     }

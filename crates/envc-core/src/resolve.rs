@@ -200,6 +200,7 @@ name = "shop"
 [services.db]
 image = "postgres:17.11-alpine"
 ports = { pg = { container = 5432, service = 15432 } }
+files = { motd = { path = "/etc/motd", content = "home $${HOME}, path ${PATH}\n" } }
 
 [services.api]
 image = "example/api:1.2.3"
@@ -272,6 +273,12 @@ files = { conf = { path = "/etc/api.yaml", template = "templates/api.yaml.hbs" }
                 "DB=Text(\"db.shop.svc.cluster.local:15432\")",
                 "WHERE=Text(\"k3s/shop\")"
             ]
+        );
+        // Content holds no references: `$${` is the model's literal `${`, `${` stays as written.
+        let motd = c.ir.service("db").and_then(|s| s.files.first());
+        assert_eq!(
+            motd.map(|f| f.content.as_str()),
+            Some("home ${HOME}, path ${PATH}\n")
         );
         assert_eq!(c.graph.order, ["db", "api"]);
         assert!(c.ir.sources.iter().any(|s| s == "templates/api.yaml.hbs"));

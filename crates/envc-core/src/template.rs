@@ -98,6 +98,7 @@ fn origin_at(file: FileId, source: &SourceFile, pos: Option<(usize, usize)>) -> 
         return Origin {
             file,
             span: Span::new(0, 0),
+            via: None,
         };
     };
     let mut offset = 0;
@@ -112,6 +113,7 @@ fn origin_at(file: FileId, source: &SourceFile, pos: Option<(usize, usize)>) -> 
             return Origin {
                 file,
                 span: Span::new(offset, offset + 1),
+                via: None,
             };
         }
         offset += l.len();
@@ -119,6 +121,7 @@ fn origin_at(file: FileId, source: &SourceFile, pos: Option<(usize, usize)>) -> 
     Origin {
         file,
         span: Span::new(offset, offset),
+        via: None,
     }
 }
 

@@ -431,6 +431,16 @@ fn profile_leaf(node: &Node, profile_files: &[envc_model::FileId]) -> Option<Ori
     }
 }
 
+/// Where the model sets the value a difference is about, on a side built from the model:
+/// `file:line`, and for a value taken from a template also the service's `extends` line, so a
+/// changed template shows on every service that extends it with both lines named.
+pub fn model_location(side: &ModelSide<'_>, sources: &Sources, d: &Difference) -> Option<String> {
+    model_paths(side.loaded, &d.service, &d.key)
+        .iter()
+        .find_map(|path| side.loaded.tree.lookup(path))
+        .map(|n| sources.file_line(n.origin))
+}
+
 fn location(sources: Option<&Sources>, o: Origin) -> Option<String> {
     sources.map(|s| s.file_line(o))
 }

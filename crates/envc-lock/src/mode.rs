@@ -118,6 +118,7 @@ fn ignored_in_dev(mode: &str, rel: &str, file: FileId) -> Diagnostic {
         Origin {
             file,
             span: Span::default(),
+            via: None,
         },
         "ignored",
     )
@@ -241,6 +242,7 @@ fn whole(lock: &Lock) -> Origin {
     Origin {
         file: lock.file,
         span: Span::default(),
+        via: None,
     }
 }
 

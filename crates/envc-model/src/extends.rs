@@ -39,13 +39,35 @@ pub fn expand(tree: &mut Node) -> Diagnostics {
             );
         }
     }
-    let NodeValue::Table(top) = &mut tree.value else {
-        return d;
-    };
-    let Some(NodeValue::Table(services)) = top.get_mut("services").map(|e| &mut e.node.value)
-    else {
-        return d;
-    };
+    let mut used = vec![false; templates.len()];
+    if let NodeValue::Table(top) = &mut tree.value
+        && let Some(NodeValue::Table(services)) = top.get_mut("services").map(|e| &mut e.node.value)
+    {
+        expand_services(services, &templates, &mut used, &mut d);
+    }
+    for ((name, _), used) in templates.iter().zip(used) {
+        if !used {
+            d.push(
+                Diagnostic::warning(
+                    "W-unused-template",
+                    format!("no service extends template `{name}`"),
+                )
+                .at(tree.key_origin_of(&[TEMPLATES_KEY, name]), "declared here")
+                .hint(format!(
+                    "add `extends = [\"{name}\"]` to the services it is for, or remove it"
+                )),
+            );
+        }
+    }
+    d
+}
+
+fn expand_services(
+    services: &mut indexmap::IndexMap<String, crate::node::Entry>,
+    templates: &[(String, Node)],
+    used: &mut [bool],
+    d: &mut Diagnostics,
+) {
     for (svc, entry) in services.iter_mut() {
         let Some(extends) = entry.node.remove(EXTENDS_KEY) else {
             continue;
@@ -69,7 +91,7 @@ pub fn expand(tree: &mut Node) -> Diagnostics {
         };
         let mut merged: Option<Node> = None;
         for (name, origin) in &names {
-            let Some((_, t)) = templates.iter().find(|(k, _)| k == name) else {
+            let Some(index) = templates.iter().position(|(k, _)| k == name) else {
                 let mut diag = Diagnostic::error(
                     "E-unknown-template",
                     format!("service `{svc}` extends unknown template `{name}`"),
@@ -92,8 +114,10 @@ pub fn expand(tree: &mut Node) -> Diagnostics {
                 d.push(diag);
                 continue;
             };
-            let mut t = t.clone();
+            used[index] = true;
+            let mut t = templates[index].1.clone();
             t.remove(EXTENDS_KEY);
+            t.mark_via(origin.span);
             match &mut merged {
                 None => merged = Some(t),
                 Some(m) => m.overlay(&t),
@@ -105,7 +129,6 @@ pub fn expand(tree: &mut Node) -> Diagnostics {
             entry.node = m;
         }
     }
-    d
 }
 
 fn not_a_list(svc: &str, origin: crate::Origin) -> Diagnostic {
@@ -145,10 +168,19 @@ mod tests {
         assert_eq!(s(&["env", "C"]).as_deref(), Some("3"));
         assert_eq!(s(&["user"]).as_deref(), Some("y"));
         assert!(w.get(EXTENDS_KEY).is_none());
-        // The image keeps the template's line as its origin.
+        // The image keeps the template's line as its origin, and the `extends` entry it came
+        // through; the service's own value has no such entry.
         let image = w.lookup(&["image"]).expect("image").origin;
         let templ = n.lookup(&["templates", "base", "image"]).expect("t").origin;
-        assert_eq!(image, templ);
+        assert_eq!((image.file, image.span), (templ.file, templ.span));
+        let via = image.via_origin().expect("via");
+        let text = "[templates.base]\nimage = 'app:1'\nenv = { A = '1', B = '1' }\nuser = 'x'\n\
+             [templates.worker]\nenv = { B = '2' }\nargs = ['work']\n\
+             [services.w]\nextends = ['base', 'worker']\nenv = { C = '3' }\nuser = 'y'\n";
+        assert_eq!(&text[via.span.range()], "'base'");
+        let args = w.lookup(&["args"]).expect("args").origin.via.expect("via");
+        assert_eq!(&text[args.range()], "'worker'");
+        assert_eq!(w.lookup(&["user"]).expect("user").origin.via, None);
     }
 
     #[test]
@@ -157,9 +189,11 @@ mod tests {
             expanded("[templates.base]\nimage = 'a:1'\n[services.w]\nextends = ['bsae']\n");
         let msgs: Vec<String> = d
             .iter()
-            .map(|x| format!("{} {:?}", x.message, x.hints))
+            .map(|x| format!("{} {} {:?}", x.code, x.message, x.hints))
             .collect();
-        assert_eq!(d.len(), 1, "{msgs:?}");
+        // The misspelt name leaves `base` unused: a warning after the error.
+        assert_eq!(d.len(), 2, "{msgs:?}");
+        assert!(msgs[1].starts_with("W-unused-template"), "{msgs:?}");
         assert!(
             msgs[0].contains("unknown template `bsae`") && msgs[0].contains("`base`"),
             "{msgs:?}"

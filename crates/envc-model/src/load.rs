@@ -24,6 +24,9 @@ pub struct Parsed {
     pub file: FileId,
     /// Its tree (empty table when it did not parse).
     pub node: Node,
+    /// Warnings found while reading it (templates no service extends), reported by every
+    /// command that compiles the environment.
+    pub warnings: Diagnostics,
 }
 
 /// A project: every environment and profile file, parsed.
@@ -176,6 +179,7 @@ impl Project {
             let whole = Origin {
                 file: id,
                 span: Span::new(0, 0),
+                via: None,
             };
             if !is_dns_label(&stem) {
                 diags.push(
@@ -192,10 +196,21 @@ impl Project {
                 node
             };
             let mut node = node;
+            let mut warnings = Diagnostics::new();
             if dir == ENVIRONMENTS_DIR {
-                diags.extend(crate::extends::expand(&mut node));
+                for d in crate::extends::expand(&mut node).0 {
+                    if d.is_error() {
+                        diags.push(d);
+                    } else {
+                        warnings.push(d);
+                    }
+                }
             }
-            let parsed = Parsed { file: id, node };
+            let parsed = Parsed {
+                file: id,
+                node,
+                warnings,
+            };
             if dir == ENVIRONMENTS_DIR {
                 environments.insert(stem, parsed);
             } else if dir == PROFILES_DIR {
@@ -318,6 +333,7 @@ impl Project {
         let whole = Origin {
             file: self.profiles[mode].file,
             span: Span::default(),
+            via: None,
         };
         let merged = merged.unwrap_or_else(|| Node::empty_table(whole));
         Ok((chain, merged))

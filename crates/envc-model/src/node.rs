@@ -81,13 +81,21 @@ impl Node {
             let message = e.message().trim().trim_end_matches('.').to_string();
             diags.push(
                 Diagnostic::error("E-toml-syntax", format!("invalid TOML: {message}"))
-                    .at(Origin { file, span }, "here")
+                    .at(
+                        Origin {
+                            file,
+                            span,
+                            via: None,
+                        },
+                        "here",
+                    )
                     .hint("see https://toml.io/en/v1.0.0 for the syntax"),
             );
         }
         let origin = Origin {
             file,
             span: Span::from(table.span()),
+            via: None,
         };
         let node = convert_table(file, table.get_ref(), origin);
         (node, diags)
@@ -192,6 +200,22 @@ impl Node {
         }
     }
 
+    /// Marks this node and everything under it as taken from a template through the `extends`
+    /// entry at `via` (see [`Origin::via`]).
+    pub fn mark_via(&mut self, via: Span) {
+        self.origin.via = Some(via);
+        match &mut self.value {
+            NodeValue::Table(t) => {
+                for e in t.values_mut() {
+                    e.key_origin.via = Some(via);
+                    e.node.mark_via(via);
+                }
+            }
+            NodeValue::Array(items) => items.iter_mut().for_each(|n| n.mark_via(via)),
+            _ => {}
+        }
+    }
+
     /// Removes a key from a table node, returning it.
     pub fn remove(&mut self, key: &str) -> Option<Entry> {
         match &mut self.value {
@@ -207,6 +231,7 @@ fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
         let key_origin = Origin {
             file,
             span: Span::from(k.span()),
+            via: None,
         };
         let node = convert_value(
             file,
@@ -214,6 +239,7 @@ fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
             Origin {
                 file,
                 span: Span::from(v.span()),
+                via: None,
             },
         );
         out.insert(k.get_ref().to_string(), Entry { key_origin, node });
@@ -244,6 +270,7 @@ fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin) -> Node {
                         Origin {
                             file,
                             span: Span::from(v.span()),
+                            via: None,
                         },
                     )
                 })

@@ -42,6 +42,26 @@ pub struct Origin {
     pub file: FileId,
     /// The bytes in the file.
     pub span: Span,
+    /// For a value a service took from a template: the service's `extends` entry naming that
+    /// template, in the same file. A template's one line then stays told apart per service,
+    /// and errors and `envc diff` name both lines.
+    pub via: Option<Span>,
+}
+
+impl Origin {
+    /// An origin written directly (not through a template).
+    pub fn new(file: FileId, span: Span) -> Self {
+        Origin {
+            file,
+            span,
+            via: None,
+        }
+    }
+
+    /// The `extends` entry this value came through, as an origin of its own.
+    pub fn via_origin(self) -> Option<Origin> {
+        self.via.map(|span| Origin::new(self.file, span))
+    }
 }
 
 /// One loaded source file.
@@ -144,11 +164,18 @@ impl Sources {
         format!("{}:{}:{}", f.name, l, c)
     }
 
-    /// `file:line` of an origin.
+    /// `file:line` of an origin; for a value taken from a template, also the line of the
+    /// service's `extends` entry (`env.toml:12 (template, extended at line 40)`).
     pub fn file_line(&self, origin: Origin) -> String {
         let f = self.get(origin.file);
         let (l, _) = f.line_col(origin.span.start);
-        format!("{}:{}", f.name, l)
+        match origin.via {
+            Some(via) => {
+                let (vl, _) = f.line_col(via.start);
+                format!("{}:{} (template, extended at line {})", f.name, l, vl)
+            }
+            None => format!("{}:{}", f.name, l),
+        }
     }
 }
 

@@ -161,3 +161,63 @@ fn the_official_compose_file_differs_only_as_accepted() {
     assert!(out.contains(" 0 drift"), "{out}");
     assert!(!out.to_lowercase().contains("stale"), "{out}");
 }
+
+/// A value changed in a template shows on every service that extends it, naming the
+/// template's line and each service's own `extends` line (issue 11).
+#[test]
+fn a_changed_template_value_is_drift_on_every_service_that_extends_it() {
+    let t = built("docker");
+    let env = t.path().join("environments/airflow.toml");
+    let text = fs::read_to_string(&env).expect("read");
+    let planted = "AIRFLOW__CORE__EXECUTOR = \"CeleryExecutor\"";
+    assert_eq!(
+        text.matches(planted).count(),
+        1,
+        "the template sets it once"
+    );
+    let line = text[..text.find(planted).expect("planted")].lines().count() + 1;
+    fs::write(
+        &env,
+        text.replace(planted, "AIRFLOW__CORE__EXECUTOR = \"LocalExecutor\""),
+    )
+    .expect("write");
+    let (code, out, err) = parts(&envc(
+        t.path(),
+        &[
+            "diff",
+            "--env",
+            "airflow",
+            "--against",
+            "out/airflow/docker",
+            "docker",
+        ],
+    ));
+    assert_eq!(code, 1, "{out}{err}");
+    // The `extends` line of each service that takes `airflow-common`.
+    let mut service = "";
+    let mut extends: Vec<(String, usize)> = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if let Some(s) = l.strip_prefix("[services.") {
+            service = s.trim_end_matches(']');
+        } else if l.starts_with("extends = ") && l.contains("\"airflow-common\"") {
+            extends.push((service.to_string(), i + 1));
+        }
+    }
+    assert_eq!(extends.len(), 8, "{extends:?}");
+    for (service, at) in &extends {
+        // Disabled unless asked for (`enabled = false`): not deployed, so no drift.
+        if service == "airflow-cli" || service == "flower" {
+            assert!(!out.contains(&format!("\n{service}\n")), "{out}");
+            continue;
+        }
+        let block = out
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("{service}\n")))
+            .unwrap_or_else(|| panic!("no drift shown for {service}:\n{out}"));
+        let expected = format!(
+            "env.AIRFLOW__CORE__EXECUTOR: LocalExecutor -> CeleryExecutor  (values differ, \
+             environments/airflow.toml:{line} (template, extended at line {at}))"
+        );
+        assert!(block.contains(&expected), "{service}: {block}");
+    }
+}
