@@ -50,7 +50,12 @@ impl Graph {
     pub fn build(services: &[String], edges: Vec<Edge>) -> Result<Graph, Diagnostic> {
         let mut g: DiGraph<usize, usize> = DiGraph::new();
         let nodes: Vec<NodeIndex> = (0..services.len()).map(|i| g.add_node(i)).collect();
-        let index = |name: &str| services.iter().position(|s| s == name);
+        let positions: std::collections::HashMap<&str, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect();
+        let index = |name: &str| positions.get(name).copied();
         for (ei, e) in edges.iter().enumerate() {
             if let (Some(a), Some(b)) = (index(&e.from), index(&e.to)) {
                 // Edge direction: dependent -> dependency.

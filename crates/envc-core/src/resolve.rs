@@ -72,7 +72,17 @@ pub fn resolve(
         .iter()
         .map(|f| project.sources.get(*f).name.clone())
         .collect();
-    let context = file::context(&scope, &graph);
+    // The templates' context holds every service: built only when a template will read it.
+    let templated = m
+        .model
+        .services
+        .values()
+        .any(|s| s.files.values().any(|f| f.template.is_some()));
+    let context = if templated {
+        file::context(&scope, &graph)
+    } else {
+        serde_json::Value::Null
+    };
     let inputs = service::Inputs {
         project,
         assets,

@@ -4,9 +4,21 @@ use serde::Serialize;
 
 use crate::artifact::EmitError;
 
+mod writer;
+
 /// Serialises one value as a YAML document body (no `---`), readable the same by YAML 1.1
-/// parsers (see [`yaml11_safe`]).
+/// parsers (see [`yaml11_safe`]). The direct writer does it in one pass; the few documents it
+/// leaves alone (see [`writer`]) go through yaml_serde and the quoting pass, with the same
+/// result.
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
+    match writer::to_string(value) {
+        Ok(text) => Ok(text),
+        Err(writer::Unsupported) => by_yaml_serde(value),
+    }
+}
+
+/// yaml_serde, then the YAML 1.1 quoting pass: the reference the direct writer matches.
+fn by_yaml_serde<T: Serialize>(value: &T) -> Result<String, EmitError> {
     yaml_serde::to_string(value)
         .map(|t| yaml11_safe(&t))
         .map_err(|e| EmitError::Serialize(e.to_string()))
