@@ -15,7 +15,7 @@ use crate::artifact::{Artifact, EmitError};
 use crate::labels::{self, Flavour};
 use crate::name::SECRET_KEY;
 use crate::object::{self, meta};
-use crate::yaml::{documents, to_yaml};
+use crate::yaml::{documents, to_yaml, value_to_yaml};
 
 /// Annotation marking a Secret that holds a dev-tier default value.
 pub const DEV_DEFAULT_ANNOTATION: &str = "envc.dev/dev-default";
@@ -80,7 +80,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     for s in &ir.services {
         let docs = object::service(ir, s, FLAVOUR)?
             .iter()
-            .map(to_yaml)
+            .map(value_to_yaml)
             .collect::<Result<Vec<_>, _>>()?;
         files.push((format!("{}.yaml", s.name), docs));
     }

@@ -17,6 +17,14 @@ pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
     }
 }
 
+/// [`to_yaml`] for a JSON value, read in place rather than serialised first.
+pub fn value_to_yaml(value: &serde_json::Value) -> Result<String, EmitError> {
+    match writer::value_to_string(value) {
+        Ok(text) => Ok(text),
+        Err(writer::Unsupported) => by_yaml_serde(value),
+    }
+}
+
 /// yaml_serde, then the YAML 1.1 quoting pass: the reference the direct writer matches.
 fn by_yaml_serde<T: Serialize>(value: &T) -> Result<String, EmitError> {
     yaml_serde::to_string(value)
@@ -114,6 +122,15 @@ fn yaml12_plain_value(s: &str) -> bool {
 /// Whether a YAML 1.1 parser (PyYAML's resolvers, plus go-yaml v2's `y` and `n`) reads a
 /// plain scalar as a boolean, null, number or timestamp.
 fn yaml11_non_string(s: &str) -> bool {
+    // The words below start with these letters and are at most five long; numbers and dates
+    // start with a digit, a sign or `.`.
+    match s.as_bytes().first() {
+        Some(b) if b.is_ascii_alphabetic() && (s.len() > 5 || !b"yYnNtTfFoO".contains(b)) => {
+            return false;
+        }
+        None => return false,
+        _ => {}
+    }
     const WORDS: [&str; 26] = [
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
         "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL",

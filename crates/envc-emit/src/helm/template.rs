@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::artifact::EmitError;
-use crate::yaml::to_yaml;
+use crate::yaml::value_to_yaml;
 
 /// Prefix of the placeholder scalars; `ENVC_HOLE_<n>_` cannot be the prefix of another.
 const TOKEN: &str = "ENVC_HOLE_";
@@ -51,7 +51,7 @@ impl Holes {
 
     /// One YAML document of the template: `---` and the object, placeholders replaced.
     pub fn document(&self, object: &Value) -> Result<String, EmitError> {
-        let yaml = literal(&to_yaml(object)?);
+        let yaml = literal(&value_to_yaml(object)?);
         let mut out = String::from("---\n");
         for line in yaml.split_inclusive('\n') {
             out.push_str(&self.line(line)?);

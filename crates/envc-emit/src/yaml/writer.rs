@@ -34,14 +34,23 @@ impl ser::Error for Unsupported {
 /// Writes one value as a YAML document body, or says it cannot.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Unsupported> {
     let tree = value.serialize(TreeSer)?;
+    document(&tree)
+}
+
+/// [`to_string`] for a JSON value, read in place: most of envc's objects are built as one.
+pub fn value_to_string(value: &serde_json::Value) -> Result<String, Unsupported> {
+    document(value)
+}
+
+fn document<T: Tree>(tree: &T) -> Result<String, Unsupported> {
     let mut out = String::with_capacity(4096);
-    match &tree {
-        Y::Map(m) if !m.is_empty() => write_map(m, 0, false, &mut out)?,
-        Y::Seq(s) if !s.is_empty() => write_seq(s, 0, false, &mut out)?,
-        Y::Map(_) => out.push_str("{}\n"),
-        Y::Seq(_) => out.push_str("[]\n"),
+    match tree.view() {
+        View::Map(0) => out.push_str("{}\n"),
+        View::Map(_) => write_map(tree, 0, false, &mut out)?,
+        View::Seq([]) => out.push_str("[]\n"),
+        View::Seq(items) => write_seq(items, 0, false, &mut out)?,
         // A root scalar: rare, and libyaml indents a root block scalar its own way.
-        Y::Str(s) if s.contains('\n') => return Err(Unsupported),
+        View::Str(s) if s.contains('\n') => return Err(Unsupported),
         scalar => {
             write_scalar(scalar, 0, false, &mut out)?;
             out.push('\n');
@@ -61,6 +70,77 @@ enum Y {
     Map(Vec<(Y, Y)>),
 }
 
+/// One node of a tree the writer reads: [`Y`] or a JSON value.
+enum View<'a, T> {
+    Null,
+    Bool(bool),
+    /// A formatted number.
+    Num(&'a str),
+    I64(i64),
+    U64(u64),
+    Str(&'a str),
+    Seq(&'a [T]),
+    /// A mapping of this many entries ([`Tree::entries`]).
+    Map(usize),
+    /// Anything libyaml would write its own way (a float).
+    Other,
+}
+
+/// A mapping key: a string, or (in [`Y`]) any node.
+enum Key<'a, T> {
+    Str(&'a str),
+    Node(&'a T),
+}
+
+trait Tree: Sized {
+    fn view(&self) -> View<'_, Self>;
+    /// The entries of a mapping (none for anything else).
+    fn entries(&self) -> impl Iterator<Item = (Key<'_, Self>, &Self)>;
+}
+
+impl Tree for Y {
+    fn view(&self) -> View<'_, Y> {
+        match self {
+            Y::Null => View::Null,
+            Y::Bool(b) => View::Bool(*b),
+            Y::Int(i) => View::Num(i),
+            Y::Str(s) => View::Str(s),
+            Y::Seq(items) => View::Seq(items),
+            Y::Map(m) => View::Map(m.len()),
+        }
+    }
+    fn entries(&self) -> impl Iterator<Item = (Key<'_, Y>, &Y)> {
+        let m: &[(Y, Y)] = match self {
+            Y::Map(m) => m,
+            _ => &[],
+        };
+        m.iter().map(|(k, v)| (Key::Node(k), v))
+    }
+}
+
+impl Tree for serde_json::Value {
+    fn view(&self) -> View<'_, serde_json::Value> {
+        use serde_json::Value as J;
+        match self {
+            J::Null => View::Null,
+            J::Bool(b) => View::Bool(*b),
+            J::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => View::I64(i),
+                (None, Some(u)) => View::U64(u),
+                _ => View::Other,
+            },
+            J::String(s) => View::Str(s),
+            J::Array(items) => View::Seq(items),
+            J::Object(m) => View::Map(m.len()),
+        }
+    }
+    fn entries(&self) -> impl Iterator<Item = (Key<'_, serde_json::Value>, &serde_json::Value)> {
+        self.as_object()
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (Key::Str(k.as_str()), v)))
+    }
+}
+
 fn spaces(n: usize, out: &mut String) {
     const SPACES: &str = "                                                                ";
     let mut n = n;
@@ -73,13 +153,13 @@ fn spaces(n: usize, out: &mut String) {
 
 /// Entries of a non-empty mapping whose keys sit at column `indent`; with `inline`, the first
 /// key continues the current line (after `- `).
-fn write_map(
-    m: &[(Y, Y)],
+fn write_map<T: Tree>(
+    m: &T,
     indent: usize,
     inline: bool,
     out: &mut String,
 ) -> Result<(), Unsupported> {
-    for (i, (k, v)) in m.iter().enumerate() {
+    for (i, (k, v)) in m.entries().enumerate() {
         if i > 0 || !inline {
             spaces(indent, out);
         }
@@ -91,7 +171,12 @@ fn write_map(
 }
 
 /// Items of a non-empty sequence whose dashes sit at column `indent`.
-fn write_seq(s: &[Y], indent: usize, inline: bool, out: &mut String) -> Result<(), Unsupported> {
+fn write_seq<T: Tree>(
+    s: &[T],
+    indent: usize,
+    inline: bool,
+    out: &mut String,
+) -> Result<(), Unsupported> {
     for (i, v) in s.iter().enumerate() {
         if i > 0 || !inline {
             spaces(indent, out);
@@ -103,26 +188,31 @@ fn write_seq(s: &[Y], indent: usize, inline: bool, out: &mut String) -> Result<(
 }
 
 /// A node after `key:` or `-` at column `indent`, through the end of its last line.
-fn write_after(v: &Y, indent: usize, item: bool, out: &mut String) -> Result<(), Unsupported> {
-    match v {
-        Y::Map(m) if m.is_empty() => out.push_str(" {}\n"),
-        Y::Seq(s) if s.is_empty() => out.push_str(" []\n"),
-        Y::Map(m) if item => {
+fn write_after<T: Tree>(
+    v: &T,
+    indent: usize,
+    item: bool,
+    out: &mut String,
+) -> Result<(), Unsupported> {
+    match v.view() {
+        View::Map(0) => out.push_str(" {}\n"),
+        View::Seq([]) => out.push_str(" []\n"),
+        View::Map(_) if item => {
             out.push(' ');
-            write_map(m, indent + 2, true, out)?;
+            write_map(v, indent + 2, true, out)?;
         }
-        Y::Map(m) => {
+        View::Map(_) => {
             out.push('\n');
-            write_map(m, indent + 2, false, out)?;
+            write_map(v, indent + 2, false, out)?;
         }
-        Y::Seq(s) if item => {
+        View::Seq(items) if item => {
             out.push(' ');
-            write_seq(s, indent + 2, true, out)?;
+            write_seq(items, indent + 2, true, out)?;
         }
         // libyaml writes a sequence in a mapping without indenting it.
-        Y::Seq(s) => {
+        View::Seq(items) => {
             out.push('\n');
-            write_seq(s, indent, false, out)?;
+            write_seq(items, indent, false, out)?;
         }
         scalar => {
             out.push(' ');
@@ -135,31 +225,42 @@ fn write_after(v: &Y, indent: usize, item: bool, out: &mut String) -> Result<(),
     Ok(())
 }
 
-fn write_key(k: &Y, out: &mut String) -> Result<(), Unsupported> {
-    match k {
+fn write_key<T: Tree>(k: Key<'_, T>, out: &mut String) -> Result<(), Unsupported> {
+    let view = match k {
+        Key::Str(s) => View::Str(s),
+        Key::Node(n) => n.view(),
+    };
+    match view {
         // libyaml writes longer keys as complex keys (`? key`).
-        Y::Str(s) if s.len() > 128 || s.contains('\n') => Err(Unsupported),
+        View::Str(s) if s.len() > 128 || s.contains('\n') => Err(Unsupported),
         // yaml_serde reads a one-entry mapping with a `!` key as a tag.
-        Y::Str(s) if s.starts_with('!') => Err(Unsupported),
-        Y::Seq(_) | Y::Map(_) => Err(Unsupported),
+        View::Str(s) if s.starts_with('!') => Err(Unsupported),
+        View::Seq(_) | View::Map(_) => Err(Unsupported),
         k => write_scalar(k, 0, true, out),
     }
 }
 
 /// A scalar; a literal block's lines go at column `block_indent`.
-fn write_scalar(
-    v: &Y,
+fn write_scalar<T>(
+    v: View<'_, T>,
     block_indent: usize,
     key: bool,
     out: &mut String,
 ) -> Result<(), Unsupported> {
+    use std::fmt::Write as _;
     match v {
-        Y::Null => out.push_str("null"),
-        Y::Bool(true) => out.push_str("true"),
-        Y::Bool(false) => out.push_str("false"),
-        Y::Int(i) => out.push_str(i),
-        Y::Str(s) => write_str(s, block_indent, key, out)?,
-        Y::Seq(_) | Y::Map(_) => return Err(Unsupported),
+        View::Null => out.push_str("null"),
+        View::Bool(true) => out.push_str("true"),
+        View::Bool(false) => out.push_str("false"),
+        View::Num(i) => out.push_str(i),
+        View::I64(i) => {
+            let _ = write!(out, "{i}");
+        }
+        View::U64(u) => {
+            let _ = write!(out, "{u}");
+        }
+        View::Str(s) => write_str(s, block_indent, key, out)?,
+        View::Seq(_) | View::Map(_) | View::Other => return Err(Unsupported),
     }
     Ok(())
 }
@@ -623,12 +724,22 @@ mod tests {
     /// The writer either declines or writes exactly what yaml_serde plus the quoting pass write.
     fn same(v: &Value) -> bool {
         let reference = super::super::by_yaml_serde(v).expect("yaml_serde writes it");
+        // Serialised through the tree, and read in place: the same text or the same refusal.
+        let direct = super::value_to_string(v).ok();
         match super::to_string(v) {
             Ok(text) => {
                 assert_eq!(text, reference, "for {v}");
+                assert_eq!(
+                    direct.as_deref(),
+                    Some(reference.as_str()),
+                    "in place, for {v}"
+                );
                 true
             }
-            Err(super::Unsupported) => false,
+            Err(super::Unsupported) => {
+                assert_eq!(direct, None, "in place, for {v}");
+                false
+            }
         }
     }
 
