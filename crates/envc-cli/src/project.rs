@@ -145,17 +145,18 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
         });
     }
 
-    let mut builds = Vec::new();
+    let mut compiled = Vec::new();
     for env in &envs {
         if let Some(parsed) = project.environments.get(env) {
             diags.extend(parsed.warnings.clone());
         }
         for mode in &modes {
-            if let Some(b) = compile_mode(&mut project, env, mode, root, out_dir, &mut diags) {
-                builds.push(b);
+            if let Some(c) = compile_mode(&mut project, env, mode, &mut diags) {
+                compiled.push(c);
             }
         }
     }
+    let builds = emit_all(compiled, root, out_dir, &mut diags);
     let irs: Vec<&Ir> = builds.iter().map(|b| &b.ir).collect();
     diags.extend(envc_core::cross_environment_checks(&irs));
     diags.sort();
@@ -174,16 +175,24 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     })
 }
 
-/// One environment in one mode, loaded through its lock (prod modes with one), compiled and
-/// emitted; `None` when it failed (the errors are in `diags`).
+/// One environment in one mode, loaded and compiled, before emission.
+struct CompiledMode {
+    env: String,
+    mode: String,
+    loaded: LoadedMode,
+    ir: Ir,
+    lock: Option<LockInfo>,
+}
+
+/// One environment in one mode, loaded through its lock (prod modes with one) and compiled;
+/// `None` when it failed (the errors are in `diags`). Reading files (templates) needs the
+/// project, so modes are compiled one after the other; emission, most of the work, is not.
 fn compile_mode(
     project: &mut Project,
     env: &str,
     mode: &str,
-    root: &Path,
-    out_dir: &Path,
     diags: &mut Diagnostics,
-) -> Option<ModeBuild> {
+) -> Option<CompiledMode> {
     let loaded = match mode::load(project, env, mode, LockSource::Disk) {
         Ok(l) => l,
         Err(d) => {
@@ -205,27 +214,82 @@ fn compile_mode(
         }
     };
     diags.extend(c.warnings);
-    let artifacts = if envc_emit::supports(c.ir.backend) {
+    Some(CompiledMode {
+        env: env.to_string(),
+        mode: mode.to_string(),
+        loaded: loaded.loaded,
+        ir: c.ir,
+        lock,
+    })
+}
+
+/// Emits every compiled mode, on as many threads as there are cores; the builds and their
+/// diagnostics come back in the order the modes were compiled, whatever the scheduling.
+fn emit_all(
+    compiled: Vec<CompiledMode>,
+    root: &Path,
+    out_dir: &Path,
+    diags: &mut Diagnostics,
+) -> Vec<ModeBuild> {
+    let emit_one = |c: &CompiledMode| -> Result<Option<Vec<Artifact>>, Diagnostics> {
+        if !envc_emit::supports(c.ir.backend) {
+            return Ok(None);
+        }
         let opts = envc_emit::Options {
-            project_root: relative(&out_dir.join(env).join(mode), root),
+            project_root: relative(&out_dir.join(&c.env).join(&c.mode), root),
         };
-        match emit(&c.ir, &loaded.loaded, &opts) {
-            Ok(a) => Some(a),
+        emit(&c.ir, &c.loaded, &opts).map(Some)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(compiled.len());
+    let results: Vec<Result<Option<Vec<Artifact>>, Diagnostics>> = if threads <= 1 {
+        compiled.iter().map(emit_one).collect()
+    } else {
+        // Thread t emits modes t, t + threads, ...; each result goes back to its index.
+        let mut slots: Vec<Option<Result<Option<Vec<Artifact>>, Diagnostics>>> =
+            (0..compiled.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let compiled = &compiled;
+                    let emit_one = &emit_one;
+                    scope.spawn(move || {
+                        (t..compiled.len())
+                            .step_by(threads)
+                            .map(|i| (i, emit_one(&compiled[i])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                // A panic in an emitter is envc's bug: re-raise it as it was.
+                let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                for (i, r) in done {
+                    slots[i] = Some(r);
+                }
+            }
+        });
+        slots.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
+    };
+    let mut builds = Vec::with_capacity(compiled.len());
+    for (c, r) in compiled.into_iter().zip(results) {
+        let artifacts = match r {
+            Ok(a) => a,
             Err(d) => {
                 diags.extend(d);
                 None
             }
-        }
-    } else {
-        None
-    };
-    Some(ModeBuild {
-        env: env.to_string(),
-        mode: mode.to_string(),
-        ir: c.ir,
-        artifacts,
-        lock,
-    })
+        };
+        builds.push(ModeBuild {
+            env: c.env,
+            mode: c.mode,
+            ir: c.ir,
+            artifacts,
+            lock: c.lock,
+        });
+    }
+    builds
 }
 
 /// Backends not implemented yet among the builds, with their modes.
