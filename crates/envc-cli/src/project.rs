@@ -145,18 +145,16 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
         });
     }
 
-    let mut compiled = Vec::new();
     for env in &envs {
         if let Some(parsed) = project.environments.get(env) {
             diags.extend(parsed.warnings.clone());
         }
-        for mode in &modes {
-            if let Some(c) = compile_mode(&mut project, env, mode, &mut diags) {
-                compiled.push(c);
-            }
-        }
     }
-    let builds = emit_all(compiled, root, out_dir, &mut diags);
+    let pairs: Vec<(&String, &String)> = envs
+        .iter()
+        .flat_map(|e| modes.iter().map(move |m| (e, m)))
+        .collect();
+    let builds = build_all(&mut project, &pairs, root, out_dir, &mut diags);
     let irs: Vec<&Ir> = builds.iter().map(|b| &b.ir).collect();
     diags.extend(envc_core::cross_environment_checks(&irs));
     diags.sort();
@@ -223,71 +221,91 @@ fn compile_mode(
     })
 }
 
-/// Emits every compiled mode, on as many threads as there are cores; the builds and their
-/// diagnostics come back in the order the modes were compiled, whatever the scheduling.
-fn emit_all(
-    compiled: Vec<CompiledMode>,
+/// Compiles every mode on this thread (reading templates needs the project) and emits each on
+/// worker threads as soon as it is compiled, so emission, most of the work, overlaps the next
+/// compilation, and a mode's loaded model is dropped once its artifacts exist. Builds and
+/// their diagnostics come back in the order of `pairs`, whatever the scheduling.
+fn build_all(
+    project: &mut Project,
+    pairs: &[(&String, &String)],
     root: &Path,
     out_dir: &Path,
     diags: &mut Diagnostics,
 ) -> Vec<ModeBuild> {
-    let emit_one = |c: &CompiledMode| -> Result<Option<Vec<Artifact>>, Diagnostics> {
-        if !envc_emit::supports(c.ir.backend) {
-            return Ok(None);
-        }
-        let opts = envc_emit::Options {
-            project_root: relative(&out_dir.join(&c.env).join(&c.mode), root),
+    type Emitted = (ModeBuild, Option<Diagnostics>);
+    let emit_one = |c: CompiledMode| -> Emitted {
+        let result = if envc_emit::supports(c.ir.backend) {
+            let opts = envc_emit::Options {
+                project_root: relative(&out_dir.join(&c.env).join(&c.mode), root),
+            };
+            emit(&c.ir, &c.loaded, &opts).map(Some)
+        } else {
+            Ok(None)
         };
-        emit(&c.ir, &c.loaded, &opts).map(Some)
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(compiled.len());
-    let results: Vec<Result<Option<Vec<Artifact>>, Diagnostics>> = if threads <= 1 {
-        compiled.iter().map(emit_one).collect()
-    } else {
-        // Thread t emits modes t, t + threads, ...; each result goes back to its index.
-        let mut slots: Vec<Option<Result<Option<Vec<Artifact>>, Diagnostics>>> =
-            (0..compiled.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let compiled = &compiled;
-                    let emit_one = &emit_one;
-                    scope.spawn(move || {
-                        (t..compiled.len())
-                            .step_by(threads)
-                            .map(|i| (i, emit_one(&compiled[i])))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                // A panic in an emitter is envc's bug: re-raise it as it was.
-                let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                for (i, r) in done {
-                    slots[i] = Some(r);
-                }
-            }
-        });
-        slots.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
-    };
-    let mut builds = Vec::with_capacity(compiled.len());
-    for (c, r) in compiled.into_iter().zip(results) {
-        let artifacts = match r {
-            Ok(a) => a,
-            Err(d) => {
-                diags.extend(d);
-                None
-            }
+        let (artifacts, failed) = match result {
+            Ok(a) => (a, None),
+            Err(d) => (None, Some(d)),
         };
-        builds.push(ModeBuild {
+        let build = ModeBuild {
             env: c.env,
             mode: c.mode,
             ir: c.ir,
             artifacts,
             lock: c.lock,
+        };
+        (build, failed)
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(pairs.len());
+    let mut slots: Vec<Option<Emitted>> = (0..pairs.len()).map(|_| None).collect();
+    if workers <= 1 {
+        for (i, (env, mode)) in pairs.iter().enumerate() {
+            if let Some(c) = compile_mode(project, env, mode, diags) {
+                slots[i] = Some(emit_one(c));
+            }
+        }
+    } else {
+        let (jobs, queue) = std::sync::mpsc::channel::<(usize, CompiledMode)>();
+        let queue = std::sync::Mutex::new(queue);
+        let (done, results) = std::sync::mpsc::channel::<(usize, Emitted)>();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let (queue, done, emit_one) = (&queue, done.clone(), &emit_one);
+                scope.spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((i, c)) = job else { return };
+                        if done.send((i, emit_one(c))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done);
+            for (i, (env, mode)) in pairs.iter().enumerate() {
+                if let Some(c) = compile_mode(project, env, mode, diags) {
+                    // Workers outlive this loop; a send fails only if all of them panicked,
+                    // and the scope re-raises that panic.
+                    let _ = jobs.send((i, c));
+                }
+            }
+            drop(jobs);
+            for (i, e) in results {
+                slots[i] = Some(e);
+            }
         });
+    }
+    let mut builds = Vec::with_capacity(pairs.len());
+    for (build, failed) in slots.into_iter().flatten() {
+        if let Some(d) = failed {
+            diags.extend(d);
+        }
+        builds.push(build);
     }
     builds
 }

@@ -43,7 +43,7 @@ pub fn value_to_string(value: &serde_json::Value) -> Result<String, Unsupported>
 }
 
 fn document<T: Tree>(tree: &T) -> Result<String, Unsupported> {
-    let mut out = String::with_capacity(4096);
+    let mut out = String::with_capacity(1024);
     match tree.view() {
         View::Map(0) => out.push_str("{}\n"),
         View::Map(_) => write_map(tree, 0, false, &mut out)?,
@@ -56,6 +56,8 @@ fn document<T: Tree>(tree: &T) -> Result<String, Unsupported> {
             out.push('\n');
         }
     }
+    // Documents live as long as the build: keep no spare capacity.
+    out.shrink_to_fit();
     Ok(out)
 }
 
