@@ -2,6 +2,8 @@
 //! context (every enabled service's host, ports and metrics as the backend reaches them, the
 //! scrape targets, the environment and the mode), from template text read before resolution.
 
+use std::cell::RefCell;
+
 use envc_model::asset::Assets;
 use envc_model::{Diagnostics, Project};
 use serde_json::{Value, json};
@@ -16,7 +18,7 @@ use crate::template;
 pub(crate) fn lower(
     project: &Project,
     assets: &Assets,
-    context: &Value,
+    context: &RefCell<handlebars::Context>,
     name: &str,
     t: &Target<'_>,
     sources: &mut Vec<String>,
@@ -29,8 +31,9 @@ pub(crate) fn lower(
                 let Some(id) = assets.template(name, fname) else {
                     continue;
                 };
-                let mut c = context.clone();
-                if let Some(obj) = c.as_object_mut() {
+                // One context for the mode; `self` is set to the service being lowered.
+                let mut c = context.borrow_mut();
+                if let Some(obj) = c.data_mut().as_object_mut() {
                     let me = obj
                         .get("services")
                         .and_then(|s| s.get(name))

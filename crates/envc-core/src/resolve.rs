@@ -78,11 +78,11 @@ pub fn resolve(
         .services
         .values()
         .any(|s| s.files.values().any(|f| f.template.is_some()));
-    let context = if templated {
+    let context = std::cell::RefCell::new(handlebars::Context::from(if templated {
         file::context(&scope, &graph)
     } else {
         serde_json::Value::Null
-    };
+    }));
     let inputs = service::Inputs {
         project,
         assets,

@@ -10,7 +10,6 @@ use envc_model::model::{self, Condition, EnvValue as ModelEnv, WorkloadKind};
 use envc_model::quantity::Duration;
 use envc_model::{Diagnostic, Diagnostics, Project};
 use indexmap::IndexMap;
-use serde_json::Value;
 
 use crate::file;
 use crate::graph::{Edge, EdgeKind, Graph};
@@ -66,7 +65,7 @@ pub(crate) struct Inputs<'i> {
     /// Services whose templates scrape every metrics port.
     pub scrapers: &'i BTreeSet<String>,
     /// The template context of the mode.
-    pub context: &'i Value,
+    pub context: &'i std::cell::RefCell<handlebars::Context>,
 }
 
 /// Every enabled service, in topological order. Rendered templates are added to `sources`;

@@ -5,11 +5,12 @@
 use envc_model::{Diagnostic, FileId, Origin, SourceFile, Span};
 use handlebars::{Handlebars, RenderErrorReason};
 
-/// Renders a template file with a JSON context.
+/// Renders a template file with a context (built once per mode: `Context::from` a JSON value
+/// takes it without copying, where rendering a value would copy all of it every time).
 pub fn render(
     file: FileId,
     source: &SourceFile,
-    context: &serde_json::Value,
+    context: &handlebars::Context,
 ) -> Result<String, Diagnostic> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
@@ -26,7 +27,7 @@ pub fn render(
         .at(origin, "here")
         .hint("see https://handlebarsjs.com/guide/ for the syntax"));
     }
-    hb.render(&name, context).map_err(|e| {
+    hb.render_with_context(&name, context).map_err(|e| {
         let origin = origin_at(file, source, e.line_no.zip(e.column_no));
         let (message, hint) = match e.reason() {
             RenderErrorReason::MissingVariable(Some(var)) => (
@@ -136,7 +137,7 @@ mod tests {
             "t.yaml.hbs",
             "a: {{x}}\nb: {{services.nope.host}}\n",
         );
-        let ctx = serde_json::json!({"x": 1, "services": {}});
+        let ctx = handlebars::Context::from(serde_json::json!({"x": 1, "services": {}}));
         let err = render(FileId(0), &src, &ctx).err();
         let (l, _) = err
             .as_ref()
@@ -146,7 +147,7 @@ mod tests {
         assert_eq!(l, 2);
         assert!(err.is_some_and(|d| d.message.contains("undefined variable")));
         let ok = SourceFile::new("t.hbs", "t.hbs", "a: {{x}} {{json y}}\n");
-        let ctx = serde_json::json!({"x": "<&>", "y": "q\""});
+        let ctx = handlebars::Context::from(serde_json::json!({"x": "<&>", "y": "q\""}));
         assert_eq!(
             render(FileId(0), &ok, &ctx).ok().as_deref(),
             Some("a: <&> \"q\\\"\"\n")
