@@ -1,5 +1,35 @@
 //! `envc`: compile one environment description into the artifacts of every deployment mode.
 
+// `print!` and friends panic when the stream is closed (`envc check 2>&1 | head -1`, once
+// `head` has exited: Rust ignores SIGPIPE, so the write fails with EPIPE). A reader that
+// stopped reading is not an error of the run, so every module of the binary prints through
+// these, which shadow std's macros (macros defined before the `mod` lines are in scope in
+// them) and drop write errors; the exit status still says what the run found.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod build;
 mod diff;
