@@ -32,6 +32,7 @@ macro_rules! eprintln {
 
 mod args;
 mod build;
+mod coded;
 mod diff;
 mod output;
 mod project;
@@ -80,8 +81,34 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(e) => {
-            out.error(&format!("{e:#}"));
+            let fallback = fallback(&cli.command);
+            let (code, hint) = coded::code_of(&e, &fallback);
+            out.coded_error(code, &format!("{e:#}"), hint);
             Status::Invalid.into()
         }
+    }
+}
+
+/// The code and hint of a command's errors that carry none of their own: what the command
+/// reads (arguments, files) went wrong.
+fn fallback(c: &Command) -> coded::Coded {
+    let (code, hint) = match c {
+        Command::Diff(_) => (
+            "E-diff-input",
+            "see `envc diff --help` for what each argument takes",
+        ),
+        Command::Promote(_) => (
+            "E-promote-input",
+            "see `envc promote --help` for what each argument takes",
+        ),
+        _ => (
+            "E-io",
+            "check that the files named exist and are readable, and the output folder writable",
+        ),
+    };
+    coded::Coded {
+        code,
+        message: String::new(),
+        hint: hint.to_string(),
     }
 }

@@ -565,6 +565,8 @@ fn write_promotion(
         },
     )
     .map_err(|e| anyhow!("failed to update {log_rel}: {e}"))?;
+    // Builds into the same folder wait for this one (and it for them).
+    let _lock = write::OutLock::take(&out_dir(cli, a), || {})?;
     write_file(&cli.root.join(&pr.lock_rel), &pr.new_lock)?;
     let set = a.out.join(&pr.env).join(&a.to);
     write::write_set(&out_dir(cli, a).join(&pr.env).join(&a.to), &after.artifacts)?;

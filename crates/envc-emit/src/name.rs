@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 /// environment, by stem, with what they hold: no service may be named like one (services are
 /// written to `<service>.yaml` beside them).
 pub const ENVIRONMENT_FILES: [(&str, &str); 6] = [
-    ("kustomization", "the list of manifests `kubectl apply -k` applies"),
+    (
+        "kustomization",
+        "the list of manifests `kubectl apply -k` applies",
+    ),
     ("namespaces", "the namespaces and their quotas"),
     ("secrets", "the dev-tier Secrets"),
     ("volumes", "the claims of volumes several services mount"),

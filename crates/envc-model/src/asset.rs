@@ -121,7 +121,9 @@ pub fn read(project: &mut Project, m: &LoadedMode) -> Assets {
                 && let Err(e) = confine(&root, &m.env_dir, t)
             {
                 let what = format!("template `{t}`");
-                assets.diagnostics.push(escape_error(&e, &what, origin, HINT));
+                assets
+                    .diagnostics
+                    .push(escape_error(&e, &what, origin, HINT));
                 continue;
             }
             match project.read_aux(&m.env_dir, t) {
@@ -141,7 +143,9 @@ pub fn read(project: &mut Project, m: &LoadedMode) -> Assets {
             match confine(&root, &m.env_dir, &b.context) {
                 Err(e) => {
                     let what = format!("build context `{}`", b.context);
-                    assets.diagnostics.push(escape_error(&e, &what, origin, HINT));
+                    assets
+                        .diagnostics
+                        .push(escape_error(&e, &what, origin, HINT));
                 }
                 Ok(dir) if !dir.is_dir() => assets.diagnostics.push(
                     Diagnostic::error(
@@ -159,7 +163,9 @@ pub fn read(project: &mut Project, m: &LoadedMode) -> Assets {
             // Lexical escapes are reported by validation (`E-path-outside` there too); only
             // what the disk shows is checked here: a symlink that leads out.
             if let Err(e @ Escape::Symlink(_)) = confine(&root, &m.env_dir, source) {
-                let origin = m.tree.origin_of(&["services", name, "volumes", key, "source"]);
+                let origin = m
+                    .tree
+                    .origin_of(&["services", name, "volumes", key, "source"]);
                 let what = format!("bind mount `{source}`");
                 assets.diagnostics.push(escape_error(
                     &e,
@@ -188,7 +194,10 @@ mod tests {
         assert_eq!(confine(root, &env, "./x/../a"), Ok(env.join("a")));
         assert_eq!(confine(root, &env, "../a"), Ok(root.join("a")));
         assert_eq!(confine(root, &env, "../../a"), Err(Escape::Parent));
-        assert_eq!(confine(root, &env, "../../../../etc/passwd"), Err(Escape::Parent));
+        assert_eq!(
+            confine(root, &env, "../../../../etc/passwd"),
+            Err(Escape::Parent)
+        );
         assert_eq!(confine(root, &env, "/etc/hostname"), Err(Escape::Absolute));
     }
 
@@ -206,8 +215,14 @@ mod tests {
         std::fs::write(env.join("inside"), "i").unwrap();
         std::os::unix::fs::symlink(env.join("inside"), env.join("ok")).unwrap();
         let real = outside.path().canonicalize().unwrap();
-        assert_eq!(confine(root, &env, "link"), Err(Escape::Symlink(real.join("secret"))));
-        assert_eq!(confine(root, &env, "dir/secret"), Err(Escape::Symlink(real.join("secret"))));
+        assert_eq!(
+            confine(root, &env, "link"),
+            Err(Escape::Symlink(real.join("secret")))
+        );
+        assert_eq!(
+            confine(root, &env, "dir/secret"),
+            Err(Escape::Symlink(real.join("secret")))
+        );
         assert_eq!(confine(root, &env, "ok"), Ok(env.join("ok")));
     }
 }

@@ -99,7 +99,10 @@ fn a_build_context_is_written_relative_to_the_artifact_set() {
         .expect("context exists");
     assert_eq!(
         seen,
-        t.path().join("environments/app/web").canonicalize().expect("dir")
+        t.path()
+            .join("environments/app/web")
+            .canonicalize()
+            .expect("dir")
     );
 }
 
@@ -136,4 +139,152 @@ fn a_closed_pipe_never_panics() {
     // The exit status still says what happened: an invalid model is exit 2.
     fs::write(t.path().join("environments/app.toml"), "[environment\n").expect("write");
     assert_eq!(closed_pipe(t.path(), &["check"]).code(), Some(2));
+}
+
+/// The files under a directory, relative, sorted (temporary directories included).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const TWO_SERVICES: &str = "[environment]\nname = \"app\"\n\n[namespaces.app]\nname = \"app\"\n\n[services.web]\nimage = \"ghcr.io/example/web:1.0.0\"\n\n[services.api]\nimage = \"ghcr.io/example/api:1.0.0\"\n";
+
+#[test]
+fn a_build_killed_at_each_step_never_leaves_a_set_missing() {
+    for step in ["staged", "exchanged"] {
+        let t = small_project(TWO_SERVICES);
+        let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "k3s"]));
+        assert_eq!(code, 0, "{err}");
+        let set = t.path().join("out/app/k3s");
+        let before = listing(&set);
+        // The next build has a file fewer and another image.
+        let env = TWO_SERVICES
+            .replace(
+                "[services.api]\nimage = \"ghcr.io/example/api:1.0.0\"\n",
+                "",
+            )
+            .replace("web:1.0.0", "web:1.0.1");
+        fs::write(t.path().join("environments/app.toml"), &env).unwrap();
+        let after = {
+            let fresh = small_project(&env);
+            let (code, _, err) = parts(&envc(fresh.path(), &["build", "--target", "k3s"]));
+            assert_eq!(code, 0, "{err}");
+            listing(&fresh.path().join("out/app/k3s"))
+        };
+        assert_ne!(before, after);
+
+        let killed = Command::new(env!("CARGO_BIN_EXE_envc"))
+            .args(["build", "--target", "k3s"])
+            .current_dir(t.path())
+            .env("ENVC_TEST_CRASH_AT", step)
+            .output()
+            .expect("run envc");
+        assert!(
+            killed.status.code().is_none(),
+            "{step}: the hook aborts the build ({:?})",
+            killed.status
+        );
+        let now = listing(&set);
+        assert!(
+            now == before || now == after,
+            "{step}: the set is whole, old or new: {now:?}"
+        );
+        let leftovers: Vec<String> = fs::read_dir(t.path().join("out/app"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains(".envc-"))
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{step}: {leftovers:?}");
+
+        // `--check` names the leftover; the next build removes it and writes the new set.
+        let (code, stdout, _) = parts(&envc(t.path(), &["build", "--target", "k3s", "--check"]));
+        assert_eq!(code, 1, "{step}: {stdout}");
+        assert!(
+            stdout.contains(&format!("leftover out/app/{}", leftovers[0])),
+            "{step}: {stdout}"
+        );
+        let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "k3s"]));
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("left by an interrupted build"), "{err}");
+        assert_eq!(listing(&set), after, "{step}");
+        assert_eq!(
+            fs::read_dir(t.path().join("out/app")).unwrap().count(),
+            1,
+            "{step}: only the set is left"
+        );
+        let (code, stdout, err) = parts(&envc(t.path(), &["build", "--target", "k3s", "--check"]));
+        assert_eq!(code, 0, "{step}: {stdout}{err}");
+    }
+}
+
+#[test]
+fn concurrent_builds_take_turns() {
+    let t = small_project(TWO_SERVICES);
+    let root = t.path().to_path_buf();
+    let runs: Vec<_> = (0..4)
+        .map(|i| {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                // Half of them change the model, so sets are replaced while others write.
+                let target = if i % 2 == 0 { "k3s" } else { "all" };
+                parts(&envc(&root, &["build", "--target", target]))
+            })
+        })
+        .collect();
+    for r in runs {
+        let (code, _, err) = r.join().unwrap();
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, stdout, err) = parts(&envc(&root, &["build", "--check"]));
+    assert_eq!(code, 0, "{stdout}{err}");
+}
+
+#[test]
+fn an_output_folder_that_is_a_file_is_a_coded_error() {
+    let t = small_project(TWO_SERVICES);
+    fs::write(t.path().join("out"), "not a folder").unwrap();
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "k3s"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-write]: "), "{err}");
+    assert!(err.contains("out is not a folder"), "{err}");
+    assert!(err.contains("= hint: "), "{err}");
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &["build", "--target", "k3s", "--out", "out/x"],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-write]: "), "{err}");
+    assert!(err.contains("= hint: "), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_output_folder_is_a_coded_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = small_project(TWO_SERVICES);
+    let out = t.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o555)).unwrap();
+    if fs::write(out.join("probe"), "").is_ok() {
+        // Root writes anyway: nothing to test here.
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+        return;
+    }
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "k3s"]));
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-write]: "), "{err}");
+    assert!(err.contains("is not writable"), "{err}");
 }
