@@ -382,7 +382,7 @@ fn disabled(e: &Entry, origin: Origin) -> Entry {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::release::config_hash;
+    use crate::release::{config_hash, service_hash};
 
     const MODEL: &str = r#"
 [environment]
@@ -402,7 +402,9 @@ image = "web:1.0.0"
         let (n, _) = Node::parse(FileId(1), def);
         let mut templates = IndexMap::new();
         templates.insert("e/c.hbs".to_string(), "locked text".to_string());
-        let hash = config_hash(
+        let hash = service_hash(
+            "api:1.0.0",
+            None,
             n.lookup(&["services", "api", "definition"]).unwrap(),
             &templates,
         );
