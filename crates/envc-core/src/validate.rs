@@ -72,6 +72,7 @@ pub fn check(m: &LoadedMode) -> Diagnostics {
         check_service(m, &at, name, svc, &mut d);
     }
     check_cloud(m, &mut d);
+    d.extend(crate::limits::check(m));
     d
 }
 
@@ -370,10 +371,11 @@ pub(crate) fn check_image_ref(m: &LoadedMode, o: Origin, img: &str, d: &mut Diag
         }
         Pin::Version | Pin::Digest => {}
     }
-    if img.chars().any(char::is_whitespace) || img.is_empty() {
+    if let Some(why) = crate::limits::image_problem(img) {
         d.push(
-            Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference"))
-                .at(o, "here"),
+            Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference: {why}"))
+                .at(o, "here")
+                .hint("write `[registry/]repository[:tag][@sha256:<64 hex>]`, such as `redis:7.4.11-alpine` or `ghcr.io/org/app@sha256:…`"),
         );
     }
 }

@@ -288,3 +288,33 @@ fn a_read_only_output_folder_is_a_coded_error() {
     assert!(err.contains("error[E-write]: "), "{err}");
     assert!(err.contains("is not writable"), "{err}");
 }
+
+#[test]
+fn terraform_descriptions_are_not_interpolated() {
+    let t = crate::common::lakehouse_project();
+    let dir = t.path();
+    // Without its lock, eks follows the model, so the edited description reaches it.
+    fs::remove_file(dir.join("locks/crypto-lakehouse/eks.toml")).unwrap();
+    let env = dir.join("environments/crypto-lakehouse.toml");
+    let text = fs::read_to_string(&env).unwrap();
+    let from = "description = \"Password of the `prefect` database user\"";
+    assert!(text.contains(from));
+    fs::write(
+        &env,
+        text.replacen(
+            from,
+            "description = \"Password of ${user}, see %{the docs}\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "eks"]));
+    assert_eq!(code, 0, "{err}");
+    let tf =
+        fs::read_to_string(dir.join("out/crypto-lakehouse/eks/terraform/variables.tf")).unwrap();
+    assert!(
+        tf.contains("description = \"Password of $${user}, see %%{the docs} (pass as"),
+        "{tf}"
+    );
+    assert!(!tf.contains("\"Password of ${user}"), "{tf}");
+}
