@@ -444,7 +444,22 @@ fn check_ports(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut D
         seen_service.push((sp, port.protocol, pname));
         if let Some(np) = port.node_port {
             let [lo, hi] = m.profile.kubernetes.node_port_range;
-            if np < lo || np > hi {
+            let backend = m.profile.profile.backend;
+            // `node_ports = false` in a Kubernetes profile is a documented choice (ClusterIP
+            // Services, the numbers kept for the modes that expose them); Compose has no
+            // NodePorts at all, so the number would be dropped without a word.
+            if backend == envc_model::profile::Backend::Compose {
+                let why =
+                    "Compose has no NodePorts; it publishes ports on the host with `host_port`";
+                d.push(
+                    Diagnostic::warning(
+                        "W-node-port-ignored",
+                        format!("node port {np} of `{name}` is not used in mode `{}`: {why}", m.mode),
+                    )
+                    .at(at.value(&pp("node_port")), "ignored here")
+                    .hint(format!("set `node_port` in the profiles of the Kubernetes modes (`[services.{name}.ports.{pname}]` there), and `host_port` in this one to reach the port from the host")),
+                );
+            } else if np < lo || np > hi {
                 d.push(
                     Diagnostic::error(
                         "E-node-port-range",
