@@ -101,7 +101,7 @@ pub fn label_key_problem(key: &str) -> Option<String> {
         None => (None, key),
     };
     if let Some(p) = prefix
-        && (p.is_empty() || p.len() > 253 || !crate::validate::is_dns_name(p))
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(envc_model::load::is_dns_label))
     {
         return Some(format!(
             "its prefix `{p}` is not a DNS subdomain (lowercase labels separated by dots, at most 253 characters)"

@@ -318,3 +318,45 @@ fn terraform_descriptions_are_not_interpolated() {
     );
     assert!(!tf.contains("\"Password of ${user}"), "{tf}");
 }
+
+#[test]
+fn scalars_yaml_1_1_reads_otherwise_stay_strings() {
+    // docker-compose v1 and many Kubernetes tools read YAML 1.1, where these are booleans,
+    // numbers, null or times.
+    let values = [
+        "on", "yes", "y", "NO", "0o12", "012", "1e3", "~", "1_000", "0x1F", "1:20",
+    ];
+    let env: String = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("V{i} = \"{v}\", "))
+        .collect();
+    let model = format!(
+        "[environment]\nname = \"app\"\n\n[namespaces.app]\nname = \"app\"\n\n[services.web]\nimage = \"ghcr.io/example/web:1.0.0\"\nenv = {{ {env}HOME_DIR = \"$HOME\" }}\n"
+    );
+    let t = small_project(&model);
+    let (code, _, err) = parts(&envc(t.path(), &["build"]));
+    assert_eq!(code, 0, "{err}");
+    let compose = fs::read_to_string(t.path().join("out/app/docker/docker-compose.yml")).unwrap();
+    let k3s = fs::read_to_string(t.path().join("out/app/k3s/web.yaml")).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        assert!(compose.contains(&format!("V{i}: '{v}'")), "{v}: {compose}");
+        assert!(k3s.contains(&format!("value: '{v}'")), "{v}: {k3s}");
+    }
+    // Compose interpolates `$`: the file doubles it so the container gets `$HOME` as written.
+    assert!(compose.contains("HOME_DIR: $$HOME"), "{compose}");
+}
+
+#[test]
+fn command_line_mistakes_have_codes_and_hints() {
+    let t = small_project(TWO_SERVICES);
+    for (args, code) in [
+        (&["promote", "k3s", "nope"][..], "error[E-promote-input]"),
+        (&["diff", "k3s", "nope"], "error[E-diff-input]"),
+    ] {
+        let (status, _, err) = parts(&envc(t.path(), args));
+        assert_eq!(status, 2, "{args:?}: {err}");
+        assert!(err.contains(code), "{args:?}: {err}");
+        assert!(err.contains("= hint: "), "{args:?}: {err}");
+    }
+}
