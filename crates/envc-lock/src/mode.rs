@@ -101,7 +101,11 @@ fn lock_file(
         LockSource::Disk => project
             .read_aux(&project.root.clone(), rel)
             .map(Some)
-            .map_err(|e| Diagnostics(vec![Diagnostic::error("E-io", e)])),
+            .map_err(|e| {
+                Diagnostics(vec![Diagnostic::error("E-io", e).path(rel).hint(
+                    "a release lock is UTF-8 TOML written by `envc promote --write`: restore it from git",
+                )])
+            }),
         LockSource::Planned(text) => {
             let path = PathBuf::from(format!("{}#planned-{}", disk.display(), content_tag(text)));
             Ok(Some(project.sources.add(SourceFile::new(rel, path, text))))

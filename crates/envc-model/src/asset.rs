@@ -155,7 +155,19 @@ pub fn read(project: &mut Project, m: &LoadedMode) -> Assets {
                     .at(origin, "here")
                     .hint(HINT),
                 ),
-                Ok(_) => {}
+                Ok(dir) => {
+                    // The Dockerfile is relative to the context, and stays in the project too.
+                    if let Some(df) = &b.dockerfile
+                        && let Err(e) = confine(&root, &dir, df)
+                    {
+                        let origin = m.tree.origin_of(&["services", name, "build", "dockerfile"]);
+                        let what = format!("Dockerfile `{df}`");
+                        let hint = "a Dockerfile path is relative to the build context";
+                        assets
+                            .diagnostics
+                            .push(escape_error(&e, &what, origin, hint));
+                    }
+                }
             }
         }
         for (key, v) in &svc.volumes {

@@ -171,10 +171,16 @@ impl Project {
                         );
                         files.push((rel, p, text));
                     }
-                    Err(e) => diags.push(Diagnostic::error(
-                        "E-io",
-                        format!("failed to read {}: {e}", p.display()),
-                    )),
+                    Err(e) => diags.push(
+                        Diagnostic::error("E-io", format!("failed to read {}: {e}", p.display()))
+                            .path(format!(
+                                "{dir}/{}",
+                                p.file_name()
+                                    .map(|f| f.to_string_lossy())
+                                    .unwrap_or_default()
+                            ))
+                            .hint("check that the file is readable by this user"),
+                    ),
                 }
             }
         }
