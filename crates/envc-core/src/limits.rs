@@ -271,8 +271,10 @@ fn digest_problem(dg: &str) -> Option<String> {
 
 fn is_registry(host: &str) -> bool {
     let (h, port) = match host.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
-        _ => (host, None),
+        // `[::1]` alone: the colons are the address's.
+        _ if host.starts_with('[') && host.ends_with(']') => (host, None),
+        Some((h, p)) => (h, Some(p)),
+        None => (host, None),
     };
     if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit())) {
         return false;
@@ -332,6 +334,7 @@ mod tests {
             "ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "[::1]:5000/app:1",
+            "[::1]/app",
         ] {
             assert_eq!(image_problem(ok), None, "{ok}");
         }
