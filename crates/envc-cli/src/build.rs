@@ -105,6 +105,23 @@ pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
     if b.check {
         return check_out(&c, &out_dir, &b.out, out);
     }
+    // Held until the end of the run: a second build into the same folder waits here.
+    let _lock = write::OutLock::take(&out_dir, || {
+        out.note(
+            "waiting",
+            &format!("for another envc build writing {}", b.out.display()),
+        );
+    })?;
+    for gone in write::clean_leftovers(&out_dir)? {
+        let rel = gone.strip_prefix(&out_dir).unwrap_or(&gone);
+        out.note(
+            "removed",
+            &format!(
+                "{} (left by an interrupted build)",
+                b.out.join(rel).display()
+            ),
+        );
+    }
     for build in &c.builds {
         let Some(artifacts) = &build.artifacts else {
             continue;
@@ -169,6 +186,14 @@ fn check_out(c: &Compiled, out_dir: &Path, shown_out: &Path, out: &Output) -> Re
             let rel = stray.strip_prefix(out_dir).unwrap_or(&stray);
             problems.push(format!("extra    {}", shown_out.join(rel).display()));
         }
+    }
+    // Whatever was selected: a leftover is beside the sets, not in one.
+    for left in write::leftovers(out_dir) {
+        let rel = left.strip_prefix(out_dir).unwrap_or(&left);
+        problems.push(format!(
+            "leftover {} (an interrupted build's temporary directory; `envc build` removes it)",
+            shown_out.join(rel).display()
+        ));
     }
     say_skipped(c, out);
     say_pending(c, out);

@@ -1,7 +1,38 @@
 //! `envc`: compile one environment description into the artifacts of every deployment mode.
 
+// `print!` and friends panic when the stream is closed (`envc check 2>&1 | head -1`, once
+// `head` has exited: Rust ignores SIGPIPE, so the write fails with EPIPE). A reader that
+// stopped reading is not an error of the run, so every module of the binary prints through
+// these, which shadow std's macros (macros defined before the `mod` lines are in scope in
+// them) and drop write errors; the exit status still says what the run found.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod build;
+mod coded;
 mod diff;
 mod output;
 mod project;
@@ -50,8 +81,34 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(e) => {
-            out.error(&format!("{e:#}"));
+            let fallback = fallback(&cli.command);
+            let (code, hint) = coded::code_of(&e, &fallback);
+            out.coded_error(code, &format!("{e:#}"), hint);
             Status::Invalid.into()
         }
+    }
+}
+
+/// The code and hint of a command's errors that carry none of their own: what the command
+/// reads (arguments, files) went wrong.
+fn fallback(c: &Command) -> coded::Coded {
+    let (code, hint) = match c {
+        Command::Diff(_) => (
+            "E-diff-input",
+            "see `envc diff --help` for what each argument takes",
+        ),
+        Command::Promote(_) => (
+            "E-promote-input",
+            "see `envc promote --help` for what each argument takes",
+        ),
+        _ => (
+            "E-io",
+            "check that the files named exist and are readable, and the output folder writable",
+        ),
+    };
+    coded::Coded {
+        code,
+        message: String::new(),
+        hint: hint.to_string(),
     }
 }

@@ -54,4 +54,14 @@ impl Output {
     pub fn error(&self, msg: &str) {
         eprintln!("{} {msg}", self.styles().paint(Role::Error, "error:"));
     }
+
+    /// An error without a source location, with its code and hint (rendered like a
+    /// diagnostic: `error[CODE]: message`, then `= hint: ...`).
+    pub fn coded_error(&self, code: &str, msg: &str, hint: &str) {
+        let head = format!("error[{code}]:");
+        eprintln!("{} {msg}", self.styles().paint(Role::Error, &head));
+        if !hint.is_empty() {
+            eprintln!("  = hint: {hint}");
+        }
+    }
 }

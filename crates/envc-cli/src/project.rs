@@ -345,10 +345,13 @@ pub fn emit(
         }
         Err(e) => {
             let mut out = Diagnostics::new();
-            out.push(Diagnostic::error(
-                "E-emit",
-                format!("failed to compile {} for {}: {e}", ir.env, ir.mode),
-            ));
+            out.push(
+                Diagnostic::error(
+                    "E-emit",
+                    format!("failed to compile {} for {}: {e}", ir.env, ir.mode),
+                )
+                .hint("a model that passed every check should compile: this is envc's bug, not the model's; report it with the model"),
+            );
             Err(out)
         }
     }

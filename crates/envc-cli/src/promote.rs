@@ -250,7 +250,7 @@ fn pin_digests(
             .services
             .get_mut(svc)
             .ok_or_else(|| anyhow!("--digest {d}: {from_label} has no service `{svc}`"))?;
-        s.digest = Some(digest.to_string());
+        s.set_digest(Some(digest.to_string()));
     }
     Ok(())
 }
@@ -387,6 +387,12 @@ fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Buil
             ));
         }
     }
+    if pr.meta.revision.is_none() {
+        p.notes.push(format!(
+            "{} is not in a git repository with a commit: the gates read committed artifacts from the working tree, not from git HEAD, and the lock records no revision",
+            cli.root.display()
+        ));
+    }
     if pr.dirty {
         p.notes.push(format!(
             "{} hold uncommitted changes: the promotion is recorded against revision {} plus those changes; commit first so the revision says what was promoted",
@@ -493,6 +499,7 @@ fn gates(
                 from_errors = fb.errors.clone();
             }
             failures.extend(source_up_to_date(&a.from, &dir, &shown, &fb, &committed)?);
+            failures.extend(committed_at_head(&cli.root, &a.from, &shown));
             let deploys = target_deploys;
             failures.extend(gate::verified_images(
                 &pr.candidate,
@@ -565,6 +572,8 @@ fn write_promotion(
         },
     )
     .map_err(|e| anyhow!("failed to update {log_rel}: {e}"))?;
+    // Builds into the same folder wait for this one (and it for them).
+    let _lock = write::OutLock::take(&out_dir(cli, a), || {})?;
     write_file(&cli.root.join(&pr.lock_rel), &pr.new_lock)?;
     let set = a.out.join(&pr.env).join(&a.to);
     write::write_set(&out_dir(cli, a).join(&pr.env).join(&a.to), &after.artifacts)?;
@@ -681,6 +690,44 @@ fn dev_values(project: &Project, env: &str, from: &From, target: &Mode) -> Vec<(
         }
     }
     out
+}
+
+/// `source-up-to-date`, committed half: the source's artifacts that the gates read from the
+/// working tree are what git HEAD holds (no modified, deleted or untracked file under them),
+/// so the promotion stands on artifacts a review saw. Outside a git repository there is no
+/// HEAD to check; the plan says so (see [`git_revision`]).
+fn committed_at_head(root: &Path, from: &str, shown: &str) -> Option<Failure> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            shown,
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let changed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.get(3..).unwrap_or(l).to_string())
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    Some(Failure::new(
+        Gate::SourceUpToDate,
+        None,
+        format!(
+            "{shown} differs from git HEAD ({}: {}{})",
+            plural(changed.len(), "file"),
+            changed[..changed.len().min(3)].join(", "),
+            if changed.len() > 3 { ", ..." } else { "" }
+        ),
+        format!("verify {from}, commit {shown}, then promote what was committed"),
+    ))
 }
 
 /// Every file of a committed artifact set (empty when it does not exist).

@@ -39,11 +39,56 @@ pub fn emit(sources: &Sources, diags: &Diagnostics, color: bool) {
 
 type Files = SimpleFiles<String, String>;
 
+/// Diagnostics whose labels point at a secret value written in the model: their excerpts
+/// show the value masked, so that CI logs do not carry it.
+const SENSITIVE: [&str; 2] = ["E-inline-secret", "W-weak-dev-value"];
+
+/// `text` with every byte range in `ranges` masked: each character becomes `*` (as many as
+/// its UTF-8 bytes, so every span and column stays where it was); a range's enclosing quotes
+/// are kept, so the excerpt still reads as a string.
+fn masked(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut bytes: Vec<bool> = vec![false; text.len()];
+    for r in ranges {
+        let (mut start, mut end) = (r.start.min(text.len()), r.end.min(text.len()));
+        let quoted = |i: usize| matches!(text.as_bytes().get(i), Some(b'"' | b'\''));
+        if end > start + 1 && quoted(start) && quoted(end - 1) {
+            start += 1;
+            end -= 1;
+        }
+        for b in &mut bytes[start..end] {
+            *b = true;
+        }
+    }
+    text.char_indices()
+        .map(|(i, c)| {
+            if bytes[i] && !matches!(c, '\n' | '\r') {
+                "*".repeat(c.len_utf8())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn convert(sources: &Sources, diags: &Diagnostics) -> (Files, Vec<CsDiagnostic<usize>>) {
     let mut files = SimpleFiles::new();
     let ids: Vec<usize> = sources
         .iter()
-        .map(|(_, f)| files.add(f.name.clone(), f.text.clone()))
+        .map(|(id, f)| {
+            let ranges: Vec<std::ops::Range<usize>> = diags
+                .iter()
+                .filter(|d| SENSITIVE.contains(&d.code))
+                .flat_map(|d| d.labels.iter())
+                .filter(|l| l.origin.file == id)
+                .map(|l| l.origin.span.range())
+                .collect();
+            let text = if ranges.is_empty() {
+                f.text.clone()
+            } else {
+                masked(&f.text, &ranges)
+            };
+            files.add(f.name.clone(), text)
+        })
         .collect();
     let list = diags.iter().map(|d| convert_one(&ids, d)).collect();
     (files, list)
@@ -90,4 +135,17 @@ fn convert_one(ids: &[usize], d: &Diagnostic) -> CsDiagnostic<usize> {
         .with_message(d.message.clone())
         .with_labels(labels)
         .with_notes(notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_values_keeping_quotes_and_columns() {
+        let text = "A = \"hunter2\"\nB = \"é1\"\nC = 1\n";
+        let m = masked(text, &[4..13, 18..23]);
+        assert_eq!(m, "A = \"*******\"\nB = \"***\"\nC = 1\n");
+        assert_eq!(m.len(), text.len());
+    }
 }

@@ -15,6 +15,7 @@ mod edge;
 mod file;
 pub mod graph;
 pub mod ir;
+pub mod limits;
 pub mod reference;
 pub mod resolve;
 mod scope;

@@ -72,6 +72,7 @@ pub fn check(m: &LoadedMode) -> Diagnostics {
         check_service(m, &at, name, svc, &mut d);
     }
     check_cloud(m, &mut d);
+    d.extend(crate::limits::check(m));
     d
 }
 
@@ -370,10 +371,11 @@ pub(crate) fn check_image_ref(m: &LoadedMode, o: Origin, img: &str, d: &mut Diag
         }
         Pin::Version | Pin::Digest => {}
     }
-    if img.chars().any(char::is_whitespace) || img.is_empty() {
+    if let Some(why) = crate::limits::image_problem(img) {
         d.push(
-            Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference"))
-                .at(o, "here"),
+            Diagnostic::error("E-bad-image", format!("`{img}` is not an image reference: {why}"))
+                .at(o, "here")
+                .hint("write `[registry/]repository[:tag][@sha256:<64 hex>]`, such as `redis:7.4.11-alpine` or `ghcr.io/org/app@sha256:…`"),
         );
     }
 }
@@ -442,7 +444,22 @@ fn check_ports(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut D
         seen_service.push((sp, port.protocol, pname));
         if let Some(np) = port.node_port {
             let [lo, hi] = m.profile.kubernetes.node_port_range;
-            if np < lo || np > hi {
+            let backend = m.profile.profile.backend;
+            // `node_ports = false` in a Kubernetes profile is a documented choice (ClusterIP
+            // Services, the numbers kept for the modes that expose them); Compose has no
+            // NodePorts at all, so the number would be dropped without a word.
+            if backend == envc_model::profile::Backend::Compose {
+                let why =
+                    "Compose has no NodePorts; it publishes ports on the host with `host_port`";
+                d.push(
+                    Diagnostic::warning(
+                        "W-node-port-ignored",
+                        format!("node port {np} of `{name}` is not used in mode `{}`: {why}", m.mode),
+                    )
+                    .at(at.value(&pp("node_port")), "ignored here")
+                    .hint(format!("set `node_port` in the profiles of the Kubernetes modes (`[services.{name}.ports.{pname}]` there), and `host_port` in this one to reach the port from the host")),
+                );
+            } else if np < lo || np > hi {
                 d.push(
                     Diagnostic::error(
                         "E-node-port-range",

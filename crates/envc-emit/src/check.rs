@@ -4,17 +4,75 @@
 //! (`envc_model::LoadedMode::locate`), so it renders with file, line and column.
 
 use envc_core::Ir;
-use envc_model::Diagnostics;
 use envc_model::profile::Backend;
+use envc_model::{Diagnostic, Diagnostics};
 
-use crate::{cloud, compose};
+use crate::artifact::Artifact;
+use crate::{cloud, compose, name};
 
 /// Every problem the mode's backend finds in the IR; empty when emission will succeed.
 pub fn check(ir: &Ir) -> Diagnostics {
     match ir.backend {
         // Validation already refuses what plain manifests cannot hold (managed services).
-        Backend::Kubernetes => Diagnostics::new(),
+        Backend::Kubernetes => file_names(ir),
         Backend::Compose => compose::check(ir),
-        Backend::Helm => cloud::check(ir),
+        Backend::Helm => {
+            let mut d = file_names(ir);
+            d.extend(cloud::check(ir));
+            d
+        }
     }
+}
+
+/// Manifests and chart templates put each service in `<service>.yaml` beside the files of
+/// the whole environment (`namespaces.yaml`, ...): a service may not take one of their names,
+/// whether or not this mode writes that file today.
+fn file_names(ir: &Ir) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for s in &ir.services {
+        let Some((_, holds)) = name::ENVIRONMENT_FILES
+            .iter()
+            .find(|(stem, _)| *stem == s.name)
+        else {
+            continue;
+        };
+        d.push(
+            Diagnostic::error(
+                "E-file-collision",
+                format!(
+                    "service `{}` would be written to {}.yaml, which holds {holds}",
+                    s.name, s.name
+                ),
+            )
+            .path(format!("services.{}", s.name))
+            .hint(format!(
+                "rename the service: Kubernetes sets write each service to <service>.yaml, and these names are taken by the files of the whole environment: {}",
+                name::ENVIRONMENT_FILES
+                    .iter()
+                    .map(|(f, _)| format!("{f}.yaml"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    d
+}
+
+/// The last guard before writing: two artifacts of one set with the same path (a rule of
+/// the backend's names that the checks above do not know yet). Each is named with the path.
+pub fn duplicates(artifacts: &[Artifact]) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for a in artifacts {
+        if !seen.insert(a.path.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    "E-file-collision",
+                    format!("two parts of the model are both written to {}", a.path),
+                )
+                .hint("rename one of the services, files or secrets whose names make this path, and report the case: envc should have named them apart"),
+            );
+        }
+    }
+    d
 }

@@ -64,15 +64,20 @@ pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
     if problems.has_errors() {
         return Err(EmitError::Invalid(problems));
     }
-    match ir.backend {
-        Backend::Kubernetes => k8s::emit(ir),
-        Backend::Compose => compose::emit_with(ir, &opts.project_root),
+    let out = match ir.backend {
+        Backend::Kubernetes => k8s::emit(ir)?,
+        Backend::Compose => compose::emit_with(ir, &opts.project_root)?,
         // A prod mode: the chart, its README, the cluster's Terraform variables.
         Backend::Helm => {
             let mut out = helm::emit(ir)?;
             out.push(readme::emit(ir));
             out.extend(terraform::emit(ir)?);
-            Ok(out)
+            out
         }
+    };
+    let clashes = check::duplicates(&out);
+    if clashes.has_errors() {
+        return Err(EmitError::Invalid(clashes));
     }
+    Ok(out)
 }

@@ -5,6 +5,21 @@
 use envc_core::ir::Service;
 use sha2::{Digest, Sha256};
 
+/// The files of a Kubernetes set (manifests, chart templates) that hold the whole
+/// environment, by stem, with what they hold: no service may be named like one (services are
+/// written to `<service>.yaml` beside them).
+pub const ENVIRONMENT_FILES: [(&str, &str); 6] = [
+    (
+        "kustomization",
+        "the list of manifests `kubectl apply -k` applies",
+    ),
+    ("namespaces", "the namespaces and their quotas"),
+    ("secrets", "the dev-tier Secrets"),
+    ("volumes", "the claims of volumes several services mount"),
+    ("ingress", "the Ingresses"),
+    ("network-policies", "the NetworkPolicies"),
+];
+
 /// Key under which a secret's value is stored in its Kubernetes Secret.
 pub const SECRET_KEY: &str = "value";
 

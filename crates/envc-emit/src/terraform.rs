@@ -537,11 +537,7 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
             let _ = writeln!(s, "# {c}");
         }
         let _ = writeln!(s, "variable \"{}\" {{", v.name);
-        let _ = writeln!(
-            s,
-            "  description = {}",
-            serde_json::to_string(&v.description).unwrap_or_default()
-        );
+        let _ = writeln!(s, "  description = {}", hcl_string(&v.description));
         let _ = writeln!(s, "  type        = {}", v.ty.hcl(2));
         if v.sensitive {
             s.push_str("  sensitive   = true\n");
@@ -549,6 +545,35 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
         s.push_str("}\n");
     }
     s
+}
+
+/// A quoted HCL string holding `text` literally: HCL's escapes (`\\`, `\"`, `\n`, `\r`,
+/// `\t`, `\uNNNN` for other control characters), and `$${` and `%%{`, which HCL reads as a
+/// literal `${` and `%{` instead of starting an interpolation or a directive (a description
+/// that says `${user}` stays text).
+pub fn hcl_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The tfvars file: a JSON object whose `//` key (ignored by Terraform) holds the header.
@@ -571,6 +596,20 @@ fn tfvars_json(header: &[String], vars: &[Variable]) -> Result<String, EmitError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hcl_strings_hold_text_literally() {
+        assert_eq!(hcl_string("plain"), "\"plain\"");
+        assert_eq!(
+            hcl_string("password of ${user} and %{if x}"),
+            "\"password of $${user} and %%{if x}\""
+        );
+        assert_eq!(hcl_string("$ and % alone, $${"), "\"$ and % alone, $$${\"");
+        assert_eq!(
+            hcl_string("a \"b\" \\ c\nd\u{7}"),
+            "\"a \\\"b\\\" \\\\ c\\nd\\u0007\""
+        );
+    }
 
     #[test]
     fn taints_use_the_cloud_apis_spelling() {

@@ -197,7 +197,7 @@ pub fn parse(file: FileId, tree: &Node, env: &str, mode: &str) -> Result<Lock, D
     };
     check_target(tree, &decoded.lock, env, mode, &mut d);
     check_listing(tree, &decoded, &mut d);
-    let lock = verify(file, tree, decoded, &mut d);
+    let lock = verify(file, tree, decoded, &Target { env, mode }, &mut d);
     if d.has_errors() {
         d.sort();
         return Err(d);
@@ -255,17 +255,33 @@ fn check_listing(tree: &Node, decoded: &LockFile, d: &mut Diagnostics) {
     }
 }
 
-fn check_hash(tree: &Node, at: &[&str], recorded: &str, actual: &str, unit: &str) -> Diagnostics {
+/// Where a lock came from, for the command that writes a valid one.
+struct Target<'a> {
+    env: &'a str,
+    mode: &'a str,
+}
+
+fn check_hash(
+    tree: &Node,
+    at: &[&str],
+    (recorded, actual): (&str, &str),
+    unit: &str,
+    from: Option<&str>,
+    target: &Target<'_>,
+) -> Diagnostics {
     let mut d = Diagnostics::new();
     if recorded != actual {
+        let (env, mode) = (target.env, target.mode);
+        let from = from.unwrap_or("FROM");
         d.push(
             Diagnostic::error(
-                "E-lock-hash",
-                format!("the locked configuration of `{unit}` does not match its hash"),
+                "E-lock-tampered",
+                format!("the locked release of `{unit}` does not match its recorded hash"),
             )
             .at(tree.origin_of(at), "recorded hash")
             .hint(format!(
-                "the lock was edited by hand (its content hashes to {actual}); locks change only through `envc promote --write`, and a rollback restores a whole earlier lock from git"
+                "the lock was edited by hand (what it holds now hashes to {actual}), so {mode} would deploy what no promotion checked; restore it from git (`git checkout -- {}`), or make a valid lock through the gates: `envc promote --env {env} {from} {mode} --write`",
+                lock_path(env, mode)
             )),
         );
     }
@@ -281,7 +297,13 @@ fn definition(tree: &Node, unit: &[&str]) -> Node {
 }
 
 /// The release a decoded lock holds, its hashes checked, with metadata and origins.
-fn verify(file: FileId, tree: &Node, decoded: LockFile, d: &mut Diagnostics) -> Lock {
+fn verify(
+    file: FileId,
+    tree: &Node,
+    decoded: LockFile,
+    target: &Target<'_>,
+    d: &mut Diagnostics,
+) -> Lock {
     let mut lock = Lock {
         file,
         release: Release::default(),
@@ -294,9 +316,10 @@ fn verify(file: FileId, tree: &Node, decoded: LockFile, d: &mut Diagnostics) -> 
         d.extend(check_hash(
             tree,
             &["shared", "config"],
-            &s.config,
-            &shared.config,
+            (&s.config, &shared.config),
             SHARED_UNIT,
+            s.from.as_deref(),
+            target,
         ));
         lock.release.shared = Some(shared);
         let meta = Meta {
@@ -314,9 +337,10 @@ fn verify(file: FileId, tree: &Node, decoded: LockFile, d: &mut Diagnostics) -> 
             d.extend(check_hash(
                 tree,
                 &["services", &name, "config"],
-                &s.config,
-                &svc.config,
+                (&s.config, &svc.hash),
                 &name,
+                s.from.as_deref(),
+                target,
             ));
             let meta = Meta {
                 from: s.from,
@@ -382,7 +406,7 @@ fn service(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::release::config_hash;
+    use crate::release::service_hash;
 
     fn parse_text(text: &str) -> Result<Lock, Diagnostics> {
         let (n, d) = Node::parse(FileId(0), text);
@@ -412,7 +436,9 @@ mod tests {
     fn ok_lock() -> String {
         let def = "[services.api.definition]\nargs = [\"a\"]\n";
         let (n, _) = Node::parse(FileId(0), def);
-        let hash = config_hash(
+        let hash = service_hash(
+            "api:1.0.0",
+            None,
             n.lookup(&["services", "api", "definition"]).unwrap(),
             &IndexMap::new(),
         );
@@ -432,7 +458,7 @@ mod tests {
         );
         assert_eq!(
             codes(parse_text(&ok.replace("args = [\"a\"]", "args = [\"b\"]"))),
-            ["E-lock-hash"]
+            ["E-lock-tampered"]
         );
         assert_eq!(
             codes(parse_text(&ok.replace("format = 1", "format = 2"))),

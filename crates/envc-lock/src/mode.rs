@@ -101,7 +101,11 @@ fn lock_file(
         LockSource::Disk => project
             .read_aux(&project.root.clone(), rel)
             .map(Some)
-            .map_err(|e| Diagnostics(vec![Diagnostic::error("E-io", e)])),
+            .map_err(|e| {
+                Diagnostics(vec![Diagnostic::error("E-io", e).path(rel).hint(
+                    "a release lock is UTF-8 TOML written by `envc promote --write`: restore it from git",
+                )])
+            }),
         LockSource::Planned(text) => {
             let path = PathBuf::from(format!("{}#planned-{}", disk.display(), content_tag(text)));
             Ok(Some(project.sources.add(SourceFile::new(rel, path, text))))
@@ -384,7 +388,7 @@ fn disabled(e: &Entry, origin: Origin) -> Entry {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::release::config_hash;
+    use crate::release::{config_hash, service_hash};
 
     const MODEL: &str = r#"
 [environment]
@@ -404,7 +408,9 @@ image = "web:1.0.0"
         let (n, _) = Node::parse(FileId(1), def);
         let mut templates = IndexMap::new();
         templates.insert("e/c.hbs".to_string(), "locked text".to_string());
-        let hash = config_hash(
+        let hash = service_hash(
+            "api:1.0.0",
+            None,
             n.lookup(&["services", "api", "definition"]).unwrap(),
             &templates,
         );

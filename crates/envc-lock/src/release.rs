@@ -26,8 +26,12 @@ pub struct ServiceRelease {
     pub definition: Node,
     /// Text of the templates its files use, by the path written in `files.<f>.template`.
     pub templates: IndexMap<String, String>,
-    /// Hash of definition and templates: `sha256:<64 hex>`.
+    /// Hash of definition and templates: `sha256:<64 hex>`, what "configuration changed"
+    /// means in changes, plans and promotion logs.
     pub config: String,
+    /// Hash of image, digest, definition and templates ([`service_hash`]): what the lock
+    /// records in the entry's `config` and every build verifies.
+    pub hash: String,
 }
 
 impl ServiceRelease {
@@ -53,13 +57,26 @@ impl ServiceRelease {
         templates: IndexMap<String, String>,
     ) -> Self {
         let config = config_hash(&definition, &templates);
+        let hash = service_hash(&image, digest.as_deref(), &definition, &templates);
         ServiceRelease {
             image,
             digest,
             definition,
             templates,
             config,
+            hash,
         }
+    }
+
+    /// Pins (or unpins) the image by digest; the hash follows.
+    pub fn set_digest(&mut self, digest: Option<String>) {
+        self.digest = digest;
+        self.hash = service_hash(
+            &self.image,
+            self.digest.as_deref(),
+            &self.definition,
+            &self.templates,
+        );
     }
 
     /// The image reference a mode deploys: `image@digest`, or `image` without a digest.
@@ -208,18 +225,41 @@ pub fn is_digest(d: &str) -> bool {
 }
 
 /// `sha256:<hex>` of a definition and template texts, independent of key order, formatting
-/// and comments: the same configuration always has the same hash.
+/// and comments: the same configuration always has the same hash. The environment-wide
+/// unit's hash; a service's also covers its image ([`service_hash`]).
 pub fn config_hash(definition: &Node, templates: &IndexMap<String, String>) -> String {
+    hash(config_doc(definition, templates))
+}
+
+/// `sha256:<hex>` of what a locked service deploys: its image and digest with its definition
+/// and template texts, so that a lock edited by hand (an image changed in the file) no
+/// longer matches its hash.
+pub fn service_hash(
+    image: &str,
+    digest: Option<&str>,
+    definition: &Node,
+    templates: &IndexMap<String, String>,
+) -> String {
+    let mut doc = config_doc(definition, templates);
+    doc["image"] = serde_json::Value::from(image);
+    doc["digest"] = serde_json::Value::from(digest);
+    hash(doc)
+}
+
+fn config_doc(definition: &Node, templates: &IndexMap<String, String>) -> serde_json::Value {
     let mut t: Vec<(&String, &String)> = templates.iter().collect();
     t.sort();
     let mut tm = serde_json::Map::new();
     for (k, v) in t {
         tm.insert(k.clone(), serde_json::Value::String(v.clone()));
     }
-    let doc = serde_json::json!({
+    serde_json::json!({
         "definition": canonical(definition),
         "templates": tm,
-    });
+    })
+}
+
+fn hash(doc: serde_json::Value) -> String {
     let h = Sha256::digest(doc.to_string().as_bytes());
     format!(
         "sha256:{}",
@@ -395,7 +435,7 @@ pub fn pending(locked: &Release, model: &Release) -> Vec<Change> {
             && let Some(l) = locked.services.get(name)
             && l.image == s.image
         {
-            s.digest.clone_from(&l.digest);
+            s.set_digest(l.digest.clone());
         }
     }
     changes(locked, &model)
@@ -482,7 +522,11 @@ image = "db:2.0.0@sha256:0000000000000000000000000000000000000000000000000000000
     #[test]
     fn a_pinned_digest_is_not_a_pending_change() {
         let mut locked = release(MODEL);
-        locked.services["api"].digest = Some(format!("sha256:{}", "a".repeat(64)));
+        locked
+            .services
+            .get_mut("api")
+            .unwrap()
+            .set_digest(Some(format!("sha256:{}", "a".repeat(64))));
         assert!(pending(&locked, &release(MODEL)).is_empty());
         assert_eq!(changes(&locked, &release(MODEL)).len(), 1);
     }

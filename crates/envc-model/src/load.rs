@@ -104,11 +104,29 @@ impl LoadedMode {
     }
 }
 
+/// The text of a file, or why not: "failed to read <path>: <cause>", where a file that is
+/// not UTF-8 names the line and column of its first invalid byte.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        let line = text.matches('\n').count() + 1;
+        let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(
+            "failed to read {}: it is not UTF-8 text (line {line}, column {column})",
+            path.display()
+        )
+    })
+}
+
 impl Project {
     /// Reads every `environments/*.toml` and `profiles/*.toml` under `root`.
     pub fn load(root: &Path) -> Result<Project, Failure> {
         let mut files = Vec::new();
         let mut diags = Diagnostics::new();
+        let mut not_utf8: Vec<(PathBuf, usize)> = Vec::new();
         for dir in [ENVIRONMENTS_DIR, PROFILES_DIR] {
             let path = root.join(dir);
             let entries = match std::fs::read_dir(&path) {
@@ -133,8 +151,12 @@ impl Project {
                 .collect();
             names.sort();
             for p in names {
-                match std::fs::read_to_string(&p) {
-                    Ok(text) => {
+                match std::fs::read(&p).map(String::from_utf8) {
+                    Ok(Err(e)) => {
+                        // Kept (lossily) so the error can point at the byte's line and column.
+                        let at = e.utf8_error().valid_up_to();
+                        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                        not_utf8.push((p.clone(), at));
                         let rel = format!(
                             "{dir}/{}",
                             p.file_name()
@@ -143,10 +165,25 @@ impl Project {
                         );
                         files.push((rel, p, text));
                     }
-                    Err(e) => diags.push(Diagnostic::error(
-                        "E-io",
-                        format!("failed to read {}: {e}", p.display()),
-                    )),
+                    Ok(Ok(text)) => {
+                        let rel = format!(
+                            "{dir}/{}",
+                            p.file_name()
+                                .map(|f| f.to_string_lossy())
+                                .unwrap_or_default()
+                        );
+                        files.push((rel, p, text));
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::error("E-io", format!("failed to read {}: {e}", p.display()))
+                            .path(format!(
+                                "{dir}/{}",
+                                p.file_name()
+                                    .map(|f| f.to_string_lossy())
+                                    .unwrap_or_default()
+                            ))
+                            .hint("check that the file is readable by this user"),
+                    ),
                 }
             }
         }
@@ -156,7 +193,31 @@ impl Project {
                 diagnostics: diags,
             });
         }
-        Project::from_files(root, files)
+        let loaded = Project::from_files(root, files);
+        if not_utf8.is_empty() {
+            return loaded;
+        }
+        let (sources, mut diagnostics) = match loaded {
+            Ok(p) => (p.sources, Diagnostics::new()),
+            Err(f) => (f.sources, f.diagnostics),
+        };
+        for (path, at) in not_utf8 {
+            let Some(file) = sources.find(&path) else {
+                continue;
+            };
+            // The lossy text holds U+FFFD (3 bytes) where the first invalid byte was.
+            let span = Span::new(at, (at + 3).min(sources.get(file).text.len()));
+            diagnostics.push(
+                Diagnostic::error("E-encoding", "the file is not UTF-8 text")
+                    .at(Origin { file, span }, "this byte is not UTF-8")
+                    .hint("TOML files are UTF-8: save the file as UTF-8 (`iconv -f latin1 -t utf-8` converts Latin-1)"),
+            );
+        }
+        diagnostics.sort();
+        Err(Failure {
+            sources,
+            diagnostics,
+        })
     }
 
     /// Builds a project from files already in memory: `(display name, disk path, text)`, where
@@ -256,8 +317,7 @@ impl Project {
         if let Some(id) = self.sources.find(&path) {
             return Ok(id);
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+        let text = read_text(&path)?;
         let name = path
             .strip_prefix(&self.root)
             .map(|p| p.to_string_lossy().replace('\\', "/"))

@@ -88,7 +88,7 @@ pub fn write_lock(
                 t.remove("digest");
             }
         }
-        set(t, "config", Value::from(service.config.as_str()));
+        set(t, "config", Value::from(service.hash.as_str()));
         stamp(t, meta);
         let def = table_at(t, "definition", false)?;
         sync_table(def, &service.definition, 0);

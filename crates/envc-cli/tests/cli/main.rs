@@ -12,6 +12,7 @@ mod diff;
 mod docs;
 mod errors;
 mod golden;
+mod harden;
 mod lakehouse;
 mod parity;
 mod promote;

@@ -581,11 +581,39 @@ fn hand_edited_locks_and_wrong_targets_are_errors() {
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains(
-            "error[E-lock-hash]: the locked configuration of `grafana` does not match its hash"
+            "error[E-lock-tampered]: the locked release of `grafana` does not match its recorded hash"
         ),
         "{err}"
     );
     assert!(err.contains("locks/crypto-lakehouse/eks.toml:"), "{err}");
+    assert!(
+        err.contains("`envc promote --env crypto-lakehouse k3s eks --write`"),
+        "{err}"
+    );
+
+    // An image changed by hand is caught too, at its entry's hash, and nothing is written.
+    let t = project();
+    let dir = t.path();
+    let lock = fs::read_to_string(dir.join(EKS_LOCK)).unwrap();
+    let image = lock
+        .lines()
+        .find(|l| l.starts_with("image = \"redis:"))
+        .expect("redis image in the lock")
+        .to_string();
+    let built = tree(&dir.join("out"));
+    edit(dir, EKS_LOCK, &image, "image = \"redis:6.0.0\"");
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "eks"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error[E-lock-tampered]: the locked release of `redis`"),
+        "{err}"
+    );
+    let line = lock.lines().position(|l| l == image).expect("image line") + 2; // the entry's `config` line follows its image
+    assert!(
+        err.contains(&format!("locks/crypto-lakehouse/eks.toml:{line}:")),
+        "{err}"
+    );
+    assert_eq!(tree(&dir.join("out")), built, "nothing written");
 
     let t = project();
     let dir = t.path();
@@ -823,4 +851,62 @@ fn services_neither_mode_deploys_do_not_block_promotions() {
     let (code, plan) = json(dir, &["k3s", "eks"]);
     assert_eq!(code, 0, "{plan:#}");
     assert!(failures(&plan).is_empty(), "{:?}", failures(&plan));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn committed_gates_read_git_head_not_the_working_tree() {
+    // k3s is rebuilt with the new image, but the build is not committed: the working tree is
+    // a fresh build, HEAD is not.
+    let t = project();
+    let dir = t.path();
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "built"]);
+    edit(
+        dir,
+        ENV_FILE,
+        "jaegertracing/jaeger:2.22.0",
+        "jaegertracing/jaeger:2.23.0",
+    );
+    let (code, _, err) = parts(&envc(dir, &["build", "--target", "k3s"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, plan) = json(dir, &["k3s", "eks"]);
+    assert_eq!(code, 1, "{plan}");
+    assert!(
+        failures(&plan).contains(&("source-up-to-date".into(), None)),
+        "{plan}"
+    );
+    let text = plan.to_string();
+    assert!(
+        text.contains("out/crypto-lakehouse/k3s differs from git HEAD"),
+        "{text}"
+    );
+
+    // Committed, the same promotion passes that gate.
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "k3s verified"]);
+    let (_, plan) = json(dir, &["k3s", "eks"]);
+    assert!(
+        !failures(&plan).contains(&("source-up-to-date".into(), None)),
+        "{plan}"
+    );
+
+    // Outside a git repository, the plan says the gates could not check HEAD.
+    let t = project();
+    let (_, out, _) = promote(t.path(), &["k3s", "eks"]);
+    assert!(out.contains("is not in a git repository"), "{out}");
 }
