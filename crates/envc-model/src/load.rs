@@ -209,7 +209,7 @@ impl Project {
             let span = Span::new(at, (at + 3).min(sources.get(file).text.len()));
             diagnostics.push(
                 Diagnostic::error("E-encoding", "the file is not UTF-8 text")
-                    .at(Origin { file, span }, "this byte is not UTF-8")
+                    .at(Origin::new(file, span), "this byte is not UTF-8")
                     .hint("TOML files are UTF-8: save the file as UTF-8 (`iconv -f latin1 -t utf-8` converts Latin-1)"),
             );
         }
