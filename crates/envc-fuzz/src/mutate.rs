@@ -460,27 +460,7 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 fn odd_scalar(rng: &mut Rng, tree: &Value) -> Value {
     match rng.below(12) {
         0 => Value::Bool(rng.chance(1, 2)),
-        1 => Value::Number(Number::from(
-            *rng.pick(&[
-                0i64,
-                -1,
-                1,
-                65535,
-                65536,
-                30000,
-                32767,
-                32768,
-                -2147483648,
-                2147483647,
-                2147483648,
-                4294967295,
-                4294967296,
-                3000000000,
-                i64::MAX,
-                i64::MIN,
-            ])
-            .unwrap_or(&0),
-        )),
+        1 => odd_number(rng),
         2 => Number::from_f64(
             *rng.pick(&[0.5, -0.0, 1e308, -1e308, 1e-308, 0.1, 2.5e9])
                 .unwrap_or(&0.5),
@@ -498,6 +478,49 @@ fn odd_scalar(rng: &mut Rng, tree: &Value) -> Value {
         8 => Value::Object(Map::new()),
         _ => Value::String(rng.pick(STRINGS).copied().unwrap_or("").to_string()),
     }
+}
+
+fn same_kind(rng: &mut Rng, old: &Value, tree: &Value) -> Value {
+    match old {
+        Value::Number(n) => {
+            let base = n.as_i64().unwrap_or(0);
+            let v = match rng.below(4) {
+                0 => base.wrapping_neg(),
+                1 => base.wrapping_add(1),
+                2 => base.wrapping_mul(1 << (1 + rng.below(40))),
+                _ => return odd_number(rng),
+            };
+            Value::Number(Number::from(v))
+        }
+        Value::String(s) if rng.chance(1, 2) => Value::String(tweak(rng, s)),
+        Value::String(_) => Value::String(rng.pick(STRINGS).copied().unwrap_or("").to_string()),
+        Value::Bool(b) => Value::Bool(!b),
+        _ => odd_scalar(rng, tree),
+    }
+}
+
+fn odd_number(rng: &mut Rng) -> Value {
+    Value::Number(Number::from(
+        *rng.pick(&[
+            0i64,
+            -1,
+            1,
+            65535,
+            65536,
+            30000,
+            32767,
+            32768,
+            -2147483648,
+            2147483647,
+            2147483648,
+            4294967295,
+            4294967296,
+            3000000000,
+            i64::MAX,
+            i64::MIN,
+        ])
+        .unwrap_or(&0),
+    ))
 }
 
 /// A string changed a little: a character appended, dropped, doubled, or an odd one added.
@@ -525,7 +548,14 @@ fn tree_op(rng: &mut Rng, tree: &mut Value, donors: &[Value]) {
     match rng.below(11) {
         // Replace the node by an odd scalar (or an empty container).
         0..=2 => {
-            let v = odd_scalar(rng, tree);
+            // Mostly a value of the same kind, which validation must range-check (a port of
+            // 65536, a replica count of 3000000000, an image one character off); sometimes one
+            // of another kind, which decoding must refuse.
+            let same = rng.chance(2, 3);
+            let v = match node(tree, &path) {
+                Some(old) if same => same_kind(rng, old, tree),
+                _ => odd_scalar(rng, tree),
+            };
             if let Some(n) = node_mut(tree, &path) {
                 *n = v;
             }

@@ -63,6 +63,9 @@ impl Finding {
     }
 }
 
+/// Names a message may start with (they are written capitalised).
+const PROPER_NOUNS: &[&str] = &["Compose", "Kubernetes", "Helm", "Terraform", "Handlebars"];
+
 /// Whether `code` is `E-` or `W-` followed by lowercase words joined by `-`.
 pub fn well_formed_code(code: &str, severity: Severity) -> bool {
     let prefix = match severity {
@@ -93,7 +96,11 @@ pub fn diagnostics(d: &Diagnostics) -> Vec<Finding> {
         let mut chars = x.message.chars();
         let capitalised = match (chars.next(), chars.next()) {
             (None, _) => true,
-            (Some(a), Some(b)) => a.is_ascii_uppercase() && b.is_lowercase(),
+            (Some(a), Some(b)) => {
+                a.is_ascii_uppercase()
+                    && b.is_lowercase()
+                    && !PROPER_NOUNS.iter().any(|n| x.message.starts_with(n))
+            }
             (Some(_), None) => false,
         };
         if capitalised || x.message.ends_with('.') {
@@ -142,10 +149,12 @@ pub fn artifacts(builds: &[Build]) -> Vec<Finding> {
     out
 }
 
-/// Why an artifact does not parse in its format, if it does not. Chart templates are Go
-/// templates (not YAML before Helm renders them) and are left out.
+/// Why an artifact does not parse in its format, if it does not. Left out: chart templates
+/// (Go templates, YAML only once Helm renders them) and a Compose set's `files/` (the user's
+/// templates rendered, whatever their text is; in Kubernetes sets the same text is a ConfigMap
+/// string, checked with its manifest).
 fn unparsable(path: &str, bytes: &[u8]) -> Option<String> {
-    if path.contains("templates/") {
+    if path.contains("templates/") || path.starts_with("files/") {
         return None;
     }
     let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
@@ -192,6 +201,7 @@ mod tests {
             Diagnostic::error("E-x", "failed to read a: b"),
             Diagnostic::error("E-x", "Failed to read"),
             Diagnostic::error("E-x", "CPU request of `a` is above its limit"),
+            Diagnostic::warning("W-x", "Compose has no scheduler"),
             Diagnostic::warning("E-x", "fine"),
         ]);
         let f = diagnostics(&d);
@@ -212,6 +222,7 @@ mod tests {
                 Artifact::text("b.json", "{}"),
                 Artifact::text("b.json", "{"),
                 Artifact::text("chart/templates/x.yaml", "{{ .Values.x }}: ["),
+                Artifact::text("files/api/config.yaml", "]]"),
             ],
         };
         let f = artifacts(&[b]);
