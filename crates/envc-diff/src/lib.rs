@@ -7,12 +7,14 @@
 pub mod classify;
 pub mod compare;
 pub mod compose;
+pub mod docs;
 pub mod facts;
 pub mod fileset;
 pub mod k8s;
 pub mod key;
 pub mod normalize;
 pub mod render;
+pub mod secret;
 
 pub use compare::{Difference, compare};
 pub use facts::{Facts, ServiceFacts};
