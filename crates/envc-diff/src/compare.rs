@@ -172,7 +172,7 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
-    crate::secret::redact_pair(&mut a, &mut b);
+    crate::redact::redact_pair(&mut a, &mut b);
     if a.format != b.format {
         synthesize_healthchecks(&mut a);
         synthesize_healthchecks(&mut b);

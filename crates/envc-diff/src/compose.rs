@@ -187,45 +187,7 @@ impl Interp<'_> {
     }
 }
 
-/// Splits a shell-form string into words (quotes respected), as Compose does for `command`.
-pub fn split_words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+pub use crate::shell::split_words;
 
 /// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
 fn seconds(s: &str) -> Option<u32> {
@@ -739,8 +701,11 @@ impl Reader<'_, '_> {
                     );
                 }
                 _ => {
-                    let persistent =
-                        !source.is_empty() || self.project.named_volumes.contains(&source);
+                    // An anonymous volume (`- /data`) is a volume too: Compose keeps it across
+                    // restarts and hands it to a re-created container; scratch is `tmpfs`.
+                    let persistent = kind == "volume"
+                        || !source.is_empty()
+                        || self.project.named_volumes.contains(&source);
                     f.volumes.insert(
                         target,
                         VolumeFacts {

@@ -609,7 +609,7 @@ pub fn exec_target(command: &[String]) -> String {
                 .chars()
                 .any(|ch| SHELL_SYNTAX.contains(ch) && ch != '"' && ch != '\'');
             if plain {
-                let words = crate::compose::split_words(script);
+                let words = crate::shell::split_words(script);
                 shell_words(&words)
             } else {
                 shell_words(&["/bin/sh".to_string(), "-c".to_string(), script.clone()])
@@ -649,8 +649,18 @@ pub fn cpu(text: &str) -> String {
 pub fn memory(text: &str) -> String {
     match envc_model::quantity::Bytes::parse(text.trim()) {
         Ok(b) => envc_model::quantity::Bytes::from_bytes(b.bytes).text,
-        Err(_) => text.to_string(),
+        Err(_) => exponent_bytes(text.trim())
+            .map(|b| envc_model::quantity::Bytes::from_bytes(b).text)
+            .unwrap_or_else(|| text.to_string()),
     }
+}
+
+/// Kubernetes' decimal-exponent quantities (`10485760e3`, `1E6`) in bytes.
+fn exponent_bytes(text: &str) -> Option<u64> {
+    let (m, e) = text.split_once(['e', 'E'])?;
+    let m: u64 = m.parse().ok()?;
+    let e: u32 = e.parse().ok()?;
+    m.checked_mul(10u64.checked_pow(e)?)
 }
 
 #[cfg(test)]
@@ -700,6 +710,7 @@ mod tests {
         assert_eq!(cpu("1000m"), "1");
         assert_eq!(memory("1024Mi"), "1Gi");
         assert_eq!(memory("512Mi"), "512Mi");
+        assert_eq!(memory("10485760e3"), memory("10000Mi"));
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub mod fileset;
 pub mod k8s;
 pub mod key;
 pub mod normalize;
+pub mod redact;
 pub mod render;
 pub mod secret;
+pub mod shell;
 
 pub use compare::{Difference, compare};
 pub use facts::{Facts, ServiceFacts};
