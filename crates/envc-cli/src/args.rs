@@ -143,6 +143,8 @@ Examples:
                                                 a live cluster vs a fresh build
   envc diff --from compose.yml --to k3s.yml --map minio=minio-local
                                                 two hand-written sets, services renamed
+  envc diff --from compose.yml --from compose.prod.yml --to k8s/
+                                                a Compose project of two files vs a folder of manifests
 
 Each difference is expected (a profile sets it; the profile line is shown), not representable
 (the format cannot express it), accepted (accepted.toml) or drift.
@@ -161,12 +163,21 @@ pub struct DiffArgs {
     /// a YAML stream on stdin).
     #[arg(long, value_name = "PATH", conflicts_with_all = ["from", "to"])]
     pub against: Option<String>,
-    /// First existing artifact set.
+    /// First existing artifact set: a folder, a file, or `-` for stdin; repeat for the files
+    /// of one Compose project (`--from a.yml --from b.yml`, merged as `docker compose -f a.yml
+    /// -f b.yml` merges them).
     #[arg(long, value_name = "PATH", requires = "to")]
-    pub from: Option<String>,
-    /// Second existing artifact set.
+    pub from: Vec<String>,
+    /// Second existing artifact set (as --from).
     #[arg(long, value_name = "PATH", requires = "from")]
-    pub to: Option<String>,
+    pub to: Vec<String>,
+    /// Env file for Compose interpolation instead of the project's `.env` (repeatable, later
+    /// files win; the shell environment wins over all), as `docker compose --env-file`.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Compose profile to activate (repeatable); without one, every service is read.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profile: Vec<String>,
     /// Service renames, `A=B`: service B of the second set is service A of the first.
     #[arg(long = "map", value_name = "A=B")]
     pub map: Vec<String>,
@@ -179,6 +190,13 @@ pub struct DiffArgs {
     /// Show drift only (the summary still counts everything).
     #[arg(long)]
     pub drift_only: bool,
+    /// Also list values equal only once host names, ports and restart policies are read per
+    /// format (counted as `normalized` otherwise).
+    #[arg(long)]
+    pub show_normalized: bool,
+    /// Fail (exit 1) when an accepted difference no longer occurs (a stale rule).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Output format of `envc diff`.

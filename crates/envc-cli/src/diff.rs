@@ -208,57 +208,132 @@ fn helm_facts(files: &FileSet, label: &str) -> Result<Facts> {
     Ok(envc_diff::k8s::extract(&set))
 }
 
-/// Reads an existing artifact set of any format.
-fn read_set(path: &str) -> Result<Facts> {
-    if path == "-" {
-        let set = FileSet::stdin().context("failed to read standard input")?;
-        return Ok(envc_diff::k8s::extract(&set));
+/// How existing sets are read: the Compose options that `docker compose` takes too.
+#[derive(Default)]
+struct ReadOptions {
+    /// `--env-file` files, read once: (name, content).
+    env_files: Vec<(String, Vec<u8>)>,
+    /// `--profile` names.
+    profiles: Vec<String>,
+}
+
+impl ReadOptions {
+    fn new(d: &DiffArgs) -> Result<ReadOptions> {
+        let mut env_files = Vec::new();
+        for p in &d.env_file {
+            let bytes = envc_diff::fileset::read_regular(p).map_err(|e| anyhow!("{e}"))?;
+            env_files.push((p.display().to_string(), bytes));
+        }
+        Ok(ReadOptions {
+            env_files,
+            profiles: d.profile.clone(),
+        })
     }
-    let p = Path::new(path);
-    if !p.exists() {
-        bail!("{path}: no such file or directory");
+
+    /// Gives a set read from disk the caller's environment and the Compose options.
+    fn apply(&self, set: &mut FileSet) {
+        set.environ = std::env::vars().collect();
+        for (i, (name, bytes)) in self.env_files.iter().enumerate() {
+            // Keys no file of the set can have: they are not paths.
+            let key = format!("\0env-file/{i}/{name}");
+            set.files.insert(key.clone(), bytes.clone());
+            set.env_files.push(key);
+        }
+        set.profiles = self.profiles.clone();
     }
-    let set = FileSet::read(p).with_context(|| format!("failed to read {path}"))?;
+}
+
+/// Reads an existing artifact set of any format: `-` (stdin), a folder, or files.
+fn read_set(paths: &[String], opts: &ReadOptions) -> Result<Facts> {
+    let shown = paths.join(" + ");
+    if paths.iter().any(|p| p == "-") {
+        if paths.len() > 1 {
+            bail!("`-` (standard input) is read alone: give it once, without other files");
+        }
+        let set = FileSet::stdin().map_err(|e| anyhow!("{e}"))?;
+        if set.text("-").is_none_or(|t| t.trim().is_empty()) {
+            bail!("<stdin>: empty input: expected a YAML or JSON stream of Kubernetes objects");
+        }
+        check_manifests(&set)?;
+        return finish(envc_diff::k8s::extract(&set), "<stdin>");
+    }
+    let paths_buf: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
+    let mut set = FileSet::read(&paths_buf).map_err(|e| anyhow!("{e}"))?;
+    let p = Path::new(&paths[0]);
     if p.is_dir() && p.join("Chart.yaml").exists() {
-        return helm_facts(&set, path);
+        return helm_facts(&set, &shown);
     }
     if p.is_dir() && p.join("chart/Chart.yaml").exists() {
-        let chart = FileSet::read(&p.join("chart"))
-            .with_context(|| format!("failed to read {path}/chart"))?;
-        return helm_facts(&chart, path);
+        let chart = FileSet::read(&[p.join("chart")]).map_err(|e| anyhow!("{e}"))?;
+        return helm_facts(&chart, &shown);
     }
-    let is_compose = match &set.primary {
-        Some(f) => {
+    let is_compose = if set.named.is_empty() {
+        envc_diff::compose::compose_file(&set).is_some()
+    } else {
+        set.named.iter().any(|f| {
             envc_diff::compose::is_compose_name(f)
                 || looks_like_compose(set.text(f).unwrap_or_default())
-        }
-        None => envc_diff::compose::compose_file(&set).is_some(),
+        })
     };
-    let mut facts = if is_compose {
+    let facts = if is_compose {
+        opts.apply(&mut set);
+        // What the project's files refer to; twice, for files found through included ones.
+        for _ in 0..2 {
+            for r in envc_diff::compose::load::references(&set) {
+                set.add_referenced(&r);
+            }
+        }
+        envc_diff::compose::load::load(&set).map_err(|e| anyhow!("{e}"))?;
         envc_diff::compose::extract(&set)
     } else {
-        envc_diff::k8s::extract(&only_primary(set))
+        for f in set.named.clone() {
+            if set.text(&f).is_none_or(|t| t.trim().is_empty()) {
+                bail!(
+                    "{}: empty: expected Kubernetes manifests or a Compose file",
+                    set.display(&f)
+                );
+            }
+        }
+        check_manifests(&set)?;
+        envc_diff::k8s::extract(&set)
     };
-    facts.label = path.to_string();
+    let mut facts = finish(facts, &shown)?;
+    facts
+        .notes
+        .extend(set.skipped.iter().map(|s| format!("not read: {s}")));
+    Ok(facts)
+}
+
+/// Every manifest file of the set parses; the first that does not is the error, located.
+fn check_manifests(set: &FileSet) -> Result<()> {
+    for (path, bytes) in &set.files {
+        if !envc_diff::docs::is_manifest_name(path) {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        envc_diff::docs::parse(&set.display(path), text).map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+fn finish(mut facts: Facts, shown: &str) -> Result<Facts> {
+    facts.label = shown.to_string();
     if facts.services.is_empty() {
         bail!(
-            "{path}: no services found (expected a Compose file, Kubernetes manifests with Deployments or StatefulSets, or a Helm chart)"
+            "{shown}: no services found (expected a Compose file, Kubernetes manifests with workloads, or a Helm chart)"
         );
     }
     Ok(facts)
 }
 
-/// A Kubernetes file named by the user is read alone (its neighbours are other files).
-fn only_primary(mut set: FileSet) -> FileSet {
-    if let Some(p) = set.primary.clone() {
-        set.files.retain(|k, _| *k == p);
-    }
-    set
-}
-
 fn looks_like_compose(text: &str) -> bool {
-    text.lines().any(|l| l.starts_with("services:"))
-        && !text.lines().any(|l| l.starts_with("apiVersion:"))
+    !text
+        .lines()
+        .any(|l| l.starts_with("apiVersion:") || l.trim_start().starts_with("\"apiVersion\""))
+        && (text.lines().any(|l| l.starts_with("services:"))
+            || envc_diff::compose::load::is_old_layout(text))
 }
 
 fn parse_map(items: &[String]) -> Result<BTreeMap<String, String>> {
@@ -284,6 +359,9 @@ fn side(f: &Facts, mode: Option<&str>) -> Side {
 struct Inputs {
     renames: BTreeMap<String, String>,
     accepted: Vec<Accept>,
+    read: ReadOptions,
+    /// `--show-normalized`.
+    show_normalized: bool,
 }
 
 /// `envc diff`.
@@ -304,12 +382,14 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
     let inputs = Inputs {
         renames: parse_map(&d.map)?,
         accepted,
+        read: ReadOptions::new(d)?,
+        show_normalized: d.show_normalized,
     };
-    let report = if let (Some(from), Some(to)) = (&d.from, &d.to) {
+    let report = if !d.from.is_empty() && !d.to.is_empty() {
         if !d.modes.is_empty() {
             bail!("--from/--to compare two existing sets and take no modes");
         }
-        sets(from, to, &inputs)?
+        sets(&d.from, &d.to, &inputs)?
     } else {
         let mut project = match load_project(cli, out)? {
             Ok(p) => p,
@@ -338,6 +418,10 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
         DiffFormat::Json => println!("{}", report.json()),
         DiffFormat::Text => print!("{}", report.text(out.color_stdout(), d.drift_only)),
     }
+    if d.strict && !report.stale_accepted.is_empty() {
+        out.error("stale accepted differences fail a --strict run: remove the rules listed above");
+        return Ok(Status::Failed);
+    }
     Ok(if report.has_drift() {
         Status::Failed
     } else {
@@ -345,10 +429,34 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
     })
 }
 
+/// With `--show-normalized`, the values equal only once normalised join the list (class
+/// `normalized`, each file's own value shown), in the list's order.
+fn list_normalized(c: &mut Comparison, on: bool) {
+    if !on || c.normalized_values.is_empty() {
+        return;
+    }
+    let listed = std::mem::take(&mut c.normalized_values);
+    c.differences.extend(listed);
+    c.differences
+        .sort_by(|x, y| x.service.cmp(&y.service).then_with(|| x.key.cmp(&y.key)));
+}
+
+/// Classifies, after refusing accepted rules that name a service neither side has.
+fn classify_checked(c: &mut Comparison, ctx: &ClassifyContext<'_>) -> Result<Vec<Accept>> {
+    let unknown = envc_diff::classify::unknown_services(c, ctx);
+    if !unknown.is_empty() {
+        bail!(
+            "invalid accepted differences:\n  {}\nhint: a rule names a service as either side calls it (after --map), or `*`",
+            unknown.join("\n  ")
+        );
+    }
+    Ok(classify(c, ctx))
+}
+
 /// Two existing artifact sets (`--from`, `--to`): no model, so nothing is expected.
-fn sets(from: &str, to: &str, inputs: &Inputs) -> Result<Report> {
-    let a = read_set(from)?;
-    let b = read_set(to)?;
+fn sets(from: &[String], to: &[String], inputs: &Inputs) -> Result<Report> {
+    let a = read_set(from, &inputs.read)?;
+    let b = read_set(to, &inputs.read)?;
     let mut c = compare(&a, &b, &inputs.renames);
     let ctx = ClassifyContext {
         a_format: a.format,
@@ -358,8 +466,9 @@ fn sets(from: &str, to: &str, inputs: &Inputs) -> Result<Report> {
         accepted: &inputs.accepted,
         env: None,
     };
-    let stale = classify(&mut c, &ctx);
+    let stale = classify_checked(&mut c, &ctx)?;
     let notes = notes(&a, &b, &inputs.renames);
+    list_normalized(&mut c, inputs.show_normalized);
     Ok(Report::new(side(&a, None), side(&b, None), c, stale, notes))
 }
 
@@ -376,7 +485,7 @@ fn against(
         Ok(b) => b,
         Err(s) => return Ok(Err(s)),
     };
-    let other = read_set(path)?;
+    let other = read_set(std::slice::from_ref(&path.to_string()), &inputs.read)?;
     let mut c = compare(&built.facts, &other, &inputs.renames);
     let ctx = ClassifyContext {
         a_format: built.facts.format,
@@ -386,12 +495,13 @@ fn against(
         accepted: &inputs.accepted,
         env: Some(env),
     };
-    let stale = classify(&mut c, &ctx);
+    let stale = classify_checked(&mut c, &ctx)?;
     let model = built.model_side(mode);
     for d in c.differences.iter_mut().filter(|d| d.class == Class::Drift) {
         d.at = model_location(&model, &project.sources, d);
     }
     let notes = notes(&built.facts, &other, &inputs.renames);
+    list_normalized(&mut c, inputs.show_normalized);
     Ok(Ok(Report::new(
         side(&built.facts, Some(mode)),
         side(&other, None),
@@ -426,10 +536,11 @@ fn modes(
         accepted: &inputs.accepted,
         env: Some(env),
     };
-    let stale = classify(&mut c, &ctx);
+    let stale = classify_checked(&mut c, &ctx)?;
     explain_pending(&mut c, [(ma, &a), (mb, &b)], &project.sources);
     let mut notes = notes(&a.facts, &b.facts, &inputs.renames);
     notes.extend(pending_notes([(ma, &a), (mb, &b)]));
+    list_normalized(&mut c, inputs.show_normalized);
     Ok(Ok(Report::new(
         side(&a.facts, Some(ma)),
         side(&b.facts, Some(mb)),
@@ -457,10 +568,12 @@ fn notes(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Vec<String
         .keys()
         .filter(|k| !renames.contains_key(*k) && !a.services.contains_key(*k))
         .collect();
+    // Kubernetes names are DNS labels: converters lower-case them and replace `_` and `.`.
+    let dns = |n: &str| n.to_ascii_lowercase().replace(['_', '.'], "-");
     for x in &only_a {
         if let Some(y) = only_b
             .iter()
-            .find(|y| y.starts_with(x.as_str()) || x.starts_with(y.as_str()))
+            .find(|y| y.starts_with(x.as_str()) || x.starts_with(y.as_str()) || dns(x) == dns(y))
         {
             n.push(format!(
                 "`{x}` and `{y}` may be the same service: compare them with --map {x}={y}"

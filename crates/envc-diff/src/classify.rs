@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{Class, Comparison, Difference, not_representable};
 use crate::facts::{Facts, Format};
-use crate::key::{JobField, Key, ProbeKind, ScheduleField, StepField};
+use crate::key::{Facet, JobField, Key, ProbeKind, ScheduleField, StepField};
 
 /// A difference declared intended between two modes (a rule of `accepted.toml`).
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -24,6 +24,13 @@ pub struct Accept {
     pub service: String,
     /// A facet (`replicas`) or a key or key prefix (`env.OTEL_RESOURCE_ATTRIBUTES`).
     pub key: String,
+    /// The value on the first side the rule accepts (as printed); absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The value on the second side the rule accepts (as printed): a later, different change is
+    /// drift again. Absent: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// Why it is intended.
     pub reason: String,
     /// `file:line` where the rule is written (`accepted.toml:12`), filled in when loaded.
@@ -54,9 +61,58 @@ impl AcceptedFile {
             .collect();
         for (i, a) in f.accept.iter_mut().enumerate() {
             a.at = format!("{name}:{}", lines.get(i).copied().unwrap_or(0));
+            let facet = a.key.split('.').next().unwrap_or_default();
+            if !Facet::NAMES.contains(&facet) {
+                let hint = envc_model::diagnostic::did_you_mean(facet, Facet::NAMES)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_else(|| format!(" (facets: {})", Facet::NAMES.join(", ")));
+                return Err(format!(
+                    "{}: unknown facet `{facet}` in key `{}`{hint}",
+                    a.at, a.key
+                ));
+            }
         }
         Ok(f)
     }
+}
+
+/// Whether a rule is for this comparison (its modes and environment, when it names them).
+fn applies(r: &Accept, env: Option<&str>, modes: Option<(&str, &str)>) -> bool {
+    let modes_ok = match (&r.modes, modes) {
+        (None, _) => true,
+        (Some(m), Some((a, b))) => (m[0] == a && m[1] == b) || (m[0] == b && m[1] == a),
+        (Some(_), None) => false,
+    };
+    let env_ok = match (&r.environment, env) {
+        (Some(e), Some(env)) => e == env,
+        _ => true,
+    };
+    modes_ok && env_ok
+}
+
+/// Rules of this comparison that name a service neither side has: an error (`file:line:
+/// message`), with a did-you-mean hint.
+pub fn unknown_services(c: &Comparison, ctx: &Context<'_>) -> Vec<String> {
+    let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
+    let names: Vec<&str> = c
+        .sides
+        .iter()
+        .flat_map(|f| f.services.keys().map(String::as_str))
+        .collect();
+    ctx.accepted
+        .iter()
+        .filter(|r| applies(r, ctx.env, modes) && r.service != "*")
+        .filter(|r| !names.contains(&r.service.as_str()))
+        .map(|r| {
+            let hint = envc_model::diagnostic::did_you_mean(&r.service, names.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            format!(
+                "{}: unknown service `{}`: neither side has it{hint}",
+                r.at, r.service
+            )
+        })
+        .collect()
 }
 
 impl Accept {
@@ -74,7 +130,14 @@ impl Accept {
         {
             return false;
         }
-        (self.service == "*" || self.service == d.service) && d.key.matches_rule(&self.key)
+        let pinned = |want: &Option<String>, got: &Option<String>| {
+            want.as_ref()
+                .is_none_or(|w| got.as_deref().unwrap_or("(none)") == w)
+        };
+        (self.service == "*" || self.service == d.service)
+            && d.key.matches_rule(&self.key)
+            && pinned(&self.from, &d.a)
+            && pinned(&self.to, &d.b)
     }
 }
 
@@ -122,6 +185,11 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.at = Some(ctx.accepted[i].at.clone());
             continue;
         }
+        if moved_into_secret(d) {
+            d.class = Class::MovedIntoSecret;
+            d.reason = "the same value: plain on one side, read from a secret on the other".into();
+            continue;
+        }
         if let Some((a, b)) = &ctx.models
             && let Some((reason, at)) = expected(a, b, ctx.sources, d)
         {
@@ -165,6 +233,30 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         })
         .map(|(r, _)| r.clone())
         .collect()
+}
+
+/// One side is a secret whose value is the other side's plain text. The plain side is then
+/// shown as that secret too: the value is a secret on the other side, so it is not printed.
+fn moved_into_secret(d: &mut Difference) -> bool {
+    let whole = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| v.strip_prefix("<secret:"))
+            .and_then(|v| v.strip_suffix('>'))
+            .filter(|id| !id.contains('<'))
+            .map(String::from)
+    };
+    let plain = |v: &Option<String>| v.clone().filter(|v| !v.contains("<secret:"));
+    for (secret, other) in [(whole(&d.a), plain(&d.b)), (whole(&d.b), plain(&d.a))] {
+        if let (Some(id), Some(text)) = (secret, other)
+            && crate::secret::id(text.as_bytes()) == id
+        {
+            let marker = crate::secret::marker(text.as_bytes());
+            d.a = Some(marker.clone());
+            d.b = Some(marker);
+            return true;
+        }
+    }
+    false
 }
 
 /// A service the Compose backend gives no healthcheck (its probes have no command Compose could

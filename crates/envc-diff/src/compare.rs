@@ -20,6 +20,11 @@ pub enum Class {
     NotRepresentable,
     /// Declared as intended in the accepted-differences file.
     Accepted,
+    /// The same value, plain on one side and read from a Secret on the other.
+    MovedIntoSecret,
+    /// Equal once host names, ports and restart policies are read per format (listed with
+    /// `--show-normalized`; both files' own values are shown).
+    Normalized,
     /// Nothing explains it.
     Drift,
 }
@@ -31,6 +36,8 @@ impl Class {
             Class::Expected => "expected",
             Class::NotRepresentable => "not representable",
             Class::Accepted => "accepted",
+            Class::MovedIntoSecret => "moved into a secret",
+            Class::Normalized => "normalized",
             Class::Drift => "drift",
         }
     }
@@ -76,6 +83,9 @@ pub struct Comparison {
     pub normalized: usize,
     /// Services compared.
     pub services: usize,
+    /// The values counted in `normalized`, as each file spells them (class `Normalized`).
+    #[serde(skip)]
+    pub normalized_values: Vec<Difference>,
     /// The two sides' facts as compared (renamed and normalised), for classification rules
     /// that look at another fact of the service or at another service.
     #[serde(skip)]
@@ -162,6 +172,7 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
+    crate::redact::redact_pair(&mut a, &mut b);
     if a.format != b.format {
         synthesize_healthchecks(&mut a);
         synthesize_healthchecks(&mut b);
@@ -181,6 +192,7 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
     let names: BTreeSet<&String> = a.services.keys().chain(b.services.keys()).collect();
     let mut differences = Vec::new();
     let mut normalized = 0;
+    let mut normalized_values = Vec::new();
     let mut services = 0;
     for n in names {
         let (Some(sa), Some(sb)) = (a.services.get(n), b.services.get(n)) else {
@@ -205,10 +217,18 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
             if va == vb {
                 if raw_a.get(k) != raw_b.get(k) {
                     normalized += 1;
+                    let mut d =
+                        Difference::new(n, k.clone(), raw_a.get(k).cloned(), raw_b.get(k).cloned());
+                    d.class = Class::Normalized;
+                    normalized_values.push(d);
                 }
                 continue;
             }
-            let mut d = Difference::new(n, k.clone(), va.cloned(), vb.cloned());
+            // Each file's own value is shown; the normalised ones were compared.
+            let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
+                raw.get(k).or(v).cloned().filter(|_| v.is_some())
+            };
+            let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
             if let Key::File(path) = k {
                 d.text_diff = text_diff(path, sa, sb);
             }
@@ -219,6 +239,7 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
         differences,
         normalized,
         services,
+        normalized_values,
         sides: Box::new([a, b]),
     }
 }

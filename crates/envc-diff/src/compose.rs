@@ -1,6 +1,7 @@
 //! Facts from a Compose file: envc's own or hand-written, with `.env` interpolation, secrets
 //! read through `*_FILE` variables, bind-mounted files and `configs:` read from the set.
 
+pub mod load;
 mod pod;
 
 use std::collections::BTreeMap;
@@ -78,26 +79,9 @@ fn join(dir: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// `KEY=VALUE` lines of an env file (`#` comments, optional quotes).
+/// `KEY=VALUE` lines of an env file, as Compose reads them ([`load::parse_env_file`]).
 pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        if let Some((k, v)) = line.split_once('=') {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|x| x.strip_suffix('"'))
-                .or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-                .unwrap_or(v);
-            m.insert(k.trim().to_string(), v.to_string());
-        }
-    }
-    m
+    load::parse_env_file(text)
 }
 
 struct Interp<'a> {
@@ -203,45 +187,7 @@ impl Interp<'_> {
     }
 }
 
-/// Splits a shell-form string into words (quotes respected), as Compose does for `command`.
-pub fn split_words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+pub use crate::shell::split_words;
 
 /// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
 fn seconds(s: &str) -> Option<u32> {
@@ -378,16 +324,15 @@ pub fn extract(files: &FileSet) -> Facts {
         .rsplit_once('/')
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let doc: Y = match files.text(&main).map(yaml_serde::from_str::<Y>) {
-        Some(Ok(mut v)) => {
-            let _ = v.apply_merge();
-            v
+    let doc: Y = match load::load(files) {
+        Ok(l) => {
+            notes.extend(l.notes);
+            l.doc
         }
-        Some(Err(e)) => {
-            notes.push(format!("{main}: not valid YAML ({e})"));
+        Err(e) => {
+            notes.push(e.to_string());
             Y::Null
         }
-        None => Y::Null,
     };
     let vars = join(&dir, ".env")
         .and_then(|p| files.text(&p))
@@ -756,8 +701,11 @@ impl Reader<'_, '_> {
                     );
                 }
                 _ => {
-                    let persistent =
-                        !source.is_empty() || self.project.named_volumes.contains(&source);
+                    // An anonymous volume (`- /data`) is a volume too: Compose keeps it across
+                    // restarts and hands it to a re-created container; scratch is `tmpfs`.
+                    let persistent = kind == "volume"
+                        || !source.is_empty()
+                        || self.project.named_volumes.contains(&source);
                     f.volumes.insert(
                         target,
                         VolumeFacts {

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 pub use crate::key::{
     Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
@@ -112,17 +111,16 @@ impl Value {
     }
 }
 
-/// The short hash that stands for a secret value: enough to see that two values differ,
-/// useless for recovering them.
+/// The id that stands for a secret value: equal within one run for equal values, keyed by a
+/// per-process random key so that no one can check a guess against it ([`crate::secret`]).
 pub fn secret_hash(value: &[u8]) -> String {
-    let h = Sha256::digest(value);
-    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    crate::secret::id(value)
 }
 
 /// Whether an environment variable's name says it holds a credential; such values are hashed
 /// even when they are literals.
 pub fn sensitive_name(name: &str) -> bool {
-    envc_model::model::looks_like_credential(name)
+    envc_model::model::names_credential(name)
 }
 
 /// A port, keyed by container port and protocol.
@@ -606,9 +604,12 @@ pub fn mount_options(read_only: bool, sub_path: Option<&str>) -> Option<String> 
 pub fn exec_target(command: &[String]) -> String {
     match command {
         [sh, c, script] if (sh == "sh" || sh == "/bin/sh") && c == "-c" => {
-            let plain = !script.chars().any(|ch| SHELL_SYNTAX.contains(ch));
+            // Quotes only group words: a script with no other shell syntax is its words.
+            let plain = !script
+                .chars()
+                .any(|ch| SHELL_SYNTAX.contains(ch) && ch != '"' && ch != '\'');
             if plain {
-                let words: Vec<String> = script.split_whitespace().map(String::from).collect();
+                let words = crate::shell::split_words(script);
                 shell_words(&words)
             } else {
                 shell_words(&["/bin/sh".to_string(), "-c".to_string(), script.clone()])
@@ -648,8 +649,18 @@ pub fn cpu(text: &str) -> String {
 pub fn memory(text: &str) -> String {
     match envc_model::quantity::Bytes::parse(text.trim()) {
         Ok(b) => envc_model::quantity::Bytes::from_bytes(b.bytes).text,
-        Err(_) => text.to_string(),
+        Err(_) => exponent_bytes(text.trim())
+            .map(|b| envc_model::quantity::Bytes::from_bytes(b).text)
+            .unwrap_or_else(|| text.to_string()),
     }
+}
+
+/// Kubernetes' decimal-exponent quantities (`10485760e3`, `1E6`) in bytes.
+fn exponent_bytes(text: &str) -> Option<u64> {
+    let (m, e) = text.split_once(['e', 'E'])?;
+    let m: u64 = m.parse().ok()?;
+    let e: u32 = e.parse().ok()?;
+    m.checked_mul(10u64.checked_pow(e)?)
 }
 
 #[cfg(test)]
@@ -674,6 +685,11 @@ mod tests {
             exec_target(&w(&["/bin/sh", "-c", "pg_isready -U app"])),
             "pg_isready -U app"
         );
+        // Quotes group words and are gone when the shell has read them.
+        assert_eq!(
+            exec_target(&w(&["/bin/sh", "-c", "echo \"hello world\""])),
+            exec_target(&w(&["echo", "hello world"]))
+        );
     }
 
     #[test]
@@ -694,6 +710,7 @@ mod tests {
         assert_eq!(cpu("1000m"), "1");
         assert_eq!(memory("1024Mi"), "1Gi");
         assert_eq!(memory("512Mi"), "512Mi");
+        assert_eq!(memory("10485760e3"), memory("10000Mi"));
     }
 
     #[test]

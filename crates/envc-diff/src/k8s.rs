@@ -69,26 +69,20 @@ fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
 }
 
 /// Every Kubernetes object in the set: documents with `apiVersion` and `kind`, `List` items
-/// unpacked. Files that are not YAML are skipped with a note.
+/// unpacked, from YAML and JSON files ([`crate::docs`]). Files that do not parse are skipped
+/// with a note.
 pub fn objects(files: &FileSet, notes: &mut Vec<String>) -> Vec<Y> {
     let mut out = Vec::new();
     for (path, bytes) in &files.files {
-        let is_yaml =
-            path.ends_with(".yaml") || path.ends_with(".yml") || path == "-" || !path.contains('.');
-        if !is_yaml {
+        if !crate::docs::is_manifest_name(path) {
             continue;
         }
         let Ok(text) = std::str::from_utf8(bytes) else {
             continue;
         };
-        for doc in yaml_serde::Deserializer::from_str(text) {
-            match <Y as serde::Deserialize>::deserialize(doc) {
-                Ok(v) => unpack(v, &mut out),
-                Err(e) => {
-                    notes.push(format!("{path}: not valid YAML ({e}); skipped"));
-                    break;
-                }
-            }
+        match crate::docs::parse(path, text) {
+            Ok(docs) => docs.into_iter().for_each(|v| unpack(v, &mut out)),
+            Err(e) => notes.push(format!("{e}; skipped")),
         }
     }
     out

@@ -7,12 +7,16 @@
 pub mod classify;
 pub mod compare;
 pub mod compose;
+pub mod docs;
 pub mod facts;
 pub mod fileset;
 pub mod k8s;
 pub mod key;
 pub mod normalize;
+pub mod redact;
 pub mod render;
+pub mod secret;
+pub mod shell;
 
 pub use compare::{Difference, compare};
 pub use facts::{Facts, ServiceFacts};

@@ -105,7 +105,12 @@ fn rewrite_hosts(
             Some(t) if !hosts.contains_key(run) => (t, "."),
             _ => (run, ""),
         };
-        let host = hosts.get(token).map(String::as_str).unwrap_or(token);
+        let before = &s[..s.len() - rest.len()];
+        let after = &rest[run_len..];
+        let host = match hosts.get(token) {
+            Some(h) if host_position(token, before, after, s) => h.as_str(),
+            _ => token,
+        };
         out.push_str(host);
         out.push_str(dot);
         rest = &rest[run_len..];
@@ -127,6 +132,22 @@ fn rewrite_hosts(
         }
     }
     out
+}
+
+/// Whether a token stands where a host name goes: a cluster DNS name (`x.ns.svc...`) anywhere;
+/// any other spelling (a bare or renamed service name) only as a URL's host (after `://` or
+/// `@`), before `:<port>`, or as the whole value. A service name elsewhere (a telemetry
+/// attribute, a probe path, a word in a script) is the file's own text and is never rewritten.
+fn host_position(token: &str, before: &str, after: &str, whole: &str) -> bool {
+    if token.contains(".svc") {
+        return true;
+    }
+    before.ends_with("://")
+        || before.ends_with('@')
+        || after
+            .strip_prefix(':')
+            .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_digit()))
+        || whole == token
 }
 
 /// Applies a text rewrite to every value that can hold a host name.
@@ -196,11 +217,30 @@ mod tests {
             "http://db:5432/x"
         );
         assert_eq!(r("mydb.shop"), "mydb.shop");
-        assert_eq!(r("to db.shop."), "to db.");
+        assert_eq!(r("to db.shop."), "to db.shop.");
         assert_eq!(
             r("db.shop:80/v1 and db.shop:8000"),
             "db:8080/v1 and db:8000"
         );
-        assert_eq!(r("ünïcode db.shop"), "ünïcode db");
+        assert_eq!(r("ünïcode db.shop"), "ünïcode db.shop");
+        assert_eq!(r("db.shop"), "db");
+        assert_eq!(r("postgres://u@db.shop/x"), "postgres://u@db/x");
+    }
+
+    /// A renamed service's old name is rewritten only where a host goes.
+    #[test]
+    fn only_host_positions() {
+        let hosts = HashMap::from([("minio-local".to_string(), "minio".to_string())]);
+        let ports = HashMap::new();
+        let r = |s: &str| rewrite_hosts(s, &hosts, &ports);
+        assert_eq!(r("http://minio-local:9000/x"), "http://minio:9000/x");
+        assert_eq!(r("minio-local:9000"), "minio:9000");
+        assert_eq!(r("minio-local"), "minio");
+        assert_eq!(
+            r("service.name=minio-local,env=dev"),
+            "service.name=minio-local,env=dev"
+        );
+        assert_eq!(r("/health/minio-local"), "/health/minio-local");
+        assert_eq!(r("echo minio-local is up"), "echo minio-local is up");
     }
 }

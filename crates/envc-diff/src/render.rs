@@ -1,5 +1,5 @@
 //! Rendering a classified comparison for people (grouped by service, colored when asked) and
-//! for machines (JSON, format version 1, documented in docs/diff.md).
+//! for machines (JSON, format version 2, documented in docs/diff.md).
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -9,6 +9,8 @@ use envc_model::style::{Role, Stylesheet};
 use crate::classify::Accept;
 use crate::compare::{Class, Comparison, Difference};
 use crate::facts::Format;
+use crate::key::Key;
+use crate::secret::Labels;
 
 /// A unified diff for a terminal: every line indented, additions and removals styled when
 /// `color` is set.
@@ -32,7 +34,7 @@ pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
 }
 
 /// JSON format version; bump on any incompatible change (docs/diff.md).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A side of the comparison, as reported.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -64,25 +66,27 @@ pub struct Summary {
     pub not_representable: usize,
     /// Accepted.
     pub accepted: usize,
+    /// The same value, plain on one side and a secret on the other.
+    pub moved_into_secret: usize,
     /// Values equal once host names, ports and restart policies are resolved per format.
     pub normalized: usize,
     /// Accepted differences that no longer occur.
     pub stale_accepted: usize,
 }
 
-/// envc diff report, format version 1.
+/// envc diff report, format version 2.
 ///
 /// The JSON output of `envc diff --format json` (docs/diff.md). Fields are only ever added
 /// within a format version; anything else bumps `format_version`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(
     deny_unknown_fields,
-    title = "envc diff report, format version 1",
-    extend("$id" = "https://envc.dev/schemas/diff-v1.json")
+    title = "envc diff report, format version 2",
+    extend("$id" = "https://envc.dev/schemas/diff-v2.json")
 )]
 pub struct Report {
     /// Format version of this JSON.
-    #[schemars(extend("const" = 1))]
+    #[schemars(extend("const" = 2))]
     pub format_version: u32,
     /// Side A.
     pub a: Side,
@@ -104,20 +108,27 @@ impl Report {
         let count = |k: Class| c.differences.iter().filter(|d| d.class == k).count();
         let summary = Summary {
             services: c.services,
-            differences: c.differences.len(),
+            differences: c
+                .differences
+                .iter()
+                .filter(|d| d.class != Class::Normalized)
+                .count(),
             drift: count(Class::Drift),
             expected: count(Class::Expected),
             not_representable: count(Class::NotRepresentable),
             accepted: count(Class::Accepted),
+            moved_into_secret: count(Class::MovedIntoSecret),
             normalized: c.normalized,
             stale_accepted: stale.len(),
         };
+        let mut differences = c.differences;
+        relabel(&mut differences);
         Report {
             format_version: FORMAT_VERSION,
             a,
             b,
             summary,
-            differences: c.differences,
+            differences,
             stale_accepted: stale,
             notes,
         }
@@ -168,6 +179,8 @@ impl Report {
                 Class::Expected => Role::Success,
                 Class::NotRepresentable => Role::Info,
                 Class::Accepted => Role::Changed,
+                Class::MovedIntoSecret => Role::Changed,
+                Class::Normalized => Role::Info,
             };
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
             let mut line = format!(
@@ -211,15 +224,40 @@ impl Report {
         }
         let s = &self.summary;
         out.push_str(&format!(
-            "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted; {} values equal once host names, ports and restart policies resolve per format\n",
+            "\n{} services compared: {} drift, {} expected, {} not representable, {} accepted{}; {} values equal once host names, ports and restart policies resolve per format\n",
             s.services,
             if s.drift > 0 { paint(Role::Error, &s.drift.to_string()) } else { s.drift.to_string() },
             s.expected,
             s.not_representable,
             s.accepted,
+            if s.moved_into_secret > 0 {
+                format!(", {} moved into a secret", s.moved_into_secret)
+            } else {
+                String::new()
+            },
             s.normalized
         ));
         out
+    }
+}
+
+/// Hidden values become labels numbered within the report (`<secret 1>`), and a file's
+/// content id `<content N>`: what is printed says same or differs, never a digest.
+fn relabel(differences: &mut [Difference]) {
+    let mut secrets = Labels::default();
+    let mut contents = Labels::default();
+    for d in differences {
+        let file = matches!(d.key, Key::File(_));
+        for v in [&mut d.a, &mut d.b].into_iter().flatten() {
+            *v = if file && !v.contains('<') {
+                format!("<content {}>", contents.label(v))
+            } else {
+                secrets.relabel(v)
+            };
+        }
+        if let Some(t) = &mut d.text_diff {
+            *t = secrets.relabel(t);
+        }
     }
 }
 

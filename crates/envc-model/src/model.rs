@@ -951,3 +951,75 @@ pub fn looks_like_credential(name: &str) -> bool {
     .any(|m| n.contains(m))
         || n.ends_with("_KEY")
 }
+
+/// Whether a name (an environment variable, a command-line flag, a key in a config file) says
+/// it holds a credential, for hiding values (`envc diff`); wider than [`looks_like_credential`],
+/// which the model enforces on literals (a model may hold a DSN without a password). Words are matched, not substrings, where a substring would mislead:
+/// `DB_PASS`, `dbPass`, `PASSWORD_SALT`, `SENTRY_DSN`, `FERNET_KEY` and `NotebookApp.token` are
+/// credentials; `PASSTHROUGH`, `BYPASS`, `TOKENIZERS_PARALLELISM` and `KMS_KEY_ID` are not. A
+/// name ending in `FILE`, `PATH` or `DIR` holds where a credential is, not the credential, and a
+/// certificate is public.
+pub fn names_credential(name: &str) -> bool {
+    let words = name_words(name.trim_start_matches('-'));
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if ["FILE", "FILES", "PATH", "DIR"].contains(&last.as_str()) {
+        return false;
+    }
+    let joined = words.join("_");
+    if [
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "SECRET",
+        "CREDENTIAL",
+        "PRIVATE_KEY",
+        "PRIVATEKEY",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "ACCESSKEY",
+        "REQUIREPASS",
+        "MASTERAUTH",
+    ]
+    .iter()
+    .any(|m| joined.contains(m))
+    {
+        return true;
+    }
+    // `PWD` alone is the shell's working directory.
+    let whole_pwd = words.len() == 1 && words[0] == "PWD";
+    words.iter().any(|w| {
+        matches!(w.as_str(), "PASS" | "SALT" | "DSN" | "CREDS")
+            || (w == "PWD" && !whole_pwd)
+            || w.ends_with("TOKEN")
+            || w.ends_with("TOKENS")
+    }) || (words.len() > 1 && last == "KEY")
+}
+
+/// A name's words, upper-cased: split at anything but letters and digits, and where a lower-case
+/// letter meets an upper-case one (`dbPass` is `DB`, `PASS`).
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_uppercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}

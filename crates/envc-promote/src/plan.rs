@@ -240,6 +240,9 @@ impl Plan {
         locked: usize,
     ) -> Plan {
         let mut units: Vec<UnitPlan> = Vec::new();
+        // Secrets as labels numbered within the plan, never the per-run ids.
+        let labels = std::cell::RefCell::new(envc_diff::secret::Labels::default());
+        let relabel = |v: &Option<String>| v.as_ref().map(|v| labels.borrow_mut().relabel(v));
         let diffs = |unit: &str| -> Vec<FactChange> {
             comparison
                 .map(|c| {
@@ -249,9 +252,9 @@ impl Plan {
                         .map(|d| FactChange {
                             facet: d.facet.as_str().to_string(),
                             key: d.key.to_string(),
-                            old: d.a.clone(),
-                            new: d.b.clone(),
-                            text_diff: d.text_diff.clone(),
+                            old: relabel(&d.a),
+                            new: relabel(&d.b),
+                            text_diff: relabel(&d.text_diff),
                         })
                         .collect()
                 })

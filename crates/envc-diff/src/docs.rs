@@ -1,0 +1,114 @@
+//! Documents of an input file: a YAML stream (`---` separated) or, for `.json` files, one JSON
+//! value; a syntax error is located at its file, line and column.
+
+use yaml_serde::Value as Y;
+
+/// A file that could not be read as documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocError {
+    /// The file as the user named it (`<stdin>` for standard input).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for DocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Whether a path names a JSON file.
+pub fn is_json(path: &str) -> bool {
+    path.ends_with(".json")
+}
+
+/// Whether a file of a set may hold manifests: YAML, JSON, standard input, or no extension.
+pub fn is_manifest_name(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    path.ends_with(".yaml")
+        || path.ends_with(".yml")
+        || is_json(path)
+        || path == "-"
+        || !base.contains('.')
+}
+
+/// The documents of one file; empty documents (`---` alone, comments) are left out.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Y>, DocError> {
+    if is_json(file) {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| DocError {
+            file: file.to_string(),
+            line: Some(e.line()),
+            column: Some(e.column()),
+            message: format!("not valid JSON: {e}"),
+        })?;
+        let y = yaml_serde::to_value(&v).map_err(|e| DocError {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            message: e.to_string(),
+        })?;
+        return Ok(vec![y]);
+    }
+    let mut out = Vec::new();
+    for doc in yaml_serde::Deserializer::from_str(text) {
+        match <Y as serde::Deserialize>::deserialize(doc) {
+            Ok(Y::Null) => {}
+            Ok(v) => out.push(v),
+            Err(e) => {
+                let loc = e.location();
+                let message = e.to_string();
+                // The library appends " at line L column C"; the location is given separately.
+                let message = match message.find(" at line ") {
+                    Some(i) => message[..i].to_string(),
+                    None => message,
+                };
+                return Err(DocError {
+                    file: file.to_string(),
+                    line: loc.as_ref().map(|l| l.line()),
+                    column: loc.as_ref().map(|l| l.column()),
+                    message: format!("not valid YAML: {message}"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_located() {
+        let e = parse("a.yaml", "services:\n  web:\n    image: [x\n").unwrap_err();
+        assert_eq!(e.file, "a.yaml");
+        assert!(e.line.is_some() && e.column.is_some(), "{e}");
+        assert!(e.to_string().starts_with("a.yaml:"), "{e}");
+        let e = parse("m.json", "{\n  \"kind\": }\n").unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(11)));
+    }
+
+    #[test]
+    fn json_and_streams() {
+        let v = parse("m.json", r#"{"kind": "List", "items": []}"#).unwrap_or_default();
+        assert_eq!(v.len(), 1);
+        assert_eq!(
+            parse("-", "---\n# only a comment\n---\na: 1\n")
+                .unwrap_or_default()
+                .len(),
+            1
+        );
+    }
+}
