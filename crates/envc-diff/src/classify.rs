@@ -122,6 +122,11 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.at = Some(ctx.accepted[i].at.clone());
             continue;
         }
+        if let Some(reason) = shaped_by_modes(ctx, d) {
+            d.class = Class::Expected;
+            d.reason = reason;
+            continue;
+        }
         if let Some((a, b)) = &ctx.models
             && let Some((reason, at)) = expected(a, b, ctx.sources, d)
         {
@@ -165,6 +170,23 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         })
         .map(|(r, _)| r.clone())
         .collect()
+}
+
+/// Between two modes of one format, both built from the model, cluster objects are what each
+/// mode's backend and tier make of the model's namespaces (a prod tier adds disruption
+/// budgets, a Helm chart its own network policies): they show, as expected, and an edit to
+/// them shows as drift against the files (`--against`).
+fn shaped_by_modes(ctx: &Context<'_>, d: &Difference) -> Option<String> {
+    let (a, b) = ctx.models.as_ref()?;
+    (ctx.a_format == ctx.b_format && matches!(d.key, Key::Object | Key::ObjectField(_))).then(|| {
+        format!(
+            "cluster objects follow each mode's backend and tier ({} {}, {} {}); compare a mode with its files (`--against`) to see edits",
+            a.mode,
+            tier_name(a),
+            b.mode,
+            tier_name(b)
+        )
+    })
 }
 
 /// A service the Compose backend gives no healthcheck (its probes have no command Compose could
@@ -397,6 +419,8 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>
             };
             vec![base(&["job", name])]
         }
+        // Structural lines, objects and duplicates have no one place in the model.
+        Key::Field(_) | Key::Object | Key::ObjectField(_) | Key::Duplicate => Vec::new(),
         Key::InitOrder => vec![base(&["init"])],
         Key::Init(step, field) => vec![step_path(base(&["init", step]), field)],
         Key::Sidecar(side, field) => vec![step_path(base(&["sidecars", side]), field)],

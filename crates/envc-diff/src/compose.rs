@@ -244,7 +244,7 @@ pub fn split_words(s: &str) -> Vec<String> {
 }
 
 /// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
-fn seconds(s: &str) -> Option<u32> {
+pub(crate) fn seconds(s: &str) -> Option<u32> {
     let mut total = 0f64;
     let mut num = String::new();
     let mut chars = s.trim().chars().peekable();
@@ -362,22 +362,12 @@ impl<'a> Project<'a> {
 /// Extracts facts from the set's Compose file.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
-    let mut services = indexmap::IndexMap::new();
     let Some(main) = compose_file(files) else {
         notes.push("no Compose file in the set".into());
-        return Facts {
-            label: files.label.clone(),
-            format: Format::Compose,
-            services,
-            notes,
-            endpoints: Vec::new(),
-            helm: false,
-        };
+        let mut f = Facts::new(files.label.clone(), Format::Compose);
+        f.notes = notes;
+        return f;
     };
-    let dir = main
-        .rsplit_once('/')
-        .map(|(d, _)| d.to_string())
-        .unwrap_or_default();
     let doc: Y = match files.text(&main).map(yaml_serde::from_str::<Y>) {
         Some(Ok(mut v)) => {
             let _ = v.apply_merge();
@@ -389,11 +379,23 @@ pub fn extract(files: &FileSet) -> Facts {
         }
         None => Y::Null,
     };
+    extract_document(files, &main, &doc, notes)
+}
+
+/// Extracts facts from a Compose document already read (merge keys applied) that is the file
+/// `main` of the set (its mounts, secrets and `.env` are read from the set, next to it), with
+/// the notes reading it left.
+pub fn extract_document(files: &FileSet, main: &str, doc: &Y, mut notes: Vec<String>) -> Facts {
+    let mut services = indexmap::IndexMap::new();
+    let dir = main
+        .rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default();
     let vars = join(&dir, ".env")
         .and_then(|p| files.text(&p))
         .map(parse_env_file)
         .unwrap_or_default();
-    let project = Project::new(files, dir, &doc, &vars);
+    let project = Project::new(files, dir, doc, &vars);
     let mut it = Interp {
         vars: &vars,
         unresolved: Vec::new(),
@@ -443,14 +445,11 @@ pub fn extract(files: &FileSet) -> Facts {
             unresolved.join(", ")
         ));
     }
-    Facts {
-        label: files.label.clone(),
-        format: Format::Compose,
-        services,
-        notes,
-        endpoints: Vec::new(),
-        helm: false,
-    }
+    let mut facts = Facts::new(files.label.clone(), Format::Compose);
+    facts.services = services;
+    facts.notes = notes;
+    facts.objects = crate::structure::compose_objects(doc).into_iter().collect();
+    facts
 }
 
 /// Reads one service, interpolating with the project's variables and noting what it cannot
@@ -492,6 +491,7 @@ impl Reader<'_, '_> {
         relations_and_security(s, &mut f);
         // `user: ${UID:-50000}:0` is interpolated like every other value.
         f.security.user = f.security.user.take().map(|u| self.it.text(&u));
+        f.fields = crate::structure::compose_service_lines(s);
         f
     }
 
@@ -621,7 +621,7 @@ impl Reader<'_, '_> {
             .into_iter()
             .flatten()
         {
-            let (target, published, proto) = match p {
+            let (target, published, proto, host_ip) = match p {
                 Y::Mapping(_) => (
                     p.get("target")
                         .and_then(scalar)
@@ -630,6 +630,7 @@ impl Reader<'_, '_> {
                         .and_then(scalar)
                         .and_then(|t| self.it.text(&t).parse::<u16>().ok()),
                     text(p, "protocol").unwrap_or("tcp").to_string(),
+                    text(p, "host_ip").map(|h| self.it.text(h)),
                 ),
                 _ => {
                     let spec = scalar(p).map(|x| self.it.text(&x)).unwrap_or_default();
@@ -644,12 +645,18 @@ impl Reader<'_, '_> {
                         self.notes
                             .push(format!("{}: port range {spec} not compared", self.name));
                     }
-                    (target, published, proto)
+                    // `[::1]:8080:80` keeps its brackets off.
+                    let host_ip = fields
+                        .get(2)
+                        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string());
+                    (target, published, proto, host_ip)
                 }
             };
             if let Some(t) = target {
                 let e = f.ports.entry(Port::new(t, &proto)).or_default();
                 e.host_port = published;
+                // Every address is the default: `0.0.0.0` says it again.
+                e.host_ip = host_ip.filter(|h| !h.is_empty() && h != "0.0.0.0");
             }
         }
         for spec in s
@@ -755,6 +762,18 @@ impl Reader<'_, '_> {
                         },
                     );
                 }
+                // A type this reader does not know (`npipe`, `cluster`, `image`) is a volume
+                // of that type from that source.
+                other if other != "volume" => {
+                    f.volumes.insert(
+                        target,
+                        VolumeFacts {
+                            persistent: true,
+                            size: Some(format!("{other} {source}")),
+                            ..Default::default()
+                        },
+                    );
+                }
                 _ => {
                     let persistent =
                         !source.is_empty() || self.project.named_volumes.contains(&source);
@@ -836,11 +855,15 @@ impl Reader<'_, '_> {
         if first == "NONE" {
             return None;
         }
-        let target = match first.as_str() {
-            "CMD" => exec_target(rest),
+        let (kind, target) = match first.as_str() {
+            "CMD" => ("exec", exec_target(rest)),
             // Docker runs a CMD-SHELL test with `/bin/sh -c`.
-            "CMD-SHELL" => exec_target(&["/bin/sh".into(), "-c".into(), rest.join(" ")]),
-            _ => exec_target(&test),
+            "CMD-SHELL" => (
+                "exec",
+                exec_target(&["/bin/sh".into(), "-c".into(), rest.join(" ")]),
+            ),
+            // Docker refuses a test list that does not start with NONE, CMD or CMD-SHELL.
+            _ => ("invalid", exec_target(&test)),
         };
         let secs = |k: &str, d: u32| {
             h.get(k)
@@ -849,7 +872,7 @@ impl Reader<'_, '_> {
                 .unwrap_or(d)
         };
         Some(ProbeFacts {
-            kind: "exec".into(),
+            kind: kind.into(),
             target,
             period: secs("interval", 30),
             timeout: secs("timeout", 30),

@@ -10,6 +10,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use crate::structure::{ObjectFacts, Scope};
+
 pub use crate::key::{
     Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
 };
@@ -51,6 +53,28 @@ pub struct Facts {
     /// Rendered from a Helm chart (its objects carry the `helm.sh/chart` label), so jobs may
     /// be release hooks.
     pub helm: bool,
+    /// Objects that are not services, read structurally, by key (`Namespace/shop`,
+    /// `NetworkPolicy/shop/db`, Compose's `volumes/pgdata`): see [`crate::structure`].
+    pub objects: IndexMap<String, ObjectFacts>,
+    /// Names given to more than one object or service in the set (`Deployment/shop/web`, or a
+    /// service name two workloads share): reported, never merged (the first one is read).
+    pub duplicates: Vec<String>,
+}
+
+impl Facts {
+    /// Empty facts of a set.
+    pub fn new(label: impl Into<String>, format: Format) -> Facts {
+        Facts {
+            label: label.into(),
+            format,
+            services: IndexMap::new(),
+            notes: Vec::new(),
+            endpoints: Vec::new(),
+            helm: false,
+            objects: IndexMap::new(),
+            duplicates: Vec::new(),
+        }
+    }
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.
@@ -136,6 +160,9 @@ pub struct PortFacts {
     pub host_port: Option<u16>,
     /// Exposed on every node (Kubernetes NodePort).
     pub node_port: Option<u16>,
+    /// The host address it is published on (Compose `127.0.0.1:8080:80`); `None` is every
+    /// address.
+    pub host_ip: Option<String>,
 }
 
 /// A volume, keyed by mount path.
@@ -370,6 +397,9 @@ pub struct ServiceFacts {
     pub exposure: BTreeSet<String>,
     /// Security settings.
     pub security: SecurityFacts,
+    /// The workload's (or Compose service's) own fields that no fact above reads, as
+    /// `path -> value` ([`crate::structure`]).
+    pub fields: BTreeMap<String, Value>,
 }
 
 impl ServiceFacts {
@@ -385,6 +415,9 @@ impl ServiceFacts {
         self.flatten_security(&mut m);
         self.flatten_lifecycle(&mut m);
         self.flatten_steps(&mut m);
+        for (path, v) in &self.fields {
+            m.insert(Key::Field(path.clone()), v.display());
+        }
         m
     }
 
@@ -480,6 +513,9 @@ impl ServiceFacts {
                 if let Some(v) = v {
                     m.insert(Key::PortField(port.clone(), field), v.to_string());
                 }
+            }
+            if let Some(ip) = &p.host_ip {
+                m.insert(Key::PortField(port.clone(), PortField::HostIp), ip.clone());
             }
         }
     }

@@ -13,7 +13,8 @@ pub mod k8s;
 pub mod key;
 pub mod normalize;
 pub mod render;
+pub mod structure;
 
-pub use compare::{Difference, compare};
+pub use compare::{Difference, compare, compare_modes};
 pub use facts::{Facts, ServiceFacts};
 pub use fileset::FileSet;

@@ -32,7 +32,7 @@ pub fn unified_diff_text(diff: &str, color: bool, indent: &str) -> String {
 }
 
 /// JSON format version; bump on any incompatible change (docs/diff.md).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A side of the comparison, as reported.
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -342,7 +342,7 @@ fn json_has_the_documented_shape() {
             "json",
         ],
     );
-    assert_eq!(r["format_version"], 1);
+    assert_eq!(r["format_version"], 2);
     for k in [
         "a",
         "b",

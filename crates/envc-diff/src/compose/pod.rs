@@ -5,7 +5,8 @@
 
 use indexmap::IndexMap;
 
-use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts};
+use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts, Value};
+use crate::key::Key;
 
 // The labels and the profile are the Compose backend's own.
 pub use envc_emit::compose::SCHEDULED_PROFILE;
@@ -85,6 +86,11 @@ pub fn fold(
         moved.insert(name.clone(), main.clone());
         if let Some(m) = services.get_mut(main) {
             mark_shared(m, &f);
+            let facet = match role {
+                Role::SidecarOf(_) => "sidecars",
+                _ => "init",
+            };
+            keep_unread(m, facet, &short, &f);
         }
         match role {
             Role::SidecarOf(_) => {
@@ -125,6 +131,20 @@ fn mark_shared(main: &mut ServiceFacts, step: &ServiceFacts) {
         {
             v.shared = true;
         }
+    }
+}
+
+/// A folded service's facts that its step facts do not hold (ports, volumes, resources,
+/// probes, security, its own fields, ...), kept as structural lines of the service it belongs
+/// to (`fields.init.<step>.volumes./data`), so an edit to them is still seen between two
+/// Compose files.
+fn keep_unread(main: &mut ServiceFacts, facet: &str, short: &str, f: &ServiceFacts) {
+    for (key, v) in f.flatten() {
+        if matches!(key, Key::Image | Key::Command | Key::Args | Key::Env(_)) {
+            continue;
+        }
+        main.fields
+            .insert(format!("{facet}.{short}.{key}"), Value::Text(v));
     }
 }
 
