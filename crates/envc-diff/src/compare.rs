@@ -205,7 +205,7 @@ fn compare_reaching(
             for s in f.services.values_mut() {
                 for (path, v) in &s.volumes {
                     if let Some(source) = &v.source {
-                        s.fields.insert(
+                        std::sync::Arc::make_mut(&mut s.fields).insert(
                             format!("volumes.{path}.source"),
                             Value::Text(source.clone()),
                         );
@@ -216,12 +216,12 @@ fn compare_reaching(
     } else {
         for f in [&mut a, &mut b] {
             for s in f.services.values_mut() {
-                s.fields.clear();
+                s.fields = Default::default();
             }
             f.objects
                 .retain(|_, o| o.scope == crate::structure::Scope::Cluster);
             for o in f.objects.values_mut() {
-                o.lines.retain(|path, _| {
+                std::sync::Arc::make_mut(&mut o.lines).retain(|path, _| {
                     !crate::structure::MANAGEMENT_LABELS
                         .iter()
                         .any(|l| path.strip_prefix("metadata.labels.") == Some(l))

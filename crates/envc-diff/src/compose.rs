@@ -491,7 +491,7 @@ impl Reader<'_, '_> {
         relations_and_security(s, &mut f);
         // `user: ${UID:-50000}:0` is interpolated like every other value.
         f.security.user = f.security.user.take().map(|u| self.it.text(&u));
-        f.fields = crate::structure::compose_service_lines(s);
+        f.fields = std::sync::Arc::new(crate::structure::compose_service_lines(s));
         f
     }
 

@@ -398,8 +398,8 @@ pub struct ServiceFacts {
     /// Security settings.
     pub security: SecurityFacts,
     /// The workload's (or Compose service's) own fields that no fact above reads, as
-    /// `path -> value` ([`crate::structure`]).
-    pub fields: BTreeMap<String, Value>,
+    /// `path -> value` ([`crate::structure`]); shared, so comparing facts does not copy them.
+    pub fields: std::sync::Arc<BTreeMap<String, Value>>,
 }
 
 impl ServiceFacts {
@@ -415,7 +415,7 @@ impl ServiceFacts {
         self.flatten_security(&mut m);
         self.flatten_lifecycle(&mut m);
         self.flatten_steps(&mut m);
-        for (path, v) in &self.fields {
+        for (path, v) in self.fields.iter() {
             m.insert(Key::Field(path.clone()), v.display());
         }
         m

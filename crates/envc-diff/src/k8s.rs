@@ -258,15 +258,6 @@ const CLUSTER_SCOPED: [&str; 9] = [
     "ValidatingWebhookConfiguration",
 ];
 
-/// Where a workload kind keeps its pod template (`""`: the object is the pod).
-fn pod_path(kind: &str) -> &'static str {
-    match kind {
-        "CronJob" => "spec.jobTemplate.spec.template",
-        "Pod" => "",
-        _ => "spec.template",
-    }
-}
-
 /// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet,
 /// ReplicationController, Job, CronJob, Pod) in the set, and every other object structurally.
 pub fn extract(files: &FileSet) -> Facts {
@@ -313,7 +304,7 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
         } else {
             crate::structure::Scope::Other
         };
-        let lines = crate::structure::kubernetes_lines(o, kind, &|_| false);
+        let lines = std::sync::Arc::new(crate::structure::kubernetes_lines(o, kind, &|_| false));
         facts.objects.insert(
             key,
             crate::structure::ObjectFacts {
@@ -432,8 +423,9 @@ fn workload(
     wl.other_containers(&mut f);
     let main = main_container_index(&wl.pod);
     let waits = wait_container_indexes(&wl.pod);
-    f.fields =
-        crate::structure::kubernetes_lines(w, kind, &|p| read_by_facts(kind, &main, &waits, p));
+    f.fields = std::sync::Arc::new(crate::structure::kubernetes_lines(w, kind, &|p| {
+        read_by_facts(kind, &main, &waits, p)
+    }));
     f
 }
 
@@ -447,16 +439,12 @@ fn read_by_facts(kind: &str, main: &str, waits: &[String], path: &str) -> bool {
     if matches!(path, "kind" | "metadata.name" | "metadata.namespace") {
         return true;
     }
-    let pod = pod_path(kind);
-    let spec = if pod.is_empty() {
-        "spec".to_string()
-    } else {
-        format!("{pod}.spec")
+    let spec = match kind {
+        "CronJob" => "spec.jobTemplate.spec.template.spec",
+        "Pod" => "spec",
+        _ => "spec.template.spec",
     };
-    let Some(rest) = path
-        .strip_prefix(spec.as_str())
-        .and_then(|r| r.strip_prefix('.'))
-    else {
+    let Some(rest) = path.strip_prefix(spec).and_then(|r| r.strip_prefix('.')) else {
         return workload_field_read(kind, path);
     };
     for list in ["containers[", "initContainers["] {

@@ -49,8 +49,8 @@ pub struct ObjectFacts {
     pub kind: String,
     /// When it is compared.
     pub scope: Scope,
-    /// Every field as `path -> value`.
-    pub lines: BTreeMap<String, Value>,
+    /// Every field as `path -> value`; shared, so comparing facts does not copy them.
+    pub lines: std::sync::Arc<BTreeMap<String, Value>>,
 }
 
 /// The key of a Kubernetes object: `Kind/namespace/name`, or `Kind/name` without a namespace.
@@ -398,7 +398,7 @@ pub fn compose_objects(doc: &Y) -> Vec<(String, ObjectFacts)> {
             ObjectFacts {
                 kind: kind.to_string(),
                 scope: Scope::Other,
-                lines,
+                lines: std::sync::Arc::new(lines),
             }
         };
         match v {

@@ -143,7 +143,7 @@ fn keep_unread(main: &mut ServiceFacts, facet: &str, short: &str, f: &ServiceFac
         if matches!(key, Key::Image | Key::Command | Key::Args | Key::Env(_)) {
             continue;
         }
-        main.fields
+        std::sync::Arc::make_mut(&mut main.fields)
             .insert(format!("{facet}.{short}.{key}"), Value::Text(v));
     }
 }
