@@ -527,7 +527,7 @@ fn modes(
         Ok(b) => b,
         Err(s) => return Ok(Err(s)),
     };
-    let mut c = compare(&a.facts, &b.facts, &inputs.renames);
+    let mut c = envc_diff::compare_modes(&a.facts, &b.facts, &inputs.renames);
     let ctx = ClassifyContext {
         a_format: a.facts.format,
         b_format: b.facts.format,

@@ -94,10 +94,19 @@ fn applies(r: &Accept, env: Option<&str>, modes: Option<(&str, &str)>) -> bool {
 /// message`), with a did-you-mean hint.
 pub fn unknown_services(c: &Comparison, ctx: &Context<'_>) -> Vec<String> {
     let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
+    // Services, and the objects read structurally (`volumes/pgdata`, `Namespace/shop`), which
+    // a rule names the same way.
     let names: Vec<&str> = c
         .sides
         .iter()
-        .flat_map(|f| f.services.keys().map(String::as_str))
+        .flat_map(|f| {
+            f.services
+                .keys()
+                .chain(f.objects.keys())
+                .chain(f.duplicates.iter())
+                .map(String::as_str)
+        })
+        .chain(c.differences.iter().map(|d| d.service.as_str()))
         .collect();
     ctx.accepted
         .iter()
@@ -108,7 +117,7 @@ pub fn unknown_services(c: &Comparison, ctx: &Context<'_>) -> Vec<String> {
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             format!(
-                "{}: unknown service `{}`: neither side has it{hint}",
+                "{}: unknown service or object `{}`: neither side has it{hint}",
                 r.at, r.service
             )
         })
@@ -190,6 +199,11 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.reason = "the same value: plain on one side, read from a secret on the other".into();
             continue;
         }
+        if let Some(reason) = shaped_by_modes(ctx, d) {
+            d.class = Class::Expected;
+            d.reason = reason;
+            continue;
+        }
         if let Some((a, b)) = &ctx.models
             && let Some((reason, at)) = expected(a, b, ctx.sources, d)
         {
@@ -257,6 +271,23 @@ fn moved_into_secret(d: &mut Difference) -> bool {
         }
     }
     false
+}
+
+/// Between two modes of one format, both built from the model, cluster objects are what each
+/// mode's backend and tier make of the model's namespaces (a prod tier adds disruption
+/// budgets, a Helm chart its own network policies): they show, as expected, and an edit to
+/// them shows as drift against the files (`--against`).
+fn shaped_by_modes(ctx: &Context<'_>, d: &Difference) -> Option<String> {
+    let (a, b) = ctx.models.as_ref()?;
+    (ctx.a_format == ctx.b_format && matches!(d.key, Key::Object | Key::ObjectField(_))).then(|| {
+        format!(
+            "cluster objects follow each mode's backend and tier ({} {}, {} {}); compare a mode with its files (`--against`) to see edits",
+            a.mode,
+            tier_name(a),
+            b.mode,
+            tier_name(b)
+        )
+    })
 }
 
 /// A service the Compose backend gives no healthcheck (its probes have no command Compose could
@@ -489,6 +520,8 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>
             };
             vec![base(&["job", name])]
         }
+        // Structural lines, objects and duplicates have no one place in the model.
+        Key::Field(_) | Key::Object | Key::ObjectField(_) | Key::Duplicate => Vec::new(),
         Key::InitOrder => vec![base(&["init"])],
         Key::Init(step, field) => vec![step_path(base(&["init", step]), field)],
         Key::Sidecar(side, field) => vec![step_path(base(&["sidecars", side]), field)],

@@ -6,7 +6,7 @@ use envc_emit::healthcheck::healthcheck;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::facts::{Facts, Format, ProbeFacts, ServiceFacts};
+use crate::facts::{Facts, Format, ProbeFacts, ServiceFacts, Value};
 use crate::key::{Facet, JobField, Key, PortField, ProbeKind, ScheduleField};
 use crate::normalize;
 
@@ -159,20 +159,87 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
         (Format::Kubernetes, Key::Namespace) => {
             Some("Kubernetes has namespaces, not Compose networks")
         }
-        (Format::Kubernetes, Key::PortField(_, PortField::HostPort)) => {
+        (Format::Compose, Key::Object) => Some(
+            "Compose has no cluster objects: no namespaces (nor their Pod Security levels), quotas, limit ranges, network policies or disruption budgets",
+        ),
+        (Format::Kubernetes, Key::PortField(_, PortField::HostPort | PortField::HostIp)) => {
             Some("Kubernetes reaches pods through Services (NodePort) or ingress, not host ports")
         }
         _ => None,
     }
 }
 
+/// What is compared besides the facts every comparison reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Two sets of files (or a fresh build against files): every structural line too, when
+    /// the formats are the same.
+    Files,
+    /// Two modes, both built from the model: the structural lines each mode's backend writes
+    /// its own way (labels, a Helm chart's shape) are not compared; cluster objects are.
+    Modes,
+}
+
 /// Compares two fact sets after renaming B's services with `renames` (B name -> A name) and
 /// normalising host names, ports and (between formats) restart policies. Differences come out
 /// unclassified (`Drift`, empty reason); the caller classifies them.
+///
+/// Between two sets of the same format every structural line is compared too (a service's
+/// `fields`, every object); between formats only the cluster objects (namespaces, quotas,
+/// network policies, disruption budgets), which the other format cannot express.
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
+    compare_reaching(a, b, renames, Reach::Files)
+}
+
+/// Compares two sets both built from the model (two modes, or one mode before and after a
+/// promotion), as [`compare`] does, but without the structural lines each backend writes its
+/// own way: only service facts and cluster objects (their backends' management labels left
+/// out).
+pub fn compare_modes(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
+    compare_reaching(a, b, renames, Reach::Modes)
+}
+
+fn compare_reaching(
+    a: &Facts,
+    b: &Facts,
+    renames: &BTreeMap<String, String>,
+    reach: Reach,
+) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
     crate::redact::redact_pair(&mut a, &mut b);
+    let structural = reach == Reach::Files && a.format == b.format;
+    if structural {
+        // Within one format a named volume's name is comparable: another name is another
+        // volume (between formats names are each format's own).
+        for f in [&mut a, &mut b] {
+            for s in f.services.values_mut() {
+                for (path, v) in &s.volumes {
+                    if let Some(source) = &v.source {
+                        std::sync::Arc::make_mut(&mut s.fields).insert(
+                            format!("volumes.{path}.source"),
+                            Value::Text(source.clone()),
+                        );
+                    }
+                }
+            }
+        }
+    } else {
+        for f in [&mut a, &mut b] {
+            for s in f.services.values_mut() {
+                s.fields = Default::default();
+            }
+            f.objects
+                .retain(|_, o| o.scope == crate::structure::Scope::Cluster);
+            for o in f.objects.values_mut() {
+                std::sync::Arc::make_mut(&mut o.lines).retain(|path, _| {
+                    !crate::structure::MANAGEMENT_LABELS
+                        .iter()
+                        .any(|l| path.strip_prefix("metadata.labels.") == Some(l))
+                });
+            }
+        }
+    }
     if a.format != b.format {
         synthesize_healthchecks(&mut a);
         synthesize_healthchecks(&mut b);
@@ -235,12 +302,55 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
             differences.push(d);
         }
     }
+    compare_objects(&a, &b, &mut differences);
+    for (side, f) in [&a, &b].into_iter().enumerate() {
+        for name in &f.duplicates {
+            let what = Some(format!("more than one object named {name}"));
+            let (va, vb) = if side == 0 {
+                (what, None)
+            } else {
+                (None, what)
+            };
+            differences.push(Difference::new(name, Key::Duplicate, va, vb));
+        }
+    }
     Comparison {
         differences,
         normalized,
         services,
         normalized_values,
         sides: Box::new([a, b]),
+    }
+}
+
+/// Objects that are not services: one difference when one side lacks the object (`object`,
+/// its kind), else one per line that differs (`object.<path>`). The object's key stands in the
+/// service's place.
+fn compare_objects(a: &Facts, b: &Facts, out: &mut Vec<Difference>) {
+    let keys: BTreeSet<&String> = a.objects.keys().chain(b.objects.keys()).collect();
+    for k in keys {
+        let (Some(oa), Some(ob)) = (a.objects.get(k), b.objects.get(k)) else {
+            let kind = |f: &Facts| f.objects.get(k).map(|o| o.kind.clone());
+            // A kustomization is how a set is applied, not an object a cluster holds: a
+            // live dump has none.
+            if kind(a).or(kind(b)).as_deref() == Some("Kustomization") {
+                continue;
+            }
+            out.push(Difference::new(k, Key::Object, kind(a), kind(b)));
+            continue;
+        };
+        let paths: BTreeSet<&String> = oa.lines.keys().chain(ob.lines.keys()).collect();
+        for p in paths {
+            let (va, vb) = (oa.lines.get(p), ob.lines.get(p));
+            if va != vb {
+                out.push(Difference::new(
+                    k,
+                    Key::ObjectField(p.clone()),
+                    va.map(Value::display),
+                    vb.map(Value::display),
+                ));
+            }
+        }
     }
 }
 
@@ -320,14 +430,9 @@ mod tests {
                 },
             );
         }
-        Facts {
-            label: format.as_str().into(),
-            format,
-            services: [("db".to_string(), s)].into_iter().collect(),
-            notes: Vec::new(),
-            endpoints: Vec::new(),
-            helm: false,
-        }
+        let mut f = Facts::new(format.as_str(), format);
+        f.services = [("db".to_string(), s)].into_iter().collect();
+        f
     }
 
     fn healthcheck_differences(c: &Comparison) -> Vec<String> {

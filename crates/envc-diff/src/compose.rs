@@ -190,7 +190,7 @@ impl Interp<'_> {
 pub use crate::shell::split_words;
 
 /// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
-fn seconds(s: &str) -> Option<u32> {
+pub(crate) fn seconds(s: &str) -> Option<u32> {
     let mut total = 0f64;
     let mut num = String::new();
     let mut chars = s.trim().chars().peekable();
@@ -305,25 +305,26 @@ impl<'a> Project<'a> {
     }
 }
 
+/// A port or a port range of Compose's short syntax (`8080`, `3000-3005`), as its ends.
+fn port_range(s: &str) -> Option<(u16, u16)> {
+    match s.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (a.parse::<u16>().ok()?, b.parse::<u16>().ok()?);
+            (a <= b).then_some((a, b))
+        }
+        None => s.parse::<u16>().ok().map(|p| (p, p)),
+    }
+}
+
 /// Extracts facts from the set's Compose file.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
-    let mut services = indexmap::IndexMap::new();
     let Some(main) = compose_file(files) else {
         notes.push("no Compose file in the set".into());
-        return Facts {
-            label: files.label.clone(),
-            format: Format::Compose,
-            services,
-            notes,
-            endpoints: Vec::new(),
-            helm: false,
-        };
+        let mut f = Facts::new(files.label.clone(), Format::Compose);
+        f.notes = notes;
+        return f;
     };
-    let dir = main
-        .rsplit_once('/')
-        .map(|(d, _)| d.to_string())
-        .unwrap_or_default();
     let doc: Y = match load::load(files) {
         Ok(l) => {
             notes.extend(l.notes);
@@ -334,16 +335,29 @@ pub fn extract(files: &FileSet) -> Facts {
             Y::Null
         }
     };
+    extract_document(files, &main, &doc, notes)
+}
+
+/// Extracts facts from a Compose document already read (merge keys applied) that is the file
+/// `main` of the set (its mounts, secrets and `.env` are read from the set, next to it), with
+/// the notes reading it left.
+pub fn extract_document(files: &FileSet, main: &str, doc: &Y, mut notes: Vec<String>) -> Facts {
+    let mut services = indexmap::IndexMap::new();
+    let dir = main
+        .rsplit_once('/')
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default();
     let vars = join(&dir, ".env")
         .and_then(|p| files.text(&p))
         .map(parse_env_file)
         .unwrap_or_default();
-    let project = Project::new(files, dir, &doc, &vars);
+    let project = Project::new(files, dir, doc, &vars);
     let mut it = Interp {
         vars: &vars,
         unresolved: Vec::new(),
     };
     let mut roles = IndexMap::new();
+    let mut container_names: IndexMap<String, String> = IndexMap::new();
     let mut schedules = IndexMap::new();
     let mut labelled_jobs: Vec<String> = Vec::new();
     for (k, s) in doc
@@ -371,10 +385,14 @@ pub fn extract(files: &FileSet) -> Facts {
             name.to_string(),
             pod::role(&labels, text(s, "network_mode")),
         );
+        if let Some(c) = text(s, "container_name") {
+            container_names.insert(name.to_string(), c.to_string());
+        }
     }
     pod::fold(
         &mut services,
         &roles,
+        &container_names,
         &schedules,
         &labelled_jobs,
         &mut notes,
@@ -388,14 +406,11 @@ pub fn extract(files: &FileSet) -> Facts {
             unresolved.join(", ")
         ));
     }
-    Facts {
-        label: files.label.clone(),
-        format: Format::Compose,
-        services,
-        notes,
-        endpoints: Vec::new(),
-        helm: false,
-    }
+    let mut facts = Facts::new(files.label.clone(), Format::Compose);
+    facts.services = services;
+    facts.notes = notes;
+    facts.objects = crate::structure::compose_objects(doc).into_iter().collect();
+    facts
 }
 
 /// Reads one service, interpolating with the project's variables and noting what it cannot
@@ -437,6 +452,7 @@ impl Reader<'_, '_> {
         relations_and_security(s, &mut f);
         // `user: ${UID:-50000}:0` is interpolated like every other value.
         f.security.user = f.security.user.take().map(|u| self.it.text(&u));
+        f.fields = std::sync::Arc::new(crate::structure::compose_service_lines(s));
         f
     }
 
@@ -566,8 +582,10 @@ impl Reader<'_, '_> {
             .into_iter()
             .flatten()
         {
-            let (target, published, proto) = match p {
-                Y::Mapping(_) => (
+            // Each entry is one port, or (short syntax) a range: `3000-3005`,
+            // `9090-9091:8080-8081`, `127.0.0.1:5000-5010:5000-5010`.
+            let entries: Vec<(Option<u16>, Option<u16>, String, Option<String>)> = match p {
+                Y::Mapping(_) => vec![(
                     p.get("target")
                         .and_then(scalar)
                         .and_then(|t| t.parse::<u16>().ok()),
@@ -575,7 +593,8 @@ impl Reader<'_, '_> {
                         .and_then(scalar)
                         .and_then(|t| self.it.text(&t).parse::<u16>().ok()),
                     text(p, "protocol").unwrap_or("tcp").to_string(),
-                ),
+                    text(p, "host_ip").map(|h| self.it.text(h)),
+                )],
                 _ => {
                     let spec = scalar(p).map(|x| self.it.text(&x)).unwrap_or_default();
                     let (spec, proto) = spec
@@ -583,18 +602,43 @@ impl Reader<'_, '_> {
                         .map(|(a, b)| (a.to_string(), b.to_string()))
                         .unwrap_or((spec.clone(), "tcp".into()));
                     let fields: Vec<&str> = spec.rsplitn(3, ':').collect();
-                    let target = fields.first().and_then(|t| t.parse::<u16>().ok());
-                    let published = fields.get(1).and_then(|t| t.parse::<u16>().ok());
-                    if fields.first().is_some_and(|t| t.contains('-')) {
-                        self.notes
-                            .push(format!("{}: port range {spec} not compared", self.name));
+                    // `[::1]:8080:80` keeps its brackets off.
+                    let host_ip = fields
+                        .get(2)
+                        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string());
+                    let targets = fields.first().and_then(|t| port_range(t));
+                    let published = fields.get(1).and_then(|t| port_range(t));
+                    match targets {
+                        Some((lo, hi)) => (lo..=hi)
+                            .enumerate()
+                            .map(|(i, t)| {
+                                // A published range maps one to one; a single published port
+                                // with a target range is Compose's "any of these".
+                                let host = match published {
+                                    Some((plo, phi)) if phi > plo => {
+                                        u16::try_from(i).ok().and_then(|i| plo.checked_add(i))
+                                    }
+                                    Some((plo, _)) => Some(plo),
+                                    None => None,
+                                };
+                                (Some(t), host, proto.clone(), host_ip.clone())
+                            })
+                            .collect(),
+                        None => {
+                            self.notes
+                                .push(format!("{}: port {spec} not understood", self.name));
+                            Vec::new()
+                        }
                     }
-                    (target, published, proto)
                 }
             };
-            if let Some(t) = target {
-                let e = f.ports.entry(Port::new(t, &proto)).or_default();
-                e.host_port = published;
+            for (target, published, proto, host_ip) in entries {
+                if let Some(t) = target {
+                    let e = f.ports.entry(Port::new(t, &proto)).or_default();
+                    e.host_port = published;
+                    // Every address is the default: `0.0.0.0` says it again.
+                    e.host_ip = host_ip.filter(|h| !h.is_empty() && h != "0.0.0.0");
+                }
             }
         }
         for spec in s
@@ -700,6 +744,18 @@ impl Reader<'_, '_> {
                         },
                     );
                 }
+                // A type this reader does not know (`npipe`, `cluster`, `image`) is a volume
+                // of that type from that source.
+                other if other != "volume" => {
+                    f.volumes.insert(
+                        target,
+                        VolumeFacts {
+                            persistent: true,
+                            size: Some(format!("{other} {source}")),
+                            ..Default::default()
+                        },
+                    );
+                }
                 _ => {
                     // An anonymous volume (`- /data`) is a volume too: Compose keeps it across
                     // restarts and hands it to a re-created container; scratch is `tmpfs`.
@@ -784,11 +840,15 @@ impl Reader<'_, '_> {
         if first == "NONE" {
             return None;
         }
-        let target = match first.as_str() {
-            "CMD" => exec_target(rest),
+        let (kind, target) = match first.as_str() {
+            "CMD" => ("exec", exec_target(rest)),
             // Docker runs a CMD-SHELL test with `/bin/sh -c`.
-            "CMD-SHELL" => exec_target(&["/bin/sh".into(), "-c".into(), rest.join(" ")]),
-            _ => exec_target(&test),
+            "CMD-SHELL" => (
+                "exec",
+                exec_target(&["/bin/sh".into(), "-c".into(), rest.join(" ")]),
+            ),
+            // Docker refuses a test list that does not start with NONE, CMD or CMD-SHELL.
+            _ => ("invalid", exec_target(&test)),
         };
         let secs = |k: &str, d: u32| {
             h.get(k)
@@ -797,7 +857,7 @@ impl Reader<'_, '_> {
                 .unwrap_or(d)
         };
         Some(ProbeFacts {
-            kind: "exec".into(),
+            kind: kind.into(),
             target,
             period: secs("interval", 30),
             timeout: secs("timeout", 30),

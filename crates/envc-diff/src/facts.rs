@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use serde::Serialize;
 
+pub use crate::structure::{ObjectFacts, Scope};
+
 pub use crate::key::{
     Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
 };
@@ -50,6 +52,28 @@ pub struct Facts {
     /// Rendered from a Helm chart (its objects carry the `helm.sh/chart` label), so jobs may
     /// be release hooks.
     pub helm: bool,
+    /// Objects that are not services, read structurally, by key (`Namespace/shop`,
+    /// `NetworkPolicy/shop/db`, Compose's `volumes/pgdata`): see [`crate::structure`].
+    pub objects: IndexMap<String, ObjectFacts>,
+    /// Names given to more than one object or service in the set (`Deployment/shop/web`, or a
+    /// service name two workloads share): reported, never merged (the first one is read).
+    pub duplicates: Vec<String>,
+}
+
+impl Facts {
+    /// Empty facts of a set.
+    pub fn new(label: impl Into<String>, format: Format) -> Facts {
+        Facts {
+            label: label.into(),
+            format,
+            services: IndexMap::new(),
+            notes: Vec::new(),
+            endpoints: Vec::new(),
+            helm: false,
+            objects: IndexMap::new(),
+            duplicates: Vec::new(),
+        }
+    }
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.
@@ -134,6 +158,9 @@ pub struct PortFacts {
     pub host_port: Option<u16>,
     /// Exposed on every node (Kubernetes NodePort).
     pub node_port: Option<u16>,
+    /// The host address it is published on (Compose `127.0.0.1:8080:80`); `None` is every
+    /// address.
+    pub host_ip: Option<String>,
 }
 
 /// A volume, keyed by mount path.
@@ -368,6 +395,9 @@ pub struct ServiceFacts {
     pub exposure: BTreeSet<String>,
     /// Security settings.
     pub security: SecurityFacts,
+    /// The workload's (or Compose service's) own fields that no fact above reads, as
+    /// `path -> value` ([`crate::structure`]); shared, so comparing facts does not copy them.
+    pub fields: std::sync::Arc<BTreeMap<String, Value>>,
 }
 
 impl ServiceFacts {
@@ -383,6 +413,9 @@ impl ServiceFacts {
         self.flatten_security(&mut m);
         self.flatten_lifecycle(&mut m);
         self.flatten_steps(&mut m);
+        for (path, v) in self.fields.iter() {
+            m.insert(Key::Field(path.clone()), v.display());
+        }
         m
     }
 
@@ -478,6 +511,9 @@ impl ServiceFacts {
                 if let Some(v) = v {
                     m.insert(Key::PortField(port.clone(), field), v.to_string());
                 }
+            }
+            if let Some(ip) = &p.host_ip {
+                m.insert(Key::PortField(port.clone(), PortField::HostIp), ip.clone());
             }
         }
     }

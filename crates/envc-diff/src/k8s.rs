@@ -228,24 +228,85 @@ impl<'a> Index<'a> {
 }
 
 /// The kinds read as services.
-const WORKLOADS: [&str; 5] = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+const WORKLOADS: [&str; 7] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Pod",
+];
 
-/// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) in the
-/// set.
+/// Kinds that live in no namespace (every other kind is read in its namespace, `default` when
+/// none is written, as `kubectl apply` places it).
+const CLUSTER_SCOPED: [&str; 9] = [
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Extracts facts from every workload (Deployment, StatefulSet, DaemonSet,
+/// ReplicationController, Job, CronJob, Pod) in the set, and every other object structurally.
 pub fn extract(files: &FileSet) -> Facts {
     let mut notes = Vec::new();
     let objs = objects(files, &mut notes);
-    let secrets = secret_data(&objs);
-    let configs = config_data(&objs);
-    let index = Index::new(&objs);
-    let mut services = indexmap::IndexMap::new();
-    for w in &objs {
-        let kind = text(w, &["kind"]).unwrap_or_default();
-        if !WORKLOADS.contains(&kind) {
+    extract_objects(&files.label, &objs, notes)
+}
+
+/// Extracts facts from objects already read (as [`objects`] returns them), with the notes
+/// reading them left.
+pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts {
+    let secrets = secret_data(objs);
+    let configs = config_data(objs);
+    let index = Index::new(objs);
+    let mut facts = Facts::new(label, Format::Kubernetes);
+    let mut seen = std::collections::HashSet::new();
+    for o in objs {
+        let kind = text(o, &["kind"]).unwrap_or_default();
+        // Objects a controller made (a CronJob's Jobs, a Deployment's ReplicaSets and Pods)
+        // are in a live dump, not in what was applied: their owner stands for them.
+        if seq(o, &["metadata", "ownerReferences"])
+            .any(|r| at(r, &["controller"]).and_then(Y::as_bool) == Some(true))
+        {
             continue;
         }
-        let f = workload(w, kind, &index, &secrets, &configs, &mut notes);
-        services.insert(f.name.clone(), f);
+        let namespaced = !CLUSTER_SCOPED.contains(&kind);
+        let key =
+            crate::structure::object_key(kind, namespaced.then(|| ns(o)).as_deref(), &name(o));
+        if !seen.insert(key.clone()) {
+            facts.duplicates.push(key);
+            continue;
+        }
+        if WORKLOADS.contains(&kind) {
+            let f = workload(o, kind, &index, &secrets, &configs, &mut notes);
+            if facts.services.contains_key(&f.name) {
+                facts.duplicates.push(f.name.clone());
+                continue;
+            }
+            facts.services.insert(f.name.clone(), f);
+            continue;
+        }
+        let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
+            crate::structure::Scope::Cluster
+        } else {
+            crate::structure::Scope::Other
+        };
+        let lines = std::sync::Arc::new(crate::structure::kubernetes_lines(o, kind, &|_| false));
+        facts.objects.insert(
+            key,
+            crate::structure::ObjectFacts {
+                kind: kind.to_string(),
+                scope,
+                lines,
+            },
+        );
     }
     let mut endpoints: Vec<(String, String)> = objs
         .iter()
@@ -254,17 +315,12 @@ pub fn extract(files: &FileSet) -> Facts {
         .collect();
     endpoints.sort();
     endpoints.dedup();
-    let helm = objs
+    facts.endpoints = endpoints;
+    facts.helm = objs
         .iter()
         .any(|o| at(o, &["metadata", "labels", "helm.sh/chart"]).is_some());
-    Facts {
-        label: files.label.clone(),
-        format: Format::Kubernetes,
-        services,
-        notes,
-        endpoints,
-        helm,
-    }
+    facts.notes = notes;
+    facts
 }
 
 /// Decoded Secret data by (namespace, name, key).
@@ -309,16 +365,17 @@ fn workload(
         ),
         _ => (None, None),
     };
-    let pod = match job {
-        Some(j) => at(j, &["template"]),
-        None => at(w, &["spec", "template"]),
+    let pod = match (kind, job) {
+        ("Pod", _) => Some(w),
+        (_, Some(j)) => at(j, &["template"]),
+        (_, None) => at(w, &["spec", "template"]),
     }
     .cloned()
     .unwrap_or(Y::Null);
     let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
     if containers.len() > 1 {
         notes.push(format!(
-            "{kind} {wns}/{wname}: {} containers; facts are of the first",
+            "{kind} {wns}/{wname}: {} containers; the first is the service, the others its sidecars",
             containers.len()
         ));
     }
@@ -357,7 +414,209 @@ fn workload(
     wl.security(&mut f);
     wl.lifecycle(&mut f);
     wl.init_containers(&mut f);
+    wl.other_containers(&mut f);
+    let main = main_container_index(&wl.pod);
+    let waits = wait_container_indexes(&wl.pod);
+    f.fields = std::sync::Arc::new(crate::structure::kubernetes_lines(w, kind, &|p| {
+        read_by_facts(kind, &main, &waits, p)
+    }));
     f
+}
+
+/// Whether a workload's field at `path` is read into its service facts (so its structural line
+/// would only repeat a difference they show). Fields of the pod template outside these lists
+/// are compared structurally: scheduling, annotations, the service account, pod security
+/// settings, volumes, image pull policy, ... `main` is the first container's index as
+/// [`crate::structure::flatten`] spells it (its name, or `0`); `waits` the init containers
+/// read as waits for a job (only their command is read).
+fn read_by_facts(kind: &str, main: &str, waits: &[String], path: &str) -> bool {
+    if matches!(path, "kind" | "metadata.name" | "metadata.namespace") {
+        return true;
+    }
+    let spec = match kind {
+        "CronJob" => "spec.jobTemplate.spec.template.spec",
+        "Pod" => "spec",
+        _ => "spec.template.spec",
+    };
+    let Some(rest) = path.strip_prefix(spec).and_then(|r| r.strip_prefix('.')) else {
+        return workload_field_read(kind, path);
+    };
+    for list in ["containers[", "initContainers["] {
+        let Some(item) = rest.strip_prefix(list) else {
+            continue;
+        };
+        let Some((index, field)) = item.split_once("].") else {
+            return false;
+        };
+        let field = crate::structure::unindexed(field);
+        let init = list == "initContainers[";
+        // A wait container's job is read from its command, the rest of it is not.
+        if init && waits.iter().any(|w| w == index) {
+            return false;
+        }
+        let is_main = !init && index == main;
+        if STEP_READ.contains(&field.as_str()) || (!is_main && field == "name") {
+            return true;
+        }
+        if init {
+            return field == "restartPolicy";
+        }
+        return is_main && main_container_read(&field);
+    }
+    rest == "restartPolicy"
+}
+
+/// Fields of every container the facts read (the main one's, a step's, a sidecar's), with list
+/// indexes taken out.
+const STEP_READ: [&str; 17] = [
+    "image",
+    "command",
+    "command[]",
+    "args",
+    "args[]",
+    "env[].name",
+    "env[].value",
+    "env[].valueFrom.secretKeyRef.name",
+    "env[].valueFrom.secretKeyRef.key",
+    "env[].valueFrom.configMapKeyRef.name",
+    "env[].valueFrom.configMapKeyRef.key",
+    "env[].valueFrom.fieldRef.fieldPath",
+    "env[].valueFrom.resourceFieldRef.resource",
+    "envFrom[].prefix",
+    "envFrom[].secretRef.name",
+    "envFrom[].configMapRef.name",
+    "env",
+];
+
+/// Fields of the main container its service facts read besides [`STEP_READ`].
+fn main_container_read(field: &str) -> bool {
+    // A port's number and name, and a mount's options, stay structural too: a Service's
+    // port can stand for a container port that goes, and a file mount has no options fact.
+    const READ: [&str; 12] = [
+        "volumeMounts[].name",
+        "volumeMounts[].mountPath",
+        "resources.requests.cpu",
+        "resources.requests.memory",
+        "resources.limits.cpu",
+        "resources.limits.memory",
+        "securityContext.runAsUser",
+        "securityContext.runAsGroup",
+        "securityContext.readOnlyRootFilesystem",
+        "securityContext.allowPrivilegeEscalation",
+        "securityContext.capabilities.drop[]",
+        "securityContext.capabilities.add[]",
+    ];
+    const PROBE: [&str; 9] = [
+        "httpGet.path",
+        "httpGet.port",
+        "tcpSocket.port",
+        "grpc.port",
+        "exec.command[]",
+        "periodSeconds",
+        "timeoutSeconds",
+        "failureThreshold",
+        "initialDelaySeconds",
+    ];
+    READ.contains(&field)
+        || ["livenessProbe.", "readinessProbe.", "startupProbe."]
+            .iter()
+            .any(|p| field.strip_prefix(p).is_some_and(|f| PROBE.contains(&f)))
+}
+
+/// The workload's own settings read into facts: replicas, a job's and a cron job's settings,
+/// claim templates' sizes.
+fn workload_field_read(kind: &str, path: &str) -> bool {
+    let job = match kind {
+        "CronJob" => "spec.jobTemplate.spec.",
+        "Job" => "spec.",
+        _ => "",
+    };
+    if !job.is_empty()
+        && path.strip_prefix(job).is_some_and(|f| {
+            matches!(
+                f,
+                "backoffLimit"
+                    | "activeDeadlineSeconds"
+                    | "ttlSecondsAfterFinished"
+                    | "parallelism"
+                    | "completions"
+            )
+        })
+    {
+        return true;
+    }
+    if kind == "CronJob"
+        && matches!(
+            path,
+            "spec.schedule"
+                | "spec.concurrencyPolicy"
+                | "spec.timeZone"
+                | "spec.successfulJobsHistoryLimit"
+                | "spec.failedJobsHistoryLimit"
+        )
+    {
+        return true;
+    }
+    path == "spec.replicas"
+        || (path.starts_with("spec.volumeClaimTemplates[")
+            && path.ends_with("].spec.resources.requests.storage"))
+}
+
+/// The indexes of init containers that wait for a job, as structural paths spell them.
+fn wait_container_indexes(pod: &Y) -> Vec<String> {
+    let list: Vec<&Y> = seq(pod, &["spec", "initContainers"]).collect();
+    let names: Vec<Option<&str>> = list.iter().map(|c| text(c, &["name"])).collect();
+    let mut distinct: Vec<&str> = names.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let by_name = distinct.len() == names.len();
+    list.iter()
+        .enumerate()
+        .filter(|(_, c)| waited_job(c).is_some())
+        .map(|(i, _)| match names[i] {
+            Some(n) if by_name => n.to_string(),
+            _ => i.to_string(),
+        })
+        .collect()
+}
+
+/// The first container's index in structural paths: its name when every container has a
+/// distinct one (as [`crate::structure::flatten`] indexes named items), else `0`.
+fn main_container_index(pod: &Y) -> String {
+    let names: Vec<Option<&str>> = seq(pod, &["spec", "containers"])
+        .map(|c| text(c, &["name"]))
+        .collect();
+    let mut distinct: Vec<&str> = names.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    match names.first() {
+        Some(Some(n)) if distinct.len() == names.len() => (*n).to_string(),
+        _ => "0".to_string(),
+    }
+}
+
+/// A ConfigMap or Secret volume's `items` (key to file path), when it lists them.
+fn key_paths(items: Option<&Y>) -> Option<BTreeMap<String, String>> {
+    let list = items?.as_sequence()?;
+    Some(
+        list.iter()
+            .filter_map(|i| {
+                Some((
+                    text(i, &["key"])?.to_string(),
+                    text(i, &["path"])?.to_string(),
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// The file a key of a ConfigMap or Secret volume becomes: its own name, or the path `items`
+/// gives it (`None`: not projected, as a key `items` leaves out).
+fn volume_file(key: &str, items: Option<&BTreeMap<String, String>>) -> Option<String> {
+    match items {
+        None => Some(key.to_string()),
+        Some(m) => m.get(key).cloned(),
+    }
 }
 
 /// A pod's restart policy in the model's words (`Always` is the default of pods).
@@ -450,9 +709,16 @@ impl Workload<'_> {
             selecting.push(name(s));
             let headless = text(s, &["spec", "clusterIP"]) == Some("None");
             for sp in seq(s, &["spec", "ports"]) {
-                let target = at(sp, &["targetPort"])
-                    .or(at(sp, &["port"]))
-                    .and_then(|v| self.resolve_port(v));
+                // `targetPort: 0` on a headless Service is the placeholder converters write
+                // (kompose's `headless` port 55555) for a service without ports: not a port.
+                let target_value = at(sp, &["targetPort"]).and_then(|v| self.resolve_port(v));
+                if headless && target_value == Some(0) {
+                    continue;
+                }
+                // Without a target port, the Service's port is the pods' (Kubernetes' default).
+                let target = target_value
+                    .filter(|t| *t != 0)
+                    .or_else(|| at(sp, &["port"]).and_then(|v| self.resolve_port(v)));
                 let Some(target) = target else { continue };
                 let proto = text(sp, &["protocol"]).unwrap_or("TCP");
                 let entry = f.ports.entry(Port::new(target, proto)).or_default();
@@ -620,9 +886,11 @@ impl Workload<'_> {
                     volume(true, Some(format!("hostPath {hp}"))),
                 );
             } else if let Some(cm) = text(v, &["configMap", "name"]) {
-                self.config_files(cm, path, sub, f, notes);
+                let items = key_paths(at(v, &["configMap", "items"]));
+                self.config_files(cm, path, sub, items.as_ref(), f, notes);
             } else if let Some(sec) = text(v, &["secret", "secretName"]) {
-                self.secret_files(sec, path, sub, f);
+                let items = key_paths(at(v, &["secret", "items"]));
+                self.secret_files(sec, path, sub, items.as_ref(), f);
             }
             if let Some(vf) = f.volumes.get_mut(path) {
                 let read_only = at(m, &["readOnly"]).and_then(Y::as_bool).unwrap_or(false)
@@ -640,20 +908,26 @@ impl Workload<'_> {
         cm: &str,
         path: &str,
         sub: Option<&str>,
+        items: Option<&BTreeMap<String, String>>,
         f: &mut ServiceFacts,
         notes: &mut Vec<String>,
     ) {
         let data = self.configs.get(&(self.ns.clone(), cm.to_string()));
-        let items: Vec<(String, String)> = match sub {
-            Some(key) => vec![(
-                path.to_string(),
-                data.and_then(|d| d.get(key)).cloned().unwrap_or_default(),
-            )],
-            None => data
-                .into_iter()
-                .flatten()
-                .map(|(k, c)| (format!("{}/{k}", path.trim_end_matches('/')), c.clone()))
-                .collect(),
+        let files: Vec<(String, String)> = data
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, c)| {
+                let file = volume_file(k, items)?;
+                match sub {
+                    Some(s) if s == file => Some((path.to_string(), c.clone())),
+                    Some(_) => None,
+                    None => Some((format!("{}/{file}", path.trim_end_matches('/')), c.clone())),
+                }
+            })
+            .collect();
+        let items: Vec<(String, String)> = match (sub, files.is_empty()) {
+            (Some(_), true) => vec![(path.to_string(), String::new())],
+            _ => files,
         };
         if data.is_none() {
             notes.push(format!(
@@ -673,13 +947,23 @@ impl Workload<'_> {
     }
 
     /// A Secret volume's files, as hashes only.
-    fn secret_files(&self, sec: &str, path: &str, sub: Option<&str>, f: &mut ServiceFacts) {
+    fn secret_files(
+        &self,
+        sec: &str,
+        path: &str,
+        sub: Option<&str>,
+        items: Option<&BTreeMap<String, String>>,
+        f: &mut ServiceFacts,
+    ) {
         for ((sns, s, k), val) in self.secrets {
-            if *sns == self.ns && s == sec && sub.is_none_or(|x| x == k) {
+            let Some(file) = volume_file(k, items) else {
+                continue;
+            };
+            if *sns == self.ns && s == sec && sub.is_none_or(|x| x == file) {
                 let p = if sub.is_some() {
                     path.to_string()
                 } else {
-                    format!("{}/{k}", path.trim_end_matches('/'))
+                    format!("{}/{file}", path.trim_end_matches('/'))
                 };
                 f.files.insert(
                     p,
@@ -818,6 +1102,20 @@ impl Workload<'_> {
                 successful_history: Some(count("successfulJobsHistoryLimit", 3)),
                 failed_history: Some(count("failedJobsHistoryLimit", 1)),
             });
+        }
+    }
+
+    /// Containers besides the first: sidecars, as a multi-container pod runs them.
+    fn other_containers(&self, f: &mut ServiceFacts) {
+        for c in seq(&self.pod, &["spec", "containers"]).skip(1) {
+            let cname = text(c, &["name"]).unwrap_or_default().to_string();
+            let step = StepFacts {
+                image: text(c, &["image"]).map(String::from),
+                command: container_strings(c, "command"),
+                args: container_strings(c, "args"),
+                env: self.environment(c),
+            };
+            f.sidecars.insert(cname, step);
         }
     }
 
@@ -1109,7 +1407,11 @@ spec:
             get(proxy(StepField::Env("UPSTREAM".into()))).as_deref(),
             Some("http://localhost:8080")
         );
-        assert!(!m.keys().any(|k| k.to_string().contains("wait-for")));
+        // Not a step: only its structural lines (`fields.`) name it.
+        assert!(
+            !m.keys()
+                .any(|k| k.to_string().contains("wait-for") && !matches!(k, Key::Field(_)))
+        );
     }
 
     #[test]

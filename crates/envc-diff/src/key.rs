@@ -62,11 +62,18 @@ pub enum Facet {
     Sidecars,
     /// Compose profiles.
     Profiles,
+    /// The service's own fields no other facet reads, structurally (`fields.<path>`).
+    Fields,
+    /// An object that is not a service (`Namespace/shop`, `volumes/pgdata`): present, or one
+    /// of its fields (`object.<path>`).
+    Object,
+    /// A name more than one object or service in one set has.
+    Duplicate,
 }
 
 impl Facet {
     /// Every facet, in declaration order.
-    pub const ALL: [Facet; 23] = [
+    pub const ALL: [Facet; 26] = [
         Facet::Service,
         Facet::Image,
         Facet::Command,
@@ -90,11 +97,14 @@ impl Facet {
         Facet::Init,
         Facet::Sidecars,
         Facet::Profiles,
+        Facet::Fields,
+        Facet::Object,
+        Facet::Duplicate,
     ];
 
     /// Every facet's name, in declaration order (for schemas that list them).
-    pub const NAMES: [&'static str; 23] = {
-        let mut out = [""; 23];
+    pub const NAMES: [&'static str; 26] = {
+        let mut out = [""; 26];
         let mut i = 0;
         while i < out.len() {
             out[i] = Facet::ALL[i].as_str();
@@ -129,6 +139,9 @@ impl Facet {
             Facet::Init => "init",
             Facet::Sidecars => "sidecars",
             Facet::Profiles => "profiles",
+            Facet::Fields => "fields",
+            Facet::Object => "object",
+            Facet::Duplicate => "duplicate",
         }
     }
 }
@@ -186,6 +199,8 @@ pub enum PortField {
     HostPort,
     /// Exposed on every node (Kubernetes NodePort).
     NodePort,
+    /// The host address it is published on (Compose).
+    HostIp,
 }
 
 impl PortField {
@@ -195,6 +210,7 @@ impl PortField {
             PortField::Service => "service",
             PortField::HostPort => "host_port",
             PortField::NodePort => "node_port",
+            PortField::HostIp => "host_ip",
         }
     }
 }
@@ -425,6 +441,14 @@ pub enum Key {
     Sidecar(String, StepField),
     /// `profiles`: the Compose profiles a service belongs to.
     Profiles,
+    /// `fields.<path>`: a field of the service's own object no other key reads.
+    Field(String),
+    /// `object`: an object that is not a service exists (its kind).
+    Object,
+    /// `object.<path>`: a field of such an object.
+    ObjectField(String),
+    /// `duplicate`: the name is given to more than one object or service.
+    Duplicate,
 }
 
 impl Key {
@@ -454,6 +478,9 @@ impl Key {
             Key::InitOrder | Key::Init(..) => Facet::Init,
             Key::Sidecar(..) => Facet::Sidecars,
             Key::Profiles => Facet::Profiles,
+            Key::Field(_) => Facet::Fields,
+            Key::Object | Key::ObjectField(_) => Facet::Object,
+            Key::Duplicate => Facet::Duplicate,
         }
     }
 
@@ -470,10 +497,16 @@ impl Key {
             | Key::Workload
             | Key::Restart
             | Key::InitOrder
-            | Key::Profiles => f(&[self.facet().as_str()]),
-            Key::Env(s) | Key::File(s) | Key::DependsOn(s) | Key::Exposure(s) | Key::Volume(s) => {
-                f(&[self.facet().as_str(), ".", s])
-            }
+            | Key::Profiles
+            | Key::Object
+            | Key::Duplicate => f(&[self.facet().as_str()]),
+            Key::Env(s)
+            | Key::File(s)
+            | Key::DependsOn(s)
+            | Key::Exposure(s)
+            | Key::Volume(s)
+            | Key::Field(s)
+            | Key::ObjectField(s) => f(&[self.facet().as_str(), ".", s]),
             Key::VolumeSize(p) => f(&["volumes.", p, ".size"]),
             Key::Port(p) => {
                 let mut buf = [0u8; 5];
@@ -531,7 +564,18 @@ impl Eq for Key {}
 impl Ord for Key {
     /// As the spellings compare, so reports keep their order.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b)))
+        // Keys of one variant spelled `<facet>.<text>` compare as their texts (the common case
+        // in a service's facts: many env and structural lines).
+        match (self, other) {
+            (Key::Env(a), Key::Env(b))
+            | (Key::File(a), Key::File(b))
+            | (Key::DependsOn(a), Key::DependsOn(b))
+            | (Key::Exposure(a), Key::Exposure(b))
+            | (Key::Volume(a), Key::Volume(b))
+            | (Key::Field(a), Key::Field(b))
+            | (Key::ObjectField(a), Key::ObjectField(b)) => a.cmp(b),
+            _ => self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b))),
+        }
     }
 }
 
@@ -547,11 +591,35 @@ impl Serialize for Key {
     }
 }
 
-/// Compares the concatenations of two lists of pieces, byte by byte.
+/// Compares the concatenations of two lists of pieces, as byte strings, a run of common
+/// length at a time.
 fn cmp_concat(a: &[&str], b: &[&str]) -> Ordering {
-    a.iter()
-        .flat_map(|s| s.bytes())
-        .cmp(b.iter().flat_map(|s| s.bytes()))
+    let (mut i, mut j) = (0, 0);
+    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+    loop {
+        while x.is_empty() && i < a.len() {
+            x = a[i].as_bytes();
+            i += 1;
+        }
+        while y.is_empty() && j < b.len() {
+            y = b[j].as_bytes();
+            j += 1;
+        }
+        match (x.is_empty(), y.is_empty()) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
+            (false, false) => {}
+        }
+        let n = x.len().min(y.len());
+        match x[..n].cmp(&y[..n]) {
+            Ordering::Equal => {
+                x = &x[n..];
+                y = &y[n..];
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The decimal digits of `n`, written into `buf`.
@@ -613,6 +681,11 @@ mod tests {
             Key::Sidecar("proxy".into(), StepField::Command),
             Key::Sidecar("proxy".into(), StepField::Env("X".into())),
             Key::Profiles,
+            Key::Field("labels.x".into()),
+            Key::Object,
+            Key::ObjectField("spec.hard.pods".into()),
+            Key::Duplicate,
+            Key::PortField(Port::new(80, "tcp"), PortField::HostIp),
         ]
     }
 
@@ -660,6 +733,11 @@ mod tests {
                 "sidecars.proxy.command",
                 "sidecars.proxy.env.X",
                 "profiles",
+                "fields.labels.x",
+                "object",
+                "object.spec.hard.pods",
+                "duplicate",
+                "ports.80/tcp.host_ip",
             ]
         );
     }

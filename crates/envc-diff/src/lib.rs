@@ -17,7 +17,8 @@ pub mod redact;
 pub mod render;
 pub mod secret;
 pub mod shell;
+pub mod structure;
 
-pub use compare::{Difference, compare};
+pub use compare::{Difference, compare, compare_modes};
 pub use facts::{Facts, ServiceFacts};
 pub use fileset::FileSet;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use envc_diff::classify::{Context, classify};
 use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::{Facts, Format};
-use envc_diff::{FileSet, compare, compose, k8s};
+use envc_diff::{FileSet, compose, k8s};
 
 /// A Job, a CronJob and a Deployment with a wait container, a native sidecar and two init
 /// steps, as the Kubernetes backend writes them.
@@ -156,8 +156,11 @@ fn compose_facts(text: &str) -> Facts {
     ))
 }
 
+/// Compared as two modes are (`envc diff k3s eks`): the facts, not the structural lines each
+/// backend writes its own way (a Helm chart's labels and hook annotations, a wait container's
+/// arguments), which `--against` compares.
 fn classified(a: &Facts, b: &Facts) -> Comparison {
-    let mut c = compare(a, b, &BTreeMap::new());
+    let mut c = envc_diff::compare_modes(a, b, &BTreeMap::new());
     let ctx = Context {
         a_format: a.format,
         b_format: b.format,

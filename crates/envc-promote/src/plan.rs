@@ -3,9 +3,9 @@
 //! version 1, documented in docs/promote.md and docs/promote.schema.json).
 
 use envc_core::Ir;
+use envc_diff::FileSet;
 use envc_diff::compare::Comparison;
 use envc_diff::facts::Facts;
-use envc_diff::{FileSet, compare};
 use envc_emit::Artifact;
 use envc_model::profile::Backend;
 use envc_model::style::{Role, Stylesheet};
@@ -219,9 +219,16 @@ pub fn schema() -> serde_json::Value {
     generator.into_root_schema_for::<Plan>().to_value()
 }
 
-/// Compares the target's facts before and after.
+/// Compares the target's services' facts before and after. Both are built from the model, so
+/// structural lines and objects that are not services (whose version labels follow a promoted
+/// image) are left out: a plan lists what changes in the services.
 pub fn compare_facts(before: &Facts, after: &Facts) -> Comparison {
-    compare(before, after, &Default::default())
+    let services = |f: &Facts| {
+        let mut f = f.clone();
+        f.objects.clear();
+        f
+    };
+    envc_diff::compare_modes(&services(before), &services(after), &Default::default())
 }
 
 impl Plan {

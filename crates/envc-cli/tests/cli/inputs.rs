@@ -189,7 +189,7 @@ fn accepted_rules_are_checked_pinned_and_strict() {
     let (code, _, err) = diff(&rule("service = \"webb\"\nkey = \"image\"\n"), &[]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("accepted.toml:3: unknown service `webb`")
+        err.contains("accepted.toml:3: unknown service or object `webb`")
             && err.contains("did you mean `web`"),
         "{err}"
     );

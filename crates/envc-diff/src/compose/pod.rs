@@ -5,7 +5,8 @@
 
 use indexmap::IndexMap;
 
-use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts};
+use crate::facts::{JobFacts, JobKind, ScheduleFacts, ServiceFacts, StepFacts, Value};
+use crate::key::Key;
 
 // The labels and the profile are the Compose backend's own.
 pub use envc_emit::compose::SCHEDULED_PROFILE;
@@ -57,6 +58,7 @@ fn split_restart(restart: &str) -> (String, Option<u32>) {
 pub fn fold(
     services: &mut IndexMap<String, ServiceFacts>,
     roles: &IndexMap<String, Role>,
+    container_names: &IndexMap<String, String>,
     schedules: &IndexMap<String, String>,
     labelled_jobs: &[String],
     notes: &mut Vec<String>,
@@ -76,15 +78,26 @@ pub fn fold(
         let Some(f) = services.shift_remove(name) else {
             continue;
         };
-        let short = name
-            .strip_prefix(main.as_str())
-            .and_then(|r| r.strip_prefix('-'))
-            .filter(|r| !r.is_empty())
-            .unwrap_or(name)
-            .to_string();
+        // The container's name in the pod: its `container_name` where the file gives one
+        // (converters name the pod's containers so), else the service's name without the
+        // main service's prefix (`api-migrate` is `migrate` of `api`).
+        let short = match container_names.get(name) {
+            Some(c) => c.clone(),
+            None => name
+                .strip_prefix(main.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .filter(|r| !r.is_empty())
+                .unwrap_or(name)
+                .to_string(),
+        };
         moved.insert(name.clone(), main.clone());
         if let Some(m) = services.get_mut(main) {
             mark_shared(m, &f);
+            let facet = match role {
+                Role::SidecarOf(_) => "sidecars",
+                _ => "init",
+            };
+            keep_unread(m, facet, &short, &f);
         }
         match role {
             Role::SidecarOf(_) => {
@@ -125,6 +138,20 @@ fn mark_shared(main: &mut ServiceFacts, step: &ServiceFacts) {
         {
             v.shared = true;
         }
+    }
+}
+
+/// A folded service's facts that its step facts do not hold (ports, volumes, resources,
+/// probes, security, its own fields, ...), kept as structural lines of the service it belongs
+/// to (`fields.init.<step>.volumes./data`), so an edit to them is still seen between two
+/// Compose files.
+fn keep_unread(main: &mut ServiceFacts, facet: &str, short: &str, f: &ServiceFacts) {
+    for (key, v) in f.flatten() {
+        if matches!(key, Key::Image | Key::Command | Key::Args | Key::Env(_)) {
+            continue;
+        }
+        std::sync::Arc::make_mut(&mut main.fields)
+            .insert(format!("{facet}.{short}.{key}"), Value::Text(v));
     }
 }
 
