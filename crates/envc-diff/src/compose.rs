@@ -305,6 +305,9 @@ impl<'a> Project<'a> {
     }
 }
 
+/// One published port as Compose states it: target, published port, protocol, host address.
+type PortEntry = (Option<u16>, Option<u16>, String, Option<String>);
+
 /// A port or a port range of Compose's short syntax (`8080`, `3000-3005`), as its ends.
 fn port_range(s: &str) -> Option<(u16, u16)> {
     match s.split_once('-') {
@@ -584,7 +587,7 @@ impl Reader<'_, '_> {
         {
             // Each entry is one port, or (short syntax) a range: `3000-3005`,
             // `9090-9091:8080-8081`, `127.0.0.1:5000-5010:5000-5010`.
-            let entries: Vec<(Option<u16>, Option<u16>, String, Option<String>)> = match p {
+            let entries: Vec<PortEntry> = match p {
                 Y::Mapping(_) => vec![(
                     p.get("target")
                         .and_then(scalar)
