@@ -187,45 +187,8 @@ impl Interp<'_> {
     }
 }
 
+pub use crate::facts::seconds;
 pub use crate::shell::split_words;
-
-/// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
-pub(crate) fn seconds(s: &str) -> Option<u32> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = s.trim().chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        let unit = match c {
-            'h' => 3600.0,
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                0.001
-            }
-            'm' => 60.0,
-            's' => 1.0,
-            'u' | 'µ' => {
-                chars.next();
-                0.000_001
-            }
-            'n' => {
-                chars.next();
-                0.000_000_001
-            }
-            _ => return None,
-        };
-        total += n * unit;
-    }
-    if !num.is_empty() {
-        total += num.parse::<f64>().ok()?;
-    }
-    Some(total.round() as u32)
-}
 
 /// Compose's byte notation (`512m`, `1g`, `1gb`, `1024`) as a Kubernetes-style size.
 fn compose_bytes(s: &str) -> String {

@@ -86,6 +86,19 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Y>, DocError> {
     Ok(out)
 }
 
+/// Standard base64 as Secret `data` holds it: padding optional, line breaks and spaces (from
+/// hand-written or wrapped manifests) ignored.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let compact: String = s.split_ascii_whitespace().collect();
+    LENIENT.decode(compact).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

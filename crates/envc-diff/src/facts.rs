@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use serde::Serialize;
 
-pub use crate::structure::{ObjectFacts, Scope};
-
 pub use crate::key::{
     Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
 };
@@ -697,6 +695,66 @@ fn exponent_bytes(text: &str) -> Option<u64> {
     let m: u64 = m.parse().ok()?;
     let e: u32 = e.parse().ok()?;
     m.checked_mul(10u64.checked_pow(e)?)
+}
+
+/// Whether an object is compared whatever the two sides are: kinds that hold cluster policy no
+/// service fact shows (Pod Security labels, quotas, network policies, disruption budgets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Compared in every comparison (between formats it is reported as not representable, between
+    /// two modes as shaped by the modes).
+    Cluster,
+    /// Compared only between two sets of the same format that are not both fresh builds.
+    Other,
+}
+
+/// One object read structurally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectFacts {
+    /// `Namespace`, `volumes`, ...
+    pub kind: String,
+    /// When it is compared.
+    pub scope: Scope,
+    /// Every field as `path -> value`; shared, so comparing facts does not copy them.
+    pub lines: std::sync::Arc<BTreeMap<String, Value>>,
+}
+
+/// Compose's duration notation (`1m30s`, `10s`, `500ms`) in whole seconds.
+pub fn seconds(s: &str) -> Option<u32> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            'u' | 'µ' => {
+                chars.next();
+                0.000_001
+            }
+            'n' => {
+                chars.next();
+                0.000_000_001
+            }
+            _ => return None,
+        };
+        total += n * unit;
+    }
+    if !num.is_empty() {
+        total += num.parse::<f64>().ok()?;
+    }
+    Some(total.round() as u32)
 }
 
 #[cfg(test)]

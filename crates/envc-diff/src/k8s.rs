@@ -161,18 +161,7 @@ fn config_data(objs: &[Y]) -> ConfigData {
     m
 }
 
-/// Standard base64 as Secret `data` holds it: padding optional, line breaks and spaces (from
-/// hand-written or wrapped manifests) ignored.
-pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let compact: String = s.split_ascii_whitespace().collect();
-    LENIENT.decode(compact).ok()
-}
+pub use crate::docs::base64_decode;
 
 /// A Service's selector and the Service.
 type Selecting<'a> = (BTreeMap<String, String>, &'a Y);

@@ -16,18 +16,8 @@ use std::collections::BTreeMap;
 
 use yaml_serde::Value as Y;
 
+pub use crate::facts::{ObjectFacts, Scope};
 use crate::facts::{Value, secret_hash};
-
-/// Whether an object is compared whatever the two sides are: kinds that hold cluster policy no
-/// service fact shows (Pod Security labels, quotas, network policies, disruption budgets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Compared in every comparison (between formats it is reported as not representable, between
-    /// two modes as shaped by the modes).
-    Cluster,
-    /// Compared only between two sets of the same format that are not both fresh builds.
-    Other,
-}
 
 /// Kinds compared in every comparison.
 pub const CLUSTER_KINDS: [&str; 5] = [
@@ -41,17 +31,6 @@ pub const CLUSTER_KINDS: [&str; 5] = [
 /// Labels each backend writes its own way (envc's manifests against a Helm chart's): left out
 /// when two different modes are compared.
 pub const MANAGEMENT_LABELS: [&str; 2] = ["app.kubernetes.io/managed-by", "helm.sh/chart"];
-
-/// One object read structurally.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectFacts {
-    /// `Namespace`, `volumes`, ...
-    pub kind: String,
-    /// When it is compared.
-    pub scope: Scope,
-    /// Every field as `path -> value`; shared, so comparing facts does not copy them.
-    pub lines: std::sync::Arc<BTreeMap<String, Value>>,
-}
 
 /// The key of a Kubernetes object: `Kind/namespace/name`, or `Kind/name` without a namespace.
 pub fn object_key(kind: &str, namespace: Option<&str>, name: &str) -> String {
@@ -330,10 +309,10 @@ pub fn kubernetes_lines(
             let (field, key) = path.split_once('.').unwrap_or((&path, ""));
             let bytes = match field {
                 "data" if kind == "Secret" => {
-                    crate::k8s::base64_decode(&shown).unwrap_or_else(|| shown.into_bytes())
+                    crate::docs::base64_decode(&shown).unwrap_or_else(|| shown.into_bytes())
                 }
                 "binaryData" => {
-                    crate::k8s::base64_decode(&shown).unwrap_or_else(|| shown.into_bytes())
+                    crate::docs::base64_decode(&shown).unwrap_or_else(|| shown.into_bytes())
                 }
                 _ => shown.into_bytes(),
             };
@@ -433,7 +412,7 @@ pub fn compose_service_lines(s: &Y) -> BTreeMap<String, Value> {
             // refuses, and is compared as written).
             let read_timing = match p.as_str() {
                 "healthcheck.interval" | "healthcheck.timeout" | "healthcheck.start_period" => {
-                    crate::compose::seconds(&v).is_some()
+                    crate::facts::seconds(&v).is_some()
                 }
                 "healthcheck.retries" => v.parse::<u32>().is_ok(),
                 _ => false,
