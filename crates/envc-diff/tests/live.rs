@@ -5,8 +5,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use envc_diff::classify::{Context, classify};
 use envc_diff::compare::{Class, Comparison};
@@ -15,9 +16,7 @@ use envc_diff::key::Key;
 use envc_diff::{FileSet, compare};
 use yaml_serde::Value as Y;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{helm_or_skip, rendered, repo};
 
 fn one_file(label: &str, text: String) -> FileSet {
     FileSet::from_memory(label, [("-".to_string(), text.into_bytes())])
@@ -103,43 +102,15 @@ fn a_live_dump_of_the_k3s_set_shows_no_drift() {
     );
 }
 
-/// Helm as the CLI tests find it: `$ENVC_TOOLS/bin`, `~/.cache/envc-tools/bin`, then `PATH`.
-fn helm() -> Option<PathBuf> {
-    let tools = std::env::var_os("ENVC_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/envc-tools")));
-    tools
-        .map(|t| t.join("bin/helm"))
-        .filter(|b| b.is_file())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("helm"))
-                    .find(|d| d.is_file())
-            })
-        })
-}
-
 /// Deleting every PodDisruptionBudget, NetworkPolicy and ResourceQuota from an eks render and
 /// making its namespaces privileged was 0 drift; each is drift now.
 #[test]
 fn an_eks_render_without_its_policies_is_drift() {
-    let Some(helm) = helm() else {
-        let why = "helm not found in $ENVC_TOOLS/bin (~/.cache/envc-tools/bin) or on PATH";
-        assert!(
-            std::env::var("ENVC_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "ENVC_REQUIRE_TOOLS=1: {why}"
-        );
-        eprintln!("SKIPPED the eks deletions: {why}");
+    let Some(helm) = helm_or_skip("the eks deletions") else {
         return;
     };
-    let out = std::process::Command::new(helm)
-        .args(["template", "envc"])
-        .arg(repo().join("out/crypto-lakehouse/eks/chart"))
-        .output()
-        .expect("helm");
-    assert!(out.status.success());
-    let render = String::from_utf8(out.stdout).expect("utf-8");
+    let chart = rendered(&helm, &repo().join("out/crypto-lakehouse/eks/chart"));
+    let render = chart.text("-").expect("utf-8").to_string();
     let mut notes = Vec::new();
     let objs = envc_diff::k8s::objects(&one_file("eks", render.clone()), &mut notes);
     let policy = ["PodDisruptionBudget", "NetworkPolicy", "ResourceQuota"];

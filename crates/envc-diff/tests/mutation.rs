@@ -15,6 +15,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -22,9 +24,7 @@ use envc_diff::facts::Facts;
 use envc_diff::{FileSet, compare};
 use yaml_serde::Value as Y;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{helm_or_skip, rendered, repo};
 
 /// One step from a value to a child.
 #[derive(Debug, Clone)]
@@ -496,38 +496,6 @@ fn compose(label: &str, dir: &Path) -> Tally {
     t
 }
 
-/// Helm as the CLI tests find it: `$ENVC_TOOLS/bin`, `~/.cache/envc-tools/bin`, then `PATH`.
-fn helm() -> Option<PathBuf> {
-    let tools = std::env::var_os("ENVC_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/envc-tools")));
-    tools
-        .map(|t| t.join("bin/helm"))
-        .filter(|b| b.is_file())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("helm"))
-                    .find(|d| d.is_file())
-            })
-        })
-}
-
-fn rendered(helm: &Path, chart: &Path) -> FileSet {
-    let out = std::process::Command::new(helm)
-        .args(["template", "envc"])
-        .arg(chart)
-        .output()
-        .expect("run helm");
-    assert!(
-        out.status.success(),
-        "helm template {}: {}",
-        chart.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    FileSet::from_memory(chart.display().to_string(), [("-".to_string(), out.stdout)])
-}
-
 #[test]
 fn every_single_field_edit_of_every_committed_set_is_drift() {
     let out = repo().join("out");
@@ -538,15 +506,7 @@ fn every_single_field_edit_of_every_committed_set_is_drift() {
         .collect();
     envs.sort();
     assert!(!envs.is_empty());
-    let helm = helm();
-    if helm.is_none() {
-        let why = "helm not found in $ENVC_TOOLS/bin (~/.cache/envc-tools/bin) or on PATH";
-        assert!(
-            std::env::var("ENVC_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "ENVC_REQUIRE_TOOLS=1: {why}"
-        );
-        eprintln!("SKIPPED the eks and gke sets: {why}");
-    }
+    let helm = helm_or_skip("the eks and gke sets");
     // Every set, read or rendered up front; then checked on two threads (CI has two cores).
     enum Set {
         Kubernetes(FileSet),
