@@ -151,37 +151,24 @@ impl Project {
                 .collect();
             names.sort();
             for p in names {
+                let rel = format!(
+                    "{dir}/{}",
+                    p.file_name()
+                        .map(|f| f.to_string_lossy())
+                        .unwrap_or_default()
+                );
                 match std::fs::read(&p).map(String::from_utf8) {
                     Ok(Err(e)) => {
                         // Kept (lossily) so the error can point at the byte's line and column.
                         let at = e.utf8_error().valid_up_to();
                         let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
                         not_utf8.push((p.clone(), at));
-                        let rel = format!(
-                            "{dir}/{}",
-                            p.file_name()
-                                .map(|f| f.to_string_lossy())
-                                .unwrap_or_default()
-                        );
                         files.push((rel, p, text));
                     }
-                    Ok(Ok(text)) => {
-                        let rel = format!(
-                            "{dir}/{}",
-                            p.file_name()
-                                .map(|f| f.to_string_lossy())
-                                .unwrap_or_default()
-                        );
-                        files.push((rel, p, text));
-                    }
+                    Ok(Ok(text)) => files.push((rel, p, text)),
                     Err(e) => diags.push(
                         Diagnostic::error("E-io", format!("failed to read {}: {e}", p.display()))
-                            .path(format!(
-                                "{dir}/{}",
-                                p.file_name()
-                                    .map(|f| f.to_string_lossy())
-                                    .unwrap_or_default()
-                            ))
+                            .path(rel)
                             .hint("check that the file is readable by this user"),
                     ),
                 }
