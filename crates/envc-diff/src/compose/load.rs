@@ -262,7 +262,7 @@ impl Interp<'_> {
             self.unset.insert(name.to_string());
             return String::new();
         };
-        if crate::secret::credential_name(name) && !v.is_empty() {
+        if envc_model::model::literal_is_credential(name, v) {
             return crate::secret::marker(v.as_bytes());
         }
         v.replace('$', "$$")
