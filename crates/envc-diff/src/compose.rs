@@ -322,10 +322,7 @@ pub fn extract_document(files: &FileSet, main: &str, doc: &Y, mut notes: Vec<Str
         .rsplit_once('/')
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let vars = join(&dir, ".env")
-        .and_then(|p| files.text(&p))
-        .map(parse_env_file)
-        .unwrap_or_default();
+    let vars = load::variables(files, &dir);
     let project = Project::new(files, dir, doc, &vars);
     let mut it = Interp {
         vars: &vars,
@@ -463,8 +460,15 @@ impl Reader<'_, '_> {
         for ef in env_files {
             match self.project.text(&ef) {
                 Some(t) => {
-                    for (k, v) in parse_env_file(t) {
-                        env.insert(k, Value::Text(v));
+                    // Compose interpolates an env file's values with the project's variables
+                    // (a single-quoted one is taken as written).
+                    for (k, v, interpolated) in load::env_entries(t) {
+                        let v = if interpolated {
+                            self.it.value(&v)
+                        } else {
+                            Value::Text(v)
+                        };
+                        env.insert(k, v);
                     }
                 }
                 None => self
@@ -1058,6 +1062,28 @@ mod tests {
         );
         assert!(env["DATABASE_DSN"].has_secret() && env["DB_PASS"].has_secret());
         assert!(!env["DATABASE_DSN"].display().contains("hunter2"));
+    }
+
+    /// `.env` and env files are interpolated as Compose reads them: from the entries before,
+    /// single-quoted values as written.
+    #[test]
+    fn env_files_are_interpolated() {
+        let yml = "services:\n  web:\n    image: app\n    env_file: .env\n    environment:\n      A: from-environment\n";
+        let env = "A=${A:-x}\nB=${A}\nC='$A'\nD=\"$${A}\"\n";
+        let fs = FileSet::from_memory(
+            "x",
+            [
+                ("compose.yaml".to_string(), yml.as_bytes().to_vec()),
+                (".env".to_string(), env.as_bytes().to_vec()),
+            ],
+        );
+        let f = extract(&fs);
+        let env = &f.services["web"].env;
+        let text = |k: &str| env[k].display();
+        assert_eq!(text("A"), "from-environment");
+        assert_eq!(text("B"), "x");
+        assert_eq!(text("C"), "$A");
+        assert_eq!(text("D"), "${A}");
     }
 
     #[test]
