@@ -289,9 +289,10 @@ fn check_ingress_routes(scope: &Scope<'_>, d: &mut Diagnostics) {
     }
 }
 
-/// Names that usually hold credentials.
+/// Names that say they hold credentials ([`envc_model::model::names_credential`], the rule
+/// diff and the promotion gates use too).
 pub fn looks_secret(name: &str) -> bool {
-    envc_model::model::looks_like_credential(name)
+    envc_model::model::names_credential(name)
 }
 
 /// Literal values (env text, command, args) must not hold credentials: neither the value of a
@@ -322,7 +323,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                 .pieces
                 .as_ref()
                 .is_ok_and(|p| p.iter().all(|x| matches!(x, Piece::Ref { .. })));
-            if looks_secret(k) && !text.text.is_empty() && !only_refs {
+            if envc_model::model::literal_is_credential(k, text.text) && !only_refs {
                 d.push(
                     Diagnostic::error("E-inline-secret", format!("`{k}` of `{name}` looks like a credential but holds a literal value"))
                         .at(at, "literal value")

@@ -495,7 +495,10 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>
             .flatten()
             .map(|(pname, _)| base(&["ports", pname, "ingress"]))
             .collect(),
-        Key::Volume(path) | Key::VolumeSize(path) => svc
+        Key::Volume(path)
+        | Key::VolumeSize(path)
+        | Key::VolumeClass(path)
+        | Key::VolumeAccess(path) => svc
             .map(|s| &s.volumes)
             .into_iter()
             .flatten()
@@ -583,6 +586,74 @@ fn tier_name(s: &ModelSide<'_>) -> &'static str {
     s.loaded.profile.profile.tier.as_str()
 }
 
+/// A claim's storage class or access modes that differ between two modes where the model leaves
+/// them to the modes' Kubernetes settings (`kubernetes.storage_class`,
+/// `kubernetes.shared_volume_access`): the profile line that sets them.
+fn claim_setting(
+    a: &ModelSide<'_>,
+    b: &ModelSide<'_>,
+    sources: Option<&Sources>,
+    d: &Difference,
+) -> Option<(String, Option<String>)> {
+    let (setting, path) = match &d.key {
+        Key::VolumeClass(p) => ("storage_class", p),
+        Key::VolumeAccess(p) => ("shared_volume_access", p),
+        _ => return None,
+    };
+    // Between formats, a class on one side only is Compose's lack of one (not representable).
+    if d.a.is_none() || d.b.is_none() {
+        return None;
+    }
+    // Access modes are the profile's only for a shared volume (ReadWriteMany where allowed).
+    if setting == "shared_volume_access"
+        && ![&d.a, &d.b]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| v.contains("ReadWriteMany")))
+    {
+        return None;
+    }
+    // An environment volume's own class, set by a profile (`[environments.<env>.volumes]`).
+    for side in [a, b] {
+        let profiles = &side.loaded.source_files[1.min(side.loaded.source_files.len())..];
+        let env_volume = side
+            .loaded
+            .model
+            .services
+            .get(&d.service)
+            .and_then(|s| s.volumes.values().find(|v| v.path == *path))
+            .and_then(|v| v.volume.clone());
+        if let Some(ev) = env_volume
+            && setting == "storage_class"
+            && let Some(n) = side.loaded.tree.lookup(&["volumes", &ev, "storage_class"])
+            && profiles.contains(&n.origin.file)
+        {
+            return Some((
+                format!("set by the {} profile (volume {ev})", side.mode),
+                location(sources, n.origin),
+            ));
+        }
+    }
+    for side in [a, b] {
+        if let Some(n) = side.loaded.profile_tree.lookup(&["kubernetes", setting]) {
+            return Some((
+                format!("set by the {} profile (kubernetes.{setting})", side.mode),
+                location(sources, n.origin),
+            ));
+        }
+    }
+    Some((
+        format!(
+            "each mode's Kubernetes settings give its claims' {} (kubernetes.{setting})",
+            if setting == "storage_class" {
+                "storage class"
+            } else {
+                "access modes"
+            }
+        ),
+        None,
+    ))
+}
+
 fn expected(
     a: &ModelSide<'_>,
     b: &ModelSide<'_>,
@@ -605,6 +676,9 @@ fn expected(
                 ));
             }
         }
+    }
+    if let Some(found) = claim_setting(a, b, sources, d) {
+        return Some(found);
     }
     // The same model text resolves differently per mode (`${mode.name}`, hosts, ports).
     if let Key::Env(name) = &d.key {

@@ -127,6 +127,9 @@ pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
             Some("Compose services are reached on their container ports")
         }
         (Format::Compose, Key::VolumeSize(_)) => Some("Compose volumes have no size"),
+        (Format::Compose, Key::VolumeClass(_) | Key::VolumeAccess(_)) => Some(
+            "Compose volumes have no storage class or access modes: a named volume is the Docker host's",
+        ),
         (Format::Compose, Key::Job(field)) => Some(match field {
             JobField::Retries => {
                 "with restart \"no\" Compose runs a job once; Kubernetes replaces a failed pod up to backoffLimit times"
@@ -250,6 +253,7 @@ fn compare_reaching(
     if a.format != b.format {
         normalize::restart_as_kubernetes(&mut a);
         normalize::restart_as_kubernetes(&mut b);
+        normalize::security_defaults(&mut a, &mut b);
     }
     let ra = normalize::host_rewriter(&a, &BTreeMap::new());
     let rb = normalize::host_rewriter(&b, renames);
@@ -354,10 +358,15 @@ fn compare_objects(a: &Facts, b: &Facts, out: &mut Vec<Difference>) {
     }
 }
 
-/// A unified diff of a file's content on the two sides, when either has content.
+/// A unified diff of a file's content on the two sides, when either has content and neither
+/// is binary (a binary file's bytes are never printed, and text against bytes is no line diff).
 fn text_diff(path: &str, a: &ServiceFacts, b: &ServiceFacts) -> Option<String> {
     fn content<'s>(s: &'s ServiceFacts, path: &str) -> &'s str {
         s.files.get(path).map_or("", |f| f.content.as_str())
+    }
+    let binary = |s: &ServiceFacts| s.files.get(path).is_some_and(|f| f.binary.is_some());
+    if binary(a) || binary(b) {
+        return None;
     }
     let (ca, cb) = (content(a, path), content(b, path));
     (!ca.is_empty() || !cb.is_empty()).then(|| {

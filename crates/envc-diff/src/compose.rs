@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use yaml_serde::Value as Y;
 
 use crate::facts::{
-    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, cpu, exec_target,
-    mount_options, secret_hash, sensitive_name,
+    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, capabilities,
+    cpu, credential_value, exec_target, mount_options, secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -150,7 +150,7 @@ impl Interp<'_> {
                     set.cloned()
                 };
             match resolved {
-                Some(v) if sensitive_name(&name) => {
+                Some(v) if credential_value(&name, &v) => {
                     if !buf.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut buf)));
                     }
@@ -218,8 +218,8 @@ struct Project<'a> {
     dir: String,
     /// Top-level secrets: their content, when the set has it.
     secret_files: BTreeMap<String, Option<Vec<u8>>>,
-    /// Top-level configs: their content, when the set has it.
-    configs: BTreeMap<String, Option<String>>,
+    /// Top-level configs: their content (bytes, as a file's), when the set has it.
+    configs: BTreeMap<String, Option<Vec<u8>>>,
     /// Top-level named volumes.
     named_volumes: Vec<String>,
 }
@@ -242,11 +242,13 @@ impl<'a> Project<'a> {
         let configs = top("configs")
             .filter_map(|(k, v)| {
                 let name = k.as_str()?.to_string();
-                let content = text(v, "content").map(String::from).or_else(|| {
-                    text(v, "file")
-                        .and_then(|f| join(&dir, f))
-                        .and_then(|p| files.text(&p).map(String::from))
-                });
+                let content = text(v, "content")
+                    .map(|c| c.as_bytes().to_vec())
+                    .or_else(|| {
+                        text(v, "file")
+                            .and_then(|f| join(&dir, f))
+                            .and_then(|p| files.files.get(&p).cloned())
+                    });
                 Some((name, content))
             })
             .collect();
@@ -262,9 +264,16 @@ impl<'a> Project<'a> {
         }
     }
 
-    /// A file of the set, by a path relative to the Compose file.
+    /// A text file of the set, by a path relative to the Compose file.
     fn text(&self, rel: &str) -> Option<&'a str> {
         join(&self.dir, rel).and_then(|p| self.files.text(&p))
+    }
+
+    /// A file of the set as bytes (text or not), by a path relative to the Compose file.
+    fn bytes(&self, rel: &str) -> Option<&'a [u8]> {
+        join(&self.dir, rel)
+            .and_then(|p| self.files.files.get(&p))
+            .map(Vec::as_slice)
     }
 }
 
@@ -313,10 +322,7 @@ pub fn extract_document(files: &FileSet, main: &str, doc: &Y, mut notes: Vec<Str
         .rsplit_once('/')
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
-    let vars = join(&dir, ".env")
-        .and_then(|p| files.text(&p))
-        .map(parse_env_file)
-        .unwrap_or_default();
+    let vars = load::variables(files, &dir);
     let project = Project::new(files, dir, doc, &vars);
     let mut it = Interp {
         vars: &vars,
@@ -454,8 +460,15 @@ impl Reader<'_, '_> {
         for ef in env_files {
             match self.project.text(&ef) {
                 Some(t) => {
-                    for (k, v) in parse_env_file(t) {
-                        env.insert(k, Value::Text(v));
+                    // Compose interpolates an env file's values with the project's variables
+                    // (a single-quoted one is taken as written).
+                    for (k, v, interpolated) in load::env_entries(t) {
+                        let v = if interpolated {
+                            self.it.value(&v)
+                        } else {
+                            Value::Text(v)
+                        };
+                        env.insert(k, v);
                     }
                 }
                 None => self
@@ -530,7 +543,7 @@ impl Reader<'_, '_> {
                 continue;
             }
             let v = match v {
-                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => {
+                Value::Text(t) if credential_value(&k, &t) => {
                     Value::secret(secret_hash(t.as_bytes()))
                 }
                 other => other,
@@ -675,15 +688,9 @@ impl Reader<'_, '_> {
             };
             let key = target.clone();
             match kind.as_str() {
-                "bind" => match self.project.text(&source).map(String::from) {
-                    Some(content) => {
-                        f.files.insert(
-                            target,
-                            FileFacts {
-                                hash: secret_hash(content.as_bytes()),
-                                content,
-                            },
-                        );
+                "bind" => match self.project.bytes(&source) {
+                    Some(bytes) => {
+                        f.files.insert(target, FileFacts::from_bytes(bytes));
                     }
                     None => {
                         self.notes.push(format!(
@@ -734,8 +741,7 @@ impl Reader<'_, '_> {
                             persistent,
                             size: None,
                             source: (!source.is_empty()).then(|| source.clone()),
-                            shared: false,
-                            mount: None,
+                            ..Default::default()
                         },
                     );
                 }
@@ -770,13 +776,7 @@ impl Reader<'_, '_> {
             };
             match self.project.configs.get(&src) {
                 Some(Some(content)) => {
-                    f.files.insert(
-                        target,
-                        FileFacts {
-                            hash: secret_hash(content.as_bytes()),
-                            content: content.clone(),
-                        },
-                    );
+                    f.files.insert(target, FileFacts::from_bytes(content));
                 }
                 _ => self.notes.push(format!(
                     "{}: config {src} content is not in the set",
@@ -981,8 +981,12 @@ fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
     f.depends_on = depends_on(s.get("depends_on"));
     f.restart = Some(restart(s));
     f.profiles = names(s.get("profiles"));
-    let networks = names(s.get("networks"));
-    f.namespace = (!networks.is_empty()).then(|| networks.join(","));
+    // A service is on a set of networks (the order says nothing); naming only `default` is
+    // what leaving `networks` out means.
+    let mut networks = names(s.get("networks"));
+    networks.sort();
+    networks.dedup();
+    f.namespace = (!networks.is_empty() && networks != ["default"]).then(|| networks.join(","));
     f.security.user = s.get("user").and_then(scalar);
     f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
     let list = |key: &str| -> Vec<String> {
@@ -993,14 +997,31 @@ fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
             .filter_map(scalar)
             .collect()
     };
-    if list("security_opt")
+    let opts = list("security_opt");
+    if opts
         .iter()
         .any(|o| o.starts_with("no-new-privileges") && !o.ends_with("false"))
     {
         f.security.privilege_escalation = Some(false);
     }
-    f.security.cap_drop = list("cap_drop");
-    f.security.cap_add = list("cap_add");
+    f.security.seccomp = opts.iter().find_map(|o| seccomp_option(o));
+    f.security.privileged = s.get("privileged").and_then(Y::as_bool);
+    f.security.cap_drop = capabilities(&list("cap_drop"));
+    f.security.cap_add = capabilities(&list("cap_add"));
+}
+
+/// A `security_opt` entry's seccomp profile, spelled as Kubernetes' `seccompProfile` facts are:
+/// `seccomp:unconfined` (or `seccomp=unconfined`) is `unconfined`, `seccomp:builtin` Docker's
+/// default profile (`runtime-default`), any other value a profile file (`localhost <file>`).
+fn seccomp_option(o: &str) -> Option<String> {
+    let v = o
+        .strip_prefix("seccomp:")
+        .or_else(|| o.strip_prefix("seccomp="))?;
+    Some(match v {
+        "unconfined" => "unconfined".into(),
+        "builtin" => "runtime-default".into(),
+        file => format!("localhost {file}"),
+    })
 }
 
 fn trim_newline(b: &[u8]) -> &[u8] {
@@ -1026,6 +1047,43 @@ mod tests {
         assert!(v.has_secret() && !v.display().contains("s3cret"));
         assert_eq!(it.text("${MISSING}"), "${MISSING}");
         assert_eq!(it.unresolved, ["MISSING"]);
+    }
+
+    /// The model's rule: a DSN that spells no password is shown, one with a password hidden.
+    #[test]
+    fn dsns_are_hidden_when_they_hold_a_password() {
+        let yml = "services:\n  web:\n    image: app\n    environment:\n      SENTRY_DSN: https://examplePublicKey@o0.ingest.sentry.io/0\n      DATABASE_DSN: postgres://app:hunter2@db/app\n      DB_PASS: hunter2\n";
+        let fs = FileSet::from_memory("x", [("compose.yaml".to_string(), yml.as_bytes().to_vec())]);
+        let f = extract(&fs);
+        let env = &f.services["web"].env;
+        assert_eq!(
+            env["SENTRY_DSN"],
+            Value::Text("https://examplePublicKey@o0.ingest.sentry.io/0".into())
+        );
+        assert!(env["DATABASE_DSN"].has_secret() && env["DB_PASS"].has_secret());
+        assert!(!env["DATABASE_DSN"].display().contains("hunter2"));
+    }
+
+    /// `.env` and env files are interpolated as Compose reads them: from the entries before,
+    /// single-quoted values as written.
+    #[test]
+    fn env_files_are_interpolated() {
+        let yml = "services:\n  web:\n    image: app\n    env_file: .env\n    environment:\n      A: from-environment\n";
+        let env = "A=${A:-x}\nB=${A}\nC='$A'\nD=\"$${A}\"\n";
+        let fs = FileSet::from_memory(
+            "x",
+            [
+                ("compose.yaml".to_string(), yml.as_bytes().to_vec()),
+                (".env".to_string(), env.as_bytes().to_vec()),
+            ],
+        );
+        let f = extract(&fs);
+        let env = &f.services["web"].env;
+        let text = |k: &str| env[k].display();
+        assert_eq!(text("A"), "from-environment");
+        assert_eq!(text("B"), "x");
+        assert_eq!(text("C"), "$A");
+        assert_eq!(text("D"), "${A}");
     }
 
     #[test]

@@ -139,10 +139,17 @@ pub fn secret_hash(value: &[u8]) -> String {
     crate::secret::id(value)
 }
 
-/// Whether an environment variable's name says it holds a credential; such values are hashed
-/// even when they are literals.
+/// Whether an environment variable's name says it holds a credential
+/// ([`envc_model::model::names_credential`], the model's and the promotion gates' rule too).
 pub fn sensitive_name(name: &str) -> bool {
     envc_model::model::names_credential(name)
+}
+
+/// Whether a variable's value is hidden whole: a non-empty value of a credential's name, except
+/// a DSN that spells no password (the model accepts that literal too:
+/// [`envc_model::model::literal_is_credential`]); a DSN's password in a URL is hidden either way.
+pub fn credential_value(name: &str, value: &str) -> bool {
+    envc_model::model::literal_is_credential(name, value)
 }
 
 /// A port, keyed by container port and protocol.
@@ -170,6 +177,10 @@ pub struct VolumeFacts {
     pub mount: Option<String>,
     /// Size, normalised (`20Gi`), when known.
     pub size: Option<String>,
+    /// A claim's storage class (Kubernetes; Compose volumes have none).
+    pub class: Option<String>,
+    /// A claim's access modes, sorted and joined (`ReadWriteOnce`).
+    pub access: Option<String>,
     /// The Compose named volume mounted (not compared: names are the format's own).
     pub source: Option<String>,
     /// A Compose named volume that one of the service's init steps or sidecars mounts too
@@ -182,9 +193,58 @@ pub struct VolumeFacts {
 pub struct FileFacts {
     /// Short hash of the content.
     pub hash: String,
-    /// The content (for text diffs; never reported as a value).
+    /// The content, when it is text (for text diffs; never reported as a value); empty for a
+    /// binary file and for a Secret's.
     pub content: String,
+    /// The size in bytes, when the content is not UTF-8 text: a binary file is shown as its
+    /// label and size, never as its bytes.
+    pub binary: Option<usize>,
 }
+
+impl FileFacts {
+    /// A file of these bytes: text when they are UTF-8, else binary; hashed as bytes, so a
+    /// file compares equal to the same bytes read from any format.
+    pub fn from_bytes(bytes: &[u8]) -> FileFacts {
+        match std::str::from_utf8(bytes) {
+            Ok(t) => FileFacts::text(t.to_string()),
+            Err(_) => FileFacts {
+                hash: secret_hash(bytes),
+                content: String::new(),
+                binary: Some(bytes.len()),
+            },
+        }
+    }
+
+    /// A text file.
+    pub fn text(content: String) -> FileFacts {
+        FileFacts {
+            hash: secret_hash(content.as_bytes()),
+            content,
+            binary: None,
+        }
+    }
+
+    /// A file known only by its hash (a Secret's: its content is never kept).
+    pub fn opaque(bytes: &[u8]) -> FileFacts {
+        FileFacts {
+            hash: secret_hash(bytes),
+            content: String::new(),
+            binary: None,
+        }
+    }
+
+    /// The fact's value: the content's hash, and for a binary file its size
+    /// (`<hash> binary 722 bytes`), which a report prints as `<content 1, binary, 722 bytes>`.
+    pub fn value(&self) -> String {
+        match self.binary {
+            Some(n) => format!("{} {BINARY} {n} bytes", self.hash),
+            None => self.hash.clone(),
+        }
+    }
+}
+
+/// The word that marks a binary file's fact value ([`FileFacts::value`]).
+pub const BINARY: &str = "binary";
 
 /// A probe (or Compose healthcheck), with runtime defaults applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -256,6 +316,28 @@ pub struct SecurityFacts {
     pub cap_drop: Vec<String>,
     /// Capabilities added.
     pub cap_add: Vec<String>,
+    /// Privileged container.
+    pub privileged: Option<bool>,
+    /// The seccomp profile: `runtime-default`, `unconfined`, `localhost <profile>`; `None`
+    /// when the file sets none (the runtime's default).
+    pub seccomp: Option<String>,
+}
+
+/// Capabilities spelled one way, as Docker and Kubernetes both accept them: upper case,
+/// without the `CAP_` prefix, sorted, once each (`cap_add: [net_admin, CAP_SYS_TIME]` is
+/// `NET_ADMIN,SYS_TIME`).
+pub fn capabilities(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .iter()
+        .map(|c| {
+            let up = c.trim().to_ascii_uppercase();
+            up.strip_prefix("CAP_").map(String::from).unwrap_or(up)
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Work that runs to completion.
@@ -532,9 +614,15 @@ impl ServiceFacts {
             if let Some(s) = &v.size {
                 m.insert(Key::VolumeSize(path.clone()), s.clone());
             }
+            if let Some(c) = &v.class {
+                m.insert(Key::VolumeClass(path.clone()), c.clone());
+            }
+            if let Some(a) = &v.access {
+                m.insert(Key::VolumeAccess(path.clone()), a.clone());
+            }
         }
         for (path, f) in &self.files {
-            m.insert(Key::File(path.clone()), f.hash.clone());
+            m.insert(Key::File(path.clone()), f.value());
         }
     }
 
@@ -595,6 +683,12 @@ impl ServiceFacts {
         }
         if !s.cap_add.is_empty() {
             m.insert(Key::Security(Security::CapAdd), s.cap_add.join(","));
+        }
+        if let Some(b) = s.privileged {
+            m.insert(Key::Security(Security::Privileged), b.to_string());
+        }
+        if let Some(p) = &s.seccomp {
+            m.insert(Key::Security(Security::Seccomp), p.clone());
         }
     }
 }

@@ -11,8 +11,8 @@ use envc_emit::name::SECRET_VAR_PREFIX;
 
 use crate::facts::{
     Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
-    ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, cpu, exec_target, memory,
-    mount_options, secret_hash, sensitive_name,
+    ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, capabilities, cpu,
+    credential_value, exec_target, memory, mount_options, secret_hash,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -156,7 +156,17 @@ fn config_data(objs: &[Y]) -> ConfigData {
                     .collect()
             })
             .unwrap_or_default();
-        m.insert((ns(c), name(c)), data);
+        let binary: BTreeMap<String, Vec<u8>> = at(c, &["binaryData"])
+            .and_then(Y::as_mapping)
+            .map(|d| {
+                d.iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str()?.to_string(), base64_decode(v.as_str()?)?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        m.insert((ns(c), name(c)), ConfigMapData { data, binary });
     }
     m
 }
@@ -315,8 +325,16 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
 /// Decoded Secret data by (namespace, name, key).
 type SecretData = BTreeMap<(String, String, String), Vec<u8>>;
 
-/// ConfigMap data by (namespace, name).
-type ConfigData = BTreeMap<(String, String), BTreeMap<String, String>>;
+/// ConfigMaps by (namespace, name).
+type ConfigData = BTreeMap<(String, String), ConfigMapData>;
+
+/// What a ConfigMap holds: `data` (text, also read as environment) and `binaryData` (bytes,
+/// base64 in the manifest; only ever files: the kubelet reads environment from `data`).
+#[derive(Debug, Default)]
+struct ConfigMapData {
+    data: BTreeMap<String, String>,
+    binary: BTreeMap<String, Vec<u8>>,
+}
 
 /// One workload being read: its pod template, first container, and the set's objects.
 struct Workload<'a> {
@@ -481,7 +499,7 @@ const STEP_READ: [&str; 17] = [
 fn main_container_read(field: &str) -> bool {
     // A port's number and name, and a mount's options, stay structural too: a Service's
     // port can stand for a container port that goes, and a file mount has no options fact.
-    const READ: [&str; 12] = [
+    const READ: [&str; 17] = [
         "volumeMounts[].name",
         "volumeMounts[].mountPath",
         "resources.requests.cpu",
@@ -494,6 +512,11 @@ fn main_container_read(field: &str) -> bool {
         "securityContext.allowPrivilegeEscalation",
         "securityContext.capabilities.drop[]",
         "securityContext.capabilities.add[]",
+        "securityContext.privileged",
+        "securityContext.seccompProfile.type",
+        "securityContext.seccompProfile.localhostProfile",
+        "ports[].hostPort",
+        "ports[].hostIP",
     ];
     const PROBE: [&str; 9] = [
         "httpGet.path",
@@ -548,7 +571,9 @@ fn workload_field_read(kind: &str, path: &str) -> bool {
     }
     path == "spec.replicas"
         || (path.starts_with("spec.volumeClaimTemplates[")
-            && path.ends_with("].spec.resources.requests.storage"))
+            && (path.ends_with("].spec.resources.requests.storage")
+                || path.ends_with("].spec.storageClassName")
+                || path.contains("].spec.accessModes[")))
 }
 
 /// The indexes of init containers that wait for a job, as structural paths spell them.
@@ -653,10 +678,18 @@ fn container_ports(c: &Y, f: &mut ServiceFacts) -> BTreeMap<String, u16> {
         if let Some(pn) = &pname {
             port_names.insert(pn.clone(), n);
         }
+        // A host port publishes the container port on its node's address, as Compose's
+        // published ports do on the host's.
+        let host_port = num(p, &["hostPort"]).and_then(|n| u16::try_from(n).ok());
+        let host_ip = text(p, &["hostIP"])
+            .filter(|h| !h.is_empty() && *h != "0.0.0.0")
+            .map(String::from);
         f.ports.insert(
             Port::new(n, text(p, &["protocol"]).unwrap_or("TCP")),
             PortFacts {
                 name: pname,
+                host_port,
+                host_ip,
                 ..Default::default()
             },
         );
@@ -767,6 +800,7 @@ impl Workload<'_> {
                 for (k, v) in self
                     .configs
                     .get(&(self.ns.clone(), cn.to_string()))
+                    .map(|d| &d.data)
                     .into_iter()
                     .flatten()
                 {
@@ -789,7 +823,7 @@ impl Workload<'_> {
                 continue;
             }
             let v = match v {
-                Value::Text(t) if sensitive_name(&k) && !t.is_empty() => {
+                Value::Text(t) if credential_value(&k, &t) => {
                     Value::secret(secret_hash(t.as_bytes()))
                 }
                 other => other,
@@ -818,7 +852,7 @@ impl Workload<'_> {
             let v = self
                 .configs
                 .get(&(self.ns.clone(), name.clone()))
-                .and_then(|d| d.get(&key))
+                .and_then(|d| d.data.get(&key))
                 .cloned()
                 .unwrap_or_else(|| format!("<configmap:{name}/{key}>"));
             Value::Text(v)
@@ -842,6 +876,26 @@ impl Workload<'_> {
             .collect();
         let storage =
             |claim: &Y| text(claim, &["spec", "resources", "requests", "storage"]).map(memory);
+        // A claim's storage class and access modes are facts of the volume mounted from it.
+        let claimed = |claim: Option<&Y>, size| {
+            let access = claim
+                .and_then(|c| strings(c, &["spec", "accessModes"]))
+                .filter(|a| !a.is_empty())
+                .map(|mut a| {
+                    a.sort();
+                    a.dedup();
+                    a.join(",")
+                });
+            VolumeFacts {
+                persistent: true,
+                size,
+                class: claim
+                    .and_then(|c| text(c, &["spec", "storageClassName"]))
+                    .map(String::from),
+                access,
+                ..Default::default()
+            }
+        };
         for m in seq(&self.c, &["volumeMounts"]) {
             let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
                 continue;
@@ -853,19 +907,21 @@ impl Workload<'_> {
                 ..Default::default()
             };
             if let Some(t) = claim_templates.get(vname) {
-                f.volumes.insert(path.to_string(), volume(true, storage(t)));
+                f.volumes
+                    .insert(path.to_string(), claimed(Some(*t), storage(t)));
                 continue;
             }
             let Some(v) = volumes.get(vname) else {
                 continue;
             };
             if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
-                let size = self
+                let pvc = self
                     .index
                     .claims
                     .get(&(self.ns.clone(), claim.to_string()))
-                    .and_then(|pvc| storage(pvc));
-                f.volumes.insert(path.to_string(), volume(true, size));
+                    .copied();
+                let size = pvc.and_then(storage);
+                f.volumes.insert(path.to_string(), claimed(pvc, size));
             } else if at(v, &["emptyDir"]).is_some() {
                 let size = text(v, &["emptyDir", "sizeLimit"]).map(memory);
                 f.volumes.insert(path.to_string(), volume(false, size));
@@ -880,6 +936,9 @@ impl Workload<'_> {
             } else if let Some(sec) = text(v, &["secret", "secretName"]) {
                 let items = key_paths(at(v, &["secret", "items"]));
                 self.secret_files(sec, path, sub, items.as_ref(), f);
+            } else if v.as_mapping().is_some_and(|m| m.len() == 1) {
+                // A volume with a name and no source: the API server makes it an `emptyDir`.
+                f.volumes.insert(path.to_string(), volume(false, None));
             }
             if let Some(vf) = f.volumes.get_mut(path) {
                 let read_only = at(m, &["readOnly"]).and_then(Y::as_bool).unwrap_or(false)
@@ -902,20 +961,25 @@ impl Workload<'_> {
         notes: &mut Vec<String>,
     ) {
         let data = self.configs.get(&(self.ns.clone(), cm.to_string()));
-        let files: Vec<(String, String)> = data
-            .into_iter()
-            .flatten()
+        // Every key is a file, `data`'s as text and `binaryData`'s as the bytes it decodes to.
+        let keys = data.into_iter().flat_map(|d| {
+            d.data
+                .iter()
+                .map(|(k, c)| (k, c.as_bytes()))
+                .chain(d.binary.iter().map(|(k, b)| (k, b.as_slice())))
+        });
+        let files: Vec<(String, &[u8])> = keys
             .filter_map(|(k, c)| {
                 let file = volume_file(k, items)?;
                 match sub {
-                    Some(s) if s == file => Some((path.to_string(), c.clone())),
+                    Some(s) if s == file => Some((path.to_string(), c)),
                     Some(_) => None,
-                    None => Some((format!("{}/{file}", path.trim_end_matches('/')), c.clone())),
+                    None => Some((format!("{}/{file}", path.trim_end_matches('/')), c)),
                 }
             })
             .collect();
-        let items: Vec<(String, String)> = match (sub, files.is_empty()) {
-            (Some(_), true) => vec![(path.to_string(), String::new())],
+        let items: Vec<(String, &[u8])> = match (sub, files.is_empty()) {
+            (Some(_), true) => vec![(path.to_string(), &[][..])],
             _ => files,
         };
         if data.is_none() {
@@ -925,13 +989,7 @@ impl Workload<'_> {
             ));
         }
         for (p, content) in items {
-            f.files.insert(
-                p,
-                FileFacts {
-                    hash: secret_hash(content.as_bytes()),
-                    content,
-                },
-            );
+            f.files.insert(p, FileFacts::from_bytes(content));
         }
     }
 
@@ -954,13 +1012,7 @@ impl Workload<'_> {
                 } else {
                     format!("{}/{file}", path.trim_end_matches('/'))
                 };
-                f.files.insert(
-                    p,
-                    FileFacts {
-                        hash: secret_hash(val),
-                        content: String::new(),
-                    },
-                );
+                f.files.insert(p, FileFacts::opaque(val));
             }
         }
     }
@@ -1056,8 +1108,21 @@ impl Workload<'_> {
         f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
         let caps =
             |k: &str| strings(&self.c, &["securityContext", "capabilities", k]).unwrap_or_default();
-        f.security.cap_drop = caps("drop");
-        f.security.cap_add = caps("add");
+        f.security.cap_drop = capabilities(&caps("drop"));
+        f.security.cap_add = capabilities(&caps("add"));
+        f.security.privileged =
+            at(&self.c, &["securityContext", "privileged"]).and_then(Y::as_bool);
+        f.security.seccomp = pick("seccompProfile").and_then(|p| {
+            Some(match text(p, &["type"])? {
+                "RuntimeDefault" => "runtime-default".to_string(),
+                "Unconfined" => "unconfined".to_string(),
+                "Localhost" => format!(
+                    "localhost {}",
+                    text(p, &["localhostProfile"]).unwrap_or_default()
+                ),
+                other => other.to_ascii_lowercase(),
+            })
+        });
     }
 
     /// Restart policy, job settings (Kubernetes' defaults applied), a Helm hook, and a cron

@@ -287,6 +287,10 @@ pub enum Security {
     CapDrop,
     /// Capabilities added.
     CapAdd,
+    /// Privileged container.
+    Privileged,
+    /// The seccomp profile: `runtime-default`, `unconfined`, `localhost <profile>`.
+    Seccomp,
 }
 
 impl Security {
@@ -298,6 +302,8 @@ impl Security {
             Security::PrivilegeEscalation => "privilege_escalation",
             Security::CapDrop => "cap_drop",
             Security::CapAdd => "cap_add",
+            Security::Privileged => "privileged",
+            Security::Seccomp => "seccomp",
         }
     }
 }
@@ -404,6 +410,10 @@ pub enum Key {
     Volume(String),
     /// `volumes.<path>.size`.
     VolumeSize(String),
+    /// `volumes.<path>.class`: a claim's storage class.
+    VolumeClass(String),
+    /// `volumes.<path>.access`: a claim's access modes.
+    VolumeAccess(String),
     /// `files.<path>`: the content's hash.
     File(String),
     /// `resources.<requests|limits>.<cpu|memory>`.
@@ -461,7 +471,9 @@ impl Key {
             Key::Args => Facet::Args,
             Key::Env(_) => Facet::Env,
             Key::Port(_) | Key::PortField(..) => Facet::Ports,
-            Key::Volume(_) | Key::VolumeSize(_) => Facet::Volumes,
+            Key::Volume(_) | Key::VolumeSize(_) | Key::VolumeClass(_) | Key::VolumeAccess(_) => {
+                Facet::Volumes
+            }
             Key::File(_) => Facet::Files,
             Key::Resource(_) => Facet::Resources,
             Key::Replicas => Facet::Replicas,
@@ -508,6 +520,8 @@ impl Key {
             | Key::Field(s)
             | Key::ObjectField(s) => f(&[self.facet().as_str(), ".", s]),
             Key::VolumeSize(p) => f(&["volumes.", p, ".size"]),
+            Key::VolumeClass(p) => f(&["volumes.", p, ".class"]),
+            Key::VolumeAccess(p) => f(&["volumes.", p, ".access"]),
             Key::Port(p) => {
                 let mut buf = [0u8; 5];
                 f(&["ports.", digits(p.number, &mut buf), "/", &p.protocol])
@@ -654,6 +668,8 @@ mod tests {
             Key::PortField(Port::new(5432, "tcp"), PortField::HostPort),
             Key::Volume("/data".into()),
             Key::VolumeSize("/data".into()),
+            Key::VolumeClass("/data".into()),
+            Key::VolumeAccess("/data".into()),
             Key::Volume("/data-old".into()),
             Key::Volume("/data/x".into()),
             Key::File("/etc/a.yaml".into()),
@@ -667,6 +683,7 @@ mod tests {
             Key::DependsOn("db".into()),
             Key::Exposure("shop.local/".into()),
             Key::Security(Security::ReadOnlyRoot),
+            Key::Security(Security::Seccomp),
             Key::Namespace,
             Key::Workload,
             Key::Restart,
@@ -706,6 +723,8 @@ mod tests {
                 "ports.5432/tcp.host_port",
                 "volumes./data",
                 "volumes./data.size",
+                "volumes./data.class",
+                "volumes./data.access",
                 "volumes./data-old",
                 "volumes./data/x",
                 "files./etc/a.yaml",
@@ -719,6 +738,7 @@ mod tests {
                 "depends_on.db",
                 "exposure.shop.local/",
                 "security.read_only_root",
+                "security.seccomp",
                 "namespace",
                 "workload",
                 "restart",

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::facts::{Facts, FileFacts, secret_hash};
+use crate::facts::{Facts, FileFacts};
 
 /// Renames services: `map[from] = to`.
 pub fn rename(facts: &mut Facts, map: &BTreeMap<String, String>) {
@@ -164,11 +164,7 @@ pub fn rewrite(facts: &mut Facts, f: &dyn Fn(&str) -> String) {
         }
         for file in s.files.values_mut() {
             if !file.content.is_empty() {
-                let content = f(&file.content);
-                *file = FileFacts {
-                    hash: secret_hash(content.as_bytes()),
-                    content,
-                };
+                *file = FileFacts::text(f(&file.content));
             }
         }
         for p in s.probes.values_mut() {
@@ -196,6 +192,35 @@ pub fn restart_as_kubernetes(facts: &mut Facts) {
     for s in facts.services.values_mut() {
         if s.restart.as_deref() == Some("unless-stopped") {
             s.restart = Some("always".into());
+        }
+    }
+}
+
+/// Security settings each runtime defaults, for comparing a Compose set with a Kubernetes one:
+/// Docker confines every container with its default seccomp profile unless told otherwise, so
+/// a Compose service with no `seccomp` option runs what Kubernetes calls `RuntimeDefault`; and
+/// `privileged: false` says the default of both. Only the side that leaves the setting out
+/// takes the other side's value, so an explicit difference stays one.
+pub fn security_defaults(a: &mut Facts, b: &mut Facts) {
+    use crate::facts::Format;
+    let (compose, kube) = match (a.format, b.format) {
+        (Format::Compose, Format::Kubernetes) => (a, b),
+        (Format::Kubernetes, Format::Compose) => (b, a),
+        _ => return,
+    };
+    for (name, c) in compose.services.iter_mut() {
+        let Some(k) = kube.services.get_mut(name) else {
+            continue;
+        };
+        if c.security.seccomp.is_none() && k.security.seccomp.as_deref() == Some("runtime-default")
+        {
+            c.security.seccomp = k.security.seccomp.clone();
+        }
+        let (x, y) = (&mut c.security.privileged, &mut k.security.privileged);
+        match (*x, *y) {
+            (None, Some(false)) => *x = Some(false),
+            (Some(false), None) => *y = Some(false),
+            _ => {}
         }
     }
 }

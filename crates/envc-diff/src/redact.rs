@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::facts::{Facts, Part, Value};
-use crate::secret::{OPEN, credential_name, hide_file, hide_text, id, marker, secret_ranges};
+use crate::secret::{OPEN, hide_file, hide_text, id, marker, secret_ranges};
 
 /// `s` with its secrets hidden, as value parts (`None` when it holds none).
 fn hide(s: &str) -> Option<Vec<Part>> {
@@ -193,7 +193,9 @@ pub fn redact(facts: &mut Facts) {
 /// A variable's value: whole when its name is a credential's, else what [`hide_value`] finds.
 fn hide_env(name: &str, v: &Value) -> Value {
     match v {
-        Value::Text(t) if credential_name(name) && !t.is_empty() => Value::secret(id(t.as_bytes())),
+        Value::Text(t) if crate::facts::credential_value(name, t) => {
+            Value::secret(id(t.as_bytes()))
+        }
         _ => hide_value(v),
     }
 }

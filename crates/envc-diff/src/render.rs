@@ -250,7 +250,15 @@ fn relabel(differences: &mut [Difference]) {
         let file = matches!(d.key, Key::File(_));
         for v in [&mut d.a, &mut d.b].into_iter().flatten() {
             *v = if file && !v.contains('<') {
-                format!("<content {}>", contents.label(v))
+                // A binary file's value is `<hash> binary <n> bytes`: labelled by its hash,
+                // shown with its size.
+                match v.split_once(' ') {
+                    Some((hash, rest)) => {
+                        let size = rest.strip_prefix(crate::facts::BINARY).unwrap_or(rest);
+                        format!("<content {}, binary,{size}>", contents.label(hash))
+                    }
+                    None => format!("<content {}>", contents.label(v)),
+                }
             } else {
                 secrets.relabel(v)
             };

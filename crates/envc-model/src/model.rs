@@ -928,74 +928,112 @@ fn metrics_path() -> String {
     "/metrics".to_string()
 }
 
-/// Whether an environment variable's name says it holds a credential (`*PASSWORD*`,
-/// `*SECRET*`, `*TOKEN*`, `*CREDENTIAL*`, `*_KEY`, `*ACCESS_KEY*`, ...). `*_FILE` variables hold
-/// a path, not the credential. The model refuses literals in such variables; diff hashes their
-/// values.
-pub fn looks_like_credential(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    if n.ends_with("_FILE") {
-        return false;
-    }
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "CREDENTIAL",
-        "PRIVATE_KEY",
-        "API_KEY",
-        "ACCESS_KEY",
-    ]
-    .iter()
-    .any(|m| n.contains(m))
-        || n.ends_with("_KEY")
+/// Whether a name (an environment variable, a command-line flag, a key in a config file) says
+/// it holds a credential: the one rule the model's literal check, the promotion gates and
+/// `envc diff`'s hiding share. Words are matched, not substrings, where a substring would
+/// mislead: `DB_PASS`, `dbPass`, `PASSWORD_SALT`, `SENTRY_DSN`, `FERNET_KEY` and
+/// `NotebookApp.token` are credentials; `PASSTHROUGH`, `BYPASS`, `TOKENIZERS_PARALLELISM` and
+/// `KMS_KEY_ID` are not. A name ending in `FILE`, `PATH` or `DIR` holds where a credential is,
+/// not the credential, and a certificate is public (a certificate's key is not).
+pub fn names_credential(name: &str) -> bool {
+    credential_word(name).is_some()
 }
 
-/// Whether a name (an environment variable, a command-line flag, a key in a config file) says
-/// it holds a credential, for hiding values (`envc diff`); wider than [`looks_like_credential`],
-/// which the model enforces on literals (a model may hold a DSN without a password). Words are matched, not substrings, where a substring would mislead:
-/// `DB_PASS`, `dbPass`, `PASSWORD_SALT`, `SENTRY_DSN`, `FERNET_KEY` and `NotebookApp.token` are
-/// credentials; `PASSTHROUGH`, `BYPASS`, `TOKENIZERS_PARALLELISM` and `KMS_KEY_ID` are not. A
-/// name ending in `FILE`, `PATH` or `DIR` holds where a credential is, not the credential, and a
-/// certificate is public.
-pub fn names_credential(name: &str) -> bool {
+/// What makes a name a credential's: [`Credential::Dsn`] when its only credential word is `DSN`
+/// (a data source name, which holds a credential only when it spells a password), else
+/// [`Credential::Value`]; `None` for a name that is not a credential's.
+pub fn credential_word(name: &str) -> Option<Credential> {
     let words = name_words(name.trim_start_matches('-'));
-    let Some(last) = words.last() else {
-        return false;
-    };
+    let last = words.last()?;
     if ["FILE", "FILES", "PATH", "DIR"].contains(&last.as_str()) {
-        return false;
+        return None;
     }
     let joined = words.join("_");
-    if [
-        "PASSWORD",
-        "PASSWD",
-        "PASSPHRASE",
-        "SECRET",
-        "CREDENTIAL",
-        "PRIVATE_KEY",
-        "PRIVATEKEY",
-        "API_KEY",
-        "APIKEY",
-        "ACCESS_KEY",
-        "ACCESSKEY",
-        "REQUIREPASS",
-        "MASTERAUTH",
-    ]
-    .iter()
-    .any(|m| joined.contains(m))
-    {
-        return true;
+    if CREDENTIAL_PHRASES.iter().any(|m| joined.contains(m)) {
+        return Some(Credential::Value);
     }
     // `PWD` alone is the shell's working directory.
     let whole_pwd = words.len() == 1 && words[0] == "PWD";
-    words.iter().any(|w| {
-        matches!(w.as_str(), "PASS" | "SALT" | "DSN" | "CREDS")
+    let value = words.iter().any(|w| {
+        CREDENTIAL_WORDS.contains(&w.as_str())
             || (w == "PWD" && !whole_pwd)
             || w.ends_with("TOKEN")
             || w.ends_with("TOKENS")
-    }) || (words.len() > 1 && last == "KEY")
+    }) || (words.len() > 1 && last == "KEY");
+    if value {
+        Some(Credential::Value)
+    } else if words.iter().any(|w| w == "DSN") {
+        Some(Credential::Dsn)
+    } else {
+        None
+    }
+}
+
+/// Which kind of credential a name says it holds ([`credential_word`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The value is a credential (a password, a token, a key).
+    Value,
+    /// A data source name (`SENTRY_DSN`, `DATABASE_DSN`): a URL or `key=value` list that holds
+    /// a credential when it has a password (`postgres://app:pw@db/app`, `password=pw`); a
+    /// Sentry DSN's user part is a public key.
+    Dsn,
+}
+
+/// Runs of words that make a name a credential's anywhere in it, joined by `_`
+/// (`AWS_SECRET_ACCESS_KEY`, `apiKey`, `requirepass`).
+const CREDENTIAL_PHRASES: [&str; 13] = [
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "CREDENTIAL",
+    "PRIVATE_KEY",
+    "PRIVATEKEY",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "ACCESSKEY",
+    "REQUIREPASS",
+    "MASTERAUTH",
+];
+
+/// Whole words that make a name a credential's (`DB_PASS`, `PASSWORD_SALT`, `GH_CREDS`); besides
+/// these, a word ending in `TOKEN(S)`, a `PWD` word of a longer name, and a last word `KEY`.
+const CREDENTIAL_WORDS: [&str; 3] = ["PASS", "SALT", "CREDS"];
+
+/// Whether a literal `value` of a variable named `name` writes a credential into the model: any
+/// non-empty value of a credential's name, except that a DSN is one only when it spells a
+/// password (URL userinfo `user:password@`, or a `password=` / `pwd=` pair) that is not a
+/// `${...}` reference. `postgres://app@db/app` and a Sentry DSN (`https://<public key>@...`) are
+/// not; `postgres://app:pw@db/app` and `host=db password=pw` are.
+pub fn literal_is_credential(name: &str, value: &str) -> bool {
+    match credential_word(name) {
+        None => false,
+        Some(Credential::Value) => !value.is_empty(),
+        Some(Credential::Dsn) => dsn_password(value),
+    }
+}
+
+/// Whether a DSN spells a literal password: URL userinfo with one, or a `password=`/`pwd=` pair.
+fn dsn_password(value: &str) -> bool {
+    let literal = |p: &str| !p.is_empty() && !p.starts_with("${");
+    if let Some((_, rest)) = value.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some((_, password)) = userinfo.split_once(':')
+            && literal(password)
+        {
+            return true;
+        }
+    }
+    value
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '?')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, v)| {
+            matches!(k.trim().to_ascii_lowercase().as_str(), "password" | "pwd")
+                && literal(v.trim().trim_matches(['\'', '"']))
+        })
 }
 
 /// A name's words, upper-cased: split at anything but letters and digits, and where a lower-case
@@ -1022,4 +1060,99 @@ fn name_words(name: &str) -> Vec<String> {
         words.push(cur);
     }
     words
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::*;
+
+    /// One rule for the model, the promotion gates and diff: names both ways.
+    #[test]
+    fn credential_names_both_ways() {
+        for yes in [
+            "POSTGRES_PASSWORD",
+            "MINIO_ROOT_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "DB_PASS",
+            "dbPass",
+            "SMTP_PASSWD",
+            "DB_PWD",
+            "MINIO_CONSOLE_PBKDF_PASSPHRASE",
+            "MINIO_CONSOLE_PBKDF_SALT",
+            "PASSWORD_SALT",
+            "GITHUB_TOKEN",
+            "ACCESSTOKEN",
+            "NotebookApp.token",
+            "REFRESH_TOKENS",
+            "CLIENT_SECRET",
+            "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+            "GH_CREDS",
+            "STRIPE_API_KEY",
+            "apiKey",
+            "TLS_PRIVATE_KEY",
+            "TLS_CERT_KEY",
+            "AIRFLOW__CORE__FERNET_KEY",
+            "requirepass",
+            "--password",
+            "--db-password",
+            "SENTRY_DSN",
+        ] {
+            assert!(names_credential(yes), "{yes} names a credential");
+        }
+        for no in [
+            "POSTGRES_PASSWORD_FILE",
+            "PRIVATE_KEY_PATH",
+            "SECRETS_DIR",
+            "TOKEN_FILES",
+            "PASSTHROUGH",
+            "BYPASS_CACHE",
+            "COMPASS_URL",
+            "TOKENIZERS_PARALLELISM",
+            "KMS_KEY_ID",
+            "PREFECT_API_URL",
+            "MINIO_PROMETHEUS_AUTH_TYPE",
+            "PWD",
+            "TLS_CERTIFICATE",
+            "KEY",
+            "DB_USER",
+        ] {
+            assert!(!names_credential(no), "{no} names no credential");
+        }
+    }
+
+    /// A literal in a credential's variable is a credential, except a DSN without a password.
+    #[test]
+    fn literals_of_credential_names() {
+        for (name, value, credential) in [
+            ("DB_PASSWORD", "hunter2", true),
+            ("DB_PASSWORD", "", false),
+            ("DB_HOST", "db", false),
+            (
+                "SENTRY_DSN",
+                "https://examplePublicKey@o0.ingest.sentry.io/0",
+                false,
+            ),
+            ("DATABASE_DSN", "postgres://app@db:5432/app", false),
+            ("DATABASE_DSN", "postgres://app:hunter2@db:5432/app", true),
+            (
+                "DATABASE_DSN",
+                "postgres://app:${secret.db-password}@db/app",
+                false,
+            ),
+            ("DSN", "pg://app:server@db/app", true),
+            ("PG_DSN", "host=db dbname=app user=app", false),
+            ("PG_DSN", "host=db password=hunter2", true),
+            ("ODBC_DSN", "Server=db;Uid=app;Pwd=hunter2", true),
+            ("DSN_PASSWORD", "hunter2", true),
+        ] {
+            assert_eq!(
+                literal_is_credential(name, value),
+                credential,
+                "{name} = {value:?}"
+            );
+        }
+        assert_eq!(credential_word("SENTRY_DSN"), Some(Credential::Dsn));
+        assert_eq!(credential_word("DSN_TOKEN"), Some(Credential::Value));
+    }
 }

@@ -5,7 +5,7 @@ use envc_core::Ir;
 use envc_core::validate::{Pin, image_pin};
 use envc_emit::Artifact;
 use envc_model::diagnostic::did_you_mean;
-use envc_model::model::looks_like_credential;
+use envc_model::model::literal_is_credential;
 use envc_model::profile::{Backend, PromotionSettings};
 use envc_model::{Diagnostics, Node, NodeValue};
 use schemars::JsonSchema;
@@ -336,7 +336,7 @@ pub fn dev_secrets(candidate: &Release, changes: &[Change], dev: &DevValues) -> 
         {
             let Some(v) = e.node.as_str() else { continue };
             let literal = !v.is_empty() && !is_only_references(v);
-            if looks_like_credential(k) && literal {
+            if literal && literal_is_credential(k, v) {
                 out.push(Failure::new(
                     Gate::DevSecret,
                     Some(&c.unit),

@@ -4,7 +4,7 @@
 //! `true` (the two files say different things, kompose's doing included) or `false` (they say
 //! the same). The test fails on an item nobody judged or a judged item that no longer occurs
 //! (`ENVC_BLESS=1` rewrites the file, keeping verdicts and marking new items `?` to judge); the
-//! ignored acceptance test fails when 5% or more of the items are false.
+//! acceptance test fails when 5% or more of the items are false.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -85,11 +85,9 @@ fn kompose_corpus_every_drift_item_is_judged() {
     corpus(false);
 }
 
-/// The acceptance bar of issue 12: under 5% false. Not met by the diff's reading alone yet (see
-/// docs/diff.md, "Measured on a public corpus": most false items wait for workload kinds and
-/// ConfigMap items that the extractors are gaining); run with `--ignored`.
+/// The acceptance bar of issue 12: under 5% of the drift items false (docs/diff.md, "Measured on
+/// a public corpus").
 #[test]
-#[ignore = "acceptance bar: the false items judged in judged.tsv name what they wait for"]
 fn kompose_corpus_false_differences_stay_under_five_percent() {
     corpus(true);
 }

@@ -509,4 +509,5 @@ fn backend_checks_are_located_in_diff() {
     assert!(!err.contains("E-emit"), "{err}");
 }
 
+mod facts;
 mod jobs;

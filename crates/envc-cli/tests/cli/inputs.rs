@@ -223,3 +223,47 @@ fn accepted_rules_are_checked_pinned_and_strict() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--strict"), "{err}");
 }
+
+/// A binary file bind-mounted in Compose and the same bytes in a ConfigMap's `binaryData`
+/// mounted at the same path (kompose's `--volumes=configMap` shape: `subPath` and `items`) are
+/// the same file; a changed byte is a difference shown as labels and sizes, never as bytes.
+#[test]
+fn binary_files_compare_as_bytes_and_print_as_sizes() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let bytes: Vec<u8> = vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, b'p', b'w', 0x00, 0x9c];
+    fs::write(t.path().join("blob.bin"), &bytes).expect("write");
+    let compose = write(
+        t.path(),
+        "compose.yaml",
+        "services:\n  db:\n    image: mysql\n    volumes:\n      - ./blob.bin:/data/blob.bin\n",
+    );
+    // `base64` of the bytes, and of them with byte 4 zeroed.
+    let (encoded, encoded_changed) = ("H4sIAP/+cHcAnA==", "H4sIAAD+cHcAnA==");
+    let k8s = |data: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: db}}\nspec:\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec:\n      containers:\n        - name: db\n          image: mysql\n          volumeMounts: [{{mountPath: /data/blob.bin, name: cm, subPath: blob.bin}}]\n      volumes:\n        - name: cm\n          configMap: {{name: db-cm0, items: [{{key: blob.bin, path: blob.bin}}]}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: db-cm0}}\nbinaryData:\n  blob.bin: {}\n",
+            data
+        )
+    };
+    let same = write(t.path(), "same.yaml", &k8s(encoded));
+    let (code, out, err) = run(t.path(), &["diff", "--from", &compose, "--to", &same]);
+    assert_eq!(code, 0, "the same bytes on both sides: {out}{err}");
+    let other = write(t.path(), "other.yaml", &k8s(encoded_changed));
+    for format in ["text", "json"] {
+        let (code, out, err) = run(
+            t.path(),
+            &[
+                "diff", "--from", &compose, "--to", &other, "--format", format,
+            ],
+        );
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            out.contains("<content 1, binary, 10 bytes>")
+                && out.contains("<content 2, binary, 10 bytes>"),
+            "{out}"
+        );
+        // The same file on both sides: no volume stands in for it.
+        assert!(!out.contains("volumes./data"), "{out}");
+        assert!(!out.contains("text_diff") && !out.contains("@@"), "{out}");
+    }
+}

@@ -39,7 +39,16 @@ pub struct Loaded {
 /// after an unquoted value when preceded by a space), `export `, single and double quotes
 /// (double quotes with `\n` escapes), blank values.
 pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
+    env_entries(text)
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect()
+}
+
+/// An env file's entries in order, each with whether Compose interpolates it: every value but a
+/// single-quoted one (`KEY='$literal'`).
+pub fn env_entries(text: &str) -> Vec<(String, String, bool)> {
+    let mut m = Vec::new();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -50,6 +59,7 @@ pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
             continue;
         };
         let v = v.trim();
+        let interpolated = !v.starts_with('\'');
         let value = if let Some(q) = v.strip_prefix('"') {
             q.rsplit_once('"')
                 .map_or(q, |(inner, _)| inner)
@@ -65,7 +75,7 @@ pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
                 None => v.to_string(),
             }
         };
-        m.insert(k.trim().to_string(), value);
+        m.push((k.trim().to_string(), value, interpolated));
     }
     m
 }
@@ -107,8 +117,10 @@ pub fn project_files(files: &FileSet) -> Vec<String> {
 }
 
 /// The variables interpolation reads, for a project whose folder is `dir` in the set: the
-/// caller's environment over the `--env-file` files (or `dir/.env`).
-fn variables(files: &FileSet, dir: &str) -> BTreeMap<String, String> {
+/// caller's environment over the `--env-file` files (or `dir/.env`). Each env file value is
+/// interpolated as Compose reads it, from the caller's environment and the entries before it
+/// (`A=${A:-x}`, then `B=${A}`); a single-quoted value is taken as written.
+pub fn variables(files: &FileSet, dir: &str) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
     let env_files: Vec<String> = if files.env_files.is_empty() {
         vec![join(dir, ".env")]
@@ -117,7 +129,24 @@ fn variables(files: &FileSet, dir: &str) -> BTreeMap<String, String> {
     };
     for f in env_files {
         if let Some(t) = files.text(&f) {
-            vars.extend(parse_env_file(t));
+            for (k, v, interpolated) in env_entries(t) {
+                let v = if interpolated && v.contains('$') {
+                    let mut known = vars.clone();
+                    known.extend(files.environ.clone());
+                    let mut unset = BTreeSet::new();
+                    let mut it = Interp {
+                        file: &f,
+                        text: t,
+                        vars: &known,
+                        unset: &mut unset,
+                    };
+                    // The value as the container gets it; one Compose cannot read is kept.
+                    it.string(&v).map(|s| s.replace("$$", "$")).unwrap_or(v)
+                } else {
+                    v
+                };
+                vars.insert(k, v);
+            }
         }
     }
     vars.extend(files.environ.clone());
@@ -262,7 +291,7 @@ impl Interp<'_> {
             self.unset.insert(name.to_string());
             return String::new();
         };
-        if crate::secret::credential_name(name) && !v.is_empty() {
+        if envc_model::model::literal_is_credential(name, v) {
             return crate::secret::marker(v.as_bytes());
         }
         v.replace('$', "$$")
