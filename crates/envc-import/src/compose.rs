@@ -663,9 +663,7 @@ impl Cx<'_> {
             t.insert("image".into(), s_(p));
             return;
         }
-        let last = img.rsplit('/').next().unwrap_or(&img);
-        let tag = last.split_once(':').map(|(_, t)| t);
-        if !img.contains("@sha256:") && tag.is_none_or(|t| t.contains("latest")) {
+        if envc_core::validate::image_pin(&img) == envc_core::validate::Pin::Latest {
             self.report.push(name, "image", format!("`{img}` is not pinned to a version, which the model refuses (E-unpinned-image): pin one with --pin {img}=<image:version>"));
         }
         t.insert("image".into(), s_(img));

@@ -54,13 +54,18 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
     let mut report = Report::default();
     let mut secrets = Secrets::default();
     let dev = Reader::new(&objs, &env, opts, &mut secrets, &mut report).services();
+    let pobjs = if opts.prod.is_empty() {
+        Vec::new()
+    } else {
+        read(&opts.prod)?
+    };
     let prod = if opts.prod.is_empty() {
         None
     } else {
-        let pobjs = read(&opts.prod)?;
-        let mut scratch = Report::default();
-        let mut psecrets = Secrets::default();
-        Some(Reader::new(&pobjs, &env, opts, &mut psecrets, &mut scratch).services())
+        let mut reader = Reader::new(&pobjs, &env, opts, &mut secrets, &mut report);
+        // Prod tiers carry no secret values: the prod set's secrets are declared without.
+        reader.values = false;
+        Some(reader.services())
     };
     let mut draft = Draft {
         env: env.clone(),
@@ -68,9 +73,13 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
         ..Default::default()
     };
     let mut ns = Table::new();
+    let first_ns = dev.namespaces.keys().next().cloned();
     ns.insert(
         "name".into(),
-        s(namespace.clone().unwrap_or_else(|| env.clone())),
+        s(first_ns
+            .clone()
+            .or(namespace.clone())
+            .unwrap_or_else(|| env.clone())),
     );
     let relaxed = dev.services.values().any(|c| {
         let sec = c.table.get("security");
@@ -84,7 +93,22 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
     if let Some(q) = quota(&objs) {
         ns.insert("quota".into(), Value::Table(q));
     }
+    let others: Vec<(String, String)> = dev
+        .namespaces
+        .iter()
+        .skip(1)
+        .map(|(n, k)| (n.clone(), k.clone()))
+        .collect();
+    let level = ns.get("pod_security").cloned();
     draft.namespaces.insert("app".into(), Value::Table(ns));
+    for (n, k) in others {
+        let mut t = Table::new();
+        t.insert("name".into(), s(n));
+        if let Some(l) = &level {
+            t.insert("pod_security".into(), l.clone());
+        }
+        draft.namespaces.insert(k, Value::Table(t));
+    }
     if let Some(h) = &dev.ingress_host {
         draft.settings.insert("ingress_host".into(), s(h.clone()));
     }
@@ -106,7 +130,7 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
             k3s_services.insert(svc.clone(), Value::Table(c.mode.clone()));
         }
         if let Some(p) = prod.as_ref().and_then(|p| p.services.get(svc)) {
-            let (o, lost) = factor::overlay(&c.table, &p.table, "");
+            let (o, lost) = factor::overlay(&c.table, &align(&c.table, &p.table), "");
             for l in lost {
                 report.push(
                     svc,
@@ -126,6 +150,18 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
             prod_services.insert(svc.clone(), table1("enabled", Value::Boolean(false)));
         }
     }
+    for (svc, c) in prod.iter().flat_map(|p| p.services.iter()) {
+        let image = c
+            .table
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if dev.services.contains_key(svc)
+            && envc_core::validate::image_pin(image) == envc_core::validate::Pin::Floating
+        {
+            report.push(svc, "image", format!("`{image}` floats, which the prod tier refuses (E-unpinned-image): pin a version with --pin {image}=<image:version>"));
+        }
+    }
     for p in prod.iter().flat_map(|p| p.services.keys()) {
         if !dev.services.contains_key(p) {
             report.push(
@@ -141,7 +177,10 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
     secrets.drop_colliding(&literals, &mut report);
     draft.secrets = secrets.found.clone();
     inherent(&mut report);
-    for o in &objs {
+    if prod.is_some() {
+        report.push("PodDisruptionBudget/*", "", "the prod tier gives every service that can run more than one replica a PodDisruptionBudget");
+    }
+    for o in objs.iter().chain(&pobjs) {
         let kind = text(o, &["kind"]).unwrap_or_default();
         if !KNOWN.contains(&kind) {
             report.push(
@@ -185,6 +224,52 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
         opts.existing_profiles.clone(),
         &shown(&opts.paths),
     )
+}
+
+/// `later`'s volumes, files and ports named as `base` names the same path or container port,
+/// so an overlay changes them rather than adding a second mount of one path (and its probes
+/// name the ports so).
+fn align(base: &Table, later: &Table) -> Table {
+    let mut out = later.clone();
+    let mut port_names: BTreeMap<String, String> = BTreeMap::new();
+    for (section, by) in [
+        ("volumes", "path"),
+        ("files", "path"),
+        ("ports", "container"),
+    ] {
+        let (Some(Value::Table(b)), Some(Value::Table(l))) =
+            (base.get(section), later.get(section))
+        else {
+            continue;
+        };
+        let mut renamed = Table::new();
+        for (k, v) in l {
+            let same = b
+                .iter()
+                .find(|(_, bv)| bv.get(by).is_some() && bv.get(by) == v.get(by))
+                .map(|(bk, _)| bk.clone());
+            if section == "ports"
+                && let Some(n) = &same
+            {
+                port_names.insert(k.clone(), n.clone());
+            }
+            renamed.insert(same.unwrap_or_else(|| k.clone()), v.clone());
+        }
+        out.insert(section.into(), Value::Table(renamed));
+    }
+    if let Some(Value::Table(probes)) = out.get_mut("probes") {
+        for (_, p) in probes.iter_mut() {
+            for action in ["http", "tcp", "grpc"] {
+                if let Some(Value::Table(a)) = p.get_mut(action)
+                    && let Some(Value::String(port)) = a.get_mut("port")
+                    && let Some(n) = port_names.get(port.as_str())
+                {
+                    *port = n.clone();
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The first ResourceQuota's limits as the namespace's `quota`.
@@ -330,9 +415,15 @@ struct Read {
     files: Vec<(String, String)>,
     /// The host the Ingresses route on.
     ingress_host: Option<String>,
+    /// Namespace keys by Kubernetes namespace.
+    namespaces: IndexMap<String, String>,
 }
 
 struct Reader<'a> {
+    /// Whether Secret values found become dev values.
+    values: bool,
+    /// Namespace keys by Kubernetes namespace, the first the default.
+    namespaces: IndexMap<String, String>,
     ingress_host: Option<String>,
     objs: &'a [Y],
     env: &'a str,
@@ -351,6 +442,8 @@ impl<'a> Reader<'a> {
         report: &'a mut Report,
     ) -> Self {
         Reader {
+            values: true,
+            namespaces: IndexMap::new(),
             ingress_host: None,
             objs,
             env,
@@ -382,10 +475,22 @@ impl<'a> Reader<'a> {
                     format!("renamed `{svc}`: service names are DNS labels"),
                 );
             }
+            if self.out.services.contains_key(&svc) {
+                let ns = text(o, &["metadata", "namespace"]).unwrap_or("default");
+                self.report.push(
+                    &format!("{kind}/{ns}/{raw}"),
+                    "duplicate",
+                    format!(
+                        "a second workload named `{raw}`: the first is imported, this one is not"
+                    ),
+                );
+                continue;
+            }
             let c = self.workload(&svc, kind, o);
             self.out.services.insert(svc, c);
         }
         self.out.ingress_host = self.ingress_host.take();
+        self.out.namespaces = std::mem::take(&mut self.namespaces);
         self.out
     }
 
@@ -431,6 +536,21 @@ impl<'a> Reader<'a> {
         let ns = text(o, &["metadata", "namespace"])
             .unwrap_or("default")
             .to_string();
+        let first = self.namespaces.is_empty();
+        let key = self
+            .namespaces
+            .entry(ns.clone())
+            .or_insert_with(|| {
+                if first {
+                    "app".to_string()
+                } else {
+                    name::label(&ns, 63)
+                }
+            })
+            .clone();
+        if key != "app" {
+            t.insert("namespace".into(), s(key));
+        }
         let service_names = self.service_ports(svc, &ns, &selector_labels, t, &mut c.mode);
         self.autoscaling(svc, kind, o, &ns, t);
         self.ingress(svc, &ns, &service_names, t);
@@ -447,7 +567,18 @@ impl<'a> Reader<'a> {
         }
         for (i, init) in seq(&spec, &["initContainers"]).enumerate() {
             let step = self.step(svc, init, i);
-            let sn = name::label(text(init, &["name"]).unwrap_or("init"), 63);
+            let mut sn = name::label(text(init, &["name"]).unwrap_or("init"), 63);
+            if sn.starts_with("wait-for-") {
+                // envc's own containers that wait for jobs are named so.
+                self.report.push(
+                    svc,
+                    "init",
+                    format!(
+                        "init container `{sn}` renamed `init-{sn}`: `wait-for-` names are envc's"
+                    ),
+                );
+                sn = format!("init-{sn}");
+            }
             let key = if text(init, &["restartPolicy"]) == Some("Always") {
                 "sidecars"
             } else {
@@ -489,9 +620,7 @@ impl<'a> Reader<'a> {
                 .push(svc, "image", format!("`{img}` pinned to `{p}` (--pin)"));
             return Some(p.clone());
         }
-        let last = img.rsplit('/').next().unwrap_or(&img);
-        let tag = last.split_once(':').map(|(_, t)| t);
-        if !img.contains("@sha256:") && tag.is_none_or(|t| t.contains("latest")) {
+        if envc_core::validate::image_pin(&img) == envc_core::validate::Pin::Latest {
             self.report.push(svc, "image", format!("`{img}` is not pinned to a version, which the model refuses (E-unpinned-image): pin one with --pin {img}=<image:version>"));
         }
         Some(img)
@@ -729,7 +858,11 @@ impl<'a> Reader<'a> {
     /// The model secret for key `key` of Secret `sec`, its value kept for the dev profile.
     fn secret_ref(&mut self, sec: &str, key: &str, svc: &str, env: &str) -> String {
         let n = name::label(&format!("{sec}-{key}"), 63);
-        let value = self.secret_keys(sec).get(key).cloned();
+        let value = self
+            .secret_keys(sec)
+            .get(key)
+            .cloned()
+            .filter(|_| self.values);
         if value.is_none() {
             self.report.push(
                 svc,

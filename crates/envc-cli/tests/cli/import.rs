@@ -111,40 +111,42 @@ fn round_trip(c: &Case) {
         );
     }
 
-    let (code, _, err) = parts(&envc(
-        t.path(),
-        &["build", "--env", c.env, "--target", c.mode],
-    ));
-    assert_eq!(code, 0, "{}: build failed: {err}", c.name);
-
-    let mut diff: Vec<String> = vec!["diff".into()];
-    for i in &inputs {
-        diff.push("--from".into());
-        diff.push(i.clone());
+    let mut sets: Vec<(&str, Vec<String>)> = vec![(c.mode, inputs)];
+    if !c.prod.is_empty() {
+        let prod = c.prod.iter().map(|p| repo().join(p).display().to_string());
+        sets.push(("prod", prod.collect()));
     }
-    diff.push("--to".into());
-    diff.push(format!("out/{}/{}", c.env, c.mode));
-    diff.extend(["--format".into(), "json".into()]);
-    let argv: Vec<&str> = diff.iter().map(String::as_str).collect();
-    let (code, stdout, err) = parts(&envc(t.path(), &argv));
-    assert!(code == 0 || code == 1, "{}: diff failed: {err}", c.name);
-    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let mut unexplained: BTreeMap<String, String> = BTreeMap::new();
-    for d in json["differences"].as_array().unwrap() {
-        let service = d["service"].as_str().unwrap_or_default();
-        let key = d["key"].as_str().unwrap_or_default();
-        if !report.covers(service, key) {
-            unexplained.insert(
-                format!("{service} {key}"),
-                format!("{} -> {}", d["a"], d["b"]),
-            );
+    for (mode, from) in sets {
+        let build = ["build", "--env", c.env, "--target", mode];
+        let (code, _, err) = parts(&envc(t.path(), &build));
+        assert_eq!(code, 0, "{}: build of {mode} failed: {err}", c.name);
+        let mut diff: Vec<String> = vec!["diff".into()];
+        for i in &from {
+            diff.push("--from".into());
+            diff.push(i.clone());
         }
+        diff.push("--to".into());
+        diff.push(format!("out/{}/{mode}", c.env));
+        diff.extend(["--format".into(), "json".into()]);
+        let argv: Vec<&str> = diff.iter().map(String::as_str).collect();
+        let (code, stdout, err) = parts(&envc(t.path(), &argv));
+        assert!(code == 0 || code == 1, "{}: diff failed: {err}", c.name);
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let mut unexplained: BTreeMap<String, String> = BTreeMap::new();
+        for d in json["differences"].as_array().unwrap() {
+            let service = d["service"].as_str().unwrap_or_default();
+            let key = d["key"].as_str().unwrap_or_default();
+            if !report.covers(service, key) {
+                let change = format!("{} -> {}", d["a"], d["b"]);
+                unexplained.insert(format!("{service} {key}"), change);
+            }
+        }
+        assert!(
+            unexplained.is_empty(),
+            "{}: differences in {mode} the report does not list:\n{unexplained:#?}",
+            c.name
+        );
     }
-    assert!(
-        unexplained.is_empty(),
-        "{}: differences the report does not list:\n{unexplained:#?}",
-        c.name
-    );
 }
 
 #[test]
@@ -489,6 +491,140 @@ fn lakehouse_k3s_round_trip() {
             "ResourceQuota/*",
             "HorizontalPodAutoscaler/*",
             "StorageClass/*",
+        ],
+    });
+}
+
+#[test]
+fn lakehouse_k8s_dev_and_prod_round_trip() {
+    round_trip(&Case {
+        name: "lakehouse-dev-prod",
+        kind: "k8s",
+        inputs: &["tests/fixtures/reference-lakehouse/local-dev/manifests"],
+        prod: &["tests/fixtures/reference-lakehouse/infrastructure/k3s/k3s-production.yml"],
+        pins: &[
+            "public.ecr.aws/zinclabs/openobserve:latest-simd=public.ecr.aws/zinclabs/openobserve:v0.10.0-simd",
+            "postgres:15-alpine=postgres:15.8-alpine",
+            "redis:7-alpine=redis:7.4.1-alpine",
+            "prefecthq/prefect:3-latest=prefecthq/prefect:3.4.1-python3.12",
+        ],
+        env: "lakehouse",
+        mode: "k3s",
+        report: &[
+            "Service/minio/minio-service",
+            "minio-setup init",
+            "grafana files./etc/grafana/provisioning/datasources/datasources.yaml",
+            "grafana files./etc/grafana/provisioning/dashboards/providers.yaml",
+            "Service/observability/jaeger-ui",
+            "Service/observability/jaeger-collector",
+            "Service/observability/jaeger-agent",
+            "openobserve image",
+            "openobserve files./etc/openobserve/config.yaml",
+            "openobserve-init files./scripts/init.sh",
+            "otel-collector env.KUBE_NODE_NAME",
+            "otel-collector files./etc/otel-collector-config/config.yaml",
+            "otel-collector volumes./var/log",
+            "otel-collector volumes./var/lib/docker/containers",
+            "otel-collector, prometheus fields.spec.template.spec.serviceAccountName",
+            "Deployment/observability/otel-collector duplicate",
+            "prometheus files./etc/prometheus/prometheus.yml",
+            "prometheus files./etc/prometheus/crypto-lakehouse.rules.yml",
+            "postgres, prefect-server image",
+            "redis image",
+            "prefect-server init",
+            "prefect-worker files./opt/prefect/s5cmd/s5cmd.json",
+            "s5cmd-executor files./etc/s5cmd/config.yaml",
+            "s5cmd-executor files./etc/s5cmd/entrypoint.sh",
+            "s5cmd-executor files./etc/s5cmd/executor.py",
+            "s5cmd-executor files./app/config.yaml",
+            "s5cmd-executor files./app/entrypoint.sh",
+            "s5cmd-executor files./app/executor.py",
+            "build-s5cmd-executor volumes./var/run/docker.sock",
+            "build-s5cmd-executor files./configmap/config.yaml",
+            "build-s5cmd-executor files./configmap/entrypoint.sh",
+            "build-s5cmd-executor files./configmap/executor.py",
+            "build-s5cmd-executor fields",
+            "minio env.MINIO_ROOT_USER",
+            "minio env.MINIO_ROOT_PASSWORD",
+            "postgres env.POSTGRES_DB",
+            "postgres env.POSTGRES_USER",
+            "postgres env.POSTGRES_PASSWORD",
+            "prefect-server, prefect-worker image",
+            "prefect-worker, s5cmd-service env.AWS_ACCESS_KEY_ID",
+            "prefect-worker, s5cmd-service env.AWS_SECRET_ACCESS_KEY",
+            "s5cmd-service image",
+            "minio",
+            "minio",
+            "minio",
+            "minio",
+            "minio",
+            "minio",
+            "minio",
+            "minio, prefect-server",
+            "minio, prefect-server",
+            "minio",
+            "minio-setup, grafana, jaeger, openobserve, openobserve-init, otel-collector, prometheus, s5cmd-executor, build-s5cmd-executor",
+            "postgres",
+            "postgres, redis, prefect-server, prefect-worker",
+            "redis",
+            "redis, prefect-worker",
+            "prefect-server",
+            "prefect-server",
+            "prefect-server",
+            "prefect-server",
+            "prefect-server",
+            "prefect-server, prefect-worker",
+            "prefect-server, prefect-worker",
+            "prefect-server",
+            "prefect-worker",
+            "prefect-worker",
+            "prefect-worker",
+            "prefect-worker",
+            "prefect-worker",
+            "prefect-worker",
+            "s5cmd-service",
+            "minio-setup args",
+            "minio env.MINIO_ROOT_PASSWORD",
+            "minio-setup env.MC_HOST_local",
+            "openobserve env.ZO_S3_SECRET_ACCESS_KEY",
+            "minio env.MINIO_CONSOLE_PBKDF_PASSPHRASE",
+            "grafana env.GF_SECURITY_ADMIN_PASSWORD",
+            "openobserve env.ZO_ROOT_USER_PASSWORD",
+            "openobserve env.ZO_S3_ACCESS_KEY_ID",
+            "s5cmd-executor env.AWS_ACCESS_KEY_ID",
+            "s5cmd-executor env.AWS_SECRET_ACCESS_KEY",
+            "s5cmd-executor env.AWS_ENDPOINT_URL",
+            "* fields.metadata",
+            "* fields.spec.selector",
+            "* fields.spec.template.metadata",
+            "* fields.spec.template.spec.automountServiceAccountToken",
+            "* fields.spec.template.spec.serviceAccountName",
+            "* fields.spec.template.spec.enableServiceLinks",
+            "* fields.spec.template.spec.securityContext",
+            "* fields.spec.template.spec.containers",
+            "* fields.spec.template.spec.volumes",
+            "* fields.spec.volumeClaimTemplates",
+            "* fields.spec.serviceName",
+            "* security.cap_drop",
+            "* security.privilege_escalation",
+            "* security.read_only_root",
+            "Namespace/*",
+            "NetworkPolicy/*",
+            "ServiceAccount/*",
+            "Service/*",
+            "ConfigMap/*",
+            "Secret/*",
+            "PersistentVolumeClaim/*",
+            "Kustomization/*",
+            "Ingress/*",
+            "ResourceQuota/*",
+            "HorizontalPodAutoscaler/*",
+            "PodDisruptionBudget/*",
+            "ServiceMonitor/*",
+            "ClusterRole/*",
+            "ClusterRoleBinding/*",
+            "StorageClass/*",
+            "PersistentVolume/*",
         ],
     });
 }
