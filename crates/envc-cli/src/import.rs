@@ -9,9 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use crate::Status;
-use crate::args::Cli;
 use crate::coded::coded;
-use crate::output::Output;
 
 const IMPORT_EXAMPLES: &str = "\
 Examples:
@@ -94,13 +92,14 @@ pub struct K8sArgs {
     pub write: WriteArgs,
 }
 
-/// Runs `envc import`.
-pub fn run(cli: &Cli, args: &ImportArgs, out: &Output) -> Result<Status> {
+/// Runs `envc import` in the project `root` (`--root`); `done` prints the closing line (the
+/// caller's styled output, so this module needs neither the arguments nor the stylesheet).
+pub fn run(root: &Path, args: &ImportArgs, done: &dyn Fn(&str, &str)) -> Result<Status> {
     let w = match &args.source {
         ImportSource::Compose(c) => &c.write,
         ImportSource::K8s(k) => &k.write,
     };
-    let root = w.out.clone().unwrap_or_else(|| cli.root.clone());
+    let root = w.out.clone().unwrap_or_else(|| root.to_path_buf());
     let pins = pins(&w.pin)?;
     let existing = existing_profiles(&root)?;
     let result = match &args.source {
@@ -140,7 +139,7 @@ pub fn run(cli: &Cli, args: &ImportArgs, out: &Output) -> Result<Status> {
     }
     write_all(&root, &import, w.force)?;
     let written: Vec<&str> = import.files.iter().map(|f| f.path.as_str()).collect();
-    out.done(
+    done(
         "imported",
         &format!(
             "environment `{}` into {} ({}); {} report item(s) above. Next: envc build --env {} --target {}",

@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         Command::List(l) => build::list(&cli, l, &out),
         Command::Diff(d) => diff::run(&cli, d, &out),
         Command::Promote(p) => promote::run(&cli, p, &out),
-        Command::Import(i) => import::run(&cli, i, &out),
+        Command::Import(i) => import::run(&cli.root, i, &|what, msg| out.done(what, msg)),
     };
     match result {
         Ok(status) => status.into(),

@@ -72,43 +72,7 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
         description: format!("imported from {} by `envc import k8s`", shown(&opts.paths)),
         ..Default::default()
     };
-    let mut ns = Table::new();
-    let first_ns = dev.namespaces.keys().next().cloned();
-    ns.insert(
-        "name".into(),
-        s(first_ns
-            .clone()
-            .or(namespace.clone())
-            .unwrap_or_else(|| env.clone())),
-    );
-    let relaxed = dev.services.values().any(|c| {
-        let sec = c.table.get("security");
-        let flag = |k: &str| sec.and_then(|x| x.get(k)).and_then(Value::as_bool);
-        flag("run_as_non_root") == Some(false) || flag("allow_privilege_escalation") == Some(true)
-    });
-    if relaxed {
-        // The restricted level refuses what the manifests allow (root, privilege escalation).
-        ns.insert("pod_security".into(), s("baseline"));
-    }
-    if let Some(q) = quota(&objs) {
-        ns.insert("quota".into(), Value::Table(q));
-    }
-    let others: Vec<(String, String)> = dev
-        .namespaces
-        .iter()
-        .skip(1)
-        .map(|(n, k)| (n.clone(), k.clone()))
-        .collect();
-    let level = ns.get("pod_security").cloned();
-    draft.namespaces.insert("app".into(), Value::Table(ns));
-    for (n, k) in others {
-        let mut t = Table::new();
-        t.insert("name".into(), s(n));
-        if let Some(l) = &level {
-            t.insert("pod_security".into(), l.clone());
-        }
-        draft.namespaces.insert(k, Value::Table(t));
-    }
+    draft.namespaces = namespaces(&dev, &objs, namespace.as_deref().unwrap_or(&env));
     if let Some(h) = &dev.ingress_host {
         draft.settings.insert("ingress_host".into(), s(h.clone()));
     }
@@ -224,6 +188,42 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
         opts.existing_profiles.clone(),
         &shown(&opts.paths),
     )
+}
+
+/// `[namespaces]`: the workloads' namespaces, the first the default (`app`), each at the
+/// lowest Pod Security level the manifests' pods pass, the first with the ResourceQuota.
+fn namespaces(dev: &Read, objs: &[Y], fallback: &str) -> Table {
+    let mut ns = Table::new();
+    let first = dev
+        .namespaces
+        .keys()
+        .next()
+        .map_or(fallback, String::as_str);
+    ns.insert("name".into(), s(first));
+    let relaxed = dev.services.values().any(|c| {
+        let sec = c.table.get("security");
+        let flag = |k: &str| sec.and_then(|x| x.get(k)).and_then(Value::as_bool);
+        flag("run_as_non_root") == Some(false) || flag("allow_privilege_escalation") == Some(true)
+    });
+    if relaxed {
+        // The restricted level refuses what the manifests allow (root, privilege escalation).
+        ns.insert("pod_security".into(), s("baseline"));
+    }
+    if let Some(q) = quota(objs) {
+        ns.insert("quota".into(), Value::Table(q));
+    }
+    let level = ns.get("pod_security").cloned();
+    let mut out = Table::new();
+    out.insert("app".into(), Value::Table(ns));
+    for (n, k) in dev.namespaces.iter().skip(1) {
+        let mut t = Table::new();
+        t.insert("name".into(), s(n.clone()));
+        if let Some(l) = &level {
+            t.insert("pod_security".into(), l.clone());
+        }
+        out.insert(k.clone(), Value::Table(t));
+    }
+    out
 }
 
 /// `later`'s volumes, files and ports named as `base` names the same path or container port,

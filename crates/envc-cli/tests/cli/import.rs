@@ -628,3 +628,241 @@ fn lakehouse_k8s_dev_and_prod_round_trip() {
         ],
     });
 }
+
+/// Runs `envc import` in a fresh project; returns the project and the run's parts.
+fn import_into(args: &[&str]) -> (tempfile::TempDir, i32, String) {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().display().to_string();
+    let mut argv: Vec<String> = vec!["import".into()];
+    argv.extend(args.iter().map(|a| {
+        if a.starts_with("tests/") {
+            repo().join(a).display().to_string()
+        } else {
+            a.to_string()
+        }
+    }));
+    argv.extend(["--out".into(), out]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (code, _, err) = parts(&envc(t.path(), &argv));
+    (t, code, err)
+}
+
+fn read_toml(dir: &std::path::Path, rel: &str) -> toml::Table {
+    let text = std::fs::read_to_string(dir.join(rel)).unwrap();
+    text.parse().unwrap()
+}
+
+#[test]
+fn airflow_import_uses_templates_jobs_shared_volumes_and_secrets() {
+    let (t, code, err) = import_into(&[
+        "compose",
+        "tests/fixtures/airflow/docker-compose.yaml",
+        "--env",
+        "airflow",
+        "--pin",
+        "apache/airflow:|version|=apache/airflow:3.1.3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(t.path().join("environments/airflow.toml")).unwrap();
+    let env: toml::Table = text.parse().unwrap();
+    // `x-airflow-common` merged with `<<` is a template every Airflow service extends.
+    let common = &env["templates"]["airflow-common"];
+    assert_eq!(common["image"].as_str(), Some("apache/airflow:3.1.3"));
+    assert!(common["env"].get("AIRFLOW__CORE__EXECUTOR").is_some());
+    let services = env["services"].as_table().unwrap();
+    for s in [
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-init",
+        "flower",
+    ] {
+        assert_eq!(
+            services[s]["extends"][0].as_str(),
+            Some("airflow-common"),
+            "{s}"
+        );
+    }
+    // The one-shot init others wait for is a job.
+    assert_eq!(services["airflow-init"]["workload"].as_str(), Some("job"));
+    assert_eq!(
+        services["airflow-scheduler"]["depends_on"]["airflow-init"].as_str(),
+        Some("completed")
+    );
+    // The folders every Airflow service bind-mounts are shared environment volumes.
+    assert_eq!(env["volumes"]["dags"]["access"].as_str(), Some("shared"));
+    assert_eq!(common["volumes"]["dags"]["volume"].as_str(), Some("dags"));
+    // Compose profiles: off unless asked for.
+    assert_eq!(services["flower"]["enabled"].as_bool(), Some(false));
+    // Credentials are secrets; their values are the docker profile's, never the model's.
+    let jwt = &common["env"]["AIRFLOW__API_AUTH__JWT_SECRET"];
+    assert!(jwt.get("secret").is_some(), "{jwt:?}");
+    assert!(!text.contains("airflow_jwt_secret"));
+    let conn = common["env"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        conn,
+        "postgresql+psycopg2://airflow:${secret.postgres-password}@postgres/airflow"
+    );
+    let profile = read_toml(t.path(), "profiles/docker.toml");
+    let secrets = &profile["environments"]["airflow"]["secrets"];
+    let jwt_name = jwt["secret"].as_str().unwrap();
+    assert_eq!(
+        secrets[jwt_name]["dev_value"].as_str(),
+        Some("airflow_jwt_secret")
+    );
+    // The report heads the model as a comment block.
+    assert!(text.starts_with("# Imported by `envc import` from "));
+    assert!(text.contains("# import report:"));
+}
+
+#[test]
+fn an_override_file_becomes_the_docker_profile() {
+    let (t, code, err) = import_into(&[
+        "compose",
+        "tests/fixtures/reference-lakehouse/infrastructure/docker-compose/docker-compose.essential.yml",
+        "tests/fixtures/reference-lakehouse/infrastructure/docker-compose/docker-compose.override.yml",
+        "--env",
+        "lakehouse",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let env = read_toml(t.path(), "environments/lakehouse.toml");
+    let worker = &env["services"]["prefect-worker"];
+    assert!(worker.get("replicas").is_none(), "{worker:?}");
+    assert_eq!(
+        worker["env"]["PREFECT_LOGGING_LEVEL"].as_str(),
+        Some("INFO")
+    );
+    let profile = read_toml(t.path(), "profiles/docker.toml");
+    let over = &profile["environments"]["lakehouse"]["services"]["prefect-worker"];
+    assert_eq!(over["replicas"].as_integer(), Some(1));
+    assert_eq!(over["env"]["PREFECT_LOGGING_LEVEL"].as_str(), Some("DEBUG"));
+    // A service only the override file adds is off in the environment, on in the mode.
+    assert_eq!(env["services"]["jupyter"]["enabled"].as_bool(), Some(false));
+    let jupyter = &profile["environments"]["lakehouse"]["services"]["jupyter"];
+    assert_eq!(jupyter["enabled"].as_bool(), Some(true));
+}
+
+#[test]
+fn import_errors_are_located_and_write_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let bad = t.path().join("compose.yaml");
+    std::fs::write(&bad, "services:\n  web:\n    image: [unclosed\n").unwrap();
+    let out = t.path().join("project");
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &[
+            "import",
+            "compose",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-import-input]"), "{err}");
+    assert!(err.contains("compose.yaml:4:1: not valid YAML"), "{err}");
+    assert!(!out.exists(), "nothing is written on error");
+    // An unset `${VAR:?why}` is located too.
+    std::fs::write(
+        &bad,
+        "services:\n  web:\n    image: nginx:${TAG:?set TAG}\n",
+    )
+    .unwrap();
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &[
+            "import",
+            "compose",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("compose.yaml:3:18: required variable TAG is missing a value: set TAG"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &[
+            "import",
+            "k8s",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no workloads"), "{err}");
+}
+
+#[test]
+fn import_keeps_an_existing_environment_unless_forced() {
+    let args = [
+        "k8s",
+        "tests/fixtures/import/guestbook/guestbook-all-in-one.yaml",
+        "--env",
+        "guestbook",
+    ];
+    let (t, code, err) = import_into(&args);
+    assert_eq!(code, 0, "{err}");
+    let path = t.path().join("environments/guestbook.toml");
+    std::fs::write(&path, "# edited by hand\n").unwrap();
+    let mut argv: Vec<String> = vec!["import".into(), "k8s".into()];
+    argv.push(repo().join(args[1]).display().to_string());
+    argv.extend(["--env", "guestbook", "--out"].map(String::from));
+    argv.push(t.path().display().to_string());
+    let run = |extra: &[&str]| {
+        let mut a: Vec<&str> = argv.iter().map(String::as_str).collect();
+        a.extend(extra);
+        parts(&envc(t.path(), &a))
+    };
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error[E-import-exists]"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "# edited by hand\n"
+    );
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("[services.frontend]")
+    );
+}
+
+#[test]
+fn import_adds_to_the_profiles_a_project_has() {
+    let t = crate::common::repository_project();
+    let before = std::fs::read_to_string(t.path().join("profiles/k3s.toml")).unwrap();
+    let manifests = repo().join("tests/fixtures/import/guestbook/guestbook-all-in-one.yaml");
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &[
+            "import",
+            "k8s",
+            manifests.to_str().unwrap(),
+            "--env",
+            "guestbook",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let after = std::fs::read_to_string(t.path().join("profiles/k3s.toml")).unwrap();
+    assert!(
+        after.starts_with(before.trim_end()),
+        "the profile is added to, not replaced"
+    );
+    assert!(after.contains("# Added by `envc import` for environment `guestbook`."));
+    for mode in ["k3s", "docker"] {
+        let (code, _, err) = parts(&envc(
+            t.path(),
+            &["build", "--env", "guestbook", "--target", mode],
+        ));
+        assert_eq!(code, 0, "{mode}: {err}");
+    }
+}
