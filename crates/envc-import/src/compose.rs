@@ -70,6 +70,15 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
         shared_binds: shared(&loaded.doc, true),
         volumes: IndexMap::new(),
         volume_names: IndexMap::new(),
+        doc_secrets: loaded
+            .doc
+            .get("secrets")
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
+            .collect(),
+        vars: vars.clone(),
         files: Vec::new(),
     };
     for n in loaded.notes {
@@ -79,7 +88,8 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
     for (k, _) in loaded.doc.as_mapping().into_iter().flatten() {
         match k.as_str() {
             Some("version") => cx.report.push("version", "", "the obsolete `version:` key is not carried over (the Compose specification has none)"),
-            Some(k @ ("secrets" | "configs")) => cx.report.push(&format!("{k}/*"), "", format!("top-level `{k}` are not carried over: envc declares the Compose {k} of the model's own secrets and files")),
+            Some("secrets") => cx.report.push("secrets/*", "", "envc declares the Compose secrets of the model's secrets that images read from files, with the mode's dev values under secrets/"),
+            Some("configs") => cx.report.push("configs/*", "", "top-level `configs` are not carried over: envc bind-mounts the model's config files"),
             _ => {}
         }
     }
@@ -483,6 +493,7 @@ const HANDLED: &[&str] = &[
     "stop_grace_period",
     "profiles",
     "networks",
+    "secrets",
 ];
 
 /// The state of one import.
@@ -499,6 +510,10 @@ struct Cx<'a> {
     volumes: IndexMap<String, Table>,
     /// Environment volume names by the named volume or folder they stand for.
     volume_names: IndexMap<String, String>,
+    /// The project's top-level `secrets`.
+    doc_secrets: IndexMap<String, Y>,
+    /// The variables interpolation read.
+    vars: BTreeMap<String, String>,
     files: Vec<(String, String)>,
 }
 
@@ -633,6 +648,11 @@ impl Cx<'_> {
                 bt.insert("args".into(), Value::Table(a));
             }
             t.insert("build".into(), Value::Table(bt));
+            self.report.push(
+                name,
+                "fields.build.context",
+                "the build context is written relative to the mode's folder (out/<env>/<mode>)",
+            );
             if image.is_none() {
                 let tag = format!("{}/{name}:0.1.0", self.env);
                 self.report.push(
@@ -751,8 +771,25 @@ impl Cx<'_> {
             }
             _ => {}
         }
+        let mounted = self.mounted_secrets(name, s);
         let mut out = Table::new();
         for (k, v) in raw {
+            if let (Some(base), Some(v)) = (k.strip_suffix("_FILE"), v.as_deref())
+                && let Some((secret, _)) = mounted.iter().find(|(_, target)| target == v)
+            {
+                // The image reads the value from the file the variable names: a secret with
+                // `file_env`, which Compose mounts there again.
+                let n = name::label(secret, 63);
+                let value = self.compose_secret_value(secret);
+                let what = format!("Compose secret `{secret}`");
+                self.secrets
+                    .declare(&n, &what, value.as_deref(), name, &format!("env.{base}"));
+                let mut st = Table::new();
+                st.insert("secret".into(), s_(n));
+                st.insert("file_env".into(), s_(k.clone()));
+                out.insert(base.to_string(), Value::Table(st));
+                continue;
+            }
             let Some(v) = v else {
                 self.report.push(name, &format!("env.{k}"), "taken from the shell that runs `docker compose`: the model has no such pass-through");
                 continue;
@@ -760,6 +797,60 @@ impl Cx<'_> {
             out.insert(k.clone(), self.secrets.env_value(name, &k, &v));
         }
         out
+    }
+
+    /// The Compose secrets a service mounts, with where (`/run/secrets/<name>` unless a
+    /// `target` says otherwise); those no `*_FILE` variable names are reported.
+    fn mounted_secrets(&mut self, name: &str, s: &Y) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for e in s
+            .get("secrets")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let (src, target) = match e {
+                Y::String(n) => (n.clone(), format!("/run/secrets/{n}")),
+                _ => {
+                    let Some(src) = e.get("source").and_then(Y::as_str) else {
+                        continue;
+                    };
+                    let t = e.get("target").and_then(Y::as_str).unwrap_or(src);
+                    let t = if t.starts_with('/') {
+                        t.to_string()
+                    } else {
+                        format!("/run/secrets/{t}")
+                    };
+                    (src.to_string(), t)
+                }
+            };
+            out.push((src, target));
+        }
+        let env_text = format!("{:?}", s.get("environment"));
+        for (secret, target) in &out {
+            if !env_text.contains(target.as_str()) {
+                self.report.push(name, "fields.secrets", format!("reads Compose secret `{secret}` as the file {target} with no `*_FILE` variable naming it: the model hands secrets to containers through env variables (`file_env`), so it is not mounted"));
+            }
+        }
+        out
+    }
+
+    /// A top-level Compose secret's value: its file's content, or its variable's value.
+    fn compose_secret_value(&self, secret: &str) -> Option<String> {
+        let def = self.doc_secrets.get(secret)?;
+        if let Some(f) = def.get("file").and_then(Y::as_str) {
+            let key = if self.dir.is_empty() {
+                f.to_string()
+            } else {
+                format!("{}/{f}", self.dir)
+            };
+            return self
+                .set
+                .text(&envc_diff::fileset::normal_key(&key))
+                .map(String::from);
+        }
+        let var = def.get("environment").and_then(Y::as_str)?;
+        self.vars.get(var).cloned()
     }
 
     fn ports(&mut self, name: &str, s: &Y, docker: &mut Table) -> Table {

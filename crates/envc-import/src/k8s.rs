@@ -343,16 +343,24 @@ fn read(paths: &[PathBuf]) -> Result<Vec<Y>, ImportError> {
     {
         return Err(ImportError::at_file(
             shown(paths),
-            "no workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob) in the manifests",
+            "no workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod) in the manifests",
         ));
     }
     Ok(objs)
 }
 
-const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+const WORKLOADS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
 
 /// Kinds the import reads (workloads and what they use) or envc writes its own way.
 const KNOWN: &[&str] = &[
+    "Pod",
     "Deployment",
     "StatefulSet",
     "DaemonSet",
@@ -502,7 +510,11 @@ impl<'a> Reader<'a> {
         } else {
             &["spec", "template"]
         };
-        let pod = at(o, pod_path).cloned().unwrap_or(Y::Null);
+        let pod = if kind == "Pod" {
+            o.clone()
+        } else {
+            at(o, pod_path).cloned().unwrap_or(Y::Null)
+        };
         let spec = pod.get("spec").cloned().unwrap_or(Y::Null);
         match kind {
             "Job" => {
@@ -511,6 +523,11 @@ impl<'a> Reader<'a> {
             "CronJob" => {
                 t.insert("workload".into(), s("cronjob"));
             }
+            "Pod" => self.report.push(
+                svc,
+                "",
+                "a bare Pod (nothing restarts it elsewhere): imported as a Deployment",
+            ),
             "DaemonSet" => self.report.push(
                 svc,
                 "",

@@ -19,6 +19,9 @@ struct Case {
     prod: &'static [&'static str],
     /// `--pin IMAGE=PINNED` pairs.
     pins: &'static [&'static str],
+    /// Copy the inputs' folder into the project first (so its build contexts and bind mounts
+    /// are inside the project) and import from there.
+    inside: bool,
     env: &'static str,
     mode: &'static str,
     /// The report, one line per group of items (`services key`), as `Report::lines` prints it.
@@ -26,7 +29,7 @@ struct Case {
 }
 
 /// The library's report for a case, with the options the CLI passes.
-fn report_of(c: &Case) -> envc_import::Report {
+fn report_of(c: &Case, inputs: &[String]) -> envc_import::Report {
     let pins: Vec<(String, String)> = c
         .pins
         .iter()
@@ -36,9 +39,11 @@ fn report_of(c: &Case) -> envc_import::Report {
         })
         .collect();
     let abs = |l: &[&str]| -> Vec<PathBuf> { l.iter().map(|p| repo().join(p)).collect() };
+    let files: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
     let import = match c.kind {
         "compose" => envc_import::compose(&envc_import::ComposeOptions {
-            files: abs(c.inputs),
+            source_dir: c.inside.then(|| "../input".to_string()),
+            files,
             env: Some(c.env.into()),
             pins,
             environ: std::env::vars().collect(),
@@ -63,11 +68,16 @@ fn head(line: &str) -> String {
 fn round_trip(c: &Case) {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().to_str().unwrap().to_string();
-    let inputs: Vec<String> = c
-        .inputs
-        .iter()
-        .map(|p| repo().join(p).display().to_string())
-        .collect();
+    let inputs: Vec<String> = if c.inside {
+        let from = repo().join(c.inputs[0]);
+        crate::common::copy_dir(from.parent().unwrap(), &t.path().join("input"));
+        let name = |p: &str| p.rsplit('/').next().unwrap().to_string();
+        let at = |p: &str| t.path().join("input").join(name(p)).display().to_string();
+        c.inputs.iter().map(|p| at(p)).collect()
+    } else {
+        let at = |p: &str| repo().join(p).display().to_string();
+        c.inputs.iter().map(|p| at(p)).collect()
+    };
     let mut args: Vec<String> = vec!["import".into(), c.kind.into()];
     args.extend(inputs.iter().cloned());
     for p in c.prod {
@@ -83,7 +93,7 @@ fn round_trip(c: &Case) {
     let (code, _, err) = parts(&envc(t.path(), &argv));
     assert_eq!(code, 0, "{}: import failed: {err}", c.name);
 
-    let report = report_of(c);
+    let report = report_of(c, &inputs);
     let heads: Vec<String> = report.lines().iter().map(|l| head(l)).collect();
     // ENVC_IMPORT_SHOW=1 prints the report instead of comparing it, for review.
     if std::env::var_os("ENVC_IMPORT_SHOW").is_some() {
@@ -160,6 +170,7 @@ fn gitea_postgres_round_trip() {
             "gitea/gitea:latest=gitea/gitea:1.22.3",
             "postgres:alpine=postgres:16.4-alpine",
         ],
+        inside: false,
         env: "gitea",
         mode: "docker",
         report: &[
@@ -195,6 +206,7 @@ fn prometheus_grafana_round_trip() {
             "prom/prometheus=prom/prometheus:v2.54.1",
             "grafana/grafana=grafana/grafana:11.2.0",
         ],
+        inside: false,
         env: "monitoring",
         mode: "docker",
         report: &[
@@ -221,6 +233,42 @@ fn prometheus_grafana_round_trip() {
 }
 
 #[test]
+fn nginx_golang_postgres_round_trip() {
+    round_trip(&Case {
+        name: "nginx-golang-postgres",
+        kind: "compose",
+        inputs: &["tests/fixtures/import/nginx-golang-postgres/compose.yaml"],
+        prod: &[],
+        pins: &["postgres=postgres:16.4", "nginx=nginx:1.27.2"],
+        inside: true,
+        env: "shop",
+        mode: "docker",
+        report: &[
+            "secrets/*",
+            "backend fields.build.context",
+            "backend image",
+            "backend fields.secrets",
+            "backend, db, proxy security.read_only_root",
+            "db image",
+            "db fields.volumes./var/lib/postgresql/data.source",
+            "db volumes./var/lib/postgresql/data.size",
+            "db security.user",
+            "proxy image",
+            "proxy ports.80/tcp.host_ip",
+            "proxy fields.volumes",
+            "proxy files./etc/nginx/conf.d/default.conf",
+            "* fields.labels",
+            "* namespace",
+            "networks/*",
+            "* security.cap_drop",
+            "* security.privilege_escalation",
+            "volumes/*",
+            "name",
+        ],
+    });
+}
+
+#[test]
 fn airflow_round_trip() {
     round_trip(&Case {
         name: "airflow",
@@ -228,6 +276,7 @@ fn airflow_round_trip() {
         inputs: &["tests/fixtures/airflow/docker-compose.yaml"],
         prod: &[],
         pins: &["apache/airflow:|version|=apache/airflow:3.1.3"],
+        inside: false,
         env: "airflow",
         mode: "docker",
         report: &[
@@ -275,6 +324,7 @@ fn lakehouse_compose_round_trip() {
             "grafana/grafana:latest=grafana/grafana:11.2.0",
             "dpage/pgadmin4:latest=dpage/pgadmin4:8.12.0",
         ],
+        inside: false,
         env: "lakehouse",
         mode: "docker",
         report: &[
@@ -295,6 +345,7 @@ fn lakehouse_compose_round_trip() {
             "redis ports.6379/tcp.host_ip",
             "redis fields.volumes./data.source",
             "s5cmd-service build",
+            "s5cmd-service fields.build.context",
             "s5cmd-service image",
             "s5cmd-service",
             "s5cmd-service ports.8080/tcp.host_ip",
@@ -357,6 +408,7 @@ fn lakehouse_compose_override_round_trip() {
             "busybox:latest=busybox:1.37.0",
             "jupyter/datascience-notebook:latest=jupyter/datascience-notebook:2024-05-27",
         ],
+        inside: false,
         env: "lakehouse",
         mode: "docker",
         report: &[
@@ -413,6 +465,7 @@ fn guestbook_round_trip() {
         inputs: &["tests/fixtures/import/guestbook/guestbook-all-in-one.yaml"],
         prod: &[],
         pins: &[],
+        inside: false,
         env: "guestbook",
         mode: "k3s",
         report: &[
@@ -458,6 +511,7 @@ fn lakehouse_k3s_round_trip() {
             "prefecthq/prefect:3-latest=prefecthq/prefect:3.4.1-python3.12",
             "crypto-lakehouse/s5cmd-service:latest=crypto-lakehouse/s5cmd-service:0.1.0",
         ],
+        inside: false,
         env: "lakehouse",
         mode: "k3s",
         report: &[
@@ -508,6 +562,7 @@ fn lakehouse_k8s_dev_and_prod_round_trip() {
             "redis:7-alpine=redis:7.4.1-alpine",
             "prefecthq/prefect:3-latest=prefecthq/prefect:3.4.1-python3.12",
         ],
+        inside: false,
         env: "lakehouse",
         mode: "k3s",
         report: &[
