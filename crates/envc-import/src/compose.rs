@@ -539,6 +539,11 @@ impl Cx<'_> {
                     "",
                     format!("renamed `{label}`: service names are DNS labels (compare with `envc diff --map {name}={label}`)"),
                 );
+                self.report.push(
+                    &label,
+                    "",
+                    format!("the input's `{name}`, renamed: it is only on one side of a diff without `--map`"),
+                );
             }
             out.insert(label, self.service(&name, s));
         }

@@ -482,6 +482,11 @@ impl<'a> Reader<'a> {
                     "",
                     format!("renamed `{svc}`: service names are DNS labels"),
                 );
+                self.report.push(
+                    &svc,
+                    "",
+                    format!("the input's `{raw}`, renamed: it is only on one side of a diff without `--map`"),
+                );
             }
             if self.out.services.contains_key(&svc) {
                 let ns = text(o, &["metadata", "namespace"]).unwrap_or("default");

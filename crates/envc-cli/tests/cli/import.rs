@@ -921,3 +921,60 @@ fn import_adds_to_the_profiles_a_project_has() {
         assert_eq!(code, 0, "{mode}: {err}");
     }
 }
+
+#[test]
+fn env_files_and_compose_profiles_are_read_as_docker_compose_reads_them() {
+    let t = tempfile::tempdir().unwrap();
+    let compose = t.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        "services:\n  db:\n    image: postgres:16.4\n    environment:\n      POSTGRES_PASSWORD: ${DB_PASS}\n      URL: postgres://app:${DB_PASS}@db/app\n  debug:\n    image: busybox:1.37.0\n    profiles: [debug]\n",
+    )
+    .unwrap();
+    let env_file = t.path().join("dev.env");
+    std::fs::write(&env_file, "DB_PASS=correct-horse-battery\n").unwrap();
+    let out = t.path().join("project");
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &[
+            "import",
+            "compose",
+            compose.to_str().unwrap(),
+            "--env-file",
+            env_file.to_str().unwrap(),
+            "--profile",
+            "debug",
+            "--env",
+            "app",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(out.join("environments/app.toml")).unwrap();
+    assert!(!text.contains("correct-horse-battery"), "{text}");
+    let env: toml::Table = text.parse().unwrap();
+    let db = &env["services"]["db"]["env"];
+    assert_eq!(
+        db["POSTGRES_PASSWORD"]["secret"].as_str(),
+        Some("postgres-password")
+    );
+    assert_eq!(
+        db["URL"].as_str(),
+        Some("postgres://app:${secret.postgres-password}@db/app")
+    );
+    // `--profile debug` activates the debug service: imported enabled, its profile reported.
+    assert!(env["services"]["debug"].get("enabled").is_none());
+    assert!(
+        err.contains("import report: debug profiles: in Compose profile(s) debug"),
+        "{err}"
+    );
+    let profile = read_toml(&out, "profiles/docker.toml");
+    let dev = &profile["environments"]["app"]["secrets"]["postgres-password"]["dev_value"];
+    assert_eq!(dev.as_str(), Some("correct-horse-battery"));
+    let (code, _, err) = parts(&envc(
+        &out,
+        &["build", "--env", "app", "--target", "docker"],
+    ));
+    assert_eq!(code, 0, "{err}");
+}
