@@ -13,15 +13,17 @@ use crate::coded::coded;
 
 const IMPORT_EXAMPLES: &str = "\
 Examples:
-  envc import compose docker-compose.yml                  environments/<name>.toml and profiles/docker.toml
-  envc import compose compose.yaml compose.override.yaml  the override file's changes go to the docker profile
+  envc import compose docker-compose.yml        environments/<name>.toml, profiles/docker.toml
+  envc import compose compose.yaml compose.override.yaml
+                                                the override's changes: the docker profile
   envc import compose compose.yaml --profile debug --env shop --out ../shop
   envc import compose compose.yaml --pin grafana/grafana=grafana/grafana:11.2.0
-  envc import k8s k8s/                                    a folder of manifests: environments/<name>.toml and profiles/k3s.toml
-  envc import k8s dev/ --prod prod/                       what prod/ changes goes to a prod profile
+                                                pin an image the model refuses unpinned
+  envc import k8s k8s/                          environments/<name>.toml, profiles/k3s.toml
+  envc import k8s dev/ --prod prod/             what prod/ changes: profiles/prod.toml
 
-Then `envc build` and `envc diff --from <input> --to out/<env>/<mode>`: the difference is what the
-report (printed here, and kept at the top of the environment file) lists.
+Then `envc build` and `envc diff --from <input> --to out/<env>/<mode>`: the differences are the
+report's items (printed on stderr and kept at the top of the environment file).
 Exit status: 0 imported, 2 invalid input or usage (nothing written).";
 
 /// `envc import`.
