@@ -73,6 +73,8 @@ pub enum Command {
     /// Promote what a mode runs into a prod mode's release lock (dry run unless --write)
     #[command(after_help = PROMOTE_EXAMPLES)]
     Promote(PromoteArgs),
+    /// Import a Compose project or Kubernetes manifests into a model (docs/import.md)
+    Import(crate::import::ImportArgs),
 }
 
 const PROMOTE_EXAMPLES: &str = "\

@@ -34,6 +34,7 @@ mod args;
 mod build;
 mod coded;
 mod diff;
+mod import;
 mod output;
 mod project;
 mod promote;
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
         Command::List(l) => build::list(&cli, l, &out),
         Command::Diff(d) => diff::run(&cli, d, &out),
         Command::Promote(p) => promote::run(&cli, p, &out),
+        Command::Import(i) => import::run(&cli.root, i, &|what, msg| out.done(what, msg)),
     };
     match result {
         Ok(status) => status.into(),

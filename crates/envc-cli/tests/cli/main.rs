@@ -14,6 +14,7 @@ mod docs;
 mod errors;
 mod golden;
 mod harden;
+mod import;
 mod inputs;
 mod lakehouse;
 mod parity;
