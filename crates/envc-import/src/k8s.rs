@@ -977,21 +977,32 @@ impl<'a> Reader<'a> {
             let label = name::label(vn, 63);
             let mut vt = Table::new();
             vt.insert("path".into(), s(path));
+            let class_report = |report: &mut Report, claim: &Y| {
+                if let Some(class) = text(claim, &["spec", "storageClassName"]) {
+                    report.push(
+                        svc,
+                        &format!("volumes.{path}.class"),
+                        format!("storage class `{class}` is not carried over: envc claims the mode's class (`kubernetes.storage_class` in its profile)"),
+                    );
+                }
+            };
             if let Some(ct) = claim_templates.get(vn) {
                 let size = text(ct, &["spec", "resources", "requests", "storage"]).unwrap_or("1Gi");
                 vt.insert("size".into(), s(envc_diff::facts::memory(size)));
+                class_report(&mut self.report, ct);
             } else if let Some(v) = pod_vols.get(vn) {
                 if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
-                    let size = self
-                        .objs
-                        .iter()
-                        .find(|o| {
-                            Self::kind(o) == "PersistentVolumeClaim"
-                                && text(o, &["metadata", "name"]) == Some(claim)
-                        })
+                    let found = self.objs.iter().find(|o| {
+                        Self::kind(o) == "PersistentVolumeClaim"
+                            && text(o, &["metadata", "name"]) == Some(claim)
+                    });
+                    let size = found
                         .and_then(|c| text(c, &["spec", "resources", "requests", "storage"]))
                         .unwrap_or("1Gi");
                     vt.insert("size".into(), s(envc_diff::facts::memory(size)));
+                    if let Some(c) = found {
+                        class_report(&mut self.report, c);
+                    }
                 } else if let Some(e) = v.get("emptyDir") {
                     vt.insert("persistent".into(), Value::Boolean(false));
                     if let Some(sz) = e.get("sizeLimit").and_then(scalar) {
@@ -1429,6 +1440,10 @@ fn inherent(report: &mut Report) {
             "envc gives each StatefulSet a headless Service `<service>-headless`",
         ),
         ("security.cap_drop", "envc drops every capability"),
+        (
+            "security.seccomp",
+            "envc sets the RuntimeDefault seccomp profile that the manifests leave unset",
+        ),
         (
             "security.privilege_escalation",
             "envc writes what the manifests leave unset explicitly",

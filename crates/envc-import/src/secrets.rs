@@ -10,10 +10,10 @@ use crate::draft::{Secret, s, table1};
 use crate::name;
 use crate::report::Report;
 
-/// Whether a variable's name says it holds a credential: the model's rule for literals, or
-/// the wider one `envc diff` hides values by.
+/// Whether a variable's name says it holds a credential: the one rule the model, the
+/// promotion gates and `envc diff` share.
 pub(crate) fn credential(name: &str) -> bool {
-    envc_model::model::looks_like_credential(name) || envc_model::model::names_credential(name)
+    envc_model::model::names_credential(name)
 }
 
 /// Secrets found so far, by value, with where each is used.
