@@ -848,47 +848,59 @@ fn graph_rules(ir: &Ir, s: &Service) -> Vec<NetworkPolicyIngressRule> {
 
 /// The NetworkPolicies of the environment's stance.
 pub fn network_policies(ir: &Ir, flavour: Flavour) -> Vec<NetworkPolicy> {
+    let mut out = namespace_network_policies(ir, flavour);
+    out.extend(
+        ir.services
+            .iter()
+            .filter_map(|s| service_network_policy(ir, s, flavour)),
+    );
+    out
+}
+
+/// The NetworkPolicies that apply to whole namespaces: the `namespace` stance's, or the
+/// `graph` stance's default deny in each namespace.
+pub fn namespace_network_policies(ir: &Ir, flavour: Flavour) -> Vec<NetworkPolicy> {
     match ir.network_policy {
         NetworkPolicyStance::None => Vec::new(),
         NetworkPolicyStance::Namespace => namespace_policies(ir, flavour),
-        NetworkPolicyStance::Graph => {
-            let mut out: Vec<NetworkPolicy> = ir
-                .namespaces
-                .iter()
-                .map(|ns| NetworkPolicy {
-                    metadata: meta(
-                        "default-deny-ingress",
-                        Some(&ns.name),
-                        labels::environment_in(ir, flavour),
-                    ),
-                    spec: namespace_wide(None),
-                })
-                .collect();
-            for s in ir.services.iter().filter(|s| s.is_deployed()) {
-                if s.ports.is_empty() {
-                    continue;
-                }
-                let rules = graph_rules(ir, s);
-                if rules.is_empty() {
-                    continue;
-                }
-                out.push(NetworkPolicy {
-                    metadata: meta(
-                        &s.name,
-                        Some(&s.namespace),
-                        labels::service_in(ir, s, flavour),
-                    ),
-                    spec: Some(NetworkPolicySpec {
-                        pod_selector: Some(selector(ir, s)),
-                        policy_types: Some(vec!["Ingress".into()]),
-                        ingress: Some(rules),
-                        egress: None,
-                    }),
-                });
-            }
-            out
-        }
+        NetworkPolicyStance::Graph => ir
+            .namespaces
+            .iter()
+            .map(|ns| NetworkPolicy {
+                metadata: meta(
+                    "default-deny-ingress",
+                    Some(&ns.name),
+                    labels::environment_in(ir, flavour),
+                ),
+                spec: namespace_wide(None),
+            })
+            .collect(),
     }
+}
+
+/// The `graph` stance's NetworkPolicy of one deployed service: ingress from its clients only;
+/// none for a service without ports or clients, or under another stance.
+pub fn service_network_policy(ir: &Ir, s: &Service, flavour: Flavour) -> Option<NetworkPolicy> {
+    if ir.network_policy != NetworkPolicyStance::Graph || !s.is_deployed() || s.ports.is_empty() {
+        return None;
+    }
+    let rules = graph_rules(ir, s);
+    if rules.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicy {
+        metadata: meta(
+            &s.name,
+            Some(&s.namespace),
+            labels::service_in(ir, s, flavour),
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(ir, s)),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(rules),
+            egress: None,
+        }),
+    })
 }
 
 #[cfg(test)]
