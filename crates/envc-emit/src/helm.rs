@@ -284,7 +284,8 @@ fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
         quoted(&s.name)
     );
     let before = s.runs_before();
-    for mut o in object::service(ir, s, FLAVOUR)? {
+    for o in object::service(ir, s, FLAVOUR) {
+        let mut o = object::value(&o)?;
         common_values(&mut h, &mut o, Some(&s.name));
         service_values(&mut h, &mut o, s);
         if before {

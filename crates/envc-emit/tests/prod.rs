@@ -50,10 +50,13 @@ fn values(ir: &Ir) -> Value {
 
 /// The objects of a deployed service, as the chart's templates are made of them.
 fn chart_objects(ir: &Ir, s: &Service) -> Vec<Value> {
-    match object::service(ir, s, Flavour::Chart) {
-        Ok(o) => o,
-        Err(e) => panic!("{}: objects of {}: {e}", ir.mode, s.name),
-    }
+    object::service(ir, s, Flavour::Chart)
+        .iter()
+        .map(|o| match object::value(o) {
+            Ok(v) => v,
+            Err(e) => panic!("{}: objects of {}: {e}", ir.mode, s.name),
+        })
+        .collect()
 }
 
 fn of_kind<'a>(objects: &'a [Value], kinds: &[&str]) -> Option<&'a Value> {
