@@ -83,12 +83,25 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
+    // Kubernetes modes: facts from the emitter's documents, no YAML written and parsed back.
+    let label = format!("mode {mode}");
+    match crate::project::kubernetes_facts(&compiled.ir, &loaded.loaded, &label) {
+        Ok(Some(facts)) => {
+            return Ok(Ok(Built {
+                loaded: loaded.loaded,
+                ir: compiled.ir,
+                facts,
+                lock: loaded.lock,
+            }));
+        }
+        Ok(None) => {}
+        Err(d) => return Ok(Err(report(p, &d, out))),
+    }
     let artifacts =
         match crate::project::emit(&compiled.ir, &loaded.loaded, &envc_emit::Options::default()) {
             Ok(a) => a,
             Err(d) => return Ok(Err(report(p, &d, out))),
         };
-    let label = format!("mode {mode}");
     let files = FileSet::from_memory(label, artifacts.into_iter().map(|a| (a.path, a.bytes)));
     let facts = match compiled.ir.backend {
         Backend::Kubernetes => envc_diff::k8s::extract(&files),

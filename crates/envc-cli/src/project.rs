@@ -334,27 +334,39 @@ pub fn emit(
     loaded: &LoadedMode,
     opts: &envc_emit::Options,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    match envc_emit::emit_with(ir, opts) {
-        Ok(a) => Ok(a),
-        Err(EmitError::Invalid(found)) => {
-            let mut out = Diagnostics::new();
+    envc_emit::emit_with(ir, opts).map_err(|e| located(ir, loaded, e))
+}
+
+/// The facts of a Kubernetes mode from the emitter's documents, without writing and parsing
+/// back its YAML (`envc diff` of two modes); `None` for a mode of another backend. Errors are
+/// those of [`emit`].
+pub fn kubernetes_facts(
+    ir: &Ir,
+    loaded: &LoadedMode,
+    label: &str,
+) -> Result<Option<envc_diff::Facts>, Diagnostics> {
+    let files = envc_emit::kubernetes_values(ir).map_err(|e| located(ir, loaded, e))?;
+    Ok(files.map(|f| envc_diff::memory::kubernetes(label, f)))
+}
+
+/// A backend's error as diagnostics: the model's mistakes located in the loaded tree.
+fn located(ir: &Ir, loaded: &LoadedMode, e: EmitError) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    match e {
+        EmitError::Invalid(found) => {
             for d in found.0 {
                 out.push(loaded.locate(d));
             }
-            Err(out)
         }
-        Err(e) => {
-            let mut out = Diagnostics::new();
-            out.push(
-                Diagnostic::error(
-                    "E-emit",
-                    format!("failed to compile {} for {}: {e}", ir.env, ir.mode),
-                )
-                .hint("a model that passed every check should compile: this is envc's bug, not the model's; report it with the model"),
-            );
-            Err(out)
-        }
+        e => out.push(
+            Diagnostic::error(
+                "E-emit",
+                format!("failed to compile {} for {}: {e}", ir.env, ir.mode),
+            )
+            .hint("a model that passed every check should compile: this is envc's bug, not the model's; report it with the model"),
+        ),
     }
+    out
 }
 
 #[cfg(test)]

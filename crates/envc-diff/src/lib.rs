@@ -12,6 +12,7 @@ pub mod facts;
 pub mod fileset;
 pub mod k8s;
 pub mod key;
+pub mod memory;
 pub mod normalize;
 pub mod redact;
 pub mod render;

@@ -61,14 +61,19 @@ fn file_names(ir: &Ir) -> Diagnostics {
 /// The last guard before writing: two artifacts of one set with the same path (a rule of
 /// the backend's names that the checks above do not know yet). Each is named with the path.
 pub fn duplicates(artifacts: &[Artifact]) -> Diagnostics {
+    duplicate_paths(artifacts.iter().map(|a| a.path.as_str()))
+}
+
+/// [`duplicates`] over the paths alone.
+pub fn duplicate_paths<'a>(paths: impl Iterator<Item = &'a str>) -> Diagnostics {
     let mut d = Diagnostics::new();
     let mut seen = std::collections::BTreeSet::new();
-    for a in artifacts {
-        if !seen.insert(a.path.as_str()) {
+    for path in paths {
+        if !seen.insert(path) {
             d.push(
                 Diagnostic::error(
                     "E-file-collision",
-                    format!("two parts of the model are both written to {}", a.path),
+                    format!("two parts of the model are both written to {path}"),
                 )
                 .hint("rename one of the services, files or secrets whose names make this path, and report the case: envc should have named them apart"),
             );

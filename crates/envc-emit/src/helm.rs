@@ -90,7 +90,8 @@ fn values_yaml(v: &Values, header: &[String]) -> Result<String, EmitError> {
 }
 
 /// The chart's templates, `(file under templates/, text)`: NOTES.txt, the namespaces, one
-/// file per service (deployed or managed), the Ingresses and the NetworkPolicies.
+/// file per service (deployed or managed, with the service's own NetworkPolicy), the Ingresses
+/// and the namespaces' NetworkPolicies.
 fn templates(ir: &Ir) -> Result<Vec<(String, String)>, EmitError> {
     let mut out = vec![
         ("NOTES.txt".to_string(), notes(ir)),
@@ -120,7 +121,9 @@ fn templates(ir: &Ir) -> Result<Vec<(String, String)>, EmitError> {
     if !ingresses.is_empty() {
         out.push(("ingress.yaml".into(), documents(ingresses)?));
     }
-    let policies: Vec<Value> = object::network_policies(ir, FLAVOUR)
+    // A service's own policy is in its file: one file for all of them passed Helm's 5 MiB
+    // file limit at a few thousand services.
+    let policies: Vec<Value> = object::namespace_network_policies(ir, FLAVOUR)
         .iter()
         .map(object::value)
         .collect::<Result<_, _>>()?;
@@ -281,7 +284,8 @@ fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
         quoted(&s.name)
     );
     let before = s.runs_before();
-    for mut o in object::service(ir, s, FLAVOUR)? {
+    for o in object::service(ir, s, FLAVOUR) {
+        let mut o = object::value(&o)?;
         common_values(&mut h, &mut o, Some(&s.name));
         service_values(&mut h, &mut o, s);
         if before {
@@ -291,6 +295,11 @@ fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
             };
             hook(&mut o, weight);
         }
+        text.push_str(&h.document(&o)?);
+    }
+    if let Some(p) = object::service_network_policy(ir, s, FLAVOUR) {
+        let mut o = object::value(&p)?;
+        common_values(&mut h, &mut o, Some(&s.name));
         text.push_str(&h.document(&o)?);
     }
     Ok(text)

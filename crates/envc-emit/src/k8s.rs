@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use envc_core::Ir;
 use envc_model::profile::Tier;
 use k8s_openapi::api::core::v1::Secret as K8sSecret;
+use serde::Serialize;
 
 use crate::artifact::{Artifact, EmitError};
 use crate::labels::{self, Flavour};
 use crate::name::SECRET_KEY;
 use crate::object::{self, meta};
-use crate::yaml::{documents, to_yaml, value_to_yaml};
+use crate::yaml::documents;
 
 /// Annotation marking a Secret that holds a dev-tier default value.
 pub const DEV_DEFAULT_ANNOTATION: &str = "envc.dev/dev-default";
@@ -24,26 +25,87 @@ const FLAVOUR: Flavour = Flavour::Manifests;
 
 /// Compiles the IR into manifests plus `kustomization.yaml`.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    let header = ir.header_lines();
+    let files = files(ir, &Text)?;
+    let mut out: Vec<Artifact> = Vec::new();
+    out.push(Artifact::text(
+        "kustomization.yaml",
+        kustomization(&header, files.iter().map(|(n, _)| n.as_str())),
+    ));
+    for (name, docs) in files {
+        out.push(Artifact::text(name, documents(&header, &docs)));
+    }
+    Ok(out)
+}
+
+/// Files and their documents, `(path, documents)`, in the order of the artifact set.
+pub type Documents<D = yaml_serde::Value> = Vec<(String, Vec<D>)>;
+
+/// The documents of every file [`emit`] writes, `kustomization.yaml` first, as values rather
+/// than text: what a caller that reads the set in memory (`envc diff` of two modes) would
+/// otherwise parse back. The values are those the YAML text reads back as.
+pub fn values(ir: &Ir) -> Result<Documents, EmitError> {
+    let files = files(ir, &Values)?;
+    let resources: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let kustomization = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    });
+    let mut out = vec![(
+        "kustomization.yaml".to_string(),
+        vec![Values.typed(&kustomization)?],
+    )];
+    out.extend(files);
+    Ok(out)
+}
+
+/// How documents are made: YAML text for the artifact set, or values read in memory.
+trait Sink {
+    type Doc;
+    fn typed<T: Serialize>(&self, object: &T) -> Result<Self::Doc, EmitError>;
+}
+
+struct Text;
+
+impl Sink for Text {
+    type Doc = String;
+    fn typed<T: Serialize>(&self, object: &T) -> Result<String, EmitError> {
+        crate::yaml::to_yaml(object)
+    }
+}
+
+struct Values;
+
+impl Sink for Values {
+    type Doc = yaml_serde::Value;
+    fn typed<T: Serialize>(&self, object: &T) -> Result<yaml_serde::Value, EmitError> {
+        yaml_serde::to_value(object).map_err(|e| EmitError::Serialize(e.to_string()))
+    }
+}
+
+/// Every manifest file but `kustomization.yaml`, in the order it lists them: `(name, its
+/// documents)`.
+fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
     if let Some(s) = ir.services.iter().find(|s| !s.is_deployed()) {
         return Err(EmitError::NotRepresentable(
             format!("services.{}.external", s.name),
             "managed services are a feature of the helm backend; plain manifests deploy every service".into(),
         ));
     }
-    let header = ir.header_lines();
-    let mut files: Vec<(String, Vec<String>)> = Vec::new();
+    let mut files: Documents<S::Doc> = Vec::new();
 
     // Namespaces and quotas.
     let mut docs = Vec::new();
     for ns in &ir.namespaces {
-        docs.push(to_yaml(&object::namespace(
+        docs.push(sink.typed(&object::namespace(
             ir,
             &ns.name,
             ns.pod_security.as_str(),
             FLAVOUR,
         ))?);
         if let Some(q) = &ns.quota {
-            docs.push(to_yaml(&object::quota(ir, &ns.name, q, FLAVOUR))?);
+            docs.push(sink.typed(&object::quota(ir, &ns.name, q, FLAVOUR))?);
         }
     }
     files.push(("namespaces.yaml".into(), docs));
@@ -54,7 +116,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         for s in &ir.secrets {
             let Some(v) = &s.value else { continue };
             for ns in &s.namespaces {
-                docs.push(to_yaml(&secret(
+                docs.push(sink.typed(&secret(
                     ir,
                     &s.name,
                     s.description.as_deref(),
@@ -70,7 +132,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     // Volumes several services mount.
     let docs = object::shared_claims(ir, FLAVOUR)
         .iter()
-        .map(to_yaml)
+        .map(|o| sink.typed(o))
         .collect::<Result<Vec<_>, _>>()?;
     if !docs.is_empty() {
         files.push(("volumes.yaml".into(), docs));
@@ -78,9 +140,9 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 
     // One file per service, in topological order.
     for s in &ir.services {
-        let docs = object::service(ir, s, FLAVOUR)?
+        let docs = object::service(ir, s, FLAVOUR)
             .iter()
-            .map(value_to_yaml)
+            .map(|o| sink.typed(o))
             .collect::<Result<Vec<_>, _>>()?;
         files.push((format!("{}.yaml", s.name), docs));
     }
@@ -89,7 +151,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     let mut docs = Vec::new();
     for ns in &ir.namespaces {
         if let Some(i) = object::ingress(ir, &ns.name, FLAVOUR) {
-            docs.push(to_yaml(&i)?);
+            docs.push(sink.typed(&i)?);
         }
     }
     if !docs.is_empty() {
@@ -99,21 +161,13 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
     // NetworkPolicies.
     let docs = object::network_policies(ir, FLAVOUR)
         .iter()
-        .map(to_yaml)
+        .map(|o| sink.typed(o))
         .collect::<Result<Vec<_>, _>>()?;
     if !docs.is_empty() {
         files.push(("network-policies.yaml".into(), docs));
     }
 
-    let mut out: Vec<Artifact> = Vec::new();
-    out.push(Artifact::text(
-        "kustomization.yaml",
-        kustomization(&header, files.iter().map(|(n, _)| n.as_str())),
-    ));
-    for (name, docs) in files {
-        out.push(Artifact::text(name, documents(&header, &docs)));
-    }
-    Ok(out)
+    Ok(files)
 }
 
 fn kustomization<'a>(header: &[String], resources: impl Iterator<Item = &'a str>) -> String {

@@ -81,3 +81,22 @@ pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
     }
     Ok(out)
 }
+
+/// The documents of a Kubernetes mode's artifact set by file, as values rather than YAML text
+/// ([`k8s::values`]), after the same checks as [`emit_with`]: for a caller that reads the set
+/// in memory. `None` for a mode of another backend.
+pub fn kubernetes_values(ir: &Ir) -> Result<Option<k8s::Documents>, EmitError> {
+    if ir.backend != Backend::Kubernetes {
+        return Ok(None);
+    }
+    let problems = check(ir);
+    if problems.has_errors() {
+        return Err(EmitError::Invalid(problems));
+    }
+    let files = k8s::values(ir)?;
+    let clashes = check::duplicate_paths(files.iter().map(|(p, _)| p.as_str()));
+    if clashes.has_errors() {
+        return Err(EmitError::Invalid(clashes));
+    }
+    Ok(Some(files))
+}

@@ -63,6 +63,37 @@ pub fn value<T: Serialize>(object: &T) -> Result<Value, EmitError> {
     serde_json::to_value(object).map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
+/// One object of a service, typed: the manifests write it as it is, the chart converts it to
+/// a value to substitute its release values ([`value`]). Serialises as the object itself.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    /// A ServiceAccount.
+    ServiceAccount(ServiceAccount),
+    /// A ConfigMap.
+    ConfigMap(ConfigMap),
+    /// A PersistentVolumeClaim.
+    Claim(PersistentVolumeClaim),
+    /// A Service.
+    Service(K8sService),
+    /// A Role.
+    Role(Role),
+    /// A RoleBinding.
+    RoleBinding(RoleBinding),
+    /// A Deployment.
+    Deployment(Box<Deployment>),
+    /// A StatefulSet.
+    StatefulSet(Box<StatefulSet>),
+    /// A Job.
+    Job(Box<Job>),
+    /// A CronJob.
+    CronJob(Box<CronJob>),
+    /// A HorizontalPodAutoscaler.
+    Autoscaler(HorizontalPodAutoscaler),
+    /// A PodDisruptionBudget.
+    DisruptionBudget(PodDisruptionBudget),
+}
+
 /// A namespace with its Pod Security labels.
 pub fn namespace(ir: &Ir, name: &str, level: &str, flavour: Flavour) -> K8sNamespace {
     let mut l = labels::environment_in(ir, flavour);
@@ -261,19 +292,19 @@ fn clamp_i32(v: u32) -> i32 {
 }
 
 /// The Job or CronJob of a service that runs to completion.
-fn run_to_completion(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+fn run_to_completion(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
     let l = labels::service_in(ir, s, flavour);
     let ns = Some(s.namespace.as_str());
     let template = pod::template(ir, s, flavour);
     let spec = job_spec(s, template);
     let Some(schedule) = s.job.as_ref().and_then(|j| j.schedule.as_ref()) else {
-        return Ok(vec![value(&Job {
+        return vec![Object::Job(Box::new(Job {
             metadata: meta(&s.name, ns, l),
             spec: Some(spec),
             ..Default::default()
-        })?]);
+        }))];
     };
-    Ok(vec![value(&CronJob {
+    vec![Object::CronJob(Box::new(CronJob {
         metadata: meta(&s.name, ns, l.clone()),
         spec: Some(CronJobSpec {
             schedule: schedule.cron.clone(),
@@ -291,11 +322,16 @@ fn run_to_completion(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value
             ..Default::default()
         }),
         ..Default::default()
-    })?])
+    }))]
 }
 
 /// The services whose pods wait for `job` with an init container.
 fn waiters<'a>(ir: &'a Ir, job: &Service, flavour: Flavour) -> Vec<&'a Service> {
+    // Only jobs are waited for (resolution refuses `completed` on anything else): this keeps
+    // the scan of every service to the few that are, not every service of the environment.
+    if !job.workload.runs_to_completion() {
+        return Vec::new();
+    }
     ir.services
         .iter()
         .filter(|w| {
@@ -308,10 +344,10 @@ fn waiters<'a>(ir: &'a Ir, job: &Service, flavour: Flavour) -> Vec<&'a Service> 
 
 /// The Role and RoleBinding that let the services waiting for a job read that Job, and
 /// nothing else.
-fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Vec<Object> {
     let waiting = waiters(ir, job, flavour);
     if waiting.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let name = waiters_name(&job.name);
     let ns = Some(job.namespace.as_str());
@@ -345,12 +381,12 @@ fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Result<Vec<Value>,
                 .collect(),
         ),
     };
-    Ok(vec![value(&role)?, value(&binding)?])
+    vec![Object::Role(role), Object::RoleBinding(binding)]
 }
 
 /// The Deployment or StatefulSet of a service, with the Service a StatefulSet needs first;
 /// the Job or CronJob of one that runs to completion.
-fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
     if s.workload.runs_to_completion() {
         return run_to_completion(ir, s, flavour);
     }
@@ -360,7 +396,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
     match s.workload {
         WorkloadKind::Deployment => {
             let has_claims = s.volumes.iter().any(|v| v.owned_claim());
-            Ok(vec![value(&Deployment {
+            vec![Object::Deployment(Box::new(Deployment {
                 metadata: meta(&s.name, ns, l),
                 spec: Some(DeploymentSpec {
                     replicas: replicas(s),
@@ -374,11 +410,11 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
                     ..Default::default()
                 }),
                 ..Default::default()
-            })?])
+            }))]
         }
         WorkloadKind::Statefulset => {
             let headless = headless_name(&s.name);
-            let service = value(&K8sService {
+            let service = Object::Service(K8sService {
                 metadata: meta(&headless, ns, l.clone()),
                 spec: Some(ServiceSpec {
                     cluster_ip: Some("None".into()),
@@ -388,7 +424,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
                     ..Default::default()
                 }),
                 ..Default::default()
-            })?;
+            });
             let claims: Vec<PersistentVolumeClaim> = s
                 .volumes
                 .iter()
@@ -403,7 +439,7 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
                     ..Default::default()
                 })
                 .collect();
-            let set = value(&StatefulSet {
+            let set = Object::StatefulSet(Box::new(StatefulSet {
                 metadata: meta(&s.name, ns, l),
                 spec: Some(StatefulSetSpec {
                     replicas: replicas(s),
@@ -417,8 +453,8 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitEr
                     ..Default::default()
                 }),
                 ..Default::default()
-            })?;
-            Ok(vec![service, set])
+            }));
+            vec![service, set]
         }
         WorkloadKind::Job | WorkloadKind::Cronjob => run_to_completion(ir, s, flavour),
     }
@@ -491,34 +527,34 @@ fn disruption_budget(ir: &Ir, s: &Service, flavour: Flavour) -> Option<PodDisrup
 /// Every object of a deployed service, in document order: ServiceAccount, ConfigMap, a
 /// Deployment's claims, Service, (headless Service and) workload, autoscaler, disruption
 /// budget.
-pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
     let l = labels::service_in(ir, s, flavour);
     let ns = Some(s.namespace.as_str());
-    let mut docs = vec![value(&service_account(ir, s, flavour))?];
+    let mut docs = vec![Object::ServiceAccount(service_account(ir, s, flavour))];
     if !s.files.is_empty() {
         let data: BTreeMap<String, String> = s
             .files
             .iter()
             .map(|f| (f.name.clone(), f.content.clone()))
             .collect();
-        docs.push(value(&ConfigMap {
+        docs.push(Object::ConfigMap(ConfigMap {
             metadata: meta(&config_map_name(&s.name), ns, l.clone()),
             data: Some(data),
             ..Default::default()
-        })?);
+        }));
     }
     if s.workload != WorkloadKind::Statefulset {
         for v in s.volumes.iter().filter(|v| v.owned_claim()) {
-            docs.push(value(&PersistentVolumeClaim {
+            docs.push(Object::Claim(PersistentVolumeClaim {
                 metadata: meta(&claim_name(&s.name, &v.name), ns, l.clone()),
                 spec: Some(claim_spec(v)),
                 ..Default::default()
-            })?);
+            }));
         }
     }
     if !s.ports.is_empty() {
         let node_ports = ir.kubernetes.node_ports && s.ports.iter().any(|p| p.node_port.is_some());
-        docs.push(value(&K8sService {
+        docs.push(Object::Service(K8sService {
             metadata: meta(&s.name, ns, l.clone()),
             spec: Some(ServiceSpec {
                 type_: Some(if node_ports { "NodePort" } else { "ClusterIP" }.into()),
@@ -527,17 +563,17 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, Emi
                 ..Default::default()
             }),
             ..Default::default()
-        })?);
+        }));
     }
-    docs.extend(waiter_access(ir, s, flavour)?);
-    docs.extend(workload(ir, s, flavour)?);
+    docs.extend(waiter_access(ir, s, flavour));
+    docs.extend(workload(ir, s, flavour));
     if let Some(h) = autoscaler(ir, s, flavour) {
-        docs.push(value(&h)?);
+        docs.push(Object::Autoscaler(h));
     }
     if let Some(b) = disruption_budget(ir, s, flavour) {
-        docs.push(value(&b)?);
+        docs.push(Object::DisruptionBudget(b));
     }
-    Ok(docs)
+    docs
 }
 
 fn managed_meta(ir: &Ir, s: &Service, flavour: Flavour) -> ObjectMeta {
@@ -848,47 +884,59 @@ fn graph_rules(ir: &Ir, s: &Service) -> Vec<NetworkPolicyIngressRule> {
 
 /// The NetworkPolicies of the environment's stance.
 pub fn network_policies(ir: &Ir, flavour: Flavour) -> Vec<NetworkPolicy> {
+    let mut out = namespace_network_policies(ir, flavour);
+    out.extend(
+        ir.services
+            .iter()
+            .filter_map(|s| service_network_policy(ir, s, flavour)),
+    );
+    out
+}
+
+/// The NetworkPolicies that apply to whole namespaces: the `namespace` stance's, or the
+/// `graph` stance's default deny in each namespace.
+pub fn namespace_network_policies(ir: &Ir, flavour: Flavour) -> Vec<NetworkPolicy> {
     match ir.network_policy {
         NetworkPolicyStance::None => Vec::new(),
         NetworkPolicyStance::Namespace => namespace_policies(ir, flavour),
-        NetworkPolicyStance::Graph => {
-            let mut out: Vec<NetworkPolicy> = ir
-                .namespaces
-                .iter()
-                .map(|ns| NetworkPolicy {
-                    metadata: meta(
-                        "default-deny-ingress",
-                        Some(&ns.name),
-                        labels::environment_in(ir, flavour),
-                    ),
-                    spec: namespace_wide(None),
-                })
-                .collect();
-            for s in ir.services.iter().filter(|s| s.is_deployed()) {
-                if s.ports.is_empty() {
-                    continue;
-                }
-                let rules = graph_rules(ir, s);
-                if rules.is_empty() {
-                    continue;
-                }
-                out.push(NetworkPolicy {
-                    metadata: meta(
-                        &s.name,
-                        Some(&s.namespace),
-                        labels::service_in(ir, s, flavour),
-                    ),
-                    spec: Some(NetworkPolicySpec {
-                        pod_selector: Some(selector(ir, s)),
-                        policy_types: Some(vec!["Ingress".into()]),
-                        ingress: Some(rules),
-                        egress: None,
-                    }),
-                });
-            }
-            out
-        }
+        NetworkPolicyStance::Graph => ir
+            .namespaces
+            .iter()
+            .map(|ns| NetworkPolicy {
+                metadata: meta(
+                    "default-deny-ingress",
+                    Some(&ns.name),
+                    labels::environment_in(ir, flavour),
+                ),
+                spec: namespace_wide(None),
+            })
+            .collect(),
     }
+}
+
+/// The `graph` stance's NetworkPolicy of one deployed service: ingress from its clients only;
+/// none for a service without ports or clients, or under another stance.
+pub fn service_network_policy(ir: &Ir, s: &Service, flavour: Flavour) -> Option<NetworkPolicy> {
+    if ir.network_policy != NetworkPolicyStance::Graph || !s.is_deployed() || s.ports.is_empty() {
+        return None;
+    }
+    let rules = graph_rules(ir, s);
+    if rules.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicy {
+        metadata: meta(
+            &s.name,
+            Some(&s.namespace),
+            labels::service_in(ir, s, flavour),
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(ir, s)),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(rules),
+            egress: None,
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -50,10 +50,13 @@ fn values(ir: &Ir) -> Value {
 
 /// The objects of a deployed service, as the chart's templates are made of them.
 fn chart_objects(ir: &Ir, s: &Service) -> Vec<Value> {
-    match object::service(ir, s, Flavour::Chart) {
-        Ok(o) => o,
-        Err(e) => panic!("{}: objects of {}: {e}", ir.mode, s.name),
-    }
+    object::service(ir, s, Flavour::Chart)
+        .iter()
+        .map(|o| match object::value(o) {
+            Ok(v) => v,
+            Err(e) => panic!("{}: objects of {}: {e}", ir.mode, s.name),
+        })
+        .collect()
 }
 
 fn of_kind<'a>(objects: &'a [Value], kinds: &[&str]) -> Option<&'a Value> {
@@ -309,7 +312,35 @@ fn values_schema_is_closed_and_follows_the_templates() {
         for o in objects {
             assert_eq!(o["additionalProperties"], false, "{mode}: {o}");
         }
+        // Every entry refers to a shared definition, so one service's schema is not repeated.
+        let defs = &schema["$defs"];
+        let entry = |map: &str, name: &str| -> Value {
+            let r = schema["properties"][map]["properties"][name]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .unwrap_or_else(|| panic!("{mode}: {map}.{name} is no reference"));
+            defs[r].clone()
+        };
+        let named = |map: &str| -> Vec<String> {
+            schema["properties"][map]["properties"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        assert!(named("services").len() > defs.as_object().map_or(0, |d| d.len()));
+        for (map, name) in ["secrets", "external", "services"]
+            .into_iter()
+            .flat_map(|m| named(m).into_iter().map(move |n| (m, n)))
+        {
+            assert_eq!(entry(map, &name)["additionalProperties"], false);
+        }
         let services = &schema["properties"]["services"]["properties"];
+        let services: serde_json::Map<String, Value> = services
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| (k.clone(), entry("services", k)))
+            .collect();
         // An autoscaled service has no replicas to set, a fixed one no autoscaler bounds.
         assert!(
             services["prefect-worker"]["properties"]

@@ -233,16 +233,22 @@ pub fn values(ir: &Ir) -> Values {
 /// object, and the maps by name list exactly the chart's secrets, managed services and
 /// services, each service with only the keys its templates read. A typo anywhere fails
 /// `helm lint --strict`, `helm template` and `helm install`.
+///
+/// Entries of the same shape share one definition under `$defs` (`secret`, `external`,
+/// `service-<the optional keys it has>`) that the map refers to: the schema grows by one
+/// reference per service, not by a copy of the service schema, which kept a chart of a
+/// thousand services under Helm's 5 MiB file limit.
 pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12();
     settings.inline_subschemas = true;
     let root = settings.into_generator().into_root_schema_for::<Values>();
     let mut schema = serde_json::to_value(root).map_err(|e| EmitError::Serialize(e.to_string()))?;
     let given = serde_json::to_value(values).map_err(|e| EmitError::Serialize(e.to_string()))?;
-    for (key, always) in [
-        ("secrets", &[][..]),
-        ("external", &[][..]),
-        ("services", &["resources"][..]),
+    let mut defs = Map::new();
+    for (key, kind, always) in [
+        ("secrets", "secret", &[][..]),
+        ("external", "external", &[][..]),
+        ("services", "service", &["resources"][..]),
     ] {
         let Some(map) = schema.pointer_mut(&format!("/properties/{key}")) else {
             continue;
@@ -254,19 +260,25 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for (name, v) in given[key].as_object().into_iter().flatten() {
-            let mut e = entry.clone();
-            // Keys the templates of this entry do not read are rejected too.
-            if let Some(props) = e.get_mut("properties").and_then(Value::as_object_mut) {
-                props.retain(|k, _| v.get(k).is_some() || always.contains(&k.as_str()));
-            }
-            let present: Vec<Value> = v
+            let present: Vec<&str> = v
                 .as_object()
                 .into_iter()
                 .flatten()
-                .map(|(k, _)| json!(k))
+                .map(|(k, _)| k.as_str())
                 .collect();
-            e["required"] = Value::Array(present);
-            properties.insert(name.clone(), e);
+            let def = definition_name(kind, &entry, &present);
+            if !defs.contains_key(&def) {
+                let mut e = entry.clone();
+                // Keys the templates of this entry do not read are rejected too.
+                if let Some(props) = e.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.retain(|k, _| {
+                        present.contains(&k.as_str()) || always.contains(&k.as_str())
+                    });
+                }
+                e["required"] = json!(present);
+                defs.insert(def.clone(), e);
+            }
+            properties.insert(name.clone(), json!({ "$ref": format!("#/$defs/{def}") }));
             required.push(json!(name));
         }
         *map = json!({
@@ -276,6 +288,9 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
             "required": required,
             "additionalProperties": false,
         });
+    }
+    if let Some(o) = schema.as_object_mut() {
+        o.insert("$defs".into(), Value::Object(defs));
     }
     one_line_descriptions(&mut schema);
     if let Some(o) = schema.as_object_mut() {
@@ -289,6 +304,23 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
         *o = with_comment;
     }
     Ok(schema)
+}
+
+/// The `$defs` name of an entry schema: its kind, then the keys it has that the type leaves
+/// optional (`service-version-replicas-resources`), so one name is one shape.
+fn definition_name(kind: &str, entry: &Value, present: &[&str]) -> String {
+    let required: Vec<&str> = entry["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut name = kind.to_string();
+    for k in present.iter().filter(|k| !required.contains(k)) {
+        name.push('-');
+        name.push_str(k);
+    }
+    name
 }
 
 /// Doc comments wrap at 100 columns; a description in an editor's tooltip should not.
