@@ -5,7 +5,9 @@ use envc_model::model::{
     Autoscaling, Concurrency, External, JobRun, NetworkPolicyStance, PodSecurityLevel, Protocol,
     Quota, Resources, Restart, Security, WorkloadKind,
 };
-use envc_model::profile::{Backend, CloudSettings, ComposeSettings, KubernetesSettings, Tier};
+use envc_model::profile::{
+    Backend, CloudSettings, ComposeSettings, GitOpsSettings, KubernetesSettings, Tier,
+};
 use envc_model::quantity::{Bytes, Duration};
 use indexmap::IndexMap;
 
@@ -44,6 +46,8 @@ pub struct Ir {
     pub compose: ComposeSettings,
     /// The cloud of the mode, if it names one.
     pub cloud: Option<CloudSettings>,
+    /// GitOps controllers that deploy the mode's artifacts, if the profile names them.
+    pub gitops: Option<GitOpsSettings>,
 }
 
 /// A namespace.

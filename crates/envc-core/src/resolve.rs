@@ -148,6 +148,7 @@ fn ir_of(
         kubernetes: m.profile.kubernetes.clone(),
         compose: m.profile.compose.clone(),
         cloud: m.profile.cloud.clone(),
+        gitops: m.profile.gitops.clone(),
     }
 }
 

@@ -58,8 +58,19 @@ fn intro(ir: &Ir) -> String {
          | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
          | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads (Terraform loads it by itself) |\n\
          | `terraform/main.tf` | the root module: network, cluster, node pools, storage classes, workload identities and managed services through pinned community modules |\n\
-         | `terraform/versions.tf`, `terraform/outputs.tf` | pinned Terraform and provider versions; the outputs used below |\n\n",
+         | `terraform/versions.tf`, `terraform/outputs.tf` | pinned Terraform and provider versions; the outputs used below |\n",
     );
+    if let Some(g) = &ir.gitops {
+        if g.argocd.is_some() {
+            s.push_str("| `gitops/argocd.yaml` | an Argo CD Application that deploys the chart from the repository (docs/gitops.md) |\n");
+        }
+        if g.flux.is_some() {
+            s.push_str(
+                "| `gitops/flux.yaml` | a Flux GitRepository and HelmRelease that do the same |\n",
+            );
+        }
+    }
+    s.push('\n');
     s
 }
 

@@ -18,6 +18,8 @@ fn k3s_objects() -> Vec<Value> {
     let mut names: Vec<_> = fs::read_dir(&dir)
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
+        // The set's own files; `gitops/` holds the controllers' objects that point at it.
+        .filter(|p| p.is_file())
         .collect();
     names.sort();
     for p in names {
