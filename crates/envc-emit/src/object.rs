@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use envc_core::Ir;
 use envc_core::ir::{Service, Volume};
 use envc_model::model::{NetworkPolicyStance, Quota, WorkloadKind};
-use envc_model::profile::Tier;
+use envc_model::profile::{IngressTls, IssuerKind, Tier};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec,
 };
@@ -29,8 +29,8 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
+    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyIngressRule,
+    NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -665,19 +665,27 @@ pub fn ingress(ir: &Ir, ns: &str, flavour: Flavour) -> Option<Ingress> {
         return None;
     }
     let mut m = meta(&ir.env, Some(ns), labels::environment_in(ir, flavour));
-    if !ir.kubernetes.ingress_annotations.is_empty() {
-        m.annotations = Some(
-            ir.kubernetes
-                .ingress_annotations
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        );
+    let mut annotations: BTreeMap<String, String> = ir
+        .kubernetes
+        .ingress_annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tls = ir.kubernetes.tls.as_ref().map(|t| {
+        annotations.extend(tls_annotations(t));
+        vec![IngressTLS {
+            hosts: Some(rules.iter().map(|(h, _)| h.clone()).collect()),
+            secret_name: tls_secret(&ir.env, t),
+        }]
+    });
+    if !annotations.is_empty() {
+        m.annotations = Some(annotations);
     }
     Some(Ingress {
         metadata: m,
         spec: Some(IngressSpec {
             ingress_class_name: ir.kubernetes.ingress_class.clone(),
+            tls,
             rules: Some(
                 rules
                     .into_iter()
@@ -691,6 +699,40 @@ pub fn ingress(ir: &Ir, ns: &str, flavour: Flavour) -> Option<Ingress> {
         }),
         ..Default::default()
     })
+}
+
+/// The Secret an Ingress's certificate is in: the named one, or `<env>-tls` that cert-manager
+/// fills; none with ACM, whose certificates the AWS Load Balancer Controller finds by host.
+pub fn tls_secret(env: &str, t: &IngressTls) -> Option<String> {
+    match (&t.secret, &t.cert_manager_issuer) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(_)) => Some(format!("{env}-tls")),
+        (None, None) => None,
+    }
+}
+
+/// Annotations that make the certificate happen: cert-manager's issuer, or the ALB's HTTPS
+/// listener with a redirect from HTTP.
+fn tls_annotations(t: &IngressTls) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(issuer) = &t.cert_manager_issuer {
+        let key = match t.issuer_kind {
+            IssuerKind::ClusterIssuer => "cert-manager.io/cluster-issuer",
+            IssuerKind::Issuer => "cert-manager.io/issuer",
+        };
+        out.push((key.to_string(), issuer.clone()));
+    }
+    if t.acm {
+        out.push((
+            "alb.ingress.kubernetes.io/listen-ports".into(),
+            r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into(),
+        ));
+        out.push((
+            "alb.ingress.kubernetes.io/ssl-redirect".into(),
+            "443".into(),
+        ));
+    }
+    out
 }
 
 fn ns_selector(ns: &str) -> LabelSelector {

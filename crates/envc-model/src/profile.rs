@@ -354,6 +354,10 @@ pub struct KubernetesSettings {
     /// Namespace of the ingress controller's pods, allowed in by NetworkPolicies.
     #[serde(default)]
     pub ingress_controller_namespace: Option<String>,
+    /// HTTPS on the mode's Ingresses: where the certificate comes from. Without it the
+    /// Ingresses serve plain HTTP (dev modes).
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
     /// Whether ports with `node_port` become NodePort Services (else ClusterIP).
     #[serde(default = "yes")]
     pub node_ports: bool,
@@ -377,6 +381,38 @@ pub struct KubernetesSettings {
     /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
     #[serde(default)]
     pub wait_image: Option<String>,
+}
+
+/// Where an Ingress's certificate comes from: exactly one of a cert-manager issuer, an
+/// existing TLS Secret, or AWS Certificate Manager.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct IngressTls {
+    /// A cert-manager issuer that issues a certificate for every host of each Ingress (into the
+    /// Secret `<env>-tls` of its namespace).
+    #[serde(default)]
+    pub cert_manager_issuer: Option<String>,
+    /// Whether that issuer is a `ClusterIssuer` (the default) or a namespaced `Issuer`.
+    #[serde(default)]
+    pub issuer_kind: IssuerKind,
+    /// An existing TLS Secret, in every namespace that has an Ingress, that covers its hosts
+    /// (a wildcard certificate).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// AWS Certificate Manager (the `alb` ingress class): Terraform requests one certificate
+    /// for every ingress host, and the AWS Load Balancer Controller finds it by host.
+    #[serde(default)]
+    pub acm: bool,
+}
+
+/// The kind of a cert-manager issuer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum IssuerKind {
+    /// A cluster-wide `ClusterIssuer`.
+    #[default]
+    ClusterIssuer,
+    /// An `Issuer` in the Ingress's namespace.
+    Issuer,
 }
 
 /// Kubernetes version assumed when a profile names none.
@@ -404,6 +440,7 @@ impl Default for KubernetesSettings {
             ingress_class: None,
             ingress_annotations: IndexMap::new(),
             ingress_controller_namespace: None,
+            tls: None,
             node_ports: true,
             node_port_range: node_port_range(),
             image_pull_policy: None,

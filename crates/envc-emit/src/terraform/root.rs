@@ -117,6 +117,8 @@ struct Plan<'a> {
     managed: Vec<Managed<'a>>,
     /// Storage classes of shared (ReadWriteMany) volumes: EFS on AWS, Filestore on GKE.
     shared_classes: Vec<String>,
+    /// Whether the Ingresses serve an ACM certificate that Terraform requests.
+    acm: bool,
 }
 
 struct Managed<'a> {
@@ -155,6 +157,7 @@ impl<'a> Plan<'a> {
         Plan {
             managed,
             shared_classes,
+            acm: ir.kubernetes.tls.as_ref().is_some_and(|t| t.acm),
         }
     }
 
@@ -444,6 +447,28 @@ fn aws_main(plan: &Plan) -> Vec<Item> {
         ],
     ));
 
+    if plan.acm {
+        items.push(block(
+            "resource",
+            &["aws_acm_certificate", "ingress"],
+            vec![
+                comment("The certificate the ALB serves: the AWS Load Balancer Controller finds it by the Ingresses' hosts."),
+                comment("It is issued once the records of output acm_validation_records exist in the hosts' DNS zone."),
+                attr("domain_name", "var.ingress_hosts[0]"),
+                attr(
+                    "subject_alternative_names",
+                    "slice(var.ingress_hosts, 1, length(var.ingress_hosts))",
+                ),
+                attr_str("validation_method", "DNS"),
+                Item::Blank,
+                block(
+                    "lifecycle",
+                    &[],
+                    vec![attr("create_before_destroy", "true")],
+                ),
+            ],
+        ));
+    }
     items.push(block(
         "resource",
         &["kubernetes_storage_class_v1", "default"],
@@ -763,6 +788,13 @@ fn aws_outputs(plan: &Plan) -> Vec<Item> {
             "workload_identity_roles",
             "IAM role ARN of each service with a workload identity",
             "{ for service, role in module.workload_identity : service => role.arn }",
+        ));
+    }
+    if plan.acm {
+        items.push(output(
+            "acm_validation_records",
+            "DNS records that prove the ingress hosts are yours: create them in their zone",
+            "aws_acm_certificate.ingress.domain_validation_options",
         ));
     }
     for m in plan.of(ManagedKind::RdsPostgres) {

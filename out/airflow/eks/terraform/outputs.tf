@@ -24,6 +24,11 @@ output "workload_identity_roles" {
   value       = { for service, role in module.workload_identity : service => role.arn }
 }
 
+output "acm_validation_records" {
+  description = "DNS records that prove the ingress hosts are yours: create them in their zone"
+  value       = aws_acm_certificate.ingress.domain_validation_options
+}
+
 output "postgres_host" {
   description = "Address of postgres: the chart's external.postgres.host"
   value       = module.postgres.db_instance_address

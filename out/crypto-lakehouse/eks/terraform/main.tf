@@ -131,6 +131,18 @@ resource "helm_release" "aws_load_balancer_controller" {
   ]
 }
 
+resource "aws_acm_certificate" "ingress" {
+  # The certificate the ALB serves: the AWS Load Balancer Controller finds it by the Ingresses' hosts.
+  # It is issued once the records of output acm_validation_records exist in the hosts' DNS zone.
+  domain_name               = var.ingress_hosts[0]
+  subject_alternative_names = slice(var.ingress_hosts, 1, length(var.ingress_hosts))
+  validation_method         = "DNS"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 resource "kubernetes_storage_class_v1" "default" {
   # EKS ships only gp2: the chart's claims ask for this class (storage.storage_class).
   count = var.storage.create_storage_class ? 1 : 0
