@@ -33,7 +33,9 @@ use k8s_openapi::api::networking::v1::{
     NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -348,6 +350,91 @@ fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Result<Vec<Value>,
     Ok(vec![value(&role)?, value(&binding)?])
 }
 
+/// The name of the Role (in each namespace) and binding that carry a service's API access.
+pub fn api_role_name(service: &str) -> String {
+    format!("{service}-api")
+}
+
+/// The name of the ClusterRole and binding of a service's cluster-wide API access: cluster
+/// objects are shared by every environment on the cluster, so the namespace is part of it.
+pub fn api_cluster_role_name(s: &Service) -> String {
+    format!("{}-{}-api", s.namespace, s.name)
+}
+
+/// The Roles and RoleBindings (one per namespace) and the ClusterRole and ClusterRoleBinding
+/// that grant a service's pods the API access its model lists, bound to its ServiceAccount.
+fn api_access(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
+    let rule = |a: &envc_model::model::ApiAccess| PolicyRule {
+        api_groups: Some(a.api_groups.clone()),
+        resources: Some(a.resources.clone()),
+        verbs: a.verbs.clone(),
+        ..Default::default()
+    };
+    let subject = Subject {
+        kind: "ServiceAccount".into(),
+        name: s.name.clone(),
+        namespace: Some(s.namespace.clone()),
+        api_group: None,
+    };
+    let l = labels::service_in(ir, s, flavour);
+    let mut docs = Vec::new();
+    // Namespaced grants, merged per namespace in first-mention order.
+    let mut namespaces: Vec<&str> = Vec::new();
+    for a in s.api_access.iter().filter(|a| !a.cluster) {
+        for ns in &a.namespaces {
+            if !namespaces.contains(&ns.as_str()) {
+                namespaces.push(ns);
+            }
+        }
+    }
+    let name = api_role_name(&s.name);
+    for ns in namespaces {
+        let rules = s
+            .api_access
+            .iter()
+            .filter(|a| !a.cluster && a.namespaces.iter().any(|n| n == ns))
+            .map(rule)
+            .collect();
+        docs.push(value(&Role {
+            metadata: meta(&name, Some(ns), l.clone()),
+            rules: Some(rules),
+        })?);
+        docs.push(value(&RoleBinding {
+            metadata: meta(&name, Some(ns), l.clone()),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: name.clone(),
+            },
+            subjects: Some(vec![subject.clone()]),
+        })?);
+    }
+    let cluster: Vec<PolicyRule> = s
+        .api_access
+        .iter()
+        .filter(|a| a.cluster)
+        .map(rule)
+        .collect();
+    if !cluster.is_empty() {
+        let name = api_cluster_role_name(s);
+        docs.push(value(&ClusterRole {
+            metadata: meta(&name, None, l.clone()),
+            rules: Some(cluster),
+            ..Default::default()
+        })?);
+        docs.push(value(&ClusterRoleBinding {
+            metadata: meta(&name, None, l),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name,
+            },
+            subjects: Some(vec![subject]),
+        })?);
+    }
+    Ok(docs)
+}
+
 /// The Deployment or StatefulSet of a service, with the Service a StatefulSet needs first;
 /// the Job or CronJob of one that runs to completion.
 fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, EmitError> {
@@ -530,6 +617,7 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Result<Vec<Value>, Emi
         })?);
     }
     docs.extend(waiter_access(ir, s, flavour)?);
+    docs.extend(api_access(ir, s, flavour)?);
     docs.extend(workload(ir, s, flavour)?);
     if let Some(h) = autoscaler(ir, s, flavour) {
         docs.push(value(&h)?);
