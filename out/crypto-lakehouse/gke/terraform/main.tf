@@ -6,7 +6,10 @@
 #   locks/crypto-lakehouse/gke.toml
 #   environments/crypto-lakehouse/otel-collector.yaml.hbs
 #   environments/crypto-lakehouse/prometheus.yml.hbs
+#   environments/crypto-lakehouse/prometheus-rules.yml.hbs
 #   environments/crypto-lakehouse/grafana-datasources.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboards.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboard.json.hbs
 
 locals {
   network_name = "${var.cluster_name}-network"

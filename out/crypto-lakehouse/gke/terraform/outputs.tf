@@ -6,7 +6,10 @@
 #   locks/crypto-lakehouse/gke.toml
 #   environments/crypto-lakehouse/otel-collector.yaml.hbs
 #   environments/crypto-lakehouse/prometheus.yml.hbs
+#   environments/crypto-lakehouse/prometheus-rules.yml.hbs
 #   environments/crypto-lakehouse/grafana-datasources.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboards.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboard.json.hbs
 
 output "cluster_name" {
   description = "Name of the GKE cluster"
