@@ -108,6 +108,9 @@ def check_terraform(set_dir):
             raw = body.get("type", "any")
             raw = raw[2:-1] if raw.startswith("${") and raw.endswith("}") else raw
             sensitive = body.get("sensitive") in (True, "true")
+            # An input with a default (identity grants) takes its value from the user's tfvars.
+            if "default" in body:
+                sensitive = sensitive or "default"
             declared[unquote(name)] = (parse_type(raw), sensitive, unquote(body.get("description", "")))
     with open(vars_path, encoding="utf-8") as f:
         values = json.load(f)
@@ -116,7 +119,7 @@ def check_terraform(set_dir):
         if not description:
             errors.append("variable %s has no description" % name)
         if sensitive and name in values:
-            errors.append("sensitive variable %s has a value in the tfvars" % name)
+            errors.append("sensitive or defaulted variable %s has a value in the tfvars" % name)
         if not sensitive and name not in values:
             errors.append("variable %s has no value" % name)
     for name, v in values.items():
@@ -126,7 +129,19 @@ def check_terraform(set_dir):
             errors.append("%s is not declared in variables.tf" % name)
             continue
         errors += check_value(declared[name][0], v, name)
-    n_sensitive = sum(1 for d in declared.values() if d[1])
+    n_sensitive = sum(1 for d in declared.values() if d[1] is True)
+    # The root module's other files parse with this second, independent HCL parser too (the
+    # module-call checks against the vendored interfaces are crates/envc-emit/tests/terraform_root.rs).
+    for other in ("versions.tf", "main.tf", "outputs.tf"):
+        path = os.path.join(set_dir, "terraform", other)
+        try:
+            with open(path, encoding="utf-8") as f:
+                body = hcl2.load(f)
+        except Exception as e:
+            errors.append("%s does not parse: %s" % (other, e))
+            continue
+        if other == "main.tf" and not body.get("module"):
+            errors.append("main.tf calls no module")
     if errors:
         emit("FAIL", "tfvars-types", vars_path, "%s (%d problems)" % (errors[0], len(errors)))
     else:

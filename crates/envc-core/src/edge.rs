@@ -165,12 +165,15 @@ fn check(
         Ok(Reference::Secret(name)) if !model.secrets.contains_key(name) => {
             Err(unknown_secret(model, name))
         }
-        Ok(Reference::IngressHost) if model.environment.ingress_host.is_none() => Err(
-            Diagnostic::error("E-bad-reference", "the environment has no ingress_host")
-                .hint("set ingress_host in [environment]"),
-        ),
+        Ok(Reference::IngressHost) if model.environment.ingress_host.is_none() =>
+        {
+            Err(
+                Diagnostic::error("E-bad-reference", "the environment has no ingress_host")
+                    .hint("set ingress_host in [environment]"),
+            )
+        }
         Err(Malformed::Environment) => Err(unknown(
-            "environment references are ${environment.name} and ${environment.ingress_host}",
+            "environment references are ${environment.name}, ${environment.ingress_host} and ${environment.ingress_scheme}",
         )),
         Err(Malformed::Mode) => {
             Err(unknown("mode references are ${mode.name}, ${mode.tier} and ${mode.backend}"))
@@ -193,6 +196,7 @@ fn check(
             Reference::Secret(_)
             | Reference::EnvironmentName
             | Reference::IngressHost
+            | Reference::IngressScheme
             | Reference::Mode(_),
         ) => Ok(None),
     }

@@ -102,6 +102,8 @@ pub(crate) fn context(scope: &Scope<'_>, graph: &Graph) -> Value {
             "name": m.mode,
             "backend": scope.backend.as_str(),
             "tier": m.profile.profile.tier.as_str(),
+            // Kubernetes backends can discover pods through the API (`kubernetes_sd_configs`).
+            "kubernetes": scope.backend != envc_model::profile::Backend::Compose,
         },
         "namespaces": namespaces,
         "services": services,
@@ -153,6 +155,7 @@ fn scrape_target(scope: &Scope<'_>, name: &str, t: &Target<'_>) -> Option<Value>
         "address": format!("{}:{}", scope.host(name), port),
         "path": mt.path,
         "namespace": t.namespace,
+        "port_name": mt.port,
     }))
 }
 

@@ -2,10 +2,12 @@
 //! It holds no Kubernetes or Compose types; every backend is a function of it.
 
 use envc_model::model::{
-    Autoscaling, Concurrency, External, JobRun, NetworkPolicyStance, PodSecurityLevel, Protocol,
-    Quota, Resources, Restart, Security, WorkloadKind,
+    ApiAccess, Autoscaling, Concurrency, External, JobRun, NetworkPolicyStance, PodSecurityLevel,
+    Protocol, Quota, Resources, Restart, Security, WorkloadKind,
 };
-use envc_model::profile::{Backend, CloudSettings, ComposeSettings, KubernetesSettings, Tier};
+use envc_model::profile::{
+    Backend, CloudSettings, ComposeSettings, GitOpsSettings, KubernetesSettings, Tier,
+};
 use envc_model::quantity::{Bytes, Duration};
 use indexmap::IndexMap;
 
@@ -46,6 +48,8 @@ pub struct Ir {
     pub cloud: Option<CloudSettings>,
     /// Where each service is in `services`, built on the first lookup by name.
     pub index: ServiceIndex,
+    /// GitOps controllers that deploy the mode's artifacts, if the profile names them.
+    pub gitops: Option<GitOpsSettings>,
 }
 
 /// Positions of services by name: [`Ir::service`] is called per client, dependency and
@@ -155,6 +159,8 @@ pub struct Service {
     pub security: Security,
     /// Metrics endpoint.
     pub metrics: Option<Metrics>,
+    /// Kubernetes API access of the pods, namespaces resolved to their names.
+    pub api_access: Vec<ApiAccess>,
     /// Deployment, StatefulSet, Job or CronJob.
     pub workload: WorkloadKind,
     /// What to do when the container exits; `None` leaves it to the mode's default.
@@ -201,6 +207,7 @@ impl Service {
             clients: Vec::new(),
             security: Security::default(),
             metrics: None,
+            api_access: Vec::new(),
             workload: WorkloadKind::Deployment,
             restart: None,
             job: None,
@@ -232,6 +239,11 @@ impl Service {
             return j.parallelism.unwrap_or(1);
         }
         self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
+    }
+
+    /// Whether the pods use the Kubernetes API, so their ServiceAccount token is mounted.
+    pub fn uses_api(&self) -> bool {
+        !self.api_access.is_empty()
     }
 
     /// The env of every container of the pod: the service's, then its init steps' and

@@ -8,7 +8,7 @@
 //! ${postgres.address.<name>}  host:port
 //! ${postgres.env.POSTGRES_DB} another service's literal env value
 //! ${secret.postgres-password} a secret's value (env values only; never written inline)
-//! ${environment.name} ${environment.ingress_host} ${namespace.<key>} ${mode.name} ${mode.tier}
+//! ${environment.name} ${environment.ingress_host} ${environment.ingress_scheme} ${namespace.<key>} ${mode.name} ${mode.tier}
 //! ${self.host} ...            the service itself
 //! $${                         a literal `${`
 //! ```
@@ -44,6 +44,9 @@ pub enum Reference {
     EnvironmentName,
     /// `${environment.ingress_host}`.
     IngressHost,
+    /// `${environment.ingress_scheme}`: `https` in modes whose Ingresses serve TLS
+    /// (`kubernetes.tls`), `http` elsewhere (Compose modes, Ingresses without TLS).
+    IngressScheme,
     /// `${mode.name}`, `${mode.tier}` or `${mode.backend}`.
     Mode(ModeField),
     /// `${namespace.<key>}`: the Kubernetes name of a namespace, by its key in the model.
@@ -132,6 +135,7 @@ impl Reference {
             "environment" => match rest {
                 ["name"] => Ok(Reference::EnvironmentName),
                 ["ingress_host"] => Ok(Reference::IngressHost),
+                ["ingress_scheme"] => Ok(Reference::IngressScheme),
                 _ => Err(Malformed::Environment),
             },
             "mode" => match rest {
@@ -294,6 +298,10 @@ mod tests {
         assert_eq!(
             typed("environment.ingress_host"),
             Ok(Reference::IngressHost)
+        );
+        assert_eq!(
+            typed("environment.ingress_scheme"),
+            Ok(Reference::IngressScheme)
         );
         assert_eq!(typed("environment.host"), Err(Malformed::Environment));
         assert_eq!(typed("mode.tier"), Ok(Reference::Mode(ModeField::Tier)));

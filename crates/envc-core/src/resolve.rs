@@ -149,6 +149,7 @@ fn ir_of(
         compose: m.profile.compose.clone(),
         cloud: m.profile.cloud.clone(),
         index: Default::default(),
+        gitops: m.profile.gitops.clone(),
     }
 }
 

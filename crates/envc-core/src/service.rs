@@ -148,6 +148,7 @@ fn service(
         clients: clients(scope, inputs.scrapers, adjacency, name, svc),
         security: svc.security.clone(),
         metrics: metrics(svc),
+        api_access: api_access(scope, svc),
         workload,
         restart: svc
             .restart
@@ -587,6 +588,33 @@ fn normalize(p: &str) -> String {
         }
     }
     out.join("/")
+}
+
+/// The service's API access with namespace keys resolved to names (the service's own namespace
+/// when a grant names none). Unknown keys were refused by validation.
+fn api_access(scope: &Scope<'_>, svc: &model::Service) -> Vec<model::ApiAccess> {
+    let model = &scope.m.model;
+    let name_of = |key: &str| model.namespaces.get(key).map(|n| n.name.clone());
+    // The first namespace is the default of a service that names none.
+    let own = svc
+        .namespace
+        .as_deref()
+        .or_else(|| model.namespaces.keys().next().map(String::as_str))
+        .unwrap_or_default();
+    svc.api_access
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.namespaces = if a.cluster {
+                Vec::new()
+            } else if a.namespaces.is_empty() {
+                name_of(own).into_iter().collect()
+            } else {
+                a.namespaces.iter().filter_map(|k| name_of(k)).collect()
+            };
+            a
+        })
+        .collect()
 }
 
 fn metrics(svc: &model::Service) -> Option<ir::Metrics> {

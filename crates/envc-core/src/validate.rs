@@ -269,7 +269,113 @@ fn check_service(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut
     check_autoscaling(at, name, svc, d);
     check_probes(at, name, svc, d);
     check_metrics(at, name, svc, d);
+    check_api_access(m, at, name, svc, d);
     check_security(at, name, svc, ns_key.as_deref(), ns, d);
+}
+
+/// Verbs a grant may name: the API's own, never `*`.
+const API_VERBS: [&str; 8] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+/// API access grants name what they allow, explicitly: known verbs, resources, namespaces of
+/// the environment; no wildcards (least privilege is the point of a grant).
+fn check_api_access(m: &LoadedMode, at: &At<'_>, name: &str, svc: &Service, d: &mut Diagnostics) {
+    for (i, a) in svc.api_access.iter().enumerate() {
+        let idx = i.to_string();
+        let path = |key: &str| service_path(name, &["api_access", &idx, key]);
+        for (key, list) in [("resources", &a.resources), ("verbs", &a.verbs)] {
+            if list.is_empty() {
+                d.push(
+                    Diagnostic::error(
+                        "E-api-access",
+                        format!("an API access grant of `{name}` names no {key}"),
+                    )
+                    .at(at.value(&service_path(name, &["api_access", &idx])), "here")
+                    .hint(format!(
+                        "list the {key} the service needs, for example {}",
+                        if key == "verbs" {
+                            "`[\"get\", \"list\", \"watch\"]`"
+                        } else {
+                            "`[\"pods\"]`"
+                        }
+                    )),
+                );
+            }
+            if list.iter().any(|v| v.contains('*')) {
+                d.push(
+                    Diagnostic::error("E-api-access", format!("`*` in the {key} of an API access grant of `{name}`"))
+                        .at(at.value(&path(key)), "a wildcard")
+                        .hint(format!("name each of the {key} the service needs: a wildcard grants what nobody reviewed")),
+                );
+            }
+        }
+        for v in a
+            .verbs
+            .iter()
+            .filter(|v| !v.contains('*') && !API_VERBS.contains(&v.as_str()))
+        {
+            d.push(
+                Diagnostic::error(
+                    "E-api-access",
+                    format!("unknown verb `{v}` in an API access grant of `{name}`"),
+                )
+                .at(at.value(&path("verbs")), "here")
+                .hint(format!("verbs are {}", API_VERBS.join(", "))),
+            );
+        }
+        for r in a.resources.iter().filter(|r| !r.contains('*')) {
+            let ok = !r.is_empty()
+                && r.split('/').all(|part| {
+                    !part.is_empty()
+                        && part.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                        })
+                });
+            if !ok {
+                d.push(
+                    Diagnostic::error("E-api-access", format!("`{r}` is not an API resource name"))
+                        .at(at.value(&path("resources")), "here")
+                        .hint("resources are plural and lower-case as the API names them (`pods`, `endpoints`, `pods/log`)"),
+                );
+            }
+        }
+        if a.cluster && !a.namespaces.is_empty() {
+            d.push(
+                Diagnostic::error("E-api-access", format!("an API access grant of `{name}` is both cluster-wide and limited to namespaces"))
+                    .at(at.value(&path("cluster")), "here")
+                    .hint("drop `cluster = true` to grant in the listed namespaces, or `namespaces` to grant everywhere"),
+            );
+        }
+        for ns in a
+            .namespaces
+            .iter()
+            .filter(|k| !m.model.namespaces.contains_key(*k))
+        {
+            let mut diag = Diagnostic::error(
+                "E-api-access",
+                format!("unknown namespace `{ns}` in an API access grant of `{name}`"),
+            )
+            .at(at.value(&path("namespaces")), "here");
+            diag = diag.hint(format!(
+                "namespaces are named by their keys in [namespaces]: {}",
+                m.model
+                    .namespaces
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            d.push(diag);
+        }
+    }
 }
 
 /// The model path `services.<name>.<rest>`.

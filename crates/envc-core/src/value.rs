@@ -63,6 +63,12 @@ fn value(scope: &Scope<'_>, owner: &str, r: &Reference, depth: u32) -> Result<St
         Reference::Secret(name) => return Err(format!("`${{secret.{name}}}` is not text")),
         Reference::EnvironmentName => m.env.clone(),
         Reference::IngressHost => model.environment.ingress_host.clone().unwrap_or_default(),
+        Reference::IngressScheme => {
+            // Compose modes publish ports, not Ingresses: plain HTTP there.
+            let tls = scope.backend != envc_model::profile::Backend::Compose
+                && m.profile.kubernetes.tls.is_some();
+            if tls { "https" } else { "http" }.to_string()
+        }
         Reference::Mode(ModeField::Name) => m.mode.clone(),
         Reference::Mode(ModeField::Tier) => m.profile.profile.tier.as_str().to_string(),
         Reference::Mode(ModeField::Backend) => scope.backend.as_str().to_string(),

@@ -14,14 +14,71 @@ use crate::{cloud, compose, name};
 pub fn check(ir: &Ir) -> Diagnostics {
     match ir.backend {
         // Validation already refuses what plain manifests cannot hold (managed services).
-        Backend::Kubernetes => file_names(ir),
+        Backend::Kubernetes => {
+            let mut d = file_names(ir);
+            d.extend(tls(ir));
+            d
+        }
         Backend::Compose => compose::check(ir),
         Backend::Helm => {
             let mut d = file_names(ir);
+            d.extend(tls(ir));
             d.extend(cloud::check(ir));
             d
         }
     }
+}
+
+/// Ingress TLS names one source of certificates, with names Kubernetes accepts; ACM only where
+/// the AWS Load Balancer Controller serves the Ingresses.
+fn tls(ir: &Ir) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let Some(t) = &ir.kubernetes.tls else {
+        return d;
+    };
+    let sources = [t.cert_manager_issuer.is_some(), t.secret.is_some(), t.acm];
+    if sources.iter().filter(|x| **x).count() != 1 {
+        d.push(
+            Diagnostic::error(
+                "E-ingress-tls",
+                "`kubernetes.tls` must name exactly one source of certificates",
+            )
+            .path("kubernetes.tls")
+            .hint("set one of `cert_manager_issuer = \"<issuer>\"`, `secret = \"<tls secret>\"` or `acm = true`"),
+        );
+    }
+    for (key, value) in [
+        ("cert_manager_issuer", &t.cert_manager_issuer),
+        ("secret", &t.secret),
+    ] {
+        if let Some(v) = value
+            && !name::is_dns_subdomain(v)
+        {
+            d.push(
+                Diagnostic::error(
+                    "E-ingress-tls",
+                    format!("`{v}` is not a Kubernetes object name"),
+                )
+                .path(format!("kubernetes.tls.{key}"))
+                .hint("lower-case letters, digits, `-` and `.`, at most 253 characters, starting and ending with a letter or digit"),
+            );
+        }
+    }
+    let aws = ir
+        .cloud
+        .as_ref()
+        .is_some_and(|c| c.provider == envc_model::profile::Provider::Aws);
+    if t.acm && (!aws || ir.kubernetes.ingress_class.as_deref() != Some("alb")) {
+        d.push(
+            Diagnostic::error(
+                "E-ingress-tls",
+                "`acm = true` needs an AWS cloud and the `alb` ingress class",
+            )
+            .path("kubernetes.tls.acm")
+            .hint("ACM certificates are served by the AWS Load Balancer Controller; elsewhere use `cert_manager_issuer` or `secret`"),
+        );
+    }
+    d
 }
 
 /// Manifests and chart templates put each service in `<service>.yaml` beside the files of

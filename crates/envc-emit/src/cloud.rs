@@ -155,6 +155,50 @@ pub fn request_memory(s: &Service) -> u64 {
         .map_or(0, |b| b.bytes)
 }
 
+/// Managed offerings Terraform can create, by the `kind` a service's `external` table names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagedKind {
+    /// Amazon RDS for PostgreSQL.
+    RdsPostgres,
+    /// Amazon ElastiCache for Redis (a replication group).
+    ElasticacheRedis,
+    /// Cloud SQL for PostgreSQL.
+    CloudSqlPostgres,
+    /// Memorystore for Redis.
+    MemorystoreRedis,
+}
+
+impl ManagedKind {
+    /// Every kind, as a profile spells it.
+    pub const ALL: [(&'static str, ManagedKind); 4] = [
+        ("rds-postgres", ManagedKind::RdsPostgres),
+        ("elasticache-redis", ManagedKind::ElasticacheRedis),
+        ("cloud-sql-postgres", ManagedKind::CloudSqlPostgres),
+        ("memorystore-redis", ManagedKind::MemorystoreRedis),
+    ];
+
+    /// The kind a profile names, if Terraform knows it.
+    pub fn parse(kind: &str) -> Option<ManagedKind> {
+        Self::ALL.iter().find(|(k, _)| *k == kind).map(|(_, m)| *m)
+    }
+
+    /// The cloud that offers it.
+    pub fn provider(self) -> Provider {
+        match self {
+            ManagedKind::RdsPostgres | ManagedKind::ElasticacheRedis => Provider::Aws,
+            ManagedKind::CloudSqlPostgres | ManagedKind::MemorystoreRedis => Provider::Gcp,
+        }
+    }
+
+    /// The `settings` keys it reads (anything else is a model error).
+    pub fn settings(self) -> &'static [&'static str] {
+        match self {
+            ManagedKind::RdsPostgres | ManagedKind::CloudSqlPostgres => &["database", "username"],
+            ManagedKind::ElasticacheRedis | ManagedKind::MemorystoreRedis => &[],
+        }
+    }
+}
+
 /// Services that cannot be placed: one replica asks for more CPU or memory than a node of its
 /// pool offers to pods, so the scheduler would never run it and no node count is enough.
 pub fn check(ir: &Ir) -> Diagnostics {
@@ -219,7 +263,70 @@ pub fn check(ir: &Ir) -> Diagnostics {
             );
         }
     }
+    check_managed(ir, cloud, &mut d);
     d
+}
+
+/// Managed services Terraform cannot create: a kind it does not know, one of the other
+/// cloud, or settings it would not read.
+fn check_managed(ir: &Ir, cloud: &CloudSettings, d: &mut Diagnostics) {
+    for s in ir.services.iter().filter(|s| !s.is_deployed()) {
+        let Some(e) = &s.external else { continue };
+        let at = format!("services.{}.external", s.name);
+        let Some(kind) = ManagedKind::parse(&e.kind) else {
+            let known: Vec<&str> = ManagedKind::ALL
+                .iter()
+                .filter(|(_, k)| k.provider() == cloud.provider)
+                .map(|(n, _)| *n)
+                .collect();
+            d.push(
+                Diagnostic::error(
+                    "E-managed-kind",
+                    format!("unknown managed service kind `{}` for `{}`", e.kind, s.name),
+                )
+                .path(format!("{at}.kind"))
+                .hint(format!("this cloud offers: {}", known.join(", "))),
+            );
+            continue;
+        };
+        if kind.provider() != cloud.provider {
+            d.push(
+                Diagnostic::error(
+                    "E-managed-kind",
+                    format!(
+                        "`{}` is a managed service of another cloud than mode `{}`'s",
+                        e.kind, ir.mode
+                    ),
+                )
+                .path(format!("{at}.kind"))
+                .hint(format!(
+                    "name one of this cloud's: {}",
+                    ManagedKind::ALL
+                        .iter()
+                        .filter(|(_, k)| k.provider() == cloud.provider)
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+        for key in e.settings.keys() {
+            if !kind.settings().contains(&key.as_str()) {
+                d.push(
+                    Diagnostic::error(
+                        "E-managed-setting",
+                        format!("`{}` does not read setting `{key}`", e.kind),
+                    )
+                    .path(format!("{at}.settings.{key}"))
+                    .hint(if kind.settings().is_empty() {
+                        format!("`{}` takes no settings: remove it", e.kind)
+                    } else {
+                        format!("known settings: {}", kind.settings().join(", "))
+                    }),
+                );
+            }
+        }
+    }
 }
 
 /// Sizes the cloud's node pools for the deployed services at their maximum replicas.

@@ -1,13 +1,14 @@
 //! envc's backends: pure functions from the IR to an ordered list of artifact files.
 //!
 //! No backend touches the disk or prints; the CLI writes what they return. Backends (`k8s`,
-//! `compose`, `helm`, `terraform`, `readme`) never import one another: what several need lives
+//! `compose`, `helm`, `terraform`, `readme`, `gitops`) never import one another: what several need lives
 //! in the modules below them (`check`, `cloud`, `header`, `labels`, `name`, `yaml`).
 
 pub mod artifact;
 pub mod check;
 pub mod cloud;
 pub mod compose;
+pub mod gitops;
 pub mod header;
 pub mod healthcheck;
 pub mod helm;
@@ -65,13 +66,18 @@ pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
         return Err(EmitError::Invalid(problems));
     }
     let out = match ir.backend {
-        Backend::Kubernetes => k8s::emit(ir)?,
+        Backend::Kubernetes => {
+            let mut out = k8s::emit(ir)?;
+            out.extend(gitops::emit(ir)?);
+            out
+        }
         Backend::Compose => compose::emit_with(ir, &opts.project_root)?,
         // A prod mode: the chart, its README, the cluster's Terraform variables.
         Backend::Helm => {
             let mut out = helm::emit(ir)?;
             out.push(readme::emit(ir));
             out.extend(terraform::emit(ir)?);
+            out.extend(gitops::emit(ir)?);
             out
         }
     };

@@ -105,3 +105,15 @@ pub fn config_hash(s: &Service) -> Option<String> {
             .collect(),
     )
 }
+
+/// Whether `s` is a DNS subdomain name, as Kubernetes requires of most object names (Secrets,
+/// issuers): lower-case alphanumerics, `-` and `.`, at most 253 characters, starting and ending
+/// with an alphanumeric.
+pub fn is_dns_subdomain(s: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars().all(|c| alnum(c) || c == '-' || c == '.')
+        && s.starts_with(alnum)
+        && s.ends_with(alnum)
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use envc_core::Ir;
 use envc_core::ir::{Service, Volume};
 use envc_model::model::{NetworkPolicyStance, Quota, WorkloadKind};
-use envc_model::profile::Tier;
+use envc_model::profile::{IngressTls, IssuerKind, Tier};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, StatefulSet, StatefulSetSpec,
 };
@@ -29,11 +29,13 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
+    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyIngressRule,
+    NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -80,6 +82,10 @@ pub enum Object {
     Role(Role),
     /// A RoleBinding.
     RoleBinding(RoleBinding),
+    /// A ClusterRole.
+    ClusterRole(ClusterRole),
+    /// A ClusterRoleBinding.
+    ClusterRoleBinding(ClusterRoleBinding),
     /// A Deployment.
     Deployment(Box<Deployment>),
     /// A StatefulSet.
@@ -384,6 +390,91 @@ fn waiter_access(ir: &Ir, job: &Service, flavour: Flavour) -> Vec<Object> {
     vec![Object::Role(role), Object::RoleBinding(binding)]
 }
 
+/// The name of the Role (in each namespace) and binding that carry a service's API access.
+pub fn api_role_name(service: &str) -> String {
+    format!("{service}-api")
+}
+
+/// The name of the ClusterRole and binding of a service's cluster-wide API access: cluster
+/// objects are shared by every environment on the cluster, so the namespace is part of it.
+pub fn api_cluster_role_name(s: &Service) -> String {
+    format!("{}-{}-api", s.namespace, s.name)
+}
+
+/// The Roles and RoleBindings (one per namespace) and the ClusterRole and ClusterRoleBinding
+/// that grant a service's pods the API access its model lists, bound to its ServiceAccount.
+fn api_access(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
+    let rule = |a: &envc_model::model::ApiAccess| PolicyRule {
+        api_groups: Some(a.api_groups.clone()),
+        resources: Some(a.resources.clone()),
+        verbs: a.verbs.clone(),
+        ..Default::default()
+    };
+    let subject = Subject {
+        kind: "ServiceAccount".into(),
+        name: s.name.clone(),
+        namespace: Some(s.namespace.clone()),
+        api_group: None,
+    };
+    let l = labels::service_in(ir, s, flavour);
+    let mut docs = Vec::new();
+    // Namespaced grants, merged per namespace in first-mention order.
+    let mut namespaces: Vec<&str> = Vec::new();
+    for a in s.api_access.iter().filter(|a| !a.cluster) {
+        for ns in &a.namespaces {
+            if !namespaces.contains(&ns.as_str()) {
+                namespaces.push(ns);
+            }
+        }
+    }
+    let name = api_role_name(&s.name);
+    for ns in namespaces {
+        let rules = s
+            .api_access
+            .iter()
+            .filter(|a| !a.cluster && a.namespaces.iter().any(|n| n == ns))
+            .map(rule)
+            .collect();
+        docs.push(Object::Role(Role {
+            metadata: meta(&name, Some(ns), l.clone()),
+            rules: Some(rules),
+        }));
+        docs.push(Object::RoleBinding(RoleBinding {
+            metadata: meta(&name, Some(ns), l.clone()),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "Role".into(),
+                name: name.clone(),
+            },
+            subjects: Some(vec![subject.clone()]),
+        }));
+    }
+    let cluster: Vec<PolicyRule> = s
+        .api_access
+        .iter()
+        .filter(|a| a.cluster)
+        .map(rule)
+        .collect();
+    if !cluster.is_empty() {
+        let name = api_cluster_role_name(s);
+        docs.push(Object::ClusterRole(ClusterRole {
+            metadata: meta(&name, None, l.clone()),
+            rules: Some(cluster),
+            ..Default::default()
+        }));
+        docs.push(Object::ClusterRoleBinding(ClusterRoleBinding {
+            metadata: meta(&name, None, l),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name,
+            },
+            subjects: Some(vec![subject]),
+        }));
+    }
+    docs
+}
+
 /// The Deployment or StatefulSet of a service, with the Service a StatefulSet needs first;
 /// the Job or CronJob of one that runs to completion.
 fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
@@ -566,6 +657,7 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
         }));
     }
     docs.extend(waiter_access(ir, s, flavour));
+    docs.extend(api_access(ir, s, flavour));
     docs.extend(workload(ir, s, flavour));
     if let Some(h) = autoscaler(ir, s, flavour) {
         docs.push(Object::Autoscaler(h));
@@ -701,19 +793,27 @@ pub fn ingress(ir: &Ir, ns: &str, flavour: Flavour) -> Option<Ingress> {
         return None;
     }
     let mut m = meta(&ir.env, Some(ns), labels::environment_in(ir, flavour));
-    if !ir.kubernetes.ingress_annotations.is_empty() {
-        m.annotations = Some(
-            ir.kubernetes
-                .ingress_annotations
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        );
+    let mut annotations: BTreeMap<String, String> = ir
+        .kubernetes
+        .ingress_annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tls = ir.kubernetes.tls.as_ref().map(|t| {
+        annotations.extend(tls_annotations(t));
+        vec![IngressTLS {
+            hosts: Some(rules.iter().map(|(h, _)| h.clone()).collect()),
+            secret_name: tls_secret(&ir.env, t),
+        }]
+    });
+    if !annotations.is_empty() {
+        m.annotations = Some(annotations);
     }
     Some(Ingress {
         metadata: m,
         spec: Some(IngressSpec {
             ingress_class_name: ir.kubernetes.ingress_class.clone(),
+            tls,
             rules: Some(
                 rules
                     .into_iter()
@@ -727,6 +827,40 @@ pub fn ingress(ir: &Ir, ns: &str, flavour: Flavour) -> Option<Ingress> {
         }),
         ..Default::default()
     })
+}
+
+/// The Secret an Ingress's certificate is in: the named one, or `<env>-tls` that cert-manager
+/// fills; none with ACM, whose certificates the AWS Load Balancer Controller finds by host.
+pub fn tls_secret(env: &str, t: &IngressTls) -> Option<String> {
+    match (&t.secret, &t.cert_manager_issuer) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(_)) => Some(format!("{env}-tls")),
+        (None, None) => None,
+    }
+}
+
+/// Annotations that make the certificate happen: cert-manager's issuer, or the ALB's HTTPS
+/// listener with a redirect from HTTP.
+fn tls_annotations(t: &IngressTls) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(issuer) = &t.cert_manager_issuer {
+        let key = match t.issuer_kind {
+            IssuerKind::ClusterIssuer => "cert-manager.io/cluster-issuer",
+            IssuerKind::Issuer => "cert-manager.io/issuer",
+        };
+        out.push((key.to_string(), issuer.clone()));
+    }
+    if t.acm {
+        out.push((
+            "alb.ingress.kubernetes.io/listen-ports".into(),
+            r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into(),
+        ));
+        out.push((
+            "alb.ingress.kubernetes.io/ssl-redirect".into(),
+            "443".into(),
+        ));
+    }
+    out
 }
 
 fn ns_selector(ns: &str) -> LabelSelector {

@@ -571,7 +571,9 @@ pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
         }),
         spec: Some(PodSpec {
             service_account_name: Some(s.name.clone()),
-            automount_service_account_token: Some(false),
+            // The token only where the model grants API access (`api_access`); the containers
+            // that wait for jobs mount a token of their own.
+            automount_service_account_token: Some(s.uses_api()),
             enable_service_links: Some(false),
             termination_grace_period_seconds: s.stop_grace_period.map(|d| i64::from(d.seconds)),
             security_context: Some(pod_security(s)),

@@ -56,8 +56,21 @@ fn intro(ir: &Ir) -> String {
         "| path | what |\n| --- | --- |\n\
          | `chart/` | Helm chart: templates generated from the same objects as the k3s manifests, `values.yaml` with what a release may change, `values.schema.json` rejecting unknown keys |\n\
          | `terraform/variables.tf` | typed declarations of the cluster's variables (secrets are `sensitive` and get no value) |\n\
-         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads |\n\n",
+         | `terraform/terraform.tfvars.json` | their values for this mode, node pools sized from the workloads (Terraform loads it by itself) |\n\
+         | `terraform/main.tf` | the root module: network, cluster, node pools, storage classes, workload identities and managed services through pinned community modules |\n\
+         | `terraform/versions.tf`, `terraform/outputs.tf` | pinned Terraform and provider versions; the outputs used below |\n",
     );
+    if let Some(g) = &ir.gitops {
+        if g.argocd.is_some() {
+            s.push_str("| `gitops/argocd.yaml` | an Argo CD Application that deploys the chart from the repository (docs/gitops.md) |\n");
+        }
+        if g.flux.is_some() {
+            s.push_str(
+                "| `gitops/flux.yaml` | a Flux GitRepository and HelmRelease that do the same |\n",
+            );
+        }
+    }
+    s.push('\n');
     s
 }
 
@@ -162,10 +175,18 @@ fn sizing(c: &CloudSettings, pools: &[PoolSizing]) -> String {
 
 /// The deploy commands: Terraform, cluster credentials, Helm with the managed endpoints.
 fn deploy(ir: &Ir) -> String {
-    let tfvars = format!("out/{}/{}/terraform/terraform.tfvars.json", ir.env, ir.mode);
+    let generated = format!("out/{}/{}/terraform", ir.env, ir.mode);
+    let work = format!("infra/{}-{}", ir.env, ir.mode);
     let chart = format!("out/{}/{}/chart", ir.env, ir.mode);
     let mut s = String::from("## Deploy\n\n");
-    s.push_str("Terraform modules of your own (or the community EKS/GKE modules) consume these variables: copy\n`terraform/variables.tf` next to them, then:\n\n```sh\n");
+    s.push_str(
+        "`terraform/` is a complete root module. envc replaces `out/` on every build, so Terraform runs\n\
+         from a working copy that keeps its provider lock file and state (use a remote backend for a team):\n\n```sh\n",
+    );
+    let _ = writeln!(
+        s,
+        "rsync -a --delete --exclude='.terraform*' --exclude='*.tfstate*' {generated}/ {work}/"
+    );
     for sec in &sensitive_secrets(ir) {
         let _ = writeln!(
             s,
@@ -178,7 +199,7 @@ fn deploy(ir: &Ir) -> String {
     }
     let _ = writeln!(
         s,
-        "terraform -chdir=<your-terraform-root> apply -var-file=\"$PWD/{tfvars}\""
+        "terraform -chdir={work} init\nterraform -chdir={work} apply"
     );
     if let Some(c) = &ir.cloud {
         let _ = match c.provider {
@@ -202,7 +223,7 @@ fn deploy(ir: &Ir) -> String {
     for m in managed_services(ir) {
         let _ = write!(
             s,
-            " \\\n  --set external.{}.host=\"$(terraform -chdir=<your-terraform-root> output -raw {})\"",
+            " \\\n  --set external.{}.host=\"$(terraform -chdir={work} output -raw {})\"",
             m.name,
             host_output(&m.name)
         );

@@ -21,6 +21,9 @@ use crate::cloud::{
 use crate::header;
 use crate::name::tf_secret_variable;
 
+mod hcl;
+pub mod root;
+
 /// A Terraform type constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TfType {
@@ -108,8 +111,11 @@ pub struct Variable {
     pub comment: Vec<String>,
     /// Sensitive variables get no value: they are passed at apply time.
     pub sensitive: bool,
-    /// The value (`None` for sensitive variables).
+    /// The value (`None` for sensitive variables and for inputs with a default).
     pub value: Option<Value>,
+    /// A default, for inputs envc cannot know and people may give in a tfvars file of their
+    /// own (the IAM policies of a workload identity).
+    pub default: Option<Value>,
 }
 
 impl Variable {
@@ -122,6 +128,20 @@ impl Variable {
             comment: Vec::new(),
             sensitive: false,
             value: Some(value),
+            default: None,
+        }
+    }
+
+    /// An input with a default and no value from envc.
+    fn optional(name: &str, ty: TfType, description: &str, default: Value) -> Self {
+        Variable {
+            name: name.into(),
+            ty,
+            description: description.into(),
+            comment: Vec::new(),
+            sensitive: false,
+            value: None,
+            default: Some(default),
         }
     }
 }
@@ -135,6 +155,7 @@ pub fn variables(ir: &Ir) -> Option<Vec<Variable>> {
     vars.push(storage(ir, cloud));
     vars.push(managed_services(ir));
     vars.push(workload_identities(ir, cloud));
+    vars.push(identity_grants(cloud));
     vars.extend(secrets(ir));
     Some(vars)
 }
@@ -311,6 +332,7 @@ fn node_pools(ir: &Ir, cloud: &CloudSettings) -> Variable {
         comment,
         sensitive: false,
         value: Some(json!(pools)),
+        default: None,
     }
 }
 
@@ -403,6 +425,7 @@ fn storage(ir: &Ir, cloud: &CloudSettings) -> Variable {
         },
         comment: vec![format!("{} claims, {total} GiB in all", volumes.len())],
         sensitive: false,
+        default: None,
         value: Some(json!({
             "storage_class": default_class,
             "create_storage_class": cloud.create_storage_class,
@@ -449,6 +472,7 @@ fn managed_services(ir: &Ir) -> Variable {
         description: "Managed services that replace in-cluster ones; output <name>_host feeds the chart's external.<name>.host".into(),
         comment: Vec::new(),
         sensitive: false,
+        default: None,
         value: Some(Value::Object(managed)),
     }
 }
@@ -483,6 +507,27 @@ fn workload_identities(ir: &Ir, cloud: &CloudSettings) -> Variable {
         comment: Vec::new(),
         sensitive: false,
         value: Some(Value::Object(ids)),
+        default: None,
+    }
+}
+
+/// What each workload identity may do: envc knows which services need a cloud identity, not
+/// which buckets or topics they touch, so the grants are an input with an empty default.
+fn identity_grants(cloud: &CloudSettings) -> Variable {
+    if cloud.provider == Provider::Aws {
+        Variable::optional(
+            "identity_policies",
+            TfType::Map(Box::new(TfType::Map(Box::new(TfType::String)))),
+            "IAM policies attached to each workload identity's role, by service: { service = { name = policy ARN } } (give them in a tfvars file of your own)",
+            json!({}),
+        )
+    } else {
+        Variable::optional(
+            "identity_roles",
+            TfType::Map(Box::new(TfType::List(Box::new(TfType::String)))),
+            "IAM roles granted to each workload identity's Google service account, by service: { service = [\"roles/storage.objectUser\"] } (give them in a tfvars file of your own)",
+            json!({}),
+        )
     }
 }
 
@@ -503,6 +548,7 @@ fn secrets(ir: &Ir) -> Vec<Variable> {
                 comment: Vec::new(),
                 sensitive: true,
                 value: None,
+                default: None,
             }
         })
         .collect()
@@ -520,13 +566,17 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         ));
     };
     let header = ir.header_lines();
-    Ok(vec![
+    let mut out = vec![
         Artifact::text("terraform/variables.tf", variables_tf(&header, &vars)),
         Artifact::text(
             "terraform/terraform.tfvars.json",
             tfvars_json(&header, &vars)?,
         ),
-    ])
+    ];
+    if let Some(cloud) = &ir.cloud {
+        out.extend(root::emit(ir, cloud));
+    }
+    Ok(out)
 }
 
 fn variables_tf(header: &[String], vars: &[Variable]) -> String {
@@ -541,6 +591,9 @@ fn variables_tf(header: &[String], vars: &[Variable]) -> String {
         let _ = writeln!(s, "  type        = {}", v.ty.hcl(2));
         if v.sensitive {
             s.push_str("  sensitive   = true\n");
+        }
+        if let Some(d) = &v.default {
+            let _ = writeln!(s, "  default     = {d}");
         }
         s.push_str("}\n");
     }
@@ -659,6 +712,7 @@ mod tests {
                 comment: vec![],
                 sensitive: false,
                 value: Some(json!("x")),
+                default: None,
             },
             Variable {
                 name: "pw".into(),
@@ -667,6 +721,7 @@ mod tests {
                 comment: vec![],
                 sensitive: true,
                 value: None,
+                default: None,
             },
         ];
         let j = tfvars_json(&["h".into()], &vars).unwrap_or_default();

@@ -416,7 +416,18 @@ fn tfvars_agree_with_variables_and_cover_the_requests() {
                         panic!("{mode}: {e}");
                     }
                 }
-                None => assert!(v.sensitive, "{mode}: {} has no value", v.name),
+                None => {
+                    assert!(
+                        v.sensitive || v.default.is_some(),
+                        "{mode}: {} has no value and no default",
+                        v.name
+                    );
+                    if let Some(d) = &v.default
+                        && let Err(e) = v.ty.check(d, &v.name)
+                    {
+                        panic!("{mode}: default of {e}");
+                    }
+                }
             }
         }
         for k in obj.keys().filter(|k| *k != "//") {

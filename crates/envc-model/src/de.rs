@@ -39,6 +39,10 @@ impl de::Error for DeError {
     }
 }
 
+/// The start of a custom decoding error that refuses a credential written in a file: the rest
+/// is the message, a newline, and the hint.
+pub(crate) const SECRET_VALUE: &str = "\u{0}secret-value:";
+
 impl DeError {
     fn locate(mut self, origin: Origin) -> Self {
         self.origin.get_or_insert(origin);
@@ -55,6 +59,22 @@ impl DeError {
     /// Turns the error into a diagnostic.
     pub fn into_diagnostic(self, fallback: Origin) -> Diagnostic {
         let path: Vec<String> = self.path.iter().rev().cloned().collect();
+        // A value type that refused a credential says so: the diagnostic is `E-inline-secret`,
+        // whose excerpt the renderer masks, and the message never holds the value.
+        if let Some(rest) = self.message.strip_prefix(SECRET_VALUE) {
+            let (message, hint) = rest.split_once('\n').unwrap_or((rest, ""));
+            let mut d = Diagnostic::error("E-inline-secret", message).at(
+                self.origin.unwrap_or(fallback),
+                "a credential, written here",
+            );
+            if !hint.is_empty() {
+                d = d.hint(hint);
+            }
+            if !path.is_empty() {
+                d = d.path(path.join("."));
+            }
+            return d;
+        }
         let (message, hint) = humanize(&self.message);
         let mut d = Diagnostic::error("E-invalid-value", message)
             .at(self.origin.unwrap_or(fallback), "here");

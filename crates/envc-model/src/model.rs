@@ -249,6 +249,11 @@ pub struct Service {
     /// Prometheus metrics endpoint.
     #[serde(default)]
     pub metrics: Option<Metrics>,
+    /// Access the service's pods get to the Kubernetes API (RBAC): each entry grants verbs on
+    /// resources in namespaces of the environment, or cluster-wide. Without any, the pods get
+    /// no API token at all.
+    #[serde(default)]
+    pub api_access: Vec<ApiAccess>,
     /// `deployment`, `statefulset`, `job` (runs to completion) or `cronjob` (runs on a
     /// schedule); by default a service with persistent volumes is a StatefulSet and any other a
     /// Deployment.
@@ -926,6 +931,32 @@ pub struct Metrics {
 
 fn metrics_path() -> String {
     "/metrics".to_string()
+}
+
+/// One grant of Kubernetes API access (a Role and RoleBinding per namespace, or a ClusterRole
+/// and ClusterRoleBinding).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ApiAccess {
+    /// API groups of the resources: `""` is the core group (pods, services, endpoints),
+    /// `discovery.k8s.io` holds EndpointSlices, `batch` Jobs.
+    #[serde(default = "core_api_group")]
+    pub api_groups: Vec<String>,
+    /// Resources (`pods`, `endpoints`, `jobs`), plural and lower-case as the API names them.
+    pub resources: Vec<String>,
+    /// Verbs: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
+    pub verbs: Vec<String>,
+    /// Namespaces (keys of `[namespaces]`) where the access holds; the service's own when
+    /// empty.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// Cluster-wide: for cluster-scoped resources (nodes) or every namespace.
+    #[serde(default)]
+    pub cluster: bool,
+}
+
+fn core_api_group() -> Vec<String> {
+    vec![String::new()]
 }
 
 /// Whether a name (an environment variable, a command-line flag, a key in a config file) says

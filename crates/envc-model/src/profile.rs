@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::quantity::{Bytes, Cpu};
+use crate::quantity::{Bytes, Cpu, Duration};
 
 /// Keys of a profile file that overlay the environment model (same shape as an environment
 /// file). Everything else in a profile is a setting of the mode.
@@ -39,6 +39,214 @@ pub struct ProfileFile {
     /// What a promotion into this (prod) mode must satisfy (`envc promote`).
     #[serde(default)]
     pub promotion: PromotionSettings,
+    /// GitOps controllers that deploy this mode's committed artifacts from the repository
+    /// (Argo CD, Flux): envc writes their objects under `gitops/`.
+    #[serde(default)]
+    pub gitops: Option<GitOpsSettings>,
+}
+
+/// Where the controllers find the artifacts, and which controllers to write objects for.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct GitOpsSettings {
+    /// Git URL of the repository that holds this project (`https://...`, `ssh://...` or
+    /// `git@host:org/repo.git`).
+    pub repository: GitUrl,
+    /// Branch the controllers follow.
+    #[serde(default = "main_branch")]
+    pub branch: String,
+    /// The project's folder in the repository (the one holding `out/`), relative to its root.
+    #[serde(default)]
+    pub directory: RepoPath,
+    /// Write an Argo CD `Application` for the mode.
+    #[serde(default)]
+    pub argocd: Option<ArgoCdSettings>,
+    /// Write a Flux `GitRepository` and a `Kustomization` (manifests) or `HelmRelease` (chart).
+    #[serde(default)]
+    pub flux: Option<FluxSettings>,
+}
+
+/// The Argo CD `Application`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ArgoCdSettings {
+    /// Namespace Argo CD runs in (where Applications live).
+    #[serde(default = "argocd_namespace")]
+    pub namespace: String,
+    /// Argo CD project.
+    #[serde(default = "argocd_project")]
+    pub project: String,
+    /// Sync on every commit, prune what the artifacts no longer hold, undo hand edits.
+    #[serde(default = "yes")]
+    pub auto_sync: bool,
+}
+
+/// The Flux objects.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct FluxSettings {
+    /// Namespace the Flux controllers run in.
+    #[serde(default = "flux_namespace")]
+    pub namespace: String,
+    /// How often Flux fetches the repository and reconciles.
+    #[serde(default = "flux_interval")]
+    pub interval: Duration,
+}
+
+fn main_branch() -> String {
+    "main".into()
+}
+
+fn argocd_namespace() -> String {
+    "argocd".into()
+}
+
+fn argocd_project() -> String {
+    "default".into()
+}
+
+fn flux_namespace() -> String {
+    "flux-system".into()
+}
+
+fn flux_interval() -> Duration {
+    Duration { seconds: 300 }
+}
+
+/// A Git repository URL the controllers can clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitUrl(pub String);
+
+const GIT_URL_EXPECTED: &str =
+    "a Git URL: https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git";
+
+impl GitUrl {
+    /// Whether `text` is a URL Argo CD and Flux clone: https or ssh, a host, a path, no
+    /// credentials in it (they belong in the controllers' repository secrets).
+    pub fn parse(text: &str) -> Option<GitUrl> {
+        if text.contains(char::is_whitespace) {
+            return None;
+        }
+        // (user and host, path): `https://host/path`, `ssh://[user@]host/path`, `user@host:path`.
+        let (authority, path, user_allowed) = if let Some(r) = text.strip_prefix("https://") {
+            let (a, p) = r.split_once('/')?;
+            (a, p, false)
+        } else if let Some(r) = text.strip_prefix("ssh://") {
+            let (a, p) = r.split_once('/')?;
+            (a, p, true)
+        } else if text.contains('@') && !text.contains("://") {
+            let (a, p) = text.split_once(':')?;
+            (a, p, true)
+        } else {
+            return None;
+        };
+        let host = match authority.rsplit_once('@') {
+            // A user name (`git@`) is how SSH logs in; a password or token never belongs here.
+            Some((user, host)) if user_allowed && !user.is_empty() && !user.contains(':') => host,
+            Some(_) => return None,
+            None => authority,
+        };
+        let ok = !host.is_empty() && !path.is_empty() && !host.starts_with(':');
+        ok.then(|| GitUrl(text.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for GitUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let authority = text
+            .split_once("://")
+            .map_or("", |(_, r)| r.split('/').next().unwrap_or(""));
+        if authority.contains('@')
+            && (text.starts_with("https://")
+                || authority.split('@').next().is_some_and(|u| u.contains(':')))
+        {
+            return Err(serde::de::Error::custom(format!(
+                "{}the repository URL holds a password or token\ngive the controllers their credentials in their repository secret (Argo CD) or `secretRef` (Flux), and name the repository without them",
+                crate::de::SECRET_VALUE
+            )));
+        }
+        GitUrl::parse(&text).ok_or_else(|| {
+            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &GIT_URL_EXPECTED)
+        })
+    }
+}
+
+impl JsonSchema for GitUrl {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GitUrl".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": GIT_URL_EXPECTED,
+            "type": "string",
+            "pattern": "^(https://[^@/\\s]+/\\S+|ssh://([^:@/\\s]+@)?[^@/\\s]+/\\S+|[^:@/\\s]+@[^:/\\s]+:\\S+)$"
+        })
+    }
+}
+
+/// A folder inside the repository: relative, `/`-separated, never leaving it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPath(pub String);
+
+impl Default for RepoPath {
+    fn default() -> Self {
+        RepoPath(".".into())
+    }
+}
+
+const REPO_PATH_EXPECTED: &str =
+    "a folder relative to the repository's root (`.` or `platform/envc`), without `..`";
+
+impl RepoPath {
+    /// The folder, normalised (`./a/` is `a`), if it stays inside the repository.
+    pub fn parse(text: &str) -> Option<RepoPath> {
+        if text.starts_with('/') || text.contains('\\') {
+            return None;
+        }
+        let parts: Vec<&str> = text
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        if parts.contains(&"..") {
+            return None;
+        }
+        Some(RepoPath(if parts.is_empty() {
+            ".".into()
+        } else {
+            parts.join("/")
+        }))
+    }
+
+    /// `rest` under this folder (`out/x` or `platform/out/x`).
+    pub fn join(&self, rest: &str) -> String {
+        if self.0 == "." {
+            rest.to_string()
+        } else {
+            format!("{}/{rest}", self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RepoPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        RepoPath::parse(&text).ok_or_else(|| {
+            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &REPO_PATH_EXPECTED)
+        })
+    }
+}
+
+impl JsonSchema for RepoPath {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RepoPath".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": REPO_PATH_EXPECTED,
+            "type": "string"
+        })
+    }
 }
 
 /// Conditions `envc promote` checks before it lets a release into a prod mode.
@@ -146,6 +354,10 @@ pub struct KubernetesSettings {
     /// Namespace of the ingress controller's pods, allowed in by NetworkPolicies.
     #[serde(default)]
     pub ingress_controller_namespace: Option<String>,
+    /// HTTPS on the mode's Ingresses: where the certificate comes from. Without it the
+    /// Ingresses serve plain HTTP (dev modes).
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
     /// Whether ports with `node_port` become NodePort Services (else ClusterIP).
     #[serde(default = "yes")]
     pub node_ports: bool,
@@ -169,6 +381,38 @@ pub struct KubernetesSettings {
     /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
     #[serde(default)]
     pub wait_image: Option<String>,
+}
+
+/// Where an Ingress's certificate comes from: exactly one of a cert-manager issuer, an
+/// existing TLS Secret, or AWS Certificate Manager.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct IngressTls {
+    /// A cert-manager issuer that issues a certificate for every host of each Ingress (into the
+    /// Secret `<env>-tls` of its namespace).
+    #[serde(default)]
+    pub cert_manager_issuer: Option<String>,
+    /// Whether that issuer is a `ClusterIssuer` (the default) or a namespaced `Issuer`.
+    #[serde(default)]
+    pub issuer_kind: IssuerKind,
+    /// An existing TLS Secret, in every namespace that has an Ingress, that covers its hosts
+    /// (a wildcard certificate).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// AWS Certificate Manager (the `alb` ingress class): Terraform requests one certificate
+    /// for every ingress host, and the AWS Load Balancer Controller finds it by host.
+    #[serde(default)]
+    pub acm: bool,
+}
+
+/// The kind of a cert-manager issuer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum IssuerKind {
+    /// A cluster-wide `ClusterIssuer`.
+    #[default]
+    ClusterIssuer,
+    /// An `Issuer` in the Ingress's namespace.
+    Issuer,
 }
 
 /// Kubernetes version assumed when a profile names none.
@@ -196,6 +440,7 @@ impl Default for KubernetesSettings {
             ingress_class: None,
             ingress_annotations: IndexMap::new(),
             ingress_controller_namespace: None,
+            tls: None,
             node_ports: true,
             node_port_range: node_port_range(),
             image_pull_policy: None,
@@ -405,6 +650,42 @@ fn disk() -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_urls_are_cloneable_and_carry_no_credentials() {
+        for ok in [
+            "https://github.com/acme/platform.git",
+            "ssh://git@github.com/acme/platform.git",
+            "git@github.com:acme/platform.git",
+        ] {
+            assert!(GitUrl::parse(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "",
+            "github.com/acme/platform",
+            "https://user:token@github.com/acme/platform.git",
+            "https://",
+            "https://github.com",
+            "git@:acme/x",
+            "https://github.com/acme/my repo.git",
+        ] {
+            assert!(GitUrl::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn repository_folders_stay_inside_it() {
+        assert_eq!(RepoPath::parse("."), Some(RepoPath(".".into())));
+        assert_eq!(
+            RepoPath::parse("./platform//envc/"),
+            Some(RepoPath("platform/envc".into()))
+        );
+        assert_eq!(RepoPath(".".into()).join("out/a/k3s"), "out/a/k3s");
+        assert_eq!(RepoPath("p".into()).join("out/a/k3s"), "p/out/a/k3s");
+        for bad in ["/abs", "../up", "a/../../b", "a\\b"] {
+            assert_eq!(RepoPath::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn taints_parse() {

@@ -18,6 +18,8 @@ fn k3s_objects() -> Vec<Value> {
     let mut names: Vec<_> = fs::read_dir(&dir)
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
+        // The set's own files; `gitops/` holds the controllers' objects that point at it.
+        .filter(|p| p.is_file())
         .collect();
     names.sort();
     for p in names {
@@ -316,4 +318,95 @@ fn the_platform_is_all_there() {
         .collect();
     assert!(hosts.contains("crypto-lakehouse.local"), "{hosts:?}");
     assert!(count("NetworkPolicy") >= 2);
+}
+
+/// Every config file the committed sets carry parses in its format: the Compose set's files by
+/// their extension, and each ConfigMap key of the k3s set in the format of the file of
+/// the same service and name in the Compose set (a template that renders per backend must stay
+/// valid in each). A rendered YAML that no longer parses would only show when the pod starts.
+#[test]
+fn rendered_config_files_parse_in_every_mode() {
+    let root = crate::common::repo();
+    let mut checked = 0;
+    for env in ["crypto-lakehouse", "airflow"] {
+        let files = root.join("out").join(env).join("docker/files");
+        let mut formats: BTreeMap<(String, String), String> = BTreeMap::new();
+        for svc in fs::read_dir(&files).into_iter().flatten().flatten() {
+            for f in fs::read_dir(svc.path()).into_iter().flatten().flatten() {
+                let p = f.path();
+                let (Some(stem), Some(ext)) = (p.file_stem(), p.extension()) else {
+                    continue;
+                };
+                let text = fs::read_to_string(&p).expect("read");
+                parse(&text, &ext.to_string_lossy(), &p.display().to_string());
+                checked += 1;
+                formats.insert(
+                    (
+                        svc.file_name().to_string_lossy().to_string(),
+                        stem.to_string_lossy().to_string(),
+                    ),
+                    ext.to_string_lossy().to_string(),
+                );
+            }
+        }
+        // The charts hold the same files, with Helm's escapes of `{{`: helm renders them in
+        // the parity and conformance checks.
+        {
+            let dir = root.join("out").join(env).join("k3s");
+            let manifests: Vec<_> = fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            for m in manifests
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            {
+                let text = fs::read_to_string(m).expect("read");
+                for doc in text.split("\n---\n") {
+                    let Ok(v) = yaml_serde::from_str::<Value>(doc) else {
+                        continue;
+                    };
+                    if kind(&v) != "ConfigMap" {
+                        continue;
+                    }
+                    let svc = v["metadata"]["labels"]["app.kubernetes.io/name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let Some(data) = v["data"].as_mapping() else {
+                        continue;
+                    };
+                    for (k, body) in data {
+                        let key = k.as_str().unwrap_or_default().to_string();
+                        let (Some(ext), Some(body)) =
+                            (formats.get(&(svc.clone(), key.clone())), body.as_str())
+                        else {
+                            continue;
+                        };
+                        parse(body, ext, &format!("{} {svc}/{key}", m.display()));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} config files found");
+}
+
+fn parse(text: &str, ext: &str, at: &str) {
+    match ext {
+        "yml" | "yaml" => {
+            if let Err(e) = yaml_serde::from_str::<Value>(text) {
+                panic!("{at} is not valid YAML: {e}");
+            }
+        }
+        "json" => {
+            if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+                panic!("{at} is not valid JSON: {e}");
+            }
+        }
+        _ => {}
+    }
 }

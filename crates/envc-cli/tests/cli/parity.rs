@@ -18,7 +18,7 @@ use crate::common::{copy_dir, envc, parts, repo, repository_project};
 
 /// The differences a Helm mode may have from k3s, each with the reason; every difference the
 /// comparison finds must match one of them.
-const ALLOWED: [(&str, &str); 11] = [
+const ALLOWED: [(&str, &str); 12] = [
     (
         "labels",
         "`app.kubernetes.io/managed-by` is `envc` in manifests and `Helm` in charts, which also carry `helm.sh/chart`",
@@ -37,6 +37,10 @@ const ALLOWED: [(&str, &str); 11] = [
         "args the model builds from the replicas (distributed MinIO's `{0...N}` server list)",
     ),
     ("env", "env values that name the mode"),
+    (
+        "ingress",
+        "URLs built from the ingress host (`${environment.ingress_scheme}://...${environment.ingress_host}`): the prod profile serves its own domain over HTTPS (docs/prod.md, \"HTTPS and hosts\")",
+    ),
     (
         "resources",
         "requests and limits, set per mode by the profile",
@@ -174,6 +178,18 @@ struct Mode<'a> {
     name: &'a str,
     lock: String,
     replicas: u64,
+    /// The environment's ingress host in k3s and in the prod mode (the shortest Ingress host).
+    hosts: (String, String),
+}
+
+/// The shortest host of a set's Ingresses: the environment's `ingress_host`.
+fn ingress_domain(set: &BTreeMap<(String, String, String), Value>) -> String {
+    set.iter()
+        .filter(|((k, _, _), _)| k == "Ingress")
+        .flat_map(|(_, v)| v["spec"]["rules"].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| r["host"].as_str().map(str::to_string))
+        .min_by_key(|h| h.len())
+        .unwrap_or_default()
 }
 
 /// The entry of [`ALLOWED`] that explains a difference, if any.
@@ -234,7 +250,17 @@ fn allowed(d: &Difference, mode: &Mode, image_differs: bool) -> Option<&'static 
         let (Some(a), Some(b)) = (k3s, prod) else {
             return None;
         };
-        return (a.replace("k3s", "<mode>") == b.replace(mode.name, "<mode>")).then_some("env");
+        if a.replace("k3s", "<mode>") == b.replace(mode.name, "<mode>") {
+            return Some("env");
+        }
+        let (k3s_host, prod_host) = &mode.hosts;
+        let url = |v: &str, host: &str| {
+            v.replacen("https://", "<scheme>://", 1)
+                .replacen("http://", "<scheme>://", 1)
+                .replace(host, "<host>")
+        };
+        return (!k3s_host.is_empty() && url(&a, k3s_host) == url(&b, prod_host))
+            .then_some("ingress");
     }
     None
 }
@@ -285,6 +311,7 @@ fn compare(
         };
         let m = Mode {
             name: mode,
+            hosts: (ingress_domain(&k3s), ingress_domain(&rendered)),
             lock: lock.clone(),
             replicas: v["replicas"]
                 .as_u64()

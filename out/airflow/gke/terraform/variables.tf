@@ -107,6 +107,12 @@ variable "workload_identities" {
   }))
 }
 
+variable "identity_roles" {
+  description = "IAM roles granted to each workload identity's Google service account, by service: { service = [\"roles/storage.objectUser\"] } (give them in a tfvars file of your own)"
+  type        = map(list(string))
+  default     = {}
+}
+
 variable "postgres_password" {
   description = "Password of the `airflow` database user (pass as TF_VAR_postgres_password; never in a file)"
   type        = string

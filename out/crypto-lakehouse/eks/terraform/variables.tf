@@ -6,7 +6,10 @@
 #   locks/crypto-lakehouse/eks.toml
 #   environments/crypto-lakehouse/otel-collector.yaml.hbs
 #   environments/crypto-lakehouse/prometheus.yml.hbs
+#   environments/crypto-lakehouse/prometheus-rules.yml.hbs
 #   environments/crypto-lakehouse/grafana-datasources.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboards.yaml.hbs
+#   environments/crypto-lakehouse/grafana-dashboard.json.hbs
 
 variable "cluster_name" {
   description = "Name of the Kubernetes cluster"
@@ -110,6 +113,12 @@ variable "workload_identities" {
     namespace       = string
     service_account = string
   }))
+}
+
+variable "identity_policies" {
+  description = "IAM policies attached to each workload identity's role, by service: { service = { name = policy ARN } } (give them in a tfvars file of your own)"
+  type        = map(map(string))
+  default     = {}
 }
 
 variable "postgres_password" {

@@ -107,6 +107,12 @@ variable "workload_identities" {
   }))
 }
 
+variable "identity_policies" {
+  description = "IAM policies attached to each workload identity's role, by service: { service = { name = policy ARN } } (give them in a tfvars file of your own)"
+  type        = map(map(string))
+  default     = {}
+}
+
 variable "db_password" {
   description = "Password of the app user (pass as TF_VAR_db_password; never in a file)"
   type        = string
