@@ -989,7 +989,7 @@ impl<'a> Reader<'a> {
             if let Some(ct) = claim_templates.get(vn) {
                 let size = text(ct, &["spec", "resources", "requests", "storage"]).unwrap_or("1Gi");
                 vt.insert("size".into(), s(envc_diff::facts::memory(size)));
-                class_report(&mut self.report, ct);
+                class_report(self.report, ct);
             } else if let Some(v) = pod_vols.get(vn) {
                 if let Some(claim) = text(v, &["persistentVolumeClaim", "claimName"]) {
                     let found = self.objs.iter().find(|o| {
@@ -1001,7 +1001,7 @@ impl<'a> Reader<'a> {
                         .unwrap_or("1Gi");
                     vt.insert("size".into(), s(envc_diff::facts::memory(size)));
                     if let Some(c) = found {
-                        class_report(&mut self.report, c);
+                        class_report(self.report, c);
                     }
                 } else if let Some(e) = v.get("emptyDir") {
                     vt.insert("persistent".into(), Value::Boolean(false));
