@@ -305,9 +305,9 @@ pub fn check_only(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Status
 /// `envc schema`.
 pub fn schema(s: &SchemaArgs) -> Result<Status> {
     let schema = if s.profile {
-        schemars::schema_for!(envc_model::profile::ProfileFile)
+        envc_model::schema::profile()
     } else {
-        schemars::schema_for!(envc_model::model::EnvironmentFile)
+        envc_model::schema::environment()
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(Status::Ok)

@@ -14,6 +14,7 @@ pub mod model;
 pub mod node;
 pub mod profile;
 pub mod quantity;
+pub mod schema;
 pub mod source;
 pub mod style;
 

@@ -19,4 +19,6 @@ mod lakehouse;
 mod parity;
 mod promote;
 mod robustness;
+mod schema;
 mod secrets;
+mod tools;
