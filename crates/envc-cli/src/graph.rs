@@ -4,6 +4,7 @@
 use anyhow::Result;
 use envc_core::graph::{Edge, EdgeKind};
 use envc_core::ir::Service;
+use envc_model::profile::Backend;
 use serde_json::json;
 
 use crate::Status;
@@ -44,12 +45,16 @@ fn links(edges: &[Edge]) -> Vec<Link> {
     out
 }
 
-/// What a node says under its name: the workload, or the managed offering.
-fn describe(s: Option<&Service>) -> String {
+/// What a node says under its name: the workload (and its namespace, in Kubernetes), or the
+/// managed offering.
+fn describe(s: Option<&Service>, backend: Backend) -> String {
     match s {
         Some(s) => match &s.external {
             Some(e) => format!("managed: {}", e.kind),
-            None => format!("{} in {}", s.workload.as_str(), s.namespace),
+            None if backend.is_kubernetes() => {
+                format!("{} in {}", s.workload.as_str(), s.namespace)
+            }
+            None => s.workload.as_str().to_string(),
         },
         None => String::new(),
     }
@@ -88,7 +93,7 @@ pub fn run(cli: &Cli, g: &GraphArgs, out: &Output) -> Result<Status> {
                 } else {
                     ""
                 };
-                let label = format!("{name}\\n{}", describe(svc));
+                let label = format!("{name}\\n{}", describe(svc, ir.backend));
                 s.push_str(&format!(
                     "  {} [label={}{style}];\n",
                     quote(name),
@@ -125,7 +130,7 @@ pub fn run(cli: &Cli, g: &GraphArgs, out: &Output) -> Result<Status> {
                 s.push_str(&format!(
                     "  {}{open}\"{name}<br/><small>{}</small>\"{close}\n",
                     id(name),
-                    describe(svc)
+                    describe(svc, ir.backend)
                 ));
             }
             for l in links(&graph.edges) {

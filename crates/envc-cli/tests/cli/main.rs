@@ -7,6 +7,7 @@ mod common;
 
 mod airflow;
 mod build;
+mod commands;
 mod compose;
 mod corpus;
 mod diff;
