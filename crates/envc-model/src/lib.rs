@@ -5,6 +5,7 @@
 //! (provenance), and decodes the merged tree into the typed [`model`].
 
 pub mod asset;
+pub mod correction;
 pub mod cron;
 pub mod de;
 pub mod diagnostic;

@@ -65,7 +65,7 @@ pub struct PromotionSettings {
 /// What the mode is.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-#[schemars(transform = crate::schema::profile_settings)]
+#[schemars(transform = crate::correction::profile_settings)]
 pub struct ProfileSettings {
     /// One line saying what this mode is for.
     #[serde(default)]

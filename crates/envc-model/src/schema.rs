@@ -1,11 +1,8 @@
 //! The JSON Schemas of environment and profile files (`envc schema`): derived from the model's
-//! types, with corrections where a type's `Deserialize` is written by hand and accepts more
-//! than its derived schema says, or where the file on disk may leave out what the decoded model
-//! requires. The schema accepts every file envc accepts (a CLI test validates every committed
-//! environment and profile against it).
+//! types, with the [`crate::correction`]s that make them accept every file envc accepts (a CLI
+//! test validates every committed environment and profile against them).
 
 use schemars::Schema;
-use serde_json::{Value, json};
 
 use crate::model::EnvironmentFile;
 use crate::profile::ProfileFile;
@@ -13,106 +10,11 @@ use crate::profile::ProfileFile;
 /// The schema of environment files (`environments/<env>.toml`).
 pub fn environment() -> Schema {
     let mut s = schemars::schema_for!(EnvironmentFile);
-    partial_services(&mut s);
+    crate::correction::partial_services(&mut s);
     s
 }
 
 /// The schema of profile files (`profiles/<mode>.toml`): the mode's settings.
 pub fn profile() -> Schema {
     schemars::schema_for!(ProfileFile)
-}
-
-/// `EnvValue`: the decoder also takes numbers and booleans (`S5CMD_NUMWORKERS = 10`), which
-/// it turns into text.
-pub fn env_value(schema: &mut Schema) {
-    if let Some(Value::Array(any)) = schema.get_mut("anyOf") {
-        any.push(json!({ "type": ["number", "boolean"] }));
-    }
-}
-
-/// `DependsOn`: an array of service names is the short form of a table of conditions.
-pub fn depends_on(schema: &mut Schema) {
-    let Some(table) = schema.as_object_mut() else {
-        return;
-    };
-    let description = table.remove("description");
-    let table = Value::Object(std::mem::take(table));
-    let mut either = serde_json::Map::new();
-    if let Some(d) = description {
-        either.insert("description".into(), d);
-    }
-    either.insert(
-        "anyOf".into(),
-        json!([table, { "type": "array", "items": { "type": "string" } }]),
-    );
-    *schema = Schema::from(either);
-}
-
-/// `ProfileSettings`: `backend` and `tier` may come from the profile it `extends`.
-pub fn profile_settings(schema: &mut Schema) {
-    if let Some(o) = schema.as_object_mut() {
-        let required = o.remove("required");
-        if let Some(required) = required {
-            o.insert("if".into(), json!({ "not": { "required": ["extends"] } }));
-            o.insert("then".into(), json!({ "required": required }));
-        }
-    }
-}
-
-/// `Service` (of services and templates): a service that `extends` templates takes any key,
-/// at any depth, from them (a volume's `path`, a port's `container`), so the file itself
-/// may leave out every key the decoded model requires; `envc check` reports what is still
-/// missing after the templates are merged. Applied to the root, once its `$defs` exist.
-fn partial_services(schema: &mut Schema) {
-    let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) else {
-        return;
-    };
-    // The definitions a service reaches, through `$ref`s, from `Service` itself.
-    let mut reached: Vec<String> = vec!["Service".into()];
-    let mut i = 0;
-    while i < reached.len() {
-        let mut refs = Vec::new();
-        if let Some(d) = defs.get(&reached[i]) {
-            collect_refs(d, &mut refs);
-        }
-        for r in refs {
-            if !reached.contains(&r) {
-                reached.push(r);
-            }
-        }
-        i += 1;
-    }
-    for name in &reached {
-        if let Some(d) = defs.get_mut(name) {
-            strip_required(d);
-        }
-    }
-}
-
-fn collect_refs(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str)
-                && let Some(name) = r.strip_prefix("#/$defs/")
-            {
-                out.push(name.to_string());
-            }
-            m.values().for_each(|x| collect_refs(x, out));
-        }
-        Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
-        _ => {}
-    }
-}
-
-fn strip_required(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            if m.get("required").is_some_and(Value::is_array) {
-                m.remove("required");
-            }
-            m.values_mut().for_each(strip_required);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_required),
-        _ => {}
-    }
 }
