@@ -44,7 +44,13 @@ Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 pub struct Cli {
     /// Project root: the directory holding environments/ and profiles/ (default: the nearest
     /// such directory, from the current one upwards).
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".",
+        hide_default_value = true,
+        value_name = "DIR"
+    )]
     pub root: PathBuf,
     /// When to color output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]

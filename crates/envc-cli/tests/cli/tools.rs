@@ -4,6 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// A program on `PATH` that is not one of the pinned validators (Graphviz): used when present,
+/// never required.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|t| t.is_file())
+}
+
 /// The validator `name`, or `None` after printing why the caller skips (panics under
 /// `ENVC_REQUIRE_TOOLS=1`).
 pub fn tool(name: &str, what: &str) -> Option<PathBuf> {
