@@ -19,10 +19,22 @@ Examples:
   envc build --env crypto-lakehouse --target k3s --out /tmp/out
   envc build --target all --check     fail (exit 1) when out/ is missing, stale or has extra files
   envc check                          validate the model and profiles, write nothing
+  envc check --format json            the same, with every diagnostic as JSON (docs/cli.md)
+  envc render k3s | kubectl apply -f -
+                                      what a mode deploys, to stdout
+  envc explain prefect-server.replicas
+                                      a value in every mode, and the file:line that set it
+  envc graph --format mermaid         the dependency graph
+  envc endpoints --mode docker        every URL and host:port the mode exposes
   envc schema > envc.schema.json      JSON Schema of environment files, for editors
   envc list                           environments and modes with their backends
   envc diff docker k3s                semantic differences between two modes
   envc promote k3s eks                plan a release of what k3s runs into eks (--write to do it)
+  envc completions bash > ~/.local/share/bash-completion/completions/envc
+  envc man | man -l -                 the manual page
+
+The project root is the nearest directory, from the current one upwards, holding environments/
+and profiles/ (as cargo finds Cargo.toml); --root overrides it.
 
 Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 
@@ -30,8 +42,15 @@ Exit status: 0 success, 1 a check failed, 2 invalid input or usage.";
 #[derive(Debug, Parser)]
 #[command(name = "envc", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Project root: the directory holding environments/ and profiles/.
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    /// Project root: the directory holding environments/ and profiles/ (default: the nearest
+    /// such directory, from the current one upwards).
+    #[arg(
+        long,
+        global = true,
+        default_value = ".",
+        hide_default_value = true,
+        value_name = "DIR"
+    )]
     pub root: PathBuf,
     /// When to color output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -60,7 +79,7 @@ pub enum Command {
     Build(BuildArgs),
     /// Validate environments and profiles for every mode without writing anything
     #[command(after_help = CHECK_EXAMPLES)]
-    Check(SelectArgs),
+    Check(CheckArgs),
     /// Print the JSON Schema of environment or profile files
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
@@ -75,6 +94,176 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Import a Compose project or Kubernetes manifests into a model (docs/import.md)
     Import(crate::import::ImportArgs),
+    /// Print what a mode deploys to stdout: YAML for kubectl, the Compose file
+    #[command(after_help = RENDER_EXAMPLES)]
+    Render(RenderArgs),
+    /// Show a service's values in each mode and the files and lines that set them
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+    /// Print the dependency graph of a mode (dot, mermaid or JSON)
+    #[command(after_help = GRAPH_EXAMPLES)]
+    Graph(GraphArgs),
+    /// List every URL and host:port a mode exposes, to people and to other services
+    #[command(after_help = ENDPOINTS_EXAMPLES)]
+    Endpoints(EndpointsArgs),
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the manual page, or write one per command into a directory
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const RENDER_EXAMPLES: &str = "\
+Examples:
+  envc render k3s | kubectl apply -f -          deploy the k3s mode (namespaces first)
+  envc render k3s | kubectl diff -f -           what applying it would change in the cluster
+  envc render eks --service minio               the objects the chart renders for one service
+  envc render docker | docker compose --project-directory out/crypto-lakehouse/docker -f - config
+
+Kubernetes modes print every manifest of the set as one multi-document YAML stream, Helm modes
+the objects the chart renders with its values.yaml (what `helm template` prints), the docker mode
+its Compose file (the files it mounts are those `envc build` writes beside it). Nothing is
+written. Exit status: 0 printed, 2 invalid input.";
+
+/// `envc render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Mode to render (a profile in profiles/).
+    #[arg(value_name = "MODE")]
+    pub mode: String,
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only this service's objects (Kubernetes and Helm: those labelled with its name;
+    /// Compose: its entry under `services`).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+}
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  envc explain prefect-worker                   every value of the service, in every mode
+  envc explain prefect-worker.replicas          one key: its value in each mode and what set it
+  envc explain minio.env.MINIO_ROOT_USER --mode k3s
+  envc explain postgres.image --format json
+
+For each mode, the value and the chain of files and lines that set it, in the order they apply:
+the environment file (through a template, when the service extends one), the release lock of a
+prod mode, then each profile of the mode's `extends` chain. The last one wins.";
+
+/// `envc explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// `SERVICE` or `SERVICE.KEY` (a dotted model path under the service: `replicas`,
+    /// `env.PREFECT_API_URL`, `resources.limits.memory`).
+    #[arg(value_name = "SERVICE[.KEY]")]
+    pub what: String,
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only this mode (default: every mode).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+const GRAPH_EXAMPLES: &str = "\
+Examples:
+  envc graph                                    the first mode's graph, as Graphviz dot
+  envc graph --mode k3s | dot -Tsvg > graph.svg
+  envc graph --mode eks --format mermaid        for Markdown (managed services drawn apart)
+  envc graph --format json                      nodes in topological order, edges with file:line
+
+An edge goes from a service to one it depends on: declared in depends_on, or implied by a
+${...} reference (labelled with the port it names).";
+
+/// `envc graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Mode (default: the first profile in profiles/, by name).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// Output format of `envc graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+    /// For machines (docs/cli.md).
+    Json,
+}
+
+const ENDPOINTS_EXAMPLES: &str = "\
+Examples:
+  envc endpoints                                every mode
+  envc endpoints --mode docker                  host ports on localhost, and Compose service names
+  envc endpoints --mode k3s --format json
+
+For people: Ingress URLs, NodePorts and published host ports. For other services: the in-cluster
+(or Compose network) address of every port. Managed services (prod modes) are listed with the
+placeholder the deployment replaces.";
+
+/// `envc endpoints`.
+#[derive(Debug, Args)]
+pub struct EndpointsArgs {
+    /// Environment (default: the only one).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Only this mode (default: every mode).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  envc completions bash > ~/.local/share/bash-completion/completions/envc
+  envc completions zsh > ~/.zfunc/_envc         (with fpath+=~/.zfunc before compinit)
+  envc completions fish > ~/.config/fish/completions/envc.fish";
+
+/// `envc completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  envc man | man -l -                           read it now
+  envc man --out target/man                     envc.1 and envc-<command>.1 for every command";
+
+/// `envc man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write envc.1 and one page per command (envc-build.1, ...) into this directory instead of
+    /// printing envc.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Output format of commands with a text and a JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For machines (docs/cli.md).
+    Json,
 }
 
 const PROMOTE_EXAMPLES: &str = "\
@@ -215,7 +404,8 @@ pub enum DiffFormat {
 const LIST_EXAMPLES: &str = "\
 Examples:
   envc list                                     a table of environments and modes
-  envc list --format json                       the same for scripts (one object per line)";
+  envc list --format json                       the same for scripts (one object per line,
+                                                docs/cli.md)";
 
 /// `envc list`.
 #[derive(Debug, Args)]
@@ -240,6 +430,7 @@ Examples:
   envc build --target k3s                       one mode
   envc build --env crypto-lakehouse --target docker
   envc build --target all --check               CI: exit 1 if out/ differs from a fresh build
+  envc build --format json                      what was written, and every diagnostic, as JSON
 
 Writes are atomic: each out/<env>/<mode>/ is built in a temporary directory next to it and
 renamed into place, and nothing is written when any input is invalid.";
@@ -247,7 +438,8 @@ renamed into place, and nothing is written when any input is invalid.";
 const CHECK_EXAMPLES: &str = "\
 Examples:
   envc check                                    every environment in every mode
-  envc check --env crypto-lakehouse --target eks";
+  envc check --env crypto-lakehouse --target eks
+  envc check --format json                      each mode and every diagnostic as JSON (docs/cli.md)";
 
 const SCHEMA_EXAMPLES: &str = "\
 Examples:
@@ -271,12 +463,28 @@ pub struct BuildArgs {
     /// Which environments and modes.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Output directory.
+    /// Output directory, relative to the project root (`-` is refused: `envc render MODE`
+    /// prints a mode to stdout).
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Write nothing; exit 1 if the output directory is missing, stale or holds extra files.
     #[arg(long)]
     pub check: bool,
+    /// Output format: JSON on stdout says what was written (or found stale) and every
+    /// diagnostic.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `envc check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Which environments and modes.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `envc schema`.

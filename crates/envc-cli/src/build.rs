@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use serde_json::{Value, json};
+
 use crate::Status;
-use crate::args::{BuildArgs, Cli, ListArgs, ListFormat, SchemaArgs, SelectArgs};
+use crate::args::{
+    BuildArgs, CheckArgs, Cli, Format, ListArgs, ListFormat, SchemaArgs, SelectArgs,
+};
+use crate::coded::coded;
+use crate::json;
 use crate::output::Output;
 use crate::project::{self, Compiled};
 use crate::render;
@@ -26,25 +32,72 @@ fn report_failure(f: &project::Failed, out: &Output) -> Status {
     Status::Invalid
 }
 
-fn compile(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Compiled, Status> {
-    compile_into(cli, select, &cli.root.join("out"), out)
+/// Compiles the selection for the default output directory, reporting errors (and
+/// warnings) on stderr.
+pub(crate) fn compile(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Compiled, Status> {
+    compile_into(cli, select, &cli.root.join("out"), out, Format::Text, "")
 }
 
+/// Compiles the selection; errors and warnings go to stderr, or with JSON into the document
+/// (failures printed here, as `command`'s document with status `invalid`).
 fn compile_into(
     cli: &Cli,
     select: &SelectArgs,
     out_dir: &Path,
     out: &Output,
+    format: Format,
+    command: &str,
 ) -> Result<Compiled, Status> {
     match project::compile(&cli.root, select, out_dir) {
         Ok(c) => {
-            if !c.warnings.is_empty() {
+            if !c.warnings.is_empty() && format == Format::Text {
                 render::emit(&c.project.sources, &c.warnings, out.color);
             }
             Ok(c)
         }
+        Err(f) if format == Format::Json => {
+            let diags = json::diagnostics(&f.sources, &f.diagnostics);
+            println!(
+                "{}",
+                json::document(command, "invalid", "sets", Vec::new(), diags)
+            );
+            Err(Status::Invalid)
+        }
         Err(f) => Err(report_failure(&f, out)),
     }
+}
+
+/// A set of a build, for JSON: environment, mode, backend, path, file count.
+fn set_json(b: &project::ModeBuild, shown: &Path) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("environment".into(), json!(b.env));
+    m.insert("mode".into(), json!(b.mode));
+    m.insert("backend".into(), json!(b.ir.backend.as_str()));
+    m.insert(
+        "out".into(),
+        json!(
+            shown
+                .join(&b.env)
+                .join(&b.mode)
+                .to_string_lossy()
+                .replace('\\', "/")
+        ),
+    );
+    m.insert("files".into(), json!(b.artifacts.as_ref().map(Vec::len)));
+    m.insert(
+        "pending".into(),
+        json!(
+            b.lock
+                .as_ref()
+                .map(|l| l
+                    .pending
+                    .iter()
+                    .map(|p| json!({ "unit": p.unit, "change": p.describe() }))
+                    .collect::<Vec<_>>())
+                .unwrap_or_default()
+        ),
+    );
+    m
 }
 
 fn say_skipped(c: &Compiled, out: &Output) {
@@ -93,17 +146,32 @@ fn say_pending(c: &Compiled, out: &Output) {
 
 /// `envc build`.
 pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
+    if b.out.as_os_str() == "-" {
+        return Err(coded(
+            "E-usage",
+            "failed to build into `-`: an artifact set is a directory of files, not a stream",
+            format!(
+                "`envc render {}` prints what a mode deploys to stdout",
+                if b.select.target == "all" {
+                    "MODE"
+                } else {
+                    &b.select.target
+                }
+            ),
+        ));
+    }
     let out_dir = if b.out.is_absolute() {
         b.out.clone()
     } else {
         cli.root.join(&b.out)
     };
-    let c = match compile_into(cli, &b.select, &out_dir, out) {
+    let command = if b.check { "build --check" } else { "build" };
+    let c = match compile_into(cli, &b.select, &out_dir, out, b.format, command) {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
     if b.check {
-        return check_out(&c, &out_dir, &b.out, out);
+        return check_out(&c, &out_dir, &b.out, out, b.format);
     }
     // Held until the end of the run: a second build into the same folder waits here.
     let _lock = write::OutLock::take(&out_dir, || {
@@ -122,22 +190,28 @@ pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
             ),
         );
     }
+    let mut sets = Vec::new();
     for build in &c.builds {
+        let mut set = set_json(build, &b.out);
         let Some(artifacts) = &build.artifacts else {
+            set.insert("result".into(), json!("skipped"));
+            sets.push(Value::Object(set));
             continue;
         };
         let dir = out_dir.join(&build.env).join(&build.mode);
         let shown = b.out.join(&build.env).join(&build.mode);
-        match write::write_set(&dir, artifacts)? {
-            Written::Unchanged => out.done(
-                "unchanged",
+        let result = match write::write_set(&dir, artifacts)? {
+            Written::Unchanged => "unchanged",
+            Written::Replaced => "wrote",
+        };
+        if b.format == Format::Text {
+            out.done(
+                result,
                 &format!("{} ({} files)", shown.display(), artifacts.len()),
-            ),
-            Written::Replaced => out.done(
-                "wrote",
-                &format!("{} ({} files)", shown.display(), artifacts.len()),
-            ),
+            );
         }
+        set.insert("result".into(), json!(result));
+        sets.push(Value::Object(set));
     }
     if c.complete {
         for stray in stray_sets(&c, &out_dir)? {
@@ -156,13 +230,27 @@ pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
             }
         }
     }
+    if b.format == Format::Json {
+        let diags = json::diagnostics(&c.project.sources, &c.warnings);
+        println!("{}", json::document("build", "ok", "sets", sets, diags));
+        return Ok(Status::Ok);
+    }
     say_skipped(&c, out);
     say_pending(&c, out);
     Ok(Status::Ok)
 }
 
 /// `envc build --check`: compares a fresh build with the output directory.
-fn check_out(c: &Compiled, out_dir: &Path, shown_out: &Path, out: &Output) -> Result<Status> {
+fn check_out(
+    c: &Compiled,
+    out_dir: &Path,
+    shown_out: &Path,
+    out: &Output,
+    format: Format,
+) -> Result<Status> {
+    if format == Format::Json {
+        return check_out_json(c, out_dir, shown_out);
+    }
     let mut problems: Vec<String> = Vec::new();
     for build in &c.builds {
         let Some(artifacts) = &build.artifacts else {
@@ -220,6 +308,71 @@ fn check_out(c: &Compiled, out_dir: &Path, shown_out: &Path, out: &Output) -> Re
         ));
         Ok(Status::Failed)
     }
+}
+
+/// `envc build --check --format json`: each set with its `result` (`up to date`, `stale`,
+/// `skipped`) and `problems` (`{kind, path}`: missing, stale, extra).
+fn check_out_json(c: &Compiled, out_dir: &Path, shown_out: &Path) -> Result<Status> {
+    let problem = |kind: &str, path: &Path| json!({ "kind": kind, "path": path.to_string_lossy().replace('\\', "/") });
+    let mut sets = Vec::new();
+    let mut stale = false;
+    for build in &c.builds {
+        let mut set = set_json(build, shown_out);
+        let Some(artifacts) = &build.artifacts else {
+            set.insert("result".into(), json!("skipped"));
+            sets.push(Value::Object(set));
+            continue;
+        };
+        let dir = out_dir.join(&build.env).join(&build.mode);
+        let shown = shown_out.join(&build.env).join(&build.mode);
+        let drift = write::compare(&dir, artifacts)?;
+        let mut problems = Vec::new();
+        for (kind, files) in [
+            ("missing", &drift.missing),
+            ("stale", &drift.stale),
+            ("extra", &drift.extra),
+        ] {
+            problems.extend(files.iter().map(|f| problem(kind, &shown.join(f))));
+        }
+        stale |= !problems.is_empty();
+        set.insert(
+            "result".into(),
+            json!(if problems.is_empty() {
+                "up to date"
+            } else {
+                "stale"
+            }),
+        );
+        set.insert("problems".into(), Value::Array(problems));
+        sets.push(Value::Object(set));
+    }
+    let mut others = Vec::new();
+    if c.complete {
+        for stray in stray_sets(c, out_dir)? {
+            let rel = stray.strip_prefix(out_dir).unwrap_or(&stray);
+            others.push(problem("extra", &shown_out.join(rel)));
+        }
+    }
+    for left in write::leftovers(out_dir) {
+        let rel = left.strip_prefix(out_dir).unwrap_or(&left);
+        others.push(problem("leftover", &shown_out.join(rel)));
+    }
+    stale |= !others.is_empty();
+    let diags = json::diagnostics(&c.project.sources, &c.warnings);
+    let text = json::document(
+        "build --check",
+        if stale { "stale" } else { "ok" },
+        "sets",
+        sets,
+        diags,
+    );
+    // `others`: strays and leftovers beside the sets, in the document's `outside` key.
+    let mut doc: Value = serde_json::from_str(&text)?;
+    if let Some(m) = doc.as_object_mut() {
+        m.insert("outside".into(), Value::Array(others));
+    }
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(if stale { Status::Failed } else { Status::Ok })
 }
 
 /// Entries under the output directory that no environment and mode of a complete build
@@ -283,11 +436,33 @@ fn is_generated_dir(dir: &Path) -> bool {
 }
 
 /// `envc check`: validate every selected environment and mode, write nothing.
-pub fn check_only(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Status> {
-    let c = match compile(cli, select, out) {
+pub fn check_only(cli: &Cli, a: &CheckArgs, out: &Output) -> Result<Status> {
+    let c = match compile_into(
+        cli,
+        &a.select,
+        &cli.root.join("out"),
+        out,
+        a.format,
+        "check",
+    ) {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
+    if a.format == Format::Json {
+        let sets = c
+            .builds
+            .iter()
+            .map(|b| {
+                let mut set = set_json(b, Path::new("out"));
+                set.insert("services".into(), json!(b.ir.services.len()));
+                set.insert("implemented".into(), json!(b.artifacts.is_some()));
+                Value::Object(set)
+            })
+            .collect();
+        let diags = json::diagnostics(&c.project.sources, &c.warnings);
+        println!("{}", json::document("check", "ok", "sets", sets, diags));
+        return Ok(Status::Ok);
+    }
     for b in &c.builds {
         out.done(
             "ok",
@@ -305,9 +480,9 @@ pub fn check_only(cli: &Cli, select: &SelectArgs, out: &Output) -> Result<Status
 /// `envc schema`.
 pub fn schema(s: &SchemaArgs) -> Result<Status> {
     let schema = if s.profile {
-        schemars::schema_for!(envc_model::profile::ProfileFile)
+        envc_model::schema::profile()
     } else {
-        schemars::schema_for!(envc_model::model::EnvironmentFile)
+        envc_model::schema::environment()
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(Status::Ok)
@@ -333,6 +508,7 @@ pub fn list(cli: &Cli, l: &ListArgs, out: &Output) -> Result<Status> {
             ListFormat::Json => println!(
                 "{}",
                 serde_json::json!({
+                    "format_version": json::FORMAT_VERSION,
                     "environment": b.env,
                     "mode": b.mode,
                     "backend": b.ir.backend.as_str(),

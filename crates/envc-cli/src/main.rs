@@ -35,15 +35,24 @@ mod build;
 mod coded;
 mod diff;
 mod import;
+mod docs;
+mod endpoints;
+mod explain;
+mod graph;
+mod inspect;
+mod json;
 mod output;
 mod project;
 mod promote;
 mod render;
+mod root;
+mod stdout;
 mod write;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::{Cli, Command};
 
@@ -69,7 +78,14 @@ impl From<Status> for ExitCode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    // Without --root, the project is found upwards from the current directory, as cargo does.
+    let given = matches.value_source("root") == Some(ValueSource::CommandLine);
+    cli.root = root::resolve(given.then_some(cli.root.as_path()));
     let out = output::Output::new(cli.color);
     let result = match &cli.command {
         Command::Build(b) => build::run(&cli, b, &out),
@@ -79,6 +95,12 @@ fn main() -> ExitCode {
         Command::Diff(d) => diff::run(&cli, d, &out),
         Command::Promote(p) => promote::run(&cli, p, &out),
         Command::Import(i) => import::run(&cli.root, i, &|what, msg| out.done(what, msg)),
+        Command::Render(r) => stdout::run(&cli, r, &out),
+        Command::Explain(e) => explain::run(&cli, e, &out),
+        Command::Graph(g) => graph::run(&cli, g, &out),
+        Command::Endpoints(e) => endpoints::run(&cli, e, &out),
+        Command::Completions(c) => docs::completions(c),
+        Command::Man(m) => docs::man(m),
     };
     match result {
         Ok(status) => status.into(),
@@ -102,6 +124,14 @@ fn fallback(c: &Command) -> coded::Coded {
         Command::Promote(_) => (
             "E-promote-input",
             "see `envc promote --help` for what each argument takes",
+        ),
+        Command::Render(_)
+        | Command::Explain(_)
+        | Command::Graph(_)
+        | Command::Endpoints(_)
+        | Command::Completions(_) => (
+            "E-usage",
+            "see the command's --help for what each argument takes",
         ),
         _ => (
             "E-io",

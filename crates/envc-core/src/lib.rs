@@ -10,6 +10,7 @@
 //! modules below them (`scope`, [`reference`], [`template`], [`ir`]), never each other both
 //! ways.
 
+pub mod address;
 mod check;
 mod edge;
 mod file;

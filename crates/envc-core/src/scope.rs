@@ -272,19 +272,14 @@ impl<'a> Scope<'a> {
     /// The host name other services reach `name` at: the service name in Compose, the
     /// cluster-local DNS name in Kubernetes.
     pub(crate) fn host(&self, name: &str) -> String {
-        match (self.backend, self.targets.get(name)) {
-            (Backend::Compose, _) | (_, None) => name.to_string(),
-            (_, Some(t)) => format!("{name}.{}.svc.cluster.local", t.namespace),
-        }
+        let namespace = self.targets.get(name).map(|t| t.namespace.as_str());
+        crate::address::host(self.backend, name, namespace)
     }
 
     /// The port other services use: the Service port in Kubernetes, the container port in
     /// Compose.
     pub(crate) fn port(&self, p: &model::Port) -> u16 {
-        match self.backend {
-            Backend::Compose => p.container,
-            _ => p.service.unwrap_or(p.container),
-        }
+        crate::address::port(self.backend, p.container, p.service)
     }
 }
 

@@ -8,6 +8,7 @@
 //! mode, and the pod templates equal the k3s ones apart from what the mode sets differently
 //! (docs/prod.md lists those differences; the CLI's parity test checks them).
 
+mod rendered;
 mod template;
 pub mod values;
 
@@ -21,6 +22,7 @@ use crate::header;
 use crate::labels::{CHART_VERSION, Flavour};
 use crate::object;
 use crate::yaml;
+pub use rendered::manifests;
 use template::{Holes, each_object, insert, literal, quoted, set};
 pub use values::{Values, values};
 

@@ -5,6 +5,7 @@
 //! (provenance), and decodes the merged tree into the typed [`model`].
 
 pub mod asset;
+pub mod correction;
 pub mod cron;
 pub mod de;
 pub mod diagnostic;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod node;
 pub mod profile;
 pub mod quantity;
+pub mod schema;
 pub mod source;
 pub mod style;
 

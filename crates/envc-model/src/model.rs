@@ -584,7 +584,7 @@ fn root_path() -> String {
 
 /// An environment variable's value.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[schemars(untagged)]
+#[schemars(untagged, transform = crate::correction::env_value)]
 pub enum EnvValue {
     /// Text, which may contain `${...}` references.
     Text(String),
@@ -827,6 +827,7 @@ pub struct ExecProbe {
 
 /// Dependencies: `["postgres"]` or `{ postgres = "healthy", minio = "started" }`.
 #[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(transform = crate::correction::depends_on)]
 pub struct DependsOn(pub IndexMap<String, Condition>);
 
 /// What to wait for before starting a dependent service.

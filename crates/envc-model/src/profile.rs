@@ -273,6 +273,7 @@ pub struct PromotionSettings {
 /// What the mode is.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = crate::correction::profile_settings)]
 pub struct ProfileSettings {
     /// One line saying what this mode is for.
     #[serde(default)]

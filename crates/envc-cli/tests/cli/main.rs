@@ -7,6 +7,7 @@ mod common;
 
 mod airflow;
 mod build;
+mod commands;
 mod compose;
 mod corpus;
 mod diff;
@@ -20,4 +21,6 @@ mod lakehouse;
 mod parity;
 mod promote;
 mod robustness;
+mod schema;
 mod secrets;
+mod tools;
