@@ -331,7 +331,7 @@ Examples:
   envc diff --against out/crypto-lakehouse/k3s k3s
                                                 a hand-edited or deployed copy vs a fresh build
   kubectl get namespace,resourcequota,limitrange,networkpolicy,pdb,deploy,sts,ds,job,cronjob,\
-    svc,cm,secret,hpa,ingress,pvc,serviceaccount,role,rolebinding \
+    svc,cm,secret,hpa,ingress,pvc,serviceaccount,role,rolebinding,clusterrole,clusterrolebinding \
     -A -l app.kubernetes.io/part-of=crypto-lakehouse -o yaml | envc diff --against - k3s
                                                 a live cluster vs a fresh build (every kind envc writes)
   envc diff --from compose.yml --to k3s.yml --map minio=minio-local

@@ -110,10 +110,11 @@ fn manifests(ir: &Ir, artifacts: &[Artifact], service: Option<&str>) -> String {
         ir,
         "envc render: every manifest of the set, for kubectl apply -f -",
     );
-    for a in artifacts
-        .iter()
-        .filter(|a| a.path != "kustomization.yaml" && a.path.ends_with(".yaml"))
-    {
+    // The manifests the kustomization lists; the GitOps objects beside them (`gitops/`) are
+    // applied once by hand, not with the set.
+    for a in artifacts.iter().filter(|a| {
+        a.path != "kustomization.yaml" && a.path.ends_with(".yaml") && !a.path.contains('/')
+    }) {
         for doc in documents(&String::from_utf8_lossy(&a.bytes)) {
             let keep = service.is_none()
                 || yaml_serde::from_str::<Value>(&doc).is_ok_and(|o| belongs(&o, service));

@@ -337,7 +337,15 @@ fn compare_objects(a: &Facts, b: &Facts, out: &mut Vec<Difference>) {
             let kind = |f: &Facts| f.objects.get(k).map(|o| o.kind.clone());
             // A kustomization is how a set is applied, not an object a cluster holds: a
             // live dump has none.
-            if kind(a).or(kind(b)).as_deref() == Some("Kustomization") {
+            let kustomize = |f: &Facts| {
+                f.objects.get(k).is_some_and(|o| {
+                    o.kind == "Kustomization"
+                        && o.lines
+                            .get("apiVersion")
+                            .is_none_or(|v| v.display().starts_with("kustomize.config.k8s.io"))
+                })
+            };
+            if kustomize(a) || kustomize(b) {
                 continue;
             }
             out.push(Difference::new(k, Key::Object, kind(a), kind(b)));

@@ -40,9 +40,19 @@ pub fn object_key(kind: &str, namespace: Option<&str>, name: &str) -> String {
     }
 }
 
+/// Finalizers the API server and its controllers add to objects they manage.
+const SERVER_FINALIZERS: [&str; 6] = [
+    "kubernetes.io/pvc-protection",
+    "kubernetes.io/pv-protection",
+    "foregroundDeletion",
+    "orphan",
+    "batch.kubernetes.io/job-tracking",
+    "service.kubernetes.io/load-balancer-cleanup",
+];
+
 /// Fields a live cluster adds or keeps for itself: never part of what was applied.
 pub fn noise(path: &str) -> bool {
-    const EXACT: [&str; 11] = [
+    const EXACT: [&str; 10] = [
         "status",
         "metadata.managedFields",
         "metadata.uid",
@@ -50,7 +60,6 @@ pub fn noise(path: &str) -> bool {
         "metadata.creationTimestamp",
         "metadata.generation",
         "metadata.selfLink",
-        "metadata.finalizers",
         "metadata.ownerReferences",
         "spec.clusterIPs",
         "spec.volumeName",
@@ -294,6 +303,15 @@ pub fn kubernetes_lines(
             continue;
         }
         let shown = value.display();
+        // Finalizers: those a controller of the cluster adds are noise; the ones the artifacts
+        // set (Argo CD's resources finalizer) are compared by name, wherever the cluster put
+        // its own among them.
+        if let Some(rest) = path.strip_prefix("metadata.finalizers") {
+            if !rest.is_empty() && !SERVER_FINALIZERS.contains(&shown.as_str()) {
+                out.insert(format!("metadata.finalizers[{shown}]"), value);
+            }
+            continue;
+        }
         // The cluster picks a Service's address; `None` (headless) is written, and meant.
         if kind == "Service" && path == "spec.clusterIP" && shown != "None" {
             continue;

@@ -56,7 +56,7 @@ fn shown(c: &Comparison) -> Vec<String> {
 }
 
 /// The fixture is what `kubectl get ns,quota,limits,netpol,pdb,deploy,sts,ds,job,cronjob,svc,
-/// cm,secret,hpa,ing,pvc,sa,role,rolebinding -A -l app.kubernetes.io/part-of=crypto-lakehouse
+/// cm,secret,hpa,ing,pvc,sa,role,rolebinding,clusterrole,clusterrolebinding -A -l app.kubernetes.io/part-of=crypto-lakehouse
 /// -o yaml` returns for out/crypto-lakehouse/k3s once applied (tests/fixtures/live-dump/README.md
 /// says how it was made): status, managedFields, uids, Service cluster IPs, the fields the API
 /// server defaults, Secrets as base64 `data`.

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::artifact::{Artifact, EmitError};
 use crate::labels;
-use crate::yaml::{documents, value_to_yaml};
+use crate::yaml::{self, value_to_yaml};
 
 /// Namespace a chart's release record lives in (the chart creates the environment's
 /// namespaces itself; see the README of a prod mode).
@@ -21,32 +21,39 @@ const RELEASE_NAMESPACE: &str = "default";
 
 /// The GitOps files of the mode; none without `[gitops]` or for Compose modes.
 pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
+    let header = ir.header_lines();
+    documents(ir)
+        .into_iter()
+        .map(|(path, docs)| {
+            let texts = docs
+                .iter()
+                .map(value_to_yaml)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Artifact::text(path, yaml::documents(&header, &texts)))
+        })
+        .collect()
+}
+
+/// The GitOps objects of the mode by file (`gitops/argocd.yaml`, `gitops/flux.yaml`), as
+/// values: what [`emit`] writes, and what `envc diff` reads of a mode without writing it.
+pub fn documents(ir: &Ir) -> Vec<(String, Vec<Value>)> {
     let Some(g) = &ir.gitops else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     if ir.backend == Backend::Compose {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let header = ir.header_lines();
     let mut out = Vec::new();
     if let Some(a) = &g.argocd {
-        let doc = value_to_yaml(&application(ir, g, a))?;
-        out.push(Artifact::text(
-            "gitops/argocd.yaml",
-            documents(&header, &[doc]),
+        out.push((
+            "gitops/argocd.yaml".to_string(),
+            vec![application(ir, g, a)],
         ));
     }
     if let Some(f) = &g.flux {
-        let docs = flux(ir, g, f)
-            .iter()
-            .map(value_to_yaml)
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push(Artifact::text(
-            "gitops/flux.yaml",
-            documents(&header, &docs),
-        ));
+        out.push(("gitops/flux.yaml".to_string(), flux(ir, g, f)));
     }
-    Ok(out)
+    out
 }
 
 /// The set's folder in the repository: the chart for Helm modes, the kustomization otherwise.

@@ -99,7 +99,14 @@ pub fn kubernetes_values(ir: &Ir) -> Result<Option<k8s::Documents>, EmitError> {
     if problems.has_errors() {
         return Err(EmitError::Invalid(problems));
     }
-    let files = k8s::values(ir)?;
+    let mut files = k8s::values(ir)?;
+    for (path, docs) in gitops::documents(ir) {
+        let docs = docs
+            .iter()
+            .map(|d| yaml_serde::to_value(d).map_err(|e| EmitError::Serialize(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        files.push((path, docs));
+    }
     let clashes = check::duplicate_paths(files.iter().map(|(p, _)| p.as_str()));
     if clashes.has_errors() {
         return Err(EmitError::Invalid(clashes));
