@@ -310,11 +310,12 @@ fn object_of_items(items: &[Item]) -> String {
     object(&entries)
 }
 
-fn aws_main(plan: &Plan) -> Vec<Item> {
+/// Locals and the VPC: private subnets for nodes and pods, public ones for the load balancer,
+/// database and cache subnets when a managed service needs them.
+fn aws_network(plan: &Plan) -> Vec<Item> {
     let mut items = Vec::new();
     let has_rds = plan.of(ManagedKind::RdsPostgres).next().is_some();
     let cache = plan.of(ManagedKind::ElasticacheRedis).next().is_some();
-    let efs = !plan.shared_classes.is_empty();
 
     let mut locals = vec![
         comment("The VPC is the range the load balancer reaches pods from (target-type ip)."),
@@ -373,6 +374,14 @@ fn aws_main(plan: &Plan) -> Vec<Item> {
     ]);
     items.push(block("module", &["vpc"], vpc));
 
+    items
+}
+
+/// The EKS cluster with its add-ons and node groups, the IAM roles of the add-ons, and the
+/// AWS Load Balancer Controller.
+fn aws_cluster(plan: &Plan) -> Vec<Item> {
+    let mut items = Vec::new();
+    let efs = !plan.shared_classes.is_empty();
     let mut addons = vec![
         ("coredns", "{}".to_string()),
         ("kube-proxy", "{}".to_string()),
@@ -447,6 +456,13 @@ fn aws_main(plan: &Plan) -> Vec<Item> {
         ],
     ));
 
+    items
+}
+
+fn aws_main(plan: &Plan) -> Vec<Item> {
+    let mut items = aws_network(plan);
+    items.extend(aws_cluster(plan));
+    let efs = !plan.shared_classes.is_empty();
     if plan.acm {
         items.push(block(
             "resource",
