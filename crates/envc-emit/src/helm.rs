@@ -347,29 +347,40 @@ fn managed_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
     Ok(text)
 }
 
+/// A namespace of the chart: with the hook annotations that create it first when it holds a
+/// job that runs before the release.
+fn namespace_object(ir: &Ir, ns: &envc_core::ir::Namespace) -> Result<Value, EmitError> {
+    let mut n = object::value(&object::namespace(
+        ir,
+        &ns.name,
+        ns.pod_security.as_str(),
+        FLAVOUR,
+    ))?;
+    if ir
+        .services
+        .iter()
+        .any(|s| s.runs_before() && s.namespace == ns.name)
+    {
+        // Hooks run before the release's objects exist: a namespace that holds one is
+        // created first, at install, and kept (Helm manages no hook after it ran).
+        annotate(
+            &mut n,
+            &[
+                ("helm.sh/hook", "pre-install".into()),
+                ("helm.sh/hook-weight", HOOK_NAMESPACE_WEIGHT.to_string()),
+                ("helm.sh/resource-policy", "keep".into()),
+            ],
+        );
+    }
+    Ok(n)
+}
+
 /// Namespaces (unless `global.createNamespaces` is off) and their quotas.
 fn namespaces_template(ir: &Ir) -> Result<String, EmitError> {
     let h = Holes::default();
     let mut text = String::new();
     for ns in &ir.namespaces {
-        let n = object::namespace(ir, &ns.name, ns.pod_security.as_str(), FLAVOUR);
-        let mut n = object::value(&n)?;
-        if ir
-            .services
-            .iter()
-            .any(|s| s.runs_before() && s.namespace == ns.name)
-        {
-            // Hooks run before the release's objects exist: a namespace that holds one is
-            // created first, at install, and kept (Helm manages no hook after it ran).
-            annotate(
-                &mut n,
-                &[
-                    ("helm.sh/hook", "pre-install".into()),
-                    ("helm.sh/hook-weight", HOOK_NAMESPACE_WEIGHT.to_string()),
-                    ("helm.sh/resource-policy", "keep".into()),
-                ],
-            );
-        }
+        let n = namespace_object(ir, ns)?;
         text.push_str("{{- if .Values.global.createNamespaces }}\n");
         text.push_str(&h.document(&n)?);
         text.push_str("{{- end }}\n");

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{FLAVOUR, HOOK_NAMESPACE_WEIGHT, HOOK_SUPPORT_WEIGHT, annotate, hook, hook_weight};
+use super::{FLAVOUR, HOOK_SUPPORT_WEIGHT, hook, hook_weight, namespace_object};
 use crate::artifact::EmitError;
 use crate::object;
 use envc_core::Ir;
@@ -20,26 +20,7 @@ pub fn manifests(ir: &Ir) -> Result<Vec<Value>, EmitError> {
     let mut out = Vec::new();
     for ns in &ir.namespaces {
         if values.global.create_namespaces {
-            let mut n = object::value(&object::namespace(
-                ir,
-                &ns.name,
-                ns.pod_security.as_str(),
-                FLAVOUR,
-            ))?;
-            if ir
-                .services
-                .iter()
-                .any(|s| s.runs_before() && s.namespace == ns.name)
-            {
-                annotate(
-                    &mut n,
-                    &[
-                        ("helm.sh/hook", "pre-install".into()),
-                        ("helm.sh/hook-weight", HOOK_NAMESPACE_WEIGHT.to_string()),
-                        ("helm.sh/resource-policy", "keep".into()),
-                    ],
-                );
-            }
+            let n = namespace_object(ir, ns)?;
             out.push(n);
         }
         if let Some(q) = &ns.quota {
