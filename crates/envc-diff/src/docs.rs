@@ -99,6 +99,26 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     LENIENT.decode(compact).ok()
 }
 
+/// The value at `path` in a YAML value (mapping keys), if there is one.
+pub fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
+    path.iter().try_fold(v, |cur, k| cur.get(*k))
+}
+
+/// The string at `path`, if it is one.
+pub fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
+    at(v, path).and_then(Y::as_str)
+}
+
+/// A scalar as text (numbers and booleans too).
+pub fn scalar(v: &Y) -> Option<String> {
+    match v {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

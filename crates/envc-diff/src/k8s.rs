@@ -9,6 +9,7 @@ use yaml_serde::Value as Y;
 use envc_emit::healthcheck::{DEFAULT_FAILURES, DEFAULT_PERIOD, DEFAULT_TIMEOUT};
 use envc_emit::name::SECRET_VAR_PREFIX;
 
+use crate::docs::{at, scalar, text};
 use crate::facts::{
     Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
     ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, capabilities, cpu,
@@ -16,29 +17,6 @@ use crate::facts::{
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
-
-/// Path helpers over YAML values.
-fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(*p)?;
-    }
-    Some(cur)
-}
-
-fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
-    at(v, path).and_then(Y::as_str)
-}
-
-/// A scalar as text (numbers and booleans too).
-fn scalar(v: &Y) -> Option<String> {
-    match v {
-        Y::String(s) => Some(s.clone()),
-        Y::Number(n) => Some(n.to_string()),
-        Y::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 fn num(v: &Y, path: &[&str]) -> Option<u64> {
     at(v, path).and_then(|x| {

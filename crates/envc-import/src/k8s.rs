@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use envc_diff::docs::{at, scalar, text};
 use envc_diff::fileset::FileSet;
 use indexmap::IndexMap;
 use toml::{Table, Value};
@@ -378,23 +379,6 @@ const KNOWN: &[&str] = &[
     "ResourceQuota",
     "HorizontalPodAutoscaler",
 ];
-
-fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
-    path.iter().try_fold(v, |cur, k| cur.get(*k))
-}
-
-fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
-    at(v, path).and_then(Y::as_str)
-}
-
-fn scalar(v: &Y) -> Option<String> {
-    match v {
-        Y::String(s) => Some(s.clone()),
-        Y::Number(n) => Some(n.to_string()),
-        Y::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
     at(v, path).and_then(Y::as_sequence).into_iter().flatten()
