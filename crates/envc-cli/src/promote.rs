@@ -139,6 +139,8 @@ struct Promotion {
     written_changes: Vec<Change>,
     lock_rel: String,
     new_lock: String,
+    /// The release number the new lock records.
+    number: u64,
     meta: Meta,
     /// Paths whose uncommitted changes make the recorded revision incomplete.
     watched: Vec<String>,
@@ -312,10 +314,15 @@ fn prepare(
         revision,
         promoted: Some(now()),
     };
+    let log = fs::read_to_string(cli.root.join(edit::log_path(&env, &a.to))).ok();
+    let number = edit::next_release(
+        target.lock.as_ref().and_then(|l| l.lock.number),
+        log.as_deref(),
+    );
     let new_lock = edit::write_lock(
         existing.as_deref().filter(|_| !first_release),
-        &env,
-        &a.to,
+        (&env, &a.to),
+        number,
         &candidate,
         &written_changes,
         &meta,
@@ -334,6 +341,7 @@ fn prepare(
         written_changes,
         lock_rel,
         new_lock,
+        number,
         meta,
         watched,
         dirty,
@@ -565,6 +573,7 @@ fn write_promotion(
             environment: &pr.env,
             from: &pr.from_label,
             to: &a.to,
+            release: pr.number,
             revision: pr.meta.revision.as_deref(),
             dirty: pr.dirty,
             message: a.message.as_deref(),

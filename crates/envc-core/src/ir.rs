@@ -50,6 +50,8 @@ pub struct Ir {
     pub index: ServiceIndex,
     /// GitOps controllers that deploy the mode's artifacts, if the profile names them.
     pub gitops: Option<GitOpsSettings>,
+    /// The numbered release a locked prod mode builds (its chart version), if any.
+    pub release: Option<envc_model::release::ReleaseNumber>,
 }
 
 /// Positions of services by name: [`Ir::service`] is called per client, dependency and

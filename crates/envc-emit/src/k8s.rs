@@ -147,11 +147,11 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
         files.push((format!("{}.yaml", s.name), docs));
     }
 
-    // Ingress, one per namespace with routes.
+    // Routes: an Ingress per namespace with routes, or HTTPRoutes on the profile's Gateway.
     let mut docs = Vec::new();
     for ns in &ir.namespaces {
-        if let Some(i) = object::ingress(ir, &ns.name, FLAVOUR) {
-            docs.push(sink.typed(&i)?);
+        for r in crate::gateway::routes(ir, &ns.name, FLAVOUR) {
+            docs.push(sink.typed(&r)?);
         }
     }
     if !docs.is_empty() {

@@ -5,8 +5,22 @@ use std::collections::BTreeMap;
 use envc_core::Ir;
 use envc_core::ir::Service;
 
-/// Version of the charts envc generates (`Chart.yaml`, and the `helm.sh/chart` label).
+/// Version of a chart whose mode has no numbered release (no lock, or a lock written before
+/// releases were numbered); a numbered release's chart is `<release>.0.0`
+/// ([`envc_model::release::ReleaseNumber::chart_version`]).
 pub const CHART_VERSION: &str = "0.1.0";
+
+/// The chart version of a mode: its release's, or [`CHART_VERSION`].
+pub fn chart_version(ir: &Ir) -> String {
+    ir.release
+        .as_ref()
+        .map_or_else(|| CHART_VERSION.to_string(), |r| r.chart_version())
+}
+
+/// The `helm.sh/chart` label, which objects carry and pod templates do not: a pod template
+/// that changed with the chart version would restart every pod of the environment at each
+/// promotion, whatever it promoted.
+pub const CHART_LABEL: &str = "helm.sh/chart";
 
 /// Who applies the objects, which is what the `managed-by` label names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,15 +51,15 @@ pub fn environment_in(ir: &Ir, flavour: Flavour) -> BTreeMap<String, String> {
         }
         Flavour::Chart => {
             l.insert("app.kubernetes.io/managed-by".into(), "Helm".into());
-            l.insert("helm.sh/chart".into(), chart_label(&ir.env));
+            l.insert(CHART_LABEL.into(), chart_label(&ir.env, &chart_version(ir)));
         }
     }
     l
 }
 
 /// The `helm.sh/chart` label: chart name and version, as Helm's chart starter writes it.
-fn chart_label(chart: &str) -> String {
-    let v: String = format!("{chart}-{CHART_VERSION}")
+fn chart_label(chart: &str, version: &str) -> String {
+    let v: String = format!("{chart}-{version}")
         .replace('+', "_")
         .chars()
         .take(63)
@@ -64,6 +78,14 @@ pub fn selector(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
 /// Every label of a service's objects, in plain manifests.
 pub fn service(ir: &Ir, s: &Service) -> BTreeMap<String, String> {
     service_in(ir, s, Flavour::Manifests)
+}
+
+/// The labels of a service's pod templates: its objects' labels without the chart's version
+/// ([`CHART_LABEL`]).
+pub fn pod_in(ir: &Ir, s: &Service, flavour: Flavour) -> BTreeMap<String, String> {
+    let mut l = service_in(ir, s, flavour);
+    l.remove(CHART_LABEL);
+    l
 }
 
 /// Every label of a service's objects.

@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod check;
 pub mod cloud;
 pub mod compose;
+pub mod gateway;
 pub mod gitops;
 pub mod header;
 pub mod healthcheck;

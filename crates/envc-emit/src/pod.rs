@@ -565,7 +565,7 @@ pub fn template(ir: &Ir, s: &Service, flavour: Flavour) -> PodTemplateSpec {
     }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(labels::service_in(ir, s, flavour)),
+            labels: Some(labels::pod_in(ir, s, flavour)),
             annotations: (!annotations.is_empty()).then_some(annotations),
             ..Default::default()
         }),

@@ -55,6 +55,25 @@ pub struct Lock {
     pub image_origins: IndexMap<String, Origin>,
     /// Origin of each unit's table header, for messages.
     pub unit_origins: IndexMap<String, Origin>,
+    /// `[lock] release`: how many promotions made this lock (absent in a lock written before
+    /// releases were numbered; the next promotion numbers it).
+    pub number: Option<u64>,
+}
+
+impl Lock {
+    /// The numbered release the lock builds, with the revision of its newest promotion (the
+    /// unit promoted last: every unit of one promotion carries its revision).
+    pub fn release_number(&self) -> Option<envc_model::release::ReleaseNumber> {
+        let number = self.number?;
+        let newest = self
+            .meta
+            .values()
+            .max_by(|a, b| a.promoted.cmp(&b.promoted));
+        Some(envc_model::release::ReleaseNumber {
+            number,
+            revision: newest.and_then(|m| m.revision.clone()),
+        })
+    }
 }
 
 /// The layout of a lock file.
@@ -78,6 +97,9 @@ pub struct Header {
     pub environment: String,
     /// The mode it pins.
     pub mode: String,
+    /// The release number: 1 for the first promotion, incremented by every one after.
+    #[serde(default)]
+    pub release: Option<u64>,
     /// Every service entry, so that a lost entry (a truncated file, a bad merge) is noticed
     /// rather than silently no longer deployed.
     pub services: Vec<String>,
@@ -197,7 +219,15 @@ pub fn parse(file: FileId, tree: &Node, env: &str, mode: &str) -> Result<Lock, D
     };
     check_target(tree, &decoded.lock, env, mode, &mut d);
     check_listing(tree, &decoded, &mut d);
-    let lock = verify(file, tree, decoded, &Target { env, mode }, &mut d);
+    if decoded.lock.release == Some(0) {
+        d.push(err(
+            tree.origin_of(&["lock", "release"]),
+            "release numbers start at 1",
+        ));
+    }
+    let number = decoded.lock.release;
+    let mut lock = verify(file, tree, decoded, &Target { env, mode }, &mut d);
+    lock.number = number;
     if d.has_errors() {
         d.sort();
         return Err(d);
@@ -310,6 +340,7 @@ fn verify(
         meta: IndexMap::new(),
         image_origins: IndexMap::new(),
         unit_origins: IndexMap::new(),
+        number: None,
     };
     if let Some(s) = decoded.shared {
         let shared = SharedRelease::new(definition(tree, &["shared"]));

@@ -217,6 +217,7 @@ fn load_locked(
         }
     }
     loaded.source_files.push(lock.file);
+    loaded.release = lock.release_number();
     Ok(loaded)
 }
 

@@ -74,6 +74,8 @@ pub struct LoadedMode {
     /// Directory holding the environment file (templates and build contexts are relative to
     /// it).
     pub env_dir: PathBuf,
+    /// The numbered release a locked prod mode builds (set by its lock, `None` otherwise).
+    pub release: Option<crate::release::ReleaseNumber>,
 }
 
 impl LoadedMode {
@@ -551,6 +553,7 @@ impl Project {
             chain,
             source_files,
             env_dir,
+            release: None,
         })
     }
 }

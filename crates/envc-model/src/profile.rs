@@ -359,6 +359,9 @@ pub struct KubernetesSettings {
     /// Ingresses serve plain HTTP (dev modes).
     #[serde(default)]
     pub tls: Option<IngressTls>,
+    /// Routes as Gateway API `HTTPRoute`s on an existing Gateway, instead of Ingresses.
+    #[serde(default)]
+    pub gateway: Option<crate::gateway::GatewayRef>,
     /// Whether ports with `node_port` become NodePort Services (else ClusterIP).
     #[serde(default = "yes")]
     pub node_ports: bool,
@@ -442,6 +445,7 @@ impl Default for KubernetesSettings {
             ingress_annotations: IndexMap::new(),
             ingress_controller_namespace: None,
             tls: None,
+            gateway: None,
             node_ports: true,
             node_port_range: node_port_range(),
             image_pull_policy: None,

@@ -25,12 +25,12 @@ fn lock_header(env: &str, mode: &str) -> String {
 }
 
 /// Writes `release`'s version of every unit in `changes` into a lock (the existing text, or a
-/// new lock), stamping each with `meta`. Units not in `changes` are left as they are, byte for
-/// byte.
+/// new lock), stamping each with `meta` and the lock with release `number`. Units not in
+/// `changes` are left as they are, byte for byte.
 pub fn write_lock(
     existing: Option<&str>,
-    env: &str,
-    mode: &str,
+    (env, mode): (&str, &str),
+    number: u64,
     release: &Release,
     changes: &[Change],
     meta: &Meta,
@@ -120,8 +120,29 @@ pub fn write_lock(
     }
     if let Some(lock) = doc["lock"].as_table_like_mut() {
         set(lock, "services", Value::Array(list));
+        set(
+            lock,
+            "release",
+            Value::from(i64::try_from(number).unwrap_or(i64::MAX)),
+        );
     }
     Ok(doc.to_string())
+}
+
+/// The number of the release a promotion makes: one more than the lock's, or, for a lock
+/// written before releases were numbered (or none), one more than the promotions its log
+/// records, so the numbers continue the history.
+pub fn next_release(lock_release: Option<u64>, log: Option<&str>) -> u64 {
+    let previous = lock_release.unwrap_or_else(|| {
+        log.and_then(|t| t.parse::<DocumentMut>().ok())
+            .and_then(|d| {
+                d.get("promotion")
+                    .and_then(Item::as_array_of_tables)
+                    .map(|a| a.len() as u64)
+            })
+            .unwrap_or(0)
+    });
+    previous.saturating_add(1)
 }
 
 fn stamp(t: &mut dyn TableLike, meta: &Meta) {
@@ -315,6 +336,8 @@ pub struct LogEntry<'a> {
     pub from: &'a str,
     /// Target mode.
     pub to: &'a str,
+    /// The release number the promotion made (the lock's `[lock] release`).
+    pub release: u64,
     /// Git revision of the model, when known.
     pub revision: Option<&'a str>,
     /// Whether the working tree had uncommitted changes to the model.
@@ -347,6 +370,10 @@ pub fn append_log(existing: Option<&str>, entry: &LogEntry<'_>) -> Result<String
     t.insert("environment", toml_edit::value(entry.environment));
     t.insert("from", toml_edit::value(entry.from));
     t.insert("to", toml_edit::value(entry.to));
+    t.insert(
+        "release",
+        toml_edit::value(i64::try_from(entry.release).unwrap_or(i64::MAX)),
+    );
     if let Some(r) = entry.revision {
         t.insert("revision", toml_edit::value(r));
         if entry.dirty {
@@ -451,7 +478,7 @@ image = "db:2.0.0"
     fn a_new_lock_round_trips() {
         let r = release(MODEL);
         let all = changes(&Release::default(), &r);
-        let text = write_lock(None, "e", "prod", &r, &all, &meta()).unwrap();
+        let text = write_lock(None, ("e", "prod"), 1, &r, &all, &meta()).unwrap();
         assert!(
             text.starts_with("# Release lock of environment `e`"),
             "{text}"
@@ -461,13 +488,59 @@ image = "db:2.0.0"
         let lock = parse_lock(&text);
         assert!(changes(&lock.release, &r).is_empty(), "{text}");
         assert_eq!(lock.meta["api"].from.as_deref(), Some("dev"));
+        assert_eq!(lock.number, Some(1), "{text}");
+        let number = lock.release_number().unwrap();
+        assert_eq!(
+            (number.chart_version(), number.app_version()),
+            ("1.0.0".to_string(), "abc123".to_string())
+        );
+    }
+
+    #[test]
+    fn release_numbers_continue_the_log_of_an_unnumbered_lock() {
+        let r = release(MODEL);
+        let all = changes(&Release::default(), &r);
+        let numbered = write_lock(None, ("e", "prod"), 1, &r, &all, &meta()).unwrap();
+        // A lock written before releases were numbered: it still loads, without a number.
+        let old = numbered.replace("release = 1\n", "");
+        assert!(!old.contains("release ="), "{old}");
+        assert_eq!(parse_lock(&old).number, None);
+        let entry = LogEntry {
+            at: "2026-11-27T10:00:00Z",
+            environment: "e",
+            from: "dev",
+            to: "prod",
+            release: 1,
+            revision: None,
+            dirty: false,
+            message: None,
+            changes: &all,
+        };
+        let log = append_log(None, &entry).unwrap();
+        let log = append_log(Some(&log), &entry).unwrap();
+        assert_eq!(next_release(None, Some(&log)), 3);
+        assert_eq!(next_release(None, None), 1);
+        assert_eq!(next_release(Some(7), Some(&log)), 8);
+        // The next promotion numbers it, and only the number is added.
+        let next = release(&MODEL.replace("api:1.0.0", "api:1.1.0"));
+        let c = changes(&r, &next);
+        let text = write_lock(Some(&old), ("e", "prod"), 3, &next, &c, &meta()).unwrap();
+        assert_eq!(parse_lock(&text).number, Some(3));
+        assert!(text.contains("release = 3\n"), "{text}");
+        let zero = text.replace("release = 3", "release = 0");
+        let (n, _) = Node::parse(FileId(1), &zero);
+        let err = envc_lock::lock::parse(FileId(1), &n, "e", "prod").unwrap_err();
+        assert_eq!(
+            err.iter().next().map(|d| d.message.as_str()),
+            Some("release numbers start at 1")
+        );
     }
 
     #[test]
     fn updates_keep_comments_and_untouched_entries() {
         let r = release(MODEL);
         let all = changes(&Release::default(), &r);
-        let first = write_lock(None, "e", "prod", &r, &all, &meta()).unwrap();
+        let first = write_lock(None, ("e", "prod"), 1, &r, &all, &meta()).unwrap();
         // A release engineer annotates the lock.
         let annotated = first
             .replace(
@@ -486,7 +559,7 @@ image = "db:2.0.0"
             .into_iter()
             .filter(|c| c.unit == "api")
             .collect();
-        let text = write_lock(Some(&annotated), "e", "prod", &next, &c, &meta()).unwrap();
+        let text = write_lock(Some(&annotated), ("e", "prod"), 2, &next, &c, &meta()).unwrap();
         assert!(
             text.contains("# db is pinned by the DBA team\n[services.db]\nimage = \"db:2.0.0\""),
             "{text}"
@@ -514,8 +587,8 @@ image = "db:2.0.0"
         let r = release(MODEL);
         let text = write_lock(
             None,
-            "e",
-            "prod",
+            ("e", "prod"),
+            1,
             &r,
             &changes(&Release::default(), &r),
             &meta(),
@@ -523,7 +596,7 @@ image = "db:2.0.0"
         .unwrap();
         let next = release(&MODEL.replace("[services.db]", "[services.cache]"));
         let c = changes(&r, &next);
-        let text = write_lock(Some(&text), "e", "prod", &next, &c, &meta()).unwrap();
+        let text = write_lock(Some(&text), ("e", "prod"), 2, &next, &c, &meta()).unwrap();
         assert!(!text.contains("[services.db]"), "{text}");
         let lock = parse_lock(&text);
         assert_eq!(
@@ -541,6 +614,7 @@ image = "db:2.0.0"
             environment: "e",
             from: "dev",
             to: "prod",
+            release: 1,
             revision: Some("abc123"),
             dirty: true,
             message: Some("first release"),

@@ -504,14 +504,18 @@ fn lock_edits_keep_comments_and_layout() {
         lock.contains("GF_LOG_MODE = \"console\"\nGF_LOG_LEVEL = \"warn\"\n"),
         "{lock}"
     );
-    // Only grafana's entry changed: every line before it is as it was.
+    // Only grafana's entry changed: every line before it is as it was, but for the release
+    // number the lock gains (it had none: the number continues the log's four promotions).
     let head = |s: &str| {
         s.split("[services.grafana]")
             .next()
             .unwrap_or_default()
             .to_string()
     };
-    assert_eq!(head(&annotated), head(&lock));
+    assert!(!annotated.contains("\nrelease ="), "{annotated}");
+    let numbered = head(&lock);
+    assert!(numbered.contains("]\nrelease = 5\n"), "{numbered}");
+    assert_eq!(head(&annotated), numbered.replacen("release = 5\n", "", 1));
 }
 
 #[test]
@@ -550,10 +554,31 @@ fn rolling_back_is_promoting_an_earlier_lock() {
         "{out}"
     );
     assert!(out.contains("skip source-up-to-date"), "{out}");
-    assert_eq!(tree(&dir.join("out/crypto-lakehouse/eks")), original_out);
-    assert!(read(dir, EKS_LOCK).contains("image = \"grafana/grafana:12.4.11\""));
+    // What runs is what ran; the chart is a new release all the same (a rollback is a
+    // promotion: its version only grows, so Helm and chart repositories see a new chart).
+    let mut after: std::collections::BTreeMap<_, _> = tree(&dir.join("out/crypto-lakehouse/eks"))
+        .into_iter()
+        .collect();
+    let mut before: std::collections::BTreeMap<_, _> = original_out.clone().into_iter().collect();
+    let chart = after.remove("chart/Chart.yaml").expect("Chart.yaml");
+    before.remove("chart/Chart.yaml");
+    assert_eq!(after, before);
+    let chart = String::from_utf8_lossy(&chart).to_string();
+    let release = logged + 2;
+    assert!(
+        chart.contains(&format!("\nversion: {release}.0.0\n")),
+        "{chart}"
+    );
+    assert!(
+        chart.contains(&format!("envc.dev/release: '{release}'")),
+        "{chart}"
+    );
+    let lock = read(dir, EKS_LOCK);
+    assert!(lock.contains("image = \"grafana/grafana:12.4.11\""));
+    assert!(lock.contains(&format!("\nrelease = {release}\n")), "{lock}");
     let log = read(dir, EKS_LOG);
     assert_eq!(promotions(&log), logged + 2, "{log}");
+    assert!(log.contains(&format!("\nrelease = {release}\n")), "{log}");
     assert!(
         log.contains("from = \"lock:eks-previous.toml\"")
             && log.contains("message = \"roll back grafana\""),
@@ -670,15 +695,27 @@ fn a_first_release_creates_the_lock() {
         .filter(|l| l.starts_with("[services.") && l.matches('.').count() == 1)
         .count();
     assert_eq!(services, 10, "{lock}");
-    // Only the headers name the lock; the content is what eks ran before.
-    for ((name, a), (_, b)) in before
+    // Only the headers name the lock, and the chart is release 1; the content is what eks
+    // ran before.
+    let after = tree(&dir.join("out/crypto-lakehouse/eks"));
+    let chart = after
         .iter()
-        .zip(tree(&dir.join("out/crypto-lakehouse/eks")).iter())
-    {
+        .find(|(n, _)| n == "chart/Chart.yaml")
+        .map(|(_, b)| String::from_utf8_lossy(b).to_string())
+        .unwrap_or_default();
+    assert!(chart.contains("\nversion: 1.0.0\n"), "{chart}");
+    assert!(chart.contains("envc.dev/release: '1'"), "{chart}");
+    for ((name, a), (_, b)) in before.iter().zip(after.iter()) {
         let strip = |x: &[u8]| {
             String::from_utf8_lossy(x)
                 .lines()
                 .filter(|l| !l.contains("sources") && !l.contains(".toml") && !l.contains(".hbs"))
+                .filter(|l| {
+                    name != "chart/Chart.yaml"
+                        || !(l.starts_with("version:")
+                            || l.starts_with("appVersion:")
+                            || l.contains("envc.dev/release"))
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };

@@ -54,7 +54,7 @@ pub fn manifests(ir: &Ir) -> Result<Vec<Value>, EmitError> {
         }
     }
     for ns in &ir.namespaces {
-        if let Some(i) = object::ingress(ir, &ns.name, FLAVOUR) {
+        for i in crate::gateway::routes(ir, &ns.name, FLAVOUR) {
             out.push(object::value(&i)?);
         }
     }
