@@ -364,7 +364,11 @@ fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Buil
         &pr.from_label,
         &a.to,
         &pr.lock_rel,
-        pr.first_release,
+        plan::Numbers {
+            first_release: pr.first_release,
+            previous: pr.target.lock.as_ref().and_then(|l| l.lock.number),
+            release: pr.number,
+        },
         a.only.clone(),
         &pr.changes,
         comparison.as_ref(),

@@ -44,7 +44,8 @@ pub enum Reference {
     EnvironmentName,
     /// `${environment.ingress_host}`.
     IngressHost,
-    /// `${environment.ingress_scheme}`: `https` in modes whose Ingresses serve TLS
+    /// `${environment.ingress_scheme}`: `https` in modes whose Ingresses serve TLS (or whose
+    /// Gateway listener does, `kubernetes.gateway.https`)
     /// (`kubernetes.tls`), `http` elsewhere (Compose modes, Ingresses without TLS).
     IngressScheme,
     /// `${mode.name}`, `${mode.tier}` or `${mode.backend}`.

@@ -65,8 +65,9 @@ fn value(scope: &Scope<'_>, owner: &str, r: &Reference, depth: u32) -> Result<St
         Reference::IngressHost => model.environment.ingress_host.clone().unwrap_or_default(),
         Reference::IngressScheme => {
             // Compose modes publish ports, not Ingresses: plain HTTP there.
+            let k = &m.profile.kubernetes;
             let tls = scope.backend != envc_model::profile::Backend::Compose
-                && m.profile.kubernetes.tls.is_some();
+                && (k.tls.is_some() || k.gateway.as_ref().is_some_and(|g| g.https));
             if tls { "https" } else { "http" }.to_string()
         }
         Reference::Mode(ModeField::Name) => m.mode.clone(),

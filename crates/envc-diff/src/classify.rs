@@ -489,7 +489,7 @@ fn model_paths(loaded: &LoadedMode, service: &str, key: &Key) -> Vec<Vec<String>
                 })
                 .collect()
         }
-        Key::Exposure(_) => svc
+        Key::Exposure(_) | Key::Route(..) => svc
             .map(|s| &s.ports)
             .into_iter()
             .flatten()
@@ -660,6 +660,16 @@ fn expected(
     sources: Option<&Sources>,
     d: &Difference,
 ) -> Option<(String, Option<String>)> {
+    // A route both modes serve, served another way: the profile's routing settings; a route
+    // one mode serves under another host: the ingress host.
+    if let Some(found) = crate::route::setting(
+        [(a.mode, a.loaded), (b.mode, b.loaded)],
+        sources,
+        &d.key,
+        d.a.is_some() && d.b.is_some(),
+    ) {
+        return Some(found);
+    }
     for side in [a, b] {
         let profiles: Vec<envc_model::FileId> =
             side.loaded.source_files.iter().skip(1).copied().collect();
@@ -680,6 +690,7 @@ fn expected(
     if let Some(found) = claim_setting(a, b, sources, d) {
         return Some(found);
     }
+
     // The same model text resolves differently per mode (`${mode.name}`, hosts, ports).
     if let Key::Env(name) = &d.key {
         let name = name.as_str();

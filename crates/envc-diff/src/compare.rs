@@ -113,7 +113,7 @@ impl Difference {
 pub fn not_representable(format: Format, key: &Key) -> Option<&'static str> {
     match (format, key) {
         (Format::Compose, Key::Autoscaling) => Some("Compose cannot autoscale"),
-        (Format::Compose, Key::Exposure(_)) => Some("Compose has no ingress"),
+        (Format::Compose, Key::Exposure(_) | Key::Route(..)) => Some("Compose has no ingress"),
         (Format::Compose, Key::Namespace) => Some("Compose has networks, not namespaces"),
         (Format::Compose, Key::Probe(k) | Key::ProbeTiming(k)) if *k != ProbeKind::Healthcheck => {
             Some(

@@ -4,7 +4,7 @@
 //! ([`ServiceFacts::flatten`], keys typed by [`Key`]); secret-backed values are short hashes,
 //! never values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -72,6 +72,19 @@ impl Facts {
             duplicates: Vec::new(),
         }
     }
+}
+
+/// Where a route leads and what serves it ([`crate::route`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFacts {
+    /// The Service.
+    pub service: String,
+    /// Its port number (a name the Service does not define stays a name).
+    pub port: Option<String>,
+    /// `ingress class <class>` or `gateway <namespace>/<name> listener <section>`.
+    pub parent: String,
+    /// The Ingress's TLS for the host: `secret <name>, issuer <Kind>/<name>`.
+    pub tls: Option<String>,
 }
 
 /// A value of an environment variable (or argument), with secrets hashed.
@@ -471,8 +484,8 @@ pub struct ServiceFacts {
     pub probes: BTreeMap<ProbeKind, ProbeFacts>,
     /// Services it waits for, with the condition (`started`, `healthy`, `completed`).
     pub depends_on: BTreeMap<String, String>,
-    /// Ingress routes (`host/path`).
-    pub exposure: BTreeSet<String>,
+    /// Routes to the service by `host/path` (Ingress rules and HTTPRoutes alike).
+    pub exposure: BTreeMap<String, RouteFacts>,
     /// Security settings.
     pub security: SecurityFacts,
     /// The workload's (or Compose service's) own fields that no fact above reads, as
@@ -659,9 +672,7 @@ impl ServiceFacts {
         for (d, condition) in &self.depends_on {
             m.insert(Key::DependsOn(d.clone()), condition.clone());
         }
-        for e in &self.exposure {
-            m.insert(Key::Exposure(e.clone()), "ingress".into());
-        }
+        crate::route::flatten(&self.exposure, m);
         if let Some(n) = &self.namespace {
             m.insert(Key::Namespace, n.clone());
         }

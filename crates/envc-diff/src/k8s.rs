@@ -158,7 +158,7 @@ type Selecting<'a> = (BTreeMap<String, String>, &'a Y);
 struct Index<'a> {
     /// Services by namespace, with their selectors.
     services: HashMap<String, Vec<Selecting<'a>>>,
-    /// Ingresses by namespace.
+    /// Route objects (Ingresses, HTTPRoutes) by namespace.
     ingresses: HashMap<String, Vec<&'a Y>>,
     /// Claims by namespace and name.
     claims: HashMap<(String, String), &'a Y>,
@@ -181,7 +181,9 @@ impl<'a> Index<'a> {
                     .entry(ns(o))
                     .or_default()
                     .push((labels(o, &["spec", "selector"]), o)),
-                Some("Ingress") => ix.ingresses.entry(ns(o)).or_default().push(o),
+                Some(k) if crate::route::KINDS.contains(&k) => {
+                    ix.ingresses.entry(ns(o)).or_default().push(o)
+                }
                 Some("PersistentVolumeClaim") => {
                     ix.claims.entry((ns(o), name(o))).or_insert(o);
                 }
@@ -733,21 +735,27 @@ impl Workload<'_> {
         selecting
     }
 
-    /// Ingress routes to the Services selecting the pods.
+    /// Routes (Ingresses, HTTPRoutes) to the Services selecting the pods.
     fn exposure(&self, selecting: &[String], f: &mut ServiceFacts) {
-        for i in self.index.ingresses.get(&self.ns).into_iter().flatten() {
-            for r in seq(i, &["spec", "rules"]) {
-                let host = text(r, &["host"]).unwrap_or("*");
-                for p in seq(r, &["http", "paths"]) {
-                    if let Some(svc) = text(p, &["backend", "service", "name"])
-                        && selecting.iter().any(|s| s == svc)
-                    {
-                        f.exposure
-                            .insert(format!("{host}{}", text(p, &["path"]).unwrap_or("/")));
-                    }
-                }
-            }
-        }
+        let services: Vec<&Y> = self
+            .index
+            .services
+            .get(&self.ns)
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| *s)
+            .collect();
+        crate::route::exposure(
+            self.index
+                .ingresses
+                .get(&self.ns)
+                .into_iter()
+                .flatten()
+                .copied(),
+            &services,
+            selecting,
+            f,
+        );
     }
 
     /// A secret's value as its hash (of the reference, when the Secret is not in the set).

@@ -215,6 +215,25 @@ impl PortField {
     }
 }
 
+/// A fact of a route besides where it leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteField {
+    /// What serves it: an Ingress (and its class) or a Gateway (and its listener).
+    Parent,
+    /// The Ingress's TLS for its host: Secret and certificate issuer.
+    Tls,
+}
+
+impl RouteField {
+    /// Name as in keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteField::Parent => "parent",
+            RouteField::Tls => "tls",
+        }
+    }
+}
+
 /// A resource request or limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -428,8 +447,10 @@ pub enum Key {
     ProbeTiming(ProbeKind),
     /// `depends_on.<service>`.
     DependsOn(String),
-    /// `exposure.<host><path>`.
+    /// `exposure.<host><path>`: the Service and port the route leads to.
     Exposure(String),
+    /// `exposure.<host><path>.<parent|tls>`.
+    Route(String, RouteField),
     /// `security.<setting>`.
     Security(Security),
     /// `namespace`.
@@ -480,7 +501,7 @@ impl Key {
             Key::Autoscaling => Facet::Autoscaling,
             Key::Probe(_) | Key::ProbeTiming(_) => Facet::Probes,
             Key::DependsOn(_) => Facet::DependsOn,
-            Key::Exposure(_) => Facet::Exposure,
+            Key::Exposure(_) | Key::Route(..) => Facet::Exposure,
             Key::Security(_) => Facet::Security,
             Key::Namespace => Facet::Namespace,
             Key::Workload => Facet::Workload,
@@ -519,6 +540,7 @@ impl Key {
             | Key::Volume(s)
             | Key::Field(s)
             | Key::ObjectField(s) => f(&[self.facet().as_str(), ".", s]),
+            Key::Route(r, field) => f(&["exposure.", r, ".", field.as_str()]),
             Key::VolumeSize(p) => f(&["volumes.", p, ".size"]),
             Key::VolumeClass(p) => f(&["volumes.", p, ".class"]),
             Key::VolumeAccess(p) => f(&["volumes.", p, ".access"]),

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod normalize;
 pub mod redact;
 pub mod render;
+pub mod route;
 pub mod secret;
 pub mod shell;
 pub mod structure;

@@ -20,6 +20,12 @@ pub fn rename(facts: &mut Facts, map: &BTreeMap<String, String>) {
             .into_iter()
             .map(|(d, c)| (map.get(&d).cloned().unwrap_or(d), c))
             .collect();
+        // A route names the Service it leads to, which is the workload's name as a rule.
+        for r in f.exposure.values_mut() {
+            if let Some(to) = map.get(&r.service) {
+                r.service = to.clone();
+            }
+        }
         facts.services.insert(new, f);
     }
 }

@@ -149,6 +149,25 @@ pub fn defaulted(kind: &str, path: &str, v: &str) -> bool {
     if pairs.iter().any(|(p, d)| *p == path && *d == v) {
         return true;
     }
+    // Gateway API references as the API server defaults them (the CRD's schema defaults):
+    // a parent is a Gateway, a backend a Service of the core group with weight 1, a rule
+    // without matches, or a match without a path, matches the `PathPrefix` `/`.
+    if kind == "HTTPRoute" {
+        let parent = path.starts_with("spec.parentRefs[");
+        let backend = path.contains(".backendRefs[") && !path.contains(".filters");
+        let route_default = match last {
+            "group" if parent => v == "gateway.networking.k8s.io",
+            "kind" if parent => v == "Gateway",
+            "group" if backend => v.is_empty(),
+            "kind" if backend => v == "Service",
+            "weight" if backend => v == "1",
+            "type" if path.ends_with(".path.type") => v == "PathPrefix",
+            _ => false,
+        };
+        if route_default {
+            return true;
+        }
+    }
     // The namespace controller labels every namespace with its own name.
     if kind == "Namespace" && path == "metadata.labels.kubernetes.io/metadata.name" {
         return true;
@@ -547,6 +566,32 @@ mod tests {
                 "spec.template.spec.containers[web].name=web",
                 "spec.template.spec.containers[web].ports[0].containerPort=80"
             ]
+        );
+    }
+
+    #[test]
+    fn http_route_references_as_the_api_server_defaults_them_are_left_out() {
+        let written = lines(
+            "spec:\n  parentRefs: [{name: public, namespace: infra}]\n  rules:\n  - matches: [{path: {value: /}}]\n    backendRefs: [{name: web, port: 80}]\n",
+            "HTTPRoute",
+        );
+        let live = lines(
+            "spec:\n  parentRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: public, namespace: infra}]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /}}]\n    backendRefs: [{group: '', kind: Service, name: web, port: 80, weight: 1}]\n",
+            "HTTPRoute",
+        );
+        assert_eq!(written, live);
+        // Another weight, or a parent of another kind, is a line.
+        let other = lines(
+            "spec:\n  parentRefs: [{kind: Service, name: web}]\n  rules:\n  - backendRefs: [{name: web, port: 80, weight: 2}]\n",
+            "HTTPRoute",
+        );
+        assert!(
+            other.contains(&"spec.parentRefs[web].kind=Service".to_string()),
+            "{other:?}"
+        );
+        assert!(
+            other.contains(&"spec.rules[0].backendRefs[web].weight=2".to_string()),
+            "{other:?}"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Every single-field edit of a committed artifact set is drift naming the object: for each set
 //! under `out/` (k3s manifests, the Compose file, and the eks and gke charts rendered by
-//! `helm template`), each scalar is changed, each list item and each map key removed, and a
-//! key added to each mapping, one at a time; the facts of the edited set, compared with the
+//! `helm template`), and the routes scenario's (HTTPRoutes in manifests and a chart), each
+//! scalar is changed, each list item and each map key removed, and a key added to each
+//! mapping, one at a time; the facts of the edited set, compared with the
 //! set's own (as `envc diff --against` compares a fresh build with the files), must differ in
 //! the edited object.
 //!
@@ -324,6 +325,7 @@ fn kubernetes(label: &str, files: &FileSet) -> Tally {
         "Secret",
         "HorizontalPodAutoscaler",
         "Ingress",
+        "HTTPRoute",
     ];
     let others: Vec<&Y> = objs
         .iter()
@@ -344,8 +346,10 @@ fn kubernetes(label: &str, files: &FileSet) -> Tally {
                     .filter(|o| namespace(o) == ns)
                     .filter(|o| {
                         let k = o.get("kind").and_then(Y::as_str).unwrap_or_default();
-                        matches!(k, "Service" | "HorizontalPodAutoscaler" | "Ingress")
-                            || words.contains(&meta_name(o))
+                        matches!(
+                            k,
+                            "Service" | "HorizontalPodAutoscaler" | "Ingress" | "HTTPRoute"
+                        ) || words.contains(&meta_name(o))
                     })
                     .map(|o| (*o).clone()),
             );
@@ -527,6 +531,20 @@ fn every_single_field_edit_of_every_committed_set_is_drift() {
                 ));
             }
         }
+    }
+    // Gateway API routes are in no committed set of out/: the routes scenario's reviewed sets
+    // have them (HTTPRoutes in manifests and in a chart, beside the same routes as an Ingress).
+    let routes = repo().join("tests/scenarios/routes/expected/portal");
+    for mode in ["k3s", "gateway"] {
+        let files = FileSet::read(&[routes.join(mode)]).expect("read routes scenario");
+        sets.push((format!("scenario routes/{mode}"), Set::Kubernetes(files)));
+    }
+    if let Some(h) = &helm {
+        let files = rendered(h, &routes.join("prod/chart"));
+        sets.push((
+            "scenario routes/prod (helm template)".to_string(),
+            Set::Kubernetes(files),
+        ));
     }
     let check = |(label, set): &(String, Set)| {
         let start = std::time::Instant::now();

@@ -19,4 +19,8 @@ pub struct GatewayRef {
     /// only (the HTTPS listener, say); all of its listeners that admit them otherwise.
     #[serde(default)]
     pub section: Option<String>,
+    /// Whether the listener the routes attach to serves HTTPS (its certificate is the
+    /// Gateway's): `${environment.ingress_scheme}` is then `https`.
+    #[serde(default)]
+    pub https: bool,
 }

@@ -165,6 +165,12 @@ pub struct Plan {
     pub lock: String,
     /// Whether the target has no lock yet (this promotion creates it).
     pub first_release: bool,
+    /// The release number the lock holds now (`[lock] release`): null without a lock, or for
+    /// a lock written before releases were numbered (its chart's version is `0.1.0`).
+    pub previous_release: Option<u64>,
+    /// The release number the lock holds once this promotion is written (`[lock] release`;
+    /// a Helm mode's chart version is `<release>.0.0`).
+    pub release: u64,
     /// Units asked for with `--only` (empty: every unit).
     pub only: Vec<String>,
     /// Whether the lock, the log and the artifacts were written.
@@ -180,6 +186,47 @@ pub struct Plan {
     pub summary: Summary,
     /// Anything else worth knowing.
     pub notes: Vec<String>,
+}
+
+/// The release numbers of a promotion: the lock's now (none without a lock or number) and
+/// once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbers {
+    /// Whether the target has no lock yet.
+    pub first_release: bool,
+    /// `[lock] release` now.
+    pub previous: Option<u64>,
+    /// `[lock] release` once written.
+    pub release: u64,
+}
+
+impl Numbers {
+    /// The line of the text plan that says which release the promotion makes and what the
+    /// chart's version becomes.
+    fn text(&self) -> String {
+        let chart = |n: Option<u64>| {
+            n.map_or_else(
+                || envc_emit::labels::CHART_VERSION.to_string(),
+                |n| format!("{n}.0.0"),
+            )
+        };
+        let to = chart(Some(self.release));
+        match self.previous {
+            _ if self.first_release => {
+                format!("release {} once written (chart version {to})", self.release)
+            }
+            Some(p) => format!(
+                "release {p} -> {} once written (chart version {} -> {to})",
+                self.release,
+                chart(Some(p))
+            ),
+            None => format!(
+                "release {} once written, the lock's first number (chart version {} -> {to})",
+                self.release,
+                chart(None)
+            ),
+        }
+    }
 }
 
 /// Facts of a mode's artifacts. A Helm chart's facts are read from the Kubernetes manifests of
@@ -239,7 +286,7 @@ impl Plan {
         from: &str,
         to: &str,
         lock: &str,
-        first_release: bool,
+        numbers: Numbers,
         only: Vec<String>,
         changes: &[Change],
         comparison: Option<&Comparison>,
@@ -315,7 +362,9 @@ impl Plan {
             from: from.into(),
             to: to.into(),
             lock: lock.into(),
-            first_release,
+            first_release: numbers.first_release,
+            previous_release: numbers.previous,
+            release: numbers.release,
             only,
             written: false,
             units,
@@ -385,6 +434,13 @@ impl Plan {
                 ""
             }
         );
+        let numbers = Numbers {
+            first_release: self.first_release,
+            previous: self.previous_release,
+            release: self.release,
+        };
+        out.push_str(&numbers.text());
+        out.push('\n');
         for u in &self.units {
             self.unit_text(u, style, &mut out);
         }
@@ -601,7 +657,11 @@ mod tests {
             "dev",
             "prod",
             "locks/e/prod.toml",
-            false,
+            Numbers {
+                first_release: false,
+                previous: Some(2),
+                release: 3,
+            },
             Vec::new(),
             &[change],
             None,
@@ -622,6 +682,10 @@ mod tests {
         assert!(!plain.contains('\x1b'), "{plain}");
         assert!(
             plain.contains("\napi update\n  image   api:1.0.0 -> api:1.1.0\n"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("\nrelease 2 -> 3 once written (chart version 2.0.0 -> 3.0.0)\n"),
             "{plain}"
         );
         assert!(plain.contains("  FAIL pinned-image"), "{plain}");
@@ -659,6 +723,8 @@ mod tests {
             .map(String::as_str)
             .collect();
         assert_eq!(required, keys, "every field is required, in order");
+        assert_eq!(json["release"], 3);
+        assert_eq!(json["previous_release"], 2);
         assert_eq!(json["units"][0]["action"], "update");
         assert_eq!(json["gates"][2]["gate"], "pinned-image");
         assert_eq!(json["gates"][6]["verdict"], "skipped");

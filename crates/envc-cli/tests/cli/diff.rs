@@ -511,3 +511,146 @@ fn backend_checks_are_located_in_diff() {
 
 mod facts;
 mod jobs;
+
+/// The routes scenario as a project: an Ingress (k3s), HTTPRoutes on a Gateway (gateway), and
+/// a chart with HTTPRoutes built from its release lock (prod).
+fn routes_project() -> tempfile::TempDir {
+    let case = repo().join("tests/scenarios/routes");
+    let t = tempfile::tempdir().expect("tempdir");
+    for d in ["environments", "profiles", "locks"] {
+        copy_dir(&case.join(d), &t.path().join(d));
+    }
+    t
+}
+
+#[test]
+fn an_ingress_and_http_routes_differ_only_in_what_serves_them() {
+    let t = routes_project();
+    let (code, r) = json(t.path(), &["diff", "k3s", "gateway", "--format", "json"]);
+    assert_eq!(code, 0, "{r:#}");
+    let differences = r["differences"].as_array().expect("differences");
+    let route_keys: Vec<(&str, &str)> = differences
+        .iter()
+        .filter(|d| {
+            d["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("exposure."))
+        })
+        .map(|d| {
+            (
+                d["service"].as_str().unwrap_or(""),
+                d["key"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // Same hosts, paths and Service ports: only the parent differs, route by route.
+    assert_eq!(
+        route_keys,
+        [
+            ("api", "exposure.portal.example.test/api.parent"),
+            ("web", "exposure.admin.portal.example.test/.parent"),
+            ("web", "exposure.portal.example.test/.parent"),
+        ],
+        "{r:#}"
+    );
+    let parent = find(&r, "web", "exposure.portal.example.test/.parent");
+    assert_eq!(parent["a"], "ingress class traefik");
+    assert_eq!(parent["b"], "gateway envoy-gateway-system/public");
+    assert_eq!(parent["class"], "expected");
+    assert!(
+        parent["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("gateway profile (kubernetes.gateway)")),
+        "{parent:#}"
+    );
+    assert!(
+        parent["at"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("profiles/gateway.toml:")),
+        "{parent:#}"
+    );
+
+    // A hand edit of an HTTPRoute in the built set is drift naming the route.
+    let (code, _, err) = parts(&envc(t.path(), &["build", "--target", "gateway"]));
+    assert_eq!(code, 0, "{err}");
+    let copy = t.path().join("tampered");
+    copy_dir(&t.path().join("out/portal/gateway"), &copy);
+    edit(&copy.join("ingress.yaml"), "port: 8081", "port: 80");
+    let (code, r) = json(
+        t.path(),
+        &[
+            "diff",
+            "--against",
+            copy.to_str().expect("path"),
+            "gateway",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{r:#}");
+    let port = find(&r, "web", "exposure.admin.portal.example.test/");
+    assert_eq!(
+        (port["a"].as_str(), port["b"].as_str()),
+        (Some("web:8081"), Some("web:80"))
+    );
+    assert_eq!(port["class"], "drift");
+}
+
+/// Hand-written manifests with routes: an Ingress with TLS against HTTPRoutes on a Gateway,
+/// with a Secret whose value the route also spells (a header a filter sets), in text and
+/// JSON; the value never shows.
+#[test]
+fn foreign_sets_with_http_routes_compare_and_hide_secrets() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let workload = "apiVersion: v1\nkind: Secret\nmetadata: {name: shop, namespace: shop}\nstringData: {token: s3cret-route-token}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: 3000}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: web\n        image: web:1.0.0\n        ports: [{name: http, containerPort: 3000}]\n        env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: shop, key: token}}}]\n";
+    let ingress = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: shop\n  namespace: shop\n  annotations: {cert-manager.io/cluster-issuer: letsencrypt}\nspec:\n  ingressClassName: nginx\n  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}\n";
+    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs: [{name: public, namespace: infra, sectionName: https}]\n  hostnames: [shop.example.com, www.shop.example.com]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /}}]\n    filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier:\n        set: [{name: X-Token, value: s3cret-route-token}]\n    backendRefs: [{name: web, port: 80}]\n";
+    let a = t.path().join("a.yaml");
+    let b = t.path().join("b.yaml");
+    fs::write(&a, format!("{workload}---\n{ingress}")).expect("write");
+    fs::write(&b, format!("{workload}---\n{route}")).expect("write");
+    for format in ["text", "json"] {
+        let (code, out, err) = parts(&envc(
+            t.path(),
+            &[
+                "diff",
+                "--from",
+                a.to_str().expect("p"),
+                "--to",
+                b.to_str().expect("p"),
+                "--format",
+                format,
+            ],
+        ));
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            !out.contains("s3cret-route-token") && !err.contains("s3cret-route-token"),
+            "the token leaked:\n{out}{err}"
+        );
+        if format == "json" {
+            let r: serde_json::Value = serde_json::from_str(&out).expect("json");
+            let parent = find(&r, "web", "exposure.shop.example.com/.parent");
+            assert_eq!(parent["a"], "ingress class nginx");
+            assert_eq!(parent["b"], "gateway infra/public listener https");
+            assert_eq!(
+                find(&r, "web", "exposure.shop.example.com/.tls")["a"],
+                "secret shop-tls, issuer ClusterIssuer/letsencrypt"
+            );
+            // The route gained a host; the one both serve leads to the same port.
+            assert_eq!(
+                find(&r, "web", "exposure.www.shop.example.com/")["b"],
+                "web:80"
+            );
+            assert!(
+                !r["differences"]
+                    .as_array()
+                    .expect("list")
+                    .iter()
+                    .any(|d| d["key"] == "exposure.shop.example.com/"),
+                "{r:#}"
+            );
+        } else {
+            assert!(out.contains("exposure.shop.example.com/.parent"), "{out}");
+        }
+    }
+}

@@ -435,8 +435,18 @@ fn json_plans_have_the_documented_shape() {
     .expect("schema is JSON");
     for key in schema["required"].as_array().expect("required") {
         let key = key.as_str().expect("key");
-        assert!(!plan[key].is_null(), "plan lacks `{key}`: {plan:#}");
+        let nullable = schema["properties"][key]["type"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "null"));
+        assert!(
+            plan.get(key).is_some() && (nullable || !plan[key].is_null()),
+            "plan lacks `{key}`: {plan:#}"
+        );
     }
+    // The lakehouse's eks lock predates release numbers: its log's four promotions make this
+    // one release 5, and the chart leaves the unnumbered 0.1.0.
+    assert_eq!(plan["previous_release"], serde_json::Value::Null);
+    assert_eq!(plan["release"], 5);
     assert_eq!(plan["format_version"], 1);
     assert_eq!(plan["gates"].as_array().map(Vec::len), Some(7));
     let unit = &plan["units"][0];
@@ -537,6 +547,16 @@ fn rolling_back_is_promoting_an_earlier_lock() {
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = promote(dir, &["k3s", "eks", "--write"]);
     assert_eq!(code, 0, "{out}{err}");
+    // The plan says which release it makes and what the chart's version becomes: the lock
+    // had no number yet, its log counts the releases before.
+    assert!(
+        out.contains(&format!(
+            "release {} once written, the lock's first number (chart version 0.1.0 -> {}.0.0)",
+            logged + 1,
+            logged + 1
+        )),
+        "{out}"
+    );
 
     let (code, out, err) = promote(
         dir,
@@ -554,6 +574,16 @@ fn rolling_back_is_promoting_an_earlier_lock() {
         "{out}"
     );
     assert!(out.contains("skip source-up-to-date"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "release {} -> {} once written (chart version {}.0.0 -> {}.0.0)",
+            logged + 1,
+            logged + 2,
+            logged + 1,
+            logged + 2
+        )),
+        "{out}"
+    );
     // What runs is what ran; the chart is a new release all the same (a rollback is a
     // promotion: its version only grows, so Helm and chart repositories see a new chart).
     let mut after: std::collections::BTreeMap<_, _> = tree(&dir.join("out/crypto-lakehouse/eks"))
@@ -686,6 +716,10 @@ fn a_first_release_creates_the_lock() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("first release: the new lock pins 11 units"),
+        "{out}"
+    );
+    assert!(
+        out.contains("release 1 once written (chart version 1.0.0)"),
         "{out}"
     );
     let lock = read(dir, EKS_LOCK);
