@@ -74,19 +74,6 @@ impl Facts {
     }
 }
 
-/// Where a route leads and what serves it ([`crate::route`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RouteFacts {
-    /// The Service.
-    pub service: String,
-    /// Its port number (a name the Service does not define stays a name).
-    pub port: Option<String>,
-    /// `ingress class <class>` or `gateway <namespace>/<name> listener <section>`.
-    pub parent: String,
-    /// The Ingress's TLS for the host: `secret <name>, issuer <Kind>/<name>`.
-    pub tls: Option<String>,
-}
-
 /// A value of an environment variable (or argument), with secrets hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -485,7 +472,7 @@ pub struct ServiceFacts {
     /// Services it waits for, with the condition (`started`, `healthy`, `completed`).
     pub depends_on: BTreeMap<String, String>,
     /// Routes to the service by `host/path` (Ingress rules and HTTPRoutes alike).
-    pub exposure: BTreeMap<String, RouteFacts>,
+    pub exposure: BTreeMap<String, crate::route::RouteFacts>,
     /// Security settings.
     pub security: SecurityFacts,
     /// The workload's (or Compose service's) own fields that no fact above reads, as

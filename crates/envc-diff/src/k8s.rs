@@ -745,7 +745,7 @@ impl Workload<'_> {
             .flatten()
             .map(|(_, s)| *s)
             .collect();
-        crate::route::exposure(
+        f.exposure.extend(crate::route::exposure(
             self.index
                 .ingresses
                 .get(&self.ns)
@@ -754,8 +754,7 @@ impl Workload<'_> {
                 .copied(),
             &services,
             selecting,
-            f,
-        );
+        ));
     }
 
     /// A secret's value as its hash (of the reference, when the Secret is not in the set).

@@ -15,8 +15,20 @@ use envc_model::load::LoadedMode;
 use envc_model::{Origin, Sources};
 
 use crate::docs::{at, text};
-use crate::facts::{RouteFacts, ServiceFacts};
 use crate::key::{Key, RouteField};
+
+/// Where a route leads and what serves it (this module).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFacts {
+    /// The Service.
+    pub service: String,
+    /// Its port number (a name the Service does not define stays a name).
+    pub port: Option<String>,
+    /// `ingress class <class>` or `gateway <namespace>/<name> listener <section>`.
+    pub parent: String,
+    /// The Ingress's TLS for the host: `secret <name>, issuer <Kind>/<name>`.
+    pub tls: Option<String>,
+}
 
 /// The kinds read as routes.
 pub const KINDS: [&str; 2] = ["Ingress", "HTTPRoute"];
@@ -186,13 +198,13 @@ fn port_number(service: Option<&Y>, port: &PortRef) -> String {
 }
 
 /// The routes (objects of [`KINDS`] in the workload's namespace) to the Services selecting a
-/// workload (`selecting`, found among `services`), as its exposure facts.
+/// workload (`selecting`, found among `services`): its exposure facts by `<host><path>`.
 pub fn exposure<'a>(
     routes: impl Iterator<Item = &'a Y>,
     services: &[&Y],
     selecting: &[String],
-    f: &mut ServiceFacts,
-) {
+) -> BTreeMap<String, RouteFacts> {
+    let mut exposure = BTreeMap::new();
     for o in routes {
         let rules = match text(o, &["kind"]) {
             Some("Ingress") => ingress_rules(o),
@@ -208,7 +220,7 @@ pub fn exposure<'a>(
                 .copied()
                 .find(|s| text(s, &["metadata", "name"]) == Some(r.service.as_str()));
             let port = r.port.as_ref().map(|p| port_number(service, p));
-            f.exposure.insert(
+            exposure.insert(
                 format!("{}{}", r.host, r.path),
                 RouteFacts {
                     service: r.service,
@@ -219,6 +231,7 @@ pub fn exposure<'a>(
             );
         }
     }
+    exposure
 }
 
 /// The flattened facts of a service's routes.
