@@ -213,7 +213,7 @@ impl Draft {
         }
         match existing {
             Some(text) => {
-                let mut out = text.trim_end().to_string();
+                let mut out = without_environment(text, &self.env).trim_end().to_string();
                 out.push_str(&format!(
                     "\n\n# Added by `envc import` for environment `{}`.\n",
                     self.env
@@ -230,6 +230,27 @@ impl Draft {
             }
         }
     }
+}
+
+/// A profile without its overlay for `env` (what an earlier import of it added), so that an
+/// import with `--force` replaces the overlay rather than adding a second one.
+fn without_environment(text: &str, env: &str) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let Some(envs) = doc
+        .get_mut("environments")
+        .and_then(|e| e.as_table_like_mut())
+    else {
+        return text.to_string();
+    };
+    if envs.remove(env).is_none() {
+        return text.to_string();
+    }
+    if envs.is_empty() {
+        doc.remove("environments");
+    }
+    doc.to_string()
 }
 
 /// A TOML string value.
@@ -281,14 +302,17 @@ fn compact_services(services: &mut toml_edit::Table) {
         let Some(svc) = svc.as_table_mut() else {
             continue;
         };
-        for (k, v) in svc.iter_mut() {
+        for (mut k, v) in svc.iter_mut() {
             if INLINE_WHOLE.contains(&k.get()) {
                 inline(v);
+                k.leaf_decor_mut().set_suffix(" ");
             } else if INLINE_ENTRIES.contains(&k.get())
                 && let Some(t) = v.as_table_mut()
             {
-                for (_, e) in t.iter_mut() {
+                for (mut key, e) in t.iter_mut() {
                     inline(e);
+                    // A key that headed a table has no space before the `=` it now takes.
+                    key.leaf_decor_mut().set_suffix(" ");
                 }
             }
         }
