@@ -1,7 +1,6 @@
 //! The model being written: an environment as TOML tables, the profiles that hold what differs
 //! per mode, and the files they become.
 
-use std::fmt;
 
 use indexmap::IndexMap;
 use toml::{Table, Value};
@@ -34,56 +33,9 @@ pub struct Import {
     pub report: Report,
 }
 
-/// An input that could not be imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportError {
-    /// The file, as named.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// What is wrong, lowercase.
-    pub message: String,
-}
-
-impl ImportError {
-    /// An error with no position.
-    pub fn at_file(file: impl Into<String>, message: impl Into<String>) -> ImportError {
-        ImportError {
-            file: file.into(),
-            line: None,
-            column: None,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<envc_diff::docs::DocError> for ImportError {
-    fn from(e: envc_diff::docs::DocError) -> Self {
-        ImportError {
-            file: e.file,
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        }
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-            if let Some(c) = self.column {
-                write!(f, ":{c}")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ImportError {}
+/// An input that could not be imported: its file, with the line and column when known (the
+/// document reader's error, which every reader of input files shares).
+pub type ImportError = envc_diff::docs::DocError;
 
 /// A secret found inline.
 #[derive(Debug, Clone, Default)]
