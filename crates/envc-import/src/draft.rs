@@ -1,7 +1,6 @@
 //! The model being written: an environment as TOML tables, the profiles that hold what differs
 //! per mode, and the files they become.
 
-
 use indexmap::IndexMap;
 use toml::{Table, Value};
 

@@ -607,6 +607,35 @@ fn lakehouse_compose_override_round_trip() {
     });
 }
 
+/// Manifests that name no namespace run in `default`; the model gives the environment its own,
+/// as the report says, rather than relabelling `default` with Pod Security levels.
+#[test]
+fn manifests_without_namespace_get_the_environments_own() {
+    let t = tempfile::tempdir().unwrap();
+    let input = repo().join("tests/fixtures/import/guestbook/guestbook-all-in-one.yaml");
+    let out = t.path().to_str().unwrap();
+    let argv = [
+        "import",
+        "k8s",
+        input.to_str().unwrap(),
+        "--env",
+        "shop",
+        "--out",
+        out,
+    ];
+    let (code, _, err) = parts(&envc(t.path(), &argv));
+    assert_eq!(code, 0, "import failed: {err}");
+    assert!(
+        err.contains("the model gives the environment its own, `shop`"),
+        "{err}"
+    );
+    let model = std::fs::read_to_string(t.path().join("environments/shop.toml")).unwrap();
+    assert!(
+        model.contains("[namespaces.app]\nname = \"shop\"\n"),
+        "{model}"
+    );
+}
+
 #[test]
 fn guestbook_round_trip() {
     round_trip(&Case {
