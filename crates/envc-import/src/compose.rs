@@ -78,6 +78,14 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
             .flatten()
             .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
             .collect(),
+        doc_configs: loaded
+            .doc
+            .get("configs")
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
+            .collect(),
         vars: vars.clone(),
         files: Vec::new(),
     };
@@ -89,7 +97,7 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
         match k.as_str() {
             Some("version") => cx.report.push("version", "", "the obsolete `version:` key is not carried over (the Compose specification has none)"),
             Some("secrets") => cx.report.push("secrets/*", "", "envc declares the Compose secrets of the model's secrets that images read from files, with the mode's dev values under secrets/"),
-            Some("configs") => cx.report.push("configs/*", "", "top-level `configs` are not carried over: envc bind-mounts the model's config files"),
+            Some("configs") => cx.report.push("configs/*", "", "top-level `configs` become the model's files of the services that mount them; envc's Compose set bind-mounts each file"),
             _ => {}
         }
     }
@@ -494,6 +502,7 @@ const HANDLED: &[&str] = &[
     "profiles",
     "networks",
     "secrets",
+    "configs",
 ];
 
 /// The state of one import.
@@ -512,6 +521,8 @@ struct Cx<'a> {
     volume_names: IndexMap<String, String>,
     /// The project's top-level `secrets`.
     doc_secrets: IndexMap<String, Y>,
+    /// The project's top-level `configs`.
+    doc_configs: IndexMap<String, Y>,
     /// The variables interpolation read.
     vars: BTreeMap<String, String>,
     files: Vec<(String, String)>,
@@ -1055,11 +1066,80 @@ impl Cx<'_> {
             vt.insert("persistent".into(), Value::Boolean(false));
             vols.insert(vname, Value::Table(vt));
         }
+        self.configs(name, s, &mut files, &mut taken);
         if !vols.is_empty() {
             t.insert("volumes".into(), Value::Table(vols));
         }
         if !files.is_empty() {
             t.insert("files".into(), Value::Table(files));
+        }
+    }
+
+    /// The Compose configs a service mounts: a config of a project file is that file, one of
+    /// inline `content` its content, each a file of the model at the config's target (by
+    /// default `/<config>`, as Compose mounts it).
+    fn configs(&mut self, name: &str, s: &Y, files: &mut Table, taken: &mut Vec<String>) {
+        for c in s
+            .get("configs")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let (source, target) = match c {
+                Y::Mapping(_) => {
+                    let Some(src) = c.get("source").and_then(text_of) else {
+                        self.report.push(
+                            name,
+                            "configs",
+                            "a config without `source`: not carried over",
+                        );
+                        continue;
+                    };
+                    for opt in ["uid", "gid", "mode"] {
+                        if c.get(opt).is_some() {
+                            self.report.push(name, &format!("fields.configs.{src}.{opt}"), format!("config option `{opt}` has no counterpart in the model (files are mounted read-only, mode 0444)"));
+                        }
+                    }
+                    let tgt = c
+                        .get("target")
+                        .and_then(text_of)
+                        .unwrap_or_else(|| format!("/{src}"));
+                    (src, tgt)
+                }
+                _ => match text_of(c) {
+                    Some(src) => (src.clone(), format!("/{src}")),
+                    None => continue,
+                },
+            };
+            let Some(def) = self.doc_configs.get(&source).cloned() else {
+                self.report.push(name, "configs", format!("config `{source}` is not declared under top-level `configs` (Compose refuses it): not carried over"));
+                continue;
+            };
+            if let Some(file) = def.get("file").and_then(text_of) {
+                let m = Mount {
+                    source: file.clone(),
+                    target: target.clone(),
+                    read_only: true,
+                    bind: true,
+                    sub_path: None,
+                    extra: Vec::new(),
+                };
+                let fname = name::unique(name::label(&source, 63), taken);
+                if self.file_mount(name, &m, files, taken) {
+                    taken.push(fname);
+                } else {
+                    self.report.push(name, &format!("files.{target}"), format!("config `{source}` names `{file}`, which the import cannot read: not carried over"));
+                }
+            } else if let Some(content) = def.get("content").and_then(text_of) {
+                let fname = name::unique(name::label(&source, 63), taken);
+                taken.push(fname.clone());
+                let mut ft = Table::new();
+                ft.insert("path".into(), s_(target));
+                ft.insert("content".into(), s_(content.replace("$${", "$$${")));
+                files.insert(fname, Value::Table(ft));
+            } else {
+                self.report.push(name, &format!("files.{target}"), format!("config `{source}` comes from outside the project (`external` or `environment`): not carried over; give the model the file"));
+            }
         }
     }
 

@@ -207,10 +207,16 @@ fn env_file_stack_round_trip() {
         env: "app",
         mode: "docker",
         report: &[
+            // The proxy's Compose configs are files of the model (bind-mounted read-only by
+            // envc, with a header line in the rendered one); it publishes on 127.0.0.1.
+            "configs/*",
+            "proxy ports.80/tcp.host_ip",
+            "proxy fields.volumes",
+            "proxy files./etc/nginx/conf.d/default.conf",
+            "proxy, db, cache, web, worker, stream security.read_only_root",
             // The data folders: bind mounts in docker, environment volumes elsewhere.
             "db volumes./var/lib/postgresql/data",
             "db volumes./var/lib/postgresql/data",
-            "db, cache, web, worker, stream security.read_only_root",
             "cache volumes./data",
             "cache volumes./data",
             "web, worker volumes./app/public/uploads",
@@ -292,6 +298,10 @@ fn env_file_stack_builds_for_kubernetes() {
         );
     }
     assert!(volumes.contains("ReadWriteMany"), "{volumes}");
+    // The proxy's configs are one ConfigMap of files (the project file and the inline one).
+    let proxy = read("proxy.yaml");
+    assert!(proxy.contains("default.conf"), "{proxy}");
+    assert!(proxy.contains("Disallow: /admin"), "{proxy}");
     for (svc, recreate) in [
         ("db", true),
         ("cache", true),
