@@ -182,12 +182,26 @@ struct Mode<'a> {
     hosts: (String, String),
 }
 
-/// The shortest host of a set's Ingresses: the environment's `ingress_host`.
+/// The shortest host of a set's routes (Ingress rules, HTTPRoute hostnames): the
+/// environment's `ingress_host`.
 fn ingress_domain(set: &BTreeMap<(String, String, String), Value>) -> String {
-    set.iter()
+    let rules = set
+        .iter()
         .filter(|((k, _, _), _)| k == "Ingress")
         .flat_map(|(_, v)| v["spec"]["rules"].as_array().cloned().unwrap_or_default())
-        .filter_map(|r| r["host"].as_str().map(str::to_string))
+        .filter_map(|r| r["host"].as_str().map(str::to_string));
+    let hostnames = set
+        .iter()
+        .filter(|((k, _, _), _)| k == "HTTPRoute")
+        .flat_map(|(_, v)| {
+            v["spec"]["hostnames"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|h| h.as_str().map(str::to_string));
+    rules
+        .chain(hostnames)
         .min_by_key(|h| h.len())
         .unwrap_or_default()
 }
