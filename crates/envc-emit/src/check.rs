@@ -17,12 +17,14 @@ pub fn check(ir: &Ir) -> Diagnostics {
         Backend::Kubernetes => {
             let mut d = file_names(ir);
             d.extend(tls(ir));
+            d.extend(crate::monitoring::check(ir));
             d
         }
         Backend::Compose => compose::check(ir),
         Backend::Helm => {
             let mut d = file_names(ir);
             d.extend(tls(ir));
+            d.extend(crate::monitoring::check(ir));
             d.extend(cloud::check(ir));
             d
         }

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod extends;
 pub mod load;
 pub mod model;
+pub mod monitoring;
 pub mod node;
 pub mod profile;
 pub mod quantity;
