@@ -392,7 +392,11 @@ mod tests {
         s.resources.limits.memory = envc_model::quantity::Bytes::parse("1Gi").ok();
         assert_eq!(
             alerts(&s),
-            ["ServiceDown", "ContainerRestarting", "ContainerMemoryNearLimit"]
+            [
+                "ServiceDown",
+                "ContainerRestarting",
+                "ContainerMemoryNearLimit"
+            ]
         );
         s.resources.limits.cpu = envc_model::quantity::Cpu::parse("1").ok();
         assert_eq!(alerts(&s).len(), 4);
