@@ -11,7 +11,8 @@
 //! The rules are the ones the lakehouse's own Prometheus loads from its model templates
 //! (`prometheus-rules.yml.hbs`), with the same names, expressions and labels: `ServiceDown`
 //! for a service with a metrics port (its scrapes fail for 5 minutes), and from the kubelets'
-//! cAdvisor metrics `ContainerRestarting` for every service, `ContainerMemoryNearLimit` where
+//! cAdvisor metrics `ServiceNotRunning` for a long-running service without one (no container
+//! of it for 10 minutes), `ContainerRestarting` for every service, `ContainerMemoryNearLimit` where
 //! the model sets a memory limit and `ContainerCpuThrottled` where it sets a CPU limit.
 
 use std::collections::BTreeMap;
@@ -262,6 +263,19 @@ pub fn alert_rules(s: &Service) -> Vec<AlertRule> {
             ],
         ));
     }
+    if s.metrics.is_none() && !s.workload.runs_to_completion() {
+        // Availability without a metrics port: some container of the service runs.
+        rules.push(rule(
+            "ServiceNotRunning",
+            format!("absent(container_start_time_seconds{{{selector}}})"),
+            Some("10m"),
+            "critical",
+            [
+                &format!("{name} has no running container"),
+                &format!("No container of {name} ({ns}) has been running for 10 minutes."),
+            ],
+        ));
+    }
     rules.push(rule(
         "ContainerRestarting",
         format!("sum by (pod) (changes(container_start_time_seconds{{{selector}}}[15m])) > 2"),
@@ -381,8 +395,8 @@ mod tests {
     #[test]
     fn rules_follow_what_the_model_sets() {
         let mut s = Service::new("api", "shop", "example/api:1");
-        // No metrics port, no limits: only restarts can be watched.
-        assert_eq!(alerts(&s), ["ContainerRestarting"]);
+        // No metrics port, no limits: whether it runs, and its restarts.
+        assert_eq!(alerts(&s), ["ServiceNotRunning", "ContainerRestarting"]);
         s.metrics = Some(envc_core::ir::Metrics {
             port_name: "http".into(),
             port: 8080,
