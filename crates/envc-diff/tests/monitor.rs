@@ -109,7 +109,7 @@ fn planted_edits_name_the_alert_or_endpoint_and_field() {
             "      for: 10m\n",
             "      for: 1m\n",
             "PrometheusRule/shop/db",
-            "object.alert[shop.db/ContainerMemoryNearLimit].for",
+            "object.alert[shop.db/ServiceNotRunning].for",
         ),
     ];
     for (file, from, to, object, key) in cases {
