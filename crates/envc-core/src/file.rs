@@ -139,6 +139,8 @@ fn service_context(scope: &Scope<'_>, name: &str, t: &Target<'_>) -> Value {
         "component": t.svc.component,
         "ports": ports,
         "metrics": metrics,
+        // A job or cron job ends: nothing of it runs between its runs.
+        "runs_to_completion": t.svc.workload.is_some_and(|w| w.runs_to_completion()),
     })
 }
 

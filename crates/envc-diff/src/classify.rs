@@ -199,6 +199,25 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.reason = "the same value: plain on one side, read from a secret on the other".into();
             continue;
         }
+        let profiles = ctx.models.as_ref().map(|(a, b)| {
+            [
+                (a.mode, &a.loaded.profile_tree),
+                (b.mode, &b.loaded.profile_tree),
+            ]
+        });
+        let formats_differ = ctx.a_format != ctx.b_format;
+        if let Some((representable, reason, at)) =
+            crate::monitor::classify(d, formats_differ, profiles, ctx.sources)
+        {
+            d.class = if representable {
+                Class::Expected
+            } else {
+                Class::NotRepresentable
+            };
+            d.reason = reason;
+            d.at = at;
+            continue;
+        }
         if let Some(reason) = shaped_by_modes(ctx, d) {
             d.class = Class::Expected;
             d.reason = reason;

@@ -272,6 +272,12 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
             facts.services.insert(f.name.clone(), f);
             continue;
         }
+        if crate::monitor::is_monitoring(o, kind) {
+            facts
+                .objects
+                .insert(key, crate::monitor::object_facts(o, kind));
+            continue;
+        }
         let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
             crate::structure::Scope::Cluster
         } else {

@@ -13,6 +13,7 @@ pub mod fileset;
 pub mod k8s;
 pub mod key;
 pub mod memory;
+pub mod monitor;
 pub mod normalize;
 pub mod redact;
 pub mod render;

@@ -313,7 +313,10 @@ fn kubernetes(label: &str, files: &FileSet) -> Tally {
     let mut notes = Vec::new();
     let objs = envc_diff::k8s::objects(files, &mut notes);
     let whole = envc_diff::k8s::extract_objects(label, &objs, Vec::new());
-    assert!(!whole.services.is_empty(), "{label}: no services read");
+    assert!(
+        !whole.services.is_empty() || !whole.objects.is_empty(),
+        "{label}: nothing read"
+    );
     let is_workload =
         |o: &Y| WORKLOADS.contains(&o.get("kind").and_then(Y::as_str).unwrap_or_default());
     // What a workload's facts read: its Services, claims, ConfigMaps, Secrets, autoscaler,
@@ -500,6 +503,29 @@ fn compose(label: &str, dir: &Path) -> Tally {
     t
 }
 
+/// The monitoring.coreos.com documents of a set, as one file.
+fn operator_objects(set: &FileSet) -> FileSet {
+    let mut text = String::new();
+    for f in set.files.keys() {
+        let Some(t) = set.text(f) else { continue };
+        for doc in envc_diff::docs::parse(f, t).expect("parse") {
+            let api = doc
+                .get("apiVersion")
+                .and_then(Y::as_str)
+                .unwrap_or_default();
+            if api.starts_with("monitoring.coreos.com/") {
+                text.push_str("---\n");
+                text.push_str(&yaml_serde::to_string(&doc).expect("yaml"));
+            }
+        }
+    }
+    assert!(text.contains("kind: PodMonitor") && text.contains("kind: PrometheusRule"));
+    FileSet::from_memory(
+        "operator".to_string(),
+        [("operator.yaml".to_string(), text.into_bytes())],
+    )
+}
+
 #[test]
 fn every_single_field_edit_of_every_committed_set_is_drift() {
     let out = repo().join("out");
@@ -544,6 +570,21 @@ fn every_single_field_edit_of_every_committed_set_is_drift() {
         sets.push((
             "scenario routes/prod (helm template)".to_string(),
             Set::Kubernetes(files),
+        ));
+    }
+    // The Prometheus Operator's objects (PodMonitor, PrometheusRule) are in the scenarios'
+    // staging set and prod chart; only they are taken (the rest is what out/ covers).
+    let scenarios = repo().join("tests/scenarios");
+    let staging = FileSet::read(&[scenarios.join("shop/expected/shop/staging")]).expect("staging");
+    sets.push((
+        "scenario shop/staging, operator objects".into(),
+        Set::Kubernetes(operator_objects(&staging)),
+    ));
+    if let Some(h) = &helm {
+        let files = rendered(h, &scenarios.join("jobs/expected/batch/prod/chart"));
+        sets.push((
+            "scenario batch/prod (helm template), operator objects".into(),
+            Set::Kubernetes(operator_objects(&files)),
         ));
     }
     let check = |(label, set): &(String, Set)| {

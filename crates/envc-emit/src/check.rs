@@ -18,6 +18,7 @@ pub fn check(ir: &Ir) -> Diagnostics {
             let mut d = file_names(ir);
             d.extend(tls(ir));
             d.extend(crate::gateway::check(ir));
+            d.extend(crate::monitoring::check(ir));
             d
         }
         Backend::Compose => compose::check(ir),
@@ -25,6 +26,7 @@ pub fn check(ir: &Ir) -> Diagnostics {
             let mut d = file_names(ir);
             d.extend(tls(ir));
             d.extend(crate::gateway::check(ir));
+            d.extend(crate::monitoring::check(ir));
             d.extend(cloud::check(ir));
             d
         }

@@ -15,6 +15,7 @@ pub mod healthcheck;
 pub mod helm;
 pub mod k8s;
 pub mod labels;
+pub mod monitoring;
 pub mod name;
 pub mod object;
 pub mod pod;

@@ -98,6 +98,10 @@ pub enum Object {
     Autoscaler(HorizontalPodAutoscaler),
     /// A PodDisruptionBudget.
     DisruptionBudget(PodDisruptionBudget),
+    /// A Prometheus Operator PodMonitor.
+    PodMonitor(Box<crate::monitoring::PodMonitor>),
+    /// A Prometheus Operator PrometheusRule.
+    PrometheusRule(Box<crate::monitoring::PrometheusRule>),
 }
 
 /// A namespace with its Pod Security labels.
@@ -678,7 +682,19 @@ pub fn service(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
     if let Some(b) = disruption_budget(ir, s, flavour) {
         docs.push(Object::DisruptionBudget(b));
     }
+    docs.extend(monitoring_objects(ir, s, flavour));
     docs
+}
+
+/// The Prometheus Operator objects of a service, where the mode's cluster runs the operator.
+fn monitoring_objects(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
+    let monitor = crate::monitoring::pod_monitor(ir, s, flavour);
+    let rule = crate::monitoring::prometheus_rule(ir, s, flavour);
+    let monitor = monitor.map(|m| Object::PodMonitor(Box::new(m)));
+    monitor
+        .into_iter()
+        .chain(rule.map(|r| Object::PrometheusRule(Box::new(r))))
+        .collect()
 }
 
 fn managed_meta(ir: &Ir, s: &Service, flavour: Flavour) -> ObjectMeta {
@@ -957,6 +973,8 @@ fn namespace_policies(ir: &Ir, flavour: Flavour) -> Vec<NetworkPolicy> {
             ports: None,
         }];
         let deployed = ir.services.iter().filter(|s| s.is_deployed());
+        let here = || ir.services.iter().filter(|s| s.namespace == ns.name);
+        rules.extend(crate::monitoring::scrape_rule(ir, here()));
         for s in deployed.filter(|s| s.namespace == ns.name) {
             let names = node_port_names(s);
             if !names.is_empty() {
@@ -1018,6 +1036,7 @@ fn graph_rules(ir: &Ir, s: &Service) -> Vec<NetworkPolicyIngressRule> {
             ports: Some(np_ports(s, &ingress_ports)),
         });
     }
+    rules.extend(crate::monitoring::scrape_rule(ir, std::iter::once(s)));
     let node_ports = node_port_names(s);
     if !node_ports.is_empty() {
         // Traffic to a NodePort arrives from outside the cluster.

@@ -13,6 +13,7 @@ pub mod extends;
 pub mod gateway;
 pub mod load;
 pub mod model;
+pub mod monitoring;
 pub mod node;
 pub mod profile;
 pub mod quantity;

@@ -385,6 +385,10 @@ pub struct KubernetesSettings {
     /// `registry.k8s.io/kubectl` at the targeted Kubernetes version.
     #[serde(default)]
     pub wait_image: Option<String>,
+    /// The cluster runs the Prometheus Operator: envc writes PodMonitors and PrometheusRules
+    /// for it ([`crate::monitoring`]).
+    #[serde(default)]
+    pub prometheus_operator: Option<crate::monitoring::PrometheusOperatorSettings>,
 }
 
 /// Where an Ingress's certificate comes from: exactly one of a cert-manager issuer, an
@@ -452,6 +456,7 @@ impl Default for KubernetesSettings {
             wait_image: None,
             shared_volume_access: None,
             host_path_root: None,
+            prometheus_operator: None,
         }
     }
 }

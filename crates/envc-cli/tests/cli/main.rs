@@ -18,6 +18,7 @@ mod harden;
 mod import;
 mod inputs;
 mod lakehouse;
+mod monitoring;
 mod parity;
 mod promote;
 mod robustness;
