@@ -50,6 +50,8 @@ pub struct Ir {
     pub index: ServiceIndex,
     /// GitOps controllers that deploy the mode's artifacts, if the profile names them.
     pub gitops: Option<GitOpsSettings>,
+    /// The cloud secret store the mode's Secrets are filled from, if the profile names one.
+    pub secrets_store: Option<envc_model::secrets_store::SecretsStore>,
 }
 
 /// Positions of services by name: [`Ir::service`] is called per client, dependency and

@@ -150,6 +150,7 @@ fn ir_of(
         cloud: m.profile.cloud.clone(),
         index: Default::default(),
         gitops: m.profile.gitops.clone(),
+        secrets_store: m.profile.secrets_store.clone(),
     }
 }
 

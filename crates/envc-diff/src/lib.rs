@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod redact;
 pub mod render;
 pub mod secret;
+pub mod secret_source;
 pub mod shell;
 pub mod structure;
 

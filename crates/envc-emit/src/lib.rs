@@ -8,6 +8,7 @@ pub mod artifact;
 pub mod check;
 pub mod cloud;
 pub mod compose;
+pub mod external_secrets;
 pub mod gitops;
 pub mod header;
 pub mod healthcheck;

@@ -16,6 +16,7 @@ pub mod node;
 pub mod profile;
 pub mod quantity;
 pub mod schema;
+pub mod secrets_store;
 pub mod source;
 pub mod style;
 
