@@ -418,6 +418,10 @@ fn plan(cli: &Cli, pr: &Promotion, a: &PromoteArgs, before: &Built, after: &Buil
             a.to, pr.lock_rel
         ));
     }
+    if let Some(ir) = &after.ir {
+        p.notes
+            .extend(envc_promote::store::new_secrets(before.ir.as_ref(), ir));
+    }
     Ok(p)
 }
 

@@ -52,6 +52,8 @@ pub struct Ir {
     pub gitops: Option<GitOpsSettings>,
     /// The numbered release a locked prod mode builds (its chart version), if any.
     pub release: Option<envc_model::release::ReleaseNumber>,
+    /// The cloud secret store the mode's Secrets are filled from, if the profile names one.
+    pub secrets_store: Option<envc_model::secrets_store::SecretsStore>,
 }
 
 /// Positions of services by name: [`Ir::service`] is called per client, dependency and

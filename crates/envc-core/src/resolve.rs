@@ -151,6 +151,7 @@ fn ir_of(
         index: Default::default(),
         gitops: m.profile.gitops.clone(),
         release: m.release.clone(),
+        secrets_store: m.profile.secrets_store.clone(),
     }
 }
 

@@ -218,6 +218,14 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
             d.at = at;
             continue;
         }
+        if let Some((reason, at)) = ctx.models.as_ref().and_then(|(a, b)| {
+            crate::secret_source::expected([&secret_side(a), &secret_side(b)], ctx.sources, d)
+        }) {
+            d.class = Class::Expected;
+            d.reason = reason;
+            d.at = at;
+            continue;
+        }
         if let Some(reason) = shaped_by_modes(ctx, d) {
             d.class = Class::Expected;
             d.reason = reason;
@@ -266,6 +274,15 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         })
         .map(|(r, _)| r.clone())
         .collect()
+}
+
+/// A side as the secret facts' classification reads it.
+fn secret_side<'a>(m: &ModelSide<'a>) -> crate::secret_source::Side<'a> {
+    crate::secret_source::Side {
+        mode: m.mode,
+        loaded: m.loaded,
+        ir: m.ir,
+    }
 }
 
 /// One side is a secret whose value is the other side's plain text. The plain side is then

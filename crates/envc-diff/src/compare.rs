@@ -216,6 +216,9 @@ fn compare_reaching(
         // Within one format a named volume's name is comparable: another name is another
         // volume (between formats names are each format's own).
         for f in [&mut a, &mut b] {
+            // Every Secret and ExternalSecret is compared line by line here already.
+            f.objects
+                .retain(|_, o| o.scope != crate::structure::Scope::Secret);
             for s in f.services.values_mut() {
                 for (path, v) in &s.volumes {
                     if let Some(source) = &v.source {
@@ -228,12 +231,15 @@ fn compare_reaching(
             }
         }
     } else {
+        let same_format = a.format == b.format;
         for f in [&mut a, &mut b] {
             for s in f.services.values_mut() {
                 s.fields = Default::default();
             }
-            f.objects
-                .retain(|_, o| o.scope == crate::structure::Scope::Cluster);
+            f.objects.retain(|_, o| {
+                o.scope == crate::structure::Scope::Cluster
+                    || (same_format && o.scope == crate::structure::Scope::Secret)
+            });
             for o in f.objects.values_mut() {
                 std::sync::Arc::make_mut(&mut o.lines).retain(|path, _| {
                     !crate::structure::MANAGEMENT_LABELS

@@ -798,6 +798,10 @@ pub enum Scope {
     Cluster,
     /// Compared only between two sets of the same format that are not both fresh builds.
     Other,
+    /// A secret's keys, consumers and source ([`crate::secret_source`]): compared between two
+    /// Kubernetes modes built from the model, where Secrets and ExternalSecrets are not compared
+    /// line by line (between two sets of files they are, and this is left out).
+    Secret,
 }
 
 /// One object read structurally.

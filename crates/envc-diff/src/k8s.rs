@@ -219,8 +219,9 @@ const WORKLOADS: [&str; 7] = [
 
 /// Kinds that live in no namespace (every other kind is read in its namespace, `default` when
 /// none is written, as `kubectl apply` places it).
-const CLUSTER_SCOPED: [&str; 9] = [
+const CLUSTER_SCOPED: [&str; 10] = [
     "Namespace",
+    "ClusterSecretStore",
     "ClusterRole",
     "ClusterRoleBinding",
     "PersistentVolume",
@@ -304,6 +305,7 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
     facts.helm = objs
         .iter()
         .any(|o| at(o, &["metadata", "labels", "helm.sh/chart"]).is_some());
+    crate::secret_source::fold(objs, &mut facts);
     facts.notes = notes;
     facts
 }

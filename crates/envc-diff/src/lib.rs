@@ -19,6 +19,7 @@ pub mod redact;
 pub mod render;
 pub mod route;
 pub mod secret;
+pub mod secret_source;
 pub mod shell;
 pub mod structure;
 

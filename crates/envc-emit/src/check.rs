@@ -12,6 +12,12 @@ use crate::{cloud, compose, name};
 
 /// Every problem the mode's backend finds in the IR; empty when emission will succeed.
 pub fn check(ir: &Ir) -> Diagnostics {
+    let mut d = backend(ir);
+    d.extend(crate::external_secrets::check(ir));
+    d
+}
+
+fn backend(ir: &Ir) -> Diagnostics {
     match ir.backend {
         // Validation already refuses what plain manifests cannot hold (managed services).
         Backend::Kubernetes => {

@@ -9,6 +9,7 @@
 //! (docs/prod.md lists those differences; the CLI's parity test checks them).
 
 mod rendered;
+pub mod secrets;
 mod template;
 pub mod values;
 
@@ -142,6 +143,9 @@ fn templates(ir: &Ir) -> Result<Vec<(String, String)>, EmitError> {
         .collect::<Result<_, _>>()?;
     if !policies.is_empty() {
         out.push(("network-policies.yaml".into(), documents(policies)?));
+    }
+    if let Some(t) = secrets::template(ir)? {
+        out.push((secrets::TEMPLATE.into(), t));
     }
     Ok(out)
 }
@@ -427,7 +431,12 @@ fn notes(ir: &Ir) -> String {
         literal(&ir.mode)
     );
     let v = values(ir);
-    if !v.secrets.is_empty() {
+    if let Some(st) = &v.secrets_store {
+        s.push_str(&format!(
+            "{{{{- if .Values.secretsStore.enabled }}}}\n\nThe External Secrets Operator fills every Secret from the store ({} {{{{ .Values.secretsStore.name }}}});\nput each value there before the pods can start:\n{{{{- else }}}}\n\nEvery secret comes from an existing Secret; create these before the pods can start:\n{{{{- end }}}}\n",
+            literal(&st.kind)
+        ));
+    } else if !v.secrets.is_empty() {
         s.push_str("\nEvery secret comes from an existing Secret; create these before the pods can start:\n");
     }
     for name in v.secrets.keys() {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod cloud;
 pub mod compose;
 pub mod gateway;
+pub mod external_secrets;
 pub mod gitops;
 pub mod header;
 pub mod healthcheck;

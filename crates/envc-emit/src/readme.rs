@@ -14,6 +14,8 @@ use crate::cloud::{PoolSizing, host_output, mib, sensitive_secrets, size_pools};
 use crate::header;
 use crate::name::tf_secret_variable;
 
+mod secrets;
+
 /// `README.md` of a prod artifact set.
 pub fn emit(ir: &Ir) -> Artifact {
     Artifact::text("README.md", readme(ir))
@@ -215,6 +217,9 @@ fn deploy(ir: &Ir) -> String {
             ),
         };
     }
+    if let Some(step) = secrets::install(ir) {
+        s.push_str(&step);
+    }
     let _ = write!(
         s,
         "helm lint --strict {chart}\nhelm upgrade --install {} {chart} --namespace default",
@@ -323,6 +328,16 @@ fn managed(ir: &Ir) -> String {
 
 /// The Secrets to create in each namespace, and the ones Terraform needs too.
 fn secrets(ir: &Ir) -> String {
+    let tf: Vec<(String, String)> = sensitive_secrets(ir)
+        .into_iter()
+        .map(|x| {
+            let v = tf_secret_variable(&x);
+            (x, v)
+        })
+        .collect();
+    if let Some(s) = secrets::section(ir, &tf) {
+        return s;
+    }
     let mut s = String::from(
         "## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n",
     );

@@ -23,6 +23,7 @@ use crate::name::tf_secret_variable;
 
 mod hcl;
 pub mod root;
+mod secrets;
 
 /// A Terraform type constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +158,7 @@ pub fn variables(ir: &Ir) -> Option<Vec<Variable>> {
     vars.push(workload_identities(ir, cloud));
     vars.push(identity_grants(cloud));
     vars.extend(secrets(ir));
+    vars.extend(secrets::variable(ir));
     Some(vars)
 }
 

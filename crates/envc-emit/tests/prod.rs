@@ -194,9 +194,29 @@ fn eks_and_gke_differ_only_in_cloud_parts() {
         };
         assert_eq!(vols(a), vols(b), "{}", a.name);
     }
-    // The same values but the managed endpoints (each cloud's own, from its profile), the
-    // clouds' own ingress and identity.
-    let (mut ve, mut vg) = (values(&eks), values(&gke));
+    // The same values but the managed endpoints (each cloud's own, from its profile) and the
+    // secret store (whose names in the store follow each store's alphabet), the clouds' own
+    // ingress and identity.
+    let without_store = |ir: &Ir| {
+        let mut v = helm::values(ir);
+        assert!(
+            v.secrets_store.take().is_some(),
+            "{}: no secret store",
+            ir.mode
+        );
+        for s in v.secrets.values_mut() {
+            assert!(
+                s.remote_key.take().is_some(),
+                "{}: no name in the store",
+                ir.mode
+            );
+        }
+        match serde_json::to_value(v) {
+            Ok(v) => v,
+            Err(e) => panic!("values of {}: {e}", ir.mode),
+        }
+    };
+    let (mut ve, mut vg) = (without_store(&eks), without_store(&gke));
     let keys = |v: &serde_json::Value| -> Vec<String> {
         v["external"]
             .as_object()

@@ -216,7 +216,15 @@ struct Refs {
     locals: BTreeSet<String>,
     /// (module, output or "")
     modules: BTreeSet<(String, String)>,
+    /// Resources referenced as `<type>.<name>` (types start with a provider's name and `_`).
+    resources: BTreeSet<(String, String)>,
+    /// Data sources referenced as `data.<type>.<name>`.
+    data: BTreeSet<(String, String)>,
 }
+
+/// Provider prefixes of resource types: a traversal rooted at `aws_x` is a resource, one
+/// rooted at `entry` a `for` variable.
+const RESOURCE_PREFIXES: [&str; 4] = ["aws_", "google_", "kubernetes_", "helm_"];
 
 fn walk(e: &Expression, refs: &mut Refs) {
     match e {
@@ -236,6 +244,14 @@ fn walk(e: &Expression, refs: &mut Refs) {
                     }
                     ("local", Some(n)) => {
                         refs.locals.insert(n.to_string());
+                    }
+                    ("data", Some(t)) => {
+                        if let Some(n) = names.get(1).copied().flatten() {
+                            refs.data.insert((t.to_string(), n.to_string()));
+                        }
+                    }
+                    (t, Some(n)) if RESOURCE_PREFIXES.iter().any(|p| t.starts_with(p)) => {
+                        refs.resources.insert((t.to_string(), n.to_string()));
                     }
                     ("module", Some(m)) => {
                         // module.m.output, or module.m["key"].output for a module with for_each.
@@ -384,6 +400,8 @@ fn check_root(dir: &Path) -> Vec<String> {
     let mut locals = BTreeSet::new();
     let mut modules: BTreeMap<String, Interface> = BTreeMap::new();
     let mut outputs = BTreeSet::new();
+    let mut resources = BTreeSet::new();
+    let mut data = BTreeSet::new();
     let mut root_providers = BTreeMap::new();
     let mut refs = Refs::default();
     for (name, body) in &files {
@@ -396,6 +414,12 @@ fn check_root(dir: &Path) -> Vec<String> {
                 "locals" => locals.extend(b.body.attributes().map(|a| a.key.as_str().to_string())),
                 "output" => {
                     outputs.insert(label(b, 0));
+                }
+                "resource" => {
+                    resources.insert((label(b, 0), label(b, 1)));
+                }
+                "data" => {
+                    data.insert((label(b, 0), label(b, 1)));
                 }
                 "module" => {
                     let m = label(b, 0);
@@ -472,6 +496,26 @@ fn check_root(dir: &Path) -> Vec<String> {
     for l in &refs.locals {
         if !locals.contains(l) {
             errors.push(format!("{}: local.{l} is not defined", dir.display()));
+        }
+    }
+    for r in &refs.resources {
+        if !resources.contains(r) {
+            errors.push(format!(
+                "{}: resource {}.{} is not declared",
+                dir.display(),
+                r.0,
+                r.1
+            ));
+        }
+    }
+    for r in &refs.data {
+        if !data.contains(r) {
+            errors.push(format!(
+                "{}: data.{}.{} is not declared",
+                dir.display(),
+                r.0,
+                r.1
+            ));
         }
     }
     for (m, o) in &refs.modules {
@@ -607,6 +651,12 @@ fn the_checker_catches_what_terraform_would_refuse() {
             "is not an output",
         ),
         ("main.tf", "var.zones", "var.zone_list", "is not declared"),
+        (
+            "main.tf",
+            "[aws_security_group.postgres.id]",
+            "[aws_security_group.pg.id]",
+            "resource aws_security_group.pg is not declared",
+        ),
         ("versions.tf", "~> 6.28", "~> 6.0", "allows versions below"),
         (
             "outputs.tf",

@@ -19,6 +19,7 @@ pub mod profile;
 pub mod quantity;
 pub mod release;
 pub mod schema;
+pub mod secrets_store;
 pub mod source;
 pub mod style;
 

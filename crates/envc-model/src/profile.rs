@@ -43,6 +43,9 @@ pub struct ProfileFile {
     /// (Argo CD, Flux): envc writes their objects under `gitops/`.
     #[serde(default)]
     pub gitops: Option<GitOpsSettings>,
+    /// The cloud secret store the mode's Secrets are filled from (External Secrets Operator).
+    #[serde(default)]
+    pub secrets_store: Option<crate::secrets_store::SecretsStore>,
 }
 
 /// Where the controllers find the artifacts, and which controllers to write objects for.

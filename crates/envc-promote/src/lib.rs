@@ -9,6 +9,7 @@ pub mod edit;
 pub mod gate;
 pub mod plan;
 pub mod selection;
+pub mod store;
 
 pub use plan::Plan;
 pub use selection::Selection;

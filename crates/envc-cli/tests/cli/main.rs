@@ -24,4 +24,5 @@ mod promote;
 mod robustness;
 mod schema;
 mod secrets;
+mod secrets_store;
 mod tools;

@@ -61,6 +61,7 @@ pub fn manifests(ir: &Ir) -> Result<Vec<Value>, EmitError> {
     for p in object::network_policies(ir, FLAVOUR) {
         out.push(object::value(&p)?);
     }
+    out.extend(super::secrets::rendered(ir, &values));
     Ok(out)
 }
 

@@ -27,6 +27,9 @@ pub struct Values {
     /// The existing Secrets that hold the secrets, by secret name; the chart never holds a
     /// value.
     pub secrets: IndexMap<String, SecretValues>,
+    /// How the Secrets are filled from the cloud store (modes with `[secrets_store]` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_store: Option<super::secrets::SecretsStoreValues>,
     /// Managed services (not deployed by the chart), by service name.
     pub external: IndexMap<String, ExternalValues>,
     /// Deployed services, by name.
@@ -56,6 +59,10 @@ pub struct SecretValues {
     /// Key of the value in that Secret.
     #[schemars(length(min = 1))]
     pub key: String,
+    /// The secret's name in the cloud store the Secret is filled from (modes with a store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub remote_key: Option<String>,
 }
 
 /// The endpoint of a managed service.
@@ -195,6 +202,7 @@ pub fn values(ir: &Ir) -> Values {
                 SecretValues {
                     existing_secret: sec.name.clone(),
                     key: SECRET_KEY.into(),
+                    remote_key: super::secrets::remote_key(ir, &sec.name),
                 },
             )
         })
@@ -228,6 +236,7 @@ pub fn values(ir: &Ir) -> Values {
             image_pull_policy: ir.kubernetes.image_pull_policy.clone(),
         },
         secrets,
+        secrets_store: super::secrets::values(ir),
         external,
         services,
     }
@@ -248,6 +257,14 @@ pub fn schema(values: &Values, comment: &str) -> Result<Value, EmitError> {
     let root = settings.into_generator().into_root_schema_for::<Values>();
     let mut schema = serde_json::to_value(root).map_err(|e| EmitError::Serialize(e.to_string()))?;
     let given = serde_json::to_value(values).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    // A chart without a store has no `secretsStore` to set.
+    if values.secrets_store.is_none()
+        && let Some(p) = schema
+            .pointer_mut("/properties")
+            .and_then(Value::as_object_mut)
+    {
+        p.shift_remove("secretsStore");
+    }
     let mut defs = Map::new();
     for (key, kind, always) in [
         ("secrets", "secret", &[][..]),

@@ -39,7 +39,7 @@ const EKS: Module = Module {
     source: "terraform-aws-modules/eks/aws",
     version: "21.19.0",
 };
-const IRSA: Module = Module {
+pub(super) const IRSA: Module = Module {
     source: "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts",
     version: "6.5.0",
 };
@@ -100,11 +100,13 @@ pub fn emit(ir: &Ir, cloud: &CloudSettings) -> Vec<Artifact> {
     let head = header::lines(&ir.header_lines(), "# ");
     let aws = cloud.provider == Provider::Aws;
     let plan = Plan::new(ir);
-    let (versions, main, outputs) = if aws {
+    let (versions, mut main, mut outputs) = if aws {
         (aws_versions(), aws_main(&plan), aws_outputs(&plan))
     } else {
         (gcp_versions(), gcp_main(&plan), gcp_outputs(&plan))
     };
+    main.extend(super::secrets::main(ir, cloud));
+    outputs.extend(super::secrets::outputs(ir, cloud));
     vec![
         Artifact::text("terraform/versions.tf", file(&head, &versions)),
         Artifact::text("terraform/main.tf", file(&head, &main)),

@@ -261,3 +261,34 @@ module "redis" {
     }
   }
 }
+
+resource "aws_secretsmanager_secret" "store" {
+  # One entry per secret the chart reads; the values are put by hand (README), never by Terraform.
+  for_each = var.secrets_store.secrets
+
+  name        = each.value.name
+  description = each.value.description
+}
+
+module "secrets_store_identity" {
+  # The role of the ClusterSecretStore `crypto-lakehouse`: it may read exactly the entries above, and only its ServiceAccounts may assume it.
+  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
+  version = "6.5.0"
+
+  name            = var.secrets_store.identity
+  use_name_prefix = false
+  oidc_providers  = {
+    cluster = {
+      provider_arn               = module.eks.oidc_provider_arn
+      namespace_service_accounts = [for a in var.secrets_store.service_accounts : "${a.namespace}:${a.name}"]
+    }
+  }
+
+  # The operator reads values only (no metadata, no listing): GetSecretValue on these entries.
+  permissions = {
+    ReadTheModesSecrets = {
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for entry in aws_secretsmanager_secret.store : entry.arn]
+    }
+  }
+}

@@ -45,3 +45,13 @@ output "redis_host" {
   description = "Address of redis: the chart's external.redis.host"
   value       = module.redis.replication_group_primary_endpoint_address
 }
+
+output "secrets_store_identity" {
+  description = "IAM role ARN the External Secrets Operator reads the store as"
+  value       = module.secrets_store_identity.arn
+}
+
+output "secrets_store_entries" {
+  description = "ARN of each secret's entry in AWS Secrets Manager, by secret"
+  value       = { for secret, entry in aws_secretsmanager_secret.store : secret => entry.arn }
+}

@@ -126,3 +126,18 @@ variable "postgres_password" {
   type        = string
   sensitive   = true
 }
+
+variable "secrets_store" {
+  description = "AWS Secrets Manager entries of the chart's secrets (by secret: name in the store), the IAM role the External Secrets Operator reads them as, and the ServiceAccounts it trusts"
+  type        = object({
+    identity         = string
+    service_accounts = list(object({
+      namespace = string
+      name      = string
+    }))
+    secrets          = map(object({
+      name        = string
+      description = string
+    }))
+  })
+}

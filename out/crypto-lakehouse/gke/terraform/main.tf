@@ -179,3 +179,50 @@ module "redis" {
   transit_encryption_mode = "DISABLED"
   depends_on              = [google_service_networking_connection.private_services]
 }
+
+resource "google_project_service" "secret_manager" {
+  service            = "secretmanager.googleapis.com"
+  disable_on_destroy = false
+}
+
+resource "google_secret_manager_secret" "store" {
+  # One secret per secret the chart reads; its versions (the values) are added by hand (README), never by Terraform.
+  for_each = var.secrets_store.secrets
+
+  secret_id   = each.value.name
+  annotations = {
+    description = each.value.description
+  }
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.secret_manager]
+}
+
+resource "google_service_account" "secrets_store" {
+  account_id   = var.secrets_store.identity
+  display_name = "External Secrets Operator"
+  description  = "Reads the secrets of ${var.cluster_name} from Secret Manager"
+}
+
+resource "google_secret_manager_secret_iam_member" "secrets_store" {
+  # Read access to exactly these secrets, one binding per secret (no project-wide role).
+  for_each = google_secret_manager_secret.store
+
+  secret_id = each.value.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.secrets_store.email}"
+}
+
+resource "google_service_account_iam_member" "secrets_store_workload_identity" {
+  # Workload Identity: the store's Kubernetes ServiceAccounts act as the Google service account.
+  for_each = { for a in var.secrets_store.service_accounts : "${a.namespace}/${a.name}" => a }
+
+  service_account_id = google_service_account.secrets_store.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.project_id}.svc.id.goog[${each.key}]"
+
+  # The identity pool `<project>.svc.id.goog` exists once the cluster does.
+  depends_on = [module.gke]
+}

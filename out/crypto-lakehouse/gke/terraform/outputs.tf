@@ -40,3 +40,13 @@ output "redis_host" {
   description = "Address of redis: the chart's external.redis.host"
   value       = module.redis.host
 }
+
+output "secrets_store_identity" {
+  description = "Google service account the External Secrets Operator reads the store as"
+  value       = google_service_account.secrets_store.email
+}
+
+output "secrets_store_entries" {
+  description = "Resource name of each secret's entry in Google Secret Manager, by secret"
+  value       = { for secret, entry in google_secret_manager_secret.store : secret => entry.id }
+}

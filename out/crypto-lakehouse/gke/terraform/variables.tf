@@ -126,3 +126,18 @@ variable "postgres_password" {
   type        = string
   sensitive   = true
 }
+
+variable "secrets_store" {
+  description = "Google Secret Manager entries of the chart's secrets (by secret: secret id), the Google service account the External Secrets Operator reads them as, and the ServiceAccounts bound to it"
+  type        = object({
+    identity         = string
+    service_accounts = list(object({
+      namespace = string
+      name      = string
+    }))
+    secrets          = map(object({
+      name        = string
+      description = string
+    }))
+  })
+}
