@@ -652,8 +652,9 @@ nulls: {n: null, s: '', f: 1.5}
                 } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
                     for d in yaml_serde::Deserializer::from_str(&text) {
+                        // A chart's templates are not YAML; the reader stops at an error.
                         let Ok(v) = <Y as serde::Deserialize>::deserialize(d) else {
-                            continue;
+                            break;
                         };
                         let (mut fast, mut slow) = (BTreeMap::new(), BTreeMap::new());
                         flatten(&v, "", &mut fast);
