@@ -83,9 +83,16 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
-    // Kubernetes modes: facts from the emitter's documents, no YAML written and parsed back.
+    // Kubernetes and Compose modes: facts from the emitter's documents, no YAML written and
+    // parsed back.
     let label = format!("mode {mode}");
-    match crate::project::kubernetes_facts(&compiled.ir, &loaded.loaded, &label) {
+    let opts = envc_emit::Options::default();
+    let in_memory = crate::project::kubernetes_facts(&compiled.ir, &loaded.loaded, &label)
+        .and_then(|k| match k {
+            Some(k) => Ok(Some(k)),
+            None => crate::project::compose_facts(&compiled.ir, &loaded.loaded, &opts, &label),
+        });
+    match in_memory {
         Ok(Some(facts)) => {
             return Ok(Ok(Built {
                 loaded: loaded.loaded,
@@ -97,11 +104,10 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Ok(None) => {}
         Err(d) => return Ok(Err(report(p, &d, out))),
     }
-    let artifacts =
-        match crate::project::emit(&compiled.ir, &loaded.loaded, &envc_emit::Options::default()) {
-            Ok(a) => a,
-            Err(d) => return Ok(Err(report(p, &d, out))),
-        };
+    let artifacts = match crate::project::emit(&compiled.ir, &loaded.loaded, &opts) {
+        Ok(a) => a,
+        Err(d) => return Ok(Err(report(p, &d, out))),
+    };
     let files = FileSet::from_memory(label, artifacts.into_iter().map(|a| (a.path, a.bytes)));
     let facts = match compiled.ir.backend {
         Backend::Kubernetes => envc_diff::k8s::extract(&files),

@@ -7,6 +7,7 @@ use envc_emit::{Artifact, EmitError};
 use envc_lock::mode::{self, LockSource};
 use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
+use envc_model::load::Locator;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, LoadedMode, Project, Sources};
 
@@ -173,11 +174,12 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     })
 }
 
-/// One environment in one mode, loaded and compiled, before emission.
+/// One environment in one mode, loaded and compiled, before emission: the decoded model is
+/// dropped (the IR holds what emission reads), the trees kept to locate the backends' errors.
 struct CompiledMode {
     env: String,
     mode: String,
-    loaded: LoadedMode,
+    locator: Locator,
     ir: Ir,
     lock: Option<LockInfo>,
 }
@@ -215,7 +217,7 @@ fn compile_mode(
     Some(CompiledMode {
         env: env.to_string(),
         mode: mode.to_string(),
-        loaded: loaded.loaded,
+        locator: loaded.loaded.into_locator(),
         ir: c.ir,
         lock,
     })
@@ -223,8 +225,9 @@ fn compile_mode(
 
 /// Compiles every mode on this thread (reading templates needs the project) and emits each on
 /// worker threads as soon as it is compiled, so emission, most of the work, overlaps the next
-/// compilation, and a mode's loaded model is dropped once its artifacts exist. Builds and
-/// their diagnostics come back in the order of `pairs`, whatever the scheduling.
+/// compilation; the hand-off is bounded, so compiled modes do not pile up ahead of the
+/// workers. Builds and their diagnostics come back in the order of `pairs`, whatever the
+/// scheduling.
 fn build_all(
     project: &mut Project,
     pairs: &[(&String, &String)],
@@ -238,7 +241,9 @@ fn build_all(
             let opts = envc_emit::Options {
                 project_root: relative(&out_dir.join(&c.env).join(&c.mode), root),
             };
-            emit(&c.ir, &c.loaded, &opts).map(Some)
+            envc_emit::emit_with(&c.ir, &opts)
+                .map(Some)
+                .map_err(|e| located(&c.ir, |d| c.locator.locate(d), e))
         } else {
             Ok(None)
         };
@@ -266,7 +271,10 @@ fn build_all(
             }
         }
     } else {
-        let (jobs, queue) = std::sync::mpsc::channel::<(usize, CompiledMode)>();
+        // A rendezvous: the next mode is compiled while the workers emit, but no compiled mode
+        // waits in a queue (each holds its IR and trees), so at most `workers + 1` modes are
+        // in memory before emission whatever their number.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<(usize, CompiledMode)>(0);
         let queue = std::sync::Mutex::new(queue);
         let (done, results) = std::sync::mpsc::channel::<(usize, Emitted)>();
         std::thread::scope(|scope| {
@@ -334,7 +342,7 @@ pub fn emit(
     loaded: &LoadedMode,
     opts: &envc_emit::Options,
 ) -> Result<Vec<Artifact>, Diagnostics> {
-    envc_emit::emit_with(ir, opts).map_err(|e| located(ir, loaded, e))
+    envc_emit::emit_with(ir, opts).map_err(|e| located(ir, |d| loaded.locate(d), e))
 }
 
 /// The facts of a Kubernetes mode from the emitter's documents, without writing and parsing
@@ -345,17 +353,36 @@ pub fn kubernetes_facts(
     loaded: &LoadedMode,
     label: &str,
 ) -> Result<Option<envc_diff::Facts>, Diagnostics> {
-    let files = envc_emit::kubernetes_values(ir).map_err(|e| located(ir, loaded, e))?;
+    let files =
+        envc_emit::kubernetes_values(ir).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
     Ok(files.map(|f| envc_diff::memory::kubernetes(label, f)))
 }
 
+/// The facts of a Compose mode from the emitter's document of its main file, without writing
+/// and parsing back its YAML (`envc diff` of two modes); `None` for a mode of another backend,
+/// or one whose document reads only from its text (then read the files back). Errors are
+/// those of [`emit`].
+pub fn compose_facts(
+    ir: &Ir,
+    loaded: &LoadedMode,
+    opts: &envc_emit::Options,
+    label: &str,
+) -> Result<Option<envc_diff::Facts>, Diagnostics> {
+    let given =
+        envc_emit::compose_document(ir, opts).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
+    Ok(given.and_then(|(doc, rest)| {
+        let rest = rest.into_iter().map(|a| (a.path, a.bytes));
+        envc_diff::memory::compose(label, envc_emit::compose::COMPOSE_FILE, doc, rest)
+    }))
+}
+
 /// A backend's error as diagnostics: the model's mistakes located in the loaded tree.
-fn located(ir: &Ir, loaded: &LoadedMode, e: EmitError) -> Diagnostics {
+fn located(ir: &Ir, locate: impl Fn(Diagnostic) -> Diagnostic, e: EmitError) -> Diagnostics {
     let mut out = Diagnostics::new();
     match e {
         EmitError::Invalid(found) => {
             for d in found.0 {
-                out.push(loaded.locate(d));
+                out.push(locate(d));
             }
         }
         e => out.push(

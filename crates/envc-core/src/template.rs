@@ -2,8 +2,46 @@
 //! not have is an error at the template's file, line and column, never an empty string; and
 //! the services a template mentions, which become edges of the graph.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use envc_model::{Diagnostic, FileId, Origin, SourceFile, Span};
-use handlebars::{Handlebars, RenderErrorReason};
+use handlebars::{Handlebars, RenderErrorReason, TemplateError};
+
+/// A registry holding one compiled template.
+type Compiled = Arc<Handlebars<'static>>;
+
+/// Templates compiled so far in this process, by name and text. A build of every mode renders
+/// each template once per mode, and compiling one (pest's parse, which computes a line and
+/// column for every element) was a quarter of a lakehouse build.
+static COMPILED: OnceLock<Mutex<HashMap<(String, String), Compiled>>> = OnceLock::new();
+
+/// Entries kept at most: a long-running caller that renders ever new texts (the fuzz harness)
+/// starts afresh past it.
+const COMPILED_LIMIT: usize = 256;
+
+/// The registry of `source`, compiled once per name and text.
+fn compiled(source: &SourceFile) -> Result<Compiled, TemplateError> {
+    let cache = COMPILED.get_or_init(Mutex::default);
+    let key = (source.name.clone(), source.text.clone());
+    // A panic elsewhere while the lock was held leaves whole entries: the map stays usable.
+    if let Some(hb) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(hb.clone());
+    }
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    // Config files are YAML, INI, JSON...: never HTML-escape.
+    hb.register_escape_fn(handlebars::no_escape);
+    hb.register_helper("json", Box::new(json_helper));
+    hb.register_template_string(&source.name, &source.text)?;
+    let hb = Arc::new(hb);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= COMPILED_LIMIT {
+        map.clear();
+    }
+    map.insert(key, hb.clone());
+    Ok(hb)
+}
 
 /// Renders a template file with a context (built once per mode: `Context::from` a JSON value
 /// takes it without copying, where rendering a value would copy all of it every time).
@@ -12,21 +50,19 @@ pub fn render(
     source: &SourceFile,
     context: &handlebars::Context,
 ) -> Result<String, Diagnostic> {
-    let mut hb = Handlebars::new();
-    hb.set_strict_mode(true);
-    // Config files are YAML, INI, JSON...: never HTML-escape.
-    hb.register_escape_fn(handlebars::no_escape);
-    hb.register_helper("json", Box::new(json_helper));
     let name = source.name.clone();
-    if let Err(e) = hb.register_template_string(&name, &source.text) {
-        let origin = origin_at(file, source, e.pos());
-        return Err(Diagnostic::error(
-            "E-template",
-            format!("invalid template {name}: {}", e.reason()),
-        )
-        .at(origin, "here")
-        .hint("see https://handlebarsjs.com/guide/ for the syntax"));
-    }
+    let hb = match compiled(source) {
+        Ok(hb) => hb,
+        Err(e) => {
+            let origin = origin_at(file, source, e.pos());
+            return Err(Diagnostic::error(
+                "E-template",
+                format!("invalid template {name}: {}", e.reason()),
+            )
+            .at(origin, "here")
+            .hint("see https://handlebarsjs.com/guide/ for the syntax"));
+        }
+    };
     hb.render_with_context(&name, context).map_err(|e| {
         let origin = origin_at(file, source, e.line_no.zip(e.column_no));
         let (message, hint) = match e.reason() {
@@ -152,6 +188,47 @@ mod tests {
             render(FileId(0), &ok, &ctx).ok().as_deref(),
             Some("a: <&> \"q\\\"\"\n")
         );
+    }
+
+    #[test]
+    fn compiled_templates_are_shared_by_name_and_text_only() {
+        let ctx = handlebars::Context::from(serde_json::json!({"x": "one"}));
+        let a = SourceFile::new("cache-a.hbs", "cache-a.hbs", "a={{x}}\n");
+        let first = compiled(&a).ok();
+        let again = compiled(&a).ok();
+        assert!(
+            first.zip(again).is_some_and(|(f, g)| Arc::ptr_eq(&f, &g)),
+            "the same name and text compile once"
+        );
+        // The same name with another text (a lock's promoted version of a template keeps the
+        // model's name) renders its own text, and the first one still renders as before.
+        let b = SourceFile::new("cache-a.hbs", "locked/cache-a.hbs", "b={{x}}\n");
+        assert_eq!(render(FileId(0), &b, &ctx).ok().as_deref(), Some("b=one\n"));
+        assert_eq!(render(FileId(0), &a, &ctx).ok().as_deref(), Some("a=one\n"));
+        // The same text under another name reports errors under that name.
+        let c = SourceFile::new("cache-c.hbs", "cache-c.hbs", "a={{y}}\n");
+        let d = SourceFile::new("cache-d.hbs", "cache-d.hbs", "a={{y}}\n");
+        for (src, name) in [(&c, "cache-c.hbs"), (&d, "cache-d.hbs")] {
+            let err = render(FileId(0), src, &ctx).err();
+            assert!(
+                err.is_some_and(|e| e.message.contains(name)),
+                "error names {name}"
+            );
+        }
+        // An invalid template is an error every time, never cached as a success.
+        let bad = SourceFile::new("cache-bad.hbs", "cache-bad.hbs", "a={{#if x}}\n");
+        for _ in 0..2 {
+            assert!(render(FileId(0), &bad, &ctx).is_err());
+        }
+        // Past the limit the cache starts afresh and keeps working.
+        for i in 0..COMPILED_LIMIT + 3 {
+            let t = SourceFile::new("cache-many.hbs", "cache-many.hbs", format!("{i}={{{{x}}}}"));
+            assert_eq!(render(FileId(0), &t, &ctx).ok(), Some(format!("{i}=one")));
+        }
+        let size = COMPILED
+            .get()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).len());
+        assert!(size.is_some_and(|n| n <= COMPILED_LIMIT));
     }
 
     #[test]

@@ -154,12 +154,75 @@ pub use crate::docs::base64_decode;
 /// A Service's selector and the Service.
 type Selecting<'a> = (BTreeMap<String, String>, &'a Y);
 
+/// The Services of one namespace, in the set's order, each also filed under the pair of its
+/// selector that the fewest of the namespace's selectors share (a service's own name label,
+/// typically), so a workload looks only at the Services its pod labels could satisfy: a scan
+/// of every Service for every workload grew with the square of the services.
+#[derive(Default)]
+struct NamespaceServices<'a> {
+    services: Vec<Selecting<'a>>,
+    /// Indexes into `services` by selector key, then value.
+    by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Indexes into `services` by name (the first of a name).
+    by_name: HashMap<String, usize>,
+}
+
+impl<'a> NamespaceServices<'a> {
+    /// Files every Service with a selector under its rarest pair (ties: the first key). One
+    /// bucket per Service, so a workload meets each candidate once.
+    fn file(&mut self) {
+        let mut counts: HashMap<(&str, &str), usize> = HashMap::new();
+        for (sel, _) in &self.services {
+            for (k, v) in sel {
+                *counts.entry((k.as_str(), v.as_str())).or_default() += 1;
+            }
+        }
+        for (i, (_, s)) in self.services.iter().enumerate() {
+            self.by_name.entry(name(s)).or_insert(i);
+        }
+        for (i, (sel, _)) in self.services.iter().enumerate() {
+            let rarest = sel
+                .iter()
+                .min_by_key(|(k, v)| counts.get(&(k.as_str(), v.as_str())).copied());
+            let Some((k, v)) = rarest else { continue };
+            self.by_pair
+                .entry(k.clone())
+                .or_default()
+                .entry(v.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// The Service of a name.
+    fn named(&self, n: &str) -> Option<&'a Y> {
+        self.by_name.get(n).map(|&i| self.services[i].1)
+    }
+
+    /// The Services whose selector is non-empty and satisfied by `pod_labels`, in the set's
+    /// order.
+    fn selecting(&self, pod_labels: &BTreeMap<String, String>) -> Vec<&Selecting<'a>> {
+        let mut candidates: Vec<usize> = pod_labels
+            .iter()
+            .filter_map(|(k, v)| self.by_pair.get(k.as_str())?.get(v.as_str()))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates
+            .into_iter()
+            .map(|i| &self.services[i])
+            .filter(|(sel, _)| sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)))
+            .collect()
+    }
+}
+
 /// Objects a workload's facts come from, indexed once so each workload's lookups are cheap.
 struct Index<'a> {
     /// Services by namespace, with their selectors.
-    services: HashMap<String, Vec<Selecting<'a>>>,
-    /// Route objects (Ingresses, HTTPRoutes) by namespace.
-    ingresses: HashMap<String, Vec<&'a Y>>,
+    services: HashMap<String, NamespaceServices<'a>>,
+    /// Route objects' rules (Ingresses, HTTPRoutes) by namespace, filed by Service.
+    routes: HashMap<String, crate::route::Routes>,
     /// Claims by namespace and name.
     claims: HashMap<(String, String), &'a Y>,
     /// HorizontalPodAutoscalers by namespace and target kind and name.
@@ -170,7 +233,7 @@ impl<'a> Index<'a> {
     fn new(objs: &'a [Y]) -> Self {
         let mut ix = Index {
             services: HashMap::new(),
-            ingresses: HashMap::new(),
+            routes: HashMap::new(),
             claims: HashMap::new(),
             autoscalers: HashMap::new(),
         };
@@ -180,9 +243,10 @@ impl<'a> Index<'a> {
                     .services
                     .entry(ns(o))
                     .or_default()
+                    .services
                     .push((labels(o, &["spec", "selector"]), o)),
                 Some(k) if crate::route::KINDS.contains(&k) => {
-                    ix.ingresses.entry(ns(o)).or_default().push(o)
+                    ix.routes.entry(ns(o)).or_default().add(o)
                 }
                 Some("PersistentVolumeClaim") => {
                     ix.claims.entry((ns(o), name(o))).or_insert(o);
@@ -202,6 +266,7 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
+        ix.services.values_mut().for_each(NamespaceServices::file);
         ix
     }
 }
@@ -332,15 +397,18 @@ struct Workload<'a> {
     kind: &'a str,
     name: String,
     ns: String,
-    pod: Y,
+    pod: &'a Y,
     /// The first container: facts are of it.
-    c: Y,
+    c: &'a Y,
     index: &'a Index<'a>,
     secrets: &'a SecretData,
     configs: &'a ConfigData,
     /// Container ports by name, for probes and Services that name them.
     port_names: BTreeMap<String, u16>,
 }
+
+/// What a missing pod template or container reads as.
+static NULL: Y = Y::Null;
 
 fn workload(
     w: &Y,
@@ -365,27 +433,26 @@ fn workload(
         (_, Some(j)) => at(j, &["template"]),
         (_, None) => at(w, &["spec", "template"]),
     }
-    .cloned()
-    .unwrap_or(Y::Null);
-    let containers: Vec<&Y> = seq(&pod, &["spec", "containers"]).collect();
+    .unwrap_or(&NULL);
+    let containers: Vec<&Y> = seq(pod, &["spec", "containers"]).collect();
     if containers.len() > 1 {
         notes.push(format!(
             "{kind} {wns}/{wname}: {} containers; the first is the service, the others its sidecars",
             containers.len()
         ));
     }
-    let c = containers.first().copied().cloned().unwrap_or(Y::Null);
+    let c = containers.first().copied().unwrap_or(&NULL);
     let mut f = ServiceFacts {
         name: wname.clone(),
         workload: kind.to_string(),
         job_kind,
         namespace: Some(wns.clone()),
-        image: text(&c, &["image"]).map(String::from),
-        command: container_strings(&c, "command"),
-        args: container_strings(&c, "args"),
+        image: text(c, &["image"]).map(String::from),
+        command: container_strings(c, "command"),
+        args: container_strings(c, "args"),
         ..Default::default()
     };
-    let port_names = container_ports(&c, &mut f);
+    let port_names = container_ports(c, &mut f);
     let wl = Workload {
         w,
         job,
@@ -401,17 +468,17 @@ fn workload(
     };
     let selecting = wl.service_ports(&mut f);
     wl.exposure(&selecting, &mut f);
-    f.env = wl.environment(&wl.c);
+    f.env = wl.environment(wl.c);
     wl.mounts(&mut f, notes);
-    f.resources = resources(&wl.c);
+    f.resources = resources(wl.c);
     wl.scaling(&mut f);
     wl.probes(&mut f);
     wl.security(&mut f);
     wl.lifecycle(&mut f);
     wl.init_containers(&mut f);
     wl.other_containers(&mut f);
-    let main = main_container_index(&wl.pod);
-    let waits = wait_container_indexes(&wl.pod);
+    let main = main_container_index(wl.pod);
+    let waits = wait_container_indexes(wl.pod);
     f.fields = std::sync::Arc::new(crate::structure::kubernetes_lines(w, kind, &|p| {
         read_by_facts(kind, &main, &waits, p)
     }));
@@ -687,8 +754,8 @@ fn container_ports(c: &Y, f: &mut ServiceFacts) -> BTreeMap<String, u16> {
 
 /// Requests and limits of a container, normalised.
 fn resources(c: &Y) -> ResourceFacts {
-    let r = at(c, &["resources"]).cloned().unwrap_or(Y::Null);
-    let get = |kind: &str, res: &str| at(&r, &[kind, res]).and_then(scalar);
+    let r = at(c, &["resources"]).unwrap_or(&NULL);
+    let get = |kind: &str, res: &str| at(r, &[kind, res]).and_then(scalar);
     ResourceFacts {
         requests_cpu: get("requests", "cpu").map(|s| cpu(&s)),
         requests_memory: get("requests", "memory").map(|s| memory(&s)),
@@ -709,13 +776,16 @@ impl Workload<'_> {
 
     /// Services selecting the pods: Service ports and NodePorts. Returns their names.
     fn service_ports(&self, f: &mut ServiceFacts) -> Vec<String> {
-        let pod_labels = labels(&self.pod, &["metadata", "labels"]);
+        let pod_labels = labels(self.pod, &["metadata", "labels"]);
         let mut selecting: Vec<String> = Vec::new();
-        for (sel, s) in self.index.services.get(&self.ns).into_iter().flatten() {
+        let candidates = self
+            .index
+            .services
+            .get(&self.ns)
+            .map(|n| n.selecting(&pod_labels))
+            .unwrap_or_default();
+        for (_, s) in candidates {
             let s: &Y = s;
-            if sel.is_empty() || !sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)) {
-                continue;
-            }
             selecting.push(name(s));
             let headless = text(s, &["spec", "clusterIP"]) == Some("None");
             for sp in seq(s, &["spec", "ports"]) {
@@ -745,24 +815,12 @@ impl Workload<'_> {
 
     /// Routes (Ingresses, HTTPRoutes) to the Services selecting the pods.
     fn exposure(&self, selecting: &[String], f: &mut ServiceFacts) {
-        let services: Vec<&Y> = self
-            .index
-            .services
-            .get(&self.ns)
-            .into_iter()
-            .flatten()
-            .map(|(_, s)| *s)
-            .collect();
-        f.exposure.extend(crate::route::exposure(
-            self.index
-                .ingresses
-                .get(&self.ns)
-                .into_iter()
-                .flatten()
-                .copied(),
-            &services,
-            selecting,
-        ));
+        let Some(routes) = self.index.routes.get(&self.ns) else {
+            return;
+        };
+        let services = self.index.services.get(&self.ns);
+        f.exposure
+            .extend(routes.exposure(selecting, |name| services.and_then(|s| s.named(name))));
     }
 
     /// A secret's value as its hash (of the reference, when the Secret is not in the set).
@@ -861,7 +919,7 @@ impl Workload<'_> {
     /// Volume mounts: claims and claim templates, `emptyDir`, `hostPath`, and ConfigMap and
     /// Secret volumes as files.
     fn mounts(&self, f: &mut ServiceFacts, notes: &mut Vec<String>) {
-        let volumes: BTreeMap<String, &Y> = seq(&self.pod, &["spec", "volumes"])
+        let volumes: BTreeMap<String, &Y> = seq(self.pod, &["spec", "volumes"])
             .filter_map(|v| Some((text(v, &["name"])?.to_string(), v)))
             .collect();
         let claim_templates: BTreeMap<String, &Y> = seq(self.w, &["spec", "volumeClaimTemplates"])
@@ -889,7 +947,7 @@ impl Workload<'_> {
                 ..Default::default()
             }
         };
-        for m in seq(&self.c, &["volumeMounts"]) {
+        for m in seq(self.c, &["volumeMounts"]) {
             let (Some(vname), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
                 continue;
             };
@@ -1049,7 +1107,7 @@ impl Workload<'_> {
             (ProbeKind::Readiness, "readinessProbe"),
             (ProbeKind::Startup, "startupProbe"),
         ] {
-            let Some(p) = at(&self.c, &[field]) else {
+            let Some(p) = at(self.c, &[field]) else {
                 continue;
             };
             let port = |v: Option<&Y>| {
@@ -1087,8 +1145,8 @@ impl Workload<'_> {
     /// Security: the container's settings override the pod's.
     fn security(&self, f: &mut ServiceFacts) {
         let pick = |k: &str| {
-            at(&self.c, &["securityContext", k])
-                .or_else(|| at(&self.pod, &["spec", "securityContext", k]))
+            at(self.c, &["securityContext", k])
+                .or_else(|| at(self.pod, &["spec", "securityContext", k]))
         };
         let user = pick("runAsUser").and_then(scalar);
         let group = pick("runAsGroup").and_then(scalar);
@@ -1100,11 +1158,11 @@ impl Workload<'_> {
         f.security.read_only_root = pick("readOnlyRootFilesystem").and_then(Y::as_bool);
         f.security.privilege_escalation = pick("allowPrivilegeEscalation").and_then(Y::as_bool);
         let caps =
-            |k: &str| strings(&self.c, &["securityContext", "capabilities", k]).unwrap_or_default();
+            |k: &str| strings(self.c, &["securityContext", "capabilities", k]).unwrap_or_default();
         f.security.cap_drop = capabilities(&caps("drop"));
         f.security.cap_add = capabilities(&caps("add"));
         // `privileged: false` is the default written out: the same as leaving it unset.
-        f.security.privileged = at(&self.c, &["securityContext", "privileged"])
+        f.security.privileged = at(self.c, &["securityContext", "privileged"])
             .and_then(Y::as_bool)
             .filter(|p| *p);
         f.security.seccomp = pick("seccompProfile").and_then(|p| {
@@ -1123,7 +1181,7 @@ impl Workload<'_> {
     /// Restart policy, job settings (Kubernetes' defaults applied), a Helm hook, and a cron
     /// job's schedule.
     fn lifecycle(&self, f: &mut ServiceFacts) {
-        f.restart = Some(restart_policy(&self.pod));
+        f.restart = Some(restart_policy(self.pod));
         let Some(job) = self.job else { return };
         let secs = |k: &str| num(job, &[k]).and_then(|n| u32::try_from(n).ok());
         let hook = text(self.w, &["metadata", "annotations", "helm.sh/hook"]).unwrap_or("");
@@ -1156,7 +1214,7 @@ impl Workload<'_> {
 
     /// Containers besides the first: sidecars, as a multi-container pod runs them.
     fn other_containers(&self, f: &mut ServiceFacts) {
-        for c in seq(&self.pod, &["spec", "containers"]).skip(1) {
+        for c in seq(self.pod, &["spec", "containers"]).skip(1) {
             let cname = text(c, &["name"]).unwrap_or_default().to_string();
             let step = StepFacts {
                 image: text(c, &["image"]).map(String::from),
@@ -1171,7 +1229,7 @@ impl Workload<'_> {
     /// Init containers: wait containers become dependencies on the Job they wait for, native
     /// sidecars (`restartPolicy: Always`) sidecars, the rest init steps in order.
     fn init_containers(&self, f: &mut ServiceFacts) {
-        for c in seq(&self.pod, &["spec", "initContainers"]) {
+        for c in seq(self.pod, &["spec", "initContainers"]) {
             if let Some(job) = waited_job(c) {
                 f.depends_on.insert(job, "completed".into());
                 continue;
@@ -1362,6 +1420,57 @@ spec:
         image: shop/api:1.4.0
         args: [serve]
 "#;
+
+    /// Services select pods by every pair of their selector, whichever pair the index files
+    /// them under: a broad selector and a narrow one both reach a pod, a selector with one
+    /// pair the pod lacks, an empty one and one in another namespace do not; the last Service
+    /// selecting a port sets its Service port, and routes follow the Services that select.
+    #[test]
+    fn services_select_pods_by_their_whole_selector() {
+        let mut yaml = String::new();
+        for (name, app) in [("a", "a"), ("b", "b")] {
+            yaml.push_str(&format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\n\
+                 spec:\n  template:\n    metadata:\n      labels: {{app: {app}, tier: web}}\n    spec:\n\
+                 \x20     containers:\n      - {{name: {name}, image: x:1, ports: [{{name: http, containerPort: 8080}}]}}\n---\n"
+            ));
+        }
+        for (name, ns, selector, port) in [
+            ("broad", "shop", "{tier: web}", 80),
+            ("narrow", "shop", "{app: a, tier: web}", 81),
+            ("other-tier", "shop", "{app: a, tier: db}", 82),
+            ("empty", "shop", "{}", 83),
+            ("elsewhere", "other", "{tier: web}", 84),
+        ] {
+            yaml.push_str(&format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\n\
+                 spec: {{selector: {selector}, ports: [{{port: {port}, targetPort: http}}]}}\n---\n"
+            ));
+        }
+        yaml.push_str(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\n\
+             spec:\n  rules:\n  - host: shop.test\n    http:\n      paths:\n\
+             \x20     - {path: /a, backend: {service: {name: narrow, port: {number: 81}}}}\n\
+             \x20     - {path: /all, backend: {service: {name: broad, port: {number: 80}}}}\n\
+             \x20     - {path: /db, backend: {service: {name: other-tier, port: {number: 82}}}}\n",
+        );
+        let facts = extract(&FileSet::from_memory(
+            "select",
+            [("all.yaml".to_string(), yaml.into_bytes())],
+        ));
+        let port = |svc: &str| facts.services[svc].ports[&Port::new(8080, "TCP")].service;
+        assert_eq!(port("a"), Some(81), "broad, then narrow, select a");
+        assert_eq!(port("b"), Some(80), "only broad selects b");
+        let routes = |svc: &str| {
+            facts.services[svc]
+                .exposure
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(routes("a"), ["shop.test/a", "shop.test/all"]);
+        assert_eq!(routes("b"), ["shop.test/all"]);
+    }
 
     fn jobs() -> Facts {
         extract(&FileSet::from_memory(

@@ -1,16 +1,40 @@
 //! Facts of an artifact set envc has just built, read from the emitter's documents
-//! (`envc_emit::kubernetes_values`) rather than parsed back from their YAML text: `envc diff`
-//! of two modes spent about a third of its time parsing what it had just written.
+//! (`envc_emit::kubernetes_values`, `envc_emit::compose_document`) rather than parsed back
+//! from their YAML text: `envc diff` of two modes spent about a third of its time parsing what
+//! it had just written.
 //!
 //! The documents are the values the text reads back as, and they go through the same
-//! extractor as the read-back path ([`crate::k8s::extract_objects`]), in the same order (files
-//! by path, as a [`crate::FileSet`] holds them), so both paths give the same facts; the tests
-//! compare them on every committed environment. Sets envc did not just build (files on disk,
-//! standard input, rendered charts) are read back as before.
+//! extractor as the read-back path ([`crate::k8s::extract_objects`]; for Compose the loader's
+//! own steps, [`crate::compose::load::load_document`], then
+//! [`crate::compose::extract_document`]), in the same order (files by path, as a
+//! [`crate::FileSet`] holds them), so both paths give the same facts; the tests compare them
+//! on every committed environment. Sets envc did not just build (files on disk, standard
+//! input, rendered charts) are read back as before.
 
 use yaml_serde::Value as Y;
 
 use crate::facts::Facts;
+use crate::fileset::FileSet;
+
+/// Facts of a Compose artifact set given as its main file `main` as a document and its other
+/// files (`.env`, secrets, mounted files), the same as [`crate::compose::extract`] gives for the
+/// set's files. `None` when the document does not load (an interpolation error, whose message
+/// names a line of the text): read the set's files back then, for the same message.
+pub fn compose(
+    label: &str,
+    main: &str,
+    doc: Y,
+    files: impl IntoIterator<Item = (String, Vec<u8>)>,
+) -> Option<Facts> {
+    let set = FileSet::from_memory(label, files);
+    let loaded = crate::compose::load::load_document(&set, main, doc).ok()?;
+    Some(crate::compose::extract_document(
+        &set,
+        main,
+        &loaded.doc,
+        loaded.notes,
+    ))
+}
 
 /// Facts of a Kubernetes artifact set given as its documents by file (`(path, documents)`),
 /// the same as [`crate::k8s::extract`] gives for the set's files.
@@ -48,7 +72,6 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FileSet;
 
     /// Every committed environment's Kubernetes modes: the facts from the documents equal the
     /// facts read back from the YAML the same build writes, and a comparison of the two is
@@ -94,5 +117,70 @@ mod tests {
             }
         }
         assert!(compared >= 2, "Kubernetes modes compared: {compared}");
+    }
+
+    /// Every committed environment's and test scenario's Compose modes: the facts from the
+    /// document equal the facts read back from the files the same build writes, and a
+    /// comparison of the two is empty.
+    #[test]
+    fn compose_document_and_text_give_the_same_facts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut roots = vec![root.clone()];
+        let scenarios = std::fs::read_dir(root.join("tests/scenarios"))
+            .into_iter()
+            .flatten();
+        let mut scenarios: Vec<_> = scenarios.flatten().map(|e| e.path()).collect();
+        scenarios.sort();
+        roots.extend(scenarios);
+        let mut compared = 0;
+        for dir in &roots {
+            let Ok(mut project) = envc_model::Project::load(dir) else {
+                continue;
+            };
+            let envs: Vec<String> = project.environments.keys().cloned().collect();
+            let modes: Vec<String> = project.profiles.keys().cloned().collect();
+            for env in &envs {
+                for mode in &modes {
+                    let Ok(loaded) = project.mode(env, mode) else {
+                        continue;
+                    };
+                    let Ok(c) = envc_core::resolve::compile(&mut project, &loaded) else {
+                        continue;
+                    };
+                    let opts = envc_emit::Options::default();
+                    let Ok(Some((doc, rest))) = envc_emit::compose_document(&c.ir, &opts) else {
+                        continue;
+                    };
+                    let artifacts = envc_emit::emit_with(&c.ir, &opts).unwrap_or_default();
+                    let main = envc_emit::compose::COMPOSE_FILE;
+                    let rest: Vec<(String, Vec<u8>)> =
+                        rest.into_iter().map(|a| (a.path, a.bytes)).collect();
+                    assert_eq!(
+                        artifacts
+                            .iter()
+                            .map(|a| a.path.as_str())
+                            .collect::<Vec<_>>(),
+                        std::iter::once(main)
+                            .chain(rest.iter().map(|(p, _)| p.as_str()))
+                            .collect::<Vec<_>>(),
+                        "{env}/{mode}: the same files"
+                    );
+                    let set = FileSet::from_memory(
+                        "set",
+                        artifacts.into_iter().map(|a| (a.path, a.bytes)),
+                    );
+                    let read = crate::compose::extract(&set);
+                    let shown = format!("{}: {env}/{mode}", dir.display());
+                    let given = compose("set", main, doc, rest)
+                        .unwrap_or_else(|| panic!("{shown}: the document loads"));
+                    assert!(!read.services.is_empty(), "{shown}");
+                    assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
+                    let c = crate::compare_modes(&read, &given, &Default::default());
+                    assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 4, "Compose modes compared: {compared}");
     }
 }

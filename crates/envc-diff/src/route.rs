@@ -7,7 +7,7 @@
 //! shows only its parent, which the profile sets. A route on a Gateway has no TLS of its own:
 //! the Gateway's listener terminates it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use yaml_serde::Value as Y;
 
@@ -197,41 +197,63 @@ fn port_number(service: Option<&Y>, port: &PortRef) -> String {
     }
 }
 
-/// The routes (objects of [`KINDS`] in the workload's namespace) to the Services selecting a
-/// workload (`selecting`, found among `services`): its exposure facts by `<host><path>`.
-pub fn exposure<'a>(
-    routes: impl Iterator<Item = &'a Y>,
-    services: &[&Y],
-    selecting: &[String],
-) -> BTreeMap<String, RouteFacts> {
-    let mut exposure = BTreeMap::new();
-    for o in routes {
+/// The rules of one namespace's route objects (of [`KINDS`]), parsed once and filed by the
+/// Service each leads to, in the set's order: each workload looks up the rules of the
+/// Services selecting it instead of parsing every route of its namespace again.
+#[derive(Debug, Default)]
+pub struct Routes {
+    rules: Vec<Rule>,
+    by_service: HashMap<String, Vec<usize>>,
+}
+
+impl Routes {
+    /// Files the rules of a route object; other kinds add nothing.
+    pub fn add(&mut self, o: &Y) {
         let rules = match text(o, &["kind"]) {
             Some("Ingress") => ingress_rules(o),
             Some("HTTPRoute") => http_route_rules(o),
-            _ => continue,
+            _ => return,
         };
         for r in rules {
-            if !selecting.contains(&r.service) {
-                continue;
-            }
-            let service = services
-                .iter()
-                .copied()
-                .find(|s| text(s, &["metadata", "name"]) == Some(r.service.as_str()));
-            let port = r.port.as_ref().map(|p| port_number(service, p));
+            self.by_service
+                .entry(r.service.clone())
+                .or_default()
+                .push(self.rules.len());
+            self.rules.push(r);
+        }
+    }
+
+    /// The routes to the Services selecting a workload (`selecting`; `service` finds one of
+    /// the namespace's Services by name): its exposure facts by `<host><path>`. Where two
+    /// rules give the same host and path, the later in the set wins.
+    pub fn exposure<'a>(
+        &self,
+        selecting: &[String],
+        service: impl Fn(&str) -> Option<&'a Y>,
+    ) -> BTreeMap<String, RouteFacts> {
+        let mut found: Vec<usize> = selecting
+            .iter()
+            .filter_map(|s| self.by_service.get(s))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        let mut exposure = BTreeMap::new();
+        for r in found.into_iter().map(|i| &self.rules[i]) {
+            let port = r.port.as_ref().map(|p| port_number(service(&r.service), p));
             exposure.insert(
                 format!("{}{}", r.host, r.path),
                 RouteFacts {
-                    service: r.service,
+                    service: r.service.clone(),
                     port,
-                    parent: r.parent,
-                    tls: r.tls,
+                    parent: r.parent.clone(),
+                    tls: r.tls.clone(),
                 },
             );
         }
+        exposure
     }
-    exposure
 }
 
 /// The flattened facts of a service's routes.

@@ -217,21 +217,34 @@ pub fn defaulted(kind: &str, path: &str, v: &str) -> bool {
 /// ports, env, volumes) is indexed by name (`containers[web]`), so removing one item does not
 /// renumber the others; other lists by position.
 pub fn flatten(v: &Y, prefix: &str, out: &mut BTreeMap<String, Value>) {
+    let mut path = String::with_capacity(prefix.len() + 64);
+    path.push_str(prefix);
+    flatten_at(v, &mut path, out);
+}
+
+/// [`flatten`] with the path so far in one buffer, extended and cut back around each child:
+/// a path allocated for every node and then again for every field was most of its cost.
+fn flatten_at(v: &Y, path: &mut String, out: &mut BTreeMap<String, Value>) {
     match v {
         Y::Mapping(m) if m.is_empty() => {
-            out.insert(prefix.to_string(), Value::Text("{}".into()));
+            out.insert(path.clone(), Value::Text("{}".into()));
         }
         Y::Mapping(m) => {
             for (k, x) in m {
-                let key = match k {
-                    Y::String(s) => s.clone(),
-                    other => scalar_text(other).unwrap_or_else(|| "?".into()),
-                };
-                flatten(x, &join(prefix, &key), out);
+                let len = path.len();
+                if len > 0 {
+                    path.push('.');
+                }
+                match k {
+                    Y::String(s) => path.push_str(s),
+                    other => path.push_str(scalar_text(other).as_deref().unwrap_or("?")),
+                }
+                flatten_at(x, path, out);
+                path.truncate(len);
             }
         }
         Y::Sequence(s) if s.is_empty() => {
-            out.insert(prefix.to_string(), Value::Text("[]".into()));
+            out.insert(path.clone(), Value::Text("[]".into()));
         }
         Y::Sequence(s) => {
             let names: Vec<Option<&str>> = s
@@ -244,17 +257,24 @@ pub fn flatten(v: &Y, prefix: &str, out: &mut BTreeMap<String, Value>) {
                 n.windows(2).all(|w| w[0] != w[1])
             };
             for (i, x) in s.iter().enumerate() {
-                let index = match names[i] {
-                    Some(n) if by_name => format!("{prefix}[{n}]"),
-                    _ => format!("{prefix}[{i}]"),
-                };
-                flatten(x, &index, out);
+                let len = path.len();
+                path.push('[');
+                match names[i] {
+                    Some(n) if by_name => path.push_str(n),
+                    _ => {
+                        use std::fmt::Write;
+                        let _ = write!(path, "{i}");
+                    }
+                }
+                path.push(']');
+                flatten_at(x, path, out);
+                path.truncate(len);
             }
         }
-        Y::Tagged(t) => flatten(&t.value, prefix, out),
+        Y::Tagged(t) => flatten_at(&t.value, path, out),
         other => {
             out.insert(
-                prefix.to_string(),
+                path.clone(),
                 Value::Text(scalar_text(other).unwrap_or_default()),
             );
         }
@@ -285,14 +305,6 @@ pub fn unindexed(path: &str) -> String {
         }
     }
     out
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
 }
 
 fn scalar_text(v: &Y) -> Option<String> {
@@ -567,6 +579,123 @@ mod tests {
                 "spec.template.spec.containers[web].ports[0].containerPort=80"
             ]
         );
+    }
+
+    /// `flatten` as it was before it kept one path buffer: a path allocated per node.
+    fn flatten_reference(v: &Y, prefix: &str, out: &mut BTreeMap<String, Value>) {
+        let join = |key: &str| {
+            if prefix.is_empty() {
+                key.to_string()
+            } else {
+                format!("{prefix}.{key}")
+            }
+        };
+        match v {
+            Y::Mapping(m) if m.is_empty() => {
+                out.insert(prefix.to_string(), Value::Text("{}".into()));
+            }
+            Y::Mapping(m) => {
+                for (k, x) in m {
+                    let key = match k {
+                        Y::String(s) => s.clone(),
+                        other => scalar_text(other).unwrap_or_else(|| "?".into()),
+                    };
+                    flatten_reference(x, &join(&key), out);
+                }
+            }
+            Y::Sequence(s) if s.is_empty() => {
+                out.insert(prefix.to_string(), Value::Text("[]".into()));
+            }
+            Y::Sequence(s) => {
+                let names: Vec<Option<&str>> = s
+                    .iter()
+                    .map(|x| x.get("name").and_then(Y::as_str))
+                    .collect();
+                let by_name = names.iter().all(Option::is_some) && {
+                    let mut n: Vec<&str> = names.iter().flatten().copied().collect();
+                    n.sort_unstable();
+                    n.windows(2).all(|w| w[0] != w[1])
+                };
+                for (i, x) in s.iter().enumerate() {
+                    let index = match names[i] {
+                        Some(n) if by_name => format!("{prefix}[{n}]"),
+                        _ => format!("{prefix}[{i}]"),
+                    };
+                    flatten_reference(x, &index, out);
+                }
+            }
+            Y::Tagged(t) => flatten_reference(&t.value, prefix, out),
+            other => {
+                out.insert(
+                    prefix.to_string(),
+                    Value::Text(scalar_text(other).unwrap_or_default()),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flatten_gives_the_paths_a_path_per_node_gave() {
+        let doc = "\
+a: {b: {c: 1, d: [x, y]}, e: {}, f: []}
+1: numeric key
+true: [{name: p, v: 1}, {name: q, v: 2}]
+dup: [{name: p}, {name: p}]
+mixed: [{name: p}, 3, [nested, [deeper]]]
+tagged: !Tag {inner: [1, 2]}
+nulls: {n: null, s: '', f: 1.5}
+'': empty key
+";
+        let v: Y = yaml_serde::from_str(doc).expect("yaml");
+        for prefix in ["", "spec", "spec.template[web]"] {
+            let (mut fast, mut slow) = (BTreeMap::new(), BTreeMap::new());
+            flatten(&v, prefix, &mut fast);
+            flatten_reference(&v, prefix, &mut slow);
+            let show = |m: &BTreeMap<String, Value>| -> Vec<String> {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.display()))
+                    .collect()
+            };
+            assert_eq!(show(&fast), show(&slow), "prefix {prefix:?}");
+            assert!(fast.contains_key(&format!("{}true[q].v", join_for(prefix))));
+        }
+        // Every committed Kubernetes manifest flattens the same both ways.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../out");
+        let mut files = 0;
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for d in yaml_serde::Deserializer::from_str(&text) {
+                        // A chart's templates are not YAML; the reader stops at an error.
+                        let Ok(v) = <Y as serde::Deserialize>::deserialize(d) else {
+                            break;
+                        };
+                        let (mut fast, mut slow) = (BTreeMap::new(), BTreeMap::new());
+                        flatten(&v, "", &mut fast);
+                        flatten_reference(&v, "", &mut slow);
+                        assert!(fast.keys().eq(slow.keys()), "{}", path.display());
+                    }
+                    files += 1;
+                }
+            }
+        }
+        assert!(
+            files > 10,
+            "out/ has the committed manifests ({files} read)"
+        );
+    }
+
+    fn join_for(prefix: &str) -> String {
+        if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}.")
+        }
     }
 
     #[test]

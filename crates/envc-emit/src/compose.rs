@@ -752,6 +752,34 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 /// Compiles the IR into a Compose project whose directory reaches the project root (where
 /// build contexts are relative to) through `to_root`.
 pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
+    let set = assemble(ir, to_root)?;
+    let mut text = set.prefix;
+    text.push_str(&to_yaml(&set.file)?);
+    let mut out = vec![Artifact::text(COMPOSE_FILE, text)];
+    out.extend(set.rest);
+    Ok(out)
+}
+
+/// The Compose file of [`emit_with`]'s set as the document its text reads back as (the
+/// comments aside), and the set's other files: for a caller that reads the set in memory.
+pub fn document_with(
+    ir: &Ir,
+    to_root: &str,
+) -> Result<(yaml_serde::Value, Vec<Artifact>), EmitError> {
+    let set = assemble(ir, to_root)?;
+    let doc = yaml_serde::to_value(&set.file).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    Ok((doc, set.rest))
+}
+
+/// A Compose set before its main file is written: the file, the comments it opens with, and
+/// every other file of the set in order.
+struct Assembled {
+    file: ComposeFile,
+    prefix: String,
+    rest: Vec<Artifact>,
+}
+
+fn assemble(ir: &Ir, to_root: &str) -> Result<Assembled, EmitError> {
     let project = project_name(ir);
     let restart = ir
         .compose
@@ -835,11 +863,9 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         volumes,
         secrets: secret_sources,
     };
-    let mut text = header::lines(&ir.header_lines(), "# ");
-    text.push_str(&notes(ir));
-    text.push_str(&provenance(ir, &used.files));
-    text.push_str(&to_yaml(&file)?);
-    out.push(Artifact::text(COMPOSE_FILE, text));
+    let mut prefix = header::lines(&ir.header_lines(), "# ");
+    prefix.push_str(&notes(ir));
+    prefix.push_str(&provenance(ir, &used.files));
     out.extend(files);
 
     let lines = |vars: &[String], values: bool| -> Result<String, EmitError> {
@@ -887,7 +913,11 @@ pub fn emit_with(ir: &Ir, to_root: &str) -> Result<Vec<Artifact>, EmitError> {
         }
         out.push(Artifact::text(".env.example", t));
     }
-    Ok(out)
+    Ok(Assembled {
+        file,
+        prefix,
+        rest: out,
+    })
 }
 
 /// The Compose project name: the profile's, else the environment's.

@@ -8,8 +8,8 @@ pub mod artifact;
 pub mod check;
 pub mod cloud;
 pub mod compose;
-pub mod gateway;
 pub mod external_secrets;
+pub mod gateway;
 pub mod gitops;
 pub mod header;
 pub mod healthcheck;
@@ -115,4 +115,27 @@ pub fn kubernetes_values(ir: &Ir) -> Result<Option<k8s::Documents>, EmitError> {
         return Err(EmitError::Invalid(clashes));
     }
     Ok(Some(files))
+}
+
+/// A Compose mode's main file as a document and its other files ([`compose::document_with`]),
+/// after the same checks as [`emit_with`]: for a caller that reads the set in memory. `None`
+/// for a mode of another backend.
+pub fn compose_document(
+    ir: &Ir,
+    opts: &Options,
+) -> Result<Option<(yaml_serde::Value, Vec<Artifact>)>, EmitError> {
+    if ir.backend != Backend::Compose {
+        return Ok(None);
+    }
+    let problems = check(ir);
+    if problems.has_errors() {
+        return Err(EmitError::Invalid(problems));
+    }
+    let (doc, rest) = compose::document_with(ir, &opts.project_root)?;
+    let paths = std::iter::once(compose::COMPOSE_FILE).chain(rest.iter().map(|a| a.path.as_str()));
+    let clashes = check::duplicate_paths(paths);
+    if clashes.has_errors() {
+        return Err(EmitError::Invalid(clashes));
+    }
+    Ok(Some((doc, rest)))
 }

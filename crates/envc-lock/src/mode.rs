@@ -5,9 +5,10 @@
 //! The result is an ordinary [`LoadedMode`] whose sources include the lock, so compiling it is
 //! `envc_core::resolve::compile` like any other mode.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use sha2::{Digest, Sha256};
 
 use envc_model::load::LoadedMode;
@@ -58,13 +59,34 @@ pub fn model_release(project: &mut Project, env: &str) -> Release {
     let Some(parsed) = project.environments.get(env) else {
         return Release::default();
     };
-    let tree = parsed.node.clone();
+    // The templates are read first, in the order the release names them, so that the tree
+    // is read in place (reading registers sources, which needs the project mutably).
+    let mut paths: IndexSet<String> = IndexSet::new();
+    for (_, entry) in parsed
+        .node
+        .get("services")
+        .and_then(Node::as_table)
+        .into_iter()
+        .flatten()
+    {
+        paths.extend(release::template_paths(&entry.node));
+    }
     let dir = env_dir(project, parsed.file);
-    Release::from_tree(&tree, |t| {
-        Ok(project
-            .read_aux(&dir, t)
-            .map(|id| project.sources.get(id).text.clone())
-            .unwrap_or_default())
+    let texts: HashMap<String, String> = paths
+        .into_iter()
+        .map(|t| {
+            let text = project
+                .read_aux(&dir, &t)
+                .map(|id| project.sources.get(id).text.clone())
+                .unwrap_or_default();
+            (t, text)
+        })
+        .collect();
+    let Some(parsed) = project.environments.get(env) else {
+        return Release::default();
+    };
+    Release::from_tree(&parsed.node, |t| {
+        Ok(texts.get(t).cloned().unwrap_or_default())
     })
     .unwrap_or_default()
 }

@@ -56,8 +56,11 @@ impl ServiceRelease {
         definition: Node,
         templates: IndexMap<String, String>,
     ) -> Self {
-        let config = config_hash(&definition, &templates);
-        let hash = service_hash(&image, digest.as_deref(), &definition, &templates);
+        // One canonical document for both hashes: building it was most of a lock's cost.
+        let mut doc = config_doc(&definition, &templates);
+        let config = hash(&doc);
+        with_image(&mut doc, &image, digest.as_deref());
+        let hash = hash(&doc);
         ServiceRelease {
             image,
             digest,
@@ -81,10 +84,7 @@ impl ServiceRelease {
 
     /// The image reference a mode deploys: `image@digest`, or `image` without a digest.
     pub fn reference(&self) -> String {
-        match &self.digest {
-            Some(d) => format!("{}@{d}", self.image),
-            None => self.image.clone(),
-        }
+        reference(&self.image, &self.digest)
     }
 }
 
@@ -207,6 +207,14 @@ pub fn template_paths(service: &Node) -> Vec<String> {
     out
 }
 
+/// `image@digest`, or `image` without a digest.
+fn reference(image: &str, digest: &Option<String>) -> String {
+    match digest {
+        Some(d) => format!("{image}@{d}"),
+        None => image.to_string(),
+    }
+}
+
 /// Splits `repo:tag@sha256:…` into the reference and the digest.
 pub fn split_digest(image: &str) -> (String, Option<String>) {
     match image.split_once('@') {
@@ -228,7 +236,7 @@ pub fn is_digest(d: &str) -> bool {
 /// and comments: the same configuration always has the same hash. The environment-wide
 /// unit's hash; a service's also covers its image ([`service_hash`]).
 pub fn config_hash(definition: &Node, templates: &IndexMap<String, String>) -> String {
-    hash(config_doc(definition, templates))
+    hash(&config_doc(definition, templates))
 }
 
 /// `sha256:<hex>` of what a locked service deploys: its image and digest with its definition
@@ -241,9 +249,14 @@ pub fn service_hash(
     templates: &IndexMap<String, String>,
 ) -> String {
     let mut doc = config_doc(definition, templates);
+    with_image(&mut doc, image, digest);
+    hash(&doc)
+}
+
+/// A configuration document with what a service deploys added ([`service_hash`]).
+fn with_image(doc: &mut serde_json::Value, image: &str, digest: Option<&str>) {
     doc["image"] = serde_json::Value::from(image);
     doc["digest"] = serde_json::Value::from(digest);
-    hash(doc)
 }
 
 fn config_doc(definition: &Node, templates: &IndexMap<String, String>) -> serde_json::Value {
@@ -259,7 +272,7 @@ fn config_doc(definition: &Node, templates: &IndexMap<String, String>) -> serde_
     })
 }
 
-fn hash(doc: serde_json::Value) -> String {
+fn hash(doc: &serde_json::Value) -> String {
     let h = Sha256::digest(doc.to_string().as_bytes());
     format!(
         "sha256:{}",
@@ -372,6 +385,15 @@ impl Change {
 /// Units that differ from `old` to `new`: the environment-wide unit first, then services in
 /// `new`'s order, then services only `old` has.
 pub fn changes(old: &Release, new: &Release) -> Vec<Change> {
+    changes_with(old, new, |_, n| n.reference())
+}
+
+/// [`changes`], with the new services' image references given by `new_reference`.
+fn changes_with(
+    old: &Release,
+    new: &Release,
+    new_reference: impl Fn(&str, &ServiceRelease) -> String,
+) -> Vec<Change> {
     let mut out = Vec::new();
     let shared_hash = |r: &Release| r.shared.as_ref().map(|s| s.config.clone());
     let (a, b) = (shared_hash(old), shared_hash(new));
@@ -395,18 +417,20 @@ pub fn changes(old: &Release, new: &Release) -> Vec<Change> {
                 unit: name.clone(),
                 action: Action::Add,
                 old_image: None,
-                new_image: Some(n.reference()),
+                new_image: Some(new_reference(name, n)),
                 old_config: None,
                 new_config: Some(n.config.clone()),
             }),
-            Some(o) if o.reference() != n.reference() || o.config != n.config => out.push(Change {
-                unit: name.clone(),
-                action: Action::Update,
-                old_image: Some(o.reference()),
-                new_image: Some(n.reference()),
-                old_config: Some(o.config.clone()),
-                new_config: Some(n.config.clone()),
-            }),
+            Some(o) if o.reference() != new_reference(name, n) || o.config != n.config => {
+                out.push(Change {
+                    unit: name.clone(),
+                    action: Action::Update,
+                    old_image: Some(o.reference()),
+                    new_image: Some(new_reference(name, n)),
+                    old_config: Some(o.config.clone()),
+                    new_config: Some(n.config.clone()),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -429,16 +453,13 @@ pub fn changes(old: &Release, new: &Release) -> Vec<Change> {
 /// lock's does: the digest was pinned at promotion (`--digest`), so the model's tag alone
 /// is compared with the lock's.
 pub fn pending(locked: &Release, model: &Release) -> Vec<Change> {
-    let mut model = model.clone();
-    for (name, s) in model.services.iter_mut() {
-        if s.digest.is_none()
-            && let Some(l) = locked.services.get(name)
-            && l.image == s.image
-        {
-            s.set_digest(l.digest.clone());
-        }
-    }
-    changes(locked, &model)
+    // The model's reference as if its digest were the lock's: only the reference and the
+    // configuration hash are compared, so neither a copy of the model's release nor its
+    // service hashes recomputed with the digest are needed.
+    changes_with(locked, model, |name, s| match locked.services.get(name) {
+        Some(l) if s.digest.is_none() && l.image == s.image => reference(&s.image, &l.digest),
+        _ => s.reference(),
+    })
 }
 
 #[cfg(test)]
@@ -529,5 +550,72 @@ image = "db:2.0.0@sha256:0000000000000000000000000000000000000000000000000000000
             .set_digest(Some(format!("sha256:{}", "a".repeat(64))));
         assert!(pending(&locked, &release(MODEL)).is_empty());
         assert_eq!(changes(&locked, &release(MODEL)).len(), 1);
+    }
+
+    /// `pending` as it was: a copy of the model's release given the lock's digests (hashes
+    /// recomputed), then `changes`.
+    fn pending_reference(locked: &Release, model: &Release) -> Vec<Change> {
+        let mut model = model.clone();
+        for (name, s) in model.services.iter_mut() {
+            if s.digest.is_none()
+                && let Some(l) = locked.services.get(name)
+                && l.image == s.image
+            {
+                s.set_digest(l.digest.clone());
+            }
+        }
+        changes(locked, &model)
+    }
+
+    #[test]
+    fn pending_changes_are_those_of_the_model_given_the_locks_digests() {
+        let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let mut locked = release(MODEL);
+        locked
+            .services
+            .get_mut("api")
+            .unwrap()
+            .set_digest(Some(digest('a')));
+        let models = [
+            MODEL.to_string(),
+            MODEL.replace("api:1.0.0", "api:1.1.0"),
+            MODEL.replace("A = \"1\"", "A = \"2\""),
+            MODEL.replace("api:1.0.0", &format!("api:1.0.0@{}", digest('b'))),
+            MODEL.replace(&"0".repeat(64), &"c".repeat(64)),
+            MODEL.replace("db:2.0.0@sha256:", "db:2.0.0@sha256:x"),
+            MODEL.replace(
+                "[services.db]",
+                "[services.web]\nimage = \"web:1\"\n[services.db]",
+            ),
+            MODEL.replace("[services.db]", "[services.gone]"),
+            MODEL.replace("[secrets.pw]", "[secrets.pw]\ndescription = \"x\""),
+        ];
+        for (i, m) in models.iter().enumerate() {
+            let model = release(m);
+            for lock in [&locked, &release(MODEL)] {
+                let (fast, slow) = (pending(lock, &model), pending_reference(lock, &model));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "model {i}");
+            }
+        }
+        // A service's two hashes, computed from one document, are the ones each function
+        // gives on its own.
+        for s in locked.services.values() {
+            assert_eq!(s.config, config_hash(&s.definition, &s.templates));
+            assert_eq!(
+                s.hash,
+                service_hash(&s.image, s.digest.as_deref(), &s.definition, &s.templates)
+            );
+            let fresh = ServiceRelease::locked(
+                s.image.clone(),
+                s.digest.clone(),
+                s.definition.clone(),
+                s.templates.clone(),
+            );
+            assert_eq!((&fresh.config, &fresh.hash), (&s.config, &s.hash));
+            assert_ne!(
+                fresh.config, fresh.hash,
+                "the service hash covers the image"
+            );
+        }
     }
 }

@@ -84,25 +84,57 @@ impl LoadedMode {
     /// the merged profile for the mode's settings (`cloud.node_pools.general.cpu`). A path
     /// that does not exist resolves to its closest existing parent.
     pub fn origin_of_path(&self, path: &str) -> Origin {
-        let segments: Vec<&str> = path.split('.').collect();
-        let first = segments.first().copied().unwrap_or_default();
-        if OVERLAY_KEYS.contains(&first) {
-            self.tree.origin_of(&segments)
-        } else {
-            self.profile_tree.origin_of(&segments)
-        }
+        origin_in(&self.tree, &self.profile_tree, path)
     }
 
     /// Gives a diagnostic that carries only a model path (a backend's check) the location of
     /// that path, so it renders with its file, line and column.
     pub fn locate(&self, d: Diagnostic) -> Diagnostic {
-        match d.path.clone() {
-            Some(path) if d.labels.is_empty() => {
-                let origin = self.origin_of_path(&path);
-                d.at(origin, "here")
-            }
-            _ => d,
+        locate_in(&self.tree, &self.profile_tree, d)
+    }
+
+    /// What locating a model path needs (the two trees), with the decoded model and profile
+    /// dropped: a compiled mode waiting for emission keeps only this.
+    pub fn into_locator(self) -> Locator {
+        Locator {
+            tree: self.tree,
+            profile_tree: self.profile_tree,
         }
+    }
+}
+
+/// A mode's merged trees, kept after the decoded model is dropped, to locate the model paths
+/// a backend's checks name ([`LoadedMode::locate`]).
+#[derive(Debug, Clone)]
+pub struct Locator {
+    tree: Node,
+    profile_tree: Node,
+}
+
+impl Locator {
+    /// As [`LoadedMode::locate`].
+    pub fn locate(&self, d: Diagnostic) -> Diagnostic {
+        locate_in(&self.tree, &self.profile_tree, d)
+    }
+}
+
+fn origin_in(tree: &Node, profile_tree: &Node, path: &str) -> Origin {
+    let segments: Vec<&str> = path.split('.').collect();
+    let first = segments.first().copied().unwrap_or_default();
+    if OVERLAY_KEYS.contains(&first) {
+        tree.origin_of(&segments)
+    } else {
+        profile_tree.origin_of(&segments)
+    }
+}
+
+fn locate_in(tree: &Node, profile_tree: &Node, d: Diagnostic) -> Diagnostic {
+    match d.path.clone() {
+        Some(path) if d.labels.is_empty() => {
+            let origin = origin_in(tree, profile_tree, &path);
+            d.at(origin, "here")
+        }
+        _ => d,
     }
 }
 

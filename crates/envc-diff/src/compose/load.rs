@@ -372,7 +372,7 @@ fn read_file(
         });
     };
     let mut docs = crate::docs::parse(&shown, text)?;
-    let mut doc = match docs.len() {
+    let doc = match docs.len() {
         0 => {
             return Err(DocError {
                 file: shown,
@@ -391,10 +391,22 @@ fn read_file(
             message: "not a Compose file: the top level is not a mapping".into(),
         });
     }
+    prepare(doc, &shown, text, vars, unset)
+}
+
+/// A file's document as Compose reads it: merge keys applied, the first format's layout
+/// read, variables interpolated (`text` locates interpolation errors).
+fn prepare(
+    mut doc: Y,
+    shown: &str,
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    unset: &mut BTreeSet<String>,
+) -> Result<Y, DocError> {
     let _ = doc.apply_merge();
     old_layout(&mut doc);
     let mut it = Interp {
-        file: &shown,
+        file: shown,
         text,
         vars,
         unset,
@@ -444,7 +456,20 @@ pub fn is_old_layout(text: &str) -> bool {
 
 /// Loads the set's Compose project into one document.
 pub fn load(files: &FileSet) -> Result<Loaded, DocError> {
-    let list = project_files(files);
+    load_given(files, project_files(files), None)
+}
+
+/// Loads a one-file project whose file `main` is given as the document its text parses to
+/// rather than as text in the set (a set envc has just built, [`crate::memory::compose`]); the
+/// rest of the project (`.env`, mounted files) is read from the set as [`load`] reads it.
+/// Errors of interpolation carry no line, having no text to point into.
+pub fn load_document(files: &FileSet, main: &str, doc: Y) -> Result<Loaded, DocError> {
+    load_given(files, vec![main.to_string()], Some(doc))
+}
+
+/// [`load`] of the files `list`, the first given as a document when `given` is.
+fn load_given(files: &FileSet, list: Vec<String>, given: Option<Y>) -> Result<Loaded, DocError> {
+    let mut given = given;
     let Some(first) = list.first() else {
         return Err(DocError {
             file: files.label.clone(),
@@ -459,7 +484,10 @@ pub fn load(files: &FileSet) -> Result<Loaded, DocError> {
     let mut notes = Vec::new();
     let mut doc = Y::Mapping(Mapping::new());
     for path in &list {
-        let mut d = read_file(files, path, &vars, &mut unset)?;
+        let mut d = match given.take() {
+            Some(doc) => prepare(doc, &files.display(path), "", &vars, &mut unset)?,
+            None => read_file(files, path, &vars, &mut unset)?,
+        };
         include(
             files,
             &mut d,
