@@ -1465,11 +1465,20 @@ spec:
             facts.services[svc]
                 .exposure
                 .iter()
-                .cloned()
+                .map(|(route, r)| {
+                    format!(
+                        "{route} -> {}:{}",
+                        r.service,
+                        r.port.as_deref().unwrap_or("?")
+                    )
+                })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(routes("a"), ["shop.test/a", "shop.test/all"]);
-        assert_eq!(routes("b"), ["shop.test/all"]);
+        assert_eq!(
+            routes("a"),
+            ["shop.test/a -> narrow:81", "shop.test/all -> broad:80"]
+        );
+        assert_eq!(routes("b"), ["shop.test/all -> broad:80"]);
     }
 
     fn jobs() -> Facts {
