@@ -95,6 +95,11 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
                 .hint("managed services belong to prod profiles with backend = \"helm\""),
             );
         }
+        if svc.enabled
+            && let Some(e) = &svc.external
+        {
+            check_managed_host(m, name, e, d);
+        }
     }
     let Some(cloud) = &m.profile.cloud else {
         if backend == envc_model::profile::Backend::Helm {
@@ -170,6 +175,70 @@ fn check_cloud(m: &LoadedMode, d: &mut Diagnostics) {
             d.push(diag);
         }
     }
+}
+
+/// A managed endpoint the chart can point a Service at: a DNS name (an `ExternalName`) or an
+/// IPv4 address (an EndpointSlice), never a placeholder. Without one, GitOps objects would
+/// deploy the placeholder, which never resolves.
+fn check_managed_host(
+    m: &LoadedMode,
+    name: &str,
+    e: &envc_model::model::External,
+    d: &mut Diagnostics,
+) {
+    let output = format!("{}_host", name.replace('-', "_"));
+    let Some(host) = &e.host else {
+        if m.profile.gitops.is_some() {
+            d.push(
+                Diagnostic::warning(
+                    "W-gitops-endpoint",
+                    format!("the GitOps objects deploy the placeholder endpoint of `{name}`"),
+                )
+                .at(m.tree.origin_of(&["services", name, "external"]), "here")
+                .hint(format!(
+                    "Argo CD and Flux install the committed values as they are: once Terraform \
+                     has created the service, set `host` here to its output `{output}` and rebuild"
+                )),
+            );
+        }
+        return;
+    };
+    // The chart takes four dotted numbers for an address (an EndpointSlice), anything else
+    // for a name (an ExternalName).
+    let dotted = host.split('.').count() == 4
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
+    let what = if host.ends_with(".invalid") {
+        "is a placeholder that never resolves"
+    } else if dotted {
+        match host.parse::<std::net::Ipv4Addr>() {
+            Err(_) => "is not an IPv4 address",
+            // Kubernetes refuses these as endpoint addresses.
+            Ok(ip) if ip.is_loopback() || ip.is_link_local() || ip.is_unspecified() => {
+                "is a loopback, link-local or unspecified address, which an EndpointSlice cannot hold"
+            }
+            Ok(_) => return,
+        }
+    } else if is_dns_name(host) {
+        return;
+    } else {
+        "is neither a DNS name nor an IPv4 address"
+    };
+    d.push(
+        Diagnostic::error(
+            "E-managed-host",
+            format!("managed endpoint `{host}` of `{name}` {what}"),
+        )
+        .at(
+            m.tree.origin_of(&["services", name, "external", "host"]),
+            "here",
+        )
+        .hint(format!(
+            "set it to what `terraform output -raw {output}` prints, or remove it and pass the \
+             endpoint at deploy time (`--set external.{name}.host=...`)"
+        )),
+    );
 }
 
 fn bad_name(what: &str, name: &str) -> Diagnostic {

@@ -40,7 +40,12 @@ pub(crate) fn check(project: &Project, scope: &Scope<'_>, d: &mut Diagnostics) {
 fn check_bind_mounts(scope: &Scope<'_>, d: &mut Diagnostics) {
     let m = scope.m;
     let profile = &m.profile;
-    for (name, t) in &scope.targets {
+    // A managed service (`external`) is not deployed: its mounts never reach a node.
+    for (name, t) in scope
+        .targets
+        .iter()
+        .filter(|(_, t)| t.svc.external.is_none())
+    {
         for (key, v) in &t.svc.volumes {
             let Some(source) = v.source.as_deref() else {
                 continue;

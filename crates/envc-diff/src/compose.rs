@@ -1005,7 +1005,8 @@ fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
         f.security.privilege_escalation = Some(false);
     }
     f.security.seccomp = opts.iter().find_map(|o| seccomp_option(o));
-    f.security.privileged = s.get("privileged").and_then(Y::as_bool);
+    // `privileged: false` is the default written out: the same as leaving it unset.
+    f.security.privileged = s.get("privileged").and_then(Y::as_bool).filter(|p| *p);
     f.security.cap_drop = capabilities(&list("cap_drop"));
     f.security.cap_add = capabilities(&list("cap_add"));
 }

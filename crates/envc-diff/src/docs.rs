@@ -16,6 +16,20 @@ pub struct DocError {
     pub message: String,
 }
 
+impl DocError {
+    /// An error with no position in the file.
+    pub fn at_file(file: impl Into<String>, message: impl Into<String>) -> DocError {
+        DocError {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::error::Error for DocError {}
+
 impl std::fmt::Display for DocError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.file)?;

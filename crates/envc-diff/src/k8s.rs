@@ -1157,7 +1157,10 @@ impl Workload<'_> {
             |k: &str| strings(self.c, &["securityContext", "capabilities", k]).unwrap_or_default();
         f.security.cap_drop = capabilities(&caps("drop"));
         f.security.cap_add = capabilities(&caps("add"));
-        f.security.privileged = at(self.c, &["securityContext", "privileged"]).and_then(Y::as_bool);
+        // `privileged: false` is the default written out: the same as leaving it unset.
+        f.security.privileged = at(self.c, &["securityContext", "privileged"])
+            .and_then(Y::as_bool)
+            .filter(|p| *p);
         f.security.seccomp = pick("seccompProfile").and_then(|p| {
             Some(match text(p, &["type"])? {
                 "RuntimeDefault" => "runtime-default".to_string(),

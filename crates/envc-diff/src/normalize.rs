@@ -198,9 +198,9 @@ pub fn restart_as_kubernetes(facts: &mut Facts) {
 
 /// Security settings each runtime defaults, for comparing a Compose set with a Kubernetes one:
 /// Docker confines every container with its default seccomp profile unless told otherwise, so
-/// a Compose service with no `seccomp` option runs what Kubernetes calls `RuntimeDefault`; and
-/// `privileged: false` says the default of both. Only the side that leaves the setting out
-/// takes the other side's value, so an explicit difference stays one.
+/// a Compose service with no `seccomp` option runs what Kubernetes calls `RuntimeDefault`. Only
+/// the side that leaves the setting out takes the other side's value, so an explicit difference
+/// stays one. (`privileged: false`, the default of both, is read as unset by both readers.)
 pub fn security_defaults(a: &mut Facts, b: &mut Facts) {
     use crate::facts::Format;
     let (compose, kube) = match (a.format, b.format) {
@@ -215,12 +215,6 @@ pub fn security_defaults(a: &mut Facts, b: &mut Facts) {
         if c.security.seccomp.is_none() && k.security.seccomp.as_deref() == Some("runtime-default")
         {
             c.security.seccomp = k.security.seccomp.clone();
-        }
-        let (x, y) = (&mut c.security.privileged, &mut k.security.privileged);
-        match (*x, *y) {
-            (None, Some(false)) => *x = Some(false),
-            (Some(false), None) => *y = Some(false),
-            _ => {}
         }
     }
 }

@@ -46,6 +46,11 @@ pub fn placeholder_host(service: &str) -> String {
     format!("{service}.endpoint.{PLACEHOLDER_TLD}")
 }
 
+/// Terraform's name of a service's `<service>_host` output (the managed endpoint).
+pub fn host_output(service: &str) -> String {
+    format!("{}_host", service.replace('-', "_"))
+}
+
 /// Secrets the cloud needs: those a managed service's own env uses (its admin password).
 /// Terraform declares them `sensitive`; the README says how to pass them.
 pub fn sensitive_secrets(ir: &Ir) -> Vec<String> {

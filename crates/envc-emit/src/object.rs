@@ -486,7 +486,20 @@ fn workload(ir: &Ir, s: &Service, flavour: Flavour) -> Vec<Object> {
     let template = pod::template(ir, s, flavour);
     match s.workload {
         WorkloadKind::Deployment => {
-            let has_claims = s.volumes.iter().any(|v| v.owned_claim());
+            // A claim of its own, or an environment volume only this service mounts
+            // read-write on one node (ReadWriteOnce): a new pod elsewhere could not attach it.
+            let has_claims = s.volumes.iter().any(|v| {
+                v.owned_claim()
+                    || v.bind.is_none()
+                        && !v.read_only
+                        && v.shared.as_ref().is_some_and(|n| {
+                            ir.volumes.iter().any(|sv| {
+                                &sv.name == n
+                                    && sv.access_mode == "ReadWriteOnce"
+                                    && sv.used_by.len() == 1
+                            })
+                        })
+            });
             vec![Object::Deployment(Box::new(Deployment {
                 metadata: meta(&s.name, ns, l),
                 spec: Some(DeploymentSpec {

@@ -10,7 +10,7 @@ use envc_core::ir::Service;
 use envc_model::profile::{CloudSettings, Provider};
 
 use crate::artifact::Artifact;
-use crate::cloud::{PoolSizing, mib, sensitive_secrets, size_pools};
+use crate::cloud::{PoolSizing, host_output, mib, sensitive_secrets, size_pools};
 use crate::header;
 use crate::name::tf_secret_variable;
 
@@ -36,9 +36,9 @@ fn managed_services(ir: &Ir) -> impl Iterator<Item = &Service> {
     ir.services.iter().filter(|s| !s.is_deployed())
 }
 
-/// Terraform's name of a service's `<service>_host` output.
-fn host_output(service: &str) -> String {
-    format!("{}_host", service.replace('-', "_"))
+/// The endpoint the profile gives a managed service, if it does.
+fn known_host(s: &Service) -> Option<&str> {
+    s.external.as_ref().and_then(|e| e.host.as_deref())
 }
 
 /// The header (in an HTML comment), the title and the table of files.
@@ -287,10 +287,12 @@ fn managed(ir: &Ir) -> String {
          the managed endpoint, so every reference (`${postgres.host}` is still\n\
          `postgres.<namespace>.svc.cluster.local`) keeps working. A DNS name becomes an\n\
          `ExternalName` Service, an IP address a selector-less Service with an EndpointSlice. The\n\
-         endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`.\n\
-         Until it is set, the placeholder `<service>.endpoint.invalid` never resolves and\n\
+         endpoint comes from Terraform: its output `<service>_host` goes to `external.<service>.host`,\n\
+         with `--set` at deploy time (the commands above). `host` in the service's `external` block\n\
+         of the profile makes it the chart's default, which is what Argo CD and Flux deploy. Until\n\
+         one of them sets it, the placeholder `<service>.endpoint.invalid` never resolves and\n\
          `helm install` prints a warning. The managed service must listen on the model's port.\n\n\
-         | service | managed as | port | Helm value | Terraform output |\n| --- | --- | --- | --- | --- |\n",
+         | service | managed as | port | Helm value | Terraform output | endpoint |\n| --- | --- | --- | --- | --- | --- |\n",
     );
     for m in managed {
         let kind = m
@@ -303,9 +305,13 @@ fn managed(ir: &Ir) -> String {
             .first()
             .map(|p| p.service.to_string())
             .unwrap_or_default();
+        let endpoint = match known_host(m) {
+            Some(h) => format!("`{h}` (profile)"),
+            None => "at deploy time".to_string(),
+        };
         let _ = writeln!(
             s,
-            "| {} | `{kind}` | {port} | `external.{}.host` | `{}` |",
+            "| {} | `{kind}` | {port} | `external.{}.host` | `{}` | {endpoint} |",
             m.name,
             m.name,
             host_output(&m.name)

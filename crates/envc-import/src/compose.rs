@@ -78,6 +78,14 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
             .flatten()
             .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
             .collect(),
+        doc_configs: loaded
+            .doc
+            .get("configs")
+            .and_then(Y::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.clone())))
+            .collect(),
         vars: vars.clone(),
         files: Vec::new(),
     };
@@ -89,7 +97,7 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
         match k.as_str() {
             Some("version") => cx.report.push("version", "", "the obsolete `version:` key is not carried over (the Compose specification has none)"),
             Some("secrets") => cx.report.push("secrets/*", "", "envc declares the Compose secrets of the model's secrets that images read from files, with the mode's dev values under secrets/"),
-            Some("configs") => cx.report.push("configs/*", "", "top-level `configs` are not carried over: envc bind-mounts the model's config files"),
+            Some("configs") => cx.report.push("configs/*", "", "top-level `configs` become the model's files of the services that mount them; envc's Compose set bind-mounts each file"),
             _ => {}
         }
     }
@@ -139,7 +147,7 @@ pub fn compose(opts: &ComposeOptions) -> Result<Import, ImportError> {
         }
         draft.services.insert(svc.clone(), env_table);
     }
-    templates(&mut draft, &set)?;
+    templates(&mut draft, &set, &mut cx.report)?;
     if draft.services.values().any(runs_as_root) {
         let mut ns = Table::new();
         ns.insert("name".into(), s(env.clone()));
@@ -494,6 +502,7 @@ const HANDLED: &[&str] = &[
     "profiles",
     "networks",
     "secrets",
+    "configs",
 ];
 
 /// The state of one import.
@@ -512,6 +521,8 @@ struct Cx<'a> {
     volume_names: IndexMap<String, String>,
     /// The project's top-level `secrets`.
     doc_secrets: IndexMap<String, Y>,
+    /// The project's top-level `configs`.
+    doc_configs: IndexMap<String, Y>,
     /// The variables interpolation read.
     vars: BTreeMap<String, String>,
     files: Vec<(String, String)>,
@@ -976,9 +987,18 @@ impl Cx<'_> {
                 }
                 let mut vt = Table::new();
                 let source = self.project_path(name, &key, &m.source);
-                if self.shared_binds.contains(&m.source) {
-                    let shared = self.shared_volume(&m.source, true);
-                    vt.insert("volume".into(), s_(shared));
+                let shared = self.shared_binds.contains(&m.source);
+                // A folder of state the service writes (a database's data) is a claim where
+                // bind mounts do not exist. Anything else stays a bind mount, refused there
+                // until the model says where it comes from: content (config, code) mounted
+                // as an empty claim would break silently, and a claim at a file's path would
+                // be a folder.
+                if shared || holds_state(&m.target) && !looks_like_file(&m.source) {
+                    let volume = self.bind_volume(&m.source, shared);
+                    if !shared {
+                        self.report.push(name, &key, format!("the folder is bind-mounted in docker only; other modes mount the environment volume `{volume}` instead, empty at first (state the service writes, such as a database's, needs nothing more; content it reads belongs in the image or in `files`)"));
+                    }
+                    vt.insert("volume".into(), s_(volume));
                 }
                 vt.insert("source".into(), s_(source));
                 vt.insert("path".into(), s_(m.target.clone()));
@@ -1046,11 +1066,80 @@ impl Cx<'_> {
             vt.insert("persistent".into(), Value::Boolean(false));
             vols.insert(vname, Value::Table(vt));
         }
+        self.configs(name, s, &mut files, &mut taken);
         if !vols.is_empty() {
             t.insert("volumes".into(), Value::Table(vols));
         }
         if !files.is_empty() {
             t.insert("files".into(), Value::Table(files));
+        }
+    }
+
+    /// The Compose configs a service mounts: a config of a project file is that file, one of
+    /// inline `content` its content, each a file of the model at the config's target (by
+    /// default `/<config>`, as Compose mounts it).
+    fn configs(&mut self, name: &str, s: &Y, files: &mut Table, taken: &mut Vec<String>) {
+        for c in s
+            .get("configs")
+            .and_then(Y::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let (source, target) = match c {
+                Y::Mapping(_) => {
+                    let Some(src) = c.get("source").and_then(text_of) else {
+                        self.report.push(
+                            name,
+                            "configs",
+                            "a config without `source`: not carried over",
+                        );
+                        continue;
+                    };
+                    for opt in ["uid", "gid", "mode"] {
+                        if c.get(opt).is_some() {
+                            self.report.push(name, &format!("fields.configs.{src}.{opt}"), format!("config option `{opt}` has no counterpart in the model (files are mounted read-only, mode 0444)"));
+                        }
+                    }
+                    let tgt = c
+                        .get("target")
+                        .and_then(text_of)
+                        .unwrap_or_else(|| format!("/{src}"));
+                    (src, tgt)
+                }
+                _ => match text_of(c) {
+                    Some(src) => (src.clone(), format!("/{src}")),
+                    None => continue,
+                },
+            };
+            let Some(def) = self.doc_configs.get(&source).cloned() else {
+                self.report.push(name, "configs", format!("config `{source}` is not declared under top-level `configs` (Compose refuses it): not carried over"));
+                continue;
+            };
+            if let Some(file) = def.get("file").and_then(text_of) {
+                let m = Mount {
+                    source: file.clone(),
+                    target: target.clone(),
+                    read_only: true,
+                    bind: true,
+                    sub_path: None,
+                    extra: Vec::new(),
+                };
+                let fname = name::unique(name::label(&source, 63), taken);
+                if self.file_mount(name, &m, files, taken) {
+                    taken.push(fname);
+                } else {
+                    self.report.push(name, &format!("files.{target}"), format!("config `{source}` names `{file}`, which the import cannot read: not carried over"));
+                }
+            } else if let Some(content) = def.get("content").and_then(text_of) {
+                let fname = name::unique(name::label(&source, 63), taken);
+                taken.push(fname.clone());
+                let mut ft = Table::new();
+                ft.insert("path".into(), s_(target));
+                ft.insert("content".into(), s_(content.replace("$${", "$$${")));
+                files.insert(fname, Value::Table(ft));
+            } else {
+                self.report.push(name, &format!("files.{target}"), format!("config `{source}` comes from outside the project (`external` or `environment`): not carried over; give the model the file"));
+            }
         }
     }
 
@@ -1091,8 +1180,25 @@ impl Cx<'_> {
         true
     }
 
-    /// The environment volume for a named volume or bound folder several services mount.
-    fn shared_volume(&mut self, source: &str, bind: bool) -> String {
+    /// The environment volume that stands for a bound folder in modes without bind mounts:
+    /// shared when several services mount the folder, one pod's (ReadWriteOnce) otherwise.
+    fn bind_volume(&mut self, source: &str, shared: bool) -> String {
+        if shared {
+            return self.shared_volume(source, true);
+        }
+        let n = self.volume_for(source);
+        let mut vt = Table::new();
+        vt.insert("size".into(), s_("1Gi"));
+        vt.insert(
+            "description".into(),
+            s_(format!("the folder `{source}`, bind-mounted in docker")),
+        );
+        self.volumes.entry(n.clone()).or_insert(vt);
+        n
+    }
+
+    /// The environment volume's name for a Compose source (named volume or folder), unique.
+    fn volume_for(&mut self, source: &str) -> String {
         if let Some(n) = self.volume_names.get(source) {
             return n.clone();
         }
@@ -1104,6 +1210,15 @@ impl Cx<'_> {
             .unwrap_or("shared");
         let n = name::unique(name::label(base, 63), &taken);
         self.volume_names.insert(source.to_string(), n.clone());
+        n
+    }
+
+    /// The environment volume for a named volume or bound folder several services mount.
+    fn shared_volume(&mut self, source: &str, bind: bool) -> String {
+        if let Some(n) = self.volume_names.get(source) {
+            return n.clone();
+        }
+        let n = self.volume_for(source);
         {
             let mut vt = Table::new();
             vt.insert("size".into(), s_("1Gi"));
@@ -1412,7 +1527,7 @@ fn memory(m: &str) -> String {
 
 /// `x-` blocks that services merge with `<<` become templates: the part of those services
 /// that is the same in all of them.
-fn templates(draft: &mut Draft, set: &FileSet) -> Result<(), ImportError> {
+fn templates(draft: &mut Draft, set: &FileSet, report: &mut Report) -> Result<(), ImportError> {
     let Some(first) = set.named.first() else {
         return Ok(());
     };
@@ -1433,7 +1548,15 @@ fn templates(draft: &mut Draft, set: &FileSet) -> Result<(), ImportError> {
         })
         .collect();
     let mut groups: IndexMap<String, Vec<String>> = IndexMap::new();
+    // Services that read one env file share what it sets (and often more), anchor or not.
+    let mut by_env_file: IndexMap<String, Vec<String>> = IndexMap::new();
     for (svc, s) in services_of(raw) {
+        if let Some(first) = env_files(s).first() {
+            by_env_file
+                .entry(first.clone())
+                .or_default()
+                .push(name::label(&svc, 54));
+        }
         let merged: Vec<&Y> = match s.get("<<") {
             Some(Y::Sequence(seq)) => seq.iter().collect(),
             Some(v) => vec![v],
@@ -1449,22 +1572,92 @@ fn templates(draft: &mut Draft, set: &FileSet) -> Result<(), ImportError> {
         }
     }
     for (anchor, members) in groups {
+        extract_template(draft, anchor.trim_start_matches("x-"), &members);
+    }
+    for (file, members) in by_env_file {
+        let base = file.trim_start_matches("./").trim_start_matches('.');
+        if let Some(t) = extract_template(draft, base, &members) {
+            report.push(
+                &members.join(", "),
+                "extends",
+                format!("the services reading `{file}` extend template `{t}`, which holds what they share"),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether a container path is where services keep state they write (data, logs, caches),
+/// by the file system hierarchy's conventions and common image layouts.
+fn holds_state(target: &str) -> bool {
+    const UNDER: &[&str] = &[
+        "/var/lib/",
+        "/var/log/",
+        "/var/cache/",
+        "/var/spool/",
+        "/data/",
+        "/srv/",
+    ];
+    const LAST: &[&str] = &[
+        "data", "db", "logs", "log", "cache", "storage", "state", "uploads",
+    ];
+    let t = target.trim_end_matches('/');
+    let last = t.rsplit('/').next().unwrap_or("");
+    UNDER.iter().any(|u| format!("{t}/").starts_with(u)) || LAST.contains(&last)
+}
+
+/// Whether a bind mount's source reads as a file (`prometheus.yml`, `servers.json`) rather than
+/// a folder (`./data`, `./postgres14`), when the import cannot look.
+fn looks_like_file(source: &str) -> bool {
+    let last = source
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    match last.rsplit_once('.') {
+        Some((stem, ext)) => {
+            !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
+/// The `env_file` entries of a raw service, as written.
+fn env_files(s: &Y) -> Vec<String> {
+    match s.get("env_file") {
+        Some(Y::Sequence(seq)) => seq
+            .iter()
+            .filter_map(|e| text_of(e).or_else(|| e.get("path").and_then(text_of)))
+            .collect(),
+        Some(v) => text_of(v).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Makes what `members` share a template named after `base` that they extend; the template's
+/// name, or `None` when fewer than two of them are imported or they share nothing.
+fn extract_template(draft: &mut Draft, base: &str, members: &[String]) -> Option<String> {
+    {
         let tables: Vec<&Table> = members
             .iter()
             .filter_map(|m| draft.services.get(m))
             .collect();
         if tables.len() < 2 {
-            continue;
+            return None;
         }
         let mut common = factor::common(&tables);
         common.remove("enabled");
         common.remove("workload");
         common.remove("job");
+        common.remove("extends");
         if common.is_empty() {
-            continue;
+            return None;
         }
-        let tname = name::label(anchor.trim_start_matches("x-"), 63);
-        for m in &members {
+        let taken: Vec<String> = draft.templates.keys().cloned().collect();
+        let tname = name::unique(name::label(base, 63), &taken);
+        for m in members {
             let Some(svc) = draft.services.get(m) else {
                 continue;
             };
@@ -1488,9 +1681,9 @@ fn templates(draft: &mut Draft, set: &FileSet) -> Result<(), ImportError> {
             }
             draft.services.insert(m.clone(), out);
         }
-        draft.templates.insert(tname, common);
+        draft.templates.insert(tname.clone(), common);
+        Some(tname)
     }
-    Ok(())
 }
 
 fn runs_as_root(t: &Table) -> bool {

@@ -1,8 +1,6 @@
 //! The model being written: an environment as TOML tables, the profiles that hold what differs
 //! per mode, and the files they become.
 
-use std::fmt;
-
 use indexmap::IndexMap;
 use toml::{Table, Value};
 
@@ -34,56 +32,9 @@ pub struct Import {
     pub report: Report,
 }
 
-/// An input that could not be imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportError {
-    /// The file, as named.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// What is wrong, lowercase.
-    pub message: String,
-}
-
-impl ImportError {
-    /// An error with no position.
-    pub fn at_file(file: impl Into<String>, message: impl Into<String>) -> ImportError {
-        ImportError {
-            file: file.into(),
-            line: None,
-            column: None,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<envc_diff::docs::DocError> for ImportError {
-    fn from(e: envc_diff::docs::DocError) -> Self {
-        ImportError {
-            file: e.file,
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        }
-    }
-}
-
-impl fmt::Display for ImportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-            if let Some(c) = self.column {
-                write!(f, ":{c}")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ImportError {}
+/// An input that could not be imported: its file, with the line and column when known (the
+/// document reader's error, which every reader of input files shares).
+pub type ImportError = envc_diff::docs::DocError;
 
 /// A secret found inline.
 #[derive(Debug, Clone, Default)]
@@ -213,7 +164,7 @@ impl Draft {
         }
         match existing {
             Some(text) => {
-                let mut out = text.trim_end().to_string();
+                let mut out = without_environment(text, &self.env).trim_end().to_string();
                 out.push_str(&format!(
                     "\n\n# Added by `envc import` for environment `{}`.\n",
                     self.env
@@ -230,6 +181,27 @@ impl Draft {
             }
         }
     }
+}
+
+/// A profile without its overlay for `env` (what an earlier import of it added), so that an
+/// import with `--force` replaces the overlay rather than adding a second one.
+fn without_environment(text: &str, env: &str) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let Some(envs) = doc
+        .get_mut("environments")
+        .and_then(|e| e.as_table_like_mut())
+    else {
+        return text.to_string();
+    };
+    if envs.remove(env).is_none() {
+        return text.to_string();
+    }
+    if envs.is_empty() {
+        doc.remove("environments");
+    }
+    doc.to_string()
 }
 
 /// A TOML string value.
@@ -281,14 +253,17 @@ fn compact_services(services: &mut toml_edit::Table) {
         let Some(svc) = svc.as_table_mut() else {
             continue;
         };
-        for (k, v) in svc.iter_mut() {
+        for (mut k, v) in svc.iter_mut() {
             if INLINE_WHOLE.contains(&k.get()) {
                 inline(v);
+                k.leaf_decor_mut().set_suffix(" ");
             } else if INLINE_ENTRIES.contains(&k.get())
                 && let Some(t) = v.as_table_mut()
             {
-                for (_, e) in t.iter_mut() {
+                for (mut key, e) in t.iter_mut() {
                     inline(e);
+                    // A key that headed a table has no space before the `=` it now takes.
+                    key.leaf_decor_mut().set_suffix(" ");
                 }
             }
         }

@@ -73,7 +73,7 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
         description: format!("imported from {} by `envc import k8s`", shown(&opts.paths)),
         ..Default::default()
     };
-    draft.namespaces = namespaces(&dev, &objs, namespace.as_deref().unwrap_or(&env));
+    draft.namespaces = namespaces(&dev, &objs, namespace.as_deref(), &env);
     if let Some(h) = &dev.ingress_host {
         draft.settings.insert("ingress_host".into(), s(h.clone()));
     }
@@ -193,13 +193,15 @@ pub fn k8s(opts: &K8sOptions) -> Result<Import, ImportError> {
 
 /// `[namespaces]`: the workloads' namespaces, the first the default (`app`), each at the
 /// lowest Pod Security level the manifests' pods pass, the first with the ResourceQuota.
-fn namespaces(dev: &Read, objs: &[Y], fallback: &str) -> Table {
+/// The model's namespaces: those the manifests name, the first as `app`. Manifests that name
+/// none go to `default`, which envc would relabel (Pod Security) as its own: the environment
+/// gets a namespace of its own instead.
+fn namespaces(dev: &Read, objs: &[Y], named: Option<&str>, env: &str) -> Table {
     let mut ns = Table::new();
-    let first = dev
-        .namespaces
-        .keys()
-        .next()
-        .map_or(fallback, String::as_str);
+    let first = match named {
+        Some(_) => dev.namespaces.keys().next().map_or(env, String::as_str),
+        None => env,
+    };
     ns.insert("name".into(), s(first));
     let relaxed = dev.services.values().any(|c| {
         let sec = c.table.get("security");

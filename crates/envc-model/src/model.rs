@@ -306,6 +306,12 @@ pub struct External {
     /// names), passed as they are.
     #[serde(default)]
     pub settings: IndexMap<String, String>,
+    /// The endpoint once Terraform has created the service (its output `<service>_host`): a
+    /// DNS name or an IPv4 address. It becomes the chart's default `external.<service>.host`,
+    /// so tools that deploy the committed values as they are (Argo CD, Flux) reach it; without
+    /// it the deploy passes the endpoint with `--set`.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 fn yes() -> bool {

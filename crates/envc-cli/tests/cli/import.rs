@@ -196,6 +196,164 @@ fn gitea_postgres_round_trip() {
 }
 
 #[test]
+fn env_file_stack_round_trip() {
+    round_trip(&Case {
+        name: "env-file-stack",
+        kind: "compose",
+        inputs: &["tests/fixtures/import/env-file-stack/compose.yaml"],
+        prod: &[],
+        pins: &[],
+        inside: false,
+        env: "app",
+        mode: "docker",
+        report: &[
+            // The proxy's Compose configs are files of the model (bind-mounted read-only by
+            // envc, with a header line in the rendered one); it publishes on 127.0.0.1.
+            "configs/*",
+            "proxy ports.80/tcp.host_ip",
+            "proxy fields.volumes",
+            "proxy files./etc/nginx/conf.d/default.conf",
+            "proxy, db, cache, web, worker, stream security.read_only_root",
+            // The data folders: bind mounts in docker, environment volumes elsewhere.
+            "db volumes./var/lib/postgresql/data",
+            "db volumes./var/lib/postgresql/data",
+            "cache volumes./data",
+            "cache volumes./data",
+            "web, worker volumes./app/public/uploads",
+            // The three processes that read `.env.app` extend one template.
+            "web, worker, stream extends",
+            "* fields.labels",
+            "* namespace",
+            "networks/*",
+            "* security.cap_drop",
+            "* security.privilege_escalation",
+            "volumes/*",
+            "name",
+        ],
+    });
+}
+
+/// What the import made of the stack builds for Kubernetes too: the bind-mounted data folders
+/// become claims of environment volumes, rolled out with Recreate (one pod holds a
+/// ReadWriteOnce claim), the shared uploads folder one ReadWriteMany claim, and the env file's
+/// variables one template the three processes extend.
+#[test]
+fn env_file_stack_builds_for_kubernetes() {
+    let t = tempfile::tempdir().unwrap();
+    let input = repo().join("tests/fixtures/import/env-file-stack/compose.yaml");
+    let out = t.path().to_str().unwrap();
+    let argv = [
+        "import",
+        "compose",
+        input.to_str().unwrap(),
+        "--env",
+        "app",
+        "--out",
+        out,
+    ];
+    let (code, _, err) = parts(&envc(t.path(), &argv));
+    assert_eq!(code, 0, "import failed: {err}");
+    // Importing again with --force replaces the environment and its profile overlay (a second
+    // overlay would repeat every table: invalid TOML).
+    let again: Vec<&str> = argv.iter().copied().chain(["--force"]).collect();
+    let (code, _, err) = parts(&envc(t.path(), &again));
+    assert_eq!(code, 0, "import --force failed: {err}");
+    let docker = std::fs::read_to_string(t.path().join("profiles/docker.toml")).unwrap();
+    assert_eq!(
+        docker.matches("[environments.app.services.db]").count(),
+        1,
+        "{docker}"
+    );
+    let model = std::fs::read_to_string(t.path().join("environments/app.toml")).unwrap();
+    assert!(model.contains("[templates.env-app]"), "{model}");
+    assert_eq!(
+        model.matches("extends = [\"env-app\"]").count(),
+        3,
+        "{model}"
+    );
+    // Inline tables are written as people write them.
+    assert!(
+        !model
+            .lines()
+            .any(|l| l.contains("= {") && !l.contains(" = {")),
+        "{model}"
+    );
+    std::fs::write(
+        t.path().join("profiles/k3s.toml"),
+        "[profile]\nbackend = \"kubernetes\"\ntier = \"dev\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = parts(&envc(
+        t.path(),
+        &["build", "--env", "app", "--target", "k3s"],
+    ));
+    assert_eq!(code, 0, "k3s build failed: {err}");
+    let set = t.path().join("out/app/k3s");
+    let read = |f: &str| std::fs::read_to_string(set.join(f)).unwrap();
+    let volumes = read("volumes.yaml");
+    for claim in ["pgdata", "redis-data", "uploads"] {
+        assert!(
+            volumes.contains(&format!("name: {claim}\n")),
+            "{claim}: {volumes}"
+        );
+    }
+    assert!(volumes.contains("ReadWriteMany"), "{volumes}");
+    // The proxy's configs are one ConfigMap of files (the project file and the inline one).
+    let proxy = read("proxy.yaml");
+    assert!(proxy.contains("default.conf"), "{proxy}");
+    assert!(proxy.contains("Disallow: /admin"), "{proxy}");
+    for (svc, recreate) in [
+        ("db", true),
+        ("cache", true),
+        ("web", false),
+        ("worker", false),
+    ] {
+        let doc = read(&format!("{svc}.yaml"));
+        assert_eq!(doc.contains("type: Recreate"), recreate, "{svc}: {doc}");
+    }
+    // In prod the database and the cache are managed: their mounts, bind mounts included,
+    // never reach a node, so they are not refused (E-bind-mount is for deployed services).
+    std::fs::write(
+        t.path().join("profiles/eks.toml"),
+        r#"[profile]
+backend = "helm"
+tier = "prod"
+
+[cloud]
+provider = "aws"
+cluster_name = "app"
+region = "eu-west-1"
+zones = ["eu-west-1a"]
+account = "123456789012"
+
+[cloud.node_pools.general]
+machine_type = "m6i.xlarge"
+cpu = "3700m"
+memory = "14Gi"
+
+[services.db.external]
+kind = "rds-postgres"
+instance = "db.m6g.large"
+storage = "20Gi"
+
+[services.db.volumes.init]
+source = "./app/initdb"
+path = "/docker-entrypoint-initdb.d"
+
+[services.cache.external]
+kind = "elasticache-redis"
+instance = "cache.t4g.medium"
+"#,
+    )
+    .unwrap();
+    let build = ["build", "--env", "app", "--target", "eks"];
+    let (code, _, err) = parts(&envc(t.path(), &build));
+    assert_eq!(code, 0, "eks build failed: {err}");
+    let values = std::fs::read_to_string(t.path().join("out/app/eks/chart/values.yaml")).unwrap();
+    assert!(values.contains("db.endpoint.invalid"), "{values}");
+}
+
+#[test]
 fn prometheus_grafana_round_trip() {
     round_trip(&Case {
         name: "prometheus-grafana",
@@ -426,6 +584,7 @@ fn lakehouse_compose_override_round_trip() {
             "postgres volumes./var/lib/postgresql/data.size",
             "postgres volumes./docker-entrypoint-initdb.d/init.sql",
             "postgres volumes./var/log/postgresql",
+            "postgres volumes./var/log/postgresql",
             "prefect-server, prefect-worker image",
             "prefect-server ports.4200/tcp.host_ip",
             "prefect-server, prefect-worker volumes./opt/prefect/flows",
@@ -439,6 +598,7 @@ fn lakehouse_compose_override_round_trip() {
             "jupyter ports.8888/tcp.host_ip",
             "jupyter volumes./home/jovyan/notebooks",
             "jupyter volumes./home/jovyan/src",
+            "jupyter volumes./home/jovyan/data",
             "jupyter volumes./home/jovyan/data",
             "jupyter security.user",
             "healthcheck args",
@@ -455,6 +615,35 @@ fn lakehouse_compose_override_round_trip() {
             "name",
         ],
     });
+}
+
+/// Manifests that name no namespace run in `default`; the model gives the environment its own,
+/// as the report says, rather than relabelling `default` with Pod Security levels.
+#[test]
+fn manifests_without_namespace_get_the_environments_own() {
+    let t = tempfile::tempdir().unwrap();
+    let input = repo().join("tests/fixtures/import/guestbook/guestbook-all-in-one.yaml");
+    let out = t.path().to_str().unwrap();
+    let argv = [
+        "import",
+        "k8s",
+        input.to_str().unwrap(),
+        "--env",
+        "shop",
+        "--out",
+        out,
+    ];
+    let (code, _, err) = parts(&envc(t.path(), &argv));
+    assert_eq!(code, 0, "import failed: {err}");
+    assert!(
+        err.contains("the model gives the environment its own, `shop`"),
+        "{err}"
+    );
+    let model = std::fs::read_to_string(t.path().join("environments/shop.toml")).unwrap();
+    assert!(
+        model.contains("[namespaces.app]\nname = \"shop\"\n"),
+        "{model}"
+    );
 }
 
 #[test]

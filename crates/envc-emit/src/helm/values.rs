@@ -207,7 +207,11 @@ pub fn values(ir: &Ir) -> Values {
             (
                 s.name.clone(),
                 ExternalValues {
-                    host: crate::cloud::placeholder_host(&s.name),
+                    host: s
+                        .external
+                        .as_ref()
+                        .and_then(|e| e.host.clone())
+                        .unwrap_or_else(|| crate::cloud::placeholder_host(&s.name)),
                 },
             )
         })
