@@ -287,8 +287,8 @@ pub fn setting(
     both: bool,
 ) -> Option<(String, Option<String>)> {
     let located = |o: Origin| sources.map(|s| s.file_line(o));
-    if !both {
-        return host_setting(sides, key).map(|(why, o)| (why, located(o)));
+    if !both && let Some((why, o)) = host_setting(sides, key) {
+        return Some((why, located(o)));
     }
     let settings: &[&str] = match key {
         Key::Route(_, RouteField::Parent) => &["gateway", "ingress_class"],
