@@ -443,10 +443,10 @@ fn json_plans_have_the_documented_shape() {
             "plan lacks `{key}`: {plan:#}"
         );
     }
-    // The lakehouse's eks lock predates release numbers: its log's four promotions make this
-    // one release 5, and the chart leaves the unnumbered 0.1.0.
+    // The lakehouse's eks lock predates release numbers: its log's six promotions make this
+    // one release 7, and the chart leaves the unnumbered 0.1.0.
     assert_eq!(plan["previous_release"], serde_json::Value::Null);
-    assert_eq!(plan["release"], 5);
+    assert_eq!(plan["release"], 7);
     assert_eq!(plan["format_version"], 1);
     assert_eq!(plan["gates"].as_array().map(Vec::len), Some(7));
     let unit = &plan["units"][0];
@@ -515,7 +515,7 @@ fn lock_edits_keep_comments_and_layout() {
         "{lock}"
     );
     // Only grafana's entry changed: every line before it is as it was, but for the release
-    // number the lock gains (it had none: the number continues the log's four promotions).
+    // number the lock gains (it had none: the number continues the log's six promotions).
     let head = |s: &str| {
         s.split("[services.grafana]")
             .next()
@@ -524,8 +524,8 @@ fn lock_edits_keep_comments_and_layout() {
     };
     assert!(!annotated.contains("\nrelease ="), "{annotated}");
     let numbered = head(&lock);
-    assert!(numbered.contains("]\nrelease = 5\n"), "{numbered}");
-    assert_eq!(head(&annotated), numbered.replacen("release = 5\n", "", 1));
+    assert!(numbered.contains("]\nrelease = 7\n"), "{numbered}");
+    assert_eq!(head(&annotated), numbered.replacen("release = 7\n", "", 1));
 }
 
 #[test]

@@ -114,11 +114,13 @@ pub fn template(ir: &Ir) -> Result<Option<String>, EmitError> {
     );
     let with_store = external_secrets::objects(ir, &st, &f, true);
     let stores = with_store.len() - external_secrets::objects(ir, &st, &f, false).len();
-    for (i, o) in with_store.iter().enumerate() {
+    for (i, mut o) in with_store.into_iter().enumerate() {
         if i == stores {
             text.push_str("{{- end }}\n");
         }
-        text.push_str(&h.document(o)?);
+        // `helm.sh/chart` from the chart being rendered, as in every other template.
+        super::template::each_object(&mut o, &mut |m| super::chart_label(&mut h, m));
+        text.push_str(&h.document(&o)?);
     }
     text.push_str("{{- end }}\n");
     Ok(Some(text))
