@@ -73,49 +73,55 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
 mod tests {
     use super::*;
 
+    /// Calls `f` with the environment, mode and IR of every mode of the project at `dir` that
+    /// compiles (a mode an environment cannot build is skipped).
+    fn each_mode(dir: &std::path::Path, mut f: impl FnMut(&str, &str, &envc_core::ir::Ir)) {
+        let mut project = envc_model::Project::load(dir)
+            .unwrap_or_else(|e| panic!("{} loads: {:?}", dir.display(), e.diagnostics));
+        let envs: Vec<String> = project.environments.keys().cloned().collect();
+        let modes: Vec<String> = project.profiles.keys().cloned().collect();
+        for env in &envs {
+            for mode in &modes {
+                let Ok(loaded) = project.mode(env, mode) else {
+                    continue;
+                };
+                if let Ok(c) = envc_core::resolve::compile(&mut project, &loaded) {
+                    f(env, mode, &c.ir);
+                }
+            }
+        }
+    }
+
     /// Every committed environment's Kubernetes modes: the facts from the documents equal the
     /// facts read back from the YAML the same build writes, and a comparison of the two is
     /// empty.
     #[test]
     fn documents_and_text_give_the_same_facts() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut project = envc_model::Project::load(&root)
-            .unwrap_or_else(|f| panic!("the repository's project loads: {:?}", f.diagnostics));
-        let envs: Vec<String> = project.environments.keys().cloned().collect();
-        let modes: Vec<String> = project.profiles.keys().cloned().collect();
         let mut compared = 0;
-        for env in &envs {
-            for mode in &modes {
-                let Ok(loaded) = project.mode(env, mode) else {
-                    continue;
-                };
-                let Ok(c) = envc_core::resolve::compile(&mut project, &loaded) else {
-                    continue;
-                };
-                let Ok(Some(values)) = envc_emit::kubernetes_values(&c.ir) else {
-                    continue;
-                };
-                let artifacts = envc_emit::emit(&c.ir).unwrap_or_default();
-                assert_eq!(
-                    values.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
-                    artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
-                    "{env}/{mode}: the same files"
-                );
-                let set =
-                    FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
-                let read = crate::k8s::extract(&set);
-                let given = kubernetes("set", values);
-                assert!(!read.services.is_empty(), "{env}/{mode}");
-                assert_eq!(format!("{read:?}"), format!("{given:?}"), "{env}/{mode}");
-                let c = crate::compare_modes(&read, &given, &Default::default());
-                assert!(
-                    c.differences.is_empty(),
-                    "{env}/{mode}: {:?}",
-                    c.differences
-                );
-                compared += 1;
-            }
-        }
+        each_mode(&root, |env, mode, ir| {
+            let Ok(Some(values)) = envc_emit::kubernetes_values(ir) else {
+                return;
+            };
+            let artifacts = envc_emit::emit(ir).unwrap_or_default();
+            assert_eq!(
+                values.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+                artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
+                "{env}/{mode}: the same files"
+            );
+            let set = FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
+            let read = crate::k8s::extract(&set);
+            let given = kubernetes("set", values);
+            assert!(!read.services.is_empty(), "{env}/{mode}");
+            assert_eq!(format!("{read:?}"), format!("{given:?}"), "{env}/{mode}");
+            let c = crate::compare_modes(&read, &given, &Default::default());
+            assert!(
+                c.differences.is_empty(),
+                "{env}/{mode}: {:?}",
+                c.differences
+            );
+            compared += 1;
+        });
         assert!(compared >= 2, "Kubernetes modes compared: {compared}");
     }
 
@@ -134,52 +140,37 @@ mod tests {
         roots.extend(scenarios);
         let mut compared = 0;
         for dir in &roots {
-            let Ok(mut project) = envc_model::Project::load(dir) else {
-                continue;
-            };
-            let envs: Vec<String> = project.environments.keys().cloned().collect();
-            let modes: Vec<String> = project.profiles.keys().cloned().collect();
-            for env in &envs {
-                for mode in &modes {
-                    let Ok(loaded) = project.mode(env, mode) else {
-                        continue;
-                    };
-                    let Ok(c) = envc_core::resolve::compile(&mut project, &loaded) else {
-                        continue;
-                    };
-                    let opts = envc_emit::Options::default();
-                    let Ok(Some((doc, rest))) = envc_emit::compose_document(&c.ir, &opts) else {
-                        continue;
-                    };
-                    let artifacts = envc_emit::emit_with(&c.ir, &opts).unwrap_or_default();
-                    let main = envc_emit::compose::COMPOSE_FILE;
-                    let rest: Vec<(String, Vec<u8>)> =
-                        rest.into_iter().map(|a| (a.path, a.bytes)).collect();
-                    assert_eq!(
-                        artifacts
-                            .iter()
-                            .map(|a| a.path.as_str())
-                            .collect::<Vec<_>>(),
-                        std::iter::once(main)
-                            .chain(rest.iter().map(|(p, _)| p.as_str()))
-                            .collect::<Vec<_>>(),
-                        "{env}/{mode}: the same files"
-                    );
-                    let set = FileSet::from_memory(
-                        "set",
-                        artifacts.into_iter().map(|a| (a.path, a.bytes)),
-                    );
-                    let read = crate::compose::extract(&set);
-                    let shown = format!("{}: {env}/{mode}", dir.display());
-                    let given = compose("set", main, doc, rest)
-                        .unwrap_or_else(|| panic!("{shown}: the document loads"));
-                    assert!(!read.services.is_empty(), "{shown}");
-                    assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
-                    let c = crate::compare_modes(&read, &given, &Default::default());
-                    assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
-                    compared += 1;
-                }
-            }
+            each_mode(dir, |env, mode, ir| {
+                let opts = envc_emit::Options::default();
+                let Ok(Some((doc, rest))) = envc_emit::compose_document(ir, &opts) else {
+                    return;
+                };
+                let artifacts = envc_emit::emit_with(ir, &opts).unwrap_or_default();
+                let main = envc_emit::compose::COMPOSE_FILE;
+                let rest: Vec<(String, Vec<u8>)> =
+                    rest.into_iter().map(|a| (a.path, a.bytes)).collect();
+                assert_eq!(
+                    artifacts
+                        .iter()
+                        .map(|a| a.path.as_str())
+                        .collect::<Vec<_>>(),
+                    std::iter::once(main)
+                        .chain(rest.iter().map(|(p, _)| p.as_str()))
+                        .collect::<Vec<_>>(),
+                    "{env}/{mode}: the same files"
+                );
+                let set =
+                    FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
+                let read = crate::compose::extract(&set);
+                let shown = format!("{}: {env}/{mode}", dir.display());
+                let given = compose("set", main, doc, rest)
+                    .unwrap_or_else(|| panic!("{shown}: the document loads"));
+                assert!(!read.services.is_empty(), "{shown}");
+                assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
+                let c = crate::compare_modes(&read, &given, &Default::default());
+                assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+                compared += 1;
+            });
         }
         assert!(compared >= 4, "Compose modes compared: {compared}");
     }
