@@ -505,17 +505,7 @@ image = "db:2.0.0"
         let old = numbered.replace("release = 1\n", "");
         assert!(!old.contains("release ="), "{old}");
         assert_eq!(parse_lock(&old).number, None);
-        let entry = LogEntry {
-            at: "2026-11-27T10:00:00Z",
-            environment: "e",
-            from: "dev",
-            to: "prod",
-            release: 1,
-            revision: None,
-            dirty: false,
-            message: None,
-            changes: &all,
-        };
+        let entry = log_entry(&all);
         let log = append_log(None, &entry).unwrap();
         let log = append_log(Some(&log), &entry).unwrap();
         assert_eq!(next_release(None, Some(&log)), 3);
@@ -605,20 +595,30 @@ image = "db:2.0.0"
         );
     }
 
-    #[test]
-    fn the_log_only_grows() {
-        let r = release(MODEL);
-        let c = changes(&Release::default(), &r);
-        let entry = LogEntry {
+    /// The first promotion of `e` from dev to prod, outside git, with no message.
+    fn log_entry(changes: &[Change]) -> LogEntry<'_> {
+        LogEntry {
             at: "2026-11-27T10:00:00Z",
             environment: "e",
             from: "dev",
             to: "prod",
             release: 1,
+            revision: None,
+            dirty: false,
+            message: None,
+            changes,
+        }
+    }
+
+    #[test]
+    fn the_log_only_grows() {
+        let r = release(MODEL);
+        let c = changes(&Release::default(), &r);
+        let entry = LogEntry {
             revision: Some("abc123"),
             dirty: true,
             message: Some("first release"),
-            changes: &c,
+            ..log_entry(&c)
         };
         let one = append_log(None, &entry).unwrap();
         let two = append_log(Some(&format!("{one}# a note\n")), &entry).unwrap();
