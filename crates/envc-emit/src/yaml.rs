@@ -10,14 +10,14 @@ mod writer;
 /// parsers (see [`yaml11_safe`]). The direct writer does it in one pass; the few documents it
 /// leaves alone (see [`writer`]) go through yaml_serde and the quoting pass, with the same
 /// result.
-pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, EmitError> {
+pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String, EmitError> {
     match writer::to_string(value) {
         Ok(text) => Ok(text),
         Err(writer::Unsupported) => by_yaml_serde(value),
     }
 }
 
-/// [`to_yaml`] for a JSON value, read in place rather than serialised first.
+/// [`to_yaml`] for a JSON value.
 pub fn value_to_yaml(value: &serde_json::Value) -> Result<String, EmitError> {
     match writer::value_to_string(value) {
         Ok(text) => Ok(text),
@@ -25,8 +25,21 @@ pub fn value_to_yaml(value: &serde_json::Value) -> Result<String, EmitError> {
     }
 }
 
+/// A document's template text and the places of its placeholders ([`to_template`]).
+pub(crate) type Template = (String, Vec<(usize, usize)>);
+
+/// A document as Go template text, from the direct writer: every `{{` of it made literal,
+/// and where the scalars holding `token` are (see [`writer::to_template`]). `None` for a
+/// document the writer leaves to yaml_serde.
+pub(crate) fn to_template<T: Serialize + ?Sized>(
+    value: &T,
+    token: &'static str,
+) -> Option<Template> {
+    writer::to_template(value, token).ok()
+}
+
 /// yaml_serde, then the YAML 1.1 quoting pass: the reference the direct writer matches.
-fn by_yaml_serde<T: Serialize>(value: &T) -> Result<String, EmitError> {
+fn by_yaml_serde<T: Serialize + ?Sized>(value: &T) -> Result<String, EmitError> {
     yaml_serde::to_string(value)
         .map(|t| yaml11_safe(&t))
         .map_err(|e| EmitError::Serialize(e.to_string()))
@@ -64,8 +77,13 @@ pub fn yaml11_safe(text: &str) -> String {
                 None => (None, rest),
             },
         };
+        // The block's lines are indented deeper than its key, or than the dash of an item
+        // that is the block (`- key: |` has further keys at the key's column, not the dash's).
         if value.starts_with('|') || value.starts_with('>') {
-            block = Some(indent);
+            block = Some(match key {
+                Some(_) => prefix_len,
+                None => prefix_len.saturating_sub(2).max(indent),
+            });
         }
         out.push_str(&body[..prefix_len]);
         if let Some(k) = key {
@@ -287,6 +305,13 @@ mod tests {
         assert_eq!(
             yaml11_safe(text),
             "data:\n  config: |\n    yes: on\n\n    - no\n  other: 'no'\n"
+        );
+        // A block as the first key of an item ends at the item's next key; a block that is
+        // the item ends at the next dash.
+        let text = "- script: |\n    yes\n  on: off\n- |\n  no\n- - |-\n    y\n  - n\n";
+        assert_eq!(
+            yaml11_safe(text),
+            "- script: |\n    yes\n  'on': 'off'\n- |\n  no\n- - |-\n    y\n  - 'n'\n"
         );
     }
 

@@ -3,10 +3,11 @@
 //! then replaced by its Helm expression. Everything else is literal text, so the template
 //! renders exactly the object envc built, with the release's values in their places.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::artifact::EmitError;
-use crate::yaml::value_to_yaml;
+use crate::yaml::{to_template, to_yaml};
 
 /// Prefix of the placeholder scalars; `ENVC_HOLE_<n>_` cannot be the prefix of another.
 const TOKEN: &str = "ENVC_HOLE_";
@@ -50,8 +51,36 @@ impl Holes {
     }
 
     /// One YAML document of the template: `---` and the object, placeholders replaced.
-    pub fn document(&self, object: &Value) -> Result<String, EmitError> {
-        let yaml = literal(&value_to_yaml(object)?);
+    ///
+    /// The writer makes the text literal as it writes it and says which lines hold a
+    /// placeholder, so only those are read again. A document it leaves to yaml_serde is made
+    /// literal and read line by line afterwards, with the same result.
+    pub fn document<T: Serialize + ?Sized>(&self, object: &T) -> Result<String, EmitError> {
+        let Some((text, marks)) = to_template(object, TOKEN) else {
+            return self.by_lines(&literal(&to_yaml(object)?));
+        };
+        let mut out = String::from("---\n");
+        out.reserve(text.len() + 64 * marks.len());
+        // Text before `done` is in `out`; it always ends a line.
+        let mut done = 0;
+        for (line, end) in marks {
+            if end <= done {
+                continue;
+            }
+            let from = line.max(done);
+            out.push_str(&text[done..from]);
+            let to = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+            for l in text[from..to].split_inclusive('\n') {
+                out.push_str(&self.line(l)?);
+            }
+            done = to;
+        }
+        out.push_str(&text[done..]);
+        Ok(out)
+    }
+
+    /// [`Holes::document`] of a text already literal, reading every line for placeholders.
+    fn by_lines(&self, yaml: &str) -> Result<String, EmitError> {
         let mut out = String::from("---\n");
         for line in yaml.split_inclusive('\n') {
             out.push_str(&self.line(line)?);
@@ -162,6 +191,53 @@ mod tests {
         assert_eq!(
             out,
             "---\ncontainers:\n- image: {{ $svc.image | quote }}\n  {{- with $.Values.global.imagePullPolicy }}\n  imagePullPolicy: {{ . | quote }}\n  {{- end }}\n  {{- with $svc.resources }}\n  resources:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\nx: '{{ \"{{\" }} a }}'\n"
+        );
+    }
+
+    #[test]
+    fn placeholders_marked_by_the_writer_give_what_reading_every_line_gives() {
+        let mut h = Holes::default();
+        let a = h.scalar("$a | quote");
+        let b = h.optional_scalar("$b");
+        let c = h.optional_block("$c");
+        let d = h.scalar("$d");
+        let (at, bt, ct, dt) = (
+            a.as_str().unwrap_or_default().to_string(),
+            b.as_str().unwrap_or_default().to_string(),
+            c.as_str().unwrap_or_default().to_string(),
+            d.as_str().unwrap_or_default().to_string(),
+        );
+        let docs = [
+            json!({"a": a, "b": b, "c": c}),
+            json!({"m": {"n": [{"x": a, "y": b, "z": {"w": c}}]}, "{{k": "{{v}}"}),
+            // Placeholders inside text, twice on a line, as keys, in blocks, next to braces.
+            json!({
+                "host": format!("{at}:5432"),
+                "twice": format!("{at} {dt}"),
+                "block": format!("line {at}\n{{{{ {dt} }}}}\nlast\n"),
+                "strip": format!("{dt}\n{{{{x"),
+                dt.clone(): "key",
+                "list": [a, format!("{{{at}"), [d, {}], []],
+                "empty": {},
+            }),
+            // Optional placeholders that are not a key's whole value: errors both ways.
+            json!({"x": 1, "q": format!("'{bt}'")}),
+            json!({"x": 1, "r": [ct]}),
+            json!([[a], {"k": d}]),
+            json!({}),
+            json!(a),
+        ];
+        for doc in &docs {
+            let expected = h.by_lines(&literal(&to_yaml(doc).unwrap_or_default()));
+            let marked = h.document(doc);
+            assert_eq!(marked.is_ok(), expected.is_ok(), "for {doc}");
+            assert_eq!(marked.ok(), expected.ok(), "for {doc}");
+        }
+        // yaml_serde's documents (here a float) are read line by line: the same either way.
+        let float = json!({"a": a, "f": 1.5, "x": "{{ y }}"});
+        assert_eq!(
+            h.document(&float).unwrap_or_default(),
+            "---\na: {{ $a | quote }}\nf: 1.5\nx: '{{ \"{{\" }} y }}'\n"
         );
     }
 

@@ -2,14 +2,20 @@
 //! followed by the YAML 1.1 quoting pass writes, without either: no event stream, no
 //! per-character state machine, no re-parsing of scalars.
 //!
+//! It is a serde [`Serializer`](ser::Serializer) that writes the text as serde walks the
+//! value: no intermediate tree. The layout decisions that depend on what follows (`{}` or
+//! `[]` for an empty collection, a line break or a space before a collection's first entry)
+//! are taken lazily: a collection writes its opening when its first entry arrives, and `{}`
+//! or `[]` at its end if none did.
+//!
 //! It covers the shapes envc writes: block mappings and sequences, `{}` and `[]` for empty
 //! ones, plain and single-quoted scalars, and literal block scalars (`|`, `|-`). Whatever
 //! libyaml would write another way (double-quoted scalars for control or astral characters,
 //! `|+` with its document end marker, complex keys, tags, floats it formats itself) is
-//! [`Unsupported`], and the caller falls back to yaml_serde for that document, so the output
-//! never depends on which path wrote it. The rules below are libyaml 0.2.5's
-//! (`yaml_emitter_analyze_scalar`, `yaml_emitter_select_scalar_style`, the block emitters) and
-//! yaml_serde's scalar style inference (`serialize_str`), restated.
+//! [`Unsupported`], and the caller drops the partial text and falls back to yaml_serde for
+//! that document, so the output never depends on which path wrote it. The rules below are
+//! libyaml 0.2.5's (`yaml_emitter_analyze_scalar`, `yaml_emitter_select_scalar_style`, the
+//! block emitters) and yaml_serde's scalar style inference (`serialize_str`), restated.
 
 use serde::ser::{self, Serialize};
 
@@ -33,113 +39,105 @@ impl ser::Error for Unsupported {
 
 /// Writes one value as a YAML document body, or says it cannot.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Unsupported> {
-    let tree = value.serialize(TreeSer)?;
-    document(&tree)
-}
-
-/// [`to_string`] for a JSON value, read in place: most of envc's objects are built as one.
-pub fn value_to_string(value: &serde_json::Value) -> Result<String, Unsupported> {
-    document(value)
-}
-
-fn document<T: Tree>(tree: &T) -> Result<String, Unsupported> {
-    let mut out = String::with_capacity(1024);
-    match tree.view() {
-        View::Map(0) => out.push_str("{}\n"),
-        View::Map(_) => write_map(tree, 0, false, &mut out)?,
-        View::Seq([]) => out.push_str("[]\n"),
-        View::Seq(items) => write_seq(items, 0, false, &mut out)?,
-        // A root scalar: rare, and libyaml indents a root block scalar its own way.
-        View::Str(s) if s.contains('\n') => return Err(Unsupported),
-        scalar => {
-            write_scalar(scalar, 0, false, &mut out)?;
-            out.push('\n');
-        }
-    }
+    let mut w = W::new(None);
+    value.serialize(Node {
+        w: &mut w,
+        at: At::Root,
+    })?;
+    let mut out = w.out;
     // Documents live as long as the build: keep no spare capacity.
     out.shrink_to_fit();
     Ok(out)
 }
 
-/// The serialised value, as libyaml would receive it in events.
-enum Y {
-    Null,
-    Bool(bool),
-    /// An integer, formatted.
-    Int(String),
-    Str(String),
-    Seq(Vec<Y>),
-    Map(Vec<(Y, Y)>),
+/// [`to_string`] for a JSON value (through its `Serialize`, the same code).
+pub fn value_to_string(value: &serde_json::Value) -> Result<String, Unsupported> {
+    to_string(value)
 }
 
-/// One node of a tree the writer reads: [`Y`] or a JSON value.
-enum View<'a, T> {
-    Null,
-    Bool(bool),
-    /// A formatted number.
-    Num(&'a str),
-    I64(i64),
-    U64(u64),
-    Str(&'a str),
-    Seq(&'a [T]),
-    /// A mapping of this many entries ([`Tree::entries`]).
-    Map(usize),
-    /// Anything libyaml would write its own way (a float).
-    Other,
+/// A document written as Go template text: what [`to_string`] writes with every `{{` of a
+/// key or scalar written as `{{ "{{" }}` (as [`crate::helm`]'s `literal` does to the whole
+/// text), and the places of the scalars that contain `token`: for each, the start of its
+/// first line and its end, in order. Every line holding a `token` is in one of them.
+pub fn to_template<T: Serialize + ?Sized>(
+    value: &T,
+    token: &'static str,
+) -> Result<(String, Vec<(usize, usize)>), Unsupported> {
+    let mut w = W::new(Some(token));
+    value.serialize(Node {
+        w: &mut w,
+        at: At::Root,
+    })?;
+    Ok((w.out, w.marks))
 }
 
-/// A mapping key: a string, or (in [`Y`]) any node.
-enum Key<'a, T> {
-    Str(&'a str),
-    Node(&'a T),
+/// What `{{` becomes in template text.
+pub const LITERAL_BRACES: &str = "{{ \"{{\" }}";
+
+/// The text being written.
+struct W {
+    out: String,
+    /// In template mode, the placeholder prefix whose scalars are marked.
+    token: Option<&'static str>,
+    marks: Vec<(usize, usize)>,
 }
 
-trait Tree: Sized {
-    fn view(&self) -> View<'_, Self>;
-    /// The entries of a mapping (none for anything else).
-    fn entries(&self) -> impl Iterator<Item = (Key<'_, Self>, &Self)>;
-}
-
-impl Tree for Y {
-    fn view(&self) -> View<'_, Y> {
-        match self {
-            Y::Null => View::Null,
-            Y::Bool(b) => View::Bool(*b),
-            Y::Int(i) => View::Num(i),
-            Y::Str(s) => View::Str(s),
-            Y::Seq(items) => View::Seq(items),
-            Y::Map(m) => View::Map(m.len()),
+impl W {
+    fn new(token: Option<&'static str>) -> W {
+        W {
+            out: String::with_capacity(1024),
+            token,
+            marks: Vec::new(),
         }
     }
-    fn entries(&self) -> impl Iterator<Item = (Key<'_, Y>, &Y)> {
-        let m: &[(Y, Y)] = match self {
-            Y::Map(m) => m,
-            _ => &[],
+
+    /// A key or string scalar is written from `start`: in template mode, its braces become
+    /// literal and a placeholder in it is marked.
+    fn written(&mut self, s: &str, start: usize) {
+        let Some(token) = self.token else {
+            return;
         };
-        m.iter().map(|(k, v)| (Key::Node(k), v))
+        if s.contains("{{") {
+            let tail = self.out.split_off(start);
+            self.out.push_str(&tail.replace("{{", LITERAL_BRACES));
+        }
+        if s.contains(token) {
+            let line = self.out[..start].rfind('\n').map_or(0, |i| i + 1);
+            self.marks.push((line, self.out.len()));
+        }
+    }
+
+    fn key_str(&mut self, s: &str) -> Result<(), Unsupported> {
+        // libyaml writes longer keys as complex keys (`? key`); yaml_serde reads a one-entry
+        // mapping with a `!` key as a tag.
+        if s.len() > 128 || s.contains('\n') || s.starts_with('!') {
+            return Err(Unsupported);
+        }
+        let start = self.out.len();
+        write_str(s, 0, true, &mut self.out)?;
+        self.written(s, start);
+        Ok(())
     }
 }
 
-impl Tree for serde_json::Value {
-    fn view(&self) -> View<'_, serde_json::Value> {
-        use serde_json::Value as J;
+/// Where a node goes.
+#[derive(Clone, Copy)]
+enum At {
+    /// The document's root.
+    Root,
+    /// After `key:` whose key is at this column.
+    Value(usize),
+    /// After `-` at this column.
+    Item(usize),
+}
+
+impl At {
+    /// The column of a literal block's lines.
+    fn block_indent(self) -> usize {
         match self {
-            J::Null => View::Null,
-            J::Bool(b) => View::Bool(*b),
-            J::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => View::I64(i),
-                (None, Some(u)) => View::U64(u),
-                _ => View::Other,
-            },
-            J::String(s) => View::Str(s),
-            J::Array(items) => View::Seq(items),
-            J::Object(m) => View::Map(m.len()),
+            At::Root => 0,
+            At::Value(i) | At::Item(i) => i + 2,
         }
-    }
-    fn entries(&self) -> impl Iterator<Item = (Key<'_, serde_json::Value>, &serde_json::Value)> {
-        self.as_object()
-            .into_iter()
-            .flat_map(|m| m.iter().map(|(k, v)| (Key::Str(k.as_str()), v)))
     }
 }
 
@@ -153,118 +151,517 @@ fn spaces(n: usize, out: &mut String) {
     out.push_str(&SPACES[..n]);
 }
 
-/// Entries of a non-empty mapping whose keys sit at column `indent`; with `inline`, the first
-/// key continues the current line (after `- `).
-fn write_map<T: Tree>(
-    m: &T,
-    indent: usize,
-    inline: bool,
-    out: &mut String,
-) -> Result<(), Unsupported> {
-    for (i, (k, v)) in m.entries().enumerate() {
-        if i > 0 || !inline {
-            spaces(indent, out);
+fn push_u64(mut n: u64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-        write_key(k, out)?;
-        out.push(':');
-        write_after(v, indent, false, out)?;
     }
-    Ok(())
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
-/// Items of a non-empty sequence whose dashes sit at column `indent`.
-fn write_seq<T: Tree>(
-    s: &[T],
-    indent: usize,
-    inline: bool,
-    out: &mut String,
-) -> Result<(), Unsupported> {
-    for (i, v) in s.iter().enumerate() {
-        if i > 0 || !inline {
-            spaces(indent, out);
-        }
+fn push_i64(n: i64, out: &mut String) {
+    if n < 0 {
         out.push('-');
-        write_after(v, indent, true, out)?;
     }
-    Ok(())
+    push_u64(n.unsigned_abs(), out);
 }
 
-/// A node after `key:` or `-` at column `indent`, through the end of its last line.
-fn write_after<T: Tree>(
-    v: &T,
-    indent: usize,
-    item: bool,
-    out: &mut String,
-) -> Result<(), Unsupported> {
-    match v.view() {
-        View::Map(0) => out.push_str(" {}\n"),
-        View::Seq([]) => out.push_str(" []\n"),
-        View::Map(_) if item => {
+/// Serialises one node at a place.
+struct Node<'a> {
+    w: &'a mut W,
+    at: At,
+}
+
+impl Node<'_> {
+    /// A scalar other than a string (no line break, nothing to quote).
+    fn plain(self, f: impl FnOnce(&mut String)) -> Result<(), Unsupported> {
+        let out = &mut self.w.out;
+        if !matches!(self.at, At::Root) {
             out.push(' ');
-            write_map(v, indent + 2, true, out)?;
         }
-        View::Map(_) => {
-            out.push('\n');
-            write_map(v, indent + 2, false, out)?;
+        f(out);
+        out.push('\n');
+        Ok(())
+    }
+
+    fn str(self, s: &str) -> Result<(), Unsupported> {
+        // A root scalar: rare, and libyaml indents a root block scalar its own way.
+        if matches!(self.at, At::Root) {
+            if s.contains('\n') {
+                return Err(Unsupported);
+            }
+        } else {
+            self.w.out.push(' ');
         }
-        View::Seq(items) if item => {
-            out.push(' ');
-            write_seq(items, indent + 2, true, out)?;
+        let start = self.w.out.len();
+        write_str(s, self.at.block_indent(), false, &mut self.w.out)?;
+        self.w.written(s, start);
+        if !self.w.out.ends_with('\n') {
+            self.w.out.push('\n');
         }
-        // libyaml writes a sequence in a mapping without indenting it.
-        View::Seq(items) => {
-            out.push('\n');
-            write_seq(items, indent, false, out)?;
+        Ok(())
+    }
+}
+
+/// A mapping being written; its keys at column `col`.
+struct MapW<'a> {
+    w: &'a mut W,
+    at: At,
+    col: usize,
+    entries: usize,
+}
+
+impl MapW<'_> {
+    fn new(w: &mut W, at: At) -> MapW<'_> {
+        let col = match at {
+            At::Root => 0,
+            At::Value(i) | At::Item(i) => i + 2,
+        };
+        MapW {
+            w,
+            at,
+            col,
+            entries: 0,
         }
-        scalar => {
-            out.push(' ');
-            write_scalar(scalar, indent + 2, false, out)?;
-            if !out.ends_with('\n') {
-                out.push('\n');
+    }
+
+    /// Before a key: the mapping's opening for the first, the indentation.
+    fn entry(&mut self) {
+        let out = &mut self.w.out;
+        if self.entries == 0 {
+            match self.at {
+                At::Root => {}
+                At::Value(_) => out.push('\n'),
+                // The first key continues the line after `- `.
+                At::Item(_) => {
+                    out.push(' ');
+                    self.entries = 1;
+                    return;
+                }
             }
         }
+        self.entries += 1;
+        spaces(self.col, out);
     }
-    Ok(())
+
+    fn value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        self.w.out.push(':');
+        v.serialize(Node {
+            w: self.w,
+            at: At::Value(self.col),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if self.entries == 0 {
+            self.w.out.push_str(match self.at {
+                At::Root => "{}\n",
+                _ => " {}\n",
+            });
+        }
+        Ok(())
+    }
 }
 
-fn write_key<T: Tree>(k: Key<'_, T>, out: &mut String) -> Result<(), Unsupported> {
-    let view = match k {
-        Key::Str(s) => View::Str(s),
-        Key::Node(n) => n.view(),
-    };
-    match view {
-        // libyaml writes longer keys as complex keys (`? key`).
-        View::Str(s) if s.len() > 128 || s.contains('\n') => Err(Unsupported),
-        // yaml_serde reads a one-entry mapping with a `!` key as a tag.
-        View::Str(s) if s.starts_with('!') => Err(Unsupported),
-        View::Seq(_) | View::Map(_) => Err(Unsupported),
-        k => write_scalar(k, 0, true, out),
+/// A sequence being written; its dashes at column `col`.
+struct SeqW<'a> {
+    w: &'a mut W,
+    at: At,
+    col: usize,
+    items: usize,
+}
+
+impl SeqW<'_> {
+    fn new(w: &mut W, at: At) -> SeqW<'_> {
+        let col = match at {
+            At::Root => 0,
+            // libyaml writes a sequence in a mapping without indenting it.
+            At::Value(i) => i,
+            At::Item(i) => i + 2,
+        };
+        SeqW {
+            w,
+            at,
+            col,
+            items: 0,
+        }
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        let out = &mut self.w.out;
+        let inline = self.items == 0 && matches!(self.at, At::Item(_));
+        if self.items == 0 {
+            match self.at {
+                At::Root => {}
+                At::Value(_) => out.push('\n'),
+                At::Item(_) => out.push(' '),
+            }
+        }
+        if !inline {
+            spaces(self.col, out);
+        }
+        self.items += 1;
+        out.push('-');
+        v.serialize(Node {
+            w: self.w,
+            at: At::Item(self.col),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if self.items == 0 {
+            self.w.out.push_str(match self.at {
+                At::Root => "[]\n",
+                _ => " []\n",
+            });
+        }
+        Ok(())
     }
 }
 
-/// A scalar; a literal block's lines go at column `block_indent`.
-fn write_scalar<T>(
-    v: View<'_, T>,
-    block_indent: usize,
-    key: bool,
-    out: &mut String,
-) -> Result<(), Unsupported> {
-    use std::fmt::Write as _;
-    match v {
-        View::Null => out.push_str("null"),
-        View::Bool(true) => out.push_str("true"),
-        View::Bool(false) => out.push_str("false"),
-        View::Num(i) => out.push_str(i),
-        View::I64(i) => {
-            let _ = write!(out, "{i}");
-        }
-        View::U64(u) => {
-            let _ = write!(out, "{u}");
-        }
-        View::Str(s) => write_str(s, block_indent, key, out)?,
-        View::Seq(_) | View::Map(_) | View::Other => return Err(Unsupported),
+impl<'a> ser::Serializer for Node<'a> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = SeqW<'a>;
+    type SerializeTuple = SeqW<'a>;
+    type SerializeTupleStruct = SeqW<'a>;
+    type SerializeTupleVariant = ser::Impossible<(), Unsupported>;
+    type SerializeMap = MapW<'a>;
+    type SerializeStruct = MapW<'a>;
+    type SerializeStructVariant = ser::Impossible<(), Unsupported>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.plain(|o| o.push_str(if v { "true" } else { "false" }))
     }
-    Ok(())
+    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+        self.plain(|o| push_i64(v, o))
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Unsupported> {
+        self.plain(|o| o.push_str(&v.to_string()))
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+        self.plain(|o| push_u64(v, o))
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Unsupported> {
+        self.plain(|o| o.push_str(&v.to_string()))
+    }
+    // Floats (yaml_serde formats them with ryu), chars (always single-quoted), bytes, tagged
+    // enum variants: not in envc's documents; yaml_serde writes them.
+    fn serialize_f32(self, _: f32) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_char(self, _: char) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.str(v)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Unsupported> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        self.plain(|o| o.push_str("null"))
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Unsupported> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<SeqW<'a>, Unsupported> {
+        Ok(SeqW::new(self.w, self.at))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<SeqW<'a>, Unsupported> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqW<'a>, Unsupported> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<MapW<'a>, Unsupported> {
+        Ok(MapW::new(self.w, self.at))
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapW<'a>, Unsupported> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Err(Unsupported)
+    }
+}
+
+impl ser::SerializeSeq for SeqW<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        SeqW::end(self)
+    }
+}
+
+impl ser::SerializeTuple for SeqW<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        SeqW::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqW<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        SeqW::end(self)
+    }
+}
+
+impl ser::SerializeMap for MapW<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Unsupported> {
+        self.entry();
+        k.serialize(KeySer(self.w))
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        MapW::end(self)
+    }
+}
+
+impl ser::SerializeStruct for MapW<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), Unsupported> {
+        self.entry();
+        self.w.key_str(key)?;
+        self.value(v)
+    }
+    fn end(self) -> Result<(), Unsupported> {
+        MapW::end(self)
+    }
+}
+
+/// Serialises a mapping key: a scalar, on the key's line.
+struct KeySer<'a>(&'a mut W);
+
+type NoKey = ser::Impossible<(), Unsupported>;
+
+impl ser::Serializer for KeySer<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = NoKey;
+    type SerializeTuple = NoKey;
+    type SerializeTupleStruct = NoKey;
+    type SerializeTupleVariant = NoKey;
+    type SerializeMap = NoKey;
+    type SerializeStruct = NoKey;
+    type SerializeStructVariant = NoKey;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.0.out.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+        push_i64(v, &mut self.0.out);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Unsupported> {
+        self.0.out.push_str(&v.to_string());
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+        push_u64(v, &mut self.0.out);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Unsupported> {
+        self.0.out.push_str(&v.to_string());
+        Ok(())
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_char(self, _: char) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.0.key_str(v)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Unsupported> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        self.0.out.push_str("null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.0.key_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Unsupported> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    // Complex keys: libyaml writes them with `?`.
+    fn serialize_seq(self, _: Option<usize>) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<NoKey, Unsupported> {
+        Err(Unsupported)
+    }
 }
 
 fn write_str(s: &str, block_indent: usize, key: bool, out: &mut String) -> Result<(), Unsupported> {
@@ -511,212 +908,6 @@ fn float(s: &str) -> bool {
     unpositive.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// Serialises into [`Y`].
-struct TreeSer;
-
-struct SeqSer(Vec<Y>);
-struct MapSer(Vec<(Y, Y)>, Option<Y>);
-
-impl ser::Serializer for TreeSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    type SerializeSeq = SeqSer;
-    type SerializeTuple = SeqSer;
-    type SerializeTupleStruct = SeqSer;
-    type SerializeTupleVariant = ser::Impossible<Y, Unsupported>;
-    type SerializeMap = MapSer;
-    type SerializeStruct = MapSer;
-    type SerializeStructVariant = ser::Impossible<Y, Unsupported>;
-
-    fn serialize_bool(self, v: bool) -> Result<Y, Unsupported> {
-        Ok(Y::Bool(v))
-    }
-    fn serialize_i8(self, v: i8) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    fn serialize_u128(self, v: u128) -> Result<Y, Unsupported> {
-        Ok(Y::Int(v.to_string()))
-    }
-    // Floats (yaml_serde formats them with ryu), chars (always single-quoted), bytes, tagged
-    // enum variants: not in envc's documents; yaml_serde writes them.
-    fn serialize_f32(self, _: f32) -> Result<Y, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f64(self, _: f64) -> Result<Y, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_char(self, _: char) -> Result<Y, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_str(self, v: &str) -> Result<Y, Unsupported> {
-        Ok(Y::Str(v.to_string()))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Y, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_none(self) -> Result<Y, Unsupported> {
-        Ok(Y::Null)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<Y, Unsupported> {
-        v.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<Y, Unsupported> {
-        Ok(Y::Null)
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Y, Unsupported> {
-        Ok(Y::Null)
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<Y, Unsupported> {
-        Ok(Y::Str(variant.to_string()))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<Y, Unsupported> {
-        v.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Y, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer, Unsupported> {
-        Ok(SeqSer(Vec::with_capacity(len.unwrap_or(0))))
-    }
-    fn serialize_tuple(self, len: usize) -> Result<SeqSer, Unsupported> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<SeqSer, Unsupported> {
-        self.serialize_seq(Some(len))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_map(self, len: Option<usize>) -> Result<MapSer, Unsupported> {
-        Ok(MapSer(Vec::with_capacity(len.unwrap_or(0)), None))
-    }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapSer, Unsupported> {
-        self.serialize_map(Some(len))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, Unsupported> {
-        Err(Unsupported)
-    }
-}
-
-impl ser::SerializeSeq for SeqSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
-        self.0.push(v.serialize(TreeSer)?);
-        Ok(())
-    }
-    fn end(self) -> Result<Y, Unsupported> {
-        Ok(Y::Seq(self.0))
-    }
-}
-
-impl ser::SerializeTuple for SeqSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<Y, Unsupported> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<Y, Unsupported> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeMap for MapSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Unsupported> {
-        self.1 = Some(k.serialize(TreeSer)?);
-        Ok(())
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Unsupported> {
-        let k = self.1.take().ok_or(Unsupported)?;
-        self.0.push((k, v.serialize(TreeSer)?));
-        Ok(())
-    }
-    fn end(self) -> Result<Y, Unsupported> {
-        Ok(Y::Map(self.0))
-    }
-}
-
-impl ser::SerializeStruct for MapSer {
-    type Ok = Y;
-    type Error = Unsupported;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), Unsupported> {
-        self.0
-            .push((Y::Str(key.to_string()), v.serialize(TreeSer)?));
-        Ok(())
-    }
-    fn end(self) -> Result<Y, Unsupported> {
-        Ok(Y::Map(self.0))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -767,6 +958,171 @@ mod tests {
             "unicode": ["é", "naïve – dash", "日本"],
         });
         assert!(same(&doc));
+    }
+
+    /// Typed values (derived `Serialize`, as k8s-openapi's and envc's objects are) through
+    /// the streaming writer: the same text as yaml_serde, or a refusal.
+    fn typed<T: serde::Serialize>(v: &T) -> Option<String> {
+        let reference = super::super::by_yaml_serde(v).expect("yaml_serde writes it");
+        let direct = super::to_string(v).ok();
+        if let Some(d) = &direct {
+            assert_eq!(d, &reference);
+        }
+        // The fallback gives the reference either way.
+        assert_eq!(super::super::to_yaml(v).ok().as_deref(), Some(reference.as_str()));
+        direct
+    }
+
+    #[derive(serde::Serialize)]
+    enum Policy {
+        Always,
+        #[serde(rename = "on")]
+        On,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Port(u16);
+
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Object {
+        name: String,
+        missing: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<String>,
+        policy: Policy,
+        policies: Vec<Policy>,
+        port: Port,
+        negative: i32,
+        big: u64,
+        flag: bool,
+        unit: (),
+        empty_map: BTreeMap<String, String>,
+        empty_seq: Vec<String>,
+        nested: Vec<Vec<BTreeMap<String, Vec<String>>>>,
+        items: Vec<Item>,
+        by_number: BTreeMap<i64, bool>,
+        by_flag: BTreeMap<bool, Vec<u8>>,
+        tuple: (u8, String, Vec<u8>),
+    }
+
+    #[derive(serde::Serialize)]
+    struct Item {
+        script: String,
+        #[serde(rename = "yes")]
+        quoted_key: BTreeMap<String, String>,
+        list: Vec<String>,
+        inner: Vec<Item>,
+    }
+
+    fn item(script: &str, inner: Vec<Item>) -> Item {
+        Item {
+            script: script.into(),
+            quoted_key: BTreeMap::from([
+                ("on".into(), "off".into()),
+                ("1:30".into(), "a: b".into()),
+                ("-x".into(), "- x".into()),
+                ("it's".into(), "#no".into()),
+                ("{{ x }}".into(), "".into()),
+            ]),
+            list: vec!["".into(), "~".into(), "0755".into(), "|".into()],
+            inner,
+        }
+    }
+
+    #[test]
+    fn typed_values_stream_as_yaml_serde_writes_them() {
+        let o = Object {
+            name: "api".into(),
+            missing: None,
+            skipped: None,
+            policy: Policy::Always,
+            policies: vec![Policy::On, Policy::Always],
+            port: Port(8080),
+            negative: -42,
+            big: u64::MAX,
+            flag: false,
+            unit: (),
+            empty_map: BTreeMap::new(),
+            empty_seq: Vec::new(),
+            nested: vec![
+                vec![],
+                vec![BTreeMap::new()],
+                vec![BTreeMap::from([
+                    ("a".into(), vec![]),
+                    ("b".into(), vec!["x".into()]),
+                ])],
+            ],
+            items: vec![
+                item("set -e\nrun\n", vec![]),
+                item(" two\n  lines", vec![item("x\ny\n", vec![])]),
+            ],
+            by_number: BTreeMap::from([(-1, true), (7, false)]),
+            by_flag: BTreeMap::from([(true, vec![]), (false, vec![1, 2])]),
+            tuple: (1, "x".into(), vec![]),
+        };
+        assert!(typed(&o).is_some());
+        // Empty collections and scalars at the root, and in sequences at every depth.
+        let empty: Vec<Vec<Vec<String>>> = vec![vec![], vec![vec![]], vec![vec!["x".into()]]];
+        assert!(typed(&empty).is_some());
+        assert!(typed(&Vec::<u8>::new()).is_some());
+        assert!(typed(&BTreeMap::<String, u8>::new()).is_some());
+        assert!(typed(&vec![BTreeMap::<String, u8>::new()]).is_some());
+        assert!(typed(&"yes").is_some());
+        assert!(typed(&Port(1)).is_some());
+        assert!(typed(&Option::<u8>::None).is_some());
+        assert!(typed(&vec![vec![BTreeMap::from([("k", vec![vec!["v"]])])]]).is_some());
+    }
+
+    #[test]
+    fn what_the_writer_declines_yaml_serde_writes() {
+        #[derive(serde::Serialize)]
+        enum Tagged {
+            Newtype(u8),
+        }
+        // Floats, chars, tagged variants, complex and long keys, tags, double-quoted and `|+`
+        // scalars, a root block scalar; nested deep, after text was written.
+        let long = "k".repeat(129);
+        assert!(typed(&BTreeMap::from([("a", vec![1.5])])).is_none());
+        assert!(typed(&vec![vec!['c']]).is_none());
+        assert!(typed(&BTreeMap::from([("a", Tagged::Newtype(1))])).is_none());
+        assert!(typed(&BTreeMap::from([(vec![1], 2)])).is_none());
+        assert!(typed(&BTreeMap::from([(long.as_str(), 2)])).is_none());
+        assert!(typed(&BTreeMap::from([("!tag", 2)])).is_none());
+        assert!(typed(&BTreeMap::from([("a", vec!["tab\there"])])).is_none());
+        assert!(typed(&BTreeMap::from([("a", vec!["\u{1F600}"])])).is_none());
+        assert!(typed(&BTreeMap::from([("a", "kept\n\n")])).is_none());
+        assert!(typed(&"root\nblock\n").is_none());
+        assert!(typed(&BTreeMap::from([("a\nb", 1)])).is_none());
+    }
+
+    #[test]
+    fn template_text_is_the_text_made_literal_with_its_placeholders_marked() {
+        const TOKEN: &str = "HOLE_";
+        let v = json!({
+            "a{{b": "{{ x }} and {{{y",
+            "HOLE_1_": { "k": ["HOLE_2_", "x HOLE_3_ y", "{{HOLE_4_"] },
+            "block": "one\nHOLE_5_ two\n{{ three }}\n",
+            "plain": ["no", { "m": "HOLE_6_" }],
+        });
+        let plain = super::to_string(&v).expect("written");
+        let (text, marks) = super::to_template(&v, TOKEN).expect("written");
+        assert_eq!(text, plain.replace("{{", super::LITERAL_BRACES));
+        // Every line with a placeholder is covered by a mark: from its line's start through
+        // the line its scalar ends on (a block's mark may cover one more line).
+        let covered = |at: usize| {
+            marks.iter().any(|&(from, end)| {
+                let to = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+                from <= at && at < to
+            })
+        };
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            assert!(!line.contains(TOKEN) || covered(at), "{line:?} in\n{text}");
+            at += line.len();
+        }
+        assert_eq!(marks.len(), 6, "{marks:?}");
+        assert!(marks.windows(2).all(|w| w[0].0 <= w[1].0));
     }
 
     #[test]
