@@ -176,9 +176,19 @@ fn documents(objects: Vec<Value>) -> Result<String, EmitError> {
 /// rendered: a promotion then changes `Chart.yaml`, not every template.
 const CHART_LABEL_EXPR: &str = "printf \"%s-%s\" $.Chart.Name $.Chart.Version | replace \"+\" \"_\" | trunc 63 | trimSuffix \"-\" | quote";
 
+/// `m.get_mut(key)` by a scan: the maps of an object are small, and a scan hashes nothing
+/// (this runs for every mapping of every object of the chart).
+fn field<'a>(m: &'a mut serde_json::Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    m.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
+}
+
+fn has(m: &serde_json::Map<String, Value>, key: &str) -> bool {
+    m.keys().any(|k| k == key)
+}
+
 fn chart_label(h: &mut Holes, m: &mut serde_json::Map<String, Value>) {
-    if let Some(Value::Object(labels)) = m.get_mut("labels")
-        && labels.contains_key(CHART_LABEL)
+    if let Some(Value::Object(labels)) = field(m, "labels")
+        && has(labels, CHART_LABEL)
     {
         labels.insert(CHART_LABEL.into(), h.scalar(CHART_LABEL_EXPR));
     }
@@ -187,8 +197,8 @@ fn chart_label(h: &mut Holes, m: &mut serde_json::Map<String, Value>) {
 fn common_values(h: &mut Holes, o: &mut Value, own: Option<&str>) {
     each_object(o, &mut |m| {
         chart_label(h, m);
-        if let Some(Value::Object(labels)) = m.get_mut("labels")
-            && labels.contains_key("app.kubernetes.io/version")
+        if let Some(Value::Object(labels)) = field(m, "labels")
+            && has(labels, "app.kubernetes.io/version")
             && let Some(name) = labels
                 .get("app.kubernetes.io/name")
                 .and_then(Value::as_str)
@@ -199,7 +209,7 @@ fn common_values(h: &mut Holes, o: &mut Value, own: Option<&str>) {
                 h.scalar(&format!("{}.version | quote", service_expr(&name, own))),
             );
         }
-        if let Some(Value::Object(r)) = m.get_mut("secretKeyRef")
+        if let Some(Value::Object(r)) = field(m, "secretKeyRef")
             && let Some(secret) = r.get("name").and_then(Value::as_str).map(str::to_string)
         {
             let entry = format!("(index $.Values.secrets {})", quoted(&secret));

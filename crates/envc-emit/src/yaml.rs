@@ -230,6 +230,7 @@ fn yaml11_timestamp(s: &str) -> bool {
 /// A multi-document YAML file: header, then each document after `---`.
 pub fn documents(header_lines: &[String], docs: &[String]) -> String {
     let mut out = crate::header::lines(header_lines, "# ");
+    out.reserve(docs.iter().map(|d| d.len() + 5).sum());
     for d in docs {
         out.push_str("---\n");
         out.push_str(d);

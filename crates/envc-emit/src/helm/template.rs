@@ -71,7 +71,7 @@ impl Holes {
             out.push_str(&text[done..from]);
             let to = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
             for l in text[from..to].split_inclusive('\n') {
-                out.push_str(&self.line(l)?);
+                self.line_into(l, &mut out)?;
             }
             done = to;
         }
@@ -83,19 +83,19 @@ impl Holes {
     fn by_lines(&self, yaml: &str) -> Result<String, EmitError> {
         let mut out = String::from("---\n");
         for line in yaml.split_inclusive('\n') {
-            out.push_str(&self.line(line)?);
+            self.line_into(line, &mut out)?;
         }
         Ok(out)
     }
 
-    fn line(&self, line: &str) -> Result<String, EmitError> {
+    /// One line of the text, its placeholder (the first on the line) replaced.
+    fn line_into(&self, line: &str, out: &mut String) -> Result<(), EmitError> {
         let Some(at) = line.find(TOKEN) else {
-            return Ok(line.to_string());
+            out.push_str(line);
+            return Ok(());
         };
-        let digits: String = line[at + TOKEN.len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
+        let after = &line[at + TOKEN.len()..];
+        let digits = &after[..after.bytes().take_while(u8::is_ascii_digit).count()];
         let token = format!("{TOKEN}{digits}_");
         let Some((expr, shape)) = digits.parse::<usize>().ok().and_then(|i| self.exprs.get(i))
         else {
@@ -105,25 +105,53 @@ impl Holes {
         };
         let body = line.trim_end_matches('\n');
         let indent = body.len() - body.trim_start().len();
-        let pad = " ".repeat(indent);
         // Only `key: <token>` can be left out with its key: not a list item, not mid-text.
         let key = body
             .trim_start()
-            .strip_suffix(&format!(" {token}"))
+            .strip_suffix(token.as_str())
+            .and_then(|k| k.strip_suffix(' '))
             .filter(|k| k.ends_with(':') && !k.starts_with('-'));
+        let spaces = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
         match (shape, key) {
-            (Shape::Scalar, _) => Ok(line.replace(&token, &format!("{{{{ {expr} }}}}"))),
-            (Shape::OptionalScalar, Some(key)) => Ok(format!(
-                "{pad}{{{{- with {expr} }}}}\n{pad}{key} {{{{ . | quote }}}}\n{pad}{{{{- end }}}}\n"
-            )),
-            (Shape::OptionalBlock, Some(key)) => Ok(format!(
-                "{pad}{{{{- with {expr} }}}}\n{pad}{key}\n{pad}  {{{{- toYaml . | nindent {} }}}}\n{pad}{{{{- end }}}}\n",
-                indent + 2
-            )),
-            _ => Err(EmitError::Serialize(format!(
-                "chart template placeholder `{token}` is not the value of a key: {body}"
-            ))),
+            (Shape::Scalar, _) => {
+                for (i, piece) in line.split(token.as_str()).enumerate() {
+                    if i > 0 {
+                        out.push_str("{{ ");
+                        out.push_str(expr);
+                        out.push_str(" }}");
+                    }
+                    out.push_str(piece);
+                }
+            }
+            (Shape::OptionalScalar, Some(key)) => {
+                for l in [
+                    &["{{- with ", expr, " }}\n"][..],
+                    &[key, " {{ . | quote }}\n"],
+                    &["{{- end }}\n"],
+                ] {
+                    spaces(indent, out);
+                    l.iter().for_each(|p| out.push_str(p));
+                }
+            }
+            (Shape::OptionalBlock, Some(key)) => {
+                let nindent = (indent + 2).to_string();
+                for l in [
+                    &["{{- with ", expr, " }}\n"][..],
+                    &[key, "\n"],
+                    &["  {{- toYaml . | nindent ", &nindent, " }}\n"],
+                    &["{{- end }}\n"],
+                ] {
+                    spaces(indent, out);
+                    l.iter().for_each(|p| out.push_str(p));
+                }
+            }
+            _ => {
+                return Err(EmitError::Serialize(format!(
+                    "chart template placeholder `{token}` is not the value of a key: {body}"
+                )));
+            }
         }
+        Ok(())
     }
 }
 
@@ -239,6 +267,65 @@ mod tests {
             h.document(&float).unwrap_or_default(),
             "---\na: {{ $a | quote }}\nf: 1.5\nx: '{{ \"{{\" }} y }}'\n"
         );
+    }
+
+    /// The line substitution as it was written first, with `format!` and `replace`.
+    fn line_as_before(h: &Holes, line: &str) -> Option<String> {
+        let Some(at) = line.find(TOKEN) else {
+            return Some(line.to_string());
+        };
+        let digits: String = line[at + TOKEN.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let token = format!("{TOKEN}{digits}_");
+        let (expr, shape) = digits.parse::<usize>().ok().and_then(|i| h.exprs.get(i))?;
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start().len();
+        let pad = " ".repeat(indent);
+        let key = body
+            .trim_start()
+            .strip_suffix(&format!(" {token}"))
+            .filter(|k| k.ends_with(':') && !k.starts_with('-'));
+        match (shape, key) {
+            (Shape::Scalar, _) => Some(line.replace(&token, &format!("{{{{ {expr} }}}}"))),
+            (Shape::OptionalScalar, Some(key)) => Some(format!(
+                "{pad}{{{{- with {expr} }}}}\n{pad}{key} {{{{ . | quote }}}}\n{pad}{{{{- end }}}}\n"
+            )),
+            (Shape::OptionalBlock, Some(key)) => Some(format!(
+                "{pad}{{{{- with {expr} }}}}\n{pad}{key}\n{pad}  {{{{- toYaml . | nindent {} }}}}\n{pad}{{{{- end }}}}\n",
+                indent + 2
+            )),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn lines_are_substituted_as_before() {
+        let mut h = Holes::default();
+        h.scalar("$a | quote");
+        h.optional_scalar("$b");
+        h.optional_block("$c");
+        for line in [
+            "x: 1\n",
+            "  image: ENVC_HOLE_0_\n",
+            "- ENVC_HOLE_0_\n",
+            "  url: http://ENVC_HOLE_0_:80/ENVC_HOLE_0_ ENVC_HOLE_1_\n",
+            "    imagePullPolicy: ENVC_HOLE_1_\n",
+            "    resources: ENVC_HOLE_2_\n",
+            "  resources: ENVC_HOLE_2_",
+            "- resources: ENVC_HOLE_2_\n",
+            "  resources: x ENVC_HOLE_2_\n",
+            "  ENVC_HOLE_0_: v\n",
+            "  a: ENVC_HOLE_9_\n",
+            "  a: ENVC_HOLE_\n",
+            "  a: ENVC_HOLE_0\n",
+            "  a: 'ENVC_HOLE_1_'\n",
+        ] {
+            let mut out = String::new();
+            let now = h.line_into(line, &mut out).ok().map(|()| out);
+            assert_eq!(now, line_as_before(&h, line), "for {line:?}");
+        }
     }
 
     #[test]

@@ -97,6 +97,11 @@ impl W {
         let Some(token) = self.token else {
             return;
         };
+        // One pass over the bytes to tell most scalars apart.
+        let first = token.as_bytes().first().copied().unwrap_or(b'{');
+        if !s.bytes().any(|b| b == b'{' || b == first) {
+            return;
+        }
         if s.contains("{{") {
             let tail = self.out.split_off(start);
             self.out.push_str(&tail.replace("{{", LITERAL_BRACES));
@@ -664,7 +669,80 @@ impl ser::Serializer for KeySer<'_> {
     }
 }
 
+/// Bytes of a [`simple`] scalar: ASCII letters, digits and `-_./=`.
+const SIMPLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b'=');
+        b += 1;
+    }
+    t
+};
+
+/// Most keys and scalars: a letter, then letters, digits and `-_./=`. libyaml writes one
+/// plain (see [`analyze`]'s first case), and it looks like a number or date to neither YAML
+/// 1.1 nor 1.2 (those start with a digit, a sign or `.`, and take `:` or `+`): only the
+/// words are quoted.
+fn simple(s: &str) -> bool {
+    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && s.bytes().all(|b| SIMPLE[usize::from(b)])
+}
+
+/// The YAML 1.1 and 1.2 words for booleans and null (yaml_serde's are a subset).
+fn yaml_word(s: &str) -> bool {
+    s.len() <= 5
+        && matches!(
+            s,
+            "y" | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "true"
+                | "True"
+                | "TRUE"
+                | "false"
+                | "False"
+                | "FALSE"
+                | "on"
+                | "On"
+                | "ON"
+                | "off"
+                | "Off"
+                | "OFF"
+                | "null"
+                | "Null"
+                | "NULL"
+        )
+}
+
 fn write_str(s: &str, block_indent: usize, key: bool, out: &mut String) -> Result<(), Unsupported> {
+    if simple(s) {
+        if yaml_word(s) {
+            out.push('\'');
+            out.push_str(s);
+            out.push('\'');
+        } else {
+            out.push_str(s);
+        }
+        return Ok(());
+    }
+    write_str_analysed(s, block_indent, key, out)
+}
+
+/// [`write_str`] by the full rules.
+fn write_str_analysed(
+    s: &str,
+    block_indent: usize,
+    key: bool,
+    out: &mut String,
+) -> Result<(), Unsupported> {
     let a = analyze(s)?;
     if s.contains('\n') {
         // yaml_serde asks for a literal block; libyaml writes one only where allowed.
@@ -969,7 +1047,10 @@ mod tests {
             assert_eq!(d, &reference);
         }
         // The fallback gives the reference either way.
-        assert_eq!(super::super::to_yaml(v).ok().as_deref(), Some(reference.as_str()));
+        assert_eq!(
+            super::super::to_yaml(v).ok().as_deref(),
+            Some(reference.as_str())
+        );
         direct
     }
 
@@ -1123,6 +1204,41 @@ mod tests {
         }
         assert_eq!(marks.len(), 6, "{marks:?}");
         assert!(marks.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn simple_scalars_are_written_as_the_full_rules_write_them() {
+        const ALPHABET: &[u8] = b"aeflnorstuyAEFLNORSTUYx0123456789-_./=";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % n
+        };
+        let words = [
+            "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+            "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null",
+            "NULL", "tRue", "nul", "e1", "e", "a.e5", "x0x1", "o", "yess", "Nan", "nan", "inf",
+        ];
+        let mut simple = 0;
+        let random = (0..50_000).map(|_| {
+            let len = 1 + next(7);
+            (0..len)
+                .map(|_| char::from(ALPHABET[next(ALPHABET.len())]))
+                .collect::<String>()
+        });
+        for s in words.iter().map(|w| w.to_string()).chain(random) {
+            for key in [false, true] {
+                let mut fast = String::new();
+                let mut full = String::new();
+                let a = super::write_str(&s, 2, key, &mut fast).is_ok();
+                let b = super::write_str_analysed(&s, 2, key, &mut full).is_ok();
+                assert_eq!((a, &fast), (b, &full), "for {s:?}");
+            }
+            simple += usize::from(super::simple(&s));
+        }
+        assert!(simple > 20_000, "{simple}");
     }
 
     #[test]
