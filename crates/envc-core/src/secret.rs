@@ -112,6 +112,36 @@ pub(crate) fn holds_secret(text: &str, value: &str) -> bool {
     text.split(is_separator).any(|t| t == value)
 }
 
+/// The names of the secrets whose value a text holds ([`holds_secret`] for each), in the
+/// order of `values`. A long text is split into its tokens once, not once per secret: rendered
+/// files (a dashboard, a scrape configuration) are the longest texts checked.
+pub(crate) fn secrets_held<'v>(text: &str, values: &'v SecretValues<'_>) -> Vec<&'v str> {
+    const SPLIT_ONCE_FROM: usize = 256;
+    if text.len() < SPLIT_ONCE_FROM || values.len() < 2 {
+        return values
+            .iter()
+            .filter(|(_, v)| holds_secret(text, &v.value))
+            .map(|(n, _)| *n)
+            .collect();
+    }
+    let tokens: std::collections::HashSet<&str> = text.split(is_separator).collect();
+    values
+        .iter()
+        .filter(|(_, v)| {
+            let value = v.value.as_str();
+            // The same rules as `holds_secret`: a text equal to a value without separators is
+            // one of its own tokens.
+            value.len() >= 4
+                && if value.chars().any(is_separator) {
+                    text.contains(value)
+                } else {
+                    tokens.contains(value)
+                }
+        })
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// The shortest dev value that is not reported as weak.
 pub const STRONG_DEV_VALUE: usize = 8;
 
@@ -235,6 +265,41 @@ mod tests {
         ));
         // Values under 4 characters are never looked for.
         assert!(!holds_secret("a:abc@b", "abc"));
+    }
+
+    #[test]
+    fn long_texts_find_the_same_secrets_as_one_secret_at_a_time() {
+        let value = |v: &str| ir::SecretValue {
+            value: v.to_string(),
+            derived: false,
+        };
+        let values: SecretValues<'_> = [
+            ("word", value("airflow")),
+            ("phrase", value("correct horse battery")),
+            ("short", value("abc")),
+            ("absent", value("hunter22")),
+            ("whole", value("x".repeat(300).as_str())),
+        ]
+        .into_iter()
+        .collect();
+        let padding = "/opt/airflow/dags airflow.providers ".repeat(10);
+        let texts = [
+            format!("{padding} url=airflow:pw@db say: correct horse battery! a:abc@b"),
+            format!("{padding} xairflowx"),
+            "x".repeat(300),
+            "airflow".to_string(),
+        ];
+        for text in &texts {
+            let one_at_a_time: Vec<&str> = values
+                .iter()
+                .filter(|(_, v)| holds_secret(text, &v.value))
+                .map(|(n, _)| *n)
+                .collect();
+            assert_eq!(secrets_held(text, &values), one_at_a_time, "{text}");
+        }
+        assert_eq!(secrets_held(&texts[0], &values), ["word", "phrase"]);
+        assert_eq!(secrets_held(&texts[1], &values), Vec::<&str>::new());
+        assert_eq!(secrets_held(&texts[2], &values), ["whole"]);
     }
 
     #[test]

@@ -151,12 +151,38 @@ fn ignored_in_dev(mode: &str, rel: &str, file: FileId) -> Diagnostic {
     .hint("release locks pin prod modes only; remove the file, or make the mode `tier = \"prod\"`")
 }
 
+/// The model's releases computed so far, by environment: every prod mode of an environment
+/// compares its lock with the same one, so a build of several modes computes it once (it
+/// hashes every service's definition and templates).
+#[derive(Debug, Default)]
+pub struct Releases(HashMap<String, Release>);
+
+impl Releases {
+    /// The release of `env`'s own file ([`model_release`]), computed on first use.
+    pub fn of(&mut self, project: &mut Project, env: &str) -> &Release {
+        self.0
+            .entry(env.to_string())
+            .or_insert_with(|| model_release(project, env))
+    }
+}
+
 /// Loads `env` in `mode`; a prod mode goes through its lock (per `source`).
 pub fn load(
     project: &mut Project,
     env: &str,
     mode: &str,
     source: LockSource<'_>,
+) -> Result<Mode, Diagnostics> {
+    load_with(project, env, mode, source, &mut Releases::default())
+}
+
+/// [`load`], with the model's releases shared by the modes of one build.
+pub fn load_with(
+    project: &mut Project,
+    env: &str,
+    mode: &str,
+    source: LockSource<'_>,
+    releases: &mut Releases,
 ) -> Result<Mode, Diagnostics> {
     let plain = project.mode(env, mode)?;
     let rel = lock::lock_path(env, mode);
@@ -185,11 +211,11 @@ pub fn load(
     }
     let lock = lock::parse(file, &tree, env, mode)?;
     let loaded = load_locked(project, env, mode, &plain.env_dir, &lock, &rel)?;
-    let model = model_release(project, env);
+    let model = releases.of(project, env);
     // A service the mode leaves out waits for no promotion there. (A managed service's
     // definition still counts: other services read its env through references.)
     let deployed = |unit: &str| plain.model.services.get(unit).is_none_or(|s| s.enabled);
-    let pending = release::pending(&lock.release, &model)
+    let pending = release::pending(&lock.release, model)
         .into_iter()
         .filter(|c| c.action == release::Action::Remove || deployed(&c.unit))
         .collect();
