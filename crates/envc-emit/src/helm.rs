@@ -167,7 +167,7 @@ fn documents(objects: Vec<Value>) -> Result<String, EmitError> {
     let mut text = String::new();
     for mut o in objects {
         common_values(&mut h, &mut o, None);
-        text.push_str(&h.document(&o)?);
+        h.document_into(&o, &mut text)?;
     }
     Ok(text)
 }
@@ -335,12 +335,12 @@ fn service_template(ir: &Ir, s: &Service) -> Result<String, EmitError> {
             };
             hook(&mut o, weight);
         }
-        text.push_str(&h.document(&o)?);
+        h.document_into(&o, &mut text)?;
     }
     if let Some(p) = object::service_network_policy(ir, s, FLAVOUR) {
         let mut o = object::value(&p)?;
         common_values(&mut h, &mut o, Some(&s.name));
-        text.push_str(&h.document(&o)?);
+        h.document_into(&o, &mut text)?;
     }
     Ok(text)
 }
@@ -422,12 +422,12 @@ fn namespaces_template(ir: &Ir) -> Result<String, EmitError> {
         let mut n = namespace_object(ir, ns)?;
         each_object(&mut n, &mut |m| chart_label(&mut h, m));
         text.push_str("{{- if .Values.global.createNamespaces }}\n");
-        text.push_str(&h.document(&n)?);
+        h.document_into(&n, &mut text)?;
         text.push_str("{{- end }}\n");
         if let Some(q) = &ns.quota {
             let mut q = object::value(&object::quota(ir, &ns.name, q, FLAVOUR))?;
             each_object(&mut q, &mut |m| chart_label(&mut h, m));
-            text.push_str(&h.document(&q)?);
+            h.document_into(&q, &mut text)?;
         }
     }
     Ok(text)

@@ -120,7 +120,7 @@ pub fn template(ir: &Ir) -> Result<Option<String>, EmitError> {
         }
         // `helm.sh/chart` from the chart being rendered, as in every other template.
         super::template::each_object(&mut o, &mut |m| super::chart_label(&mut h, m));
-        text.push_str(&h.document(&o)?);
+        h.document_into(&o, &mut text)?;
     }
     text.push_str("{{- end }}\n");
     Ok(Some(text))

@@ -51,16 +51,27 @@ impl Holes {
     }
 
     /// One YAML document of the template: `---` and the object, placeholders replaced.
+    pub fn document<T: Serialize + ?Sized>(&self, object: &T) -> Result<String, EmitError> {
+        let mut out = String::new();
+        self.document_into(object, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Holes::document`], appended to a template's text.
     ///
     /// The writer makes the text literal as it writes it and says which lines hold a
     /// placeholder, so only those are read again. A document it leaves to yaml_serde is made
     /// literal and read line by line afterwards, with the same result.
-    pub fn document<T: Serialize + ?Sized>(&self, object: &T) -> Result<String, EmitError> {
+    pub fn document_into<T: Serialize + ?Sized>(
+        &self,
+        object: &T,
+        out: &mut String,
+    ) -> Result<(), EmitError> {
         let Some((text, marks)) = to_template(object, TOKEN) else {
-            return self.by_lines(&literal(&to_yaml(object)?));
+            return self.by_lines_into(&literal(&to_yaml(object)?), out);
         };
-        let mut out = String::from("---\n");
-        out.reserve(text.len() + 64 * marks.len());
+        out.reserve(4 + text.len() + 64 * marks.len());
+        out.push_str("---\n");
         // Text before `done` is in `out`; it always ends a line.
         let mut done = 0;
         for (line, end) in marks {
@@ -71,20 +82,27 @@ impl Holes {
             out.push_str(&text[done..from]);
             let to = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
             for l in text[from..to].split_inclusive('\n') {
-                self.line_into(l, &mut out)?;
+                self.line_into(l, out)?;
             }
             done = to;
         }
         out.push_str(&text[done..]);
-        Ok(out)
+        Ok(())
     }
 
-    /// [`Holes::document`] of a text already literal, reading every line for placeholders.
-    fn by_lines(&self, yaml: &str) -> Result<String, EmitError> {
-        let mut out = String::from("---\n");
+    /// [`Holes::document_into`] of a text already literal, reading every line for placeholders.
+    fn by_lines_into(&self, yaml: &str, out: &mut String) -> Result<(), EmitError> {
+        out.push_str("---\n");
         for line in yaml.split_inclusive('\n') {
-            self.line_into(line, &mut out)?;
+            self.line_into(line, out)?;
         }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    fn by_lines(&self, yaml: &str) -> Result<String, EmitError> {
+        let mut out = String::new();
+        self.by_lines_into(yaml, &mut out)?;
         Ok(out)
     }
 
@@ -168,7 +186,7 @@ pub fn quoted(text: &str) -> String {
 /// Sets the value at a path of object keys and array indices (`spec/template/...`); nothing
 /// when the path does not exist, so optional fields stay absent.
 pub fn set(object: &mut Value, path: &str, to: Value) -> bool {
-    match object.pointer_mut(path) {
+    match at_mut(object, path) {
         Some(v) => {
             *v = to;
             true
@@ -177,9 +195,34 @@ pub fn set(object: &mut Value, path: &str, to: Value) -> bool {
     }
 }
 
+/// What `Value::pointer_mut` finds at a path, without unescaping and allocating each
+/// segment (envc's paths have no `~` escapes; one that has goes to serde_json), and with the
+/// keys found by scanning the (small) maps instead of hashing.
+pub fn at_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    if path.is_empty() {
+        return Some(v);
+    }
+    if path.contains('~') {
+        return v.pointer_mut(path);
+    }
+    path.strip_prefix('/')?
+        .split('/')
+        .try_fold(v, |v, segment| match v {
+            Value::Object(m) => m.iter_mut().find_map(|(k, x)| (k == segment).then_some(x)),
+            Value::Array(a) => {
+                // serde_json's array indices: no sign, no leading zero.
+                if segment.starts_with('+') || (segment.starts_with('0') && segment.len() != 1) {
+                    return None;
+                }
+                segment.parse::<usize>().ok().and_then(|i| a.get_mut(i))
+            }
+            _ => None,
+        })
+}
+
 /// Inserts a key into an object at a path (after the existing keys).
 pub fn insert(object: &mut Value, path: &str, key: &str, to: Value) {
-    if let Some(Value::Object(m)) = object.pointer_mut(path) {
+    if let Some(Value::Object(m)) = at_mut(object, path) {
         m.insert(key.to_string(), to);
     }
 }
@@ -325,6 +368,39 @@ mod tests {
             let mut out = String::new();
             let now = h.line_into(line, &mut out).ok().map(|()| out);
             assert_eq!(now, line_as_before(&h, line), "for {line:?}");
+        }
+    }
+
+    #[test]
+    fn paths_are_found_as_serde_json_finds_them() {
+        let v = json!({
+            "spec": {"template": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}},
+            "a/b": 1, "m~n": 2, "": {"": 3}, "x": [[0, 1], 2],
+        });
+        for path in [
+            "",
+            "/",
+            "//",
+            "/spec/template/spec/containers/0/image",
+            "/spec/template/spec/containers/1",
+            "/spec/template/spec/containers/2",
+            "/spec/template/spec/containers/01",
+            "/spec/template/spec/containers/+1",
+            "/spec/template/spec/containers/-1",
+            "/spec/nope",
+            "spec",
+            "/a~1b",
+            "/m~0n",
+            "/x/0/1",
+            "/x/1/0",
+            "/x/",
+        ] {
+            let (mut a, mut b) = (v.clone(), v.clone());
+            assert_eq!(
+                at_mut(&mut a, path).map(|x| x.clone()),
+                b.pointer_mut(path).map(|x| x.clone()),
+                "for {path:?}"
+            );
         }
     }
 
