@@ -124,20 +124,31 @@ pub(crate) fn secrets_held<'v>(text: &str, values: &'v SecretValues<'_>) -> Vec<
             .map(|(n, _)| *n)
             .collect();
     }
-    let tokens: std::collections::HashSet<&str> = text.split(is_separator).collect();
-    values
-        .iter()
-        .filter(|(_, v)| {
-            let value = v.value.as_str();
-            // The same rules as `holds_secret`: a text equal to a value without separators is
-            // one of its own tokens.
-            value.len() >= 4
-                && if value.chars().any(is_separator) {
-                    text.contains(value)
-                } else {
-                    tokens.contains(value)
+    // The same rules as `holds_secret`: a value with separators is looked for anywhere, any
+    // other as a whole token (a text equal to such a value is one of its own tokens).
+    let mut found: Vec<bool> = values
+        .values()
+        .map(|v| v.value.len() >= 4 && v.value.chars().any(is_separator) && text.contains(&v.value))
+        .collect();
+    let tokens: Vec<(usize, &str)> = values
+        .values()
+        .enumerate()
+        .filter(|(_, v)| v.value.len() >= 4 && !v.value.chars().any(is_separator))
+        .map(|(i, v)| (i, v.value.as_str()))
+        .collect();
+    if !tokens.is_empty() {
+        for t in text.split(is_separator) {
+            for (i, v) in &tokens {
+                if t.len() == v.len() && t == *v {
+                    found[*i] = true;
                 }
-        })
+            }
+        }
+    }
+    values
+        .keys()
+        .zip(found)
+        .filter(|(_, f)| *f)
         .map(|(n, _)| *n)
         .collect()
 }

@@ -310,7 +310,7 @@ fn entry(node: Node, key_origin: Origin) -> Entry {
 pub fn apply(env_tree: &Node, lock: &Lock, lock_name: &str, env_dir: &Path) -> AppliedTree {
     let mut tree = env_tree.clone();
     if let (Some(shared), NodeValue::Table(top)) = (&lock.release.shared, &mut tree.value) {
-        substitute_shared(top, shared);
+        substitute_shared(std::sync::Arc::make_mut(top), shared);
     }
     let mut templates = Vec::new();
     let mut services = IndexMap::new();
@@ -333,9 +333,10 @@ pub fn apply(env_tree: &Node, lock: &Lock, lock_name: &str, env_dir: &Path) -> A
         }
     }
     if let NodeValue::Table(top) = &mut tree.value {
+        let top = std::sync::Arc::make_mut(top);
         let origin = top.get("services").map_or(whole(lock), |e| e.key_origin);
         let node = Node {
-            value: NodeValue::Table(services),
+            value: NodeValue::Table(services.into()),
             origin,
         };
         top.insert("services".into(), entry(node, origin));
@@ -363,6 +364,7 @@ fn substitute_shared(top: &mut IndexMap<String, Entry>, shared: &SharedRelease) 
         if key != "environment"
             && let (Some(model), NodeValue::Table(t)) = (model, &mut locked.node.value)
         {
+            let t = std::sync::Arc::make_mut(t);
             for (name, e) in model.node.as_table().into_iter().flatten() {
                 if !t.contains_key(name) {
                     t.insert(name.clone(), e.clone());
@@ -386,6 +388,7 @@ fn locked_service(
     let NodeValue::Table(t) = &mut node.value else {
         return node;
     };
+    let t = std::sync::Arc::make_mut(t);
     let image = Node {
         value: NodeValue::String(s.reference()),
         origin: image_origin,
@@ -394,10 +397,11 @@ fn locked_service(
     let Some(NodeValue::Table(files)) = t.get_mut("files").map(|e| &mut e.node.value) else {
         return node;
     };
-    for f in files.values_mut() {
+    for f in std::sync::Arc::make_mut(files).values_mut() {
         let NodeValue::Table(ft) = &mut f.node.value else {
             continue;
         };
+        let ft = std::sync::Arc::make_mut(ft);
         let Some(te) = ft.get_mut("template") else {
             continue;
         };
@@ -424,6 +428,7 @@ fn locked_service(
 fn disabled(e: &Entry, origin: Origin) -> Entry {
     let mut e = e.clone();
     if let NodeValue::Table(t) = &mut e.node.value {
+        let t = std::sync::Arc::make_mut(t);
         let off = Node {
             value: NodeValue::Bool(false),
             origin,
