@@ -574,9 +574,12 @@ fn modes(
     inputs: &Inputs,
     out: &Output,
 ) -> Result<Result<Report, Status>> {
-    // A's facts are taken on a second thread while B is loaded and compiled (which reads the
-    // project) and its facts taken; A's errors are reported first, then B's, as when one ran
-    // after the other (B's work is then wasted, never shown).
+    // A's facts are taken on a second thread while B is loaded and compiled (which needs the
+    // project, so on this thread) and its facts taken; A's errors are reported first, then
+    // B's, as when one ran after the other (B's work is then wasted, never shown). The cost is
+    // memory: the second thread's allocator arena keeps the pages A's documents freed while
+    // B's are built (peak RSS 141 -> 159 MiB at 1,000 services; B's facts on that thread too
+    // made it 174 MiB, not less).
     let ca = match compile(project, env, ma)? {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(project, &d, out))),

@@ -452,6 +452,30 @@ fn runnable_by_compose(p: &ProbeFacts) -> Result<ProbeFacts, &'static str> {
 mod tests {
     use super::*;
 
+    /// The merged walk gives every key once, in order, with its value on each side: what
+    /// collecting, sorting and deduplicating both maps' keys gave.
+    #[test]
+    fn union_walks_both_maps_in_order() {
+        let a: BTreeMap<u32, &str> = [(1, "a1"), (3, "a3"), (4, "a4"), (9, "a9")].into();
+        let b: BTreeMap<u32, &str> = [(0, "b0"), (3, "b3"), (5, "b5"), (9, "b9")].into();
+        let got: Vec<(u32, Option<&str>, Option<&str>)> = union(&a, &b)
+            .map(|(k, x, y)| (*k, x.copied(), y.copied()))
+            .collect();
+        let mut keys: Vec<&u32> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let want: Vec<(u32, Option<&str>, Option<&str>)> = keys
+            .into_iter()
+            .map(|k| (*k, a.get(k).copied(), b.get(k).copied()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(union(&a, &BTreeMap::new()).count(), a.len());
+        assert_eq!(
+            union(&BTreeMap::<u32, u32>::new(), &BTreeMap::new()).count(),
+            0
+        );
+    }
+
     fn facts(format: Format, probes: &[(ProbeKind, &str, &str, u32)]) -> Facts {
         let mut s = ServiceFacts {
             name: "db".into(),
