@@ -84,7 +84,7 @@ fn toml_text(v: &Value) -> String {
 fn leaves(n: &Node, prefix: &str, sources: &Sources, out: &mut Vec<(String, Value, String)>) {
     match &n.value {
         NodeValue::Table(t) if !t.is_empty() => {
-            for (k, e) in t {
+            for (k, e) in t.iter() {
                 let key = if prefix.is_empty() {
                     k.clone()
                 } else {

@@ -191,9 +191,10 @@ fn compile_mode(
     project: &mut Project,
     env: &str,
     mode: &str,
+    releases: &mut mode::Releases,
     diags: &mut Diagnostics,
 ) -> Option<CompiledMode> {
-    let loaded = match mode::load(project, env, mode, LockSource::Disk) {
+    let loaded = match mode::load_with(project, env, mode, LockSource::Disk, releases) {
         Ok(l) => l,
         Err(d) => {
             diags.extend(d);
@@ -264,9 +265,10 @@ fn build_all(
         .map_or(1, |n| n.get())
         .min(pairs.len());
     let mut slots: Vec<Option<Emitted>> = (0..pairs.len()).map(|_| None).collect();
+    let mut releases = mode::Releases::default();
     if workers <= 1 {
         for (i, (env, mode)) in pairs.iter().enumerate() {
-            if let Some(c) = compile_mode(project, env, mode, diags) {
+            if let Some(c) = compile_mode(project, env, mode, &mut releases, diags) {
                 slots[i] = Some(emit_one(c));
             }
         }
@@ -296,7 +298,7 @@ fn build_all(
             }
             drop(done);
             for (i, (env, mode)) in pairs.iter().enumerate() {
-                if let Some(c) = compile_mode(project, env, mode, diags) {
+                if let Some(c) = compile_mode(project, env, mode, &mut releases, diags) {
                     // Workers outlive this loop; a send fails only if all of them panicked,
                     // and the scope re-raises that panic.
                     let _ = jobs.send((i, c));

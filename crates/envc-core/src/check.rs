@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use crate::ir::{self, Ir};
 use crate::reference::Piece;
 use crate::scope::{Scope, Site, unknown_secret};
-use crate::secret::{SecretValues, holds_secret};
+use crate::secret::{SecretValues, holds_secret, secrets_held};
 
 /// The checks that need every enabled service but not the graph.
 pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
@@ -352,14 +352,12 @@ fn check_file_secrets(
 ) {
     for svc in services {
         for f in &svc.files {
-            for (sname, v) in values {
-                if holds_secret(&f.content, &v.value) {
-                    d.push(
-                        Diagnostic::error("E-inline-secret", format!("file `{}` of `{}` contains the value of secret `{sname}`", f.name, svc.name))
-                            .at(m.tree.origin_of(&["services", &svc.name, "files", &f.name]), "in this file")
-                            .hint("files are stored in plain ConfigMaps and committed: pass secrets through env values"),
-                    );
-                }
+            for sname in secrets_held(&f.content, values) {
+                d.push(
+                    Diagnostic::error("E-inline-secret", format!("file `{}` of `{}` contains the value of secret `{sname}`", f.name, svc.name))
+                        .at(m.tree.origin_of(&["services", &svc.name, "files", &f.name]), "in this file")
+                        .hint("files are stored in plain ConfigMaps and committed: pass secrets through env values"),
+                );
             }
         }
     }

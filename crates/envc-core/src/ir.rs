@@ -604,6 +604,20 @@ impl Ir {
         self.secrets.iter().find(|s| s.name == name)
     }
 
+    /// The namespaces of the deployed services that use a secret, in service order, each
+    /// once. Linear in the services: a secret every service reads is the common case.
+    pub fn secret_namespaces(&self, secret: &Secret) -> Vec<&str> {
+        let users: std::collections::HashSet<&str> =
+            secret.used_by.iter().map(String::as_str).collect();
+        let mut seen = std::collections::HashSet::new();
+        self.services
+            .iter()
+            .filter(|s| s.is_deployed() && users.contains(s.name.as_str()))
+            .map(|s| s.namespace.as_str())
+            .filter(|ns| seen.insert(*ns))
+            .collect()
+    }
+
     /// The header every generated file starts with (without comment markers): what generated
     /// it and from which sources.
     pub fn header_lines(&self) -> Vec<String> {

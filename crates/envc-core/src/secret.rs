@@ -112,6 +112,47 @@ pub(crate) fn holds_secret(text: &str, value: &str) -> bool {
     text.split(is_separator).any(|t| t == value)
 }
 
+/// The names of the secrets whose value a text holds ([`holds_secret`] for each), in the
+/// order of `values`. A long text is split into its tokens once, not once per secret: rendered
+/// files (a dashboard, a scrape configuration) are the longest texts checked.
+pub(crate) fn secrets_held<'v>(text: &str, values: &'v SecretValues<'_>) -> Vec<&'v str> {
+    const SPLIT_ONCE_FROM: usize = 256;
+    if text.len() < SPLIT_ONCE_FROM || values.len() < 2 {
+        return values
+            .iter()
+            .filter(|(_, v)| holds_secret(text, &v.value))
+            .map(|(n, _)| *n)
+            .collect();
+    }
+    // The same rules as `holds_secret`: a value with separators is looked for anywhere, any
+    // other as a whole token (a text equal to such a value is one of its own tokens).
+    let mut found: Vec<bool> = values
+        .values()
+        .map(|v| v.value.len() >= 4 && v.value.chars().any(is_separator) && text.contains(&v.value))
+        .collect();
+    let tokens: Vec<(usize, &str)> = values
+        .values()
+        .enumerate()
+        .filter(|(_, v)| v.value.len() >= 4 && !v.value.chars().any(is_separator))
+        .map(|(i, v)| (i, v.value.as_str()))
+        .collect();
+    if !tokens.is_empty() {
+        for t in text.split(is_separator) {
+            for (i, v) in &tokens {
+                if t.len() == v.len() && t == *v {
+                    found[*i] = true;
+                }
+            }
+        }
+    }
+    values
+        .keys()
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// The shortest dev value that is not reported as weak.
 pub const STRONG_DEV_VALUE: usize = 8;
 
@@ -235,6 +276,41 @@ mod tests {
         ));
         // Values under 4 characters are never looked for.
         assert!(!holds_secret("a:abc@b", "abc"));
+    }
+
+    #[test]
+    fn long_texts_find_the_same_secrets_as_one_secret_at_a_time() {
+        let value = |v: &str| ir::SecretValue {
+            value: v.to_string(),
+            derived: false,
+        };
+        let values: SecretValues<'_> = [
+            ("word", value("airflow")),
+            ("phrase", value("correct horse battery")),
+            ("short", value("abc")),
+            ("absent", value("hunter22")),
+            ("whole", value("x".repeat(300).as_str())),
+        ]
+        .into_iter()
+        .collect();
+        let padding = "/opt/airflow/dags airflow.providers ".repeat(10);
+        let texts = [
+            format!("{padding} url=airflow:pw@db say: correct horse battery! a:abc@b"),
+            format!("{padding} xairflowx"),
+            "x".repeat(300),
+            "airflow".to_string(),
+        ];
+        for text in &texts {
+            let one_at_a_time: Vec<&str> = values
+                .iter()
+                .filter(|(_, v)| holds_secret(text, &v.value))
+                .map(|(n, _)| *n)
+                .collect();
+            assert_eq!(secrets_held(text, &values), one_at_a_time, "{text}");
+        }
+        assert_eq!(secrets_held(&texts[0], &values), ["word", "phrase"]);
+        assert_eq!(secrets_held(&texts[1], &values), Vec::<&str>::new());
+        assert_eq!(secrets_held(&texts[2], &values), ["whole"]);
     }
 
     #[test]

@@ -134,12 +134,11 @@ pub fn plan(ir: &Ir) -> Option<Store<'_>> {
     let mut namespaces: Vec<String> = Vec::new();
     let mut secrets = Vec::new();
     for sec in &ir.secrets {
-        let mut used_in: Vec<String> = Vec::new();
-        for s in ir.services.iter().filter(|s| s.is_deployed()) {
-            if sec.used_by.contains(&s.name) && !used_in.contains(&s.namespace) {
-                used_in.push(s.namespace.clone());
-            }
-        }
+        let used_in: Vec<String> = ir
+            .secret_namespaces(sec)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         if used_in.is_empty() {
             continue;
         }

@@ -341,15 +341,8 @@ fn secrets(ir: &Ir) -> String {
     let mut s = String::from(
         "## Secrets\n\nNo file here holds a secret value. The chart references existing Secrets (key `value`),\nnamed in `secrets.<name>.existingSecret`; create them in each namespace listed, with\nExternal Secrets, the Secrets Store CSI driver or by hand:\n\n```sh\n",
     );
-    let deployed: Vec<&Service> = ir.services.iter().filter(|s| s.is_deployed()).collect();
     for sec in &ir.secrets {
-        let mut namespaces: Vec<&String> = Vec::new();
-        for d in &deployed {
-            if sec.used_by.contains(&d.name) && !namespaces.contains(&&d.namespace) {
-                namespaces.push(&d.namespace);
-            }
-        }
-        for ns in namespaces {
+        for ns in ir.secret_namespaces(sec) {
             let _ = writeln!(
                 s,
                 "kubectl -n {ns} create secret generic {} --from-literal=value=...",

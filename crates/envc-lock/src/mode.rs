@@ -151,12 +151,38 @@ fn ignored_in_dev(mode: &str, rel: &str, file: FileId) -> Diagnostic {
     .hint("release locks pin prod modes only; remove the file, or make the mode `tier = \"prod\"`")
 }
 
+/// The model's releases computed so far, by environment: every prod mode of an environment
+/// compares its lock with the same one, so a build of several modes computes it once (it
+/// hashes every service's definition and templates).
+#[derive(Debug, Default)]
+pub struct Releases(HashMap<String, Release>);
+
+impl Releases {
+    /// The release of `env`'s own file ([`model_release`]), computed on first use.
+    pub fn of(&mut self, project: &mut Project, env: &str) -> &Release {
+        self.0
+            .entry(env.to_string())
+            .or_insert_with(|| model_release(project, env))
+    }
+}
+
 /// Loads `env` in `mode`; a prod mode goes through its lock (per `source`).
 pub fn load(
     project: &mut Project,
     env: &str,
     mode: &str,
     source: LockSource<'_>,
+) -> Result<Mode, Diagnostics> {
+    load_with(project, env, mode, source, &mut Releases::default())
+}
+
+/// [`load`], with the model's releases shared by the modes of one build.
+pub fn load_with(
+    project: &mut Project,
+    env: &str,
+    mode: &str,
+    source: LockSource<'_>,
+    releases: &mut Releases,
 ) -> Result<Mode, Diagnostics> {
     let plain = project.mode(env, mode)?;
     let rel = lock::lock_path(env, mode);
@@ -185,11 +211,11 @@ pub fn load(
     }
     let lock = lock::parse(file, &tree, env, mode)?;
     let loaded = load_locked(project, env, mode, &plain.env_dir, &lock, &rel)?;
-    let model = model_release(project, env);
+    let model = releases.of(project, env);
     // A service the mode leaves out waits for no promotion there. (A managed service's
     // definition still counts: other services read its env through references.)
     let deployed = |unit: &str| plain.model.services.get(unit).is_none_or(|s| s.enabled);
-    let pending = release::pending(&lock.release, &model)
+    let pending = release::pending(&lock.release, model)
         .into_iter()
         .filter(|c| c.action == release::Action::Remove || deployed(&c.unit))
         .collect();
@@ -284,7 +310,7 @@ fn entry(node: Node, key_origin: Origin) -> Entry {
 pub fn apply(env_tree: &Node, lock: &Lock, lock_name: &str, env_dir: &Path) -> AppliedTree {
     let mut tree = env_tree.clone();
     if let (Some(shared), NodeValue::Table(top)) = (&lock.release.shared, &mut tree.value) {
-        substitute_shared(top, shared);
+        substitute_shared(std::sync::Arc::make_mut(top), shared);
     }
     let mut templates = Vec::new();
     let mut services = IndexMap::new();
@@ -307,9 +333,10 @@ pub fn apply(env_tree: &Node, lock: &Lock, lock_name: &str, env_dir: &Path) -> A
         }
     }
     if let NodeValue::Table(top) = &mut tree.value {
+        let top = std::sync::Arc::make_mut(top);
         let origin = top.get("services").map_or(whole(lock), |e| e.key_origin);
         let node = Node {
-            value: NodeValue::Table(services),
+            value: NodeValue::Table(services.into()),
             origin,
         };
         top.insert("services".into(), entry(node, origin));
@@ -337,6 +364,7 @@ fn substitute_shared(top: &mut IndexMap<String, Entry>, shared: &SharedRelease) 
         if key != "environment"
             && let (Some(model), NodeValue::Table(t)) = (model, &mut locked.node.value)
         {
+            let t = std::sync::Arc::make_mut(t);
             for (name, e) in model.node.as_table().into_iter().flatten() {
                 if !t.contains_key(name) {
                     t.insert(name.clone(), e.clone());
@@ -360,6 +388,7 @@ fn locked_service(
     let NodeValue::Table(t) = &mut node.value else {
         return node;
     };
+    let t = std::sync::Arc::make_mut(t);
     let image = Node {
         value: NodeValue::String(s.reference()),
         origin: image_origin,
@@ -368,10 +397,11 @@ fn locked_service(
     let Some(NodeValue::Table(files)) = t.get_mut("files").map(|e| &mut e.node.value) else {
         return node;
     };
-    for f in files.values_mut() {
+    for f in std::sync::Arc::make_mut(files).values_mut() {
         let NodeValue::Table(ft) = &mut f.node.value else {
             continue;
         };
+        let ft = std::sync::Arc::make_mut(ft);
         let Some(te) = ft.get_mut("template") else {
             continue;
         };
@@ -398,6 +428,7 @@ fn locked_service(
 fn disabled(e: &Entry, origin: Origin) -> Entry {
     let mut e = e.clone();
     if let NodeValue::Table(t) = &mut e.node.value {
+        let t = std::sync::Arc::make_mut(t);
         let off = Node {
             value: NodeValue::Bool(false),
             origin,

@@ -173,13 +173,14 @@ pub fn shared_of(tree: &Node) -> Option<Node> {
     let NodeValue::Table(t) = &mut out.value else {
         return None;
     };
+    let t = std::sync::Arc::make_mut(t);
     for key in SHARED_KEYS {
         if let Some(e) = table.get(key) {
             let mut e = e.clone();
             if key == "secrets"
                 && let NodeValue::Table(secrets) = &mut e.node.value
             {
-                for s in secrets.values_mut() {
+                for s in std::sync::Arc::make_mut(secrets).values_mut() {
                     s.node.remove("dev_value");
                 }
             }

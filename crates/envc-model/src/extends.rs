@@ -41,9 +41,16 @@ pub fn expand(tree: &mut Node) -> Diagnostics {
     }
     let mut used = vec![false; templates.len()];
     if let NodeValue::Table(top) = &mut tree.value
-        && let Some(NodeValue::Table(services)) = top.get_mut("services").map(|e| &mut e.node.value)
+        && let Some(NodeValue::Table(services)) = std::sync::Arc::make_mut(top)
+            .get_mut("services")
+            .map(|e| &mut e.node.value)
     {
-        expand_services(services, &templates, &mut used, &mut d);
+        expand_services(
+            std::sync::Arc::make_mut(services),
+            &templates,
+            &mut used,
+            &mut d,
+        );
     }
     for ((name, _), used) in templates.iter().zip(used) {
         if !used {

@@ -471,7 +471,7 @@ impl Project {
             if let Some(e) = settings.remove(key)
                 && let NodeValue::Table(t) = &mut overlay.value
             {
-                t.insert(key.to_string(), e);
+                std::sync::Arc::make_mut(t).insert(key.to_string(), e);
             }
         }
         let mut scoped = None;
@@ -511,6 +511,7 @@ impl Project {
         let scoped = scoped.map(|mut s| {
             let mut own = Node::empty_table(s.origin);
             if let (NodeValue::Table(from), NodeValue::Table(to)) = (&mut s.value, &mut own.value) {
+                let (from, to) = (std::sync::Arc::make_mut(from), std::sync::Arc::make_mut(to));
                 let keys: Vec<String> = from
                     .keys()
                     .filter(|k| !OVERLAY_KEYS.contains(&k.as_str()))
@@ -655,13 +656,14 @@ fn check_overlay_targets(base: &Node, overlay: &mut Node, diags: &mut Diagnostic
             .cloned()
         {
             let kept: indexmap::IndexMap<String, crate::node::Entry> = t
-                .into_iter()
+                .iter()
                 .filter(|(k, _)| !unknown.contains(k))
+                .map(|(k, e)| (k.clone(), e.clone()))
                 .collect();
             if let NodeValue::Table(top) = &mut overlay.value
-                && let Some(e) = top.get_mut(key)
+                && let Some(e) = std::sync::Arc::make_mut(top).get_mut(key)
             {
-                e.node.value = NodeValue::Table(kept);
+                e.node.value = NodeValue::Table(kept.into());
             }
         }
     }

@@ -43,8 +43,10 @@ pub enum NodeValue {
     Datetime(String),
     /// An array.
     Array(Vec<Node>),
-    /// A table, in source order.
-    Table(IndexMap<String, Entry>),
+    /// A table, in source order. Shared: every mode of a build starts from the same parsed
+    /// environment, and a clone copies only what an overlay then changes
+    /// ([`std::sync::Arc::make_mut`]).
+    Table(std::sync::Arc<IndexMap<String, Entry>>),
 }
 
 impl NodeValue {
@@ -66,7 +68,7 @@ impl Node {
     /// An empty table at an origin.
     pub fn empty_table(origin: Origin) -> Self {
         Node {
-            value: NodeValue::Table(IndexMap::new()),
+            value: NodeValue::Table(Default::default()),
             origin,
         }
     }
@@ -184,7 +186,8 @@ impl Node {
     pub fn overlay(&mut self, over: &Node) {
         match (&mut self.value, &over.value) {
             (NodeValue::Table(base), NodeValue::Table(top)) => {
-                for (k, e) in top {
+                let base = std::sync::Arc::make_mut(base);
+                for (k, e) in top.iter() {
                     match base.get_mut(k) {
                         Some(existing) => {
                             existing.key_origin = e.key_origin;
@@ -206,7 +209,7 @@ impl Node {
         self.origin.via = Some(via);
         match &mut self.value {
             NodeValue::Table(t) => {
-                for e in t.values_mut() {
+                for e in std::sync::Arc::make_mut(t).values_mut() {
                     e.key_origin.via = Some(via);
                     e.node.mark_via(via);
                 }
@@ -219,7 +222,7 @@ impl Node {
     /// Removes a key from a table node, returning it.
     pub fn remove(&mut self, key: &str) -> Option<Entry> {
         match &mut self.value {
-            NodeValue::Table(t) => t.shift_remove(key),
+            NodeValue::Table(t) => std::sync::Arc::make_mut(t).shift_remove(key),
             _ => None,
         }
     }
@@ -245,7 +248,7 @@ fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
         out.insert(k.get_ref().to_string(), Entry { key_origin, node });
     }
     Node {
-        value: NodeValue::Table(out),
+        value: NodeValue::Table(out.into()),
         origin,
     }
 }

@@ -278,7 +278,7 @@ fn to_value(node: &Node) -> Value {
         }
         NodeValue::Table(t) => {
             let mut it = InlineTable::new();
-            for (k, e) in t {
+            for (k, e) in t.iter() {
                 it.insert(k, to_value(&e.node));
             }
             Value::InlineTable(it)

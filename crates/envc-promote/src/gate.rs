@@ -368,7 +368,7 @@ fn walk(node: &Node, path: &mut Vec<String>, f: &mut dyn FnMut(&str, &str)) {
             }
         }
         NodeValue::Table(t) => {
-            for (k, e) in t {
+            for (k, e) in t.iter() {
                 path.push(k.clone());
                 walk(&e.node, path, f);
                 path.pop();

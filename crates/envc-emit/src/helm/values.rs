@@ -178,16 +178,9 @@ pub fn service_values(s: &Service) -> ServiceValues {
 
 /// The namespaces of deployed services that use a secret, in first-use order.
 pub fn secret_namespaces<'a>(ir: &'a Ir, secret: &str) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    let Some(sec) = ir.secret(secret) else {
-        return out;
-    };
-    for s in ir.services.iter().filter(|s| s.is_deployed()) {
-        if sec.used_by.contains(&s.name) && !out.contains(&s.namespace.as_str()) {
-            out.push(&s.namespace);
-        }
-    }
-    out
+    ir.secret(secret)
+        .map(|sec| ir.secret_namespaces(sec))
+        .unwrap_or_default()
 }
 
 /// The chart's values for the mode, in IR order.
@@ -195,7 +188,7 @@ pub fn values(ir: &Ir) -> Values {
     let secrets = ir
         .secrets
         .iter()
-        .filter(|sec| !secret_namespaces(ir, &sec.name).is_empty())
+        .filter(|sec| !ir.secret_namespaces(sec).is_empty())
         .map(|sec| {
             (
                 sec.name.clone(),
