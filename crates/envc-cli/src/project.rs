@@ -7,7 +7,6 @@ use envc_emit::{Artifact, EmitError};
 use envc_lock::mode::{self, LockSource};
 use envc_lock::release::Change;
 use envc_model::diagnostic::unknown_name;
-use envc_model::load::Locator;
 use envc_model::profile::Backend;
 use envc_model::{Diagnostic, Diagnostics, LoadedMode, Project, Sources};
 
@@ -174,26 +173,28 @@ pub fn compile(root: &Path, select: &SelectArgs, out_dir: &Path) -> Result<Compi
     })
 }
 
-/// One environment in one mode, loaded and compiled, before emission: the decoded model is
-/// dropped (the IR holds what emission reads), the trees kept to locate the backends' errors.
-struct CompiledMode {
+/// One environment in one mode, loaded (through its lock) with its templates read: what the
+/// main thread prepares, since reading files registers them in the project. Resolving and
+/// emitting it touch no file, so they run on a worker, against a copy of the project as it was
+/// then (a copy shares every file and tree).
+struct PreparedMode {
     env: String,
     mode: String,
-    locator: Locator,
-    ir: Ir,
+    loaded: LoadedMode,
+    assets: envc_model::asset::Assets,
     lock: Option<LockInfo>,
+    project: Project,
 }
 
-/// One environment in one mode, loaded through its lock (prod modes with one) and compiled;
-/// `None` when it failed (the errors are in `diags`). Reading files (templates) needs the
-/// project, so modes are compiled one after the other; emission, most of the work, is not.
-fn compile_mode(
+/// Loads one environment in one mode and reads its templates; `None` when that failed (the
+/// errors are in `diags`).
+fn prepare_mode(
     project: &mut Project,
     env: &str,
     mode: &str,
     releases: &mut mode::Releases,
     diags: &mut Diagnostics,
-) -> Option<CompiledMode> {
+) -> Option<PreparedMode> {
     let loaded = match mode::load_with(project, env, mode, LockSource::Disk, releases) {
         Ok(l) => l,
         Err(d) => {
@@ -201,34 +202,67 @@ fn compile_mode(
             return None;
         }
     };
-    diags.extend(loaded.warnings.clone());
+    diags.extend(loaded.warnings);
     let lock = loaded.lock.as_ref().map(|l| LockInfo {
         name: l.name.clone(),
         pending: l.pending.clone(),
         source: loaded.loaded.profile.promotion.from.first().cloned(),
     });
-    let c = match envc_core::resolve::compile(project, &loaded.loaded) {
-        Ok(c) => c,
-        Err(d) => {
-            diags.extend(d);
-            return None;
-        }
-    };
-    diags.extend(c.warnings);
-    Some(CompiledMode {
+    let assets = envc_model::asset::read(project, &loaded.loaded);
+    Some(PreparedMode {
         env: env.to_string(),
         mode: mode.to_string(),
-        locator: loaded.loaded.into_locator(),
-        ir: c.ir,
+        loaded: loaded.loaded,
+        assets,
         lock,
+        project: project.clone(),
     })
 }
 
-/// Compiles every mode on this thread (reading templates needs the project) and emits each on
-/// worker threads as soon as it is compiled, so emission, most of the work, overlaps the next
-/// compilation; the hand-off is bounded, so compiled modes do not pile up ahead of the
-/// workers. Builds and their diagnostics come back in the order of `pairs`, whatever the
-/// scheduling.
+/// A mode's build, or none when it failed, and the diagnostics of resolving and emitting it.
+type Emitted = (Option<ModeBuild>, Diagnostics);
+
+/// Resolves a prepared mode into its IR and emits its artifacts. The decoded model is dropped
+/// before emission (the IR holds what emission reads); the trees are kept to locate the
+/// backends' errors.
+fn resolve_and_emit(p: PreparedMode, root: &Path, out_dir: &Path) -> Emitted {
+    let mut diags = Diagnostics::new();
+    let c = match envc_core::resolve::resolve(&p.project, &p.loaded, &p.assets) {
+        Ok(c) => c,
+        Err(d) => return (None, d),
+    };
+    diags.extend(c.warnings);
+    let ir = c.ir;
+    let locator = p.loaded.into_locator();
+    let artifacts = if envc_emit::supports(ir.backend) {
+        let opts = envc_emit::Options {
+            project_root: relative(&out_dir.join(&p.env).join(&p.mode), root),
+        };
+        match envc_emit::emit_with(&ir, &opts) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                diags.extend(located(&ir, |d| locator.locate(d), e));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let build = ModeBuild {
+        env: p.env,
+        mode: p.mode,
+        ir,
+        artifacts,
+        lock: p.lock,
+    };
+    (Some(build), diags)
+}
+
+/// Prepares every mode on this thread (reading templates needs the project) and resolves and
+/// emits each on worker threads as soon as it is prepared, so that work, most of a build,
+/// overlaps the next preparation; the hand-off is bounded, so prepared modes do not pile up
+/// ahead of the workers. Builds and their diagnostics come back in the order of `pairs`,
+/// whatever the scheduling.
 fn build_all(
     project: &mut Project,
     pairs: &[(&String, &String)],
@@ -236,31 +270,6 @@ fn build_all(
     out_dir: &Path,
     diags: &mut Diagnostics,
 ) -> Vec<ModeBuild> {
-    type Emitted = (ModeBuild, Option<Diagnostics>);
-    let emit_one = |c: CompiledMode| -> Emitted {
-        let result = if envc_emit::supports(c.ir.backend) {
-            let opts = envc_emit::Options {
-                project_root: relative(&out_dir.join(&c.env).join(&c.mode), root),
-            };
-            envc_emit::emit_with(&c.ir, &opts)
-                .map(Some)
-                .map_err(|e| located(&c.ir, |d| c.locator.locate(d), e))
-        } else {
-            Ok(None)
-        };
-        let (artifacts, failed) = match result {
-            Ok(a) => (a, None),
-            Err(d) => (None, Some(d)),
-        };
-        let build = ModeBuild {
-            env: c.env,
-            mode: c.mode,
-            ir: c.ir,
-            artifacts,
-            lock: c.lock,
-        };
-        (build, failed)
-    };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(pairs.len());
@@ -268,20 +277,20 @@ fn build_all(
     let mut releases = mode::Releases::default();
     if workers <= 1 {
         for (i, (env, mode)) in pairs.iter().enumerate() {
-            if let Some(c) = compile_mode(project, env, mode, &mut releases, diags) {
-                slots[i] = Some(emit_one(c));
+            if let Some(p) = prepare_mode(project, env, mode, &mut releases, diags) {
+                slots[i] = Some(resolve_and_emit(p, root, out_dir));
             }
         }
     } else {
-        // A rendezvous: the next mode is compiled while the workers emit, but no compiled mode
-        // waits in a queue (each holds its IR and trees), so at most `workers + 1` modes are
-        // in memory before emission whatever their number.
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<(usize, CompiledMode)>(0);
+        // A rendezvous: the next mode is prepared while the workers resolve and emit, but no
+        // prepared mode waits in a queue (each holds its trees), so at most `workers + 1`
+        // modes are in memory whatever their number.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<(usize, PreparedMode)>(0);
         let queue = std::sync::Mutex::new(queue);
         let (done, results) = std::sync::mpsc::channel::<(usize, Emitted)>();
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                let (queue, done, emit_one) = (&queue, done.clone(), &emit_one);
+                let (queue, done) = (&queue, done.clone());
                 scope.spawn(move || {
                     loop {
                         // The lock is held only to take the next job.
@@ -289,8 +298,8 @@ fn build_all(
                             Ok(q) => q.recv(),
                             Err(_) => return,
                         };
-                        let Ok((i, c)) = job else { return };
-                        if done.send((i, emit_one(c))).is_err() {
+                        let Ok((i, p)) = job else { return };
+                        if done.send((i, resolve_and_emit(p, root, out_dir))).is_err() {
                             return;
                         }
                     }
@@ -298,10 +307,10 @@ fn build_all(
             }
             drop(done);
             for (i, (env, mode)) in pairs.iter().enumerate() {
-                if let Some(c) = compile_mode(project, env, mode, &mut releases, diags) {
+                if let Some(p) = prepare_mode(project, env, mode, &mut releases, diags) {
                     // Workers outlive this loop; a send fails only if all of them panicked,
                     // and the scope re-raises that panic.
-                    let _ = jobs.send((i, c));
+                    let _ = jobs.send((i, p));
                 }
             }
             drop(jobs);
@@ -311,11 +320,9 @@ fn build_all(
         });
     }
     let mut builds = Vec::with_capacity(pairs.len());
-    for (build, failed) in slots.into_iter().flatten() {
-        if let Some(d) = failed {
-            diags.extend(d);
-        }
-        builds.push(build);
+    for (build, d) in slots.into_iter().flatten() {
+        diags.extend(d);
+        builds.extend(build);
     }
     builds
 }

@@ -111,10 +111,11 @@ impl SourceFile {
     }
 }
 
-/// All source files of one run, addressed by [`FileId`].
+/// All source files of one run, addressed by [`FileId`]. Files are shared, never changed once
+/// added: a copy of the set (a mode compiled on another thread) costs a reference per file.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
-    files: Vec<SourceFile>,
+    files: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl Sources {
@@ -132,7 +133,7 @@ impl Sources {
         {
             return FileId(i as u32);
         }
-        self.files.push(file);
+        self.files.push(std::sync::Arc::new(file));
         FileId((self.files.len() - 1) as u32)
     }
 
@@ -146,7 +147,7 @@ impl Sources {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), &**f))
     }
 
     /// Finds a file by disk path.
