@@ -286,11 +286,7 @@ fn compare_reaching(
         };
         let (raw_a, raw_b) = (raw(&raw_a), raw(&raw_b));
         let (fa, fb) = (sa.flatten(), sb.flatten());
-        let mut keys: Vec<&Key> = fa.keys().chain(fb.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        for k in keys {
-            let (va, vb) = (fa.get(k), fb.get(k));
+        for (k, va, vb) in union(&fa, &fb) {
             if va == vb {
                 if raw_a.get(k) != raw_b.get(k) {
                     normalized += 1;
@@ -333,6 +329,29 @@ fn compare_reaching(
     }
 }
 
+/// The keys of two maps in order, each with its value on either side: one pass over both,
+/// rather than collecting, sorting and looking up every key.
+fn union<'m, K: Ord, V>(
+    a: &'m BTreeMap<K, V>,
+    b: &'m BTreeMap<K, V>,
+) -> impl Iterator<Item = (&'m K, Option<&'m V>, Option<&'m V>)> {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (None, None) => None,
+        (Some(_), None) => a.next().map(|(k, v)| (k, Some(v), None)),
+        (None, Some(_)) => b.next().map(|(k, v)| (k, None, Some(v))),
+        (Some((ka, _)), Some((kb, _))) => match ka.cmp(kb) {
+            std::cmp::Ordering::Less => a.next().map(|(k, v)| (k, Some(v), None)),
+            std::cmp::Ordering::Greater => b.next().map(|(k, v)| (k, None, Some(v))),
+            std::cmp::Ordering::Equal => {
+                let (k, va) = a.next()?;
+                let (_, vb) = b.next()?;
+                Some((k, Some(va), Some(vb)))
+            }
+        },
+    })
+}
+
 /// Objects that are not services: one difference when one side lacks the object (`object`,
 /// its kind), else one per line that differs (`object.<path>`). The object's key stands in the
 /// service's place.
@@ -357,9 +376,7 @@ fn compare_objects(a: &Facts, b: &Facts, out: &mut Vec<Difference>) {
             out.push(Difference::new(k, Key::Object, kind(a), kind(b)));
             continue;
         };
-        let paths: BTreeSet<&String> = oa.lines.keys().chain(ob.lines.keys()).collect();
-        for p in paths {
-            let (va, vb) = (oa.lines.get(p), ob.lines.get(p));
+        for (p, va, vb) in union(&oa.lines, &ob.lines) {
             if va != vb {
                 out.push(Difference::new(
                     k,
@@ -434,6 +451,30 @@ fn runnable_by_compose(p: &ProbeFacts) -> Result<ProbeFacts, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The merged walk gives every key once, in order, with its value on each side: what
+    /// collecting, sorting and deduplicating both maps' keys gave.
+    #[test]
+    fn union_walks_both_maps_in_order() {
+        let a: BTreeMap<u32, &str> = [(1, "a1"), (3, "a3"), (4, "a4"), (9, "a9")].into();
+        let b: BTreeMap<u32, &str> = [(0, "b0"), (3, "b3"), (5, "b5"), (9, "b9")].into();
+        let got: Vec<(u32, Option<&str>, Option<&str>)> = union(&a, &b)
+            .map(|(k, x, y)| (*k, x.copied(), y.copied()))
+            .collect();
+        let mut keys: Vec<&u32> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let want: Vec<(u32, Option<&str>, Option<&str>)> = keys
+            .into_iter()
+            .map(|k| (*k, a.get(k).copied(), b.get(k).copied()))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(union(&a, &BTreeMap::new()).count(), a.len());
+        assert_eq!(
+            union(&BTreeMap::<u32, u32>::new(), &BTreeMap::new()).count(),
+            0
+        );
+    }
 
     fn facts(format: Format, probes: &[(ProbeKind, &str, &str, u32)]) -> Facts {
         let mut s = ServiceFacts {

@@ -79,13 +79,19 @@ pub fn noise(path: &str) -> bool {
                 .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
     }) || ANNOTATIONS.iter().any(|a| path.starts_with(a))
         || path.ends_with(".metadata.creationTimestamp")
-        // The Job controller labels a job's pods (and selects them) with the job's uid.
-        || path.contains("batch.kubernetes.io/controller-uid")
-        || path.contains("batch.kubernetes.io/job-name")
+        // The Job controller labels a job's pods (and selects them) with the job's uid. (Found
+        // from the path's `/`s: a substring search is set up on every call, and most paths
+        // have no `/`.)
+        || path.match_indices('/').any(|(i, _)| {
+            path[..i].ends_with("batch.kubernetes.io")
+                && (path[i + 1..].starts_with("controller-uid")
+                    || path[i + 1..].starts_with("job-name"))
+        })
         || path.ends_with("labels.controller-uid")
         || path.ends_with("labels.job-name")
         || path.ends_with("].status")
-        || path.contains("].status.")
+        // `].status.` somewhere: what follows some `]` (a `]` is a byte search).
+        || path.split(']').skip(1).any(|r| r.starts_with(".status."))
 }
 
 /// Whether a field holds the value the API server gives it when it is not set: such a field
@@ -535,6 +541,32 @@ fn compose_read(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noise_paths() {
+        for p in [
+            "status",
+            "status.phase",
+            "metadata.uid",
+            "spec.template.metadata.labels.batch.kubernetes.io/controller-uid",
+            "spec.selector.matchLabels.batch.kubernetes.io/job-name",
+            "spec.template.spec.containers[web].status",
+            "spec.conditions[0].status.x",
+            "spec.template.metadata.creationTimestamp",
+        ] {
+            assert!(noise(p), "{p}");
+        }
+        for p in [
+            "statuses",
+            "spec.status",
+            "spec.containers[web].statusPort",
+            "spec.containers[web].status]x",
+            "metadata.labels.app.kubernetes.io/name",
+            "metadata.labels.batch.kubernetes.io",
+        ] {
+            assert!(!noise(p), "{p}");
+        }
+    }
 
     fn lines(yaml: &str, kind: &str) -> Vec<String> {
         let v: Y = yaml_serde::from_str(yaml).expect("yaml");

@@ -862,6 +862,15 @@ fn extends(
         .and_then(Y::as_mapping)
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
+    // Most files extend nothing: then the copy of the document below, and of every service,
+    // is not made.
+    let extending = doc
+        .get("services")
+        .and_then(Y::as_mapping)
+        .is_some_and(|m| m.values().any(|s| s.get("extends").is_some()));
+    if !extending {
+        return Ok(());
+    }
     let snapshot = doc.clone();
     for name in names {
         let mut seen = Vec::new();
