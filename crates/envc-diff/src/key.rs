@@ -166,8 +166,8 @@ impl Port {
 
     /// Calls `f` with the spelling's pieces (number, `/`, protocol) without allocating.
     fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
-        let mut buf = [0u8; 5];
-        let number = digits(self.number, &mut buf);
+        let mut buf = itoa::Buffer::new();
+        let number = buf.format(self.number);
         f(&[number, "/", &self.protocol])
     }
 }
@@ -545,12 +545,12 @@ impl Key {
             Key::VolumeClass(p) => f(&["volumes.", p, ".class"]),
             Key::VolumeAccess(p) => f(&["volumes.", p, ".access"]),
             Key::Port(p) => {
-                let mut buf = [0u8; 5];
-                f(&["ports.", digits(p.number, &mut buf), "/", &p.protocol])
+                let mut buf = itoa::Buffer::new();
+                f(&["ports.", buf.format(p.number), "/", &p.protocol])
             }
             Key::PortField(p, field) => {
-                let mut buf = [0u8; 5];
-                let number = digits(p.number, &mut buf);
+                let mut buf = itoa::Buffer::new();
+                let number = buf.format(p.number);
                 f(&["ports.", number, "/", &p.protocol, ".", field.as_str()])
             }
             Key::Resource(r) => f(&["resources.", r.as_str()]),
@@ -656,21 +656,6 @@ fn cmp_concat(a: &[&str], b: &[&str]) -> Ordering {
             other => return other,
         }
     }
-}
-
-/// The decimal digits of `n`, written into `buf`.
-fn digits(n: u16, buf: &mut [u8; 5]) -> &str {
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 #[cfg(test)]

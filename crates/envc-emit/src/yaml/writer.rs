@@ -156,25 +156,12 @@ fn spaces(n: usize, out: &mut String) {
     out.push_str(&SPACES[..n]);
 }
 
-fn push_u64(mut n: u64, out: &mut String) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+fn push_u64(n: u64, out: &mut String) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 fn push_i64(n: i64, out: &mut String) {
-    if n < 0 {
-        out.push('-');
-    }
-    push_u64(n.unsigned_abs(), out);
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Serialises one node at a place.
