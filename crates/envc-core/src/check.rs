@@ -301,7 +301,8 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
     let m = scope.m;
     for (name, t) in &scope.targets {
         for text in t.texts() {
-            let at = m.tree.origin_of(&text.path(name));
+            // Located only when there is something to report: most texts hold no secret.
+            let at = || m.tree.origin_of(&text.path(name));
             if text.site != Site::Env {
                 let key = text.site.key();
                 for (sname, sv) in values {
@@ -311,7 +312,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                                 "E-inline-secret",
                                 format!("{key} of `{name}` contains the value of secret `{sname}`"),
                             )
-                            .at(at, "secret value written inline")
+                            .at(at(), "secret value written inline")
                             .hint("pass secrets through env values with { secret = \"…\" }"),
                         );
                     }
@@ -326,7 +327,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
             if envc_model::model::literal_is_credential(k, text.text) && !only_refs {
                 d.push(
                     Diagnostic::error("E-inline-secret", format!("`{k}` of `{name}` looks like a credential but holds a literal value"))
-                        .at(at, "literal value")
+                        .at(at(), "literal value")
                         .hint(format!("declare a secret and write `{k} = {{ secret = \"<name>\" }}` (or use ${{secret.<name>}} inside a URL)")),
                 );
             }
@@ -334,7 +335,7 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                 if holds_secret(text.text, &sv.value) {
                     d.push(
                         Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
-                            .at(at, "secret value written inline")
+                            .at(at(), "secret value written inline")
                             .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
                     );
                 }
