@@ -76,7 +76,7 @@ struct Compiled {
 
 /// Builds a mode in memory and extracts its facts.
 fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<Built, Status>> {
-    let c = match compile(p, env, mode)? {
+    let c = match compile(p, env, mode, &mut envc_lock::mode::Releases::default())? {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
@@ -87,14 +87,19 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
 /// Loads and compiles a mode (the project is read and its sources registered, so one mode at
 /// a time); its facts are taken by [`mode_facts`], which may run beside the next mode's
 /// compilation. The model's errors come back as diagnostics, reported by the caller.
-fn compile(p: &mut Project, env: &str, mode: &str) -> Result<Result<Compiled, Diagnostics>> {
+fn compile(
+    p: &mut Project,
+    env: &str,
+    mode: &str,
+    releases: &mut envc_lock::mode::Releases,
+) -> Result<Result<Compiled, Diagnostics>> {
     if !p.profiles.contains_key(mode) {
         let hint = did_you_mean(mode, p.profiles.keys().map(String::as_str))
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
         bail!("unknown mode `{mode}`{hint}");
     }
-    let loaded = match envc_lock::mode::load(p, env, mode, LockSource::Disk) {
+    let loaded = match envc_lock::mode::load_with(p, env, mode, LockSource::Disk, releases) {
         Ok(l) => l,
         Err(d) => return Ok(Err(d)),
     };
@@ -580,13 +585,15 @@ fn modes(
     // memory: the second thread's allocator arena keeps the pages A's documents freed while
     // B's are built (peak RSS 141 -> 159 MiB at 1,000 services; B's facts on that thread too
     // made it 174 MiB, not less).
-    let ca = match compile(project, env, ma)? {
+    // Both prod modes of an environment (`diff eks gke`) compare with one model release.
+    let mut releases = envc_lock::mode::Releases::default();
+    let ca = match compile(project, env, ma, &mut releases)? {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(project, &d, out))),
     };
     let (fa, cb) = std::thread::scope(|scope| {
         let fa = scope.spawn(|| mode_facts(&ca, ma));
-        let cb = compile(project, env, mb).map(|c| {
+        let cb = compile(project, env, mb, &mut releases).map(|c| {
             c.map(|c| {
                 let f = mode_facts(&c, mb);
                 (c, f)

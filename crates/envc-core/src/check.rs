@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use crate::ir::{self, Ir};
 use crate::reference::Piece;
 use crate::scope::{Scope, Site, unknown_secret};
-use crate::secret::{SecretValues, holds_secret, secrets_held};
+use crate::secret::{SecretValues, secrets_held};
 
 /// The checks that need every enabled service but not the graph.
 pub(crate) fn across_services(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut Diagnostics) {
@@ -305,17 +305,15 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
             let at = || m.tree.origin_of(&text.path(name));
             if text.site != Site::Env {
                 let key = text.site.key();
-                for (sname, sv) in values {
-                    if holds_secret(text.text, &sv.value) {
-                        d.push(
-                            Diagnostic::error(
-                                "E-inline-secret",
-                                format!("{key} of `{name}` contains the value of secret `{sname}`"),
-                            )
-                            .at(at(), "secret value written inline")
-                            .hint("pass secrets through env values with { secret = \"…\" }"),
-                        );
-                    }
+                for sname in secrets_held(text.text, values) {
+                    d.push(
+                        Diagnostic::error(
+                            "E-inline-secret",
+                            format!("{key} of `{name}` contains the value of secret `{sname}`"),
+                        )
+                        .at(at(), "secret value written inline")
+                        .hint("pass secrets through env values with { secret = \"…\" }"),
+                    );
                 }
                 continue;
             }
@@ -331,14 +329,12 @@ fn check_literal_secrets(scope: &Scope<'_>, values: &SecretValues<'_>, d: &mut D
                         .hint(format!("declare a secret and write `{k} = {{ secret = \"<name>\" }}` (or use ${{secret.<name>}} inside a URL)")),
                 );
             }
-            for (sname, sv) in values {
-                if holds_secret(text.text, &sv.value) {
-                    d.push(
-                        Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
-                            .at(at(), "secret value written inline")
-                            .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
-                    );
-                }
+            for sname in secrets_held(text.text, values) {
+                d.push(
+                    Diagnostic::error("E-inline-secret", format!("env `{k}` of `{name}` contains the value of secret `{sname}`"))
+                        .at(at(), "secret value written inline")
+                        .hint(format!("write ${{secret.{sname}}} where the value goes; envc assembles it at run time")),
+                );
             }
         }
     }
