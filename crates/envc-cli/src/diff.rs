@@ -11,7 +11,7 @@ use envc_diff::classify::{
 use envc_diff::compare::{Class, Comparison};
 use envc_diff::facts::Facts;
 use envc_diff::render::{Report, Side};
-use envc_diff::{FileSet, compare};
+use envc_diff::{FileSet, Lines, compare};
 use envc_lock::mode::{Applied, LockSource};
 use envc_lock::release::SHARED_UNIT;
 use envc_model::diagnostic::did_you_mean;
@@ -80,19 +80,39 @@ fn build(p: &mut Project, env: &str, mode: &str, out: &Output) -> Result<Result<
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
-    let facts = mode_facts(&c, mode)?;
+    // Compared with files: every structural line.
+    let facts = mode_facts(&c, mode, Lines::All)?;
     c.finish(p, facts, out)
 }
 
-/// Loads and compiles a mode (the project is read and its sources registered, so one mode at
-/// a time); its facts are taken by [`mode_facts`], which may run beside the next mode's
-/// compilation. The model's errors come back as diagnostics, reported by the caller.
+/// Loads and compiles a mode. The model's errors come back as diagnostics, reported by the
+/// caller.
 fn compile(
     p: &mut Project,
     env: &str,
     mode: &str,
     releases: &mut envc_lock::mode::Releases,
 ) -> Result<Result<Compiled, Diagnostics>> {
+    Ok(prepare(p, env, mode, releases)?.and_then(Prepared::resolve))
+}
+
+/// A mode loaded and its templates read (the part that registers files in the project, so one
+/// mode at a time on the project's thread), with a copy of the project to resolve it against
+/// on another thread ([`Prepared::resolve`]).
+struct Prepared {
+    loaded: LoadedMode,
+    assets: envc_model::asset::Assets,
+    lock: Option<Applied>,
+    project: Project,
+}
+
+/// Loads a mode and reads its templates.
+fn prepare(
+    p: &mut Project,
+    env: &str,
+    mode: &str,
+    releases: &mut envc_lock::mode::Releases,
+) -> Result<Result<Prepared, Diagnostics>> {
     if !p.profiles.contains_key(mode) {
         let hint = did_you_mean(mode, p.profiles.keys().map(String::as_str))
             .map(|s| format!(" (did you mean `{s}`?)"))
@@ -103,28 +123,48 @@ fn compile(
         Ok(l) => l,
         Err(d) => return Ok(Err(d)),
     };
-    let compiled = match envc_core::resolve::compile(p, &loaded.loaded) {
-        Ok(c) => c,
-        Err(d) => return Ok(Err(d)),
-    };
-    Ok(Ok(Compiled {
+    let assets = envc_model::asset::read(p, &loaded.loaded);
+    Ok(Ok(Prepared {
         loaded: loaded.loaded,
-        ir: compiled.ir,
+        assets,
         lock: loaded.lock,
+        project: p.clone(),
     }))
 }
 
-/// The facts of a compiled mode; the model's errors the backend finds come back as
-/// diagnostics, for [`Compiled::finish`] to report. Reads nothing of the project.
-fn mode_facts(c: &Compiled, mode: &str) -> Result<Result<Facts, Diagnostics>> {
+impl Prepared {
+    /// Resolves the mode; reads nothing of the project but its copy.
+    fn resolve(self) -> Result<Compiled, Diagnostics> {
+        let compiled = envc_core::resolve::resolve(&self.project, &self.loaded, &self.assets)?;
+        Ok(Compiled {
+            loaded: self.loaded,
+            ir: compiled.ir,
+            lock: self.lock,
+        })
+    }
+
+    /// Resolves the mode and takes its facts, as a comparison of modes reads them.
+    fn facts(self, mode: &str) -> Result<Result<(Compiled, Facts), Diagnostics>> {
+        let c = match self.resolve() {
+            Ok(c) => c,
+            Err(d) => return Ok(Err(d)),
+        };
+        Ok(mode_facts(&c, mode, Lines::Modes)?.map(|f| (c, f)))
+    }
+}
+
+/// The facts of a compiled mode, with the structural `lines` its comparison reads; the model's
+/// errors the backend finds come back as diagnostics, for [`Compiled::finish`] to report.
+/// Reads nothing of the project.
+fn mode_facts(c: &Compiled, mode: &str, lines: Lines) -> Result<Result<Facts, Diagnostics>> {
     // Kubernetes and Compose modes: facts from the emitter's documents, no YAML written and
     // parsed back.
     let label = format!("mode {mode}");
     let opts = envc_emit::Options::default();
     let in_memory =
-        crate::project::kubernetes_facts(&c.ir, &c.loaded, &label).and_then(|k| match k {
+        crate::project::kubernetes_facts(&c.ir, &c.loaded, &label, lines).and_then(|k| match k {
             Some(k) => Ok(Some(k)),
-            None => crate::project::compose_facts(&c.ir, &c.loaded, &opts, &label),
+            None => crate::project::compose_facts(&c.ir, &c.loaded, &opts, &label, lines),
         });
     match in_memory {
         Ok(Some(facts)) => return Ok(Ok(facts)),
@@ -579,42 +619,46 @@ fn modes(
     inputs: &Inputs,
     out: &Output,
 ) -> Result<Result<Report, Status>> {
-    // A's facts are taken on a second thread while B is loaded and compiled (which needs the
-    // project, so on this thread) and its facts taken; A's errors are reported first, then
-    // B's, as when one ran after the other (B's work is then wasted, never shown). The cost is
-    // memory: the second thread's allocator arena keeps the pages A's documents freed while
-    // B's are built (peak RSS 141 -> 159 MiB at 1,000 services; B's facts on that thread too
-    // made it 174 MiB, not less).
-    // Both prod modes of an environment (`diff eks gke`) compare with one model release.
+    // Both modes are loaded here (which registers their files in the project), then resolved
+    // and their facts taken at once, A on a second thread and B on this one. A's errors are
+    // reported first, then B's, as when one ran after the other (B's work is then wasted,
+    // never shown). Both prod modes of an environment (`diff eks gke`) compare with one model
+    // release.
     let mut releases = envc_lock::mode::Releases::default();
-    let ca = match compile(project, env, ma, &mut releases)? {
+    let pa = match prepare(project, env, ma, &mut releases)? {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(project, &d, out))),
     };
-    let (fa, cb) = std::thread::scope(|scope| {
-        let fa = scope.spawn(|| mode_facts(&ca, ma));
-        let cb = compile(project, env, mb, &mut releases).map(|c| {
-            c.map(|c| {
-                let f = mode_facts(&c, mb);
-                (c, f)
-            })
-        });
+    let pb = match prepare(project, env, mb, &mut releases)? {
+        Ok(c) => c,
+        Err(d) => {
+            // A's errors come first, if it has any.
+            let first = pa.resolve().err().unwrap_or(d);
+            return Ok(Err(report(project, &first, out)));
+        }
+    };
+    let (fa, fb) = std::thread::scope(|scope| {
+        let fa = scope.spawn(|| pa.facts(ma));
+        let fb = pb.facts(mb);
         let fa = fa
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (fa, cb)
+        (fa, fb)
     });
-    let a = match ca.finish(project, fa?, out)? {
-        Ok(b) => b,
-        Err(s) => return Ok(Err(s)),
-    };
-    let (cb, fb) = match cb? {
-        Ok(c) => c,
-        Err(d) => return Ok(Err(report(project, &d, out))),
-    };
-    let b = match cb.finish(project, fb?, out)? {
-        Ok(b) => b,
-        Err(s) => return Ok(Err(s)),
+    let mut built = Vec::with_capacity(2);
+    for f in [fa, fb] {
+        match f? {
+            Ok((c, facts)) => built.push(Built {
+                loaded: c.loaded,
+                ir: c.ir,
+                facts,
+                lock: c.lock,
+            }),
+            Err(d) => return Ok(Err(report(project, &d, out))),
+        }
+    }
+    let (Some(b), Some(a)) = (built.pop(), built.pop()) else {
+        bail!("two modes were built")
     };
     let mut c = envc_diff::compare_modes(&a.facts, &b.facts, &inputs.renames);
     let ctx = ClassifyContext {

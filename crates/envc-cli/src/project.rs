@@ -355,33 +355,35 @@ pub fn emit(
 }
 
 /// The facts of a Kubernetes mode from the emitter's documents, without writing and parsing
-/// back its YAML (`envc diff` of two modes); `None` for a mode of another backend. Errors are
-/// those of [`emit`].
+/// back its YAML (`envc diff`), with the structural `lines` the comparison reads; `None` for a
+/// mode of another backend. Errors are those of [`emit`].
 pub fn kubernetes_facts(
     ir: &Ir,
     loaded: &LoadedMode,
     label: &str,
+    lines: envc_diff::Lines,
 ) -> Result<Option<envc_diff::Facts>, Diagnostics> {
     let files =
         envc_emit::kubernetes_values(ir).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
-    Ok(files.map(|f| envc_diff::memory::kubernetes(label, f)))
+    Ok(files.map(|f| envc_diff::memory::kubernetes(label, f, lines)))
 }
 
 /// The facts of a Compose mode from the emitter's document of its main file, without writing
-/// and parsing back its YAML (`envc diff` of two modes); `None` for a mode of another backend,
-/// or one whose document reads only from its text (then read the files back). Errors are
-/// those of [`emit`].
+/// and parsing back its YAML (`envc diff`), with the structural `lines` the comparison reads;
+/// `None` for a mode of another backend, or one whose document reads only from its text (then
+/// read the files back). Errors are those of [`emit`].
 pub fn compose_facts(
     ir: &Ir,
     loaded: &LoadedMode,
     opts: &envc_emit::Options,
     label: &str,
+    lines: envc_diff::Lines,
 ) -> Result<Option<envc_diff::Facts>, Diagnostics> {
     let given =
         envc_emit::compose_document(ir, opts).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
     Ok(given.and_then(|(doc, rest)| {
         let rest = rest.into_iter().map(|a| (a.path, a.bytes));
-        envc_diff::memory::compose(label, envc_emit::compose::COMPOSE_FILE, doc, rest)
+        envc_diff::memory::compose(label, envc_emit::compose::COMPOSE_FILE, doc, rest, lines)
     }))
 }
 

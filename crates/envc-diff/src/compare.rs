@@ -278,14 +278,9 @@ fn compare_reaching(
             continue;
         };
         services += 1;
-        let raw = |f: &Facts| {
-            f.services
-                .get(n)
-                .map(ServiceFacts::flatten)
-                .unwrap_or_default()
-        };
-        let (raw_a, raw_b) = (raw(&raw_a), raw(&raw_b));
         let (fa, fb) = (sa.flatten(), sb.flatten());
+        // A service normalising left as it was is flattened once.
+        let (raw_a, raw_b) = (raw_flat(&raw_a, n, sa, &fa), raw_flat(&raw_b, n, sb, &fb));
         for (k, va, vb) in union(&fa, &fb) {
             if va == vb {
                 if raw_a.get(k) != raw_b.get(k) {
@@ -326,6 +321,20 @@ fn compare_reaching(
         services,
         normalized_values,
         sides: Box::new([a, b]),
+    }
+}
+
+/// The facts of service `n` of `raw` (a side before normalising) flattened, reusing `flat`
+/// (`normalized` flattened) when normalising left the service as it was.
+fn raw_flat<'f>(
+    raw: &Facts,
+    n: &str,
+    normalized: &ServiceFacts,
+    flat: &'f BTreeMap<Key, String>,
+) -> std::borrow::Cow<'f, BTreeMap<Key, String>> {
+    match raw.services.get(n) {
+        Some(r) if r == normalized => std::borrow::Cow::Borrowed(flat),
+        r => std::borrow::Cow::Owned(r.map(ServiceFacts::flatten).unwrap_or_default()),
     }
 }
 

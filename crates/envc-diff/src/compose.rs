@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use yaml_serde::Value as Y;
 
 use crate::facts::{
-    Facts, FileFacts, Format, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts, capabilities,
-    cpu, credential_value, exec_target, mount_options, secret_hash, sensitive_name,
+    Facts, FileFacts, Format, Lines, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts,
+    capabilities, cpu, credential_value, exec_target, mount_options, secret_hash, sensitive_name,
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
@@ -222,6 +222,8 @@ struct Project<'a> {
     configs: BTreeMap<String, Option<Vec<u8>>>,
     /// Top-level named volumes.
     named_volumes: Vec<String>,
+    /// Which structural lines are taken.
+    lines: Lines,
 }
 
 impl<'a> Project<'a> {
@@ -261,6 +263,7 @@ impl<'a> Project<'a> {
             secret_files,
             configs,
             named_volumes,
+            lines: Lines::All,
         }
     }
 
@@ -316,14 +319,26 @@ pub fn extract(files: &FileSet) -> Facts {
 /// Extracts facts from a Compose document already read (merge keys applied) that is the file
 /// `main` of the set (its mounts, secrets and `.env` are read from the set, next to it), with
 /// the notes reading it left.
-pub fn extract_document(files: &FileSet, main: &str, doc: &Y, mut notes: Vec<String>) -> Facts {
+pub fn extract_document(files: &FileSet, main: &str, doc: &Y, notes: Vec<String>) -> Facts {
+    extract_document_with(files, main, doc, notes, Lines::All)
+}
+
+/// [`extract_document`], taking only the structural `lines` asked for.
+pub fn extract_document_with(
+    files: &FileSet,
+    main: &str,
+    doc: &Y,
+    mut notes: Vec<String>,
+    lines: Lines,
+) -> Facts {
     let mut services = indexmap::IndexMap::new();
     let dir = main
         .rsplit_once('/')
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
     let vars = load::variables(files, &dir);
-    let project = Project::new(files, dir, doc, &vars);
+    let mut project = Project::new(files, dir, doc, &vars);
+    project.lines = lines;
     let mut it = Interp {
         vars: &vars,
         unresolved: Vec::new(),
@@ -424,7 +439,9 @@ impl Reader<'_, '_> {
         relations_and_security(s, &mut f);
         // `user: ${UID:-50000}:0` is interpolated like every other value.
         f.security.user = f.security.user.take().map(|u| self.it.text(&u));
-        f.fields = std::sync::Arc::new(crate::structure::compose_service_lines(s));
+        if self.project.lines == Lines::All {
+            f.fields = std::sync::Arc::new(crate::structure::compose_service_lines(s));
+        }
         f
     }
 

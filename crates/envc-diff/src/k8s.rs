@@ -11,7 +11,7 @@ use envc_emit::name::SECRET_VAR_PREFIX;
 
 use crate::docs::{at, scalar, text};
 use crate::facts::{
-    Facts, FileFacts, Format, JobFacts, JobKind, Part, PortFacts, ProbeFacts, ResourceFacts,
+    Facts, FileFacts, Format, JobFacts, JobKind, Lines, Part, PortFacts, ProbeFacts, ResourceFacts,
     ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, capabilities, cpu,
     credential_value, exec_target, memory, mount_options, secret_hash,
 };
@@ -307,7 +307,17 @@ pub fn extract(files: &FileSet) -> Facts {
 
 /// Extracts facts from objects already read (as [`objects`] returns them), with the notes
 /// reading them left.
-pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts {
+pub fn extract_objects(label: &str, objs: &[Y], notes: Vec<String>) -> Facts {
+    extract_objects_with(label, objs, notes, Lines::All)
+}
+
+/// [`extract_objects`], taking only the structural `lines` asked for.
+pub fn extract_objects_with(
+    label: &str,
+    objs: &[Y],
+    mut notes: Vec<String>,
+    lines: Lines,
+) -> Facts {
     let secrets = secret_data(objs);
     let configs = config_data(objs);
     let index = Index::new(objs);
@@ -330,7 +340,7 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
             continue;
         }
         if WORKLOADS.contains(&kind) {
-            let f = workload(o, kind, &index, &secrets, &configs, &mut notes);
+            let f = workload(o, kind, &index, &secrets, &configs, &mut notes, lines);
             if facts.services.contains_key(&f.name) {
                 facts.duplicates.push(f.name.clone());
                 continue;
@@ -349,13 +359,17 @@ pub fn extract_objects(label: &str, objs: &[Y], mut notes: Vec<String>) -> Facts
         } else {
             crate::structure::Scope::Other
         };
-        let lines = std::sync::Arc::new(crate::structure::kubernetes_lines(o, kind, &|_| false));
+        let object_lines = if lines.keeps(scope) {
+            crate::structure::kubernetes_lines(o, kind, &|_| false)
+        } else {
+            BTreeMap::new()
+        };
         facts.objects.insert(
             key,
             crate::structure::ObjectFacts {
                 kind: kind.to_string(),
                 scope,
-                lines,
+                lines: std::sync::Arc::new(object_lines),
             },
         );
     }
@@ -417,6 +431,7 @@ fn workload(
     secrets: &SecretData,
     configs: &ConfigData,
     notes: &mut Vec<String>,
+    lines: Lines,
 ) -> ServiceFacts {
     let wname = name(w);
     let wns = ns(w);
@@ -477,11 +492,13 @@ fn workload(
     wl.lifecycle(&mut f);
     wl.init_containers(&mut f);
     wl.other_containers(&mut f);
-    let main = main_container_index(wl.pod);
-    let waits = wait_container_indexes(wl.pod);
-    f.fields = std::sync::Arc::new(crate::structure::kubernetes_lines(w, kind, &|p| {
-        read_by_facts(kind, &main, &waits, p)
-    }));
+    if lines == Lines::All {
+        let main = main_container_index(wl.pod);
+        let waits = wait_container_indexes(wl.pod);
+        f.fields = std::sync::Arc::new(crate::structure::kubernetes_lines(w, kind, &|p| {
+            read_by_facts(kind, &main, &waits, p)
+        }));
+    }
     f
 }
 

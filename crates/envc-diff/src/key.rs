@@ -610,7 +610,22 @@ impl Ord for Key {
             | (Key::Volume(a), Key::Volume(b))
             | (Key::Field(a), Key::Field(b))
             | (Key::ObjectField(a), Key::ObjectField(b)) => a.cmp(b),
-            _ => self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b))),
+            // `<facet>.<name>` (and `probes.<name>.timing`): as the names compare.
+            (Key::Resource(a), Key::Resource(b)) => a.as_str().cmp(b.as_str()),
+            (Key::Probe(a), Key::Probe(b)) | (Key::ProbeTiming(a), Key::ProbeTiming(b)) => {
+                a.as_str().cmp(b.as_str())
+            }
+            (Key::Security(a), Key::Security(b)) => a.as_str().cmp(b.as_str()),
+            (Key::Port(a), Key::Port(b)) => a.cmp(b),
+            _ => {
+                // Every spelling starts with its facet's name: two facets neither of whose
+                // names begins the other's order as their names do.
+                let (fa, fb) = (self.facet().as_str(), other.facet().as_str());
+                if fa != fb && !fa.starts_with(fb) && !fb.starts_with(fa) {
+                    return fa.cmp(fb);
+                }
+                self.with_parts(|a| other.with_parts(|b| cmp_concat(a, b)))
+            }
         }
     }
 }
@@ -771,6 +786,17 @@ mod tests {
 
     #[test]
     fn keys_order_as_their_spellings() {
+        // Every pair, so that each shortcut of `cmp` (same variant, another facet) is held to
+        // the spellings' order.
+        for a in keys() {
+            for b in keys() {
+                assert_eq!(
+                    a.cmp(&b),
+                    a.to_string().cmp(&b.to_string()),
+                    "{a} against {b}"
+                );
+            }
+        }
         let mut typed = keys();
         typed.sort();
         let mut spelled: Vec<String> = keys().iter().map(Key::to_string).collect();

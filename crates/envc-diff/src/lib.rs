@@ -24,5 +24,5 @@ pub mod shell;
 pub mod structure;
 
 pub use compare::{Difference, compare, compare_modes};
-pub use facts::{Facts, ServiceFacts};
+pub use facts::{Facts, Lines, ServiceFacts};
 pub use fileset::FileSet;

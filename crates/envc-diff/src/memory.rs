@@ -13,7 +13,7 @@
 
 use yaml_serde::Value as Y;
 
-use crate::facts::Facts;
+use crate::facts::{Facts, Lines};
 use crate::fileset::FileSet;
 
 /// Facts of a Compose artifact set given as its main file `main` as a document and its other
@@ -25,20 +25,22 @@ pub fn compose(
     main: &str,
     doc: Y,
     files: impl IntoIterator<Item = (String, Vec<u8>)>,
+    lines: Lines,
 ) -> Option<Facts> {
     let set = FileSet::from_memory(label, files);
     let loaded = crate::compose::load::load_document(&set, main, doc).ok()?;
-    Some(crate::compose::extract_document(
+    Some(crate::compose::extract_document_with(
         &set,
         main,
         &loaded.doc,
         loaded.notes,
+        lines,
     ))
 }
 
 /// Facts of a Kubernetes artifact set given as its documents by file (`(path, documents)`),
 /// the same as [`crate::k8s::extract`] gives for the set's files.
-pub fn kubernetes(label: &str, files: Vec<(String, Vec<Y>)>) -> Facts {
+pub fn kubernetes(label: &str, files: Vec<(String, Vec<Y>)>, lines: Lines) -> Facts {
     let mut files = files;
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut objects = Vec::new();
@@ -50,7 +52,7 @@ pub fn kubernetes(label: &str, files: Vec<(String, Vec<Y>)>) -> Facts {
             unpack(d, &mut objects);
         }
     }
-    crate::k8s::extract_objects(label, &objects, Vec::new())
+    crate::k8s::extract_objects_with(label, &objects, Vec::new(), lines)
 }
 
 /// Lists give their items; other documents are objects when they have a kind and an API
@@ -111,7 +113,7 @@ mod tests {
             );
             let set = FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
             let read = crate::k8s::extract(&set);
-            let given = kubernetes("set", values);
+            let given = kubernetes("set", values, Lines::All);
             assert!(!read.services.is_empty(), "{env}/{mode}");
             assert_eq!(format!("{read:?}"), format!("{given:?}"), "{env}/{mode}");
             let c = crate::compare_modes(&read, &given, &Default::default());
@@ -163,7 +165,7 @@ mod tests {
                     FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
                 let read = crate::compose::extract(&set);
                 let shown = format!("{}: {env}/{mode}", dir.display());
-                let given = compose("set", main, doc, rest)
+                let given = compose("set", main, doc, rest, Lines::All)
                     .unwrap_or_else(|| panic!("{shown}: the document loads"));
                 assert!(!read.services.is_empty(), "{shown}");
                 assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
@@ -173,5 +175,64 @@ mod tests {
             });
         }
         assert!(compared >= 4, "Compose modes compared: {compared}");
+    }
+
+    /// The facts of a fresh build of one mode, with every structural line or only those a
+    /// comparison of modes reads.
+    fn in_memory(ir: &envc_core::ir::Ir, lines: Lines) -> Option<Facts> {
+        if let Ok(Some(values)) = envc_emit::kubernetes_values(ir) {
+            return Some(kubernetes("set", values, lines));
+        }
+        let opts = envc_emit::Options::default();
+        let (doc, rest) = envc_emit::compose_document(ir, &opts).ok()??;
+        let rest = rest.into_iter().map(|a| (a.path, a.bytes));
+        compose("set", envc_emit::compose::COMPOSE_FILE, doc, rest, lines)
+    }
+
+    /// Taking only the lines a comparison of modes reads ([`Lines::Modes`]) changes no
+    /// comparison of two modes: every pair of modes of every committed environment and test
+    /// scenario (Kubernetes against Compose, and each against itself) gives the same
+    /// differences both ways, and the lines left out are there with [`Lines::All`].
+    #[test]
+    fn mode_lines_give_the_same_comparisons() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut roots = vec![root.clone()];
+        let scenarios = std::fs::read_dir(root.join("tests/scenarios"))
+            .into_iter()
+            .flatten();
+        let mut scenarios: Vec<_> = scenarios.flatten().map(|e| e.path()).collect();
+        scenarios.sort();
+        roots.extend(scenarios);
+        let (mut pairs, mut left_out) = (0, 0);
+        for dir in &roots {
+            let mut built: Vec<(String, Facts, Facts)> = Vec::new();
+            each_mode(dir, |env, mode, ir| {
+                if let (Some(all), Some(modes)) =
+                    (in_memory(ir, Lines::All), in_memory(ir, Lines::Modes))
+                {
+                    built.push((format!("{}: {env}/{mode}", dir.display()), all, modes));
+                }
+            });
+            // (A Compose pod's folded steps keep a few lines either way.)
+            let lines = |f: &Facts| f.services.values().map(|s| s.fields.len()).sum::<usize>();
+            for (_, all, modes) in &built {
+                left_out += lines(all) - lines(modes);
+            }
+            for (na, all_a, modes_a) in &built {
+                for (nb, all_b, modes_b) in &built {
+                    let full = crate::compare_modes(all_a, all_b, &Default::default());
+                    let cut = crate::compare_modes(modes_a, modes_b, &Default::default());
+                    assert_eq!(
+                        format!("{:?}", full.differences),
+                        format!("{:?}", cut.differences),
+                        "{na} against {nb}"
+                    );
+                    assert_eq!(full.normalized, cut.normalized, "{na} against {nb}");
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs >= 8, "pairs of modes compared: {pairs}");
+        assert!(left_out > 100, "structural lines left out: {left_out}");
     }
 }

@@ -68,8 +68,14 @@ pub fn redact_pair(a: &mut Facts, b: &mut Facts) {
     if ids.is_empty() {
         return;
     }
+    // Words repeat across services (`health`, a host name): each is hashed once.
+    let mut seen = std::collections::HashMap::new();
     for f in [a, b] {
-        each_text(f, &mut |t| *t = hide_known(t, &ids));
+        each_text(f, &mut |t| {
+            if let Some(hidden) = hide_known(t, &ids, &mut seen) {
+                *t = hidden;
+            }
+        });
     }
 }
 
@@ -88,8 +94,13 @@ fn collect_markers(t: &str, ids: &mut HashSet<String>) {
 /// be a demo password (`airflow`) would otherwise hide every mention of it.
 const KNOWN_WORD_MIN: usize = 8;
 
-/// `t` with every word whose id is a known secret's replaced by its marker.
-fn hide_known(t: &str, ids: &HashSet<String>) -> String {
+/// `t` with every word whose id is a known secret's replaced by its marker, or `None` when no
+/// word is. `seen` remembers each word's marker (`None`: not a secret's) across calls.
+fn hide_known(
+    t: &str,
+    ids: &HashSet<String>,
+    seen: &mut std::collections::HashMap<String, Option<String>>,
+) -> Option<String> {
     let boundary = |c: char| c.is_whitespace() || "\"'=:,;@/()[]{}<>`".contains(c);
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
@@ -100,15 +111,26 @@ fn hide_known(t: &str, ids: &HashSet<String>) -> String {
         rest = &rest[start..];
         let end = rest.find(boundary).unwrap_or(rest.len());
         let word = &rest[..end];
-        if word.len() >= KNOWN_WORD_MIN && ids.contains(&id(word.as_bytes())) {
-            out.push_str(&marker(word.as_bytes()));
-            changed = true;
+        let hidden = if word.len() < KNOWN_WORD_MIN {
+            None
+        } else if let Some(m) = seen.get(word) {
+            m.as_deref()
         } else {
-            out.push_str(word);
+            let m = ids
+                .contains(&id(word.as_bytes()))
+                .then(|| marker(word.as_bytes()));
+            seen.entry(word.to_string()).or_insert(m).as_deref()
+        };
+        match hidden {
+            Some(m) => {
+                out.push_str(m);
+                changed = true;
+            }
+            None => out.push_str(word),
         }
         rest = &rest[end..];
     }
-    if changed { out } else { t.to_string() }
+    changed.then_some(out)
 }
 
 /// Visits every text of the facts that is printed: env text, command and argument words, probe
