@@ -509,6 +509,8 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
             };
             modes(&mut project, &env, [ma, mb], &inputs, out)?
         };
+        // As the modes are, the project is left to the process's end.
+        std::mem::forget(project);
         match report {
             Ok(r) => r,
             Err(s) => return Ok(s),
@@ -674,13 +676,17 @@ fn modes(
     let mut notes = notes(&a.facts, &b.facts, &inputs.renames);
     notes.extend(pending_notes([(ma, &a), (mb, &b)]));
     list_normalized(&mut c, inputs.show_normalized);
-    Ok(Ok(Report::new(
+    let report = Report::new(
         side(&a.facts, Some(ma)),
         side(&b.facts, Some(mb)),
         c,
         stale,
         notes,
-    )))
+    );
+    // The process ends once the report is printed: the two modes' models, IRs and facts are
+    // left to it rather than freed one allocation at a time (4% of a 1,000-service diff).
+    std::mem::forget((a, b));
+    Ok(Ok(report))
 }
 
 fn notes(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Vec<String> {

@@ -191,7 +191,7 @@ enum Reach {
 /// `fields`, every object); between formats only the cluster objects (namespaces, quotas,
 /// network policies, disruption budgets), which the other format cannot express.
 pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
-    compare_reaching(a, b, renames, Reach::Files)
+    compare_reaching(a, b, renames, Reach::Files, Split::BySize)
 }
 
 /// Compares two sets both built from the model (two modes, or one mode before and after a
@@ -199,7 +199,7 @@ pub fn compare(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comp
 /// own way: only service facts and cluster objects (their backends' management labels left
 /// out).
 pub fn compare_modes(a: &Facts, b: &Facts, renames: &BTreeMap<String, String>) -> Comparison {
-    compare_reaching(a, b, renames, Reach::Modes)
+    compare_reaching(a, b, renames, Reach::Modes, Split::BySize)
 }
 
 fn compare_reaching(
@@ -207,10 +207,11 @@ fn compare_reaching(
     b: &Facts,
     renames: &BTreeMap<String, String>,
     reach: Reach,
+    split: Split,
 ) -> Comparison {
     let mut a = a.clone();
     let mut b = b.clone();
-    crate::redact::redact_pair(&mut a, &mut b);
+    crate::redact::redact_pair_split(&mut a, &mut b, split);
     let structural = reach == Reach::Files && a.format == b.format;
     if structural {
         // Within one format a named volume's name is comparable: another name is another
@@ -267,42 +268,34 @@ fn compare_reaching(
     normalize::rewrite(&mut b, &rb);
 
     let names: BTreeSet<&String> = a.services.keys().chain(b.services.keys()).collect();
-    let mut differences = Vec::new();
-    let mut normalized = 0;
-    let mut normalized_values = Vec::new();
-    let mut services = 0;
-    for n in names {
-        let (Some(sa), Some(sb)) = (a.services.get(n), b.services.get(n)) else {
-            let workload = |f: &Facts| f.services.get(n).map(|s| s.workload.clone());
-            differences.push(Difference::new(n, Key::Service, workload(&a), workload(&b)));
-            continue;
-        };
-        services += 1;
-        let (fa, fb) = (sa.flatten(), sb.flatten());
-        // A service normalising left as it was is flattened once.
-        let (raw_a, raw_b) = (raw_flat(&raw_a, n, sa, &fa), raw_flat(&raw_b, n, sb, &fb));
-        for (k, va, vb) in union(&fa, &fb) {
-            if va == vb {
-                if raw_a.get(k) != raw_b.get(k) {
-                    normalized += 1;
-                    let mut d =
-                        Difference::new(n, k.clone(), raw_a.get(k).cloned(), raw_b.get(k).cloned());
-                    d.class = Class::Normalized;
-                    normalized_values.push(d);
-                }
-                continue;
-            }
-            // Each file's own value is shown; the normalised ones were compared.
-            let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
-                raw.get(k).or(v).cloned().filter(|_| v.is_some())
-            };
-            let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
-            if let Key::File(path) = k {
-                d.text_diff = text_diff(path, sa, sb);
-            }
-            differences.push(d);
-        }
-    }
+    let names: Vec<&String> = names.into_iter().collect();
+    let sides = Sides {
+        a: &a,
+        b: &b,
+        raw_a: &raw_a,
+        raw_b: &raw_b,
+    };
+    // Services compare independently: a large set is split in two halves, one per core, and
+    // the halves' results joined in order (the same output as one pass).
+    let Services {
+        mut differences,
+        normalized,
+        normalized_values,
+        services,
+    } = if split.splits(names.len(), PARALLEL_SERVICES) {
+        let (first, second) = names.split_at(names.len() / 2);
+        std::thread::scope(|scope| {
+            let later = scope.spawn(|| sides.services(second));
+            let mut out = sides.services(first);
+            let later = later
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            out.append(later);
+            out
+        })
+    } else {
+        sides.services(&names)
+    };
     compare_objects(&a, &b, &mut differences);
     for (side, f) in [&a, &b].into_iter().enumerate() {
         for name in &f.duplicates {
@@ -321,6 +314,121 @@ fn compare_reaching(
         services,
         normalized_values,
         sides: Box::new([a, b]),
+    }
+}
+
+/// Whether work over many services is split over two threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// From a size on, where a thread saves more than it costs.
+    BySize,
+    /// Always (the tests, to hold the split to the one pass on small sets).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Always,
+    /// Never.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Never,
+}
+
+impl Split {
+    /// Whether `n` services are split, `from` being the size from which it pays.
+    pub(crate) fn splits(self, n: usize, from: usize) -> bool {
+        match self {
+            Split::BySize => n >= from,
+            Split::Always => n >= 2,
+            Split::Never => false,
+        }
+    }
+}
+
+/// [`compare_modes`], its work split over threads as `split` says.
+#[cfg(test)]
+pub(crate) fn compare_modes_split(
+    a: &Facts,
+    b: &Facts,
+    renames: &BTreeMap<String, String>,
+    split: Split,
+) -> Comparison {
+    compare_reaching(a, b, renames, Reach::Modes, split)
+}
+
+/// Services from which [`compare`] splits the services' comparison over two threads (below,
+/// a thread costs more than it saves).
+const PARALLEL_SERVICES: usize = 200;
+
+/// The two sides being compared, normalised and as they were.
+struct Sides<'f> {
+    a: &'f Facts,
+    b: &'f Facts,
+    raw_a: &'f Facts,
+    raw_b: &'f Facts,
+}
+
+/// What comparing some services found.
+#[derive(Default)]
+struct Services {
+    differences: Vec<Difference>,
+    normalized: usize,
+    normalized_values: Vec<Difference>,
+    services: usize,
+}
+
+impl Services {
+    /// `later`'s findings after these.
+    fn append(&mut self, mut later: Services) {
+        self.differences.append(&mut later.differences);
+        self.normalized += later.normalized;
+        self.normalized_values.append(&mut later.normalized_values);
+        self.services += later.services;
+    }
+}
+
+impl Sides<'_> {
+    /// Compares the services `names` (in order) fact by fact.
+    fn services(&self, names: &[&String]) -> Services {
+        let (a, b) = (self.a, self.b);
+        let mut out = Services::default();
+        for &n in names {
+            let (Some(sa), Some(sb)) = (a.services.get(n), b.services.get(n)) else {
+                let workload = |f: &Facts| f.services.get(n).map(|s| s.workload.clone());
+                out.differences
+                    .push(Difference::new(n, Key::Service, workload(a), workload(b)));
+                continue;
+            };
+            out.services += 1;
+            let (fa, fb) = (sa.flatten(), sb.flatten());
+            // A service normalising left as it was is flattened once.
+            let (raw_a, raw_b) = (
+                raw_flat(self.raw_a, n, sa, &fa),
+                raw_flat(self.raw_b, n, sb, &fb),
+            );
+            for (k, va, vb) in union(&fa, &fb) {
+                if va == vb {
+                    if raw_a.get(k) != raw_b.get(k) {
+                        out.normalized += 1;
+                        let mut d = Difference::new(
+                            n,
+                            k.clone(),
+                            raw_a.get(k).cloned(),
+                            raw_b.get(k).cloned(),
+                        );
+                        d.class = Class::Normalized;
+                        out.normalized_values.push(d);
+                    }
+                    continue;
+                }
+                // Each file's own value is shown; the normalised ones were compared.
+                let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
+                    raw.get(k).or(v).cloned().filter(|_| v.is_some())
+                };
+                let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
+                if let Key::File(path) = k {
+                    d.text_diff = text_diff(path, sa, sb);
+                }
+                out.differences.push(d);
+            }
+        }
+        out
     }
 }
 

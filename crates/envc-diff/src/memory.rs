@@ -235,4 +235,42 @@ mod tests {
         assert!(pairs >= 8, "pairs of modes compared: {pairs}");
         assert!(left_out > 100, "structural lines left out: {left_out}");
     }
+
+    /// Splitting a comparison's work over two threads (as large sets are) gives what one pass
+    /// gives: every pair of modes of the committed environments, split and not.
+    #[test]
+    fn split_comparisons_are_one_pass() {
+        use crate::compare::{Split, compare_modes_split};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut built = Vec::new();
+        each_mode(&root, |_, _, ir| {
+            if let Some(f) = in_memory(ir, Lines::Modes) {
+                built.push(f);
+            }
+        });
+        let mut pairs = 0;
+        for a in &built {
+            for b in &built {
+                let one = compare_modes_split(a, b, &Default::default(), Split::Never);
+                let split = compare_modes_split(a, b, &Default::default(), Split::Always);
+                assert_eq!(
+                    format!("{:?}", one.differences),
+                    format!("{:?}", split.differences)
+                );
+                assert_eq!(
+                    format!("{:?}", one.normalized_values),
+                    format!("{:?}", split.normalized_values)
+                );
+                assert_eq!(format!("{:?}", one.sides), format!("{:?}", split.sides));
+                assert_eq!(
+                    (one.normalized, one.services),
+                    (split.normalized, split.services)
+                );
+                if !one.differences.is_empty() {
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs >= 2, "pairs that differ: {pairs}");
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::compare::Split;
 use crate::facts::{Facts, Part, Value};
 use crate::secret::{OPEN, hide_file, hide_text, id, marker, secret_ranges};
 
@@ -50,33 +51,75 @@ pub fn hide_value(v: &Value) -> Value {
 /// equals a secret of either side (a password passed as a plain argument, a Secret's value
 /// written into a script).
 pub fn redact_pair(a: &mut Facts, b: &mut Facts) {
-    redact(a);
-    redact(b);
-    let mut ids = HashSet::new();
-    for f in [&mut *a, &mut *b] {
-        each_text(f, &mut |t| collect_markers(t, &mut ids));
-        each_value(f, &mut |v| {
-            if let Value::Parts(ps) = v {
-                for p in ps {
-                    if let Part::Secret(id) = p {
-                        ids.insert(id.clone());
-                    }
-                }
-            }
-        });
-    }
+    redact_pair_split(a, b, Split::BySize);
+}
+
+/// [`redact_pair`], each side's passes on a thread of its own as `split` says (the two sides'
+/// passes share nothing; the second pass needs both sides' ids).
+pub(crate) fn redact_pair_split(a: &mut Facts, b: &mut Facts, split: Split) {
+    let parallel = split.splits(a.services.len() + b.services.len(), PARALLEL_SERVICES);
+    let own = |f: &mut Facts| {
+        redact(f);
+        side_ids(f)
+    };
+    let mut ids = if parallel {
+        let (ia, ib) = both(a, b, own);
+        ia.into_iter().chain(ib).collect()
+    } else {
+        let mut ids = own(a);
+        ids.extend(own(b));
+        ids
+    };
     if ids.is_empty() {
         return;
     }
-    // Words repeat across services (`health`, a host name): each is hashed once.
-    let mut seen = std::collections::HashMap::new();
-    for f in [a, b] {
+    ids.shrink_to_fit();
+    let known = |f: &mut Facts| {
+        // Words repeat across services (`health`, a host name): each is hashed once.
+        let mut seen = std::collections::HashMap::new();
         each_text(f, &mut |t| {
             if let Some(hidden) = hide_known(t, &ids, &mut seen) {
                 *t = hidden;
             }
         });
+    };
+    if parallel {
+        both(a, b, known);
+    } else {
+        known(a);
+        known(b);
     }
+}
+
+/// Services in both sets from which [`redact_pair`] works on each side on a thread of its own.
+const PARALLEL_SERVICES: usize = 400;
+
+/// `f` of `a` on a second thread and of `b` on this one.
+fn both<R: Send>(a: &mut Facts, b: &mut Facts, f: impl Fn(&mut Facts) -> R + Sync) -> (R, R) {
+    std::thread::scope(|scope| {
+        let ra = scope.spawn(|| f(a));
+        let rb = f(b);
+        let ra = ra
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ra, rb)
+    })
+}
+
+/// The ids of every secret a side holds: its markers in text and its hidden values.
+fn side_ids(f: &mut Facts) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    each_text(f, &mut |t| collect_markers(t, &mut ids));
+    each_value(f, &mut |v| {
+        if let Value::Parts(ps) = v {
+            for p in ps {
+                if let Part::Secret(id) = p {
+                    ids.insert(id.clone());
+                }
+            }
+        }
+    });
+    ids
 }
 
 /// The ids of the markers in `t`.
