@@ -23,6 +23,6 @@ pub mod secret_source;
 pub mod shell;
 pub mod structure;
 
-pub use compare::{Difference, compare, compare_modes};
+pub use compare::{Difference, compare, compare_modes, compare_modes_owned};
 pub use facts::{Facts, Lines, ServiceFacts};
 pub use fileset::FileSet;
