@@ -75,6 +75,19 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
 mod tests {
     use super::*;
 
+    /// The repository's project and every test scenario's, in order.
+    fn project_and_scenarios() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let scenarios = std::fs::read_dir(root.join("tests/scenarios"))
+            .into_iter()
+            .flatten();
+        let mut scenarios: Vec<_> = scenarios.flatten().map(|e| e.path()).collect();
+        scenarios.sort();
+        let mut roots = vec![root];
+        roots.extend(scenarios);
+        roots
+    }
+
     /// Calls `f` with the environment, mode and IR of every mode of the project at `dir` that
     /// compiles (a mode an environment cannot build is skipped).
     fn each_mode(dir: &std::path::Path, mut f: impl FnMut(&str, &str, &envc_core::ir::Ir)) {
@@ -132,14 +145,7 @@ mod tests {
     /// comparison of the two is empty.
     #[test]
     fn compose_document_and_text_give_the_same_facts() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut roots = vec![root.clone()];
-        let scenarios = std::fs::read_dir(root.join("tests/scenarios"))
-            .into_iter()
-            .flatten();
-        let mut scenarios: Vec<_> = scenarios.flatten().map(|e| e.path()).collect();
-        scenarios.sort();
-        roots.extend(scenarios);
+        let roots = project_and_scenarios();
         let mut compared = 0;
         for dir in &roots {
             each_mode(dir, |env, mode, ir| {
@@ -195,14 +201,7 @@ mod tests {
     /// differences both ways, and the lines left out are there with [`Lines::All`].
     #[test]
     fn mode_lines_give_the_same_comparisons() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut roots = vec![root.clone()];
-        let scenarios = std::fs::read_dir(root.join("tests/scenarios"))
-            .into_iter()
-            .flatten();
-        let mut scenarios: Vec<_> = scenarios.flatten().map(|e| e.path()).collect();
-        scenarios.sort();
-        roots.extend(scenarios);
+        let roots = project_and_scenarios();
         let (mut pairs, mut left_out) = (0, 0);
         for dir in &roots {
             let mut built: Vec<(String, Facts, Facts)> = Vec::new();
