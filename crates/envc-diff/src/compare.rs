@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::facts::{Facts, Format, ProbeFacts, ServiceFacts, Value};
 use crate::key::{Facet, JobField, Key, PortField, ProbeKind, ScheduleField};
 use crate::normalize;
+use crate::split::Split;
 
 /// How a difference is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -318,30 +319,6 @@ fn compare_reaching(
         services,
         normalized_values,
         sides: Box::new([a, b]),
-    }
-}
-
-/// Whether work over many services is split over two threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Split {
-    /// From a size on, where a thread saves more than it costs.
-    BySize,
-    /// Always (the tests, to hold the split to the one pass on small sets).
-    #[cfg_attr(not(test), allow(dead_code))]
-    Always,
-    /// Never.
-    #[cfg_attr(not(test), allow(dead_code))]
-    Never,
-}
-
-impl Split {
-    /// Whether `n` services are split, `from` being the size from which it pays.
-    pub(crate) fn splits(self, n: usize, from: usize) -> bool {
-        match self {
-            Split::BySize => n >= from,
-            Split::Always => n >= 2,
-            Split::Never => false,
-        }
     }
 }
 

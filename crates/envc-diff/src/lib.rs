@@ -21,6 +21,7 @@ pub mod route;
 pub mod secret;
 pub mod secret_source;
 pub mod shell;
+pub(crate) mod split;
 pub mod structure;
 
 pub use compare::{Difference, compare, compare_modes, compare_modes_owned};

@@ -239,7 +239,8 @@ mod tests {
     /// gives: every pair of modes of the committed environments, split and not.
     #[test]
     fn split_comparisons_are_one_pass() {
-        use crate::compare::{Split, compare_modes_split};
+        use crate::compare::compare_modes_split;
+        use crate::split::Split;
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut built = Vec::new();
         each_mode(&root, |_, _, ir| {

@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use crate::compare::Split;
 use crate::facts::{Facts, Part, Value};
 use crate::secret::{OPEN, hide_file, hide_text, id, marker, secret_ranges};
+use crate::split::Split;
 
 /// `s` with its secrets hidden, as value parts (`None` when it holds none).
 fn hide(s: &str) -> Option<Vec<Part>> {
