@@ -17,6 +17,7 @@ use crate::facts::{
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
+use crate::split::Split;
 
 fn num(v: &Y, path: &[&str]) -> Option<u64> {
     at(v, path).and_then(|x| {
@@ -312,17 +313,43 @@ pub fn extract_objects(label: &str, objs: &[Y], notes: Vec<String>) -> Facts {
 }
 
 /// [`extract_objects`], taking only the structural `lines` asked for.
-pub fn extract_objects_with(
+pub fn extract_objects_with(label: &str, objs: &[Y], notes: Vec<String>, lines: Lines) -> Facts {
+    extract_objects_split(label, objs, notes, lines, Split::BySize)
+}
+
+/// What one object of a set is read as, decided in the set's order.
+enum Read<'o> {
+    /// A second object of a key already read: reported, not read.
+    Duplicate(String),
+    /// A workload: a service's facts.
+    Workload(&'o Y, &'o str),
+    /// Any other object, read structurally under its key.
+    Object(&'o Y, &'o str, String),
+}
+
+/// What reading one object gave.
+enum Done {
+    Duplicate(String),
+    /// A service's facts, and the notes reading them left.
+    Service(Box<ServiceFacts>, Vec<String>),
+    Object(String, crate::structure::ObjectFacts),
+}
+
+/// [`extract_objects_with`], its objects read on two threads as `split` says (each object is
+/// read on its own against the set's index; the results are joined in the set's order).
+pub(crate) fn extract_objects_split(
     label: &str,
     objs: &[Y],
     mut notes: Vec<String>,
     lines: Lines,
+    split: Split,
 ) -> Facts {
     let secrets = secret_data(objs);
     let configs = config_data(objs);
     let index = Index::new(objs);
     let mut facts = Facts::new(label, Format::Kubernetes);
     let mut seen = std::collections::HashSet::new();
+    let mut reads = Vec::with_capacity(objs.len());
     for o in objs {
         let kind = text(o, &["kind"]).unwrap_or_default();
         // Objects a controller made (a CronJob's Jobs, a Deployment's ReplicaSets and Pods)
@@ -336,42 +363,52 @@ pub fn extract_objects_with(
         let key =
             crate::structure::object_key(kind, namespaced.then(|| ns(o)).as_deref(), &name(o));
         if !seen.insert(key.clone()) {
-            facts.duplicates.push(key);
-            continue;
+            reads.push(Read::Duplicate(key));
+        } else if WORKLOADS.contains(&kind) {
+            reads.push(Read::Workload(o, kind));
+        } else {
+            reads.push(Read::Object(o, kind, key));
         }
-        if WORKLOADS.contains(&kind) {
+    }
+    let read = |r: &Read<'_>| match *r {
+        Read::Duplicate(ref key) => Done::Duplicate(key.clone()),
+        Read::Workload(o, kind) => {
+            let mut notes = Vec::new();
             let f = workload(o, kind, &index, &secrets, &configs, &mut notes, lines);
-            if facts.services.contains_key(&f.name) {
-                facts.duplicates.push(f.name.clone());
-                continue;
+            Done::Service(Box::new(f), notes)
+        }
+        Read::Object(o, kind, ref key) => Done::Object(key.clone(), object_facts(o, kind, lines)),
+    };
+    let done: Vec<Done> = if split.splits(reads.len(), PARALLEL_OBJECTS) {
+        let (first, second) = reads.split_at(reads.len() / 2);
+        std::thread::scope(|scope| {
+            let later = scope.spawn(|| second.iter().map(read).collect::<Vec<_>>());
+            let mut done: Vec<Done> = first.iter().map(read).collect();
+            done.extend(
+                later
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+            done
+        })
+    } else {
+        reads.iter().map(read).collect()
+    };
+    for d in done {
+        match d {
+            Done::Duplicate(key) => facts.duplicates.push(key),
+            Done::Service(f, read_notes) => {
+                notes.extend(read_notes);
+                if facts.services.contains_key(&f.name) {
+                    facts.duplicates.push(f.name.clone());
+                    continue;
+                }
+                facts.services.insert(f.name.clone(), *f);
             }
-            facts.services.insert(f.name.clone(), f);
-            continue;
+            Done::Object(key, o) => {
+                facts.objects.insert(key, o);
+            }
         }
-        if crate::monitor::is_monitoring(o, kind) {
-            facts
-                .objects
-                .insert(key, crate::monitor::object_facts(o, kind));
-            continue;
-        }
-        let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
-            crate::structure::Scope::Cluster
-        } else {
-            crate::structure::Scope::Other
-        };
-        let object_lines = if lines.keeps(scope) {
-            crate::structure::kubernetes_lines(o, kind, &|_| false)
-        } else {
-            BTreeMap::new()
-        };
-        facts.objects.insert(
-            key,
-            crate::structure::ObjectFacts {
-                kind: kind.to_string(),
-                scope,
-                lines: std::sync::Arc::new(object_lines),
-            },
-        );
     }
     let mut endpoints: Vec<(String, String)> = objs
         .iter()
@@ -387,6 +424,32 @@ pub fn extract_objects_with(
     crate::secret_source::fold(objs, &mut facts);
     facts.notes = notes;
     facts
+}
+
+/// Objects from which a set's objects are read on two threads.
+const PARALLEL_OBJECTS: usize = 400;
+
+/// An object that is not a workload, read structurally: monitoring objects as
+/// [`crate::monitor`] reads them, the rest line by line (the lines `lines` keeps).
+fn object_facts(o: &Y, kind: &str, lines: Lines) -> crate::structure::ObjectFacts {
+    if crate::monitor::is_monitoring(o, kind) {
+        return crate::monitor::object_facts(o, kind);
+    }
+    let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
+        crate::structure::Scope::Cluster
+    } else {
+        crate::structure::Scope::Other
+    };
+    let object_lines = if lines.keeps(scope) {
+        crate::structure::kubernetes_lines(o, kind, &|_| false)
+    } else {
+        BTreeMap::new()
+    };
+    crate::structure::ObjectFacts {
+        kind: kind.to_string(),
+        scope,
+        lines: std::sync::Arc::new(object_lines),
+    }
 }
 
 /// Decoded Secret data by (namespace, name, key).

@@ -273,4 +273,46 @@ mod tests {
         }
         assert!(pairs >= 2, "pairs that differ: {pairs}");
     }
+
+    /// Reading a set's objects on two threads (as large sets are) gives the facts one pass
+    /// gives, in the same order: every Kubernetes mode of every committed environment and test
+    /// scenario, with every line and with a comparison's.
+    #[test]
+    fn split_extraction_is_one_pass() {
+        use crate::split::Split;
+        let mut read = 0;
+        for dir in &project_and_scenarios() {
+            each_mode(dir, |env, mode, ir| {
+                let Ok(Some(files)) = envc_emit::kubernetes_values(ir) else {
+                    return;
+                };
+                let mut objects = Vec::new();
+                for (_, docs) in files {
+                    for d in docs {
+                        unpack(d, &mut objects);
+                    }
+                }
+                for lines in [Lines::All, Lines::Modes] {
+                    let one = crate::k8s::extract_objects_split(
+                        "set",
+                        &objects,
+                        Vec::new(),
+                        lines,
+                        Split::Never,
+                    );
+                    let split = crate::k8s::extract_objects_split(
+                        "set",
+                        &objects,
+                        Vec::new(),
+                        lines,
+                        Split::Always,
+                    );
+                    assert!(!one.services.is_empty(), "{env}/{mode}");
+                    assert_eq!(format!("{one:?}"), format!("{split:?}"), "{env}/{mode}");
+                }
+                read += 1;
+            });
+        }
+        assert!(read >= 2, "Kubernetes modes read: {read}");
+    }
 }
