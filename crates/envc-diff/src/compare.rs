@@ -289,15 +289,10 @@ fn compare_reaching(
         services,
     } = if split.splits(names.len(), PARALLEL_SERVICES) {
         let (first, second) = names.split_at(names.len() / 2);
-        std::thread::scope(|scope| {
-            let later = scope.spawn(|| sides.services(second));
-            let mut out = sides.services(first);
-            let later = later
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            out.append(later);
-            out
-        })
+        let (later, mut out) =
+            crate::split::join(|| sides.services(second), || sides.services(first));
+        out.append(later);
+        out
     } else {
         sides.services(&names)
     };

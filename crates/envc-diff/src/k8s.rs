@@ -381,16 +381,12 @@ pub(crate) fn extract_objects_split(
     };
     let done: Vec<Done> = if split.splits(reads.len(), PARALLEL_OBJECTS) {
         let (first, second) = reads.split_at(reads.len() / 2);
-        std::thread::scope(|scope| {
-            let later = scope.spawn(|| second.iter().map(read).collect::<Vec<_>>());
-            let mut done: Vec<Done> = first.iter().map(read).collect();
-            done.extend(
-                later
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
-            done
-        })
+        let (later, mut done) = crate::split::join(
+            || second.iter().map(read).collect::<Vec<_>>(),
+            || first.iter().map(read).collect::<Vec<_>>(),
+        );
+        done.extend(later);
+        done
     } else {
         reads.iter().map(read).collect()
     };

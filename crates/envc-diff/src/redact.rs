@@ -96,14 +96,8 @@ const PARALLEL_SERVICES: usize = 400;
 
 /// `f` of `a` on a second thread and of `b` on this one.
 fn both<R: Send>(a: &mut Facts, b: &mut Facts, f: impl Fn(&mut Facts) -> R + Sync) -> (R, R) {
-    std::thread::scope(|scope| {
-        let ra = scope.spawn(|| f(a));
-        let rb = f(b);
-        let ra = ra
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (ra, rb)
-    })
+    let f = &f;
+    crate::split::join(move || f(a), move || f(b))
 }
 
 /// The ids of every secret a side holds: its markers in text and its hidden values.

@@ -24,3 +24,16 @@ impl Split {
         }
     }
 }
+
+/// `a()` on a second thread and `b()` on this one, at once; a panic in either is re-raised
+/// here.
+pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let ra = scope.spawn(a);
+        let rb = b();
+        let ra = ra
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ra, rb)
+    })
+}
