@@ -282,20 +282,16 @@ fn compare_reaching(
     };
     // Services compare independently: a large set is split in two halves, one per core, and
     // the halves' results joined in order (the same output as one pass).
+    let mut found = Services::default();
+    for part in crate::split::in_halves(split, &names, PARALLEL_SERVICES, |n| sides.services(n)) {
+        found.append(part);
+    }
     let Services {
         mut differences,
         normalized,
         normalized_values,
         services,
-    } = if split.splits(names.len(), PARALLEL_SERVICES) {
-        let (first, second) = names.split_at(names.len() / 2);
-        let (later, mut out) =
-            crate::split::join(|| sides.services(second), || sides.services(first));
-        out.append(later);
-        out
-    } else {
-        sides.services(&names)
-    };
+    } = found;
     compare_objects(&a, &b, &mut differences);
     for (side, f) in [&a, &b].into_iter().enumerate() {
         for name in &f.duplicates {

@@ -227,7 +227,13 @@ struct Project<'a> {
 }
 
 impl<'a> Project<'a> {
-    fn new(files: &'a FileSet, dir: String, doc: &Y, vars: &BTreeMap<String, String>) -> Self {
+    fn new(
+        files: &'a FileSet,
+        dir: String,
+        doc: &Y,
+        vars: &BTreeMap<String, String>,
+        lines: Lines,
+    ) -> Self {
         let top = |key: &str| doc.get(key).and_then(Y::as_mapping).into_iter().flatten();
         let secret_files = top("secrets")
             .filter_map(|(k, v)| {
@@ -263,7 +269,7 @@ impl<'a> Project<'a> {
             secret_files,
             configs,
             named_volumes,
-            lines: Lines::All,
+            lines,
         }
     }
 
@@ -337,8 +343,7 @@ pub fn extract_document_with(
         .map(|(d, _)| d.to_string())
         .unwrap_or_default();
     let vars = load::variables(files, &dir);
-    let mut project = Project::new(files, dir, doc, &vars);
-    project.lines = lines;
+    let project = Project::new(files, dir, doc, &vars, lines);
     let mut it = Interp {
         vars: &vars,
         unresolved: Vec::new(),

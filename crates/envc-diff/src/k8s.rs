@@ -379,18 +379,10 @@ pub(crate) fn extract_objects_split(
         }
         Read::Object(o, kind, ref key) => Done::Object(key.clone(), object_facts(o, kind, lines)),
     };
-    let done: Vec<Done> = if split.splits(reads.len(), PARALLEL_OBJECTS) {
-        let (first, second) = reads.split_at(reads.len() / 2);
-        let (later, mut done) = crate::split::join(
-            || second.iter().map(read).collect::<Vec<_>>(),
-            || first.iter().map(read).collect::<Vec<_>>(),
-        );
-        done.extend(later);
-        done
-    } else {
-        reads.iter().map(read).collect()
-    };
-    for d in done {
+    let done = crate::split::in_halves(split, &reads, PARALLEL_OBJECTS, |rs| {
+        rs.iter().map(read).collect::<Vec<_>>()
+    });
+    for d in done.into_iter().flatten() {
         match d {
             Done::Duplicate(key) => facts.duplicates.push(key),
             Done::Service(f, read_notes) => {

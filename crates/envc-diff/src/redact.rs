@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use crate::facts::{Facts, Part, Value};
-use crate::secret::{OPEN, hide_file, hide_text, id, marker, secret_ranges};
-use crate::split::Split;
+use crate::secret::{OPEN, hide_file, hide_text, id, marker, marker_of, secret_ranges};
+use crate::split::{Split, both};
 
 /// `s` with its secrets hidden, as value parts (`None` when it holds none).
 fn hide(s: &str) -> Option<Vec<Part>> {
@@ -58,23 +58,16 @@ pub fn redact_pair(a: &mut Facts, b: &mut Facts) {
 /// passes share nothing; the second pass needs both sides' ids).
 pub(crate) fn redact_pair_split(a: &mut Facts, b: &mut Facts, split: Split) {
     let parallel = split.splits(a.services.len() + b.services.len(), PARALLEL_SERVICES);
-    let own = |f: &mut Facts| {
+    let (ia, ib) = both(parallel, &mut *a, &mut *b, |f: &mut Facts| {
         redact(f);
         side_ids(f)
-    };
-    let mut ids = if parallel {
-        let (ia, ib) = both(a, b, own);
-        ia.into_iter().chain(ib).collect()
-    } else {
-        let mut ids = own(a);
-        ids.extend(own(b));
-        ids
-    };
+    });
+    let mut ids: HashSet<String> = ia.into_iter().chain(ib).collect();
     if ids.is_empty() {
         return;
     }
     ids.shrink_to_fit();
-    let known = |f: &mut Facts| {
+    both(parallel, a, b, |f: &mut Facts| {
         // Words repeat across services (`health`, a host name): each is hashed once.
         let mut seen = std::collections::HashMap::new();
         each_text(f, &mut |t| {
@@ -82,23 +75,11 @@ pub(crate) fn redact_pair_split(a: &mut Facts, b: &mut Facts, split: Split) {
                 *t = hidden;
             }
         });
-    };
-    if parallel {
-        both(a, b, known);
-    } else {
-        known(a);
-        known(b);
-    }
+    });
 }
 
 /// Services in both sets from which [`redact_pair`] works on each side on a thread of its own.
 const PARALLEL_SERVICES: usize = 400;
-
-/// `f` of `a` on a second thread and of `b` on this one.
-fn both<R: Send>(a: &mut Facts, b: &mut Facts, f: impl Fn(&mut Facts) -> R + Sync) -> (R, R) {
-    let f = &f;
-    crate::split::join(move || f(a), move || f(b))
-}
 
 /// The ids of every secret a side holds: its markers in text and its hidden values.
 fn side_ids(f: &mut Facts) -> HashSet<String> {
@@ -153,9 +134,8 @@ fn hide_known(
         } else if let Some(m) = seen.get(word) {
             m.as_deref()
         } else {
-            let m = ids
-                .contains(&id(word.as_bytes()))
-                .then(|| marker(word.as_bytes()));
+            let i = id(word.as_bytes());
+            let m = ids.contains(&i).then(|| marker_of(&i));
             seen.entry(word.to_string()).or_insert(m).as_deref()
         };
         match hidden {

@@ -69,7 +69,12 @@ pub fn id(value: &[u8]) -> String {
 
 /// How a hidden value is written inside a fact value: `<secret:ID>`.
 pub fn marker(value: &[u8]) -> String {
-    format!("{OPEN}{}>", id(value))
+    marker_of(&id(value))
+}
+
+/// The marker of a value whose [`id`] is `id`.
+pub fn marker_of(id: &str) -> String {
+    format!("{OPEN}{id}>")
 }
 
 /// Programs whose `-pVALUE` is a password.

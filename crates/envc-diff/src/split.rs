@@ -25,6 +25,32 @@ impl Split {
     }
 }
 
+/// `f` of `items`, in two halves at once when `splits` says so for their number (`from` the
+/// size from which it pays), else whole: the results in order, one or two.
+pub fn in_halves<T: Sync, R: Send>(
+    split: Split,
+    items: &[T],
+    from: usize,
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    if !split.splits(items.len(), from) {
+        return vec![f(items)];
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    let (later, done) = join(|| f(second), || f(first));
+    vec![done, later]
+}
+
+/// `f` of `a` and of `b`, at once on two threads when `parallel`, else one after the other.
+pub fn both<T: Send, R: Send>(parallel: bool, a: T, b: T, f: impl Fn(T) -> R + Sync) -> (R, R) {
+    if parallel {
+        let f = &f;
+        join(move || f(a), move || f(b))
+    } else {
+        (f(a), f(b))
+    }
+}
+
 /// `a()` on a second thread and `b()` on this one, at once; a panic in either is re-raised
 /// here.
 pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
