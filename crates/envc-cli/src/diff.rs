@@ -75,7 +75,8 @@ fn build(
     mode: &str,
     out: &Output,
 ) -> Result<Result<(Compiled, Facts), Status>> {
-    let c = match compile(p, env, mode, &mut envc_lock::mode::Releases::default())? {
+    let prepared = prepare(p, env, mode, &mut envc_lock::mode::Releases::default())?;
+    let c = match prepared.and_then(Prepared::resolve) {
         Ok(c) => c,
         Err(d) => return Ok(Err(report(p, &d, out))),
     };
@@ -83,17 +84,6 @@ fn build(
         Ok(facts) => Ok((c, facts)),
         Err(d) => Err(report(p, &d, out)),
     })
-}
-
-/// Loads and compiles a mode. The model's errors come back as diagnostics, reported by the
-/// caller.
-fn compile(
-    p: &mut Project,
-    env: &str,
-    mode: &str,
-    releases: &mut envc_lock::mode::Releases,
-) -> Result<Result<Compiled, Diagnostics>> {
-    Ok(prepare(p, env, mode, releases)?.and_then(Prepared::resolve))
 }
 
 /// A mode loaded and its templates read (the part that registers files in the project, so one
