@@ -364,7 +364,7 @@ pub fn kubernetes_facts(
     lines: envc_diff::Lines,
 ) -> Result<Option<envc_diff::Facts>, Diagnostics> {
     let files =
-        envc_emit::kubernetes_values(ir).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
+        envc_emit::kubernetes_documents(ir).map_err(|e| located(ir, |d| loaded.locate(d), e))?;
     Ok(files.map(|f| envc_diff::memory::kubernetes(label, f, lines)))
 }
 

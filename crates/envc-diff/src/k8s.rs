@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use yaml_serde::Value as Y;
 
 use envc_emit::healthcheck::{DEFAULT_FAILURES, DEFAULT_PERIOD, DEFAULT_TIMEOUT};
+use envc_emit::manifest::Manifest;
 use envc_emit::name::SECRET_VAR_PREFIX;
 
 use crate::docs::{at, scalar, text};
@@ -94,7 +95,7 @@ fn name(v: &Y) -> String {
 }
 
 /// Decoded Secret data.
-fn secret_data(objs: &[Y]) -> SecretData {
+fn secret_data(objs: &[&Y]) -> SecretData {
     let mut m = BTreeMap::new();
     for s in objs.iter().filter(|o| text(o, &["kind"]) == Some("Secret")) {
         for (k, v) in at(s, &["data"])
@@ -121,7 +122,7 @@ fn secret_data(objs: &[Y]) -> SecretData {
     m
 }
 
-fn config_data(objs: &[Y]) -> ConfigData {
+fn config_data(objs: &[&Y]) -> ConfigData {
     let mut m = BTreeMap::new();
     for c in objs
         .iter()
@@ -231,14 +232,14 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(objs: &'a [Y]) -> Self {
+    fn new(objs: &[&'a Y]) -> Self {
         let mut ix = Index {
             services: HashMap::new(),
             routes: HashMap::new(),
             claims: HashMap::new(),
             autoscalers: HashMap::new(),
         };
-        for o in objs {
+        for &o in objs {
             match text(o, &["kind"]) {
                 Some("Service") => ix
                     .services
@@ -314,7 +315,116 @@ pub fn extract_objects(label: &str, objs: &[Y], notes: Vec<String>) -> Facts {
 
 /// [`extract_objects`], taking only the structural `lines` asked for.
 pub fn extract_objects_with(label: &str, objs: &[Y], notes: Vec<String>, lines: Lines) -> Facts {
-    extract_objects_split(label, objs, notes, lines, Split::BySize)
+    let set: Vec<Obj<'_>> = objs.iter().map(Obj::Value).collect();
+    extract_set(label, &set, notes, lines, Split::BySize)
+}
+
+/// One object of a set being read: a value, or an object the emitter built, typed, whose value
+/// is made only where a fact needs it (a workload, an object whose lines are read), on the
+/// thread reading it, and dropped once read. What every object is read as (its kind, name,
+/// namespace, owner) comes from its metadata.
+#[derive(Clone, Copy)]
+pub(crate) enum Obj<'a> {
+    Value(&'a Y),
+    Typed(&'a dyn Manifest),
+}
+
+impl<'a> Obj<'a> {
+    fn kind(self) -> &'a str {
+        match self {
+            Obj::Value(v) => text(v, &["kind"]).unwrap_or_default(),
+            Obj::Typed(m) => m.kind(),
+        }
+    }
+
+    fn api_version(self) -> Option<&'a str> {
+        match self {
+            Obj::Value(v) => text(v, &["apiVersion"]),
+            Obj::Typed(m) => Some(m.api_version()),
+        }
+    }
+
+    /// Its namespace, `default` when none is written.
+    fn ns(self) -> String {
+        match self {
+            Obj::Value(v) => ns(v),
+            Obj::Typed(m) => m
+                .meta()
+                .namespace
+                .as_deref()
+                .unwrap_or("default")
+                .to_string(),
+        }
+    }
+
+    fn name(self) -> String {
+        match self {
+            Obj::Value(v) => name(v),
+            Obj::Typed(m) => m.meta().name.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Whether a controller made it (an owner reference with `controller: true`).
+    fn controlled(self) -> bool {
+        match self {
+            Obj::Value(v) => seq(v, &["metadata", "ownerReferences"])
+                .any(|r| at(r, &["controller"]).and_then(Y::as_bool) == Some(true)),
+            Obj::Typed(m) => m
+                .meta()
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|r| r.controller == Some(true)),
+        }
+    }
+
+    /// Whether Helm labelled it as a chart's.
+    fn helm(self) -> bool {
+        match self {
+            Obj::Value(v) => at(v, &["metadata", "labels", "helm.sh/chart"]).is_some(),
+            Obj::Typed(m) => m
+                .meta()
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.contains_key("helm.sh/chart")),
+        }
+    }
+
+    /// Its value, made for a typed object.
+    fn value(self) -> Result<std::borrow::Cow<'a, Y>, String> {
+        match self {
+            Obj::Value(v) => Ok(std::borrow::Cow::Borrowed(v)),
+            Obj::Typed(m) => m
+                .value()
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The secrets it reads when it is typed: a value's are read with the set's values.
+    fn typed_consumers(self, v: &Y) -> Vec<crate::secret_source::Consumer> {
+        match self {
+            Obj::Value(_) => Vec::new(),
+            Obj::Typed(_) => crate::secret_source::consumers(v),
+        }
+    }
+}
+
+/// Kinds whose values the set's index reads before any object is read ([`Index`],
+/// [`secret_data`], [`config_data`], [`crate::secret_source::fold`]): a typed object of one of
+/// them is made a value first.
+fn indexed(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Service"
+            | "ConfigMap"
+            | "Secret"
+            | "PersistentVolumeClaim"
+            | "HorizontalPodAutoscaler"
+            | "SecretStore"
+            | "ClusterSecretStore"
+            | "ExternalSecret"
+    ) || crate::route::KINDS.contains(&kind)
 }
 
 /// What one object of a set is read as, decided in the set's order.
@@ -322,62 +432,137 @@ enum Read<'o> {
     /// A second object of a key already read: reported, not read.
     Duplicate(String),
     /// A workload: a service's facts.
-    Workload(&'o Y, &'o str),
+    Workload(Obj<'o>, &'o str, String),
     /// Any other object, read structurally under its key.
-    Object(&'o Y, &'o str, String),
+    Object(Obj<'o>, &'o str, String),
 }
 
 /// What reading one object gave.
 enum Done {
     Duplicate(String),
-    /// A service's facts, and the notes reading them left.
-    Service(Box<ServiceFacts>, Vec<String>),
-    Object(String, crate::structure::ObjectFacts),
+    /// A service's facts, the notes reading them left, and the secrets a typed workload reads.
+    Service(
+        Box<ServiceFacts>,
+        Vec<String>,
+        Vec<crate::secret_source::Consumer>,
+    ),
+    Object(
+        String,
+        crate::structure::ObjectFacts,
+        Vec<crate::secret_source::Consumer>,
+    ),
+    /// A typed object whose value could not be made: a note.
+    Unread(String),
 }
 
-/// [`extract_objects_with`], its objects read on two threads as `split` says (each object is
-/// read on its own against the set's index; the results are joined in the set's order).
-pub(crate) fn extract_objects_split(
+/// The facts of a set of objects, read on two threads as `split` says (each object is read on
+/// its own against the set's index; the results are joined in the set's order).
+pub(crate) fn extract_set(
     label: &str,
-    objs: &[Y],
+    set: &[Obj<'_>],
     mut notes: Vec<String>,
     lines: Lines,
     split: Split,
 ) -> Facts {
-    let secrets = secret_data(objs);
-    let configs = config_data(objs);
-    let index = Index::new(objs);
+    // The typed objects the index reads, made values first (in the set's order).
+    let made: Vec<Result<Y, String>> = set
+        .iter()
+        .filter_map(|o| match o {
+            Obj::Typed(m) if indexed(m.kind()) => Some(m.value().map_err(|e| e.to_string())),
+            _ => None,
+        })
+        .collect();
+    let mut made_values = made.iter();
+    let set: Vec<Obj<'_>> = set
+        .iter()
+        .filter_map(|&o| match o {
+            Obj::Typed(m) if indexed(m.kind()) => match made_values.next()? {
+                Ok(v) => Some(Obj::Value(v)),
+                Err(e) => {
+                    notes.push(format!("{}/{}: {e}; skipped", m.kind(), o.name()));
+                    None
+                }
+            },
+            o => Some(o),
+        })
+        .collect();
+    let values: Vec<&Y> = set
+        .iter()
+        .filter_map(|o| match o {
+            Obj::Value(v) => Some(*v),
+            Obj::Typed(_) => None,
+        })
+        .collect();
+    let secrets = secret_data(&values);
+    let configs = config_data(&values);
+    let index = Index::new(&values);
     let mut facts = Facts::new(label, Format::Kubernetes);
     let mut seen = std::collections::HashSet::new();
-    let mut reads = Vec::with_capacity(objs.len());
-    for o in objs {
-        let kind = text(o, &["kind"]).unwrap_or_default();
-        // Objects a controller made (a CronJob's Jobs, a Deployment's ReplicaSets and Pods)
-        // are in a live dump, not in what was applied: their owner stands for them.
-        if seq(o, &["metadata", "ownerReferences"])
-            .any(|r| at(r, &["controller"]).and_then(Y::as_bool) == Some(true))
-        {
-            continue;
-        }
+    let mut reads = Vec::with_capacity(set.len());
+    // The secrets typed workloads read (a value's are read with the values).
+    let mut consumers = Vec::new();
+    for &o in &set {
+        let kind = o.kind();
         let namespaced = !CLUSTER_SCOPED.contains(&kind);
         let key =
-            crate::structure::object_key(kind, namespaced.then(|| ns(o)).as_deref(), &name(o));
-        if !seen.insert(key.clone()) {
-            reads.push(Read::Duplicate(key));
-        } else if WORKLOADS.contains(&kind) {
-            reads.push(Read::Workload(o, kind));
-        } else {
+            crate::structure::object_key(kind, namespaced.then(|| o.ns()).as_deref(), &o.name());
+        // Objects a controller made (a CronJob's Jobs, a Deployment's ReplicaSets and Pods)
+        // are in a live dump, not in what was applied: their owner stands for them. A second
+        // object of a key is reported, not read.
+        let skipped = o.controlled();
+        if !skipped && !seen.insert(key.clone()) {
+            reads.push(Read::Duplicate(key.clone()));
+        } else if !skipped && WORKLOADS.contains(&kind) {
+            reads.push(Read::Workload(o, kind, key));
+            continue;
+        } else if !skipped {
             reads.push(Read::Object(o, kind, key));
+            continue;
+        }
+        // Not read, but still a reader of its secrets.
+        if let Obj::Typed(_) = o
+            && crate::secret_source::has_pod_spec(kind)
+        {
+            match o.value() {
+                Ok(v) => consumers.extend(o.typed_consumers(&v)),
+                Err(e) => notes.push(format!("{key}: {e}; skipped")),
+            }
         }
     }
     let read = |r: &Read<'_>| match *r {
         Read::Duplicate(ref key) => Done::Duplicate(key.clone()),
-        Read::Workload(o, kind) => {
-            let mut notes = Vec::new();
-            let f = workload(o, kind, &index, &secrets, &configs, &mut notes, lines);
-            Done::Service(Box::new(f), notes)
+        Read::Workload(o, kind, ref key) => match o.value() {
+            Ok(v) => {
+                let mut notes = Vec::new();
+                let f = workload(&v, kind, &index, &secrets, &configs, &mut notes, lines);
+                Done::Service(Box::new(f), notes, o.typed_consumers(&v))
+            }
+            Err(e) => Done::Unread(format!("{key}: {e}; skipped")),
+        },
+        Read::Object(o, kind, ref key) => {
+            let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
+                crate::structure::Scope::Cluster
+            } else {
+                crate::structure::Scope::Other
+            };
+            let monitoring = crate::monitor::is_monitoring(kind, o.api_version());
+            let reader = matches!(o, Obj::Typed(_)) && crate::secret_source::has_pod_spec(kind);
+            if !(monitoring || reader || lines.keeps(scope)) {
+                let f = crate::structure::ObjectFacts {
+                    kind: kind.to_string(),
+                    scope,
+                    lines: Default::default(),
+                };
+                return Done::Object(key.clone(), f, Vec::new());
+            }
+            match o.value() {
+                Ok(v) => {
+                    let f = object_facts(&v, kind, scope, monitoring, lines);
+                    Done::Object(key.clone(), f, o.typed_consumers(&v))
+                }
+                Err(e) => Done::Unread(format!("{key}: {e}; skipped")),
+            }
         }
-        Read::Object(o, kind, ref key) => Done::Object(key.clone(), object_facts(o, kind, lines)),
     };
     let done = crate::split::in_halves(split, &reads, PARALLEL_OBJECTS, |rs| {
         rs.iter().map(read).collect::<Vec<_>>()
@@ -385,20 +570,23 @@ pub(crate) fn extract_objects_split(
     for d in done.into_iter().flatten() {
         match d {
             Done::Duplicate(key) => facts.duplicates.push(key),
-            Done::Service(f, read_notes) => {
+            Done::Service(f, read_notes, read) => {
                 notes.extend(read_notes);
+                consumers.extend(read);
                 if facts.services.contains_key(&f.name) {
                     facts.duplicates.push(f.name.clone());
                     continue;
                 }
                 facts.services.insert(f.name.clone(), *f);
             }
-            Done::Object(key, o) => {
+            Done::Object(key, o, read) => {
+                consumers.extend(read);
                 facts.objects.insert(key, o);
             }
+            Done::Unread(note) => notes.push(note),
         }
     }
-    let mut endpoints: Vec<(String, String)> = objs
+    let mut endpoints: Vec<(String, String)> = values
         .iter()
         .filter(|o| text(o, &["kind"]) == Some("Service"))
         .map(|o| (name(o), ns(o)))
@@ -406,10 +594,8 @@ pub(crate) fn extract_objects_split(
     endpoints.sort();
     endpoints.dedup();
     facts.endpoints = endpoints;
-    facts.helm = objs
-        .iter()
-        .any(|o| at(o, &["metadata", "labels", "helm.sh/chart"]).is_some());
-    crate::secret_source::fold(objs, &mut facts);
+    facts.helm = set.iter().any(|o| o.helm());
+    crate::secret_source::fold(&values, consumers, &mut facts);
     facts.notes = notes;
     facts
 }
@@ -419,15 +605,16 @@ const PARALLEL_OBJECTS: usize = 400;
 
 /// An object that is not a workload, read structurally: monitoring objects as
 /// [`crate::monitor`] reads them, the rest line by line (the lines `lines` keeps).
-fn object_facts(o: &Y, kind: &str, lines: Lines) -> crate::structure::ObjectFacts {
-    if crate::monitor::is_monitoring(o, kind) {
+fn object_facts(
+    o: &Y,
+    kind: &str,
+    scope: crate::structure::Scope,
+    monitoring: bool,
+    lines: Lines,
+) -> crate::structure::ObjectFacts {
+    if monitoring {
         return crate::monitor::object_facts(o, kind);
     }
-    let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
-        crate::structure::Scope::Cluster
-    } else {
-        crate::structure::Scope::Other
-    };
     let object_lines = if lines.keeps(scope) {
         crate::structure::kubernetes_lines(o, kind, &|_| false)
     } else {

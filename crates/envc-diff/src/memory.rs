@@ -1,7 +1,13 @@
 //! Facts of an artifact set envc has just built, read from the emitter's documents
-//! (`envc_emit::kubernetes_values`, `envc_emit::compose_document`) rather than parsed back
+//! (`envc_emit::kubernetes_documents`, `envc_emit::compose_document`) rather than parsed back
 //! from their YAML text: `envc diff` of two modes spent about a third of its time parsing what
 //! it had just written.
+//!
+//! A Kubernetes mode's objects stay typed: the extractor reads what each is (kind, name,
+//! namespace) from its metadata, and makes its value (the value its text reads back as) only
+//! where a fact needs it: first for the objects its index reads (Services, ConfigMaps, Secrets,
+//! claims, autoscalers, routes), then one at a time, on the thread reading it, for workloads and
+//! objects whose lines are compared. Making every value up front held them all at once.
 //!
 //! The documents are the values the text reads back as, and they go through the same
 //! extractor as the read-back path ([`crate::k8s::extract_objects`]; for Compose the loader's
@@ -13,8 +19,12 @@
 
 use yaml_serde::Value as Y;
 
+use envc_emit::manifest::Doc;
+
 use crate::facts::{Facts, Lines};
 use crate::fileset::FileSet;
+use crate::k8s::Obj;
+use crate::split::Split;
 
 /// Facts of a Compose artifact set given as its main file `main` as a document and its other
 /// files (`.env`, secrets, mounted files), the same as [`crate::compose::extract`] gives for the
@@ -38,26 +48,49 @@ pub fn compose(
     ))
 }
 
-/// Facts of a Kubernetes artifact set given as its documents by file (`(path, documents)`),
-/// the same as [`crate::k8s::extract`] gives for the set's files.
-pub fn kubernetes(label: &str, files: Vec<(String, Vec<Y>)>, lines: Lines) -> Facts {
+/// Facts of a Kubernetes artifact set given as its documents by file (`(path, documents)`,
+/// as [`envc_emit::kubernetes_documents`] gives them), the same as [`crate::k8s::extract`]
+/// gives for the set's files. Typed objects are made values only where a fact needs them, one
+/// at a time.
+pub fn kubernetes(label: &str, files: Vec<(String, Vec<Doc>)>, lines: Lines) -> Facts {
+    kubernetes_split(label, files, lines, Split::BySize)
+}
+
+/// [`kubernetes`], the objects read on two threads as `split` says.
+fn kubernetes_split(
+    label: &str,
+    files: Vec<(String, Vec<Doc>)>,
+    lines: Lines,
+    split: Split,
+) -> Facts {
     let mut files = files;
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut objects = Vec::new();
-    for (path, docs) in files {
+    let mut docs = Vec::new();
+    for (path, file_docs) in files {
         if !crate::docs::is_manifest_name(&path) {
             continue;
         }
-        for d in docs {
-            unpack(d, &mut objects);
+        for d in file_docs {
+            match d {
+                Doc::Value(v) => unpack(v, &mut docs),
+                // Typed objects are objects, never lists.
+                typed @ Doc::Typed(_) => docs.push(typed),
+            }
         }
     }
-    crate::k8s::extract_objects_with(label, &objects, Vec::new(), lines)
+    let set: Vec<Obj<'_>> = docs
+        .iter()
+        .map(|d| match d {
+            Doc::Value(v) => Obj::Value(v),
+            Doc::Typed(m) => Obj::Typed(&**m),
+        })
+        .collect();
+    crate::k8s::extract_set(label, &set, Vec::new(), lines, split)
 }
 
 /// Lists give their items; other documents are objects when they have a kind and an API
 /// version (as [`crate::k8s::objects`] reads a file).
-fn unpack(v: Y, out: &mut Vec<Y>) {
+fn unpack(v: Y, out: &mut Vec<Doc>) {
     let kind = v.get("kind").and_then(Y::as_str);
     let list = kind.is_some_and(|k| k.ends_with("List")) && v.get("items").is_some();
     if list {
@@ -67,7 +100,7 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
             }
         }
     } else if kind.is_some() && v.get("apiVersion").and_then(Y::as_str).is_some() {
-        out.push(v);
+        out.push(Doc::Value(v));
     }
 }
 
@@ -107,37 +140,42 @@ mod tests {
         }
     }
 
-    /// Every committed environment's Kubernetes modes: the facts from the documents equal the
-    /// facts read back from the YAML the same build writes, and a comparison of the two is
-    /// empty.
+    /// Every committed environment's and test scenario's Kubernetes modes: the facts from the
+    /// documents (typed objects, their values made only where a fact needs them) equal the
+    /// facts read back from the YAML the same build writes, with every line and with a mode
+    /// comparison's, and a comparison of the two is empty.
     #[test]
     fn documents_and_text_give_the_same_facts() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut compared = 0;
-        each_mode(&root, |env, mode, ir| {
-            let Ok(Some(values)) = envc_emit::kubernetes_values(ir) else {
-                return;
-            };
-            let artifacts = envc_emit::emit(ir).unwrap_or_default();
-            assert_eq!(
-                values.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
-                artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
-                "{env}/{mode}: the same files"
-            );
-            let set = FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
-            let read = crate::k8s::extract(&set);
-            let given = kubernetes("set", values, Lines::All);
-            assert!(!read.services.is_empty(), "{env}/{mode}");
-            assert_eq!(format!("{read:?}"), format!("{given:?}"), "{env}/{mode}");
-            let c = crate::compare_modes(&read, &given, &Default::default());
-            assert!(
-                c.differences.is_empty(),
-                "{env}/{mode}: {:?}",
-                c.differences
-            );
-            compared += 1;
-        });
-        assert!(compared >= 2, "Kubernetes modes compared: {compared}");
+        for dir in &project_and_scenarios() {
+            each_mode(dir, |env, mode, ir| {
+                let docs = || envc_emit::kubernetes_documents(ir).ok().flatten();
+                let Some(files) = docs() else {
+                    return;
+                };
+                let shown = format!("{}: {env}/{mode}", dir.display());
+                let artifacts = envc_emit::emit(ir).unwrap_or_default();
+                assert_eq!(
+                    files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+                    artifacts.iter().map(|a| a.path.clone()).collect::<Vec<_>>(),
+                    "{shown}: the same files"
+                );
+                let set =
+                    FileSet::from_memory("set", artifacts.into_iter().map(|a| (a.path, a.bytes)));
+                for lines in [Lines::All, Lines::Modes] {
+                    let mut notes = Vec::new();
+                    let objects = crate::k8s::objects(&set, &mut notes);
+                    let read = crate::k8s::extract_objects_with("set", &objects, notes, lines);
+                    let given = kubernetes("set", docs().unwrap_or_default(), lines);
+                    assert!(!read.services.is_empty(), "{shown}");
+                    assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
+                    let c = crate::compare_modes(&read, &given, &Default::default());
+                    assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+                }
+                compared += 1;
+            });
+        }
+        assert!(compared >= 4, "Kubernetes modes compared: {compared}");
     }
 
     /// Every committed environment's and test scenario's Compose modes: the facts from the
@@ -186,7 +224,7 @@ mod tests {
     /// The facts of a fresh build of one mode, with every structural line or only those a
     /// comparison of modes reads.
     fn in_memory(ir: &envc_core::ir::Ir, lines: Lines) -> Option<Facts> {
-        if let Ok(Some(values)) = envc_emit::kubernetes_values(ir) {
+        if let Ok(Some(values)) = envc_emit::kubernetes_documents(ir) {
             return Some(kubernetes("set", values, lines));
         }
         let opts = envc_emit::Options::default();
@@ -283,30 +321,15 @@ mod tests {
         let mut read = 0;
         for dir in &project_and_scenarios() {
             each_mode(dir, |env, mode, ir| {
-                let Ok(Some(files)) = envc_emit::kubernetes_values(ir) else {
+                let docs = || envc_emit::kubernetes_documents(ir).ok().flatten();
+                if docs().is_none() {
                     return;
-                };
-                let mut objects = Vec::new();
-                for (_, docs) in files {
-                    for d in docs {
-                        unpack(d, &mut objects);
-                    }
                 }
                 for lines in [Lines::All, Lines::Modes] {
-                    let one = crate::k8s::extract_objects_split(
-                        "set",
-                        &objects,
-                        Vec::new(),
-                        lines,
-                        Split::Never,
-                    );
-                    let split = crate::k8s::extract_objects_split(
-                        "set",
-                        &objects,
-                        Vec::new(),
-                        lines,
-                        Split::Always,
-                    );
+                    let one =
+                        kubernetes_split("set", docs().unwrap_or_default(), lines, Split::Never);
+                    let split =
+                        kubernetes_split("set", docs().unwrap_or_default(), lines, Split::Always);
                     assert!(!one.services.is_empty(), "{env}/{mode}");
                     assert_eq!(format!("{one:?}"), format!("{split:?}"), "{env}/{mode}");
                 }

@@ -25,9 +25,9 @@ const GROUP: &str = "monitoring.coreos.com/";
 /// The operator's kinds read here.
 pub const KINDS: [&str; 3] = ["PodMonitor", "ServiceMonitor", "PrometheusRule"];
 
-/// Whether an object is one of the operator's monitors or rules.
-pub fn is_monitoring(o: &Y, kind: &str) -> bool {
-    KINDS.contains(&kind) && text(o, &["apiVersion"]).is_some_and(|v| v.starts_with(GROUP))
+/// Whether an object of `kind` and `api_version` is one of the operator's monitors or rules.
+pub fn is_monitoring(kind: &str, api_version: Option<&str>) -> bool {
+    KINDS.contains(&kind) && api_version.is_some_and(|v| v.starts_with(GROUP))
 }
 
 /// The facts of a monitor or rule object: its structural lines, with endpoints and rules

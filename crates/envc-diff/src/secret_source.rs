@@ -65,6 +65,21 @@ fn product(store: Option<&Y>) -> String {
     }
 }
 
+/// Whether objects of `kind` have a pod spec ([`pod_spec`]), whose secrets they read.
+pub(crate) fn has_pod_spec(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Pod"
+            | "CronJob"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job"
+    )
+}
+
 /// The pod spec of a workload, if the object is one.
 fn pod_spec(o: &Y) -> Option<&Y> {
     match text(o, &["kind"])? {
@@ -111,12 +126,40 @@ fn reads(spec: &Y) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// A workload's read of a secret.
+pub(crate) struct Consumer {
+    namespace: String,
+    workload: String,
+    secret: String,
+    /// The key read; `None` reads every key.
+    key: Option<String>,
+}
+
+/// The secrets a workload reads (none for an object without a pod spec).
+pub(crate) fn consumers(o: &Y) -> Vec<Consumer> {
+    let Some(spec) = pod_spec(o) else {
+        return Vec::new();
+    };
+    let workload = text(o, &["metadata", "name"]).unwrap_or_default();
+    reads(spec)
+        .into_iter()
+        .map(|(secret, key)| Consumer {
+            namespace: ns(o),
+            workload: workload.to_string(),
+            secret,
+            key,
+        })
+        .collect()
+}
+
 /// Adds a `secret/<ns>/<name>` object to `facts` for every Secret the objects write, fill
-/// through an ExternalSecret or read.
-pub fn fold(objs: &[Y], facts: &mut Facts) {
+/// through an ExternalSecret or read: the objects' own reads, and `read`, those of the set's
+/// workloads that are not among `objs` (read one at a time, [`consumers`]).
+pub(crate) fn fold(objs: &[&Y], read: Vec<Consumer>, facts: &mut Facts) {
     let mut seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
     let stores: Vec<&Y> = objs
         .iter()
+        .copied()
         .filter(|o| {
             matches!(
                 text(o, &["kind"]),
@@ -164,14 +207,17 @@ pub fn fold(objs: &[Y], facts: &mut Facts) {
             _ => {}
         }
     }
-    for o in objs {
-        let Some(spec) = pod_spec(o) else { continue };
-        let workload = text(o, &["metadata", "name"]).unwrap_or_default();
-        for (secret, key) in reads(spec) {
-            let s = seen.entry((ns(o), secret)).or_default();
-            s.consumers.insert(workload.to_string());
-            s.read.extend(key);
-        }
+    let read = objs.iter().flat_map(|o| consumers(o)).chain(read);
+    for Consumer {
+        namespace,
+        workload,
+        secret,
+        key,
+    } in read
+    {
+        let s = seen.entry((namespace, secret)).or_default();
+        s.consumers.insert(workload);
+        s.read.extend(key);
     }
     for ((namespace, name), s) in seen {
         let keys = if s.keys.is_empty() { &s.read } else { &s.keys };
@@ -304,7 +350,7 @@ mod tests {
             .map(|d| yaml_serde::from_str(d).unwrap_or(Y::Null))
             .collect();
         let mut f = Facts::new("t", Format::Kubernetes);
-        fold(&objs, &mut f);
+        fold(&objs.iter().collect::<Vec<_>>(), Vec::new(), &mut f);
         f
     }
 

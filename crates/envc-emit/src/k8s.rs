@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use crate::artifact::{Artifact, EmitError};
 use crate::labels::{self, Flavour};
+use crate::manifest::{Doc, Manifest, value_of};
 use crate::name::SECRET_KEY;
 use crate::object::{self, meta};
-use crate::yaml::documents;
+use crate::yaml;
 
 /// Annotation marking a Secret that holds a dev-tier default value.
 pub const DEV_DEFAULT_ANNOTATION: &str = "envc.dev/dev-default";
@@ -33,7 +34,7 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
         kustomization(&header, files.iter().map(|(n, _)| n.as_str())),
     ));
     for (name, docs) in files {
-        out.push(Artifact::text(name, documents(&header, &docs)));
+        out.push(Artifact::text(name, yaml::documents(&header, &docs)));
     }
     Ok(out)
 }
@@ -41,11 +42,12 @@ pub fn emit(ir: &Ir) -> Result<Vec<Artifact>, EmitError> {
 /// Files and their documents, `(path, documents)`, in the order of the artifact set.
 pub type Documents<D = yaml_serde::Value> = Vec<(String, Vec<D>)>;
 
-/// The documents of every file [`emit`] writes, `kustomization.yaml` first, as values rather
-/// than text: what a caller that reads the set in memory (`envc diff` of two modes) would
-/// otherwise parse back. The values are those the YAML text reads back as.
-pub fn values(ir: &Ir) -> Result<Documents, EmitError> {
-    let files = files(ir, &Values)?;
+/// The documents of every file [`emit`] writes, `kustomization.yaml` first, in memory rather
+/// than as text: what a caller that reads the set in memory (`envc diff` of two modes) would
+/// otherwise parse back. Objects stay typed ([`Doc::Typed`]), their values made only when the
+/// caller asks (the values are those the YAML text reads back as).
+pub fn documents(ir: &Ir) -> Result<Documents<Doc>, EmitError> {
+    let files = files(ir, &Typed)?;
     let resources: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let kustomization = serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -54,33 +56,33 @@ pub fn values(ir: &Ir) -> Result<Documents, EmitError> {
     });
     let mut out = vec![(
         "kustomization.yaml".to_string(),
-        vec![Values.typed(&kustomization)?],
+        vec![Doc::Value(value_of(&kustomization)?)],
     )];
     out.extend(files);
     Ok(out)
 }
 
-/// How documents are made: YAML text for the artifact set, or values read in memory.
+/// How documents are made: YAML text for the artifact set, or typed objects read in memory.
 trait Sink {
     type Doc;
-    fn typed<T: Serialize>(&self, object: &T) -> Result<Self::Doc, EmitError>;
+    fn typed<T: Manifest + Serialize + 'static>(&self, object: T) -> Result<Self::Doc, EmitError>;
 }
 
 struct Text;
 
 impl Sink for Text {
     type Doc = String;
-    fn typed<T: Serialize>(&self, object: &T) -> Result<String, EmitError> {
-        crate::yaml::to_yaml(object)
+    fn typed<T: Manifest + Serialize + 'static>(&self, object: T) -> Result<String, EmitError> {
+        crate::yaml::to_yaml(&object)
     }
 }
 
-struct Values;
+struct Typed;
 
-impl Sink for Values {
-    type Doc = yaml_serde::Value;
-    fn typed<T: Serialize>(&self, object: &T) -> Result<yaml_serde::Value, EmitError> {
-        yaml_serde::to_value(object).map_err(|e| EmitError::Serialize(e.to_string()))
+impl Sink for Typed {
+    type Doc = Doc;
+    fn typed<T: Manifest + Serialize + 'static>(&self, object: T) -> Result<Doc, EmitError> {
+        Ok(Doc::Typed(Box::new(object)))
     }
 }
 
@@ -98,14 +100,14 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
     // Namespaces and quotas.
     let mut docs = Vec::new();
     for ns in &ir.namespaces {
-        docs.push(sink.typed(&object::namespace(
+        docs.push(sink.typed(object::namespace(
             ir,
             &ns.name,
             ns.pod_security.as_str(),
             FLAVOUR,
         ))?);
         if let Some(q) = &ns.quota {
-            docs.push(sink.typed(&object::quota(ir, &ns.name, q, FLAVOUR))?);
+            docs.push(sink.typed(object::quota(ir, &ns.name, q, FLAVOUR))?);
         }
     }
     files.push(("namespaces.yaml".into(), docs));
@@ -116,7 +118,7 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
         for s in &ir.secrets {
             let Some(v) = &s.value else { continue };
             for ns in &s.namespaces {
-                docs.push(sink.typed(&secret(
+                docs.push(sink.typed(secret(
                     ir,
                     &s.name,
                     s.description.as_deref(),
@@ -131,7 +133,7 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
 
     // Volumes several services mount.
     let docs = object::shared_claims(ir, FLAVOUR)
-        .iter()
+        .into_iter()
         .map(|o| sink.typed(o))
         .collect::<Result<Vec<_>, _>>()?;
     if !docs.is_empty() {
@@ -141,7 +143,7 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
     // One file per service, in topological order.
     for s in &ir.services {
         let docs = object::service(ir, s, FLAVOUR)
-            .iter()
+            .into_iter()
             .map(|o| sink.typed(o))
             .collect::<Result<Vec<_>, _>>()?;
         files.push((format!("{}.yaml", s.name), docs));
@@ -151,7 +153,7 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
     let mut docs = Vec::new();
     for ns in &ir.namespaces {
         for r in crate::gateway::routes(ir, &ns.name, FLAVOUR) {
-            docs.push(sink.typed(&r)?);
+            docs.push(sink.typed(r)?);
         }
     }
     if !docs.is_empty() {
@@ -160,7 +162,7 @@ fn files<S: Sink>(ir: &Ir, sink: &S) -> Result<Documents<S::Doc>, EmitError> {
 
     // NetworkPolicies.
     let docs = object::network_policies(ir, FLAVOUR)
-        .iter()
+        .into_iter()
         .map(|o| sink.typed(o))
         .collect::<Result<Vec<_>, _>>()?;
     if !docs.is_empty() {

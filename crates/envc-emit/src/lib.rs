@@ -16,6 +16,7 @@ pub mod healthcheck;
 pub mod helm;
 pub mod k8s;
 pub mod labels;
+pub mod manifest;
 pub mod monitoring;
 pub mod name;
 pub mod object;
@@ -91,10 +92,11 @@ pub fn emit_with(ir: &Ir, opts: &Options) -> Result<Vec<Artifact>, EmitError> {
     Ok(out)
 }
 
-/// The documents of a Kubernetes mode's artifact set by file, as values rather than YAML text
-/// ([`k8s::values`]), after the same checks as [`emit_with`]: for a caller that reads the set
-/// in memory. `None` for a mode of another backend.
-pub fn kubernetes_values(ir: &Ir) -> Result<Option<k8s::Documents>, EmitError> {
+/// The documents of a Kubernetes mode's artifact set by file, in memory rather than as YAML
+/// text ([`k8s::documents`]: objects typed, their values made when asked for), after the same
+/// checks as [`emit_with`]: for a caller that reads the set in memory. `None` for a mode of
+/// another backend.
+pub fn kubernetes_documents(ir: &Ir) -> Result<Option<k8s::Documents<manifest::Doc>>, EmitError> {
     if ir.backend != Backend::Kubernetes {
         return Ok(None);
     }
@@ -102,11 +104,11 @@ pub fn kubernetes_values(ir: &Ir) -> Result<Option<k8s::Documents>, EmitError> {
     if problems.has_errors() {
         return Err(EmitError::Invalid(problems));
     }
-    let mut files = k8s::values(ir)?;
+    let mut files = k8s::documents(ir)?;
     for (path, docs) in gitops::documents(ir) {
         let docs = docs
             .iter()
-            .map(|d| yaml_serde::to_value(d).map_err(|e| EmitError::Serialize(e.to_string())))
+            .map(|d| manifest::value_of(d).map(manifest::Doc::Value))
             .collect::<Result<Vec<_>, _>>()?;
         files.push((path, docs));
     }

@@ -966,7 +966,13 @@ fn resolve_extends(
 /// `volumes_from: [service, service:ro, container:name]`: the other service's volumes mounted
 /// here too (read-only with `:ro`), unless this service mounts something at the same path.
 fn volumes_from(doc: &mut Y, notes: &mut Vec<String>) {
-    let Some(services) = doc.get("services").and_then(Y::as_mapping).cloned() else {
+    // Most files take no service's volumes: then the copy of every service below is not made.
+    let Some(services) = doc
+        .get("services")
+        .and_then(Y::as_mapping)
+        .filter(|m| m.values().any(|s| s.get("volumes_from").is_some()))
+        .cloned()
+    else {
         return;
     };
     let resolve = |name: &str| -> Vec<Y> { volumes_of(&services, name, 0) };
