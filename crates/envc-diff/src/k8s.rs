@@ -316,28 +316,27 @@ pub fn extract_objects(label: &str, objs: &[Y], notes: Vec<String>) -> Facts {
 /// [`extract_objects`], taking only the structural `lines` asked for.
 pub fn extract_objects_with(label: &str, objs: &[Y], notes: Vec<String>, lines: Lines) -> Facts {
     let set: Vec<Obj<'_>> = objs.iter().map(Obj::Value).collect();
-    extract_set(label, &set, notes, lines, Split::BySize)
+    extract_set(label, set, notes, lines, Split::BySize)
 }
 
 /// One object of a set being read: a value, or an object the emitter built, typed, whose value
 /// is made only where a fact needs it (a workload, an object whose lines are read), on the
-/// thread reading it, and dropped once read. What every object is read as (its kind, name,
-/// namespace, owner) comes from its metadata.
-#[derive(Clone, Copy)]
+/// thread reading it. The set owns its typed objects and drops each once read. What every
+/// object is read as (its kind, name, namespace, owner) comes from its metadata.
 pub(crate) enum Obj<'a> {
     Value(&'a Y),
-    Typed(&'a dyn Manifest),
+    Typed(Box<dyn Manifest>),
 }
 
 impl<'a> Obj<'a> {
-    fn kind(self) -> &'a str {
+    fn kind(&self) -> &str {
         match self {
             Obj::Value(v) => text(v, &["kind"]).unwrap_or_default(),
             Obj::Typed(m) => m.kind(),
         }
     }
 
-    fn api_version(self) -> Option<&'a str> {
+    fn api_version(&self) -> Option<&str> {
         match self {
             Obj::Value(v) => text(v, &["apiVersion"]),
             Obj::Typed(m) => Some(m.api_version()),
@@ -345,7 +344,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Its namespace, `default` when none is written.
-    fn ns(self) -> String {
+    fn ns(&self) -> String {
         match self {
             Obj::Value(v) => ns(v),
             Obj::Typed(m) => m
@@ -357,7 +356,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn name(self) -> String {
+    fn name(&self) -> String {
         match self {
             Obj::Value(v) => name(v),
             Obj::Typed(m) => m.meta().name.clone().unwrap_or_default(),
@@ -365,7 +364,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Whether a controller made it (an owner reference with `controller: true`).
-    fn controlled(self) -> bool {
+    fn controlled(&self) -> bool {
         match self {
             Obj::Value(v) => seq(v, &["metadata", "ownerReferences"])
                 .any(|r| at(r, &["controller"]).and_then(Y::as_bool) == Some(true)),
@@ -379,7 +378,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Whether Helm labelled it as a chart's.
-    fn helm(self) -> bool {
+    fn helm(&self) -> bool {
         match self {
             Obj::Value(v) => at(v, &["metadata", "labels", "helm.sh/chart"]).is_some(),
             Obj::Typed(m) => m
@@ -391,9 +390,9 @@ impl<'a> Obj<'a> {
     }
 
     /// Its value, made for a typed object.
-    fn value(self) -> Result<std::borrow::Cow<'a, Y>, String> {
+    fn value(&self) -> Result<std::borrow::Cow<'a, Y>, String> {
         match self {
-            Obj::Value(v) => Ok(std::borrow::Cow::Borrowed(v)),
+            Obj::Value(v) => Ok(std::borrow::Cow::Borrowed(*v)),
             Obj::Typed(m) => m
                 .value()
                 .map(std::borrow::Cow::Owned)
@@ -402,7 +401,7 @@ impl<'a> Obj<'a> {
     }
 
     /// The secrets it reads when it is typed: a value's are read with the set's values.
-    fn typed_consumers(self, v: &Y) -> Vec<crate::secret_source::Consumer> {
+    fn typed_consumers(&self, v: &Y) -> Vec<crate::secret_source::Consumer> {
         match self {
             Obj::Value(_) => Vec::new(),
             Obj::Typed(_) => crate::secret_source::consumers(v),
@@ -431,10 +430,10 @@ fn indexed(kind: &str) -> bool {
 enum Read<'o> {
     /// A second object of a key already read: reported, not read.
     Duplicate(String),
-    /// A workload: a service's facts.
-    Workload(Obj<'o>, &'o str, String),
-    /// Any other object, read structurally under its key.
-    Object(Obj<'o>, &'o str, String),
+    /// A workload (of its kind): a service's facts.
+    Workload(Obj<'o>, String, String),
+    /// Any other object (of its kind), read structurally under its key.
+    Object(Obj<'o>, String, String),
 }
 
 /// What reading one object gave.
@@ -459,7 +458,7 @@ enum Done {
 /// its own against the set's index; the results are joined in the set's order).
 pub(crate) fn extract_set(
     label: &str,
-    set: &[Obj<'_>],
+    set: Vec<Obj<'_>>,
     mut notes: Vec<String>,
     lines: Lines,
     split: Split,
@@ -474,9 +473,9 @@ pub(crate) fn extract_set(
         .collect();
     let mut made_values = made.iter();
     let set: Vec<Obj<'_>> = set
-        .iter()
-        .filter_map(|&o| match o {
-            Obj::Typed(m) if indexed(m.kind()) => match made_values.next()? {
+        .into_iter()
+        .filter_map(|o| match o {
+            Obj::Typed(ref m) if indexed(m.kind()) => match made_values.next()? {
                 Ok(v) => Some(Obj::Value(v)),
                 Err(e) => {
                     notes.push(format!("{}/{}: {e}; skipped", m.kind(), o.name()));
@@ -497,22 +496,23 @@ pub(crate) fn extract_set(
     let configs = config_data(&values);
     let index = Index::new(&values);
     let mut facts = Facts::new(label, Format::Kubernetes);
+    facts.helm = set.iter().any(Obj::helm);
     let mut seen = std::collections::HashSet::new();
     let mut reads = Vec::with_capacity(set.len());
     // The secrets typed workloads read (a value's are read with the values).
     let mut consumers = Vec::new();
-    for &o in &set {
-        let kind = o.kind();
-        let namespaced = !CLUSTER_SCOPED.contains(&kind);
+    for o in set {
+        let kind = o.kind().to_string();
+        let namespaced = !CLUSTER_SCOPED.contains(&kind.as_str());
         let key =
-            crate::structure::object_key(kind, namespaced.then(|| o.ns()).as_deref(), &o.name());
+            crate::structure::object_key(&kind, namespaced.then(|| o.ns()).as_deref(), &o.name());
         // Objects a controller made (a CronJob's Jobs, a Deployment's ReplicaSets and Pods)
         // are in a live dump, not in what was applied: their owner stands for them. A second
         // object of a key is reported, not read.
         let skipped = o.controlled();
         if !skipped && !seen.insert(key.clone()) {
             reads.push(Read::Duplicate(key.clone()));
-        } else if !skipped && WORKLOADS.contains(&kind) {
+        } else if !skipped && WORKLOADS.contains(&kind.as_str()) {
             reads.push(Read::Workload(o, kind, key));
             continue;
         } else if !skipped {
@@ -521,7 +521,7 @@ pub(crate) fn extract_set(
         }
         // Not read, but still a reader of its secrets.
         if let Obj::Typed(_) = o
-            && crate::secret_source::has_pod_spec(kind)
+            && crate::secret_source::has_pod_spec(&kind)
         {
             match o.value() {
                 Ok(v) => consumers.extend(o.typed_consumers(&v)),
@@ -529,43 +529,44 @@ pub(crate) fn extract_set(
             }
         }
     }
-    let read = |r: &Read<'_>| match *r {
-        Read::Duplicate(ref key) => Done::Duplicate(key.clone()),
-        Read::Workload(o, kind, ref key) => match o.value() {
+    // Each read takes its object: a typed one is dropped once read.
+    let read = |r: Read<'_>| match r {
+        Read::Duplicate(key) => Done::Duplicate(key),
+        Read::Workload(o, kind, key) => match o.value() {
             Ok(v) => {
                 let mut notes = Vec::new();
-                let f = workload(&v, kind, &index, &secrets, &configs, &mut notes, lines);
+                let f = workload(&v, &kind, &index, &secrets, &configs, &mut notes, lines);
                 Done::Service(Box::new(f), notes, o.typed_consumers(&v))
             }
             Err(e) => Done::Unread(format!("{key}: {e}; skipped")),
         },
-        Read::Object(o, kind, ref key) => {
-            let scope = if crate::structure::CLUSTER_KINDS.contains(&kind) {
+        Read::Object(o, kind, key) => {
+            let scope = if crate::structure::CLUSTER_KINDS.contains(&kind.as_str()) {
                 crate::structure::Scope::Cluster
             } else {
                 crate::structure::Scope::Other
             };
-            let monitoring = crate::monitor::is_monitoring(kind, o.api_version());
-            let reader = matches!(o, Obj::Typed(_)) && crate::secret_source::has_pod_spec(kind);
+            let monitoring = crate::monitor::is_monitoring(&kind, o.api_version());
+            let reader = matches!(o, Obj::Typed(_)) && crate::secret_source::has_pod_spec(&kind);
             if !(monitoring || reader || lines.keeps(scope)) {
                 let f = crate::structure::ObjectFacts {
-                    kind: kind.to_string(),
+                    kind,
                     scope,
                     lines: Default::default(),
                 };
-                return Done::Object(key.clone(), f, Vec::new());
+                return Done::Object(key, f, Vec::new());
             }
             match o.value() {
                 Ok(v) => {
-                    let f = object_facts(&v, kind, scope, monitoring, lines);
-                    Done::Object(key.clone(), f, o.typed_consumers(&v))
+                    let f = object_facts(&v, &kind, scope, monitoring, lines);
+                    Done::Object(key, f, o.typed_consumers(&v))
                 }
                 Err(e) => Done::Unread(format!("{key}: {e}; skipped")),
             }
         }
     };
-    let done = crate::split::in_halves(split, &reads, PARALLEL_OBJECTS, |rs| {
-        rs.iter().map(read).collect::<Vec<_>>()
+    let done = crate::split::in_halves_owned(split, reads, PARALLEL_OBJECTS, |rs| {
+        rs.into_iter().map(read).collect::<Vec<_>>()
     });
     for d in done.into_iter().flatten() {
         match d {
@@ -594,7 +595,6 @@ pub(crate) fn extract_set(
     endpoints.sort();
     endpoints.dedup();
     facts.endpoints = endpoints;
-    facts.helm = set.iter().any(|o| o.helm());
     crate::secret_source::fold(&values, consumers, &mut facts);
     facts.notes = notes;
     facts

@@ -78,14 +78,27 @@ fn kubernetes_split(
             }
         }
     }
-    let set: Vec<Obj<'_>> = docs
-        .iter()
-        .map(|d| match d {
-            Doc::Value(v) => Obj::Value(v),
-            Doc::Typed(m) => Obj::Typed(&**m),
+    // The set's order, the typed objects moved into it (the extractor drops each once read).
+    let mut values = Vec::new();
+    let mut order = Vec::with_capacity(docs.len());
+    for d in docs {
+        match d {
+            Doc::Value(v) => {
+                values.push(v);
+                order.push(None);
+            }
+            Doc::Typed(m) => order.push(Some(m)),
+        }
+    }
+    let mut values = values.iter();
+    let set: Vec<Obj<'_>> = order
+        .into_iter()
+        .filter_map(|typed| match typed {
+            Some(m) => Some(Obj::Typed(m)),
+            None => values.next().map(Obj::Value),
         })
         .collect();
-    crate::k8s::extract_set(label, &set, Vec::new(), lines, split)
+    crate::k8s::extract_set(label, set, Vec::new(), lines, split)
 }
 
 /// Lists give their items; other documents are objects when they have a kind and an API

@@ -41,6 +41,22 @@ pub fn in_halves<T: Sync, R: Send>(
     vec![done, later]
 }
 
+/// [`in_halves`] of items `f` takes: each half is given to `f`, which may consume it.
+pub fn in_halves_owned<T: Send, R: Send>(
+    split: Split,
+    mut items: Vec<T>,
+    from: usize,
+    f: impl Fn(Vec<T>) -> R + Sync,
+) -> Vec<R> {
+    if !split.splits(items.len(), from) {
+        return vec![f(items)];
+    }
+    let second = items.split_off(items.len() / 2);
+    let f = &f;
+    let (later, done) = join(move || f(second), move || f(items));
+    vec![done, later]
+}
+
 /// `f` of `a` and of `b`, at once on two threads when `parallel`, else one after the other.
 pub fn both<T: Send, R: Send>(parallel: bool, a: T, b: T, f: impl Fn(T) -> R + Sync) -> (R, R) {
     if parallel {
