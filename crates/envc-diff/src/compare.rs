@@ -260,32 +260,19 @@ fn compare_reaching(
         synthesize_healthchecks(&mut b);
     }
     normalize::rename(&mut b, renames);
-    let raw_a = a.clone();
-    let raw_b = b.clone();
-    if a.format != b.format {
-        normalize::restart_as_kubernetes(&mut a);
-        normalize::restart_as_kubernetes(&mut b);
-        normalize::security_defaults(&mut a, &mut b);
-    }
-    let ra = normalize::host_rewriter(&a, &BTreeMap::new());
-    let rb = normalize::host_rewriter(&b, renames);
-    normalize::rewrite(&mut a, &ra);
-    normalize::rewrite(&mut b, &rb);
-
-    let names: BTreeSet<&String> = a.services.keys().chain(b.services.keys()).collect();
-    let names: Vec<&String> = names.into_iter().collect();
-    let sides = Sides {
-        a: &a,
-        b: &b,
-        raw_a: &raw_a,
-        raw_b: &raw_b,
-    };
-    // Services compare independently: a large set is split in two halves, one per core, and
-    // the halves' results joined in order (the same output as one pass).
+    // Services normalise and compare independently: pair by pair, each shown as it was from a
+    // copy of that pair only; a large set is split in two halves, one per core, and the
+    // halves' results joined in order (the same output as one pass).
+    let normalizer = normalize::normalizer(&a, &b, renames);
+    let mut pairs = pairs(&mut a.services, &mut b.services);
     let mut found = Services::default();
-    for part in crate::split::in_halves(split, &names, PARALLEL_SERVICES, |n| sides.services(n)) {
+    let parts = crate::split::in_halves_mut(split, &mut pairs, PARALLEL_SERVICES, |half| {
+        services(half, &normalizer)
+    });
+    for part in parts {
         found.append(part);
     }
+    drop(pairs);
     let Services {
         mut differences,
         normalized,
@@ -328,12 +315,43 @@ pub(crate) fn compare_modes_split(
 /// a thread costs more than it saves).
 const PARALLEL_SERVICES: usize = 200;
 
-/// The two sides being compared, normalised and as they were.
-struct Sides<'f> {
-    a: &'f Facts,
-    b: &'f Facts,
-    raw_a: &'f Facts,
-    raw_b: &'f Facts,
+/// A service name and its service on either side.
+type Pair<'f> = (
+    &'f String,
+    Option<&'f mut ServiceFacts>,
+    Option<&'f mut ServiceFacts>,
+);
+
+/// The services of both sides by name, in the names' order.
+fn pairs<'f>(
+    a: &'f mut indexmap::IndexMap<String, ServiceFacts>,
+    b: &'f mut indexmap::IndexMap<String, ServiceFacts>,
+) -> Vec<Pair<'f>> {
+    let sorted = |m: &'f mut indexmap::IndexMap<String, ServiceFacts>| {
+        let mut v: Vec<_> = m.iter_mut().collect();
+        v.sort_unstable_by(|x, y| x.0.cmp(y.0));
+        v.into_iter().peekable()
+    };
+    let (mut a, mut b) = (sorted(a), sorted(b));
+    let mut out = Vec::new();
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        let pair = match order {
+            std::cmp::Ordering::Less => a.next().map(|(n, s)| (n, Some(s), None)),
+            std::cmp::Ordering::Greater => b.next().map(|(n, s)| (n, None, Some(s))),
+            std::cmp::Ordering::Equal => match (a.next(), b.next()) {
+                (Some((n, sa)), Some((_, sb))) => Some((n, Some(sa), Some(sb))),
+                _ => None,
+            },
+        };
+        out.extend(pair);
+    }
+    out
 }
 
 /// What comparing some services found.
@@ -355,66 +373,65 @@ impl Services {
     }
 }
 
-impl Sides<'_> {
-    /// Compares the services `names` (in order) fact by fact.
-    fn services(&self, names: &[&String]) -> Services {
-        let (a, b) = (self.a, self.b);
-        let mut out = Services::default();
-        for &n in names {
-            let (Some(sa), Some(sb)) = (a.services.get(n), b.services.get(n)) else {
-                let workload = |f: &Facts| f.services.get(n).map(|s| s.workload.clone());
-                out.differences
-                    .push(Difference::new(n, Key::Service, workload(a), workload(b)));
+/// Normalises the services of `pairs` (in order) and compares them fact by fact.
+fn services<A, B>(pairs: &mut [Pair<'_>], normalizer: &normalize::Normalizer<A, B>) -> Services
+where
+    A: Fn(&str) -> String,
+    B: Fn(&str) -> String,
+{
+    let mut out = Services::default();
+    for (n, sa, sb) in pairs.iter_mut() {
+        let n: &String = n;
+        let (Some(sa), Some(sb)) = (sa.as_deref_mut(), sb.as_deref_mut()) else {
+            let workload = |s: &Option<&mut ServiceFacts>| s.as_ref().map(|s| s.workload.clone());
+            out.differences
+                .push(Difference::new(n, Key::Service, workload(sa), workload(sb)));
+            normalizer.pair(sa.as_deref_mut(), sb.as_deref_mut());
+            continue;
+        };
+        out.services += 1;
+        let (raw_a, raw_b) = (sa.clone(), sb.clone());
+        normalizer.pair(Some(&mut *sa), Some(&mut *sb));
+        let (sa, sb) = (&*sa, &*sb);
+        let (fa, fb) = (sa.flatten(), sb.flatten());
+        // A service normalising left as it was is flattened once.
+        let (raw_a, raw_b) = (raw_flat(&raw_a, sa, &fa), raw_flat(&raw_b, sb, &fb));
+        for (k, va, vb) in union(&fa, &fb) {
+            if va == vb {
+                if raw_a.get(k) != raw_b.get(k) {
+                    out.normalized += 1;
+                    let mut d =
+                        Difference::new(n, k.clone(), raw_a.get(k).cloned(), raw_b.get(k).cloned());
+                    d.class = Class::Normalized;
+                    out.normalized_values.push(d);
+                }
                 continue;
-            };
-            out.services += 1;
-            let (fa, fb) = (sa.flatten(), sb.flatten());
-            // A service normalising left as it was is flattened once.
-            let (raw_a, raw_b) = (
-                raw_flat(self.raw_a, n, sa, &fa),
-                raw_flat(self.raw_b, n, sb, &fb),
-            );
-            for (k, va, vb) in union(&fa, &fb) {
-                if va == vb {
-                    if raw_a.get(k) != raw_b.get(k) {
-                        out.normalized += 1;
-                        let mut d = Difference::new(
-                            n,
-                            k.clone(),
-                            raw_a.get(k).cloned(),
-                            raw_b.get(k).cloned(),
-                        );
-                        d.class = Class::Normalized;
-                        out.normalized_values.push(d);
-                    }
-                    continue;
-                }
-                // Each file's own value is shown; the normalised ones were compared.
-                let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
-                    raw.get(k).or(v).cloned().filter(|_| v.is_some())
-                };
-                let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
-                if let Key::File(path) = k {
-                    d.text_diff = text_diff(path, sa, sb);
-                }
-                out.differences.push(d);
             }
+            // Each file's own value is shown; the normalised ones were compared.
+            let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
+                raw.get(k).or(v).cloned().filter(|_| v.is_some())
+            };
+            let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
+            if let Key::File(path) = k {
+                d.text_diff = text_diff(path, sa, sb);
+            }
+            out.differences.push(d);
         }
-        out
     }
+    out
 }
 
-/// The facts of service `n` of `raw` (a side before normalising) flattened, reusing `flat`
+/// The facts of service `raw` (as it was before normalising) flattened, reusing `flat`
 /// (`normalized` flattened) when normalising left the service as it was.
 fn raw_flat<'f>(
-    raw: &Facts,
-    n: &str,
+    raw: &ServiceFacts,
     normalized: &ServiceFacts,
     flat: &'f BTreeMap<Key, String>,
 ) -> std::borrow::Cow<'f, BTreeMap<Key, String>> {
-    match raw.services.get(n) {
-        Some(r) if r == normalized => std::borrow::Cow::Borrowed(flat),
-        r => std::borrow::Cow::Owned(r.map(ServiceFacts::flatten).unwrap_or_default()),
+    if raw == normalized {
+        std::borrow::Cow::Borrowed(flat)
+    } else {
+        std::borrow::Cow::Owned(raw.flatten())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::facts::{Facts, FileFacts};
+use crate::facts::{Facts, FileFacts, Format, ServiceFacts};
 
 /// Renames services: `map[from] = to`.
 pub fn rename(facts: &mut Facts, map: &BTreeMap<String, String>) {
@@ -156,71 +156,110 @@ fn host_position(token: &str, before: &str, after: &str, whole: &str) -> bool {
         || whole == token
 }
 
-/// Applies a text rewrite to every value that can hold a host name.
-pub fn rewrite(facts: &mut Facts, f: &dyn Fn(&str) -> String) {
-    for s in facts.services.values_mut() {
-        for v in s.env.values_mut() {
+/// Applies a text rewrite to every value of a service that can hold a host name.
+fn rewrite(s: &mut ServiceFacts, f: &dyn Fn(&str) -> String) {
+    for v in s.env.values_mut() {
+        *v = v.map_text(f);
+    }
+    if let Some(c) = &mut s.command {
+        *c = c.iter().map(|w| f(w)).collect();
+    }
+    if let Some(a) = &mut s.args {
+        *a = a.iter().map(|w| f(w)).collect();
+    }
+    for file in s.files.values_mut() {
+        if !file.content.is_empty() {
+            *file = FileFacts::text(f(&file.content));
+        }
+    }
+    for p in s.probes.values_mut() {
+        p.target = f(&p.target);
+    }
+    for step in s.init.values_mut().chain(s.sidecars.values_mut()) {
+        for v in step.env.values_mut() {
             *v = v.map_text(f);
         }
-        if let Some(c) = &mut s.command {
-            *c = c.iter().map(|w| f(w)).collect();
-        }
-        if let Some(a) = &mut s.args {
-            *a = a.iter().map(|w| f(w)).collect();
-        }
-        for file in s.files.values_mut() {
-            if !file.content.is_empty() {
-                *file = FileFacts::text(f(&file.content));
-            }
-        }
-        for p in s.probes.values_mut() {
-            p.target = f(&p.target);
-        }
-        for step in s.init.values_mut().chain(s.sidecars.values_mut()) {
-            for v in step.env.values_mut() {
-                *v = v.map_text(f);
-            }
-            for words in [&mut step.command, &mut step.args].into_iter().flatten() {
-                *words = words.iter().map(|w| f(w)).collect();
-            }
+        for words in [&mut step.command, &mut step.args].into_iter().flatten() {
+            *words = words.iter().map(|w| f(w)).collect();
         }
     }
 }
 
-/// Compose restart policies as Kubernetes would spell them, for comparing a Compose set with a
+/// A Compose restart policy as Kubernetes would spell it, for comparing a Compose set with a
 /// Kubernetes one: a long-running Kubernetes workload always restarts, and `unless-stopped`
 /// differs from `always` only when the Docker daemon itself restarts, which Kubernetes has no
 /// counterpart of.
-pub fn restart_as_kubernetes(facts: &mut Facts) {
-    if facts.format != crate::facts::Format::Compose {
-        return;
-    }
-    for s in facts.services.values_mut() {
-        if s.restart.as_deref() == Some("unless-stopped") {
-            s.restart = Some("always".into());
-        }
+fn restart_as_kubernetes(s: &mut ServiceFacts) {
+    if s.restart.as_deref() == Some("unless-stopped") {
+        s.restart = Some("always".into());
     }
 }
 
-/// Security settings each runtime defaults, for comparing a Compose set with a Kubernetes one:
-/// Docker confines every container with its default seccomp profile unless told otherwise, so
-/// a Compose service with no `seccomp` option runs what Kubernetes calls `RuntimeDefault`. Only
-/// the side that leaves the setting out takes the other side's value, so an explicit difference
-/// stays one. (`privileged: false`, the default of both, is read as unset by both readers.)
-pub fn security_defaults(a: &mut Facts, b: &mut Facts) {
-    use crate::facts::Format;
-    let (compose, kube) = match (a.format, b.format) {
-        (Format::Compose, Format::Kubernetes) => (a, b),
-        (Format::Kubernetes, Format::Compose) => (b, a),
-        _ => return,
-    };
-    for (name, c) in compose.services.iter_mut() {
-        let Some(k) = kube.services.get_mut(name) else {
-            continue;
-        };
-        if c.security.seccomp.is_none() && k.security.seccomp.as_deref() == Some("runtime-default")
-        {
-            c.security.seccomp = k.security.seccomp.clone();
+/// Security settings each runtime defaults, for comparing a Compose service with a Kubernetes
+/// one: Docker confines every container with its default seccomp profile unless told
+/// otherwise, so a Compose service with no `seccomp` option runs what Kubernetes calls
+/// `RuntimeDefault`. Only the side that leaves the setting out takes the other side's value,
+/// so an explicit difference stays one. (`privileged: false`, the default of both, is read as
+/// unset by both readers.)
+fn security_defaults(compose: &mut ServiceFacts, kube: &ServiceFacts) {
+    if compose.security.seccomp.is_none()
+        && kube.security.seccomp.as_deref() == Some("runtime-default")
+    {
+        compose.security.seccomp = kube.security.seccomp.clone();
+    }
+}
+
+/// How the services of two sets (B's already renamed) are normalised before they are
+/// compared: each pair of services of one name on its own, so that a large set is normalised
+/// as it is compared, in two halves, and no copy of either whole set is held to show the
+/// values as they were.
+pub struct Normalizer<A, B> {
+    formats: (Format, Format),
+    /// A's and B's host rewrites ([`host_rewriter`]).
+    hosts: (A, B),
+}
+
+/// The [`Normalizer`] of sets `a` and `b` (B's services renamed with `renames`).
+pub fn normalizer(
+    a: &Facts,
+    b: &Facts,
+    renames: &BTreeMap<String, String>,
+) -> Normalizer<impl Fn(&str) -> String + Sync + use<>, impl Fn(&str) -> String + Sync + use<>> {
+    Normalizer {
+        formats: (a.format, b.format),
+        hosts: (
+            host_rewriter(a, &BTreeMap::new()),
+            host_rewriter(b, renames),
+        ),
+    }
+}
+
+impl<A: Fn(&str) -> String, B: Fn(&str) -> String> Normalizer<A, B> {
+    /// Normalises A's and B's services of one name (either may be missing): between formats,
+    /// Compose restart policies and security defaults as Kubernetes spells them; then each
+    /// side's host names and ports.
+    pub fn pair(&self, a: Option<&mut ServiceFacts>, b: Option<&mut ServiceFacts>) {
+        let (mut a, mut b) = (a, b);
+        let (fa, fb) = self.formats;
+        if fa != fb {
+            for (format, s) in [(fa, a.as_deref_mut()), (fb, b.as_deref_mut())] {
+                if let (Format::Compose, Some(s)) = (format, s) {
+                    restart_as_kubernetes(s);
+                }
+            }
+            if let (Some(sa), Some(sb)) = (a.as_deref_mut(), b.as_deref_mut()) {
+                match (fa, fb) {
+                    (Format::Compose, Format::Kubernetes) => security_defaults(sa, sb),
+                    (Format::Kubernetes, Format::Compose) => security_defaults(sb, sa),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(s) = a {
+            rewrite(s, &self.hosts.0);
+        }
+        if let Some(s) = b {
+            rewrite(s, &self.hosts.1);
         }
     }
 }

@@ -26,22 +26,25 @@ impl Split {
 }
 
 /// `f` of `items`, in two halves at once when `splits` says so for their number (`from` the
-/// size from which it pays), else whole: the results in order, one or two.
-pub fn in_halves<T: Sync, R: Send>(
+/// size from which it pays), else whole: the results in order, one or two. `f` may change the
+/// items of its half.
+pub fn in_halves_mut<T: Send, R: Send>(
     split: Split,
-    items: &[T],
+    items: &mut [T],
     from: usize,
-    f: impl Fn(&[T]) -> R + Sync,
+    f: impl Fn(&mut [T]) -> R + Sync,
 ) -> Vec<R> {
     if !split.splits(items.len(), from) {
         return vec![f(items)];
     }
-    let (first, second) = items.split_at(items.len() / 2);
-    let (later, done) = join(|| f(second), || f(first));
+    let mid = items.len() / 2;
+    let (first, second) = items.split_at_mut(mid);
+    let f = &f;
+    let (later, done) = join(move || f(second), move || f(first));
     vec![done, later]
 }
 
-/// [`in_halves`] of items `f` takes: each half is given to `f`, which may consume it.
+/// [`in_halves_mut`] of items `f` takes: each half is given to `f`, which may consume it.
 pub fn in_halves_owned<T: Send, R: Send>(
     split: Split,
     mut items: Vec<T>,
