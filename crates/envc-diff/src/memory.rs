@@ -153,6 +153,15 @@ mod tests {
         }
     }
 
+    /// The facts read back from a set's files (`read`) and those from its documents (`given`)
+    /// are the same, some services among them, and a comparison of the two is empty.
+    fn assert_same_facts(read: &Facts, given: &Facts, shown: &str) {
+        assert!(!read.services.is_empty(), "{shown}");
+        assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
+        let c = crate::compare_modes(read, given, &Default::default());
+        assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+    }
+
     /// Every committed environment's and test scenario's Kubernetes modes: the facts from the
     /// documents (typed objects, their values made only where a fact needs them) equal the
     /// facts read back from the YAML the same build writes, with every line and with a mode
@@ -180,10 +189,7 @@ mod tests {
                     let objects = crate::k8s::objects(&set, &mut notes);
                     let read = crate::k8s::extract_objects_with("set", &objects, notes, lines);
                     let given = kubernetes("set", docs().unwrap_or_default(), lines);
-                    assert!(!read.services.is_empty(), "{shown}");
-                    assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
-                    let c = crate::compare_modes(&read, &given, &Default::default());
-                    assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+                    assert_same_facts(&read, &given, &shown);
                 }
                 compared += 1;
             });
@@ -224,10 +230,7 @@ mod tests {
                 let shown = format!("{}: {env}/{mode}", dir.display());
                 let given = compose("set", main, doc, rest, Lines::All)
                     .unwrap_or_else(|| panic!("{shown}: the document loads"));
-                assert!(!read.services.is_empty(), "{shown}");
-                assert_eq!(format!("{read:?}"), format!("{given:?}"), "{shown}");
-                let c = crate::compare_modes(&read, &given, &Default::default());
-                assert!(c.differences.is_empty(), "{shown}: {:?}", c.differences);
+                assert_same_facts(&read, &given, &shown);
                 compared += 1;
             });
         }
