@@ -42,7 +42,7 @@ pub fn compose(
     Some(crate::compose::extract_document_with(
         &set,
         main,
-        &loaded.doc,
+        loaded.doc,
         loaded.notes,
         lines,
     ))

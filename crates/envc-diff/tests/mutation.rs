@@ -414,7 +414,7 @@ fn compose(label: &str, dir: &Path) -> Tally {
     let main = envc_diff::compose::compose_file(&set).expect("compose file");
     let doc: Y = yaml_serde::from_str(set.text(&main).expect("text")).expect("yaml");
     let read = |doc: &Y| {
-        let mut f = envc_diff::compose::extract_document(&set, &main, doc, Vec::new());
+        let mut f = envc_diff::compose::extract_document(&set, &main, doc.clone(), Vec::new());
         f.label = label.to_string();
         f
     };

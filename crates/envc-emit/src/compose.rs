@@ -766,9 +766,23 @@ pub fn document_with(
     ir: &Ir,
     to_root: &str,
 ) -> Result<(yaml_serde::Value, Vec<Artifact>), EmitError> {
-    let set = assemble(ir, to_root)?;
-    let doc = yaml_serde::to_value(&set.file).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    let mut set = assemble(ir, to_root)?;
+    // The services made values one at a time, each typed one dropped once it is a value: the
+    // typed file and its value are never both whole.
+    let services = std::mem::take(&mut set.file.services);
+    let mut doc = value(&set.file)?;
+    let mut made = yaml_serde::Mapping::with_capacity(services.len());
+    for (name, s) in services {
+        made.insert(yaml_serde::Value::String(name), value(&s)?);
+    }
+    if let Some(slot) = doc.get_mut("services") {
+        *slot = yaml_serde::Value::Mapping(made);
+    }
     Ok((doc, set.rest))
+}
+
+fn value(v: &impl Serialize) -> Result<yaml_serde::Value, EmitError> {
+    yaml_serde::to_value(v).map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
 /// A Compose set before its main file is written: the file, the comments it opens with, and
