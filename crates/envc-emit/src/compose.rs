@@ -48,6 +48,7 @@ use serde::Serialize;
 use crate::artifact::{Artifact, EmitError};
 use crate::header;
 use crate::labels;
+use crate::manifest::value_of;
 use crate::name::{
     CONFIG_HASH_ANNOTATION, INIT_OF_LABEL, SCHEDULE_LABEL, SIDECAR_OF_LABEL, WORKLOAD_LABEL,
     config_hash, secret_var,
@@ -770,19 +771,19 @@ pub fn document_with(
     // The services made values one at a time, each typed one dropped once it is a value: the
     // typed file and its value are never both whole.
     let services = std::mem::take(&mut set.file.services);
-    let mut doc = value(&set.file)?;
+    let mut doc = value_of(&set.file)?;
     let mut made = yaml_serde::Mapping::with_capacity(services.len());
     for (name, s) in services {
-        made.insert(yaml_serde::Value::String(name), value(&s)?);
+        made.insert(yaml_serde::Value::String(name), value_of(&s)?);
     }
-    if let Some(slot) = doc.get_mut("services") {
-        *slot = yaml_serde::Value::Mapping(made);
-    }
+    // `services` is always serialised (empty here), so this replaces it in its place.
+    let Some(slot) = doc.get_mut("services") else {
+        return Err(EmitError::Serialize(
+            "the Compose file's value has no `services` mapping".into(),
+        ));
+    };
+    *slot = yaml_serde::Value::Mapping(made);
     Ok((doc, set.rest))
-}
-
-fn value(v: &impl Serialize) -> Result<yaml_serde::Value, EmitError> {
-    yaml_serde::to_value(v).map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
 /// A Compose set before its main file is written: the file, the comments it opens with, and
