@@ -9,7 +9,7 @@ use envc_diff::classify::{
     Accept, AcceptedFile, Context as ClassifyContext, ModelSide, classify, model_location,
 };
 use envc_diff::compare::{Class, Comparison};
-use envc_diff::facts::Facts;
+use envc_diff::facts::{Facts, Format};
 use envc_diff::render::{Report, Side};
 use envc_diff::{FileSet, Lines, compare};
 use envc_lock::mode::{Applied, LockSource};
@@ -133,13 +133,27 @@ impl Prepared {
         })
     }
 
-    /// Resolves the mode and takes its facts, as a comparison of modes reads them.
-    fn facts(self, mode: &str) -> Result<Result<(Compiled, Facts), Diagnostics>> {
+    /// The format of the mode's artifacts.
+    fn format(&self) -> Format {
+        if self.loaded.profile.profile.backend == Backend::Compose {
+            Format::Compose
+        } else {
+            Format::Kubernetes
+        }
+    }
+
+    /// Resolves the mode and takes its facts, with the structural lines `lines` gives once it
+    /// is resolved (a comparison of modes reads only some: [`Lines::between`]).
+    fn facts(
+        self,
+        mode: &str,
+        lines: impl FnOnce() -> Lines,
+    ) -> Result<Result<(Compiled, Facts), Diagnostics>> {
         let c = match self.resolve() {
             Ok(c) => c,
             Err(d) => return Ok(Err(d)),
         };
-        Ok(mode_facts(&c, mode, Lines::Modes)?.map(|f| (c, f)))
+        Ok(mode_facts(&c, mode, lines())?.map(|f| (c, f)))
     }
 }
 
@@ -601,13 +615,24 @@ fn modes(
         Ok(c) => c,
         Err(d) => return Ok(Err(report(project, &d, out))),
     };
+    // Which lines A's facts take depends on B's format, known once B is loaded: A's thread
+    // resolves first and then asks (B is loaded long before A is resolved). If B fails to
+    // load, A's facts are not shown and any lines will do.
+    let format_a = pa.format();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
     let (fa, fb) = std::thread::scope(|scope| {
-        let fa = scope.spawn(|| pa.facts(ma));
+        let fa = scope.spawn(move || pa.facts(ma, || lines_rx.recv().unwrap_or(Lines::Modes)));
         let fb = match prepare(project, env, mb, &mut releases) {
-            Ok(Ok(pb)) => pb.facts(mb),
+            Ok(Ok(pb)) => {
+                let lines = Lines::between(format_a, pb.format());
+                // A's thread has gone only if it panicked, which the join below reports.
+                let _ = lines_tx.send(lines);
+                pb.facts(mb, || lines)
+            }
             Ok(Err(d)) => Ok(Err(d)),
             Err(e) => Err(e),
         };
+        drop(lines_tx);
         let fa = fa
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -249,32 +249,53 @@ mod tests {
         compose("set", envc_emit::compose::COMPOSE_FILE, doc, rest, lines)
     }
 
-    /// Taking only the lines a comparison of modes reads ([`Lines::Modes`]) changes no
+    /// Taking only the lines a comparison of modes reads ([`Lines::between`]) changes no
     /// comparison of two modes: every pair of modes of every committed environment and test
     /// scenario (Kubernetes against Compose, and each against itself) gives the same
-    /// differences both ways, and the lines left out are there with [`Lines::All`].
+    /// differences both ways, and the lines left out are there with [`Lines::All`]. Between
+    /// formats ([`Lines::Kinds`]) no cluster object keeps a line, and still nothing changes.
     #[test]
     fn mode_lines_give_the_same_comparisons() {
         let roots = project_and_scenarios();
-        let (mut pairs, mut left_out) = (0, 0);
+        let (mut pairs, mut between_formats, mut left_out, mut object_lines) = (0, 0, 0, 0);
         for dir in &roots {
-            let mut built: Vec<(String, Facts, Facts)> = Vec::new();
+            let mut built: Vec<(String, Facts, Facts, Facts)> = Vec::new();
             each_mode(dir, |env, mode, ir| {
-                if let (Some(all), Some(modes)) =
-                    (in_memory(ir, Lines::All), in_memory(ir, Lines::Modes))
-                {
-                    built.push((format!("{}: {env}/{mode}", dir.display()), all, modes));
+                if let (Some(all), Some(modes), Some(kinds)) = (
+                    in_memory(ir, Lines::All),
+                    in_memory(ir, Lines::Modes),
+                    in_memory(ir, Lines::Kinds),
+                ) {
+                    let name = format!("{}: {env}/{mode}", dir.display());
+                    built.push((name, all, modes, kinds));
                 }
             });
             // (A Compose pod's folded steps keep a few lines either way.)
             let lines = |f: &Facts| f.services.values().map(|s| s.fields.len()).sum::<usize>();
-            for (_, all, modes) in &built {
+            let objects = |f: &Facts| {
+                f.objects
+                    .values()
+                    .filter(|o| o.scope == crate::structure::Scope::Cluster)
+                    .map(|o| o.lines.len())
+                    .sum::<usize>()
+            };
+            for (_, all, modes, kinds) in &built {
                 left_out += lines(all) - lines(modes);
+                assert_eq!(objects(kinds), 0);
+                assert_eq!(lines(kinds), lines(modes));
+                object_lines += objects(modes);
             }
-            for (na, all_a, modes_a) in &built {
-                for (nb, all_b, modes_b) in &built {
+            for (na, all_a, modes_a, kinds_a) in &built {
+                for (nb, all_b, modes_b, kinds_b) in &built {
                     let full = crate::compare_modes(all_a, all_b, &Default::default());
-                    let cut = crate::compare_modes(modes_a, modes_b, &Default::default());
+                    let (cut_a, cut_b) = match Lines::between(all_a.format, all_b.format) {
+                        Lines::Kinds => {
+                            between_formats += 1;
+                            (kinds_a, kinds_b)
+                        }
+                        _ => (modes_a, modes_b),
+                    };
+                    let cut = crate::compare_modes(cut_a, cut_b, &Default::default());
                     assert_eq!(
                         format!("{:?}", full.differences),
                         format!("{:?}", cut.differences),
@@ -286,7 +307,9 @@ mod tests {
             }
         }
         assert!(pairs >= 8, "pairs of modes compared: {pairs}");
+        assert!(between_formats >= 4, "pairs of formats: {between_formats}");
         assert!(left_out > 100, "structural lines left out: {left_out}");
+        assert!(object_lines > 100, "object lines left out: {object_lines}");
     }
 
     /// Splitting a comparison's work over two threads (as large sets are) gives what one pass

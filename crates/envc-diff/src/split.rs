@@ -44,17 +44,32 @@ pub fn in_halves_mut<T: Send, R: Send>(
     vec![done, later]
 }
 
-/// [`in_halves_mut`] of items `f` takes: each half is given to `f`, which may consume it.
-pub fn in_halves_owned<T: Send, R: Send>(
+/// [`in_halves_mut`] of items `f` takes (each half is given to `f`, which may consume it),
+/// split where the items' `weight` (about the work each is) is half done rather than at the
+/// middle item, so that two halves of unequal items take about as long (at the middle when
+/// none weighs anything).
+pub fn in_halves_owned_by<T: Send, R: Send>(
     split: Split,
     mut items: Vec<T>,
     from: usize,
+    weight: impl Fn(&T) -> usize,
     f: impl Fn(Vec<T>) -> R + Sync,
 ) -> Vec<R> {
     if !split.splits(items.len(), from) {
         return vec![f(items)];
     }
-    let second = items.split_off(items.len() / 2);
+    let total: usize = items.iter().map(&weight).sum();
+    let mut done = 0;
+    let at = items
+        .iter()
+        .position(|i| {
+            done += weight(i);
+            total > 0 && 2 * done >= total
+        })
+        .map_or(items.len() / 2, |i| i + 1)
+        // Two halves, each of one item at least (as [`Split::Always`] asks of the tests).
+        .clamp(1, items.len() - 1);
+    let second = items.split_off(at);
     let f = &f;
     let (later, done) = join(move || f(second), move || f(items));
     vec![done, later]
@@ -81,4 +96,26 @@ pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> 
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (ra, rb)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The halves of weighted items hold about equal weight, in order, and every item once.
+    #[test]
+    fn weighted_halves_split_where_half_the_weight_is() {
+        let items: Vec<usize> = vec![0, 0, 0, 0, 0, 0, 4, 4, 4, 4];
+        let halves = in_halves_owned_by(Split::Always, items, 2, |w| *w, |h| h);
+        assert_eq!(halves, vec![vec![0, 0, 0, 0, 0, 0, 4, 4], vec![4, 4]]);
+        // Weightless items split at the middle; each half has one item at least.
+        let halves = in_halves_owned_by(Split::Always, vec![0, 0, 0, 0], 2, |w| *w, |h| h);
+        assert_eq!(halves, vec![vec![0, 0], vec![0, 0]]);
+        let halves = in_halves_owned_by(Split::Always, vec![0, 0, 5], 2, |w| *w, |h| h);
+        assert_eq!(halves, vec![vec![0, 0], vec![5]]);
+        let halves = in_halves_owned_by(Split::Always, vec![9, 1], 2, |w| *w, |h| h);
+        assert_eq!(halves, vec![vec![9], vec![1]]);
+        let whole = in_halves_owned_by(Split::Never, vec![1, 2, 3], 2, |w| *w, |h| h);
+        assert_eq!(whole, vec![vec![1, 2, 3]]);
+    }
 }
