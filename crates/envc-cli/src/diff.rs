@@ -135,11 +135,7 @@ impl Prepared {
 
     /// The format of the mode's artifacts.
     fn format(&self) -> Format {
-        if self.loaded.profile.profile.backend == Backend::Compose {
-            Format::Compose
-        } else {
-            Format::Kubernetes
-        }
+        Format::of(self.loaded.profile.profile.backend)
     }
 
     /// Resolves the mode and takes its facts, with the structural lines `lines` gives once it

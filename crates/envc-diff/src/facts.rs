@@ -24,6 +24,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format a backend's artifacts are read as (a Helm chart is rendered to manifests).
+    pub fn of(backend: envc_model::profile::Backend) -> Format {
+        if backend.is_kubernetes() {
+            Format::Kubernetes
+        } else {
+            Format::Compose
+        }
+    }
+
     /// Name for messages.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -805,7 +814,7 @@ pub enum Lines {
     /// formats ([`Lines::between`]). One of them is then a Compose mode, which has no cluster
     /// objects, and such a comparison reads no other object: a cluster object is compared only
     /// by being there (at 1,000 services, making and reading the network policies' lines was
-    /// 5% of `envc diff docker k3s`'s instructions).
+    /// 6% of `envc diff docker k3s`'s instructions).
     Kinds,
 }
 
