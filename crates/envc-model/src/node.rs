@@ -75,7 +75,22 @@ impl Node {
 
     /// Parses a TOML document. Syntax errors are all reported; the tree holds what could be
     /// recovered, but callers should not use it when errors were returned.
+    ///
+    /// A large document (a generated environment of a thousand services is 640 KB, and its
+    /// parse a fifth of a `diff`) is parsed in two halves at once and the halves joined, when
+    /// that is sure to give the tree the whole would ([`parse_halves`]); else, and whenever it
+    /// has errors, as a whole.
     pub fn parse(file: FileId, text: &str) -> (Node, Diagnostics) {
+        if text.len() >= PARALLEL_BYTES
+            && let Some(node) = parse_halves(file, text)
+        {
+            return (node, Diagnostics::new());
+        }
+        Self::parse_whole(file, text)
+    }
+
+    /// [`Node::parse`] in one pass.
+    fn parse_whole(file: FileId, text: &str) -> (Node, Diagnostics) {
         let (table, errors) = DeTable::parse_recoverable(text);
         let mut diags = Diagnostics::new();
         for e in errors {
@@ -99,7 +114,7 @@ impl Node {
             span: Span::from(table.span()),
             via: None,
         };
-        let node = convert_table(file, table.get_ref(), origin);
+        let node = convert_table(file, table.get_ref(), origin, 0);
         (node, diags)
     }
 
@@ -228,12 +243,110 @@ impl Node {
     }
 }
 
-fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
+/// From this size on a document is parsed in two halves ([`parse_halves`]): below it a thread
+/// costs more than it saves.
+const PARALLEL_BYTES: usize = 128 * 1024;
+
+/// The tree of `text` from its two halves parsed at once, split at the first line after the
+/// middle that starts with `[`, or `None` when either half has an error or the join cannot be
+/// sure to give what parsing the whole would: the caller then parses the whole, which reports
+/// the errors as they are.
+///
+/// The split is sound when the first half parses without error: a half that ends inside a
+/// string, an array, an inline table or a header is an error, so the second half starts at a
+/// top-level line, and a top-level line starting with `[` is a table header. Everything in
+/// the second half then belongs to its own headers. See [`join_tables`] for the join.
+fn parse_halves(file: FileId, text: &str) -> Option<Node> {
+    let mid = text.len() / 2;
+    let at = mid
+        + text.as_bytes()[mid..]
+            .windows(2)
+            .position(|w| w == b"\n[")?
+        + 1;
+    parse_split_at(file, text, at)
+}
+
+/// [`parse_halves`] with the second half starting at byte `at`, the start of a line.
+fn parse_split_at(file: FileId, text: &str, at: usize) -> Option<Node> {
+    let (first, second) = text.split_at_checked(at)?;
+    let (a, b) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| parse_clean(file, second, at));
+        let a = parse_clean(file, first, 0);
+        let b = b
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    });
+    let (mut a, b) = (a?, b?);
+    let (NodeValue::Table(ta), NodeValue::Table(tb)) = (&mut a.value, b.value) else {
+        return None;
+    };
+    join_tables(
+        text.as_bytes(),
+        std::sync::Arc::make_mut(ta),
+        std::sync::Arc::unwrap_or_clone(tb),
+    )
+    .then_some(a)
+}
+
+/// The tree of one half of a document that starts at byte `offset` (its spans are the
+/// whole's), if it has no error.
+fn parse_clean(file: FileId, text: &str, offset: usize) -> Option<Node> {
+    let (table, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return None;
+    }
+    let origin = Origin {
+        file,
+        span: at_offset(table.span(), offset),
+        via: None,
+    };
+    Some(convert_table(file, table.get_ref(), origin, offset))
+}
+
+/// Joins `b`, a table as the second half of `text` has it, into `a`, the same table as the
+/// first half has it, as parsing the whole would: a key only `b` has is added after `a`'s
+/// keys, in `b`'s order, as the whole's parse adds a key its headers name the first time.
+/// A key both have joins when `b`'s table is only a prefix of longer headers there (its
+/// origin is the key in a header, not a `[` or `{`) and `a`'s is a table such headers may
+/// extend (not inline). Anything else (a table `b` defines that `a` has too, an array of
+/// tables both extend, a value) is, or may be, an error or a different tree in the whole,
+/// and gives false: the caller then parses the whole.
+fn join_tables(text: &[u8], a: &mut IndexMap<String, Entry>, b: IndexMap<String, Entry>) -> bool {
+    let first = |o: &Origin| text.get(o.span.start).copied();
+    for (key, eb) in b {
+        let Some(ea) = a.get_mut(&key) else {
+            a.insert(key, eb);
+            continue;
+        };
+        let (NodeValue::Table(ta), NodeValue::Table(tb)) = (&mut ea.node.value, eb.node.value)
+        else {
+            return false;
+        };
+        if matches!(first(&eb.node.origin), Some(b'[' | b'{'))
+            || first(&ea.node.origin) == Some(b'{')
+        {
+            return false;
+        }
+        let tb = std::sync::Arc::unwrap_or_clone(tb);
+        if !join_tables(text, std::sync::Arc::make_mut(ta), tb) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A span of a document's half that starts at byte `offset`, in the whole document.
+fn at_offset(r: std::ops::Range<usize>, offset: usize) -> Span {
+    Span::new(r.start + offset, r.end + offset)
+}
+
+fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin, offset: usize) -> Node {
     let mut out = IndexMap::with_capacity(table.len());
     for (k, v) in table.iter() {
         let key_origin = Origin {
             file,
-            span: Span::from(k.span()),
+            span: at_offset(k.span(), offset),
             via: None,
         };
         let node = convert_value(
@@ -241,9 +354,10 @@ fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
             v.get_ref(),
             Origin {
                 file,
-                span: Span::from(v.span()),
+                span: at_offset(v.span(), offset),
                 via: None,
             },
+            offset,
         );
         out.insert(k.get_ref().to_string(), Entry { key_origin, node });
     }
@@ -253,7 +367,7 @@ fn convert_table(file: FileId, table: &DeTable<'_>, origin: Origin) -> Node {
     }
 }
 
-fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin) -> Node {
+fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin, offset: usize) -> Node {
     let value = match value {
         DeValue::String(s) => NodeValue::String(s.to_string()),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -272,14 +386,15 @@ fn convert_value(file: FileId, value: &DeValue<'_>, origin: Origin) -> Node {
                         v.get_ref(),
                         Origin {
                             file,
-                            span: Span::from(v.span()),
+                            span: at_offset(v.span(), offset),
                             via: None,
                         },
+                        offset,
                     )
                 })
                 .collect(),
         ),
-        DeValue::Table(t) => return convert_table(file, t, origin),
+        DeValue::Table(t) => return convert_table(file, t, origin, offset),
     };
     Node { value, origin }
 }
@@ -323,5 +438,172 @@ mod tests {
         let n = parse(0, "[a]\nx = 1\n");
         let parent = n.origin_of(&["a"]);
         assert_eq!(n.origin_of(&["a", "nope"]), parent);
+    }
+
+    /// Every line start of `text` that begins with `[`: where [`parse_halves`] may split.
+    fn header_lines(text: &str) -> Vec<usize> {
+        text.match_indices("\n[").map(|(i, _)| i + 1).collect()
+    }
+
+    /// Splitting `text` at `at` gives the whole's tree, or declines (then the whole is parsed).
+    fn split_is_the_whole(text: &str, at: usize) -> bool {
+        let Some(halves) = parse_split_at(FileId(3), text, at) else {
+            return false;
+        };
+        let (whole, diags) = Node::parse_whole(FileId(3), text);
+        assert!(
+            diags.is_empty(),
+            "halves at {at} accepted a document with errors: {diags:?}\n{text}"
+        );
+        assert_eq!(
+            halves, whole,
+            "halves at {at} differ from the whole:\n{text}"
+        );
+        true
+    }
+
+    const SERVICES: &str = "[environment]\nname = \"x\"\n\n[services.a]\nimage = \"a:1\"\nports = { http = { container = 80 } }\n\n[services.a.env]\nX = \"1\"\n\n[services.b]\nimage = \"b:1\"\n\n[services.b.env]\nY = { secret = \"s\" }\n\n[services.b.volumes.data]\npath = \"/d\"\n\n[secrets.s]\ndescription = \"d\"\n";
+
+    #[test]
+    fn halves_of_an_environment_join_as_the_whole() {
+        let lines = header_lines(SERVICES);
+        assert!(lines.len() >= 6);
+        for at in lines {
+            assert!(split_is_the_whole(SERVICES, at), "split at {at} declined");
+        }
+    }
+
+    #[test]
+    fn the_repositorys_environments_split_anywhere_as_the_whole() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../environments");
+        let mut seen = 0;
+        for e in std::fs::read_dir(dir).expect("environments/") {
+            let path = e.expect("entry").path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let text = std::fs::read_to_string(&path).expect("environment");
+                for at in header_lines(&text) {
+                    assert!(split_is_the_whole(&text, at), "{path:?} at {at} declined");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20, "{seen} split points");
+    }
+
+    /// Where the second half would extend or redefine what the first half defined in a way
+    /// the join cannot tell from the whole's parse, the halves decline, whether the whole is
+    /// valid or not.
+    #[test]
+    fn halves_decline_what_only_the_whole_can_tell() {
+        let cases = [
+            // A header line inside a multi-line string or array of the first half.
+            ("a = \"\"\"\n", "[not.a.table]\n\"\"\"\n[b]\nx = 1\n"),
+            ("a = [\n  1,\n", "[2],\n]\n[b]\nx = 1\n"),
+            // The same table defined in both halves (an error in the whole).
+            ("[a]\nx = 1\n", "[a]\ny = 2\n"),
+            // A table made implicitly first and defined later (valid; the whole moves it last).
+            ("[a.b]\nx = 1\n[c]\n", "[a]\ny = 2\n"),
+            // An inline table extended by a header (an error in the whole).
+            ("a = { b = 1 }\n", "[a.c]\nx = 1\n"),
+            // An array of tables in both halves (valid: the second appends).
+            ("[[a]]\nx = 1\n", "[[a]]\nx = 2\n"),
+            ("[[a]]\nx = 1\n", "[a.b]\nx = 2\n"),
+            // A value the second half's header would need to be a table.
+            ("a = 1\n", "[a.b]\nx = 2\n"),
+            // A dotted key redefining a table in the first half.
+            ("[a.b]\nx = 1\n", "[a]\nb.y = 2\n"),
+        ];
+        for (first, second) in cases {
+            let text = format!("{first}{second}");
+            let at = first.len();
+            assert!(!split_is_the_whole(&text, at), "split accepted:\n{text}");
+        }
+    }
+
+    #[test]
+    fn halves_join_below_tables_defined_or_dotted_in_the_first() {
+        for (first, second) in [
+            ("[services.a]\nx = 1\n", "[services.a.ports]\nhttp = 80\n"),
+            // Sub-tables may be added to a table dotted keys defined (TOML 1.0, "Table").
+            (
+                "[fruit]\napple.color = \"red\"\n",
+                "[fruit.apple.texture]\nsmooth = true\n",
+            ),
+            ("[a]\n[a.b]\n", "[a.c.d]\n[a.e]\nk = 'v'\n"),
+        ] {
+            let text = format!("{first}{second}");
+            assert!(split_is_the_whole(&text, first.len()), "declined:\n{text}");
+        }
+    }
+
+    /// Deterministic line mutations (drop, repeat, swap) of tricky documents, split at every
+    /// header line: a split either declines or gives exactly the whole's tree.
+    #[test]
+    fn mutated_documents_split_as_the_whole_or_not_at_all() {
+        let seeds = [
+            SERVICES,
+            "[a]\nx = 1\n[a.b]\ny = [\n  1,\n  2,\n]\n[[a.c]]\nz = 1\n[[a.c]]\nz = 2\n[a.c.d]\nw = 3\n[e]\nf.g = 1\n[e.h]\ni = 'j'\n",
+            "t = \"\"\"\n[x]\n\"\"\"\n[p]\nq = { r = 1 }\n[p.s]\nu = 1\n[\"quoted.key\".v]\nw = 1\n[ spaced . key ]\nz = 1\n",
+            "[a.b.c]\n[a]\nd = 1\n[a.b]\ne = 2\n[f]\ng = [[1], [2]]\n[h]\n",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) as usize) % n.max(1)
+        };
+        let mut accepted = 0;
+        for seed in seeds {
+            for _ in 0..150 {
+                let mut lines: Vec<&str> = seed.lines().collect();
+                for _ in 0..1 + next(3) {
+                    let i = next(lines.len());
+                    match next(3) {
+                        0 => {
+                            lines.remove(i);
+                        }
+                        1 => lines.insert(i, lines[next(lines.len())]),
+                        _ => {
+                            let j = next(lines.len());
+                            lines.swap(i, j);
+                        }
+                    }
+                    if lines.is_empty() {
+                        lines.push("[a]");
+                    }
+                }
+                let text = lines.join("\n") + "\n";
+                for at in header_lines(&text) {
+                    accepted += usize::from(split_is_the_whole(&text, at));
+                }
+            }
+        }
+        assert!(accepted > 500, "only {accepted} splits accepted");
+    }
+
+    #[test]
+    fn a_large_document_parses_in_halves_with_the_whole_errors_when_it_has_any() {
+        let mut text = String::new();
+        for i in 0..4000 {
+            text.push_str(&format!(
+                "[services.s{i}]\nimage = \"s{i}:1\"\n[services.s{i}.env]\nI = \"{i}\"\n"
+            ));
+        }
+        assert!(text.len() >= PARALLEL_BYTES);
+        let (halves, d) = Node::parse(FileId(1), &text);
+        assert!(d.is_empty());
+        assert!(parse_halves(FileId(1), &text).is_some());
+        assert_eq!(halves, Node::parse_whole(FileId(1), &text).0);
+        // An error in either half: the whole's diagnostics, with their spans.
+        for broken in [
+            text.replacen("I = \"1\"", "I = ", 1),
+            text.replace("I = \"3999\"", "I = "),
+        ] {
+            let (_, d) = Node::parse(FileId(1), &broken);
+            let (_, whole) = Node::parse_whole(FileId(1), &broken);
+            assert_eq!(d.len(), 1);
+            assert_eq!(format!("{d:?}"), format!("{whole:?}"));
+        }
     }
 }
