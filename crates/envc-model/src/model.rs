@@ -981,6 +981,28 @@ pub fn names_credential(name: &str) -> bool {
 /// (a data source name, which holds a credential only when it spells a password), else
 /// [`Credential::Value`]; `None` for a name that is not a credential's.
 pub fn credential_word(name: &str) -> Option<Credential> {
+    // A diff asks of every variable of every service, and most names recur (every service's
+    // `LOG_LEVEL`): each thread remembers its answers, up to a bound.
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Option<Credential>>> =
+            Default::default();
+    }
+    if let Some(known) = SEEN.with_borrow(|seen| seen.get(name).copied()) {
+        return known;
+    }
+    let answer = credential_word_of(name);
+    SEEN.with_borrow_mut(|seen| {
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(name.into(), answer);
+    });
+    answer
+}
+
+/// [`credential_word`], worked out.
+fn credential_word_of(name: &str) -> Option<Credential> {
     let words = name_words(name.trim_start_matches('-'));
     let last = words.last()?;
     if ["FILE", "FILES", "PATH", "DIR"].contains(&last.as_str()) {

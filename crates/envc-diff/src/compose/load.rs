@@ -333,7 +333,8 @@ fn locate(text: &str, needle: &str) -> (Option<usize>, Option<usize>) {
 /// Interpolates every string value (keys are left alone, as Compose does).
 fn interpolate(v: &mut Y, it: &mut Interp<'_>) -> Result<(), DocError> {
     match v {
-        Y::String(s) => *s = it.string(s)?,
+        // Most strings have no `$`: they stay as they are (no copy).
+        Y::String(s) if s.contains('$') => *s = it.string(s)?,
         Y::Sequence(items) => {
             for i in items {
                 interpolate(i, it)?;
