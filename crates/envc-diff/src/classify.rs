@@ -180,89 +180,23 @@ pub struct Context<'a> {
 /// (stale).
 pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
     let modes = ctx.models.as_ref().map(|(a, b)| (a.mode, b.mode));
-    let mut used = vec![false; ctx.accepted.len()];
     let sides = &c.sides;
-    for d in &mut c.differences {
-        if let Some(i) = ctx
-            .accepted
-            .iter()
-            .position(|r| r.matches(ctx.env, modes, d))
-        {
-            used[i] = true;
-            d.class = Class::Accepted;
-            d.reason = ctx.accepted[i].reason.clone();
-            d.at = Some(ctx.accepted[i].at.clone());
-            continue;
-        }
-        if moved_into_secret(d) {
-            d.class = Class::MovedIntoSecret;
-            d.reason = "the same value: plain on one side, read from a secret on the other".into();
-            continue;
-        }
-        let profiles = ctx.models.as_ref().map(|(a, b)| {
-            [
-                (a.mode, &a.loaded.profile_tree),
-                (b.mode, &b.loaded.profile_tree),
-            ]
-        });
-        let formats_differ = ctx.a_format != ctx.b_format;
-        if let Some((representable, reason, at)) =
-            crate::monitor::classify(d, formats_differ, profiles, ctx.sources)
-        {
-            d.class = if representable {
-                Class::Expected
-            } else {
-                Class::NotRepresentable
-            };
-            d.reason = reason;
-            d.at = at;
-            continue;
-        }
-        if let Some((reason, at)) = ctx.models.as_ref().and_then(|(a, b)| {
-            crate::secret_source::expected([&secret_side(a), &secret_side(b)], ctx.sources, d)
-        }) {
-            d.class = Class::Expected;
-            d.reason = reason;
-            d.at = at;
-            continue;
-        }
-        if let Some(reason) = shaped_by_modes(ctx, d) {
-            d.class = Class::Expected;
-            d.reason = reason;
-            continue;
-        }
-        if let Some((a, b)) = &ctx.models
-            && let Some((reason, at)) = expected(a, b, ctx.sources, d)
-        {
-            d.class = Class::Expected;
-            d.reason = reason;
-            d.at = at;
-            continue;
-        }
-        if let Some((a, b)) = &ctx.models
-            && let Some(reason) = healthcheck_not_representable(a, b, ctx, d)
-        {
-            d.class = Class::NotRepresentable;
-            d.reason = reason;
-            continue;
-        }
-        if let Some(reason) = pod_shape(sides, d) {
-            d.class = Class::NotRepresentable;
-            d.reason = reason;
-            continue;
-        }
-        if let Some(reason) = representability(ctx.a_format, ctx.b_format, d) {
-            d.class = Class::NotRepresentable;
-            d.reason = reason;
-            continue;
-        }
-        d.class = Class::Drift;
-        d.reason = match (&d.a, &d.b) {
-            (Some(_), None) => "only on side A".into(),
-            (None, Some(_)) => "only on side B".into(),
-            _ => "values differ".into(),
-        };
-    }
+    // Each difference is classified on its own: a large comparison's in two halves at once.
+    let used_by_half = crate::split::in_halves_mut(
+        crate::split::Split::BySize,
+        &mut c.differences,
+        PARALLEL_DIFFERENCES,
+        |half| {
+            let mut used = vec![false; ctx.accepted.len()];
+            for d in half {
+                if let Some(i) = classify_one(d, ctx, sides, modes) {
+                    used[i] = true;
+                }
+            }
+            used
+        },
+    );
+    let used = (0..ctx.accepted.len()).map(|i| used_by_half.iter().any(|u| u[i]));
     ctx.accepted
         .iter()
         .zip(used)
@@ -274,6 +208,97 @@ pub fn classify(c: &mut Comparison, ctx: &Context<'_>) -> Vec<Accept> {
         })
         .map(|(r, _)| r.clone())
         .collect()
+}
+
+/// Differences from which classification is split over two threads.
+const PARALLEL_DIFFERENCES: usize = 2000;
+
+/// Classifies one difference in place; the index of the accepted rule it matched, if any.
+fn classify_one(
+    d: &mut Difference,
+    ctx: &Context<'_>,
+    sides: &[Facts; 2],
+    modes: Option<(&str, &str)>,
+) -> Option<usize> {
+    if let Some(i) = ctx
+        .accepted
+        .iter()
+        .position(|r| r.matches(ctx.env, modes, d))
+    {
+        d.class = Class::Accepted;
+        d.reason = ctx.accepted[i].reason.clone();
+        d.at = Some(ctx.accepted[i].at.clone());
+        return Some(i);
+    }
+    if moved_into_secret(d) {
+        d.class = Class::MovedIntoSecret;
+        d.reason = "the same value: plain on one side, read from a secret on the other".into();
+        return None;
+    }
+    let profiles = ctx.models.as_ref().map(|(a, b)| {
+        [
+            (a.mode, &a.loaded.profile_tree),
+            (b.mode, &b.loaded.profile_tree),
+        ]
+    });
+    let formats_differ = ctx.a_format != ctx.b_format;
+    if let Some((representable, reason, at)) =
+        crate::monitor::classify(d, formats_differ, profiles, ctx.sources)
+    {
+        d.class = if representable {
+            Class::Expected
+        } else {
+            Class::NotRepresentable
+        };
+        d.reason = reason;
+        d.at = at;
+        return None;
+    }
+    if let Some((reason, at)) = ctx.models.as_ref().and_then(|(a, b)| {
+        crate::secret_source::expected([&secret_side(a), &secret_side(b)], ctx.sources, d)
+    }) {
+        d.class = Class::Expected;
+        d.reason = reason;
+        d.at = at;
+        return None;
+    }
+    if let Some(reason) = shaped_by_modes(ctx, d) {
+        d.class = Class::Expected;
+        d.reason = reason;
+        return None;
+    }
+    if let Some((a, b)) = &ctx.models
+        && let Some((reason, at)) = expected(a, b, ctx.sources, d)
+    {
+        d.class = Class::Expected;
+        d.reason = reason;
+        d.at = at;
+        return None;
+    }
+    if let Some((a, b)) = &ctx.models
+        && let Some(reason) = healthcheck_not_representable(a, b, ctx, d)
+    {
+        d.class = Class::NotRepresentable;
+        d.reason = reason;
+        return None;
+    }
+    if let Some(reason) = pod_shape(sides, d) {
+        d.class = Class::NotRepresentable;
+        d.reason = reason;
+        return None;
+    }
+    if let Some(reason) = representability(ctx.a_format, ctx.b_format, d) {
+        d.class = Class::NotRepresentable;
+        d.reason = reason;
+        return None;
+    }
+    d.class = Class::Drift;
+    d.reason = match (&d.a, &d.b) {
+        (Some(_), None) => "only on side A".into(),
+        (None, Some(_)) => "only on side B".into(),
+        _ => "values differ".into(),
+    };
+    None
 }
 
 /// A side as the secret facts' classification reads it.

@@ -184,7 +184,22 @@ pub fn load_with(
     source: LockSource<'_>,
     releases: &mut Releases,
 ) -> Result<Mode, Diagnostics> {
-    let plain = project.mode(env, mode)?;
+    let plain = project.mode(env, mode);
+    load_decoded(project, env, mode, plain, source, releases)
+}
+
+/// [`load_with`] given the mode's plain load, `project.mode(env, mode)` (its profile chain
+/// overlaid on the environment and decoded, most of the work, which only reads the project):
+/// the plain loads of several modes can run at once.
+pub fn load_decoded(
+    project: &mut Project,
+    env: &str,
+    mode: &str,
+    plain: Result<LoadedMode, Diagnostics>,
+    source: LockSource<'_>,
+    releases: &mut Releases,
+) -> Result<Mode, Diagnostics> {
+    let plain = plain?;
     let rel = lock::lock_path(env, mode);
     let mut warnings = Diagnostics::new();
     let file = match lock_file(project, &rel, source)? {
