@@ -170,6 +170,10 @@ pub fn run(cli: &Cli, b: &BuildArgs, out: &Output) -> Result<Status> {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
+    // The process ends after a build: the compiled modes (project, IRs, artifacts) are left to
+    // it rather than freed one allocation at a time, a fifth of the main thread's work at
+    // 1,000 services.
+    let c = std::mem::ManuallyDrop::new(c);
     if b.check {
         return check_out(&c, &out_dir, &b.out, out, b.format);
     }
