@@ -229,6 +229,8 @@ struct Index<'a> {
     claims: HashMap<(String, String), &'a Y>,
     /// HorizontalPodAutoscalers by namespace and target kind and name.
     autoscalers: HashMap<(String, String, String), &'a Y>,
+    /// Every Service's name and namespace, in the set's order ([`Facts::endpoints`]).
+    endpoints: Vec<(String, String)>,
 }
 
 impl<'a> Index<'a> {
@@ -238,15 +240,18 @@ impl<'a> Index<'a> {
             routes: HashMap::new(),
             claims: HashMap::new(),
             autoscalers: HashMap::new(),
+            endpoints: Vec::new(),
         };
         for &o in objs {
             match text(o, &["kind"]) {
-                Some("Service") => ix
-                    .services
-                    .entry(ns(o))
-                    .or_default()
-                    .services
-                    .push((labels(o, &["spec", "selector"]), o)),
+                Some("Service") => {
+                    ix.endpoints.push((name(o), ns(o)));
+                    ix.services
+                        .entry(ns(o))
+                        .or_default()
+                        .services
+                        .push((labels(o, &["spec", "selector"]), o))
+                }
                 Some(k) if crate::route::KINDS.contains(&k) => {
                     ix.routes.entry(ns(o)).or_default().add(o)
                 }
@@ -541,7 +546,7 @@ pub(crate) fn extract_set(
         .collect();
     let secrets = secret_data(&values);
     let configs = config_data(&values);
-    let index = Index::new(&values);
+    let mut index = Index::new(&values);
     let mut facts = Facts::new(label, Format::Kubernetes);
     facts.helm = set.iter().any(Obj::helm);
     let mut seen = std::collections::HashSet::new();
@@ -629,11 +634,7 @@ pub(crate) fn extract_set(
             Done::Unread(note) => notes.push(note),
         }
     }
-    let mut endpoints: Vec<(String, String)> = values
-        .iter()
-        .filter(|o| text(o, &["kind"]) == Some("Service"))
-        .map(|o| (name(o), ns(o)))
-        .collect();
+    let mut endpoints = std::mem::take(&mut index.endpoints);
     endpoints.sort();
     endpoints.dedup();
     facts.endpoints = endpoints;
