@@ -21,10 +21,13 @@ use crate::key::{Port, ProbeKind};
 use crate::split::Split;
 
 fn num(v: &Y, path: &[&str]) -> Option<u64> {
-    at(v, path).and_then(|x| {
-        x.as_u64()
-            .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
-    })
+    at(v, path).and_then(number)
+}
+
+/// A number, or a string of one.
+fn number(x: &Y) -> Option<u64> {
+    x.as_u64()
+        .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
 }
 
 fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
@@ -153,37 +156,112 @@ fn config_data(objs: &[&Y]) -> ConfigData {
 
 pub use crate::docs::base64_decode;
 
-/// A Service's selector and the Service.
-type Selecting<'a> = (BTreeMap<String, String>, &'a Y);
+/// What a workload's facts read of a Service: its name, selector and ports, taken from its
+/// value or, for a Service the emitter built, from the typed object (whose value is then never
+/// made). The ports' fields are kept as the scalars the value has, so both read alike.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ServiceEntry {
+    pub(crate) name: String,
+    pub(crate) namespace: String,
+    pub(crate) selector: BTreeMap<String, String>,
+    /// `clusterIP: None`.
+    pub(crate) headless: bool,
+    pub(crate) ports: Vec<ServicePortEntry>,
+}
+
+/// One port of a [`ServiceEntry`]: each field the scalar the Service's value has there.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ServicePortEntry {
+    pub(crate) name: Option<String>,
+    pub(crate) port: Option<Y>,
+    pub(crate) target_port: Option<Y>,
+    pub(crate) protocol: Option<String>,
+    pub(crate) node_port: Option<Y>,
+}
+
+impl ServiceEntry {
+    /// A Service's entry from its value.
+    pub(crate) fn of_value(s: &Y) -> ServiceEntry {
+        ServiceEntry {
+            name: name(s),
+            namespace: ns(s),
+            selector: labels(s, &["spec", "selector"]),
+            headless: text(s, &["spec", "clusterIP"]) == Some("None"),
+            ports: seq(s, &["spec", "ports"])
+                .map(|p| ServicePortEntry {
+                    name: text(p, &["name"]).map(str::to_string),
+                    port: at(p, &["port"]).cloned(),
+                    target_port: at(p, &["targetPort"]).cloned(),
+                    protocol: text(p, &["protocol"]).map(str::to_string),
+                    node_port: at(p, &["nodePort"]).cloned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A typed Service's entry: what [`ServiceEntry::of_value`] reads of the value it
+    /// serialises as (integers as numbers, a named target port as a string).
+    pub(crate) fn of_typed(s: &k8s_openapi::api::core::v1::Service) -> ServiceEntry {
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        let number = |n: i32| Y::Number(i64::from(n).into());
+        let spec = s.spec.as_ref();
+        ServiceEntry {
+            name: s.metadata.name.clone().unwrap_or_default(),
+            namespace: s
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            selector: spec.and_then(|p| p.selector.clone()).unwrap_or_default(),
+            headless: spec.and_then(|p| p.cluster_ip.as_deref()) == Some("None"),
+            ports: spec
+                .and_then(|p| p.ports.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|p| ServicePortEntry {
+                    name: p.name.clone(),
+                    port: Some(number(p.port)),
+                    target_port: p.target_port.as_ref().map(|t| match t {
+                        IntOrString::Int(n) => number(*n),
+                        IntOrString::String(s) => Y::String(s.clone()),
+                    }),
+                    protocol: p.protocol.clone(),
+                    node_port: p.node_port.map(number),
+                })
+                .collect(),
+        }
+    }
+}
 
 /// The Services of one namespace, in the set's order, each also filed under the pair of its
 /// selector that the fewest of the namespace's selectors share (a service's own name label,
 /// typically), so a workload looks only at the Services its pod labels could satisfy: a scan
 /// of every Service for every workload grew with the square of the services.
 #[derive(Default)]
-struct NamespaceServices<'a> {
-    services: Vec<Selecting<'a>>,
+struct NamespaceServices {
+    services: Vec<ServiceEntry>,
     /// Indexes into `services` by selector key, then value.
     by_pair: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Indexes into `services` by name (the first of a name).
     by_name: HashMap<String, usize>,
 }
 
-impl<'a> NamespaceServices<'a> {
+impl NamespaceServices {
     /// Files every Service with a selector under its rarest pair (ties: the first key). One
     /// bucket per Service, so a workload meets each candidate once.
     fn file(&mut self) {
         let mut counts: HashMap<(&str, &str), usize> = HashMap::new();
-        for (sel, _) in &self.services {
-            for (k, v) in sel {
+        for s in &self.services {
+            for (k, v) in &s.selector {
                 *counts.entry((k.as_str(), v.as_str())).or_default() += 1;
             }
         }
-        for (i, (_, s)) in self.services.iter().enumerate() {
-            self.by_name.entry(name(s)).or_insert(i);
+        for (i, s) in self.services.iter().enumerate() {
+            self.by_name.entry(s.name.clone()).or_insert(i);
         }
-        for (i, (sel, _)) in self.services.iter().enumerate() {
-            let rarest = sel
+        for (i, s) in self.services.iter().enumerate() {
+            let rarest = s
+                .selector
                 .iter()
                 .min_by_key(|(k, v)| counts.get(&(k.as_str(), v.as_str())).copied());
             let Some((k, v)) = rarest else { continue };
@@ -197,13 +275,13 @@ impl<'a> NamespaceServices<'a> {
     }
 
     /// The Service of a name.
-    fn named(&self, n: &str) -> Option<&'a Y> {
-        self.by_name.get(n).map(|&i| self.services[i].1)
+    fn named(&self, n: &str) -> Option<&ServiceEntry> {
+        self.by_name.get(n).map(|&i| &self.services[i])
     }
 
     /// The Services whose selector is non-empty and satisfied by `pod_labels`, in the set's
     /// order.
-    fn selecting(&self, pod_labels: &BTreeMap<String, String>) -> Vec<&Selecting<'a>> {
+    fn selecting(&self, pod_labels: &BTreeMap<String, String>) -> Vec<&ServiceEntry> {
         let mut candidates: Vec<usize> = pod_labels
             .iter()
             .filter_map(|(k, v)| self.by_pair.get(k.as_str())?.get(v.as_str()))
@@ -214,7 +292,7 @@ impl<'a> NamespaceServices<'a> {
         candidates
             .into_iter()
             .map(|i| &self.services[i])
-            .filter(|(sel, _)| sel.iter().all(|(k, v)| pod_labels.get(k) == Some(v)))
+            .filter(|s| s.selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v)))
             .collect()
     }
 }
@@ -222,7 +300,7 @@ impl<'a> NamespaceServices<'a> {
 /// Objects a workload's facts come from, indexed once so each workload's lookups are cheap.
 struct Index<'a> {
     /// Services by namespace, with their selectors.
-    services: HashMap<String, NamespaceServices<'a>>,
+    services: HashMap<String, NamespaceServices>,
     /// Route objects' rules (Ingresses, HTTPRoutes) by namespace, filed by Service.
     routes: HashMap<String, crate::route::Routes>,
     /// Claims by namespace and name.
@@ -234,7 +312,8 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(objs: &[&'a Y]) -> Self {
+    /// The index of a set's values `objs` and its Services `services` (in the set's order).
+    fn new(objs: &[&'a Y], services: Vec<ServiceEntry>) -> Self {
         let mut ix = Index {
             services: HashMap::new(),
             routes: HashMap::new(),
@@ -242,16 +321,16 @@ impl<'a> Index<'a> {
             autoscalers: HashMap::new(),
             endpoints: Vec::new(),
         };
+        for s in services {
+            ix.endpoints.push((s.name.clone(), s.namespace.clone()));
+            ix.services
+                .entry(s.namespace.clone())
+                .or_default()
+                .services
+                .push(s);
+        }
         for &o in objs {
             match text(o, &["kind"]) {
-                Some("Service") => {
-                    ix.endpoints.push((name(o), ns(o)));
-                    ix.services
-                        .entry(ns(o))
-                        .or_default()
-                        .services
-                        .push((labels(o, &["spec", "selector"]), o))
-                }
                 Some(k) if crate::route::KINDS.contains(&k) => {
                     ix.routes.entry(ns(o)).or_default().add(o)
                 }
@@ -417,6 +496,12 @@ impl<'a> Obj<'a> {
 /// Kinds whose values the set's index reads before any object is read ([`Index`],
 /// [`secret_data`], [`config_data`], [`crate::secret_source::fold`]): a typed object of one of
 /// them is made a value first.
+/// Whether a typed object's value is made for the index: a typed Service's entry is read from
+/// the object ([`ServiceEntry::of_typed`]).
+fn made_for_index(m: &dyn Manifest) -> bool {
+    indexed(m.kind()) && m.service().is_none()
+}
+
 fn indexed(kind: &str) -> bool {
     matches!(
         kind,
@@ -519,7 +604,9 @@ pub(crate) fn extract_set(
     let made: Vec<Result<Y, String>> = set
         .iter()
         .filter_map(|o| match o {
-            Obj::Typed(m) if indexed(m.kind()) => Some(m.value().map_err(|e| e.to_string())),
+            Obj::Typed(m) if made_for_index(m.as_ref()) => {
+                Some(m.value().map_err(|e| e.to_string()))
+            }
             _ => None,
         })
         .collect();
@@ -527,7 +614,7 @@ pub(crate) fn extract_set(
     let set: Vec<Obj<'_>> = set
         .into_iter()
         .filter_map(|o| match o {
-            Obj::Typed(ref m) if indexed(m.kind()) => match made_values.next()? {
+            Obj::Typed(ref m) if made_for_index(m.as_ref()) => match made_values.next()? {
                 Ok(v) => Some(Obj::Value(v)),
                 Err(e) => {
                     notes.push(format!("{}/{}: {e}; skipped", m.kind(), o.name()));
@@ -546,7 +633,17 @@ pub(crate) fn extract_set(
         .collect();
     let secrets = secret_data(&values);
     let configs = config_data(&values);
-    let mut index = Index::new(&values);
+    // The Services, in the set's order: a typed one read from the object itself.
+    let services: Vec<ServiceEntry> = set
+        .iter()
+        .filter_map(|o| match o {
+            Obj::Typed(m) => m.service().map(ServiceEntry::of_typed),
+            Obj::Value(v) => {
+                (text(v, &["kind"]) == Some("Service")).then(|| ServiceEntry::of_value(v))
+            }
+        })
+        .collect();
+    let mut index = Index::new(&values, services);
     let mut facts = Facts::new(label, Format::Kubernetes);
     facts.helm = set.iter().any(Obj::helm);
     let mut seen = std::collections::HashSet::new();
@@ -1082,27 +1179,35 @@ impl Workload<'_> {
             .get(&self.ns)
             .map(|n| n.selecting(&pod_labels))
             .unwrap_or_default();
-        for (_, s) in candidates {
-            let s: &Y = s;
-            selecting.push(name(s));
-            let headless = text(s, &["spec", "clusterIP"]) == Some("None");
-            for sp in seq(s, &["spec", "ports"]) {
+        for s in candidates {
+            selecting.push(s.name.clone());
+            let headless = s.headless;
+            for sp in &s.ports {
                 // `targetPort: 0` on a headless Service is the placeholder converters write
                 // (kompose's `headless` port 55555) for a service without ports: not a port.
-                let target_value = at(sp, &["targetPort"]).and_then(|v| self.resolve_port(v));
+                let target_value = sp.target_port.as_ref().and_then(|v| self.resolve_port(v));
                 if headless && target_value == Some(0) {
                     continue;
                 }
                 // Without a target port, the Service's port is the pods' (Kubernetes' default).
                 let target = target_value
                     .filter(|t| *t != 0)
-                    .or_else(|| at(sp, &["port"]).and_then(|v| self.resolve_port(v)));
+                    .or_else(|| sp.port.as_ref().and_then(|v| self.resolve_port(v)));
                 let Some(target) = target else { continue };
-                let proto = text(sp, &["protocol"]).unwrap_or("TCP");
+                let proto = sp.protocol.as_deref().unwrap_or("TCP");
                 let entry = f.ports.entry(Port::new(target, proto)).or_default();
                 if !headless {
-                    entry.service = num(sp, &["port"]).and_then(|n| u16::try_from(n).ok());
-                    if let Some(np) = num(sp, &["nodePort"]).and_then(|n| u16::try_from(n).ok()) {
+                    entry.service = sp
+                        .port
+                        .as_ref()
+                        .and_then(number)
+                        .and_then(|n| u16::try_from(n).ok());
+                    if let Some(np) = sp
+                        .node_port
+                        .as_ref()
+                        .and_then(number)
+                        .and_then(|n| u16::try_from(n).ok())
+                    {
                         entry.node_port = Some(np);
                     }
                 }

@@ -197,6 +197,43 @@ mod tests {
         assert!(compared >= 4, "Kubernetes modes compared: {compared}");
     }
 
+    /// A typed Service's entry (read from the object, its value never made) is the entry its
+    /// value gives, for every Service of every committed environment's and test scenario's
+    /// Kubernetes modes: named target ports and node ports among them.
+    #[test]
+    fn typed_services_read_as_their_values() {
+        let (mut services, mut named, mut node_ports) = (0, 0, 0);
+        for dir in &project_and_scenarios() {
+            each_mode(dir, |env, mode, ir| {
+                let files = envc_emit::kubernetes_documents(ir).ok().flatten();
+                for (_, docs) in files.unwrap_or_default() {
+                    for d in docs {
+                        let Doc::Typed(m) = d else { continue };
+                        let Some(s) = m.service() else { continue };
+                        let value = m.value().expect("a Service's value");
+                        let typed = crate::k8s::ServiceEntry::of_typed(s);
+                        assert_eq!(
+                            typed,
+                            crate::k8s::ServiceEntry::of_value(&value),
+                            "{}: {env}/{mode}",
+                            dir.display()
+                        );
+                        services += 1;
+                        for p in &typed.ports {
+                            named += usize::from(matches!(p.target_port, Some(Y::String(_))));
+                            node_ports += usize::from(p.node_port.is_some());
+                        }
+                    }
+                }
+            });
+        }
+        assert!(services >= 20, "{services} Services");
+        assert!(
+            named > 0 && node_ports > 0,
+            "{named} named target ports, {node_ports} node ports"
+        );
+    }
+
     /// Every committed environment's and test scenario's Compose modes: the facts from the
     /// document equal the facts read back from the files the same build writes, and a
     /// comparison of the two is empty.

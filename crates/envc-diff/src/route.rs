@@ -15,6 +15,7 @@ use envc_model::load::LoadedMode;
 use envc_model::{Origin, Sources};
 
 use crate::docs::{at, text};
+use crate::k8s::ServiceEntry;
 use crate::key::{Key, RouteField};
 
 /// Where a route leads and what serves it (this module).
@@ -184,14 +185,14 @@ fn http_route_rules(o: &Y) -> Vec<Rule> {
 }
 
 /// The Service port number a route's port names: itself, or the port of that name.
-fn port_number(service: Option<&Y>, port: &PortRef) -> String {
+fn port_number(service: Option<&ServiceEntry>, port: &PortRef) -> String {
     match port {
         PortRef::Number(n) => n.to_string(),
         PortRef::Name(name) => service
             .into_iter()
-            .flat_map(|s| seq(s, &["spec", "ports"]))
-            .find(|p| text(p, &["name"]) == Some(name.as_str()))
-            .and_then(|p| at(p, &["port"]))
+            .flat_map(|s| &s.ports)
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .and_then(|p| p.port.as_ref())
             .and_then(Y::as_u64)
             .map_or_else(|| name.clone(), |n| n.to_string()),
     }
@@ -226,10 +227,10 @@ impl Routes {
     /// The routes to the Services selecting a workload (`selecting`; `service` finds one of
     /// the namespace's Services by name): its exposure facts by `<host><path>`. Where two
     /// rules give the same host and path, the later in the set wins.
-    pub fn exposure<'a>(
+    pub(crate) fn exposure<'a>(
         &self,
         selecting: &[String],
-        service: impl Fn(&str) -> Option<&'a Y>,
+        service: impl Fn(&str) -> Option<&'a ServiceEntry>,
     ) -> BTreeMap<String, RouteFacts> {
         let mut found: Vec<usize> = selecting
             .iter()

@@ -24,6 +24,11 @@ pub trait Manifest: Send + Sync {
     fn meta(&self) -> &ObjectMeta;
     /// Its value: what the YAML the backend writes of it reads back as.
     fn value(&self) -> Result<yaml_serde::Value, EmitError>;
+    /// The Service it is, if it is one: a reader that needs only a Service's selector and
+    /// ports takes them from the typed object, without making its value.
+    fn service(&self) -> Option<&k8s_openapi::api::core::v1::Service> {
+        None
+    }
 }
 
 /// The value of a serialisable object, as YAML reads it back.
@@ -88,6 +93,12 @@ impl Manifest for Object {
     fn value(&self) -> Result<yaml_serde::Value, EmitError> {
         // `Object` serialises as the object inside it.
         value_of(self)
+    }
+    fn service(&self) -> Option<&k8s_openapi::api::core::v1::Service> {
+        match self {
+            Object::Service(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
