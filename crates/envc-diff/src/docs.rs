@@ -1,6 +1,8 @@
 //! Documents of an input file: a YAML stream (`---` separated) or, for `.json` files, one JSON
 //! value; a syntax error is located at its file, line and column.
 
+use std::collections::BTreeMap;
+
 use yaml_serde::Value as Y;
 
 /// A file that could not be read as documents.
@@ -121,6 +123,37 @@ pub fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
 /// The string at `path`, if it is one.
 pub fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
     at(v, path).and_then(Y::as_str)
+}
+
+/// The items of the sequence at `path`, none when there is none.
+pub(crate) fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
+    at(v, path).and_then(Y::as_sequence).into_iter().flatten()
+}
+
+/// The string-keyed scalars of the mapping at `path` (labels, a selector), as text.
+pub(crate) fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
+    at(v, path)
+        .and_then(Y::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Kubernetes object's namespace, `default` when none is written.
+pub(crate) fn ns(v: &Y) -> String {
+    text(v, &["metadata", "namespace"])
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// A Kubernetes object's name, empty when none is written.
+pub(crate) fn name(v: &Y) -> String {
+    text(v, &["metadata", "name"])
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A scalar as text (numbers and booleans too).

@@ -10,7 +10,7 @@ use envc_emit::healthcheck::{DEFAULT_FAILURES, DEFAULT_PERIOD, DEFAULT_TIMEOUT};
 use envc_emit::manifest::Manifest;
 use envc_emit::name::SECRET_VAR_PREFIX;
 
-use crate::docs::{at, scalar, text};
+use crate::docs::{at, labels, name, ns, scalar, seq, text};
 use crate::facts::{
     Facts, FileFacts, Format, JobFacts, JobKind, Lines, Part, PortFacts, ProbeFacts, ResourceFacts,
     ScheduleFacts, ServiceFacts, StepFacts, Value, VolumeFacts, capabilities, cpu,
@@ -18,6 +18,7 @@ use crate::facts::{
 };
 use crate::fileset::FileSet;
 use crate::key::{Port, ProbeKind};
+use crate::service::ServiceEntry;
 use crate::split::Split;
 
 fn num(v: &Y, path: &[&str]) -> Option<u64> {
@@ -30,25 +31,10 @@ fn number(x: &Y) -> Option<u64> {
         .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
 }
 
-fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
-    at(v, path).and_then(Y::as_sequence).into_iter().flatten()
-}
-
 fn strings(v: &Y, path: &[&str]) -> Option<Vec<String>> {
     at(v, path)
         .and_then(Y::as_sequence)
         .map(|s| s.iter().filter_map(scalar).collect())
-}
-
-fn labels(v: &Y, path: &[&str]) -> BTreeMap<String, String> {
-    at(v, path)
-        .and_then(Y::as_mapping)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Every Kubernetes object in the set: documents with `apiVersion` and `kind`, `List` items
@@ -83,18 +69,6 @@ fn unpack(v: Y, out: &mut Vec<Y>) {
     } else if text(&v, &["kind"]).is_some() && text(&v, &["apiVersion"]).is_some() {
         out.push(v);
     }
-}
-
-fn ns(v: &Y) -> String {
-    text(v, &["metadata", "namespace"])
-        .unwrap_or("default")
-        .to_string()
-}
-
-fn name(v: &Y) -> String {
-    text(v, &["metadata", "name"])
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Decoded Secret data.
@@ -155,83 +129,6 @@ fn config_data(objs: &[&Y]) -> ConfigData {
 }
 
 pub use crate::docs::base64_decode;
-
-/// What a workload's facts read of a Service: its name, selector and ports, taken from its
-/// value or, for a Service the emitter built, from the typed object (whose value is then never
-/// made). The ports' fields are kept as the scalars the value has, so both read alike.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ServiceEntry {
-    pub(crate) name: String,
-    pub(crate) namespace: String,
-    pub(crate) selector: BTreeMap<String, String>,
-    /// `clusterIP: None`.
-    pub(crate) headless: bool,
-    pub(crate) ports: Vec<ServicePortEntry>,
-}
-
-/// One port of a [`ServiceEntry`]: each field the scalar the Service's value has there.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ServicePortEntry {
-    pub(crate) name: Option<String>,
-    pub(crate) port: Option<Y>,
-    pub(crate) target_port: Option<Y>,
-    pub(crate) protocol: Option<String>,
-    pub(crate) node_port: Option<Y>,
-}
-
-impl ServiceEntry {
-    /// A Service's entry from its value.
-    pub(crate) fn of_value(s: &Y) -> ServiceEntry {
-        ServiceEntry {
-            name: name(s),
-            namespace: ns(s),
-            selector: labels(s, &["spec", "selector"]),
-            headless: text(s, &["spec", "clusterIP"]) == Some("None"),
-            ports: seq(s, &["spec", "ports"])
-                .map(|p| ServicePortEntry {
-                    name: text(p, &["name"]).map(str::to_string),
-                    port: at(p, &["port"]).cloned(),
-                    target_port: at(p, &["targetPort"]).cloned(),
-                    protocol: text(p, &["protocol"]).map(str::to_string),
-                    node_port: at(p, &["nodePort"]).cloned(),
-                })
-                .collect(),
-        }
-    }
-
-    /// A typed Service's entry: what [`ServiceEntry::of_value`] reads of the value it
-    /// serialises as (integers as numbers, a named target port as a string).
-    pub(crate) fn of_typed(s: &k8s_openapi::api::core::v1::Service) -> ServiceEntry {
-        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-        let number = |n: i32| Y::Number(i64::from(n).into());
-        let spec = s.spec.as_ref();
-        ServiceEntry {
-            name: s.metadata.name.clone().unwrap_or_default(),
-            namespace: s
-                .metadata
-                .namespace
-                .clone()
-                .unwrap_or_else(|| "default".into()),
-            selector: spec.and_then(|p| p.selector.clone()).unwrap_or_default(),
-            headless: spec.and_then(|p| p.cluster_ip.as_deref()) == Some("None"),
-            ports: spec
-                .and_then(|p| p.ports.as_ref())
-                .into_iter()
-                .flatten()
-                .map(|p| ServicePortEntry {
-                    name: p.name.clone(),
-                    port: Some(number(p.port)),
-                    target_port: p.target_port.as_ref().map(|t| match t {
-                        IntOrString::Int(n) => number(*n),
-                        IntOrString::String(s) => Y::String(s.clone()),
-                    }),
-                    protocol: p.protocol.clone(),
-                    node_port: p.node_port.map(number),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// The Services of one namespace, in the set's order, each also filed under the pair of its
 /// selector that the fewest of the namespace's selectors share (a service's own name label,

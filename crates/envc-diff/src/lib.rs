@@ -20,6 +20,7 @@ pub mod render;
 pub mod route;
 pub mod secret;
 pub mod secret_source;
+pub(crate) mod service;
 pub mod shell;
 pub(crate) mod split;
 pub mod structure;

@@ -211,10 +211,10 @@ mod tests {
                         let Doc::Typed(m) = d else { continue };
                         let Some(s) = m.service() else { continue };
                         let value = m.value().expect("a Service's value");
-                        let typed = crate::k8s::ServiceEntry::of_typed(s);
+                        let typed = crate::service::ServiceEntry::of_typed(s);
                         assert_eq!(
                             typed,
-                            crate::k8s::ServiceEntry::of_value(&value),
+                            crate::service::ServiceEntry::of_value(&value),
                             "{}: {env}/{mode}",
                             dir.display()
                         );

@@ -14,9 +14,9 @@ use yaml_serde::Value as Y;
 use envc_model::load::LoadedMode;
 use envc_model::{Origin, Sources};
 
-use crate::docs::{at, text};
-use crate::k8s::ServiceEntry;
+use crate::docs::{at, seq, text};
 use crate::key::{Key, RouteField};
+use crate::service::ServiceEntry;
 
 /// Where a route leads and what serves it (this module).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,10 +39,6 @@ const ISSUER_ANNOTATIONS: [(&str, &str); 2] = [
     ("cert-manager.io/cluster-issuer", "ClusterIssuer"),
     ("cert-manager.io/issuer", "Issuer"),
 ];
-
-fn seq<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
-    at(v, path).and_then(Y::as_sequence).into_iter().flatten()
-}
 
 fn port_of(v: Option<&Y>) -> Option<PortRef> {
     match v? {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_serde::Value as Y;
 
-use crate::docs::{at, text};
+use crate::docs::{at, ns, text};
 use crate::facts::{Facts, ObjectFacts, Scope, Value};
 
 /// The kind of the objects this module adds (`secret/<ns>/<name>`).
@@ -26,12 +26,6 @@ struct Seen {
     consumers: BTreeSet<String>,
     /// Where the value comes from; `None`: nothing in the set writes it.
     source: Option<String>,
-}
-
-fn ns(o: &Y) -> String {
-    text(o, &["metadata", "namespace"])
-        .unwrap_or("default")
-        .to_string()
 }
 
 fn items<'a>(v: &'a Y, path: &[&str]) -> impl Iterator<Item = &'a Y> {
