@@ -103,8 +103,8 @@ struct Prepared {
     project: Project,
 }
 
-/// Loads a mode and reads its templates.
-/// Prepares `mode` from its plain load (`p.mode(env, mode)`, [`plain_loads`]).
+/// Loads a mode and reads its templates, from its plain load (`p.mode(env, mode)`, which
+/// [`plain_loads`] runs for two modes at once).
 fn prepare(
     p: &mut Project,
     env: &str,
