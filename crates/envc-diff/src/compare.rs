@@ -390,28 +390,29 @@ where
             continue;
         };
         out.services += 1;
-        let (raw_a, raw_b) = (sa.clone(), sb.clone());
+        // Each side's facts as its files have them, flattened before the pair normalises.
+        let (raw_a, raw_b) = (sa.flatten(), sb.flatten());
         normalizer.pair(Some(&mut *sa), Some(&mut *sb));
         let (sa, sb) = (&*sa, &*sb);
         let (fa, fb) = (sa.flatten(), sb.flatten());
-        // A service normalising left as it was is flattened once.
-        let (raw_a, raw_b) = (raw_flat(&raw_a, sa, &fa), raw_flat(&raw_b, sb, &fb));
-        for (k, va, vb) in union(&fa, &fb) {
+        // The keys come in order: the raw values are found walking along.
+        let (mut ra, mut rb) = (raw_a.cursor(), raw_b.cursor());
+        for (k, va, vb) in union(fa.iter(), fb.iter()) {
+            let (raw_va, raw_vb) = (ra.seek(k), rb.seek(k));
             if va == vb {
-                if raw_a.get(k) != raw_b.get(k) {
+                if raw_va != raw_vb {
                     out.normalized += 1;
-                    let mut d =
-                        Difference::new(n, k.clone(), raw_a.get(k).cloned(), raw_b.get(k).cloned());
+                    let mut d = Difference::new(n, k.clone(), raw_va.cloned(), raw_vb.cloned());
                     d.class = Class::Normalized;
                     out.normalized_values.push(d);
                 }
                 continue;
             }
             // Each file's own value is shown; the normalised ones were compared.
-            let shown = |raw: &BTreeMap<Key, String>, v: Option<&String>| {
-                raw.get(k).or(v).cloned().filter(|_| v.is_some())
+            let shown = |raw: Option<&String>, v: Option<&String>| {
+                raw.or(v).cloned().filter(|_| v.is_some())
             };
-            let mut d = Difference::new(n, k.clone(), shown(&raw_a, va), shown(&raw_b, vb));
+            let mut d = Difference::new(n, k.clone(), shown(raw_va, va), shown(raw_vb, vb));
             if let Key::File(path) = k {
                 d.text_diff = text_diff(path, sa, sb);
             }
@@ -421,27 +422,14 @@ where
     out
 }
 
-/// The facts of service `raw` (as it was before normalising) flattened, reusing `flat`
-/// (`normalized` flattened) when normalising left the service as it was.
-fn raw_flat<'f>(
-    raw: &ServiceFacts,
-    normalized: &ServiceFacts,
-    flat: &'f BTreeMap<Key, String>,
-) -> std::borrow::Cow<'f, BTreeMap<Key, String>> {
-    if raw == normalized {
-        std::borrow::Cow::Borrowed(flat)
-    } else {
-        std::borrow::Cow::Owned(raw.flatten())
-    }
-}
-
-/// The keys of two maps in order, each with its value on either side: one pass over both,
-/// rather than collecting, sorting and looking up every key.
-fn union<'m, K: Ord, V>(
-    a: &'m BTreeMap<K, V>,
-    b: &'m BTreeMap<K, V>,
+/// The keys of two maps (or of any two lists of entries in ascending key order) in order, each
+/// with its value on either side: one pass over both, rather than collecting, sorting and
+/// looking up every key.
+fn union<'m, K: Ord + 'm, V: 'm>(
+    a: impl IntoIterator<Item = (&'m K, &'m V)>,
+    b: impl IntoIterator<Item = (&'m K, &'m V)>,
 ) -> impl Iterator<Item = (&'m K, Option<&'m V>, Option<&'m V>)> {
-    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
     std::iter::from_fn(move || match (a.peek(), b.peek()) {
         (None, None) => None,
         (Some(_), None) => a.next().map(|(k, v)| (k, Some(v), None)),
@@ -482,7 +470,7 @@ fn compare_objects(a: &Facts, b: &Facts, out: &mut Vec<Difference>) {
             out.push(Difference::new(k, Key::Object, kind(a), kind(b)));
             continue;
         };
-        for (p, va, vb) in union(&oa.lines, &ob.lines) {
+        for (p, va, vb) in union(oa.lines.iter(), ob.lines.iter()) {
             if va != vb {
                 out.push(Difference::new(
                     k,

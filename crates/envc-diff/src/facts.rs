@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+pub(crate) use crate::flat::Entries;
+pub use crate::flat::Flat;
 pub use crate::key::{
     Facet, JobField, Key, Port, PortField, ProbeKind, Resource, ScheduleField, Security, StepField,
 };
@@ -491,8 +493,10 @@ pub struct ServiceFacts {
 
 impl ServiceFacts {
     /// Every fact as `key -> value`, ordered as the keys' spellings are.
-    pub fn flatten(&self) -> BTreeMap<Key, String> {
-        let mut m = BTreeMap::new();
+    pub fn flatten(&self) -> Flat {
+        // Room for the usual facts and every variable and structural line.
+        let mut m =
+            Entries::with_capacity(32 + self.env.len() + self.fields.len() + 2 * self.ports.len());
         self.flatten_container(&mut m);
         self.flatten_ports(&mut m);
         self.flatten_storage(&mut m);
@@ -505,11 +509,11 @@ impl ServiceFacts {
         for (path, v) in self.fields.iter() {
             m.insert(Key::Field(path.clone()), v.display());
         }
-        m
+        m.sorted()
     }
 
     /// Workload kind, restart, job settings, schedule and profiles.
-    fn flatten_lifecycle(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_lifecycle(&self, m: &mut Entries) {
         if let Some(k) = self.job_kind {
             m.insert(Key::Workload, k.as_str().into());
         }
@@ -554,7 +558,7 @@ impl ServiceFacts {
     }
 
     /// Init steps (and their order) and sidecars.
-    fn flatten_steps(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_steps(&self, m: &mut Entries) {
         if !self.init.is_empty() {
             let order: Vec<&str> = self.init.keys().map(String::as_str).collect();
             m.insert(Key::InitOrder, order.join(", "));
@@ -572,7 +576,7 @@ impl ServiceFacts {
     }
 
     /// Image, command, arguments and environment.
-    fn flatten_container(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_container(&self, m: &mut Entries) {
         if let Some(i) = &self.image {
             m.insert(Key::Image, i.clone());
         }
@@ -587,7 +591,7 @@ impl ServiceFacts {
         }
     }
 
-    fn flatten_ports(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_ports(&self, m: &mut Entries) {
         for (port, p) in &self.ports {
             // Port names are labels, not behaviour (Compose has none): the port being open is
             // the fact.
@@ -608,7 +612,7 @@ impl ServiceFacts {
     }
 
     /// Volumes and files.
-    fn flatten_storage(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_storage(&self, m: &mut Entries) {
         for (path, v) in &self.volumes {
             let kind = if v.persistent {
                 "persistent"
@@ -636,7 +640,7 @@ impl ServiceFacts {
     }
 
     /// Resources, replicas and autoscaling.
-    fn flatten_scaling(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_scaling(&self, m: &mut Entries) {
         for r in Resource::ALL {
             if let Some(v) = self.resources.get(r) {
                 m.insert(Key::Resource(r), v.to_string());
@@ -650,7 +654,7 @@ impl ServiceFacts {
         }
     }
 
-    fn flatten_probes(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_probes(&self, m: &mut Entries) {
         for (k, p) in &self.probes {
             m.insert(Key::Probe(*k), format!("{} {}", p.kind, p.target));
             m.insert(
@@ -664,7 +668,7 @@ impl ServiceFacts {
     }
 
     /// Start order, ingress routes and namespace.
-    fn flatten_relations(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_relations(&self, m: &mut Entries) {
         for (d, condition) in &self.depends_on {
             m.insert(Key::DependsOn(d.clone()), condition.clone());
         }
@@ -674,7 +678,7 @@ impl ServiceFacts {
         }
     }
 
-    fn flatten_security(&self, m: &mut BTreeMap<Key, String>) {
+    fn flatten_security(&self, m: &mut Entries) {
         let s = &self.security;
         if let Some(u) = &s.user {
             m.insert(Key::Security(Security::User), u.clone());

@@ -1792,7 +1792,7 @@ spec:
     fn jobs_and_cron_jobs_are_services_with_their_settings() {
         let f = jobs();
         let m = f.services["migrate"].flatten();
-        let get = |m: &BTreeMap<Key, String>, k: Key| m.get(&k).cloned();
+        let get = |m: &crate::facts::Flat, k: Key| m.get(&k).cloned();
         assert_eq!(get(&m, Key::Workload).as_deref(), Some("job"));
         assert_eq!(get(&m, Key::Restart).as_deref(), Some("on-failure"));
         assert_eq!(get(&m, Key::Job(JobField::Retries)).as_deref(), Some("2"));

@@ -518,7 +518,7 @@ impl Key {
     }
 
     /// Calls `f` with the pieces of the key's spelling, which concatenate to it.
-    fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+    pub(crate) fn with_parts<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
         match self {
             Key::Service
             | Key::Image

@@ -10,6 +10,7 @@ pub mod compose;
 pub mod docs;
 pub mod facts;
 pub mod fileset;
+pub mod flat;
 pub mod k8s;
 pub mod key;
 pub mod memory;

@@ -254,7 +254,7 @@ impl Routes {
 }
 
 /// The flattened facts of a service's routes.
-pub fn flatten(exposure: &BTreeMap<String, RouteFacts>, m: &mut BTreeMap<Key, String>) {
+pub(crate) fn flatten(exposure: &BTreeMap<String, RouteFacts>, m: &mut crate::flat::Entries) {
     for (route, r) in exposure {
         let to = match &r.port {
             Some(p) => format!("{}:{p}", r.service),
@@ -413,17 +413,17 @@ spec:
             .collect()
     }
 
-    fn routes(f: &Facts) -> BTreeMap<Key, String> {
-        let mut m = BTreeMap::new();
+    fn routes(f: &Facts) -> crate::flat::Flat {
+        let mut m = crate::flat::Entries::default();
         flatten(&f.services["web"].exposure, &mut m);
-        m
+        m.sorted()
     }
 
     #[test]
     fn an_ingress_and_http_routes_to_the_same_ports_are_the_same_routes() {
         let ingress = routes(&facts(INGRESS));
         let gateway = routes(&facts(HTTP_ROUTES));
-        let leads = |m: &BTreeMap<Key, String>| -> Vec<(String, String)> {
+        let leads = |m: &crate::flat::Flat| -> Vec<(String, String)> {
             m.iter()
                 .filter(|(k, _)| matches!(k, Key::Exposure(_)))
                 .map(|(k, v)| (k.to_string(), v.clone()))
@@ -445,7 +445,10 @@ spec:
         );
         assert_eq!(leads(&ingress), leads(&gateway));
         assert_eq!(
-            ingress[&Key::Route("shop.example.com/".into(), RouteField::Tls)],
+            ingress
+                .get(&Key::Route("shop.example.com/".into(), RouteField::Tls))
+                .map(String::as_str)
+                .unwrap_or_default(),
             "secret shop-tls, issuer ClusterIssuer/letsencrypt-prod"
         );
         assert!(!ingress.contains_key(&Key::Route(
@@ -453,7 +456,10 @@ spec:
             RouteField::Tls
         )));
         assert_eq!(
-            gateway[&Key::Route("shop.example.com/".into(), RouteField::Parent)],
+            gateway
+                .get(&Key::Route("shop.example.com/".into(), RouteField::Parent))
+                .map(String::as_str)
+                .unwrap_or_default(),
             "gateway infra/public listener https"
         );
         // Between the two, only what serves the routes differs (and the Ingress's TLS, which
