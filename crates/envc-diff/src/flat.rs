@@ -117,20 +117,21 @@ impl Entries {
     /// keeping the first key and the last value. Keys order as their spellings' bytes do:
     /// each entry's first 16 bytes, read as one number, order most pairs at the cost of one
     /// comparison, and only entries whose spellings share them are compared as keys.
-    pub(crate) fn sorted(self) -> Flat {
-        let heads: Vec<u128> = self.0.iter().map(|(k, _)| head(k)).collect();
-        let mut order: Vec<usize> = (0..self.0.len()).collect();
-        order.sort_by(|&i, &j| {
-            heads[i]
-                .cmp(&heads[j])
-                .then_with(|| self.0[i].0.cmp(&self.0[j].0))
+    pub(crate) fn sorted(mut self) -> Flat {
+        let entries = &mut self.0;
+        let mut order: Vec<(u128, usize)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (head(k), i))
+            .collect();
+        order.sort_by(|&(hi, i), &(hj, j)| {
+            hi.cmp(&hj).then_with(|| entries[i].0.cmp(&entries[j].0))
         });
-        let mut entries: Vec<Option<(Key, String)>> = self.0.into_iter().map(Some).collect();
         let mut out: Vec<(Key, String)> = Vec::with_capacity(entries.len());
-        for i in order {
-            let Some((k, v)) = entries[i].take() else {
-                continue;
-            };
+        for (_, i) in order {
+            // Each entry is taken once (a unit key left in its place).
+            let k = std::mem::replace(&mut entries[i].0, Key::Service);
+            let v = std::mem::take(&mut entries[i].1);
             match out.last_mut() {
                 Some(last) if last.0.cmp(&k) == std::cmp::Ordering::Equal => last.1 = v,
                 _ => out.push((k, v)),

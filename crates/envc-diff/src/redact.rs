@@ -119,16 +119,16 @@ fn hide_known(
     ids: &HashSet<String>,
     seen: &mut std::collections::HashMap<String, Option<String>>,
 ) -> Option<String> {
-    let boundary = |c: char| c.is_whitespace() || "\"'=:,;@/()[]{}<>`".contains(c);
-    let mut out = String::with_capacity(t.len());
-    let mut rest = t;
-    let mut changed = false;
-    while !rest.is_empty() {
-        let start = rest.find(|c: char| !boundary(c)).unwrap_or(rest.len());
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest.find(boundary).unwrap_or(rest.len());
-        let word = &rest[..end];
+    // The text is copied only once a word is hidden: most texts hide none.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while at < t.len() {
+        let rest = &t[at..];
+        let start = at + rest.find(|c| !boundary(c)).unwrap_or(rest.len());
+        let rest = &t[start..];
+        let end = start + rest.find(boundary).unwrap_or(rest.len());
+        let word = &t[start..end];
         let hidden = if word.len() < KNOWN_WORD_MIN {
             None
         } else if let Some(m) = seen.get(word) {
@@ -138,16 +138,49 @@ fn hide_known(
             let m = ids.contains(&i).then(|| marker_of(&i));
             seen.entry(word.to_string()).or_insert(m).as_deref()
         };
-        match hidden {
-            Some(m) => {
-                out.push_str(m);
-                changed = true;
-            }
-            None => out.push_str(word),
+        if let Some(m) = hidden {
+            let o = out.get_or_insert_with(|| String::with_capacity(t.len()));
+            o.push_str(&t[copied..start]);
+            o.push_str(m);
+            copied = end;
         }
-        rest = &rest[end..];
+        at = end;
     }
-    changed.then_some(out)
+    out.map(|mut o| {
+        o.push_str(&t[copied..]);
+        o
+    })
+}
+
+/// What ends a word [`hide_known`] looks up: white space, quotes and the punctuation that
+/// joins a secret to its neighbours in URLs, assignments and lists.
+fn boundary(c: char) -> bool {
+    if c.is_ascii() {
+        matches!(
+            c,
+            ' ' | '\t'
+                ..='\r'
+                    | '"'
+                    | '\''
+                    | '='
+                    | ':'
+                    | ','
+                    | ';'
+                    | '@'
+                    | '/'
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '<'
+                    | '>'
+                    | '`'
+        )
+    } else {
+        c.is_whitespace()
+    }
 }
 
 /// Visits every text of the facts that is printed: env text, command and argument words, probe
@@ -280,5 +313,81 @@ mod tests {
             "{out:?}"
         );
         assert_eq!(out[3], "--x");
+    }
+
+    /// The word-by-word pass as it was first written: every text rebuilt, boundaries by one
+    /// closure.
+    fn hide_known_as_written(
+        t: &str,
+        ids: &HashSet<String>,
+        seen: &mut std::collections::HashMap<String, Option<String>>,
+    ) -> Option<String> {
+        let boundary = |c: char| c.is_whitespace() || "\"'=:,;@/()[]{}<>`".contains(c);
+        let mut out = String::with_capacity(t.len());
+        let mut rest = t;
+        let mut changed = false;
+        while !rest.is_empty() {
+            let start = rest.find(|c: char| !boundary(c)).unwrap_or(rest.len());
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            let end = rest.find(boundary).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let hidden = if word.len() < KNOWN_WORD_MIN {
+                None
+            } else if let Some(m) = seen.get(word) {
+                m.as_deref()
+            } else {
+                let i = id(word.as_bytes());
+                let m = ids.contains(&i).then(|| marker_of(&i));
+                seen.entry(word.to_string()).or_insert(m).as_deref()
+            };
+            match hidden {
+                Some(m) => {
+                    out.push_str(m);
+                    changed = true;
+                }
+                None => out.push_str(word),
+            }
+            rest = &rest[end..];
+        }
+        changed.then_some(out)
+    }
+
+    #[test]
+    fn known_secrets_are_hidden_word_by_word_as_first_written() {
+        for c in (0..0x3100u32).filter_map(char::from_u32) {
+            let first = c.is_whitespace() || "\"'=:,;@/()[]{}<>`".contains(c);
+            assert_eq!(boundary(c), first, "{c:?}");
+        }
+        let secrets = [
+            "s3cr3t-passw0rd",
+            "hunter2hunter2",
+            "tok\u{e9}n-\u{e9}t\u{e9}-2024",
+        ];
+        let ids: HashSet<String> = secrets.iter().map(|s| id(s.as_bytes())).collect();
+        let texts = [
+            "",
+            "plain text with no secret at all",
+            "s3cr3t-passw0rd",
+            "postgres://app:s3cr3t-passw0rd@db:5432/app",
+            " \t=s3cr3t-passw0rd, hunter2hunter2;\n",
+            "KEY=hunter2hunter2\u{a0}tail s3cr3t-passw0rdX (s3cr3t-passw0rd)",
+            "[tok\u{e9}n-\u{e9}t\u{e9}-2024]{hunter2}<s3cr3t-passw0rd>`x`",
+            "\u{2003}s3cr3t-passw0rd\u{2003}",
+            "short pw=abc",
+        ];
+        let (mut seen, mut seen_first) = Default::default();
+        for t in texts {
+            assert_eq!(
+                hide_known(t, &ids, &mut seen),
+                hide_known_as_written(t, &ids, &mut seen_first),
+                "{t:?}"
+            );
+        }
+        let hidden = hide_known("a=s3cr3t-passw0rd b", &ids, &mut seen);
+        assert!(
+            hidden
+                .is_some_and(|h| h.starts_with("a=") && h.ends_with(" b") && !h.contains("s3cr3t"))
+        );
     }
 }
