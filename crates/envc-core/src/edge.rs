@@ -79,6 +79,14 @@ fn reference_edges(
     edges: &mut Vec<Edge>,
     d: &mut Diagnostics,
 ) {
+    // A plain string (most are) has no edge and no error: its path and origin are not needed.
+    if text
+        .pieces
+        .as_ref()
+        .is_ok_and(|p| !p.iter().any(|piece| matches!(piece, Piece::Ref { .. })))
+    {
+        return;
+    }
     let path = text.path(name);
     let origin = scope.m.tree.origin_of(&path);
     let pieces = match &text.pieces {
