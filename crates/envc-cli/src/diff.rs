@@ -510,15 +510,17 @@ pub fn run(cli: &Cli, d: &DiffArgs, out: &Output) -> Result<Status> {
         DiffFormat::Json => println!("{}", report.json()),
         DiffFormat::Text => print!("{}", report.text(out.color_stdout(), d.drift_only)),
     }
-    if d.strict && !report.stale_accepted.is_empty() {
+    let status = if d.strict && !report.stale_accepted.is_empty() {
         out.error("stale accepted differences fail a --strict run: remove the rules listed above");
-        return Ok(Status::Failed);
-    }
-    Ok(if report.has_drift() {
+        Status::Failed
+    } else if report.has_drift() {
         Status::Failed
     } else {
         Status::Ok
-    })
+    };
+    // Printed: the report is left to the process's end too.
+    std::mem::forget(report);
+    Ok(status)
 }
 
 /// With `--show-normalized`, the values equal only once normalised join the list (class

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 use yaml_serde::Value as Y;
 
+use crate::docs::{at, get};
 use crate::facts::{
     Facts, FileFacts, Format, Lines, Part, ProbeFacts, ServiceFacts, Value, VolumeFacts,
     capabilities, cpu, credential_value, exec_target, mount_options, secret_hash, sensitive_name,
@@ -47,7 +48,7 @@ pub fn compose_file(files: &FileSet) -> Option<String> {
 }
 
 fn text<'a>(v: &'a Y, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Y::as_str)
+    crate::docs::get(v, key).and_then(Y::as_str)
 }
 
 fn scalar(v: &Y) -> Option<String> {
@@ -427,15 +428,15 @@ impl Reader<'_, '_> {
             ..Default::default()
         };
         f.image = text(s, "image").map(|i| self.it.text(i)).or_else(|| {
-            let ctx = s.get("build").and_then(|b| {
+            let ctx = get(s, "build").and_then(|b| {
                 b.as_str()
                     .map(String::from)
                     .or_else(|| text(b, "context").map(String::from))
             });
             ctx.map(|c| format!("build:{c}"))
         });
-        f.command = s.get("entrypoint").and_then(|v| self.words(v));
-        f.args = s.get("command").and_then(|v| self.words(v));
+        f.command = get(s, "entrypoint").and_then(|v| self.words(v));
+        f.args = get(s, "command").and_then(|v| self.words(v));
         let env = self.environment(s);
         f.env = self.secrets_read_from_files(s, env);
         self.ports(s, &mut f);
@@ -472,7 +473,7 @@ impl Reader<'_, '_> {
     /// Environment: `env_file` first, then `environment`.
     fn environment(&mut self, s: &Y) -> BTreeMap<String, Value> {
         let mut env: BTreeMap<String, Value> = BTreeMap::new();
-        let env_files: Vec<String> = match s.get("env_file") {
+        let env_files: Vec<String> = match get(s, "env_file") {
             Some(Y::String(p)) => vec![p.clone()],
             Some(Y::Sequence(seq)) => seq
                 .iter()
@@ -503,7 +504,7 @@ impl Reader<'_, '_> {
                     .push(format!("{}: env_file {ef} is not in the set", self.name)),
             }
         }
-        match s.get("environment") {
+        match get(s, "environment") {
             Some(Y::Mapping(m)) => {
                 for (k, v) in m {
                     if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
@@ -592,10 +593,10 @@ impl Reader<'_, '_> {
             // `9090-9091:8080-8081`, `127.0.0.1:5000-5010:5000-5010`.
             let entries: Vec<PortEntry> = match p {
                 Y::Mapping(_) => vec![(
-                    p.get("target")
+                    get(p, "target")
                         .and_then(scalar)
                         .and_then(|t| t.parse::<u16>().ok()),
-                    p.get("published")
+                    get(p, "published")
                         .and_then(scalar)
                         .and_then(|t| self.it.text(&t).parse::<u16>().ok()),
                     text(p, "protocol").unwrap_or("tcp").to_string(),
@@ -676,9 +677,9 @@ impl Reader<'_, '_> {
                     mount_options(mode.split(',').any(|o| o == "ro"), None)
                 }
                 _ => mount_options(
-                    v.get("read_only").and_then(Y::as_bool).unwrap_or(false),
-                    v.get("volume")
-                        .and_then(|o| o.get("subpath"))
+                    get(v, "read_only").and_then(Y::as_bool).unwrap_or(false),
+                    get(v, "volume")
+                        .and_then(|o| get(o, "subpath"))
                         .and_then(scalar)
                         .as_deref(),
                 ),
@@ -707,8 +708,8 @@ impl Reader<'_, '_> {
                         .map(|x| self.it.text(x))
                         .unwrap_or_default(),
                     text(v, "target").map(String::from).unwrap_or_default(),
-                    v.get("tmpfs")
-                        .and_then(|t| t.get("size"))
+                    get(v, "tmpfs")
+                        .and_then(|t| get(t, "size"))
                         .and_then(scalar)
                         .map(|x| compose_bytes(&x)),
                 ),
@@ -816,11 +817,11 @@ impl Reader<'_, '_> {
     /// The healthcheck: Compose's one health signal (readiness and restart policy in one),
     /// with Docker's defaults.
     fn healthcheck(&mut self, s: &Y) -> Option<ProbeFacts> {
-        let h = s.get("healthcheck")?;
-        if h.get("disable").and_then(Y::as_bool).unwrap_or(false) {
+        let h = get(s, "healthcheck")?;
+        if get(h, "disable").and_then(Y::as_bool).unwrap_or(false) {
             return None;
         }
-        let test: Vec<String> = match h.get("test") {
+        let test: Vec<String> = match get(h, "test") {
             Some(Y::String(t)) => vec!["CMD-SHELL".into(), self.it.text(t)],
             Some(Y::Sequence(seq)) => seq
                 .iter()
@@ -854,7 +855,7 @@ impl Reader<'_, '_> {
             target,
             period: secs("interval", 30),
             timeout: secs("timeout", 30),
-            failure_threshold: h.get("retries").and_then(Y::as_u64).unwrap_or(3) as u32,
+            failure_threshold: get(h, "retries").and_then(Y::as_u64).unwrap_or(3) as u32,
             initial_delay: secs("start_period", 0),
         })
     }
@@ -862,12 +863,12 @@ impl Reader<'_, '_> {
 
 /// The service-level `tmpfs` list.
 fn tmpfs(s: &Y, f: &mut ServiceFacts) {
-    let entries: Vec<&str> = match s.get("tmpfs") {
+    let entries: Vec<&str> = match get(s, "tmpfs") {
         Some(Y::String(t)) => vec![t.as_str()],
         Some(Y::Sequence(seq)) => seq.iter().filter_map(Y::as_str).collect(),
         _ => Vec::new(),
     };
-    let single = matches!(s.get("tmpfs"), Some(Y::String(_)));
+    let single = matches!(get(s, "tmpfs"), Some(Y::String(_)));
     for t in entries {
         let (path, opts) = t.split_once(':').unwrap_or((t, ""));
         // A single string is a path (options ignored, as before); list entries may carry
@@ -892,20 +893,14 @@ fn tmpfs(s: &Y, f: &mut ServiceFacts) {
 
 /// `deploy.resources` (or the legacy `cpus` and `mem_limit`) and replicas.
 fn resources(s: &Y, f: &mut ServiceFacts) {
-    let deploy = s.get("deploy").cloned().unwrap_or(Y::Null);
-    let res = |kind: &str, key: &str| {
-        deploy
-            .get("resources")
-            .and_then(|r| r.get(kind))
-            .and_then(|r| r.get(key))
-            .and_then(scalar)
-    };
+    let deploy = get(s, "deploy").unwrap_or(&Y::Null);
+    let res = |kind: &str, key: &str| at(deploy, &["resources", kind, key]).and_then(scalar);
     f.resources.limits_cpu = res("limits", "cpus").map(|c| cpu(&c));
     f.resources.limits_memory = res("limits", "memory").map(|m| compose_bytes(&m));
     f.resources.requests_cpu = res("reservations", "cpus").map(|c| cpu(&c));
     f.resources.requests_memory = res("reservations", "memory").map(|m| compose_bytes(&m));
     if f.resources.limits_cpu.is_none() {
-        f.resources.limits_cpu = s.get("cpus").and_then(scalar).map(|c| cpu(&c));
+        f.resources.limits_cpu = get(s, "cpus").and_then(scalar).map(|c| cpu(&c));
     }
     if f.resources.limits_memory.is_none() {
         f.resources.limits_memory = s
@@ -914,17 +909,16 @@ fn resources(s: &Y, f: &mut ServiceFacts) {
             .map(|m| compose_bytes(&m));
     }
     f.replicas = Some(
-        deploy
-            .get("replicas")
+        get(deploy, "replicas")
             .and_then(Y::as_u64)
-            .or_else(|| s.get("scale").and_then(Y::as_u64))
+            .or_else(|| get(s, "scale").and_then(Y::as_u64))
             .unwrap_or(1) as u32,
     );
 }
 
 /// A service's labels, from a mapping or a list of `key=value`.
 fn labels(s: &Y) -> IndexMap<String, String> {
-    match s.get("labels") {
+    match get(s, "labels") {
         Some(Y::Mapping(m)) => m
             .iter()
             .filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar(v)?)))
@@ -965,7 +959,7 @@ fn depends_on(v: Option<&Y>) -> BTreeMap<String, String> {
 /// The restart policy: `restart`, else Swarm's `deploy.restart_policy`, else Docker's default
 /// (`no`).
 fn restart(s: &Y) -> String {
-    match s.get("restart") {
+    match get(s, "restart") {
         Some(Y::Bool(false)) => return "no".into(),
         Some(v) => {
             if let Some(r) = scalar(v).filter(|r| !r.is_empty()) {
@@ -974,9 +968,9 @@ fn restart(s: &Y) -> String {
         }
         None => {}
     }
-    let policy = s.get("deploy").and_then(|d| d.get("restart_policy"));
+    let policy = get(s, "deploy").and_then(|d| get(d, "restart_policy"));
     let attempts = policy
-        .and_then(|p| p.get("max_attempts"))
+        .and_then(|p| get(p, "max_attempts"))
         .and_then(Y::as_u64);
     match (policy.and_then(|p| text(p, "condition")), attempts) {
         (Some("none"), _) => "no".into(),
@@ -1005,17 +999,17 @@ fn names(v: Option<&Y>) -> Vec<String> {
 
 /// Dependencies, networks and security settings.
 fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
-    f.depends_on = depends_on(s.get("depends_on"));
+    f.depends_on = depends_on(get(s, "depends_on"));
     f.restart = Some(restart(s));
-    f.profiles = names(s.get("profiles"));
+    f.profiles = names(get(s, "profiles"));
     // A service is on a set of networks (the order says nothing); naming only `default` is
     // what leaving `networks` out means.
-    let mut networks = names(s.get("networks"));
+    let mut networks = names(get(s, "networks"));
     networks.sort();
     networks.dedup();
     f.namespace = (!networks.is_empty() && networks != ["default"]).then(|| networks.join(","));
-    f.security.user = s.get("user").and_then(scalar);
-    f.security.read_only_root = s.get("read_only").and_then(Y::as_bool);
+    f.security.user = get(s, "user").and_then(scalar);
+    f.security.read_only_root = get(s, "read_only").and_then(Y::as_bool);
     let list = |key: &str| -> Vec<String> {
         s.get(key)
             .and_then(Y::as_sequence)
@@ -1033,7 +1027,7 @@ fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
     }
     f.security.seccomp = opts.iter().find_map(|o| seccomp_option(o));
     // `privileged: false` is the default written out: the same as leaving it unset.
-    f.security.privileged = s.get("privileged").and_then(Y::as_bool).filter(|p| *p);
+    f.security.privileged = get(s, "privileged").and_then(Y::as_bool).filter(|p| *p);
     f.security.cap_drop = capabilities(&list("cap_drop"));
     f.security.cap_add = capabilities(&list("cap_add"));
 }

@@ -117,8 +117,27 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 
 /// The value at `path` in a YAML value (mapping keys), if there is one.
 pub fn at<'a>(v: &'a Y, path: &[&str]) -> Option<&'a Y> {
-    path.iter().try_fold(v, |cur, k| cur.get(*k))
+    path.iter().try_fold(v, |cur, k| get(cur, k))
 }
+
+/// What `v.get(key)` gives (the value at a string key of a mapping, through any tags): for
+/// the small mappings manifests are made of by comparing the key with each, which costs less
+/// than hashing it (a mapping's keys are distinct, so the first equal one is the one).
+pub fn get<'a>(mut v: &'a Y, key: &str) -> Option<&'a Y> {
+    while let Y::Tagged(t) = v {
+        v = &t.value;
+    }
+    match v {
+        Y::Mapping(m) if m.len() <= SCANNED_KEYS => m
+            .iter()
+            .find_map(|(k, x)| matches!(k, Y::String(s) if s == key).then_some(x)),
+        Y::Mapping(m) => m.get(key),
+        _ => None,
+    }
+}
+
+/// Keys up to which [`get`] compares rather than hashes.
+const SCANNED_KEYS: usize = 32;
 
 /// The string at `path`, if it is one.
 pub fn text<'a>(v: &'a Y, path: &[&str]) -> Option<&'a str> {
@@ -169,6 +188,34 @@ pub fn scalar(v: &Y) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn get_finds_what_the_mapping_lookup_finds() {
+        // Mappings below and above the scanned size, with keys that are not strings, a tagged
+        // mapping, and keys that are prefixes of one another.
+        for n in [0usize, 1, 5, 31, 32, 33, 80] {
+            let mut m = yaml_serde::Mapping::new();
+            for i in 0..n {
+                m.insert(Y::String(format!("k{i}")), Y::Number(i.into()));
+            }
+            m.insert(Y::Number(7.into()), Y::String("seven".into()));
+            m.insert(Y::Bool(true), Y::String("yes".into()));
+            let plain = Y::Mapping(m);
+            let tagged = Y::Tagged(Box::new(yaml_serde::value::TaggedValue {
+                tag: yaml_serde::value::Tag::new("thing"),
+                value: plain.clone(),
+            }));
+            for v in [&plain, &tagged] {
+                for key in [
+                    "k0", "k1", "k3", "k31", "k32", "k79", "k", "7", "true", "", "k00",
+                ] {
+                    assert_eq!(get(v, key), v.get(key), "{n} keys, {key}");
+                }
+            }
+        }
+        assert_eq!(get(&Y::String("k0".into()), "k0"), None);
+        assert_eq!(get(&Y::Null, "k0"), None);
+    }
 
     #[test]
     fn errors_are_located() {
