@@ -23,6 +23,7 @@ pub mod object;
 pub mod pod;
 pub mod readme;
 pub mod terraform;
+pub mod to_value;
 pub mod yaml;
 
 pub use artifact::{Artifact, EmitError};
