@@ -48,7 +48,7 @@ pub fn compose_file(files: &FileSet) -> Option<String> {
 }
 
 fn text<'a>(v: &'a Y, key: &str) -> Option<&'a str> {
-    crate::docs::get(v, key).and_then(Y::as_str)
+    get(v, key).and_then(Y::as_str)
 }
 
 fn scalar(v: &Y) -> Option<String> {
@@ -235,7 +235,7 @@ impl<'a> Project<'a> {
         vars: &BTreeMap<String, String>,
         lines: Lines,
     ) -> Self {
-        let top = |key: &str| doc.get(key).and_then(Y::as_mapping).into_iter().flatten();
+        let top = |key: &str| get(doc, key).and_then(Y::as_mapping).into_iter().flatten();
         let secret_files = top("secrets")
             .filter_map(|(k, v)| {
                 let name = k.as_str()?.to_string();
@@ -536,8 +536,7 @@ impl Reader<'_, '_> {
         s: &Y,
         env: BTreeMap<String, Value>,
     ) -> BTreeMap<String, Value> {
-        let mounted: BTreeMap<String, String> = s
-            .get("secrets")
+        let mounted: BTreeMap<String, String> = get(s, "secrets")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
@@ -583,8 +582,7 @@ impl Reader<'_, '_> {
 
     /// `ports` (short and long syntax) and `expose`.
     fn ports(&mut self, s: &Y, f: &mut ServiceFacts) {
-        for p in s
-            .get("ports")
+        for p in get(s, "ports")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
@@ -648,8 +646,7 @@ impl Reader<'_, '_> {
                 }
             }
         }
-        for spec in s
-            .get("expose")
+        for spec in get(s, "expose")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
@@ -664,8 +661,7 @@ impl Reader<'_, '_> {
 
     /// `volumes`: named volumes, bind-mounted files (read from the set), tmpfs mounts.
     fn volumes(&mut self, s: &Y, f: &mut ServiceFacts) {
-        for v in s
-            .get("volumes")
+        for v in get(s, "volumes")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
@@ -782,8 +778,7 @@ impl Reader<'_, '_> {
 
     /// `configs`, with content from the project's top-level configs.
     fn configs(&mut self, s: &Y, f: &mut ServiceFacts) {
-        for c in s
-            .get("configs")
+        for c in get(s, "configs")
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()
@@ -903,8 +898,7 @@ fn resources(s: &Y, f: &mut ServiceFacts) {
         f.resources.limits_cpu = get(s, "cpus").and_then(scalar).map(|c| cpu(&c));
     }
     if f.resources.limits_memory.is_none() {
-        f.resources.limits_memory = s
-            .get("mem_limit")
+        f.resources.limits_memory = get(s, "mem_limit")
             .and_then(scalar)
             .map(|m| compose_bytes(&m));
     }
@@ -1011,7 +1005,7 @@ fn relations_and_security(s: &Y, f: &mut ServiceFacts) {
     f.security.user = get(s, "user").and_then(scalar);
     f.security.read_only_root = get(s, "read_only").and_then(Y::as_bool);
     let list = |key: &str| -> Vec<String> {
-        s.get(key)
+        get(s, key)
             .and_then(Y::as_sequence)
             .into_iter()
             .flatten()

@@ -35,16 +35,6 @@ impl Flat {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
-    /// The number of entries.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// A cursor that looks keys up in ascending order, each in the time of the steps between
     /// it and the previous one.
     pub(crate) fn cursor(&self) -> Cursor<'_> {
@@ -109,6 +99,7 @@ impl Entries {
         Entries(Vec::with_capacity(n))
     }
 
+    /// Adds an entry (a later one of the same key replaces its value once sorted).
     pub(crate) fn insert(&mut self, key: Key, value: String) {
         self.0.push((key, value));
     }
